@@ -1,0 +1,136 @@
+/**
+ * Zero-copy (where the layouts agree) conversion between Spillway batches and Arrow
+ * RecordBatches. Only booleans and validity change layout: Arrow packs them in bits.
+ */
+import * as arrow from 'apache-arrow';
+import type { DataType, Field, Schema } from '../types.js';
+import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
+
+export function toArrowType(t: DataType): arrow.DataType {
+  switch (t) {
+    case 'null': return new arrow.Null();
+    case 'bool': return new arrow.Bool();
+    case 'int32': return new arrow.Int32();
+    case 'int64': return new arrow.Int64();
+    case 'float64': return new arrow.Float64();
+    case 'utf8': return new arrow.Utf8();
+    case 'date32': return new arrow.DateDay();
+    case 'timestamp': return new arrow.TimestampMicrosecond();
+  }
+}
+
+export function fromArrowType(t: arrow.DataType, where: string): DataType {
+  switch (t.typeId) {
+    case arrow.Type.Null: return 'null';
+    case arrow.Type.Bool: return 'bool';
+    case arrow.Type.Int: {
+      const it = t as arrow.Int;
+      if (it.bitWidth <= 32 && (it.isSigned || it.bitWidth < 32)) return 'int32';
+      return 'int64';
+    }
+    case arrow.Type.Float: return 'float64';
+    case arrow.Type.Utf8: case arrow.Type.LargeUtf8: return 'utf8';
+    case arrow.Type.Date: return 'date32';
+    case arrow.Type.Timestamp: return 'timestamp';
+    default: throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
+  }
+}
+
+export function toArrowSchema(s: Schema): arrow.Schema {
+  return new arrow.Schema(s.fields.map((f) => new arrow.Field(f.name, toArrowType(f.type), f.nullable)));
+}
+
+export function fromArrowSchema(s: arrow.Schema): Schema {
+  return { fields: s.fields.map((f): Field => ({ name: f.name, type: fromArrowType(f.type, `column ${f.name}`), nullable: f.nullable })) };
+}
+
+function packBits(bytes: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(((n + 63) >> 6) << 3);
+  for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+function unpackBits(bits: Uint8Array, offset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { const j = i + offset; out[i] = (bits[j >> 3]! >> (j & 7)) & 1; }
+  return out;
+}
+
+export function columnToArrowData(c: Column): arrow.Data {
+  const type = toArrowType(c.type);
+  const length = c.length;
+  if (c.type === 'null') return arrow.makeData({ type: type as arrow.Null, length, nullCount: length });
+  let nullCount = 0;
+  if (c.validity) for (let i = 0; i < length; i++) nullCount += c.validity[i]! ^ 1;
+  const nullBitmap = nullCount > 0 ? packBits(c.validity!, length) : undefined;
+  switch (c.type) {
+    case 'utf8':
+      return arrow.makeData({ type: type as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets: c.offsets, data: c.data });
+    case 'bool':
+      return arrow.makeData({ type: type as arrow.Bool, length, nullCount, nullBitmap, data: packBits(c.values, length) });
+    default:
+      return arrow.makeData({ type: type as arrow.Int32, length, nullCount, nullBitmap, data: c.values as Int32Array });
+  }
+}
+
+export function batchToArrow(b: Batch): arrow.RecordBatch {
+  const s = toArrowSchema(b.schema);
+  const children = b.columns.map(columnToArrowData);
+  const data = arrow.makeData({ type: new arrow.Struct(s.fields), length: b.length, nullCount: 0, children });
+  return new arrow.RecordBatch(s, data);
+}
+
+export function columnFromArrowData(d: arrow.Data, type: DataType): Column {
+  const n = d.length;
+  const off = d.offset;
+  let validity: Uint8Array | null = null;
+  if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) validity = unpackBits(d.nullBitmap, off, n);
+  if (type === 'null') return nullColumn(n);
+  if (type === 'utf8') {
+    let offsets = d.valueOffsets as Int32Array | BigInt64Array;
+    let o32: Int32Array;
+    if (offsets instanceof BigInt64Array) {
+      o32 = new Int32Array(n + 1);
+      for (let i = 0; i <= n; i++) o32[i] = Number(offsets[off + i]!);
+    } else {
+      o32 = offsets.subarray(off, off + n + 1);
+    }
+    return { type: 'utf8', length: n, validity, offsets: o32, data: d.values as Uint8Array };
+  }
+  if (type === 'bool') return fixedColumn('bool', unpackBits(d.values as Uint8Array, off, n), validity);
+  let values = d.values as Int32Array | Float64Array | BigInt64Array;
+  if (type === 'date32' && values instanceof BigInt64Array) {
+    // DateMillisecond: convert to days
+    const days = new Int32Array(n);
+    for (let i = 0; i < n; i++) days[i] = Number(values[off + i]! / 86400000n);
+    return fixedColumn('date32', days, validity);
+  }
+  if (type === 'int32' && !(values instanceof Int32Array)) {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = Number(values[off + i]!);
+    return fixedColumn('int32', out, validity);
+  }
+  if (type === 'float64' && !(values instanceof Float64Array)) {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = Number(values[off + i]!);
+    return fixedColumn('float64', out, validity);
+  }
+  if ((type === 'int64' || type === 'timestamp') && !(values instanceof BigInt64Array)) {
+    const out = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) out[i] = BigInt(values[off + i]!);
+    return fixedColumn(type, out, validity);
+  }
+  return fixedColumn(type, values.subarray(off, off + n), validity);
+}
+
+export function batchFromArrow(rb: arrow.RecordBatch, schema?: Schema): Batch {
+  const s = schema ?? fromArrowSchema(rb.schema);
+  const cols = s.fields.map((f, i) => columnFromArrowData(rb.data.children[i]!, f.type));
+  return makeBatch(s, cols, rb.numRows);
+}
+
+export function tableFromBatches(s: Schema, batches: readonly Batch[]): arrow.Table {
+  const rbs = batches.filter((b) => b.length > 0).map(batchToArrow);
+  if (rbs.length === 0) return new arrow.Table(toArrowSchema(s));
+  return new arrow.Table(rbs);
+}

@@ -1,0 +1,97 @@
+/**
+ * Growable column builders for operators that produce rows one at a time from typed inputs
+ * (joins, aggregates). Appends write into typed arrays that double when full.
+ */
+import type { DataType } from '../types.js';
+import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues, type Utf8Column } from './column.js';
+
+export class ColumnBuilder {
+  readonly type: DataType;
+  length = 0;
+  private values: TypedValues | null;
+  private validity: Uint8Array;
+  private hasNull = false;
+  private offsets: Int32Array | null = null;
+  private data: Uint8Array | null = null;
+
+  constructor(type: DataType, capacity = 1024) {
+    this.type = type;
+    const cap = Math.max(16, capacity);
+    this.validity = new Uint8Array(cap);
+    if (type === 'null' || type === 'utf8') this.values = null;
+    else this.values = allocValues(type, cap);
+    if (type === 'utf8') { this.offsets = new Int32Array(cap + 1); this.data = new Uint8Array(cap * 8); }
+  }
+
+  private grow(): void {
+    const cap = this.validity.length * 2;
+    const v = new Uint8Array(cap); v.set(this.validity); this.validity = v;
+    if (this.values) {
+      const nv = allocValues(this.type as 'int32', cap);
+      (nv as Int32Array).set(this.values as Int32Array);
+      this.values = nv;
+    }
+    if (this.offsets) { const o = new Int32Array(cap + 1); o.set(this.offsets); this.offsets = o; }
+  }
+
+  appendNull(): void {
+    if (this.length === this.validity.length) this.grow();
+    this.validity[this.length] = 0;
+    this.hasNull = true;
+    if (this.offsets) this.offsets[this.length + 1] = this.offsets[this.length]!;
+    this.length++;
+  }
+
+  /** Append a number (int32, float64, date32, bool as 0/1). */
+  appendNumber(v: number): void {
+    if (this.length === this.validity.length) this.grow();
+    this.validity[this.length] = 1;
+    (this.values as Int32Array | Float64Array | Uint8Array)[this.length] = v;
+    this.length++;
+  }
+
+  appendBigInt(v: bigint): void {
+    if (this.length === this.validity.length) this.grow();
+    this.validity[this.length] = 1;
+    (this.values as BigInt64Array)[this.length] = v;
+    this.length++;
+  }
+
+  /** Append utf8 bytes. */
+  appendBytes(src: Uint8Array, start = 0, end = src.length): void {
+    if (this.length === this.validity.length) this.grow();
+    const n = end - start;
+    const pos = this.offsets![this.length]!;
+    if (pos + n > this.data!.length) {
+      const d = new Uint8Array(Math.max(this.data!.length * 2, pos + n));
+      d.set(this.data!.subarray(0, pos));
+      this.data = d;
+    }
+    this.data!.set(src.subarray(start, end), pos);
+    this.validity[this.length] = 1;
+    this.offsets![this.length + 1] = pos + n;
+    this.length++;
+  }
+
+  /** Append row i of a column of the same type. */
+  appendFrom(c: Column, i: number): void {
+    if (c.type === 'null' || (c.validity !== null && c.validity[i] === 0)) { this.appendNull(); return; }
+    switch (c.type) {
+      case 'utf8': this.appendBytes(c.data, c.offsets[i]!, c.offsets[i + 1]!); return;
+      case 'int64': case 'timestamp': this.appendBigInt(c.values[i]!); return;
+      default: this.appendNumber(c.values[i]!);
+    }
+  }
+
+  finish(): Column {
+    const n = this.length;
+    const validity = this.hasNull ? this.validity.slice(0, n) : null;
+    if (this.type === 'null') return nullColumn(n);
+    if (this.type === 'utf8') {
+      const offsets = this.offsets!.slice(0, n + 1);
+      const col: Utf8Column = { type: 'utf8', length: n, validity, offsets, data: this.data!.slice(0, offsets[n]!) };
+      return col;
+    }
+    return fixedColumn(this.type, this.values!.slice(0, n) as TypedValues, validity);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Settings, from one place with one precedence:
+ *   defaults < config file (spillway.json) < environment (SPILLWAY_<NAME>) < CLI flags < SET.
+ * Names are snake_case as in `SET batch_size = 8192`.
+ */
+import { SpillwayError } from './errors.js';
+
+export interface Config {
+  /** Rows per batch produced by scans and operators. */
+  batch_size: number;
+  /** Bytes the memory pool may hand out; 0 = unlimited. */
+  memory_limit: number;
+  /** Fraction of the limit above which spillable consumers are asked to spill. */
+  memory_high_watermark: number;
+  /** Fraction they spill down to. */
+  memory_low_watermark: number;
+  spill_dir: string;
+  /** Bytes of spill files one query may write; 0 = unlimited. */
+  spill_disk_quota: number;
+  spill_compression: 'none' | 'lz4';
+  /** Partitions for hash exchanges and parallel operators; 0 = number of workers. */
+  target_partitions: number;
+  /** Broadcast the build side of a join when its estimated bytes are below this. */
+  broadcast_threshold: number;
+  /** Below this estimated scan size a query runs as one local task. */
+  distribute_min_bytes: number;
+  /** Distribute even tiny inputs (tests). */
+  force_distribution: boolean;
+  exchange_compression: 'none' | 'lz4';
+  /** Batches a reader grants a writer at once. */
+  exchange_credits: number;
+  /** Milliseconds any network wait may take before the query fails. */
+  network_timeout_ms: number;
+  heartbeat_interval_ms: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  batch_size: 8192,
+  memory_limit: 0,
+  memory_high_watermark: 0.9,
+  memory_low_watermark: 0.7,
+  spill_dir: 'spill',
+  spill_disk_quota: 0,
+  spill_compression: 'none',
+  target_partitions: 0,
+  broadcast_threshold: 10 * 1024 * 1024,
+  distribute_min_bytes: 1024 * 1024,
+  force_distribution: false,
+  exchange_compression: 'none',
+  exchange_credits: 8,
+  network_timeout_ms: 30_000,
+  heartbeat_interval_ms: 1_000,
+});
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Parse "256MB", "1.5GiB", "4096" into bytes. */
+export function parseSize(text: string, what = 'size'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? (m[2] ?? '').toLowerCase() : '';
+  if (!m || (unit !== '' && !(unit in UNITS))) {
+    throw new SpillwayError('config', `invalid ${what} "${text}": expected a number of bytes such as 512MB or 2GB`);
+  }
+  return Math.floor(Number(m[1]) * (unit === '' ? 1 : UNITS[unit]!));
+}
+
+const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes']);
+
+/** Set one setting from text (SET, env, CLI), validating name and value. */
+export function applySetting(cfg: Config, name: string, value: string | number | boolean): void {
+  const key = name.toLowerCase().replace(/-/g, '_') as keyof Config;
+  if (!(key in DEFAULT_CONFIG)) {
+    throw new SpillwayError('config', `unknown setting "${name}"; settings: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+  }
+  const def = DEFAULT_CONFIG[key];
+  const text = String(value).trim().replace(/^'(.*)'$/, '$1');
+  let v: unknown;
+  if (typeof def === 'number') {
+    v = SIZE_KEYS.has(key) ? parseSize(text, key) : Number(text);
+    if (!Number.isFinite(v as number) || (v as number) < 0) throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected a non-negative number`);
+  } else if (typeof def === 'boolean') {
+    if (!/^(true|false|on|off|1|0)$/i.test(text)) throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected true or false`);
+    v = /^(true|on|1)$/i.test(text);
+  } else {
+    v = text;
+    if ((key === 'spill_compression' || key === 'exchange_compression') && text !== 'none' && text !== 'lz4') {
+      throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected none or lz4`);
+    }
+  }
+  (cfg as unknown as Record<string, unknown>)[key] = v;
+}
+
+/** Defaults, then SPILLWAY_* environment variables, then the given overrides. */
+export function makeConfig(overrides: Partial<Record<keyof Config, string | number | boolean>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const cfg: Config = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(DEFAULT_CONFIG)) {
+    const e = env[`SPILLWAY_${key.toUpperCase()}`];
+    if (e !== undefined && e !== '') applySetting(cfg, key, e);
+  }
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) applySetting(cfg, k, v);
+  return cfg;
+}

@@ -1,0 +1,26 @@
+/**
+ * What a running task can reach: settings, cancellation, memory, spill, metrics, and the
+ * session's in-memory tables. One TaskContext per task (stage, partition) or per local query.
+ */
+import type { Config } from '../config.js';
+import type { Batch } from '../columnar/column.js';
+import type { Schema } from '../types.js';
+import type { MemoryPool } from '../memory/pool.js';
+import type { SpillManager } from '../spill/spill_manager.js';
+import type { MetricsSet } from './metrics.js';
+
+export interface MemoryTable {
+  readonly schema: Schema;
+  readonly batches: readonly Batch[];
+}
+
+export interface TaskContext {
+  readonly queryId: string;
+  readonly config: Config;
+  readonly signal: AbortSignal;
+  readonly memory: MemoryPool;
+  readonly spill: SpillManager;
+  readonly metrics: MetricsSet;
+  /** In-memory tables by name (CREATE TABLE / INSERT). */
+  readonly memoryTables: ReadonlyMap<string, MemoryTable>;
+}

@@ -1,0 +1,72 @@
+/**
+ * Physical expressions: typed, JSON-serializable trees whose column references are
+ * positions in the input batch. Evaluated a column at a time by expr/evaluate.ts.
+ *
+ * Semantics follow PostgreSQL unless noted: three-valued logic, integer division truncates,
+ * int32 arithmetic overflow is an error, division or modulo by zero yields NULL (as DuckDB
+ * and SQLite do), comparisons between int32/int64/float64 promote to the wider type.
+ */
+import type { DataType, Scalar } from '../types.js';
+
+export type BinaryOp =
+  | '+' | '-' | '*' | '/' | '%'
+  | '=' | '<>' | '<' | '<=' | '>' | '>='
+  | 'and' | 'or'
+  | '||'
+  | 'is_distinct_from' | 'is_not_distinct_from';
+
+export type UnaryOp = 'not' | 'neg' | 'is_null' | 'is_not_null' | 'is_true' | 'is_false';
+
+/**
+ * Scalar functions. Arguments are already coerced by the binder.
+ *  abs(x) round(x[, digits]) floor ceil sqrt power(x,y) ln exp sign
+ *  substring(s, start[, len]) upper lower length trim ltrim rtrim replace(s,a,b) concat(...)
+ *  strpos(s, sub) starts_with(s, p)
+ *  coalesce(...) nullif(a, b) greatest(...) least(...)
+ *  extract_year/month/day/... via date_part(part: literal utf8, d)
+ *  date_add_days(d, n) date_add_months(d, n)  (the binder turns date ± interval into these)
+ *  date_trunc(part, d)
+ */
+export type FunctionName = string;
+
+export type PhysicalExpr =
+  | { kind: 'column'; index: number; type: DataType; name?: string }
+  | { kind: 'literal'; value: Scalar; type: DataType }
+  | { kind: 'binary'; op: BinaryOp; left: PhysicalExpr; right: PhysicalExpr; type: DataType }
+  | { kind: 'unary'; op: UnaryOp; arg: PhysicalExpr; type: DataType }
+  | { kind: 'cast'; arg: PhysicalExpr; type: DataType }
+  | { kind: 'case'; operand: PhysicalExpr | null; whens: { when: PhysicalExpr; then: PhysicalExpr }[]; else: PhysicalExpr | null; type: DataType }
+  | { kind: 'in_list'; arg: PhysicalExpr; list: PhysicalExpr[]; negated: boolean; type: 'bool' }
+  | { kind: 'like'; arg: PhysicalExpr; pattern: PhysicalExpr; negated: boolean; caseInsensitive: boolean; type: 'bool' }
+  | { kind: 'call'; name: FunctionName; args: PhysicalExpr[]; type: DataType };
+
+export type AggregateFunction = 'count_star' | 'count' | 'sum' | 'avg' | 'min' | 'max';
+
+/**
+ * One aggregate of a HashAggregate node. `arg` is evaluated over the node's input
+ * (absent for count_star). In mode 'final' the aggregate reads its partial state columns
+ * (see exec/aggregate/ for the state layout of each function).
+ */
+export interface AggregateExpr {
+  fn: AggregateFunction;
+  arg: PhysicalExpr | null;
+  distinct: boolean;
+  /** Output type: count → int64; sum(int) → int64; sum(float) → float64; avg → float64; min/max → arg type. */
+  type: DataType;
+  name: string;
+}
+
+export interface SortKey {
+  expr: PhysicalExpr;
+  ascending: boolean;
+  /** Default as PostgreSQL: NULLS LAST for ASC, NULLS FIRST for DESC. */
+  nullsFirst: boolean;
+}
+
+export function col(index: number, type: DataType, name?: string): PhysicalExpr {
+  return name === undefined ? { kind: 'column', index, type } : { kind: 'column', index, type, name };
+}
+
+export function lit(value: Scalar, type: DataType): PhysicalExpr {
+  return { kind: 'literal', value, type };
+}

@@ -1,0 +1,98 @@
+/**
+ * Logical plans: what the binder produces and the optimizer rewrites.
+ *
+ * Every column a node outputs has a plan-unique numeric `id` (like Spark's exprId); logical
+ * expressions refer to columns by id, never by position, so rewrites (pushdown through
+ * joins, pruning) need no index bookkeeping. The physical planner maps ids to positions.
+ */
+import type { DataType, Scalar } from '../types.js';
+import type { BinaryOp, UnaryOp, AggregateFunction } from '../expr/expr.js';
+import type { JoinType } from './physical.js';
+
+export interface LColumn {
+  id: number;
+  name: string;
+  /** Table or alias the column can be qualified with (undefined for computed columns). */
+  qualifier?: string;
+  type: DataType;
+  nullable: boolean;
+}
+
+export type LExpr =
+  | { kind: 'column'; id: number; type: DataType; name: string }
+  | { kind: 'literal'; value: Scalar; type: DataType; /** exact decimal text of a numeric literal, for exact folding */ decimal?: string }
+  | { kind: 'binary'; op: BinaryOp; left: LExpr; right: LExpr; type: DataType }
+  | { kind: 'unary'; op: UnaryOp; arg: LExpr; type: DataType }
+  | { kind: 'cast'; arg: LExpr; type: DataType }
+  | { kind: 'case'; operand: LExpr | null; whens: { when: LExpr; then: LExpr }[]; else: LExpr | null; type: DataType }
+  | { kind: 'in_list'; arg: LExpr; list: LExpr[]; negated: boolean; type: 'bool' }
+  | { kind: 'like'; arg: LExpr; pattern: LExpr; negated: boolean; caseInsensitive: boolean; type: 'bool' }
+  | { kind: 'call'; name: string; args: LExpr[]; type: DataType }
+  /** Subqueries, removed by the decorrelation passes before physical planning. */
+  | { kind: 'scalar_subquery'; plan: LogicalPlan; type: DataType }
+  | { kind: 'exists'; plan: LogicalPlan; negated: boolean; type: 'bool' }
+  | { kind: 'in_subquery'; arg: LExpr; plan: LogicalPlan; negated: boolean; type: 'bool' };
+
+export interface LAggregate {
+  /** Output column id of this aggregate. */
+  id: number;
+  name: string;
+  fn: AggregateFunction;
+  arg: LExpr | null;
+  distinct: boolean;
+  type: DataType;
+}
+
+export interface LSortKey { expr: LExpr; ascending: boolean; nullsFirst: boolean }
+
+/** Where a scanned table's rows come from. */
+export type TableSource =
+  | { kind: 'parquet'; files: string[] }
+  | { kind: 'memory'; name: string };
+
+export type LogicalPlan =
+  /** `columns`: the columns read, in table order (projection pruning removes unused ones); `filters`: conjuncts pushed into the scan. */
+  | { kind: 'Scan'; table: string; source: TableSource; columns: LColumn[]; filters: LExpr[]; rowEstimate: number }
+  | { kind: 'Values'; columns: LColumn[]; rows: LExpr[][] }
+  | { kind: 'Filter'; input: LogicalPlan; predicate: LExpr }
+  /** exprs[i] computes columns[i]. */
+  | { kind: 'Project'; input: LogicalPlan; exprs: LExpr[]; columns: LColumn[] }
+  /** Output: group columns then aggregate columns. groupBy[i] computes groupColumns[i]. */
+  | { kind: 'Aggregate'; input: LogicalPlan; groupBy: LExpr[]; groupColumns: LColumn[]; aggregates: LAggregate[] }
+  /** Output: left columns then right columns (only left for semi/anti). condition null = cross join. */
+  | { kind: 'Join'; left: LogicalPlan; right: LogicalPlan; joinType: JoinType; condition: LExpr | null }
+  | { kind: 'Sort'; input: LogicalPlan; keys: LSortKey[] }
+  | { kind: 'Limit'; input: LogicalPlan; skip: number; fetch: number | null }
+  /** UNION ALL: the inputs' i-th columns feed columns[i]. */
+  | { kind: 'Union'; inputs: LogicalPlan[]; columns: LColumn[] }
+  | { kind: 'Distinct'; input: LogicalPlan };
+
+/** The output columns of a node, in order. */
+export function outputColumns(p: LogicalPlan): LColumn[] {
+  switch (p.kind) {
+    case 'Scan': case 'Values': case 'Project': case 'Union': return p.columns;
+    case 'Filter': case 'Sort': case 'Limit': case 'Distinct': return outputColumns(p.input);
+    case 'Aggregate': return [
+      ...p.groupColumns,
+      ...p.aggregates.map((a): LColumn => ({ id: a.id, name: a.name, type: a.type, nullable: true })),
+    ];
+    case 'Join': return p.joinType === 'semi' || p.joinType === 'anti'
+      ? outputColumns(p.left)
+      : [...outputColumns(p.left), ...outputColumns(p.right)];
+  }
+}
+
+export function logicalChildren(p: LogicalPlan): LogicalPlan[] {
+  switch (p.kind) {
+    case 'Scan': case 'Values': return [];
+    case 'Join': return [p.left, p.right];
+    case 'Union': return p.inputs;
+    default: return [p.input];
+  }
+}
+
+/** Allocates column ids; one per planning session so ids are unique within a query. */
+export class IdGenerator {
+  private next = 1;
+  fresh(): number { return this.next++; }
+}
