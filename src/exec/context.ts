@@ -8,6 +8,7 @@ import type { Schema } from '../types.js';
 import type { MemoryPool } from '../memory/pool.js';
 import type { SpillManager } from '../spill/spill_manager.js';
 import type { MetricsSet } from './metrics.js';
+import type { TaskExchange } from './exchange/task_exchange.js';
 
 export interface MemoryTable {
   readonly schema: Schema;
@@ -23,4 +24,6 @@ export interface TaskContext {
   readonly metrics: MetricsSet;
   /** In-memory tables by name (CREATE TABLE / INSERT). */
   readonly memoryTables: ReadonlyMap<string, MemoryTable>;
+  /** Distributed tasks only: how exchange readers find the stages they read (set by the scheduler). */
+  readonly exchange?: TaskExchange;
 }

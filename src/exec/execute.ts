@@ -4,7 +4,7 @@
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../errors.js';
-import type { PhysicalPlan } from '../plan/physical.js';
+import type { PhysicalPlan, RegisteredKind } from '../plan/physical.js';
 import type { TaskContext } from './context.js';
 import { parquetScan } from './parquet_scan.js';
 import { values } from './values.js';
@@ -24,7 +24,7 @@ type Operator<K extends PhysicalPlan['kind']> = (
   node: Extract<PhysicalPlan, { kind: K }>, partition: number, ctx: TaskContext,
 ) => AsyncIterable<Batch>;
 
-type OperatorTable = { [K in PhysicalPlan['kind']]: Operator<K> };
+type OperatorTable = { [K in Exclude<PhysicalPlan['kind'], RegisteredKind>]: Operator<K> };
 
 /** Extra operators registered by other layers (exchange readers/writers). */
 const extra = new Map<string, (node: never, partition: number, ctx: TaskContext) => AsyncIterable<Batch>>();

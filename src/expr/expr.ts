@@ -26,6 +26,9 @@ export type UnaryOp = 'not' | 'neg' | 'is_null' | 'is_not_null' | 'is_true' | 'i
  *  extract_year/month/day/... via date_part(part: literal utf8, d)
  *  date_add_days(d, n) date_add_months(d, n)  (the binder turns date ± interval into these)
  *  date_trunc(part, d)
+ * Also: mod trunc cbrt log10 log octet_length substr left right lpad rpad reverse btrim
+ *  ifnull, and year/quarter/month/day/week/hour/minute/second(d) as date_part shorthands
+ *  (the full list is SUPPORTED_FUNCTIONS in expr/functions.ts).
  */
 export type FunctionName = string;
 

@@ -60,7 +60,9 @@ export type LogicalPlan =
   /** Output: group columns then aggregate columns. groupBy[i] computes groupColumns[i]. */
   | { kind: 'Aggregate'; input: LogicalPlan; groupBy: LExpr[]; groupColumns: LColumn[]; aggregates: LAggregate[] }
   /** Output: left columns then right columns (only left for semi/anti). condition null = cross join. */
-  | { kind: 'Join'; left: LogicalPlan; right: LogicalPlan; joinType: JoinType; condition: LExpr | null }
+  | { kind: 'Join'; left: LogicalPlan; right: LogicalPlan; joinType: JoinType; condition: LExpr | null;
+      /** Anti join for NOT IN (HashJoin nullAware): a NULL right key empties the result; a NULL left key survives only an empty right. */
+      nullAware?: boolean }
   | { kind: 'Sort'; input: LogicalPlan; keys: LSortKey[] }
   | { kind: 'Limit'; input: LogicalPlan; skip: number; fetch: number | null }
   /** UNION ALL: the inputs' i-th columns feed columns[i]. */

@@ -25,6 +25,8 @@ interface NodeBase {
   id: number;
   schema: Schema;
   partitions: number;
+  /** Planner's row estimate (plan/estimate.ts), for EXPLAIN and distribution choices. */
+  estimatedRows?: number;
 }
 
 export interface ParquetScanNode extends NodeBase {
@@ -104,13 +106,14 @@ export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: Physic
 
 export type PhysicalPlan =
   | ParquetScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode
-  | HashJoinNode | NestedLoopJoinNode | SortNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode;
+  | HashJoinNode | NestedLoopJoinNode | SortNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
+  | ExchangeNode | ExchangeReadNode | MergeGatherNode;
 
 export type PhysicalKind = PhysicalPlan['kind'];
 
 export function childrenOf(p: PhysicalPlan): PhysicalPlan[] {
   switch (p.kind) {
-    case 'ParquetScan': case 'Values': case 'MemoryScan': return [];
+    case 'ParquetScan': case 'Values': case 'MemoryScan': case 'ExchangeRead': case 'MergeGather': return [];
     case 'HashJoin': case 'NestedLoopJoin': return [p.left, p.right];
     case 'UnionAll': return p.inputs;
     default: return [p.input];
@@ -136,3 +139,63 @@ export function deserializePlan(s: string): PhysicalPlan {
     return v;
   }) as PhysicalPlan;
 }
+
+// ---------------------------------------------------------------------------------------
+// Distributed plans (src/distributed/): exchanges and the leaves that read them.
+// ---------------------------------------------------------------------------------------
+
+/**
+ * How an exchange spreads rows over its output partitions:
+ *   hash         partition = hashColumns(keys) % partitions (columnar/hash.ts)
+ *   range        by sort keys, against bounds sampled at run time (exec/exchange/range_bounds.ts)
+ *   broadcast    every consumer task reads every row
+ *   single       all rows to one partition
+ *   round_robin  whole batches dealt in turn
+ */
+export type Partitioning =
+  | { kind: 'hash'; keys: PhysicalExpr[]; partitions: number }
+  | { kind: 'range'; keys: SortKey[]; partitions: number }
+  | { kind: 'broadcast' }
+  | { kind: 'single' }
+  | { kind: 'round_robin'; partitions: number };
+
+/**
+ * A network boundary in a distributed plan, before it is cut into stages (distributed/stage.ts):
+ * `input` becomes a stage whose output is split by `partitioning`. Never executed itself.
+ * `partitions` = the partitions consumers see (hash/range/round_robin: n; single and broadcast: 1).
+ */
+export interface ExchangeNode extends NodeBase {
+  kind: 'Exchange';
+  input: PhysicalPlan;
+  partitioning: Partitioning;
+  /** single only: the input partitions are sorted runs in order (range-partitioned sort); keep that order. */
+  preserveOrder?: boolean;
+}
+
+/**
+ * Leaf that reads the output of stage `stageId`: partition p reads, from each of the
+ * `producerTasks` writer tasks, output partition p (hash, round_robin), or partition 0
+ * filtered to range p (range), or partition 0 whole (single, broadcast). Where the writer
+ * tasks ran and the range bounds come at run time from TaskContext.exchange.
+ */
+export interface ExchangeReadNode extends NodeBase {
+  kind: 'ExchangeRead';
+  stageId: number;
+  partitioning: Partitioning;
+  producerTasks: number;
+}
+
+/**
+ * Order-preserving gather (one partition): reads the writer tasks of stage `stageId` one
+ * after another in task order. Correct because that stage is range-partitioned on `keys`
+ * and sorted within each partition, so task order is key order.
+ */
+export interface MergeGatherNode extends NodeBase {
+  kind: 'MergeGather';
+  stageId: number;
+  keys: SortKey[];
+  producerTasks: number;
+}
+
+/** Node kinds whose operators live outside exec/ and are added with registerOperator. */
+export type RegisteredKind = 'Exchange' | 'ExchangeRead' | 'MergeGather';

@@ -1,9 +1,104 @@
-import type { Batch } from '../../columnar/column.js';
+/**
+ * HashJoin: equi-join of a probe side (left) against a hashed build side (right), for
+ * inner, left, right, full, semi and anti joins, with an optional residual filter over
+ * (left columns ++ right columns) that decides which key matches count.
+ *
+ *   build: all batches of the right input ─concat─▶ JoinHashTable (hashes, bucket heads, next)
+ *          partition p reads right partition p ('single', 'partitioned'),
+ *          or every right partition ('broadcast': each left partition builds the same table)
+ *   probe: each left batch ─ProbeCursor─▶ ≤ batch_size candidate pairs ─PairJoiner─▶ output
+ *   end:   unmatched build rows (right/full)
+ *
+ * NULL keys never match. A null-aware anti join (NOT IN) returns nothing when the build
+ * side has a NULL key, and drops probe rows with a NULL key unless the build side is empty.
+ *
+ * Buffers: the whole build side (reservation `HashJoin[p<partition>]`, grown per batch);
+ * it does not spill yet, so a refused grow is a resources error. Output batches hold at
+ * most batch_size rows. Metrics: extra.buildRows, extra.probeRows.
+ */
+import { batchBytes, columnBytes, emptyBatch, type Batch } from '../../columnar/column.js';
+import { concatBatches } from '../../columnar/kernels.js';
+import { evaluate } from '../../expr/evaluate.js';
 import type { HashJoinNode } from '../../plan/physical.js';
-import type { TaskContext } from '../../exec/context.js';
+import type { TaskContext } from '../context.js';
+import { executePlan } from '../execute.js';
+import { JoinHashTable, ProbeCursor } from './join_table.js';
+import { PairJoiner, tracksBuild } from './join_output.js';
 
-// Placeholder until the operator lands.
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
-  void node; void partition; void ctx;
-  throw new Error('HashJoinNode not implemented yet');
+  const { joinType } = node;
+  if (node.distribution === 'broadcast' && tracksBuild(joinType) && node.partitions > 1) {
+    // Every partition sees the whole build side: unmatched build rows would repeat.
+    throw new Error(`HashJoin#${node.id}: a ${joinType} join cannot broadcast its build side over ${node.partitions} partitions`);
+  }
+  if (node.leftKeys.length !== node.rightKeys.length) {
+    throw new Error(`HashJoin#${node.id}: ${node.leftKeys.length} left keys but ${node.rightKeys.length} right keys`);
+  }
+  node.leftKeys.forEach((lk, i) => {
+    const a = lk.type, b = node.rightKeys[i]!.type;
+    const intPair = (a === 'int32' || a === 'int64') && (b === 'int32' || b === 'int64');
+    // Keys of different types would hash apart and silently never match: the planner must cast.
+    if (a !== b && !intPair && a !== 'null' && b !== 'null') {
+      throw new Error(`HashJoin#${node.id}: join key ${i} compares ${a} with ${b}; cast one side first`);
+    }
+  });
+  const batchSize = Math.max(1, ctx.config.batch_size);
+  const reservation = ctx.memory.register(`HashJoin[p${partition}]`, { spillable: true });
+  try {
+    // ---- build ----
+    const parts: Batch[] = [];
+    const buildPartitions = node.distribution === 'broadcast' ? [...Array(node.right.partitions).keys()] : [partition];
+    for (const q of buildPartitions) {
+      for await (const b of executePlan(node.right, q, ctx)) {
+        if (b.length === 0) continue;
+        reservation.grow(batchBytes(b));
+        parts.push(b);
+      }
+    }
+    const build = parts.length === 0 ? emptyBatch(node.right.schema) : concatBatches(node.right.schema, parts);
+    parts.length = 0;
+    const buildKeys = node.rightKeys.map((e) => evaluate(e, build));
+    const table = new JoinHashTable(build, buildKeys);
+    let keyBytes = 0;
+    for (const k of buildKeys) keyBytes += columnBytes(k);
+    reservation.resize(batchBytes(build) + keyBytes + table.structureBytes() + (tracksBuild(joinType) ? build.length : 0));
+    ctx.metrics.add(node.id, 'buildRows', build.length);
+
+    if (build.length === 0 && (joinType === 'inner' || joinType === 'semi' || joinType === 'right')) return;
+    if (node.nullAware && joinType === 'anti' && table.hasNullKey) return;
+
+    // ---- probe ----
+    const joiner = new PairJoiner(
+      { joinType, filter: node.filter, schema: node.schema, leftFields: node.left.schema.fields, rightFields: node.right.schema.fields },
+      build, batchSize,
+    );
+    const firstOnly = (joinType === 'semi' || joinType === 'anti') && node.filter === null;
+    const probeIdx = new Int32Array(batchSize);
+    const buildIdx = new Int32Array(batchSize);
+    ctx.metrics.add(node.id, 'probeRows', 0);
+    for await (const probe of executePlan(node.left, partition, ctx)) {
+      const n = probe.length;
+      if (n === 0) continue;
+      ctx.metrics.add(node.id, 'probeRows', n);
+      const probeMatched = new Uint8Array(n);
+      if (build.length > 0) {
+        const cursor = new ProbeCursor(table, node.leftKeys.map((e) => evaluate(e, probe)), n, firstOnly);
+        for (;;) {
+          const count = cursor.fill(probeIdx, buildIdx, batchSize);
+          if (count === 0) break;
+          const out = joiner.pairs(probe, probeIdx, buildIdx, count, probeMatched);
+          if (out !== null) yield out;
+        }
+        // NOT IN: a probe row with a NULL key is unknown against a non-empty build side.
+        const nulls = cursor.nullKeys;
+        if (node.nullAware && joinType === 'anti' && nulls !== null) {
+          for (let i = 0; i < n; i++) if (nulls[i] === 1) probeMatched[i] = 1;
+        }
+      }
+      yield* joiner.finishProbe(probe, probeMatched);
+    }
+    yield* joiner.finishBuild();
+  } finally {
+    reservation.free();
+  }
 }

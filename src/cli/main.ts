@@ -1,0 +1,57 @@
+/**
+ * The `spillway` command line.
+ *
+ *   spillway sql [--tables DIR] [--format table|csv|json] [--memory-limit SIZE] [-f FILE | 'SQL']
+ *   spillway explain [...same options] 'SQL'
+ *   spillway demo
+ *
+ * User errors print one line on stderr and exit 1; a stack trace only with --verbose.
+ */
+import { readFileSync } from 'node:fs';
+import { SpillwayError } from '../errors.js';
+import { sqlCommand, SQL_OPTIONS } from './sql_command.js';
+import { demoCommand } from './demo.js';
+import { parseArgs } from './args.js';
+
+const USAGE = `usage: spillway <command> [options]
+
+commands:
+  sql       run SQL statements (';'-separated) and print the last result; a REPL without SQL on a terminal
+  explain   print the logical and physical plans of a query
+  demo      generate a small data set and run example queries on it
+
+run 'spillway <command> --help' for the options of a command`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const verbose = rest.includes('--verbose');
+  try {
+    switch (command) {
+      case 'sql': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), false);
+      case 'explain': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), true);
+      case 'demo': return await demoCommand(rest);
+      case '--version': case 'version':
+        process.stdout.write(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version + '\n');
+        return 0;
+      case undefined: case '--help': case '-h': case 'help':
+        process.stdout.write(USAGE + '\n');
+        return command === undefined ? 1 : 0;
+      default:
+        throw new SpillwayError('config', `unknown command "${command}"\n${USAGE}`);
+    }
+  } catch (err) {
+    reportError(err, verbose);
+    return 1;
+  }
+}
+
+export function reportError(err: unknown, verbose: boolean): void {
+  if (err instanceof SpillwayError) {
+    process.stderr.write(`spillway: error: ${err.message}\n`);
+    if (verbose && err.stack) process.stderr.write(err.stack + '\n');
+  } else {
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`spillway: internal error: ${e.message}${verbose ? '' : ' (run with --verbose for details)'}\n`);
+    if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Vectorized row hashing and key equality for hash aggregation, hash joins and the hash
+ * exchange (partition = hash % n).
+ *
+ * The hash is a pure function of the key values: no per-process randomness, so every
+ * worker sends a row to the same partition. Per-column value hashes are folded into a
+ * running 32-bit state with the murmur3 round, then finished with fmix32:
+ *
+ *   h = seed
+ *   for each key column c:   h = round(h, valueHash(c, row))
+ *   hash[row] = fmix32(h ^ columnCount)
+ *
+ * Value hashes:
+ *   int32, date32, int64, timestamp   the 64-bit value's two halves mixed, so an int32 and an
+ *                                     int64 holding the same number hash alike
+ *   float64                           the IEEE bits, with -0 folded into 0 and every NaN into one NaN
+ *   utf8                              FNV-1a over the bytes, then fmix32 with the length
+ *   bool                              0 or 1 mixed
+ *   NULL (any type)                   a fixed constant
+ *
+ * Hash tables built on these hashes must not take bucket = hash & mask: after a hash
+ * exchange with a power-of-two partition count, all rows of one partition share their low
+ * bits. Use `bucketOf` (Fibonacci hashing, takes the high bits) instead.
+ */
+import type { Column } from './column.js';
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+/** Value hash of NULL: any fixed value works; this one is not the hash of a common value. */
+const NULL_HASH = 0x5bd1e995 | 0;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
+}
+
+/** One murmur3 round: fold a 32-bit value k into state h. */
+function round(h: number, k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, C2);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Hash of a 64-bit integer given as two 32-bit halves. */
+function hash64(lo: number, hi: number): number {
+  return fmix32(round(round(0, lo), hi));
+}
+
+const f64Scratch = new Float64Array(1);
+const f64Halves = new Int32Array(f64Scratch.buffer);
+
+function hashFloat(v: number): number {
+  // -0 and 0 are equal, and all NaNs are equal: hash them alike.
+  f64Scratch[0] = v === 0 ? 0 : v !== v ? NaN : v;
+  return hash64(f64Halves[0]!, f64Halves[1]!);
+}
+
+function hashBytes(data: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let k = start; k < end; k++) h = Math.imul(h ^ data[k]!, 0x01000193);
+  return fmix32(h ^ (end - start));
+}
+
+/** Fold the value hashes of column c into the running states h[0..length). */
+function foldColumn(h: Int32Array, c: Column, length: number): void {
+  const valid = c.validity;
+  switch (c.type) {
+    case 'null':
+      for (let i = 0; i < length; i++) h[i] = round(h[i]!, NULL_HASH);
+      return;
+    case 'bool': {
+      const v = c.values;
+      for (let i = 0; i < length; i++) {
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : fmix32(v[i]! + 0x3c6ef372));
+      }
+      return;
+    }
+    case 'int32': case 'date32': {
+      const v = c.values;
+      for (let i = 0; i < length; i++) {
+        const x = v[i]!;
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hash64(x, x >> 31));
+      }
+      return;
+    }
+    case 'int64': case 'timestamp': {
+      const v = c.values;
+      const halves = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      for (let i = 0; i < length; i++) {
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hash64(halves[2 * i]!, halves[2 * i + 1]!));
+      }
+      return;
+    }
+    case 'float64': {
+      const v = c.values;
+      for (let i = 0; i < length; i++) {
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hashFloat(v[i]!));
+      }
+      return;
+    }
+    case 'utf8': {
+      const o = c.offsets, d = c.data;
+      for (let i = 0; i < length; i++) {
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hashBytes(d, o[i]!, o[i + 1]!));
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Hash rows 0..length of the given key columns. Deterministic across processes and
+ * platforms; equal keys (per keysEqual with NULLs equal) always hash alike.
+ */
+export function hashColumns(cols: readonly Column[], length: number, seed = 0): Uint32Array {
+  const h = new Int32Array(length);
+  if (seed !== 0) h.fill(seed | 0);
+  for (const c of cols) foldColumn(h, c, length);
+  const n = cols.length;
+  for (let i = 0; i < length; i++) h[i] = fmix32(h[i]! ^ n);
+  return new Uint32Array(h.buffer, 0, length);
+}
+
+/** Bucket of a hash in a table of 2^bits buckets, from the hash's high bits (see header). */
+export function bucketOf(hash: number, bits: number): number {
+  return bits === 0 ? 0 : Math.imul(hash, 0x9e3779b1) >>> (32 - bits);
+}
+
+/** Whether value i of a equals value j of b; both non-NULL, same type. Floats: -0 = 0, NaN = NaN. */
+export function valuesEqual(a: Column, i: number, b: Column, j: number): boolean {
+  switch (a.type) {
+    case 'null': return true;
+    case 'utf8': {
+      const bb = b as typeof a;
+      const s1 = a.offsets[i]!, e1 = a.offsets[i + 1]!, s2 = bb.offsets[j]!, e2 = bb.offsets[j + 1]!;
+      if (e1 - s1 !== e2 - s2) return false;
+      const d1 = a.data, d2 = bb.data;
+      for (let k = 0; k < e1 - s1; k++) if (d1[s1 + k] !== d2[s2 + k]) return false;
+      return true;
+    }
+    case 'float64': {
+      const x = a.values[i]!, y = (b as typeof a).values[j]!;
+      return x === y || (x !== x && y !== y);
+    }
+    case 'bool':
+      return a.values[i] === (b as typeof a).values[j];
+    default: {
+      const x = a.values[i]!, y = (b as Exclude<Column, { type: 'null' | 'utf8' | 'bool' | 'float64' }>).values[j]!;
+      // int32 against int64 (same number hashes alike): compare as bigint.
+      return x === y || (typeof x !== typeof y && BigInt(x) === BigInt(y));
+    }
+  }
+}
+
+/**
+ * Whether row i of colsA equals row j of colsB on every column (columns pairwise of the same
+ * type). nullsEqual = true (grouping, DISTINCT): NULL equals NULL. nullsEqual = false
+ * (join keys): a NULL on either side never matches.
+ */
+export function keysEqual(colsA: readonly Column[], i: number, colsB: readonly Column[], j: number, nullsEqual = true): boolean {
+  for (let k = 0; k < colsA.length; k++) {
+    const a = colsA[k]!, b = colsB[k]!;
+    const aNull = a.type === 'null' || (a.validity !== null && a.validity[i] === 0);
+    const bNull = b.type === 'null' || (b.validity !== null && b.validity[j] === 0);
+    if (aNull || bNull) {
+      if (!nullsEqual || aNull !== bNull) return false;
+      continue;
+    }
+    if (!valuesEqual(a, i, b, j)) return false;
+  }
+  return true;
+}
+
+/** 1 where any of the columns is NULL at that row (join keys that can never match). */
+export function anyNullMask(cols: readonly Column[], length: number): Uint8Array | null {
+  let mask: Uint8Array | null = null;
+  for (const c of cols) {
+    if (c.type === 'null') return new Uint8Array(length).fill(1);
+    const v = c.validity;
+    if (v === null) continue;
+    mask ??= new Uint8Array(length);
+    for (let i = 0; i < length; i++) mask[i] |= v[i]! ^ 1;
+  }
+  return mask;
+}

@@ -1,0 +1,299 @@
+/**
+ * Arrow IPC encoding of Spillway batches, for exchange messages and spill files.
+ *
+ * Everything written here is the standard Arrow IPC streaming format (optionally with
+ * LZ4-frame body compression), so other Arrow implementations can read it:
+ *
+ *   stream  = message(schema) message(batch)* EOS
+ *   message = ┌────────────┬────────────┬──────────────────────────┬─────────────────────┐
+ *             │ FF FF FF FF│ int32 LE n │ Message flatbuffer, zero │ body: bodyLength B, │
+ *             │continuation│ (n % 8 = 0)│ padded to n bytes        │ 8-aligned buffers   │
+ *             └────────────┴────────────┴──────────────────────────┴─────────────────────┘
+ *                                        └──────── "header" ───────┘└────── "body" ──────┘
+ *   EOS     = FF FF FF FF 00 00 00 00
+ *
+ * `header` and `body` are exactly Arrow Flight's FlightData.data_header / data_body, so the
+ * exchange can put them on the wire as they are and call decodeBatchMessage on arrival.
+ * With LZ4, each body buffer is an int64 uncompressed length (-1 = stored raw) followed
+ * by one LZ4 frame; Arrow's writer and readers do that through the compression registry.
+ *
+ * Only public apache-arrow exports are used: RecordBatchStreamWriter assembles a batch
+ * message, Message.decode parses headers, RecordBatchReader loads a body.
+ */
+import * as arrow from 'apache-arrow';
+import { SpillwayError } from '../errors.js';
+import type { Schema } from '../types.js';
+import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema } from './arrow.js';
+import type { Batch } from './column.js';
+import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';
+
+registerLz4Codec();
+
+export type IpcCompression = 'none' | 'lz4';
+
+/** One record batch as an IPC message: the Message flatbuffer and its body. */
+export interface EncodedBatchMessage {
+  /** Message flatbuffer (zero padded to a multiple of 8): FlightData.data_header. */
+  readonly header: Uint8Array;
+  /** Body buffers, 8-byte aligned, possibly LZ4 compressed: FlightData.data_body. */
+  readonly body: Uint8Array;
+  readonly rows: number;
+  /** Body bytes before compression; equals body.byteLength when uncompressed. */
+  readonly uncompressedBytes: number;
+}
+
+/** Running byte counts for metrics (bytes before and after compression). */
+export interface IpcByteCounts {
+  uncompressedBytes: number;
+  encodedBytes: number;
+}
+
+export function newIpcByteCounts(): IpcByteCounts {
+  return { uncompressedBytes: 0, encodedBytes: 0 };
+}
+
+/** What kind of message a header holds and how many body bytes follow it. */
+export interface MessageInfo {
+  readonly kind: 'schema' | 'batch' | 'dictionary' | 'other';
+  readonly bodyLength: number;
+}
+
+const CONTINUATION = -1;
+/** End-of-stream marker: continuation + zero metadata length. */
+export const IPC_END_OF_STREAM: Uint8Array = new Uint8Array(new Int32Array([CONTINUATION, 0]).buffer);
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+function compressionType(c: IpcCompression): arrow.CompressionType | null {
+  return c === 'lz4' ? arrow.CompressionType.LZ4_FRAME : null;
+}
+
+/** The schema Message flatbuffer (FlightData.data_header of a schema message). */
+export function encodeSchemaMessage(schema: Schema): Uint8Array {
+  return arrow.Message.encode(arrow.Message.from(toArrowSchema(schema)));
+}
+
+export function decodeSchemaMessage(header: Uint8Array): Schema {
+  const msg = decodeHeader(header);
+  if (!msg.isSchema()) throw new SpillwayError('io', `corrupt Arrow IPC data: expected a schema message, found ${kindOf(msg)}`);
+  return fromArrowSchema(msg.header());
+}
+
+/** Parse a message header; bodyLength says how many body bytes belong to it. */
+export function inspectMessage(header: Uint8Array): MessageInfo {
+  const msg = decodeHeader(header);
+  return { kind: kindOf(msg), bodyLength: msg.bodyLength };
+}
+
+function decodeHeader(header: Uint8Array): arrow.Message {
+  try {
+    return arrow.Message.decode(header);
+  } catch (e) {
+    throw new SpillwayError('io', `corrupt Arrow IPC message header (${header.byteLength} bytes): ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function kindOf(msg: arrow.Message): MessageInfo['kind'] {
+  if (msg.isSchema()) return 'schema';
+  if (msg.isRecordBatch()) return 'batch';
+  if (msg.isDictionaryBatch()) return 'dictionary';
+  return 'other';
+}
+
+/**
+ * Encode one batch as an IPC record batch message. Copies the batch's buffers once into
+ * the body (and compresses each buffer with LZ4 when asked; a buffer LZ4 cannot shrink is
+ * stored raw, as the format allows).
+ */
+export function encodeBatchMessage(batch: Batch, compression: IpcCompression = 'none'): EncodedBatchMessage {
+  const rb = batchToArrow(batch);
+  const writeStream = (): Uint8Array => {
+    const writer = new arrow.RecordBatchStreamWriter({ compressionType: compressionType(compression) });
+    writer.write(rb);
+    writer.finish();
+    return writer.toUint8Array(true);
+  };
+  const { result: stream, sizes: rawSizes } = compression === 'lz4' ? recordLz4EncodeSizes(writeStream) : { result: writeStream(), sizes: [] };
+  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+  // Skip the schema message the writer puts first; the second message is the batch.
+  let pos = 0;
+  if (view.getInt32(pos, true) !== CONTINUATION) throw new Error('unexpected IPC writer output');
+  pos += 8 + view.getInt32(pos + 4, true);
+  if (view.getInt32(pos, true) !== CONTINUATION) throw new Error('unexpected IPC writer output');
+  const headerLength = view.getInt32(pos + 4, true);
+  const header = stream.subarray(pos + 8, pos + 8 + headerLength);
+  const msg = arrow.Message.decode(header);
+  if (!msg.isRecordBatch()) throw new Error('unexpected IPC writer output');
+  const bodyStart = pos + 8 + headerLength;
+  const body = stream.subarray(bodyStart, bodyStart + msg.bodyLength);
+  const uncompressedBytes = compression === 'lz4' ? fixCompressedPrefixes(msg.header().buffers, body, rawSizes) : body.byteLength;
+  return { header, body, rows: batch.length, uncompressedBytes };
+}
+
+/**
+ * Arrow's IPC format prefixes every compressed buffer with its *uncompressed* length
+ * (int64 LE; -1 = stored raw). apache-arrow 21.2's writer puts the compressed length there
+ * instead (fixed upstream in apache/arrow-js#470): its own reader ignores the prefix, but
+ * Arrow C++ (pyarrow, DuckDB) sizes its output by it and rejects the buffer. We rewrite
+ * each prefix with the size the codec was handed for that buffer (one encode per
+ * non-empty buffer, in body order), and return the uncompressed body size. With a fixed
+ * apache-arrow this rewrites each prefix with the value already there.
+ */
+function fixCompressedPrefixes(regions: readonly { offset: number; length: number }[], body: Uint8Array, rawSizes: readonly number[]): number {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let next = 0;
+  let total = 0;
+  for (const r of regions) {
+    if (r.length === 0) continue;
+    const raw = rawSizes[next++];
+    if (raw === undefined) throw new Error('IPC writer compressed fewer buffers than its header lists');
+    if (view.getBigInt64(r.offset, true) !== -1n) view.setBigInt64(r.offset, BigInt(raw), true);
+    total += align8(raw);
+  }
+  if (next !== rawSizes.length) throw new Error('IPC writer compressed more buffers than its header lists');
+  return total;
+}
+
+/** The body itself when 8-byte aligned, else an aligned copy (Arrow would copy each buffer). */
+export function alignBody(body: Uint8Array): Uint8Array {
+  if (body.byteOffset % 8 === 0) return body;
+  const copy = new Uint8Array(body.byteLength);
+  copy.set(body);
+  return copy;
+}
+
+/** Framed schema messages by schema, so decoding many batches parses one schema cheaply. */
+const schemaFrames = new WeakMap<Schema, Uint8Array>();
+
+function schemaFrame(schema: Schema): Uint8Array {
+  let f = schemaFrames.get(schema);
+  if (f === undefined) {
+    f = concatChunks(frameMessage(encodeSchemaMessage(schema)));
+    schemaFrames.set(schema, f);
+  }
+  return f;
+}
+
+/**
+ * Decode a record batch message (header + body, e.g. FlightData) against the stream's
+ * schema. The returned columns are views into `body` (or into an aligned copy of it when
+ * `body` starts at an offset that is not a multiple of 8), except booleans and validity,
+ * which are unpacked, and LZ4 bodies, which are decompressed into new buffers.
+ */
+export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uint8Array): Batch {
+  const msg = decodeHeader(header);
+  if (!msg.isRecordBatch()) throw new SpillwayError('io', `corrupt Arrow IPC data: expected a record batch message, found ${kindOf(msg)}`);
+  if (body.byteLength < msg.bodyLength) {
+    throw new SpillwayError('io', `corrupt Arrow IPC data: record batch body has ${body.byteLength} bytes, header says ${msg.bodyLength}`);
+  }
+  const nodes = msg.header().nodes.length;
+  if (nodes !== schema.fields.length) {
+    throw new SpillwayError('io', `corrupt Arrow IPC data: record batch has ${nodes} columns, schema has ${schema.fields.length}`);
+  }
+  const chunks = [schemaFrame(schema), ...frameMessage(header, alignBody(body.subarray(0, msg.bodyLength)))];
+  let rb: arrow.RecordBatch | undefined;
+  try {
+    const reader = arrow.RecordBatchReader.from(chunks);
+    const r = reader.next();
+    rb = r.done ? undefined : r.value;
+  } catch (e) {
+    throw new SpillwayError('io', `corrupt Arrow IPC record batch: ${(e as Error).message}`, { cause: e });
+  }
+  if (rb === undefined) throw new SpillwayError('io', 'corrupt Arrow IPC data: record batch message could not be read');
+  return batchFromArrow(rb, schema);
+}
+
+/**
+ * The encapsulated-message framing (continuation, padded metadata length, header, padding,
+ * body) as chunks ready for writev or concatenation. The body must already be a multiple
+ * of 8 bytes long (bodies from encodeBatchMessage are).
+ */
+export function frameMessage(header: Uint8Array, body?: Uint8Array): Uint8Array[] {
+  const padded = align8(header.byteLength);
+  const prefix = new Int32Array([CONTINUATION, padded]);
+  const chunks: Uint8Array[] = [new Uint8Array(prefix.buffer), header];
+  if (padded > header.byteLength) chunks.push(new Uint8Array(padded - header.byteLength));
+  if (body !== undefined && body.byteLength > 0) chunks.push(body);
+  return chunks;
+}
+
+function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.byteLength;
+  const out = new Uint8Array(n);
+  let pos = 0;
+  for (const c of chunks) { out.set(c, pos); pos += c.byteLength; }
+  return out;
+}
+
+/**
+ * Read the 8-byte prefix of an encapsulated message: the metadata length that follows,
+ * or 0 at end of stream. Rejects the pre-0.15 format (no continuation marker), which
+ * Spillway never writes.
+ */
+export function readFramePrefix(prefix: Uint8Array, where: string): number {
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  if (prefix.byteLength < 8 || view.getInt32(0, true) !== CONTINUATION) {
+    throw new SpillwayError('io', `corrupt Arrow IPC stream in ${where}: missing message continuation marker`);
+  }
+  const n = view.getInt32(4, true);
+  if (n < 0) throw new SpillwayError('io', `corrupt Arrow IPC stream in ${where}: negative metadata length`);
+  return n;
+}
+
+export interface EncodeIpcOptions {
+  compression?: IpcCompression;
+  /** Incremented with the bytes before/after compression of every batch body. */
+  counts?: IpcByteCounts;
+}
+
+/** A whole IPC stream (schema, batches, EOS) in one buffer. */
+export function encodeBatchesIpc(schema: Schema, batches: Iterable<Batch>, opts: EncodeIpcOptions = {}): Uint8Array {
+  const compression = opts.compression ?? 'none';
+  const chunks: Uint8Array[] = frameMessage(encodeSchemaMessage(schema));
+  for (const b of batches) {
+    const m = encodeBatchMessage(b, compression);
+    if (opts.counts) {
+      opts.counts.uncompressedBytes += m.uncompressedBytes;
+      opts.counts.encodedBytes += m.body.byteLength;
+    }
+    chunks.push(...frameMessage(m.header, m.body));
+  }
+  chunks.push(IPC_END_OF_STREAM);
+  return concatChunks(chunks);
+}
+
+/**
+ * Read a whole IPC stream held in memory (what encodeBatchesIpc or any Arrow stream writer
+ * produces, compressed or not). With `schema`, columns are read as those types; otherwise
+ * the stream's schema is mapped to Spillway types. Zero-row batches are kept.
+ */
+export function decodeBatchesIpc(bytes: Uint8Array, schema?: Schema): { schema: Schema; batches: Batch[] } {
+  const where = 'in-memory stream';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let s = schema;
+  let sawSchema = false;
+  const batches: Batch[] = [];
+  let pos = 0;
+  while (pos + 8 <= bytes.byteLength) {
+    const n = readFramePrefix(bytes.subarray(pos, pos + 8), where);
+    if (n === 0) break;
+    const header = bytes.subarray(pos + 8, pos + 8 + n);
+    const info = inspectMessage(header);
+    const bodyStart = pos + 8 + n;
+    if (bodyStart + info.bodyLength > bytes.byteLength) throw new SpillwayError('io', `corrupt Arrow IPC stream in ${where}: truncated message`);
+    const body = bytes.subarray(bodyStart, bodyStart + info.bodyLength);
+    pos = bodyStart + info.bodyLength;
+    if (!sawSchema) {
+      if (info.kind !== 'schema') throw new SpillwayError('io', `corrupt Arrow IPC stream in ${where}: expected a schema message first, found ${info.kind}`);
+      s ??= decodeSchemaMessage(header);
+      sawSchema = true;
+    } else if (info.kind === 'batch') {
+      batches.push(decodeBatchMessage(s!, header, body));
+    } else {
+      throw new SpillwayError('unsupported', `Arrow IPC ${info.kind} messages are not supported (${where})`);
+    }
+  }
+  if (!sawSchema) throw new SpillwayError('io', `corrupt Arrow IPC stream in ${where}: no schema message`);
+  return { schema: s!, batches };
+}

@@ -1,0 +1,45 @@
+/**
+ * The distributed planner, as a list of small passes over a single-node physical plan:
+ *
+ *   guards ──(a guard fired)──────────────────────────────▶ cutStages: one local task
+ *      └──(distribute)──▶ split_scans ──▶ insert_exchanges ──▶ cutStages: the stage DAG
+ *
+ * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
+ * scans are split over the workers.
+ */
+import type { Config } from '../config.js';
+import type { MemoryTable } from '../exec/context.js';
+import type { PhysicalPlan } from '../plan/physical.js';
+import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
+import { decideDistribution } from './guards.js';
+import { insertExchanges } from './insert_exchanges.js';
+import { splitScans, type MetadataSource } from './split_scans.js';
+import { cutStages, type StageDag } from './stage.js';
+
+export interface DistributeOptions {
+  config: Config;
+  /** Workers (task slots) available to the query; 0 = none. */
+  workers: number;
+  memoryTables?: ReadonlyMap<string, MemoryTable>;
+  /** Footer reader (default readParquetMetadata); memoized per call. */
+  metadata?: MetadataSource;
+}
+
+export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions): Promise<StageDag> {
+  const metadata = memoize(opts.metadata ?? readParquetMetadata);
+  const decision = await decideDistribution(plan, { ...opts, metadata });
+  if (!decision.distribute) return cutStages(plan, decision);
+  const tasks = Math.max(1, opts.workers);
+  const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
+  const split = await splitScans(plan, { tasks, metadata });
+  return cutStages(insertExchanges(split, { config: opts.config, partitions }), decision);
+}
+
+function memoize(source: MetadataSource): MetadataSource {
+  const cache = new Map<string, Promise<ParquetFileInfo>>();
+  return (path) => {
+    let p = cache.get(path);
+    if (p === undefined) { p = source(path); cache.set(path, p); }
+    return p;
+  };
+}

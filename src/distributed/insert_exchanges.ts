@@ -1,0 +1,262 @@
+/**
+ * Pass: insert_exchanges — turn a single-node plan whose scans are split (split_scans) into a
+ * distributed plan: drop the Coalesce nodes and put an Exchange wherever an operator needs a
+ * distribution its input lacks. Bottom-up; `n` = the hash/range partition count.
+ *
+ *   GROUP BY (decomposable)   partial agg ─▶ Exchange hash(group keys, n) ─▶ final agg
+ *   global aggregate          partial agg ─▶ Exchange single ─▶ final agg
+ *   DISTINCT aggregate        Exchange hash(group keys, n) | single ─▶ agg 'single'
+ *   input already hashed on a subset of the group keys  → agg 'single' in place
+ *   HashJoin broadcast        build (right) ─▶ Exchange broadcast; probe stays put
+ *     when inner/left/semi/anti and est. right bytes < broadcast_threshold (NOT IN: always)
+ *   HashJoin partitioned      Exchange hash(left keys, n) ⋈ Exchange hash(right keys, n);
+ *                             a side already hashed on its keys keeps its partitions (co-located)
+ *   NestedLoopJoin            inner/left/semi/anti: broadcast right; right/full: single both
+ *   ORDER BY                  Exchange range(keys, n) ─▶ Sort ─▶ Exchange single (order-preserving)
+ *   ORDER BY … LIMIT          TopK ─▶ Exchange single ─▶ TopK
+ *   LIMIT                     Limit(skip + fetch) ─▶ Exchange single ─▶ Limit
+ *   root                      Exchange single when it has more than one partition
+ *
+ * A node whose input already has one partition needs no exchange. New nodes get ids above
+ * the plan's; rewritten nodes keep theirs (metrics stay keyed as EXPLAIN shows them).
+ */
+import type { Config } from '../config.js';
+import type { PhysicalExpr } from '../expr/expr.js';
+import { partialSchema } from '../exec/aggregate/state.js';
+import type {
+  ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan,
+} from '../plan/physical.js';
+import { exprKey, maxNodeId, rowWidth, sameExprs } from './plan_utils.js';
+
+export interface InsertExchangesOptions {
+  config: Config;
+  /** Partitions of hash and range exchanges. */
+  partitions: number;
+}
+
+/** Rows of this node are hash-partitioned on `keys` (over its output) into `partitions`. */
+interface HashDistribution {
+  keys: PhysicalExpr[];
+  partitions: number;
+}
+
+/** Consumer-side partitions of an exchange. */
+export function exchangePartitions(p: Partitioning): number {
+  return p.kind === 'hash' || p.kind === 'range' || p.kind === 'round_robin' ? p.partitions : 1;
+}
+
+const BROADCASTABLE: ReadonlySet<JoinType> = new Set<JoinType>(['inner', 'left', 'semi', 'anti']);
+/** Joins whose output keeps the probe (left) rows where they were. */
+const KEEPS_LEFT: ReadonlySet<JoinType> = BROADCASTABLE;
+
+export function insertExchanges(plan: PhysicalPlan, opts: InsertExchangesOptions): PhysicalPlan {
+  return new ExchangeInserter(plan, opts).run(plan);
+}
+
+/** Estimated bytes of a plan's output: estimatedRows × row width; Infinity when unknown. */
+export function estimatedBytes(p: PhysicalPlan): number {
+  return p.estimatedRows === undefined ? Infinity : p.estimatedRows * rowWidth(p.schema.fields);
+}
+
+class ExchangeInserter {
+  private nextId: number;
+  private readonly n: number;
+  /** Hash distributions established by this pass (aggregates, joins). */
+  private readonly known = new WeakMap<PhysicalPlan, HashDistribution>();
+
+  constructor(plan: PhysicalPlan, private readonly opts: InsertExchangesOptions) {
+    this.nextId = maxNodeId(plan) + 1;
+    this.n = Math.max(1, opts.partitions);
+  }
+
+  run(plan: PhysicalPlan): PhysicalPlan {
+    const out = this.rewrite(plan);
+    return out.partitions > 1 ? this.exchange(out, { kind: 'single' }) : out;
+  }
+
+  private id(): number {
+    return this.nextId++;
+  }
+
+  private exchange(input: PhysicalPlan, partitioning: Partitioning, preserveOrder = false): ExchangeNode {
+    const node: ExchangeNode = {
+      kind: 'Exchange', id: this.id(), schema: input.schema, partitions: exchangePartitions(partitioning), input, partitioning,
+      ...(input.estimatedRows !== undefined ? { estimatedRows: input.estimatedRows } : {}),
+      ...(preserveOrder ? { preserveOrder: true } : {}),
+    };
+    if (partitioning.kind === 'hash') this.known.set(node, { keys: partitioning.keys, partitions: partitioning.partitions });
+    return node;
+  }
+
+  private gather(input: PhysicalPlan): PhysicalPlan {
+    return input.partitions > 1 ? this.exchange(input, { kind: 'single' }) : input;
+  }
+
+  private rewrite(p: PhysicalPlan): PhysicalPlan {
+    switch (p.kind) {
+      case 'ParquetScan': case 'MemoryScan': case 'Values':
+      case 'Exchange': case 'ExchangeRead': case 'MergeGather':
+        return p;
+      case 'Coalesce':
+        // The consumer decides what distribution it needs.
+        return this.rewrite(p.input);
+      case 'Filter': case 'Projection': {
+        const input = this.rewrite(p.input);
+        return { ...p, input, partitions: input.partitions };
+      }
+      case 'UnionAll': {
+        const inputs = p.inputs.map((i) => this.rewrite(i));
+        return { ...p, inputs, partitions: inputs.reduce((s, i) => s + i.partitions, 0) };
+      }
+      case 'HashAggregate': return this.aggregate(p);
+      case 'HashJoin': return this.hashJoin(p);
+      case 'NestedLoopJoin': return this.nestedLoopJoin(p);
+      case 'Sort': {
+        const input = this.rewrite(p.input);
+        if (input.partitions === 1) return { ...p, input, partitions: 1 };
+        const ranged = this.exchange(input, { kind: 'range', keys: p.keys, partitions: this.n });
+        const sorted: PhysicalPlan = { ...p, input: ranged, partitions: ranged.partitions };
+        return this.exchange(sorted, { kind: 'single' }, true);
+      }
+      case 'TopK': {
+        const input = this.rewrite(p.input);
+        if (input.partitions === 1) return { ...p, input, partitions: 1 };
+        const local: PhysicalPlan = { ...p, id: this.id(), input, partitions: input.partitions };
+        return { ...p, input: this.exchange(local, { kind: 'single' }), partitions: 1 };
+      }
+      case 'Limit': {
+        const input = this.rewrite(p.input);
+        if (input.partitions === 1) return { ...p, input, partitions: 1 };
+        const local: PhysicalPlan = p.fetch === null ? input : {
+          kind: 'Limit', id: this.id(), schema: p.schema, partitions: input.partitions, input, skip: 0, fetch: p.skip + p.fetch,
+        };
+        return { ...p, input: this.exchange(local, { kind: 'single' }), partitions: 1 };
+      }
+    }
+  }
+
+  // ---- aggregation ----
+
+  private aggregate(p: HashAggregateNode): PhysicalPlan {
+    const input = this.rewrite(p.input);
+    const k = p.groupBy.length;
+    if (p.mode !== 'single' || input.partitions === 1) return { ...p, input, partitions: input.partitions };
+    const groupCols = p.groupBy.map((e, i): PhysicalExpr => ({ kind: 'column', index: i, type: e.type }));
+
+    // Already spread by some of the group keys: every group lives in one partition.
+    const have = this.distribution(input);
+    if (have !== null && k > 0) {
+      const positions = have.keys.map((key) => p.groupBy.findIndex((g) => exprKey(g) === exprKey(key)));
+      if (positions.every((i) => i >= 0)) {
+        const out: PhysicalPlan = { ...p, input, partitions: input.partitions };
+        this.known.set(out, { keys: positions.map((i) => groupCols[i]!), partitions: have.partitions });
+        return out;
+      }
+    }
+
+    if (p.aggregates.some((a) => a.distinct && a.fn !== 'count_star')) {
+      // Not decomposable: move the raw rows.
+      if (k === 0) return { ...p, input: this.exchange(input, { kind: 'single' }), partitions: 1 };
+      const ex = this.exchange(input, { kind: 'hash', keys: p.groupBy, partitions: this.n });
+      const out: PhysicalPlan = { ...p, input: ex, partitions: ex.partitions };
+      this.known.set(out, { keys: groupCols, partitions: ex.partitions });
+      return out;
+    }
+
+    const partial: HashAggregateNode = {
+      kind: 'HashAggregate', id: this.id(), mode: 'partial', input, partitions: input.partitions,
+      schema: partialSchema(p.schema.fields.slice(0, k), p.aggregates), groupBy: p.groupBy, aggregates: p.aggregates,
+    };
+    const ex = k === 0
+      ? this.exchange(partial, { kind: 'single' })
+      : this.exchange(partial, { kind: 'hash', keys: groupCols, partitions: this.n });
+    const final: HashAggregateNode = { ...p, mode: 'final', input: ex, groupBy: groupCols, partitions: ex.partitions };
+    if (k > 0) this.known.set(final, { keys: groupCols, partitions: ex.partitions });
+    return final;
+  }
+
+  // ---- joins ----
+
+  private broadcastable(p: HashJoinNode): boolean {
+    if (!BROADCASTABLE.has(p.joinType)) return false;
+    // NOT IN needs the whole build side in every task (a NULL anywhere empties the result).
+    if (p.nullAware) return true;
+    return estimatedBytes(p.right) < this.opts.config.broadcast_threshold;
+  }
+
+  private hashJoin(p: HashJoinNode): PhysicalPlan {
+    const left = this.rewrite(p.left);
+    const right = this.rewrite(p.right);
+    if (left.partitions === 1 && right.partitions === 1) return { ...p, left, right, partitions: 1, distribution: 'single' };
+    if (this.broadcastable(p)) {
+      const out: PhysicalPlan = {
+        ...p, left, right: this.exchange(right, { kind: 'broadcast' }), partitions: left.partitions, distribution: 'broadcast',
+      };
+      const l = this.distribution(left);
+      if (l !== null) this.known.set(out, l);
+      return out;
+    }
+    if (p.nullAware) {
+      // Right/full never carry nullAware; keep the rule total anyway: one task sees everything.
+      return { ...p, left: this.gather(left), right: this.gather(right), partitions: 1, distribution: 'single' };
+    }
+    const l = this.distribution(left);
+    const r = this.distribution(right);
+    const leftOk = l !== null && sameExprs(l.keys, p.leftKeys);
+    const rightOk = r !== null && sameExprs(r.keys, p.rightKeys);
+    let newLeft = left, newRight = right, n = this.n;
+    if (leftOk && rightOk && l.partitions === r.partitions) {
+      n = l.partitions; // co-located: no exchange
+    } else if (leftOk) {
+      n = l.partitions;
+      newRight = this.exchange(right, { kind: 'hash', keys: p.rightKeys, partitions: n });
+    } else if (rightOk) {
+      n = r.partitions;
+      newLeft = this.exchange(left, { kind: 'hash', keys: p.leftKeys, partitions: n });
+    } else {
+      newLeft = this.exchange(left, { kind: 'hash', keys: p.leftKeys, partitions: n });
+      newRight = this.exchange(right, { kind: 'hash', keys: p.rightKeys, partitions: n });
+    }
+    const out: PhysicalPlan = { ...p, left: newLeft, right: newRight, partitions: n, distribution: 'partitioned' };
+    if (KEEPS_LEFT.has(p.joinType)) this.known.set(out, { keys: p.leftKeys, partitions: n });
+    return out;
+  }
+
+  private nestedLoopJoin(p: NestedLoopJoinNode): PhysicalPlan {
+    const left = this.rewrite(p.left);
+    const right = this.rewrite(p.right);
+    if (left.partitions === 1 && right.partitions === 1) return { ...p, left, right, partitions: 1 };
+    if (BROADCASTABLE.has(p.joinType)) {
+      const out: PhysicalPlan = { ...p, left, right: this.exchange(right, { kind: 'broadcast' }), partitions: left.partitions };
+      const l = this.distribution(left);
+      if (l !== null) this.known.set(out, l);
+      return out;
+    }
+    return { ...p, left: this.gather(left), right: this.gather(right), partitions: 1 };
+  }
+
+  // ---- what distribution a node's output has ----
+
+  private distribution(p: PhysicalPlan): HashDistribution | null {
+    const k = this.known.get(p);
+    if (k !== undefined) return k.partitions === p.partitions ? k : null;
+    switch (p.kind) {
+      case 'Filter': case 'Limit': case 'TopK': case 'Sort': {
+        const d = this.distribution(p.input);
+        return d !== null && p.partitions === p.input.partitions ? d : null;
+      }
+      case 'Projection': {
+        const d = this.distribution(p.input);
+        if (d === null || p.partitions !== p.input.partitions) return null;
+        const keys: PhysicalExpr[] = [];
+        for (const key of d.keys) {
+          const j = p.exprs.findIndex((e) => exprKey(e) === exprKey(key));
+          if (j < 0) return null;
+          keys.push({ kind: 'column', index: j, type: key.type });
+        }
+        return { keys, partitions: d.partitions };
+      }
+      default: return null;
+    }
+  }
+}

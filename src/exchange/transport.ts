@@ -1,0 +1,190 @@
+/**
+ * The exchange transport contract: how a reader task pulls one output partition of one
+ * writer task. Two implementations, and nothing above this file knows which one it has:
+ *   - InProcessTransport (in_process_transport.ts): straight from a local ExchangeBuffer;
+ *   - GrpcTransport (grpc_transport.ts): DoExchange against the writer's worker.
+ *
+ * Flow control, identical on both (see credits.ts):
+ *   A stream opens with `credits` = N. The sending side hands over a batch only while it
+ *   holds a credit; every batch costs one. The reading side returns one credit each time
+ *   its consumer asks for the next batch (the previous one is then consumed). Hence at any
+ *   moment   batches sent − batches consumed ≤ N   per stream: a slow consumer slows what
+ *   is sent to it. The WRITER TASK is not throttled by readers: its output stays in the
+ *   exchange buffer until the query is released (so a failed reader can re-read from the
+ *   start), and that memory is bounded by the MemoryPool reservation + spilling instead.
+ */
+import type { Batch } from '../columnar/column.js';
+import { SpillwayError, type ErrorKind } from '../errors.js';
+import type { MetricsSet } from '../exec/metrics.js';
+import type { Schema } from '../types.js';
+import type { ExchangeCompression } from './batch_codec.js';
+
+/** One output partition of one writer task. */
+export interface PartitionKey {
+  readonly queryId: string;
+  readonly stageId: number;
+  /**
+   * The writer task (= the stage partition it ran) whose output to read. A consumer of
+   * output partition p reads it from every writer task of the stage, one stream each, so a
+   * lost writer can be re-run elsewhere without touching the other streams.
+   */
+  readonly task: number;
+  /** Output partition of that writer. */
+  readonly partition: number;
+}
+
+export interface ExchangeTarget extends PartitionKey {
+  /** "host:port" of the worker that ran the writer task; null = this process. */
+  readonly worker: string | null;
+  readonly compression: ExchangeCompression;
+  /** Batches granted at once; defaults to the transport's setting (config exchange_credits). */
+  readonly credits?: number;
+}
+
+/** Per-stream byte and batch counts, for MetricsSet (recordStreamMetrics). */
+export interface StreamCounters {
+  batches: number;
+  rows: number;
+  /**
+   * In-memory bytes of the batches as the writer appended them (batchBytes: before IPC
+   * encoding and compression), the same figure on every transport and compression.
+   */
+  rawBytes: number;
+  /** Bytes that crossed the wire (FlightData messages as sent); 0 in-process. */
+  wireBytes: number;
+}
+
+export function newStreamCounters(): StreamCounters {
+  return { batches: 0, rows: 0, rawBytes: 0, wireBytes: 0 };
+}
+
+export interface ExchangeStream extends AsyncIterable<Batch> {
+  /** Filled as batches arrive; final once iteration ends. */
+  readonly counters: Readonly<StreamCounters>;
+  /** The writer's schema, once the stream has received it. */
+  readonly schema: Schema | null;
+}
+
+/**
+ * What the sending side of a stream reports, for metrics and tests: 'open' once the
+ * partition is found, 'sent' after each batch, 'blocked' when a batch is ready but no
+ * credit is left, then 'eos' or 'error'.
+ */
+export interface ExchangeStreamEvent {
+  readonly type: 'open' | 'sent' | 'blocked' | 'eos' | 'error';
+  readonly key: PartitionKey | null;
+  /** Batches sent on this stream so far. */
+  readonly sent: number;
+  readonly counters: Readonly<StreamCounters>;
+  readonly message?: string;
+}
+
+export type StreamObserver = (e: ExchangeStreamEvent) => void;
+
+export interface ExchangeTransport {
+  /** Pull the batches of one partition, in the order the writer appended them. */
+  open(target: ExchangeTarget, signal: AbortSignal): ExchangeStream;
+  /** Release connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Add a stream's counters to an operator's metrics (reader: 'received'; server: 'sent'). */
+export function recordStreamMetrics(metrics: MetricsSet, nodeId: number, c: Readonly<StreamCounters>, direction: 'received' | 'sent'): void {
+  const d = direction === 'received' ? 'Received' : 'Sent';
+  metrics.add(nodeId, `batches${d}`, c.batches);
+  metrics.add(nodeId, `rows${d}`, c.rows);
+  metrics.add(nodeId, `bytes${d}`, c.rawBytes);
+  metrics.add(nodeId, `bytes${d}Wire`, c.wireBytes);
+}
+
+export function describeKey(k: PartitionKey): string {
+  return `query ${k.queryId} stage ${k.stageId} task ${k.task} partition ${k.partition}`;
+}
+
+/** Why an exchange call failed; maps onto a gRPC status code on the wire. */
+export type ExchangeFailure =
+  | 'invalid_argument'   // malformed or foreign request
+  | 'not_found'          // query released, or no such partition
+  | 'deadline_exceeded'  // a wait ran past network_timeout_ms
+  | 'writer_failed'      // the writer task recorded an error
+  | 'cancelled'
+  | 'unavailable';       // the worker cannot be reached
+
+const FAILURE_KIND: Record<ExchangeFailure, ErrorKind> = {
+  invalid_argument: 'remote',
+  not_found: 'remote',
+  deadline_exceeded: 'timeout',
+  writer_failed: 'remote',
+  cancelled: 'cancelled',
+  unavailable: 'remote',
+};
+
+export class ExchangeError extends SpillwayError {
+  readonly failure: ExchangeFailure;
+  constructor(failure: ExchangeFailure, message: string, options?: { cause?: unknown; kind?: ErrorKind }) {
+    super(options?.kind ?? FAILURE_KIND[failure], message, options);
+    this.failure = failure;
+    this.name = 'ExchangeError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// What travels in FlightDescriptor.cmd and FlightData.app_metadata (JSON, UTF-8)
+// ---------------------------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** FlightDescriptor.cmd naming the partition: {"query","stage","task","partition"}. */
+export function encodeTicket(k: PartitionKey): Uint8Array {
+  return utf8.encode(JSON.stringify({ query: k.queryId, stage: k.stageId, task: k.task, partition: k.partition }));
+}
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff;
+}
+
+export function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(fromUtf8.decode(bytes));
+  } catch {
+    throw new ExchangeError('invalid_argument', `malformed ${what}: not UTF-8 JSON`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ExchangeError('invalid_argument', `malformed ${what}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export function parseTicket(bytes: Uint8Array): PartitionKey {
+  const o = parseJsonObject(bytes, 'exchange descriptor');
+  const { query, stage, task, partition } = o;
+  if (typeof query !== 'string' || query === '' || !isIndex(stage) || !isIndex(task) || !isIndex(partition)) {
+    throw new ExchangeError('invalid_argument', 'malformed exchange descriptor: expected {"query": string, "stage": int, "task": int, "partition": int}');
+  }
+  return { queryId: query, stageId: stage, task, partition };
+}
+
+/** The most credits one message may grant (guards against overflow from foreign clients). */
+export const MAX_CREDITS = 1 << 20;
+
+export interface OpenRequestMetadata { credits: number; compression: ExchangeCompression }
+
+export function encodeAppMetadata(m: Record<string, string | number | boolean>): Uint8Array {
+  return utf8.encode(JSON.stringify(m));
+}
+
+export function parseOpenMetadata(bytes: Uint8Array): OpenRequestMetadata {
+  const o = parseJsonObject(bytes, 'exchange request metadata');
+  const compression = o.compression ?? 'none';
+  if (compression !== 'none' && compression !== 'lz4') {
+    throw new ExchangeError('invalid_argument', `unsupported exchange compression ${JSON.stringify(compression)}: expected "none" or "lz4"`);
+  }
+  return { credits: parseCredits(o.credits), compression };
+}
+
+export function parseCredits(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_CREDITS) {
+    throw new ExchangeError('invalid_argument', `malformed exchange credits ${JSON.stringify(v)}: expected an integer from 1 to ${MAX_CREDITS}`);
+  }
+  return v;
+}

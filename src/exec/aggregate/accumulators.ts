@@ -1,0 +1,500 @@
+/**
+ * Aggregate accumulators: one per aggregate, state held in typed arrays indexed by group id.
+ *
+ * Each accumulator folds a batch at a time: `update` takes raw input values (modes single
+ * and partial), `merge` takes partial-state columns (mode final, layout in state.ts), and
+ * `result` / `state` produce the columns for a range of groups.
+ *
+ *   count        Float64Array counts (exact to 2^53 rows)
+ *   sum (float)  Float64Array sums + Float64Array non-NULL counts
+ *   sum (int)    Float64Array fast sums for int32 input, flushed into a BigInt64Array before
+ *                they could lose precision; int64 input adds straight into the BigInt64Array;
+ *                overflowing BIGINT is an execution error, never a wrapped value
+ *   avg          Float64Array sums + counts
+ *   min / max    typed array per type + "seen" bytes; utf8 keeps each group's bytes in an
+ *                arena (start/length per group), compacted when mostly garbage
+ *   DISTINCT     a GroupTable over (group id, value) pairs in front of the plain accumulator:
+ *                only the first occurrence of each pair reaches it
+ */
+import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { take } from '../../columnar/kernels.js';
+import { executionError } from '../../errors.js';
+import type { AggregateExpr } from '../../expr/expr.js';
+import type { DataType } from '../../types.js';
+import { GroupTable } from './group_table.js';
+
+export interface Accumulator {
+  /** Make room for groups [0, groups). New groups start empty. */
+  ensure(groups: number): void;
+  /** Fold raw input rows: row r belongs to group gids[r]. `arg` is null for count_star. */
+  update(gids: Int32Array, n: number, arg: Column | null): void;
+  /** Fold partial-state columns (mode final): row r belongs to group gids[r]. */
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void;
+  /** Final values of groups [start, end). */
+  result(start: number, end: number): Column;
+  /** Partial-state columns of groups [start, end) (layout in state.ts). */
+  state(start: number, end: number): Column[];
+  memoryBytes(): number;
+}
+
+function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Float64Array(Math.max(n, a.length * 2)); b.set(a); return b;
+}
+function growI64(a: BigInt64Array<ArrayBuffer>, n: number): BigInt64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new BigInt64Array(Math.max(n, a.length * 2)); b.set(a); return b;
+}
+function growU8(a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Uint8Array(Math.max(n, a.length * 2)); b.set(a); return b;
+}
+function growI32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Int32Array(Math.max(n, a.length * 2)); b.set(a); return b;
+}
+
+/** Counts as an int64 column. */
+function countColumn(counts: Float64Array, start: number, end: number): Column {
+  const out = new BigInt64Array(end - start);
+  for (let g = start; g < end; g++) out[g - start] = BigInt(counts[g]!);
+  return fixedColumn('int64', out, null);
+}
+
+/** Validity that is 1 where counts > 0, or null when every group has input. */
+function validityFromCounts(counts: Float64Array, start: number, end: number): Uint8Array | null {
+  let any = false;
+  for (let g = start; g < end; g++) if (counts[g] === 0) { any = true; break; }
+  if (!any) return null;
+  const v = new Uint8Array(end - start);
+  for (let g = start; g < end; g++) v[g - start] = counts[g]! > 0 ? 1 : 0;
+  return v;
+}
+
+/** Read a count state column (int64) into a number. */
+function countAt(c: Column, r: number): number {
+  if (c.type !== 'int64' || (c.validity !== null && c.validity[r] === 0)) return 0;
+  return Number(c.values[r]!);
+}
+
+class CountAccumulator implements Accumulator {
+  private counts = new Float64Array(16);
+  constructor(private readonly star: boolean) {}
+
+  ensure(groups: number): void { this.counts = growF64(this.counts, groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    const counts = this.counts;
+    if (this.star || arg === null) { for (let r = 0; r < n; r++) counts[gids[r]!]!++; return; }
+    if (arg.type === 'null') return;
+    const v = arg.validity;
+    if (v === null) for (let r = 0; r < n; r++) counts[gids[r]!]!++;
+    else for (let r = 0; r < n; r++) counts[gids[r]!]! += v[r]!;
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void {
+    const c = state[0]!;
+    for (let r = 0; r < n; r++) this.counts[gids[r]!]! += countAt(c, r);
+  }
+
+  result(start: number, end: number): Column { return countColumn(this.counts, start, end); }
+  state(start: number, end: number): Column[] { return [countColumn(this.counts, start, end)]; }
+  memoryBytes(): number { return this.counts.byteLength; }
+}
+
+/** Calls f(group, value) for every non-NULL numeric input row, as a JS number. */
+function forEachNumber(gids: Int32Array, n: number, arg: Column, f: (g: number, x: number) => void): void {
+  if (arg.type === 'null') return;
+  if (arg.type !== 'int32' && arg.type !== 'int64' && arg.type !== 'float64') {
+    throw new Error(`numeric aggregate over ${arg.type}`);
+  }
+  const valid = arg.validity;
+  if (arg.type === 'int64') {
+    const vals = arg.values;
+    for (let r = 0; r < n; r++) if (valid === null || valid[r] === 1) f(gids[r]!, Number(vals[r]!));
+  } else {
+    const vals = arg.values;
+    for (let r = 0; r < n; r++) if (valid === null || valid[r] === 1) f(gids[r]!, vals[r]!);
+  }
+}
+
+/** sum with a float64 result, and avg: sums and non-NULL counts in Float64Arrays. */
+class FloatSumAccumulator implements Accumulator {
+  private sums = new Float64Array(16);
+  private counts = new Float64Array(16);
+  constructor(private readonly avg: boolean) {}
+
+  ensure(groups: number): void { this.sums = growF64(this.sums, groups); this.counts = growF64(this.counts, groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const sums = this.sums, counts = this.counts;
+    if (arg.type === 'float64' || arg.type === 'int32') {
+      // Inlined fast path for the common types.
+      const vals = arg.values, valid = arg.validity;
+      if (valid === null) for (let r = 0; r < n; r++) { const g = gids[r]!; sums[g]! += vals[r]!; counts[g]!++; }
+      else for (let r = 0; r < n; r++) if (valid[r] === 1) { const g = gids[r]!; sums[g]! += vals[r]!; counts[g]!++; }
+      return;
+    }
+    forEachNumber(gids, n, arg, (g, x) => { sums[g]! += x; counts[g]!++; });
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void {
+    const s = state[0]!, c = state[1]!;
+    if (s.type !== 'float64') throw new Error(`float sum state must be float64, got ${s.type}`);
+    for (let r = 0; r < n; r++) {
+      const k = countAt(c, r);
+      if (k === 0) continue;
+      const g = gids[r]!;
+      this.sums[g]! += s.values[r]!;
+      this.counts[g]! += k;
+    }
+  }
+
+  result(start: number, end: number): Column {
+    const out = new Float64Array(end - start);
+    for (let g = start; g < end; g++) {
+      out[g - start] = this.avg ? (this.counts[g]! > 0 ? this.sums[g]! / this.counts[g]! : 0) : this.sums[g]!;
+    }
+    return fixedColumn('float64', out, validityFromCounts(this.counts, start, end));
+  }
+
+  state(start: number, end: number): Column[] {
+    const sums = fixedColumn('float64', this.sums.slice(start, end), validityFromCounts(this.counts, start, end));
+    return [sums, countColumn(this.counts, start, end)];
+  }
+
+  memoryBytes(): number { return this.sums.byteLength + this.counts.byteLength; }
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+/** Fast float sums stay exact below 2^53; flush before one more int32 could cross it. */
+const FLUSH_AT = 2 ** 52;
+
+/** sum with an int64 result over int32 or int64 input (or int64 partial states). */
+class IntSumAccumulator implements Accumulator {
+  private fast = new Float64Array(16);
+  private big = new BigInt64Array(16);
+  private counts = new Float64Array(16);
+  constructor(private readonly name: string) {}
+
+  ensure(groups: number): void {
+    this.fast = growF64(this.fast, groups); this.big = growI64(this.big, groups); this.counts = growF64(this.counts, groups);
+  }
+
+  private addBig(g: number, x: bigint): void {
+    const s = this.big[g]! + x;
+    if (s > INT64_MAX || s < INT64_MIN) throw executionError(`BIGINT out of range in ${this.name}`);
+    this.big[g] = s;
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const valid = arg.validity, counts = this.counts;
+    if (arg.type === 'int32') {
+      const vals = arg.values, fast = this.fast;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const g = gids[r]!;
+        const s = fast[g]! + vals[r]!;
+        counts[g]!++;
+        if (s > FLUSH_AT || s < -FLUSH_AT) { this.addBig(g, BigInt(s)); fast[g] = 0; } else fast[g] = s;
+      }
+      return;
+    }
+    if (arg.type === 'int64') {
+      const vals = arg.values;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const g = gids[r]!;
+        this.addBig(g, vals[r]!);
+        counts[g]!++;
+      }
+      return;
+    }
+    throw new Error(`integer sum over ${arg.type}`);
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void {
+    const s = state[0]!, c = state[1]!;
+    if (s.type !== 'int64') throw new Error(`integer sum state must be int64, got ${s.type}`);
+    for (let r = 0; r < n; r++) {
+      const k = countAt(c, r);
+      if (k === 0) continue;
+      const g = gids[r]!;
+      this.addBig(g, s.values[r]!);
+      this.counts[g]! += k;
+    }
+  }
+
+  private sums(start: number, end: number): Column {
+    const out = new BigInt64Array(end - start);
+    for (let g = start; g < end; g++) {
+      const s = this.big[g]! + BigInt(this.fast[g]!);
+      if (s > INT64_MAX || s < INT64_MIN) throw executionError(`BIGINT out of range in ${this.name}`);
+      out[g - start] = s;
+    }
+    return fixedColumn('int64', out, validityFromCounts(this.counts, start, end));
+  }
+
+  result(start: number, end: number): Column { return this.sums(start, end); }
+  state(start: number, end: number): Column[] { return [this.sums(start, end), countColumn(this.counts, start, end)]; }
+  memoryBytes(): number { return this.fast.byteLength + this.big.byteLength + this.counts.byteLength; }
+}
+
+/** NaN sorts above every other double (as in PostgreSQL). */
+function lessNumber(a: number, b: number): boolean {
+  return a < b || (b !== b && a === a);
+}
+
+/** min/max over int32, date32, float64 and bool, values held as doubles. */
+class NumberMinMaxAccumulator implements Accumulator {
+  private values = new Float64Array(16);
+  private seen = new Uint8Array(16);
+  constructor(private readonly isMax: boolean, private readonly type: 'int32' | 'date32' | 'float64' | 'bool') {}
+
+  ensure(groups: number): void { this.values = growF64(this.values, groups); this.seen = growU8(this.seen, groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'int32' && arg.type !== 'date32' && arg.type !== 'float64' && arg.type !== 'bool') {
+      throw new Error(`min/max of ${this.type} over ${arg.type}`);
+    }
+    const vals = arg.values, valid = arg.validity, values = this.values, seen = this.seen;
+    const isMax = this.isMax;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!, x = vals[r]!;
+      if (seen[g] === 0) { seen[g] = 1; values[g] = x; continue; }
+      if (isMax ? lessNumber(values[g]!, x) : lessNumber(x, values[g]!)) values[g] = x;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    const out = allocValues(this.type, end - start) as Exclude<TypedValues, BigInt64Array>;
+    for (let g = start; g < end; g++) out[g - start] = this.values[g]!;
+    let validity: Uint8Array | null = null;
+    for (let g = start; g < end; g++) if (this.seen[g] === 0) { validity = this.seen.slice(start, end); break; }
+    return fixedColumn(this.type, out, validity);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
+}
+
+/** min/max over int64 and timestamp. */
+class BigIntMinMaxAccumulator implements Accumulator {
+  private values = new BigInt64Array(16);
+  private seen = new Uint8Array(16);
+  constructor(private readonly isMax: boolean, private readonly type: 'int64' | 'timestamp') {}
+
+  ensure(groups: number): void { this.values = growI64(this.values, groups); this.seen = growU8(this.seen, groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'int64' && arg.type !== 'timestamp') throw new Error(`min/max of ${this.type} over ${arg.type}`);
+    const vals = arg.values, valid = arg.validity, values = this.values, seen = this.seen;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!, x = vals[r]!;
+      if (seen[g] === 0) { seen[g] = 1; values[g] = x; continue; }
+      if (this.isMax ? x > values[g]! : x < values[g]!) values[g] = x;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    let validity: Uint8Array | null = null;
+    for (let g = start; g < end; g++) if (this.seen[g] === 0) { validity = this.seen.slice(start, end); break; }
+    return fixedColumn(this.type, this.values.slice(start, end), validity);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
+}
+
+/** Byte-wise comparison (= code point order for UTF-8). */
+function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let k = 0; k < n; k++) {
+    const d = a[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return (ae - as) - (be - bs);
+}
+
+/**
+ * min/max over utf8: each group's current value lives in an arena as (start, length).
+ * A shorter or equal replacement overwrites in place; a longer one is appended, and the
+ * arena is compacted when dead bytes outnumber live ones.
+ */
+class Utf8MinMaxAccumulator implements Accumulator {
+  private starts = new Int32Array(16);
+  private lengths = new Int32Array(16);
+  private seen = new Uint8Array(16);
+  private arena = new Uint8Array(1024);
+  private used = 0;
+  private live = 0;
+  constructor(private readonly isMax: boolean) {}
+
+  ensure(groups: number): void {
+    this.starts = growI32(this.starts, groups); this.lengths = growI32(this.lengths, groups); this.seen = growU8(this.seen, groups);
+  }
+
+  private store(g: number, data: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.seen[g] === 1 && n <= this.lengths[g]!) {
+      this.arena.set(data.subarray(s, e), this.starts[g]!);
+      this.live -= this.lengths[g]! - n;
+      this.lengths[g] = n;
+      return;
+    }
+    if (this.seen[g] === 1) this.live -= this.lengths[g]!;
+    if (this.used + n > this.arena.length) this.makeRoom(n);
+    this.arena.set(data.subarray(s, e), this.used);
+    this.starts[g] = this.used;
+    this.lengths[g] = n;
+    this.seen[g] = 1;
+    this.used += n;
+    this.live += n;
+  }
+
+  /** Compact (when mostly dead) or grow the arena so n more bytes fit. */
+  private makeRoom(n: number): void {
+    const compact = this.live * 2 < this.used;
+    const cap = Math.max(compact ? this.arena.length : this.arena.length * 2, (this.live + n) * 2);
+    const next = new Uint8Array(cap);
+    let pos = 0;
+    if (compact || cap !== this.arena.length) {
+      for (let g = 0; g < this.seen.length; g++) {
+        if (this.seen[g] !== 1) continue;
+        const s = this.starts[g]!, len = this.lengths[g]!;
+        next.set(this.arena.subarray(s, s + len), pos);
+        this.starts[g] = pos;
+        pos += len;
+      }
+    }
+    this.arena = next;
+    this.used = pos;
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'utf8') throw new Error(`min/max of utf8 over ${arg.type}`);
+    const valid = arg.validity, off = arg.offsets, data = arg.data;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!, s = off[r]!, e = off[r + 1]!;
+      if (this.seen[g] === 1) {
+        const st = this.starts[g]!;
+        const cmp = compareBytes(data, s, e, this.arena, st, st + this.lengths[g]!);
+        if (this.isMax ? cmp <= 0 : cmp >= 0) continue;
+      }
+      this.store(g, data, s, e);
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    const count = end - start;
+    const offsets = new Int32Array(count + 1);
+    let total = 0;
+    for (let g = start; g < end; g++) { if (this.seen[g] === 1) total += this.lengths[g]!; offsets[g - start + 1] = total; }
+    const data = new Uint8Array(total);
+    let validity: Uint8Array | null = null;
+    for (let g = start; g < end; g++) {
+      if (this.seen[g] !== 1) { validity ??= this.seen.slice(start, end); continue; }
+      const s = this.starts[g]!;
+      data.set(this.arena.subarray(s, s + this.lengths[g]!), offsets[g - start]!);
+    }
+    return { type: 'utf8', length: count, validity, offsets, data };
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return this.starts.byteLength + this.lengths.byteLength + this.seen.byteLength + this.arena.byteLength; }
+}
+
+/** An aggregate whose result type is NULL (min/max/sum of a NULL literal): always NULL. */
+class NullAccumulator implements Accumulator {
+  constructor(private readonly withCount: boolean) {}
+  ensure(): void {}
+  update(): void {}
+  merge(): void {}
+  result(start: number, end: number): Column { return nullColumn(end - start); }
+  state(start: number, end: number): Column[] {
+    const n = end - start;
+    return this.withCount ? [nullColumn(n), fixedColumn('int64', new BigInt64Array(n), null)] : [nullColumn(n)];
+  }
+  memoryBytes(): number { return 0; }
+}
+
+/**
+ * DISTINCT in front of another accumulator: a GroupTable over (group id, value) pairs.
+ * Pair ids are handed out in row order, so a row carries a new pair exactly when its id
+ * is the next unseen one; only those rows reach the inner accumulator.
+ */
+class DistinctAccumulator implements Accumulator {
+  private readonly pairs: GroupTable;
+  private pairIds = new Int32Array(0);
+  constructor(private readonly inner: Accumulator, argType: DataType) {
+    this.pairs = new GroupTable(['int32', argType]);
+  }
+
+  ensure(groups: number): void { this.inner.ensure(groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null) throw new Error('DISTINCT aggregate without an argument');
+    if (this.pairIds.length < n) this.pairIds = new Int32Array(n);
+    const before = this.pairs.groupCount;
+    const gidColumn = fixedColumn('int32', gids.subarray(0, n), null);
+    const ids = this.pairs.insert([gidColumn, arg], n, this.pairIds);
+    const fresh = this.pairs.groupCount - before;
+    if (fresh === 0) return;
+    const rows = new Int32Array(fresh);
+    let next = before, k = 0;
+    for (let r = 0; r < n && k < fresh; r++) if (ids[r] === next) { rows[k++] = r; next++; }
+    const freshGids = new Int32Array(fresh);
+    for (let i = 0; i < fresh; i++) freshGids[i] = gids[rows[i]!]!;
+    this.inner.update(freshGids, fresh, take(arg, rows));
+  }
+
+  merge(): void { throw new Error('DISTINCT aggregates have no partial state (run them in mode single)'); }
+  result(start: number, end: number): Column { return this.inner.result(start, end); }
+  state(): Column[] { throw new Error('DISTINCT aggregates have no partial state (run them in mode single)'); }
+  memoryBytes(): number { return this.inner.memoryBytes() + this.pairs.memoryBytes() + this.pairIds.byteLength; }
+}
+
+/** The accumulator for one aggregate. `argType` is the type of its input (unused for count_star). */
+export function makeAccumulator(agg: AggregateExpr, argType: DataType | null): Accumulator {
+  const inner = makePlain(agg, argType);
+  if (!agg.distinct || agg.fn === 'count_star') return inner;
+  return new DistinctAccumulator(inner, argType ?? 'null');
+}
+
+function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
+  switch (agg.fn) {
+    case 'count_star': return new CountAccumulator(true);
+    case 'count': return new CountAccumulator(false);
+    case 'avg': return new FloatSumAccumulator(true);
+    case 'sum':
+      if (agg.type === 'int64') return new IntSumAccumulator(agg.name);
+      if (agg.type === 'float64') return new FloatSumAccumulator(false);
+      if (agg.type === 'null') return new NullAccumulator(true);
+      throw new Error(`sum with result type ${agg.type}`);
+    case 'min': case 'max': {
+      const isMax = agg.fn === 'max';
+      const t = argType === 'null' ? 'null' : agg.type;
+      switch (t) {
+        case 'null': return new NullAccumulator(false);
+        case 'utf8': return new Utf8MinMaxAccumulator(isMax);
+        case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
+        default: return new NumberMinMaxAccumulator(isMax, t);
+      }
+    }
+  }
+}

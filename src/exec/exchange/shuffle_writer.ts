@@ -1,0 +1,117 @@
+/**
+ * ShuffleWriter: runs one task of a stage — pulls partition `task` of the stage plan and
+ * appends every batch to this process's ExchangeBuffer under (query, stage, task, output
+ * partition), split by the stage's output partitioning:
+ *
+ *   hash(keys, n)       row → hashColumns(keys) % n; one take() per non-empty output partition
+ *   round_robin(n)      whole batch i → output partition (task + i) % n
+ *   single, broadcast   everything → output partition 0 (broadcast: every reader reads it whole)
+ *   range(keys, n)      everything → output partition 0, plus a reservoir sample of the keys
+ *                       returned to the scheduler, which computes the bounds the readers
+ *                       split by (range_bounds.ts explains why the split is on read)
+ *
+ *           stage plan, partition t
+ *                  │ batches
+ *                  ▼
+ *      ┌── split by output partitioning ──┐
+ *      ▼              ▼                   ▼
+ *   out p0         out p1      …       out p(n-1)      ExchangeBuffer (q, stage, t, ·)
+ *
+ * Buffers: nothing of its own; the ExchangeBuffer keeps the output until the query is
+ * released (its reservation, its spill hook). On error the writer is failed, so readers
+ * receive the error instead of waiting. Metrics (under the stage's Exchange node id):
+ * batchesSent, rowsSent, bytesSent (recordStreamMetrics 'sent'), plus the stage plan's own.
+ */
+import { batchBytes, type Batch } from '../../columnar/column.js';
+import { hashColumns } from '../../columnar/hash.js';
+import { takeBatch } from '../../columnar/kernels.js';
+import type { ExchangeBuffer } from '../../exchange/exchange_buffer.js';
+import { newStreamCounters, recordStreamMetrics, type StreamCounters } from '../../exchange/transport.js';
+import { evaluate } from '../../expr/evaluate.js';
+import type { PhysicalExpr } from '../../expr/expr.js';
+import type { Partitioning, PhysicalPlan } from '../../plan/physical.js';
+import type { TaskContext } from '../context.js';
+import { executePlan } from '../execute.js';
+import { KeySampler, SAMPLE_CAPACITY, type KeySample } from './range_bounds.js';
+
+export interface ShuffleWriteTask {
+  stageId: number;
+  task: number;
+  plan: PhysicalPlan;
+  output: Partitioning;
+  /** Node id the writer's metrics are recorded under (the Exchange the stage was cut at). */
+  metricsNodeId: number;
+  /** Range output: sample rows kept (default SAMPLE_CAPACITY). */
+  sampleCapacity?: number;
+}
+
+export interface ShuffleWriteResult {
+  /** Range output only. */
+  sample?: KeySample;
+  counters: StreamCounters;
+}
+
+/** Output partitions a writer with this partitioning produces. */
+export function writerPartitionCount(p: Partitioning): number {
+  return p.kind === 'hash' || p.kind === 'round_robin' ? Math.max(1, p.partitions) : 1;
+}
+
+export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuffer, ctx: TaskContext): Promise<ShuffleWriteResult> {
+  const writer = buffer.openWriter({ queryId: ctx.queryId, stageId: t.stageId, task: t.task }, t.plan.schema, writerPartitionCount(t.output));
+  const counters = newStreamCounters();
+  const sampler = t.output.kind === 'range'
+    ? new KeySampler(t.output.keys, t.sampleCapacity ?? SAMPLE_CAPACITY, (t.stageId * 7919 + t.task + 1) | 0)
+    : null;
+  const append = async (p: number, b: Batch): Promise<void> => {
+    if (b.length === 0) return;
+    await writer.append(p, b);
+    counters.batches++;
+    counters.rows += b.length;
+    counters.rawBytes += batchBytes(b);
+  };
+  try {
+    let batchIndex = 0;
+    for await (const batch of executePlan(t.plan, t.task, ctx)) {
+      switch (t.output.kind) {
+        case 'hash': await splitByHash(batch, t.output.keys, t.output.partitions, append); break;
+        case 'round_robin': await append((t.task + batchIndex) % t.output.partitions, batch); break;
+        case 'range': sampler!.add(batch); await append(0, batch); break;
+        case 'single': case 'broadcast': await append(0, batch); break;
+      }
+      batchIndex++;
+    }
+    writer.finish();
+  } catch (e) {
+    writer.fail(e);
+    throw e;
+  } finally {
+    recordStreamMetrics(ctx.metrics, t.metricsNodeId, counters, 'sent');
+  }
+  return sampler ? { sample: sampler.result(), counters } : { counters };
+}
+
+/** Counting sort of the rows by partition, then one take per non-empty partition. */
+async function splitByHash(
+  batch: Batch, keys: readonly PhysicalExpr[], parts: number,
+  append: (p: number, b: Batch) => Promise<void>,
+): Promise<void> {
+  const n = batch.length;
+  if (parts <= 1) { await append(0, batch); return; }
+  const hashes = hashColumns(keys.map((k) => evaluate(k, batch)), n);
+  const target = new Int32Array(n);
+  const starts = new Int32Array(parts + 1);
+  for (let i = 0; i < n; i++) {
+    const p = hashes[i]! % parts;
+    target[i] = p;
+    starts[p + 1]++;
+  }
+  for (let p = 0; p < parts; p++) starts[p + 1] += starts[p]!;
+  const fill = starts.slice(0, parts);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[fill[target[i]!]!++] = i;
+  for (let p = 0; p < parts; p++) {
+    const s = starts[p]!, e = starts[p + 1]!;
+    if (e === s) continue;
+    await append(p, e - s === n ? batch : takeBatch(batch, order.subarray(s, e)));
+  }
+}

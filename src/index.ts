@@ -1,0 +1,62 @@
+/**
+ * Spillway's library API.
+ *
+ *   const db = await Spillway.create({ tables: 'data/tpch', memoryLimit: '512MB' });
+ *   const res = await db.sql('select count(*) from lineitem');
+ *   res.toArrow();   // apache-arrow Table
+ *   await db.close();
+ */
+import type { Config } from './config.js';
+import { Session } from './session.js';
+import type { QueryResult } from './result.js';
+
+export interface SpillwayOptions {
+  /** A folder whose `name.parquet` files and `name/` folders of Parquet files become tables. */
+  tables?: string;
+  /** Memory limit of the pool, bytes or text such as '256MB'; unlimited when absent. */
+  memoryLimit?: number | string;
+  /** Where spill files go (default ./spill). */
+  spillDir?: string;
+  /** Rows per batch (default 8192). */
+  batchSize?: number;
+  /** Any other setting by its SET name, e.g. { spill_compression: 'lz4' }. */
+  settings?: Partial<Record<keyof Config, string | number | boolean>>;
+}
+
+export class Spillway {
+  private constructor(private readonly session: Session) {}
+
+  static async create(options: SpillwayOptions = {}): Promise<Spillway> {
+    const config: Partial<Record<keyof Config, string | number | boolean>> = { ...options.settings };
+    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    if (options.spillDir !== undefined) config.spill_dir = options.spillDir;
+    if (options.batchSize !== undefined) config.batch_size = options.batchSize;
+    const session = await Session.create({ tables: options.tables, config });
+    return new Spillway(session);
+  }
+
+  /** Run `;`-separated statements; resolves to the last statement's result. */
+  sql(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+    return this.session.sql(text, options);
+  }
+
+  /** Names of the registered tables and views. */
+  tables(): string[] {
+    return this.session.catalog.names().sort();
+  }
+
+  /** Cancel running queries and release workers, memory and spill files. */
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  /** The underlying session (settings, catalog, executor), for tools built on Spillway. */
+  get internals(): Session {
+    return this.session;
+  }
+}
+
+export { QueryResult } from './result.js';
+export { SpillwayError } from './errors.js';
+export type { Config } from './config.js';
+export type { DataType, Field, Schema, Scalar } from './types.js';

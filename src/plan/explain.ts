@@ -1,0 +1,249 @@
+/**
+ * EXPLAIN: logical and physical plans as indented trees, one node per line with its
+ * essentials, expressions in SQL-ish form with column names. With metrics (EXPLAIN
+ * ANALYZE) each physical line ends with `rows=… batches=… time=…ms` and the spill and
+ * operator-specific figures that are non-zero.
+ *
+ *   HashJoin[inner] on l_orderkey = o_orderkey build=right est=60175
+ *     ParquetScan lineitem cols=[l_orderkey, l_quantity] files=1 est=60175
+ *     Filter o_orderdate < DATE '1995-03-15' est=4950
+ *       ParquetScan orders cols=[o_orderkey, o_orderdate] files=1 pruning=[…] est=15000
+ */
+import type { PhysicalExpr, SortKey } from '../expr/expr.js';
+import type { MetricsSet } from '../exec/metrics.js';
+import { sqlTypeName, type DataType, type Scalar, type Schema } from '../types.js';
+import { estimateRows } from './estimate.js';
+import { logicalChildren, type LExpr, type LogicalPlan } from './logical.js';
+import { childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
+
+const INDENT = '  ';
+
+// ---------- expressions ----------
+
+type AnyExpr = LExpr | PhysicalExpr;
+
+const PRECEDENCE: Record<string, number> = {
+  or: 1, and: 2,
+  '=': 4, '<>': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, is_distinct_from: 4, is_not_distinct_from: 4,
+  '||': 5, '+': 6, '-': 6, '*': 7, '/': 7, '%': 7,
+};
+
+const ASSOCIATIVE = new Set(['and', 'or', '+', '*', '||']);
+
+const OP_TEXT: Record<string, string> = {
+  and: 'AND', or: 'OR', is_distinct_from: 'IS DISTINCT FROM', is_not_distinct_from: 'IS NOT DISTINCT FROM',
+};
+
+/** A scalar as a SQL literal of type `t`. */
+export function formatScalar(v: Scalar, t: DataType): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
+  if (t === 'date32' && typeof v === 'number') return `DATE '${isoDay(v)}'`;
+  if (t === 'timestamp' && typeof v === 'bigint') {
+    const ms = Number(v / 1000n);
+    return `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+  }
+  return String(v);
+}
+
+function isoDay(days: number): string {
+  const d = new Date(days * 86_400_000);
+  return Number.isNaN(d.getTime()) ? String(days) : d.toISOString().slice(0, 10);
+}
+
+/**
+ * An expression in SQL-ish form. Logical column refs print their name; physical ones their
+ * `name`, else the input schema's field name, else `#position`.
+ */
+export function formatExpr(e: AnyExpr, input?: Schema): string {
+  const go = (x: AnyExpr): string => formatExpr(x, input);
+  const operand = (x: AnyExpr, parentPrec: number): string => {
+    const s = go(x);
+    return x.kind === 'binary' && (PRECEDENCE[x.op] ?? 9) < parentPrec ? `(${s})` : s;
+  };
+  switch (e.kind) {
+    case 'column':
+      if ('id' in e) return e.name;
+      return e.name ?? input?.fields[e.index]?.name ?? `#${e.index}`;
+    case 'literal':
+      if ('decimal' in e && e.decimal !== undefined) return e.decimal;
+      return formatScalar(e.value, e.type);
+    case 'binary': {
+      const prec = PRECEDENCE[e.op] ?? 9;
+      // The right operand also needs parens at equal precedence unless it is the same associative op: a - (b - c).
+      const rp = e.right.kind === 'binary' ? (PRECEDENCE[e.right.op] ?? 9) : 99;
+      const rightParens = e.right.kind === 'binary' && (rp < prec || (rp === prec && !(e.right.op === e.op && ASSOCIATIVE.has(e.op))));
+      const right = rightParens ? `(${go(e.right)})` : go(e.right);
+      return `${operand(e.left, prec)} ${OP_TEXT[e.op] ?? e.op} ${right}`;
+    }
+    case 'unary': {
+      const arg = e.arg.kind === 'binary' ? `(${go(e.arg)})` : go(e.arg);
+      switch (e.op) {
+        case 'not': return `NOT ${arg}`;
+        case 'neg': return `-${arg}`;
+        case 'is_null': return `${arg} IS NULL`;
+        case 'is_not_null': return `${arg} IS NOT NULL`;
+        case 'is_true': return `${arg} IS TRUE`;
+        case 'is_false': return `${arg} IS FALSE`;
+      }
+      break;
+    }
+    case 'cast': return `CAST(${go(e.arg)} AS ${sqlTypeName(e.type)})`;
+    case 'case': {
+      const parts = ['CASE'];
+      if (e.operand) parts.push(go(e.operand));
+      for (const w of e.whens as { when: AnyExpr; then: AnyExpr }[]) parts.push(`WHEN ${go(w.when)} THEN ${go(w.then)}`);
+      if (e.else) parts.push(`ELSE ${go(e.else)}`);
+      parts.push('END');
+      return parts.join(' ');
+    }
+    case 'in_list':
+      return `${go(e.arg)} ${e.negated ? 'NOT IN' : 'IN'} (${(e.list as AnyExpr[]).map(go).join(', ')})`;
+    case 'like':
+      return `${go(e.arg)} ${e.negated ? 'NOT ' : ''}${e.caseInsensitive ? 'ILIKE' : 'LIKE'} ${go(e.pattern)}`;
+    case 'call':
+      return `${e.name}(${(e.args as AnyExpr[]).map(go).join(', ')})`;
+    case 'scalar_subquery': return '(<subquery>)';
+    case 'exists': return `${e.negated ? 'NOT ' : ''}EXISTS (<subquery>)`;
+    case 'in_subquery': return `${go(e.arg)} ${e.negated ? 'NOT IN' : 'IN'} (<subquery>)`;
+  }
+  return '?';
+}
+
+function formatSortKeys(keys: readonly { expr: AnyExpr; ascending: boolean; nullsFirst: boolean }[], input?: Schema): string {
+  return keys.map((k) => {
+    const defaultNullsFirst = !k.ascending;
+    return `${formatExpr(k.expr, input)} ${k.ascending ? 'ASC' : 'DESC'}${k.nullsFirst === defaultNullsFirst ? '' : k.nullsFirst ? ' NULLS FIRST' : ' NULLS LAST'}`;
+  }).join(', ');
+}
+
+function aliased(text: string, name: string): string {
+  return text === name ? text : `${text} AS ${name}`;
+}
+
+function list(items: readonly string[]): string {
+  return `[${items.join(', ')}]`;
+}
+
+// ---------- logical ----------
+
+export function explainLogical(plan: LogicalPlan): string {
+  const lines: string[] = [];
+  const visit = (p: LogicalPlan, depth: number): void => {
+    lines.push(`${INDENT.repeat(depth)}${logicalLine(p)} est=${estimateRows(p)}`);
+    for (const c of logicalChildren(p)) visit(c, depth + 1);
+  };
+  visit(plan, 0);
+  return lines.join('\n');
+}
+
+function logicalLine(p: LogicalPlan): string {
+  switch (p.kind) {
+    case 'Scan': {
+      const src = p.source.kind === 'parquet' ? `files=${p.source.files.length}` : 'memory';
+      const filters = p.filters.length > 0 ? ` filters=${list(p.filters.map((f) => formatExpr(f)))}` : '';
+      return `Scan ${p.table} cols=${list(p.columns.map((c) => c.name))} ${src}${filters}`;
+    }
+    case 'Values': return `Values cols=${list(p.columns.map((c) => c.name))} rows=${p.rows.length}`;
+    case 'Filter': return `Filter ${formatExpr(p.predicate)}`;
+    case 'Project': return `Project ${p.exprs.map((e, i) => aliased(formatExpr(e), p.columns[i]!.name)).join(', ')}`;
+    case 'Aggregate': {
+      const group = p.groupBy.map((e, i) => aliased(formatExpr(e), p.groupColumns[i]!.name));
+      const aggs = p.aggregates.map((a) => aliased(aggText(a.fn, a.arg, a.distinct), a.name));
+      return `Aggregate group=${list(group)} aggs=${list(aggs)}`;
+    }
+    case 'Join': {
+      const kind = p.joinType === 'inner' && p.condition === null ? 'cross' : p.joinType;
+      return `Join[${kind}${p.nullAware ? ', null-aware' : ''}]${p.condition ? ` on ${formatExpr(p.condition)}` : ''}`;
+    }
+    case 'Sort': return `Sort ${formatSortKeys(p.keys)}`;
+    case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
+    case 'Union': return `Union cols=${list(p.columns.map((c) => c.name))}`;
+    case 'Distinct': return 'Distinct';
+  }
+}
+
+function aggText(fn: string, arg: AnyExpr | null, distinct: boolean, input?: Schema): string {
+  if (fn === 'count_star') return 'count(*)';
+  return `${fn}(${distinct ? 'DISTINCT ' : ''}${arg ? formatExpr(arg, input) : ''})`;
+}
+
+// ---------- physical ----------
+
+export function explainPhysical(plan: PhysicalPlan, metrics?: MetricsSet): string {
+  const lines: string[] = [];
+  const visit = (p: PhysicalPlan, depth: number): void => {
+    let line = `${INDENT.repeat(depth)}${physicalLine(p)}`;
+    if (p.partitions !== 1) line += ` partitions=${p.partitions}`;
+    if (p.estimatedRows !== undefined) line += ` est=${p.estimatedRows}`;
+    if (metrics) line += metricsText(metrics, p.id);
+    lines.push(line);
+    for (const c of childrenOf(p)) visit(c, depth + 1);
+  };
+  visit(plan, 0);
+  return lines.join('\n');
+}
+
+function joinedSchema(a: Schema, b: Schema): Schema {
+  return { fields: [...a.fields, ...b.fields] };
+}
+
+function physicalLine(p: PhysicalPlan): string {
+  switch (p.kind) {
+    case 'ParquetScan': {
+      const files = p.slices.reduce((n, s) => n + s.length, 0);
+      const pruning = p.pruning.length > 0 ? ` pruning=${list(p.pruning.map((e) => formatExpr(e, p.schema)))}` : '';
+      return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${pruning}`;
+    }
+    case 'MemoryScan': return `MemoryScan ${p.table} cols=${list(p.schema.fields.map((f) => f.name))}`;
+    case 'Values': return `Values cols=${list(p.schema.fields.map((f) => f.name))} rows=${p.rows.length}`;
+    case 'Filter': return `Filter ${formatExpr(p.predicate, p.input.schema)}`;
+    case 'Projection':
+      return `Projection ${p.exprs.map((e, i) => aliased(formatExpr(e, p.input.schema), p.schema.fields[i]?.name ?? '?')).join(', ')}`;
+    case 'HashAggregate': {
+      const group = p.groupBy.map((e) => formatExpr(e, p.input.schema));
+      const aggs = p.aggregates.map((a) => aliased(aggText(a.fn, a.arg, a.distinct, p.input.schema), a.name));
+      return `HashAggregate[${p.mode}] group=${list(group)}${aggs.length > 0 ? ` aggs=${list(aggs)}` : ''}`;
+    }
+    case 'HashJoin': {
+      const keys = p.leftKeys.map((k, i) => `${formatExpr(k, p.left.schema)} = ${formatExpr(p.rightKeys[i]!, p.right.schema)}`);
+      const filter = p.filter ? ` filter=${formatExpr(p.filter, joinedSchema(p.left.schema, p.right.schema))}` : '';
+      const dist = p.distribution === 'single' ? '' : ` ${p.distribution}`;
+      return `HashJoin[${p.joinType}${p.nullAware ? ', null-aware' : ''}] on ${keys.join(' AND ')}${filter} build=right${dist}`;
+    }
+    case 'NestedLoopJoin': {
+      const kind = p.joinType === 'inner' && p.filter === null ? 'cross' : p.joinType;
+      return `NestedLoopJoin[${kind}]${p.filter ? ` on ${formatExpr(p.filter, joinedSchema(p.left.schema, p.right.schema))}` : ''}`;
+    }
+    case 'Sort': return `Sort ${formatSortKeys(p.keys as SortKey[], p.input.schema)}`;
+    case 'TopK': return `TopK fetch=${p.fetch} ${formatSortKeys(p.keys, p.input.schema)}`;
+    case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
+    case 'UnionAll': return `UnionAll inputs=${p.inputs.length}`;
+    case 'Coalesce': return 'Coalesce';
+    case 'Exchange': return `Exchange ${formatPartitioning(p.partitioning, p.input.schema)}${p.preserveOrder ? ' order-preserving' : ''}`;
+    case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning)} from ${p.producerTasks} tasks`;
+    case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
+  }
+}
+
+/** hash(a, b; 4), range(a ASC; 4), broadcast, single, round_robin(4). */
+export function formatPartitioning(p: Partitioning, input?: Schema): string {
+  switch (p.kind) {
+    case 'hash': return `hash(${p.keys.map((k) => formatExpr(k, input)).join(', ')}; ${p.partitions})`;
+    case 'range': return `range(${formatSortKeys(p.keys, input)}; ${p.partitions})`;
+    case 'round_robin': return `round_robin(${p.partitions})`;
+    default: return p.kind;
+  }
+}
+
+function metricsText(metrics: MetricsSet, id: number): string {
+  const m = metrics.byNode.get(id);
+  if (!m) return ' rows=0 batches=0 time=0ms';
+  let s = ` rows=${m.outputRows} batches=${m.outputBatches} time=${m.elapsedMs.toFixed(1)}ms`;
+  if (m.spillCount > 0) s += ` spills=${m.spillCount}`;
+  if (m.spillBytes > 0) s += ` spill_bytes=${m.spillBytes}`;
+  if (m.spillRows > 0) s += ` spill_rows=${m.spillRows}`;
+  for (const [k, v] of Object.entries(m.extra)) if (v !== 0) s += ` ${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`;
+  return s;
+}

@@ -1,0 +1,262 @@
+/**
+ * Helpers shared by the optimizer passes and the physical planner: splitting and joining
+ * conjunctions, column references, substitution, rebuilding plan nodes, and lowering a
+ * logical expression (column ids) to a physical one (column positions).
+ */
+import type { DataType, Scalar } from '../../types.js';
+import type { PhysicalExpr } from '../../expr/expr.js';
+import { SpillwayError } from '../../errors.js';
+import { logicalChildren, outputColumns, type LColumn, type LExpr, type LogicalPlan } from '../logical.js';
+
+// ---------- expressions ----------
+
+export function colRef(c: LColumn): LExpr {
+  return { kind: 'column', id: c.id, type: c.type, name: c.name };
+}
+
+export function literal(value: Scalar, type: DataType): LExpr {
+  return { kind: 'literal', value, type };
+}
+
+export const TRUE: LExpr = { kind: 'literal', value: true, type: 'bool' };
+export const FALSE: LExpr = { kind: 'literal', value: false, type: 'bool' };
+
+export function isLiteral(e: LExpr): e is Extract<LExpr, { kind: 'literal' }> {
+  return e.kind === 'literal';
+}
+
+export function isTrue(e: LExpr | null): boolean {
+  return e !== null && e.kind === 'literal' && e.value === true;
+}
+
+/** Literal false or NULL: a predicate that keeps no row. */
+export function isFalseOrNull(e: LExpr): boolean {
+  return e.kind === 'literal' && (e.value === false || e.value === null);
+}
+
+export function exprType(e: LExpr): DataType {
+  return e.type;
+}
+
+/** Split `a AND b AND c` into [a, b, c]. */
+export function conjuncts(e: LExpr | null): LExpr[] {
+  if (e === null) return [];
+  if (e.kind === 'binary' && e.op === 'and') return [...conjuncts(e.left), ...conjuncts(e.right)];
+  return [e];
+}
+
+/** AND of a list; null for an empty list. */
+export function conjoin(list: readonly LExpr[]): LExpr | null {
+  if (list.length === 0) return null;
+  let acc = list[0]!;
+  for (let i = 1; i < list.length; i++) acc = { kind: 'binary', op: 'and', left: acc, right: list[i]!, type: 'bool' };
+  return acc;
+}
+
+export function eq(left: LExpr, right: LExpr): LExpr {
+  return { kind: 'binary', op: '=', left, right, type: 'bool' };
+}
+
+/** Direct children of an expression (not the plans of subqueries). */
+export function exprChildren(e: LExpr): LExpr[] {
+  switch (e.kind) {
+    case 'column': case 'literal': case 'scalar_subquery': case 'exists': return [];
+    case 'binary': return [e.left, e.right];
+    case 'unary': case 'cast': return [e.arg];
+    case 'case': {
+      const out: LExpr[] = [];
+      if (e.operand) out.push(e.operand);
+      for (const w of e.whens) out.push(w.when, w.then);
+      if (e.else) out.push(e.else);
+      return out;
+    }
+    case 'in_list': return [e.arg, ...e.list];
+    case 'like': return [e.arg, e.pattern];
+    case 'call': return e.args;
+    case 'in_subquery': return [e.arg];
+  }
+}
+
+/** Rebuild `e` bottom-up, applying `f` to every node after its children (subquery plans untouched). */
+export function mapExpr(e: LExpr, f: (e: LExpr) => LExpr): LExpr {
+  let out: LExpr;
+  switch (e.kind) {
+    case 'column': case 'literal': case 'scalar_subquery': case 'exists': out = e; break;
+    case 'binary': out = { ...e, left: mapExpr(e.left, f), right: mapExpr(e.right, f) }; break;
+    case 'unary': out = { ...e, arg: mapExpr(e.arg, f) }; break;
+    case 'cast': out = { ...e, arg: mapExpr(e.arg, f) }; break;
+    case 'case': out = {
+      ...e,
+      operand: e.operand ? mapExpr(e.operand, f) : null,
+      whens: e.whens.map((w) => ({ when: mapExpr(w.when, f), then: mapExpr(w.then, f) })),
+      else: e.else ? mapExpr(e.else, f) : null,
+    }; break;
+    case 'in_list': out = { ...e, arg: mapExpr(e.arg, f), list: e.list.map((x) => mapExpr(x, f)) }; break;
+    case 'like': out = { ...e, arg: mapExpr(e.arg, f), pattern: mapExpr(e.pattern, f) }; break;
+    case 'call': out = { ...e, args: e.args.map((x) => mapExpr(x, f)) }; break;
+    case 'in_subquery': out = { ...e, arg: mapExpr(e.arg, f) }; break;
+  }
+  return f(out);
+}
+
+/** True if `pred` holds for `e` or any sub-expression (subquery plans not entered). */
+export function someExpr(e: LExpr, pred: (e: LExpr) => boolean): boolean {
+  if (pred(e)) return true;
+  return exprChildren(e).some((c) => someExpr(c, pred));
+}
+
+export function hasSubquery(e: LExpr): boolean {
+  return someExpr(e, (x) => x.kind === 'scalar_subquery' || x.kind === 'exists' || x.kind === 'in_subquery');
+}
+
+/** Column ids an expression reads, including the outer references of its subqueries. */
+export function columnRefs(e: LExpr, into: Set<number> = new Set()): Set<number> {
+  switch (e.kind) {
+    case 'column': into.add(e.id); break;
+    case 'scalar_subquery': case 'exists': for (const id of freeRefs(e.plan)) into.add(id); break;
+    case 'in_subquery':
+      columnRefs(e.arg, into);
+      for (const id of freeRefs(e.plan)) into.add(id);
+      break;
+    default: for (const c of exprChildren(e)) columnRefs(c, into);
+  }
+  return into;
+}
+
+export function refsSubsetOf(e: LExpr, ids: ReadonlySet<number>): boolean {
+  for (const id of columnRefs(e)) if (!ids.has(id)) return false;
+  return true;
+}
+
+export function idSet(cols: readonly LColumn[]): Set<number> {
+  return new Set(cols.map((c) => c.id));
+}
+
+/** Replace column refs whose id is in `map`. */
+export function substitute(e: LExpr, map: ReadonlyMap<number, LExpr>): LExpr {
+  return mapExpr(e, (x) => (x.kind === 'column' && map.has(x.id) ? map.get(x.id)! : x));
+}
+
+/** Structural equality (used to dedupe conjuncts). */
+export function exprKey(e: LExpr): string {
+  return JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+// ---------- plans ----------
+
+/** Every expression a node holds (not its children's). */
+export function nodeExprs(p: LogicalPlan): LExpr[] {
+  switch (p.kind) {
+    case 'Scan': return p.filters;
+    case 'Values': return p.rows.flat();
+    case 'Filter': return [p.predicate];
+    case 'Project': return p.exprs;
+    case 'Aggregate': return [...p.groupBy, ...p.aggregates.flatMap((a) => (a.arg ? [a.arg] : []))];
+    case 'Join': return p.condition ? [p.condition] : [];
+    case 'Sort': return p.keys.map((k) => k.expr);
+    case 'Limit': case 'Union': case 'Distinct': return [];
+  }
+}
+
+/** The same node with every held expression passed through `f` (children untouched). */
+export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPlan {
+  switch (p.kind) {
+    case 'Scan': return { ...p, filters: p.filters.map(f) };
+    case 'Values': return { ...p, rows: p.rows.map((r) => r.map(f)) };
+    case 'Filter': return { ...p, predicate: f(p.predicate) };
+    case 'Project': return { ...p, exprs: p.exprs.map(f) };
+    case 'Aggregate': return {
+      ...p,
+      groupBy: p.groupBy.map(f),
+      aggregates: p.aggregates.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null })),
+    };
+    case 'Join': return { ...p, condition: p.condition ? f(p.condition) : null };
+    case 'Sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };
+    case 'Limit': case 'Union': case 'Distinct': return p;
+  }
+}
+
+/** The same node over new children (same order as logicalChildren). */
+export function withChildren(p: LogicalPlan, children: LogicalPlan[]): LogicalPlan {
+  switch (p.kind) {
+    case 'Scan': case 'Values': return p;
+    case 'Join': return { ...p, left: children[0]!, right: children[1]! };
+    case 'Union': return { ...p, inputs: children };
+    default: return { ...p, input: children[0]! };
+  }
+}
+
+/** Rebuild bottom-up: children first, then `f` on the node. */
+export function transformUp(p: LogicalPlan, f: (p: LogicalPlan) => LogicalPlan): LogicalPlan {
+  const kids = logicalChildren(p);
+  const next = kids.length === 0 ? p : withChildren(p, kids.map((k) => transformUp(k, f)));
+  return f(next);
+}
+
+/** Ids of every column any node of the subtree outputs. */
+export function definedIds(p: LogicalPlan, into: Set<number> = new Set()): Set<number> {
+  for (const c of outputColumns(p)) into.add(c.id);
+  for (const k of logicalChildren(p)) definedIds(k, into);
+  return into;
+}
+
+/** Column ids read inside the subtree but defined outside it (correlated references). */
+export function freeRefs(p: LogicalPlan): Set<number> {
+  const defined = definedIds(p);
+  const free = new Set<number>();
+  const visit = (n: LogicalPlan): void => {
+    for (const e of nodeExprs(n)) for (const id of columnRefs(e)) if (!defined.has(id)) free.add(id);
+    for (const k of logicalChildren(n)) visit(k);
+  };
+  visit(p);
+  return free;
+}
+
+/** A Project that outputs `cols` (by id) from an input that has them all. */
+export function projectColumns(input: LogicalPlan, cols: readonly LColumn[]): LogicalPlan {
+  return { kind: 'Project', input, exprs: cols.map(colRef), columns: [...cols] };
+}
+
+/** Same ids in the same order. */
+export function sameColumns(a: readonly LColumn[], b: readonly LColumn[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.id === b[i]!.id);
+}
+
+// ---------- lowering ----------
+
+/** Where a column id lives in a node's input: position and display name. */
+export type ColumnResolver = (id: number) => { index: number; name: string } | undefined;
+
+export function resolverFor(cols: readonly LColumn[]): ColumnResolver {
+  const m = new Map<number, { index: number; name: string }>();
+  cols.forEach((c, i) => { if (!m.has(c.id)) m.set(c.id, { index: i, name: c.name }); });
+  return (id) => m.get(id);
+}
+
+/** Logical → physical expression; column ids become positions via `resolve`. */
+export function toPhysicalExpr(e: LExpr, resolve: ColumnResolver): PhysicalExpr {
+  const go = (x: LExpr): PhysicalExpr => toPhysicalExpr(x, resolve);
+  switch (e.kind) {
+    case 'column': {
+      const r = resolve(e.id);
+      if (!r) throw new Error(`internal: column ${e.name}#${e.id} is not in the input of the node that reads it`);
+      return { kind: 'column', index: r.index, type: e.type, name: e.name };
+    }
+    case 'literal': return { kind: 'literal', value: e.value, type: e.type };
+    case 'binary': return { kind: 'binary', op: e.op, left: go(e.left), right: go(e.right), type: e.type };
+    case 'unary': return { kind: 'unary', op: e.op, arg: go(e.arg), type: e.type };
+    case 'cast': return { kind: 'cast', arg: go(e.arg), type: e.type };
+    case 'case': return {
+      kind: 'case',
+      operand: e.operand ? go(e.operand) : null,
+      whens: e.whens.map((w) => ({ when: go(w.when), then: go(w.then) })),
+      else: e.else ? go(e.else) : null,
+      type: e.type,
+    };
+    case 'in_list': return { kind: 'in_list', arg: go(e.arg), list: e.list.map(go), negated: e.negated, type: 'bool' };
+    case 'like': return { kind: 'like', arg: go(e.arg), pattern: go(e.pattern), negated: e.negated, caseInsensitive: e.caseInsensitive, type: 'bool' };
+    case 'call': return { kind: 'call', name: e.name, args: e.args.map(go), type: e.type };
+    case 'scalar_subquery': case 'exists': case 'in_subquery':
+      throw new SpillwayError('unsupported', `unsupported subquery: a ${e.kind.replace('_', ' ')} was left after decorrelation`);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The logical optimizer: small passes, each a pure function LogicalPlan → LogicalPlan in
+ * its own file, run once in this fixed order:
+ *
+ *   1. decorrelate         subqueries → joins (every later pass assumes none is left)
+ *   2. constantFolding     exact decimal literal arithmetic, constant expressions, AND/OR/NOT
+ *                          simplification, Filter(true) removed, Filter(false) → empty Values
+ *   3. joinExtraction      comma joins + WHERE terms → inner joins with conditions
+ *   4. predicatePushdown   Filter terms down through Project/Join/Aggregate/Union into scans
+ *   5. joinReorder         greedy order of inner-join trees from row estimates
+ *   6. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
+ *                          every expression in its final place)
+ */
+import type { IdGenerator, LogicalPlan } from '../logical.js';
+import { decorrelate } from './decorrelate.js';
+import { constantFolding } from './constant_folding.js';
+import { joinExtraction } from './join_extraction.js';
+import { predicatePushdown } from './predicate_pushdown.js';
+import { joinReorder } from './join_reorder.js';
+import { projectionPruning } from './projection_pruning.js';
+
+export interface OptimizerPass {
+  name: string;
+  run(plan: LogicalPlan, ids: IdGenerator): LogicalPlan;
+}
+
+export const OPTIMIZER_PASSES: readonly OptimizerPass[] = [
+  { name: 'decorrelate', run: decorrelate },
+  { name: 'constant_folding', run: (p) => constantFolding(p) },
+  { name: 'join_extraction', run: (p) => joinExtraction(p) },
+  { name: 'predicate_pushdown', run: (p) => predicatePushdown(p) },
+  { name: 'join_reorder', run: (p) => joinReorder(p) },
+  { name: 'projection_pruning', run: (p) => projectionPruning(p) },
+];
+
+export function optimize(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
+  let p = plan;
+  for (const pass of OPTIMIZER_PASSES) p = pass.run(p, ids);
+  return p;
+}
+
+export { decorrelate, constantFolding, joinExtraction, predicatePushdown, joinReorder, projectionPruning };

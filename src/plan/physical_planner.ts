@@ -1,0 +1,345 @@
+/**
+ * Physical planning: an optimized LogicalPlan → a PhysicalPlan the operators in exec/ run.
+ *
+ * Each node gets a plan-unique id (a counter, children first), its Schema (from the
+ * logical columns) and `estimatedRows`; column ids in expressions become positions in the
+ * node's input (left ++ right for joins). Mapping:
+ *
+ *   Scan(parquet)   Filter(filters) over ParquetScan(columns, pruning = the same terms,
+ *                   one partition holding every file); no filters → the bare ParquetScan
+ *   Scan(memory)    [Filter] over MemoryScan(projection = the columns' positions)
+ *   Values          Values (each expression folded to a constant, else its error)
+ *   Project         Projection          Filter → Filter
+ *   Aggregate       HashAggregate mode 'single'; Distinct → HashAggregate on every column
+ *   Sort            Sort; Limit over Sort → TopK(fetch = skip + fetch) [+ Limit(skip) when skip > 0]
+ *   Limit           Limit               Union → UnionAll (casts where an input's type differs)
+ *   Join            ≥ 1 equality between a left-only and a right-only expression → HashJoin
+ *                   (keys cast to a common type when they differ; the rest is the residual
+ *                   filter); the smaller estimated side is built (HashJoin builds its right
+ *                   input): inner/left/right/full joins swap inputs when the left is smaller
+ *                   (left ↔ right join types) and a Projection restores the column order;
+ *                   semi/anti never swap (the subquery side is the build side).
+ *                   No equality → NestedLoopJoin with the whole condition (null = cross).
+ *
+ * Partitions: scans have one partition for now (the distributed planner splits them);
+ * Filter/Projection keep their input's count, UnionAll has the sum of its inputs', and a
+ * Coalesce is put under any operator that needs one partition when its input has more.
+ */
+import { statSync } from 'node:fs';
+import type { Config } from '../config.js';
+import { binderError, didYouMean, ioError, SpillwayError } from '../errors.js';
+import type { MemoryTable } from '../exec/context.js';
+import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
+import { evaluateConstant } from '../expr/evaluate.js';
+import type { DataType, Scalar, Schema } from '../types.js';
+import { estimateRows } from './estimate.js';
+import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import type { FileSlice, JoinType, PhysicalPlan } from './physical.js';
+import { foldExpr } from './optimizer/constant_folding.js';
+import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './optimizer/expr_utils.js';
+
+export interface PhysicalPlanOptions {
+  config: Config;
+  /** The session's in-memory tables by lower-case name (Catalog.memoryTables()). */
+  memoryTables: ReadonlyMap<string, MemoryTable>;
+  /** Unused until the distributed planner splits scans; scans have one partition. */
+  targetPartitions?: number;
+}
+
+export function createPhysicalPlan(plan: LogicalPlan, opts: PhysicalPlanOptions): PhysicalPlan {
+  return new PhysicalPlanner(opts).plan(plan);
+}
+
+/** Schema of a list of logical columns. */
+export function schemaOf(cols: readonly LColumn[]): Schema {
+  return { fields: cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })) };
+}
+
+/** Lower a logical expression over a node whose input has columns `cols`. */
+export function lowerExpr(e: LExpr, cols: readonly LColumn[]): PhysicalExpr {
+  return toPhysicalExpr(e, resolverFor(cols));
+}
+
+/** The type both sides of a comparison are cast to, or undefined if there is none. */
+export function commonType(a: DataType, b: DataType): DataType | undefined {
+  if (a === b) return a;
+  if (a === 'null') return b;
+  if (b === 'null') return a;
+  const numeric = ['int32', 'int64', 'float64'];
+  if (numeric.includes(a) && numeric.includes(b)) {
+    return a === 'float64' || b === 'float64' ? 'float64' : 'int64';
+  }
+  if ((a === 'date32' && b === 'timestamp') || (a === 'timestamp' && b === 'date32')) return 'timestamp';
+  return undefined;
+}
+
+function castTo(e: PhysicalExpr, t: DataType): PhysicalExpr {
+  return e.type === t ? e : { kind: 'cast', arg: e, type: t };
+}
+
+function mirror(t: JoinType): JoinType {
+  return t === 'left' ? 'right' : t === 'right' ? 'left' : t;
+}
+
+class PhysicalPlanner {
+  private nextId = 1;
+
+  constructor(private readonly opts: PhysicalPlanOptions) {}
+
+  plan(p: LogicalPlan): PhysicalPlan {
+    switch (p.kind) {
+      case 'Scan': return p.source.kind === 'parquet' ? this.parquetScan(p, p.source.files) : this.memoryScan(p, p.source.name);
+      case 'Values': return this.values(p);
+      case 'Filter': {
+        const input = this.plan(p.input);
+        return this.filterOver(input, lowerExpr(p.predicate, outputColumns(p.input)), estimateRows(p));
+      }
+      case 'Project': {
+        const input = this.plan(p.input);
+        const cols = outputColumns(p.input);
+        return {
+          kind: 'Projection', id: this.id(), schema: schemaOf(p.columns), partitions: input.partitions,
+          estimatedRows: estimateRows(p), input, exprs: p.exprs.map((e) => lowerExpr(e, cols)),
+        };
+      }
+      case 'Aggregate': {
+        const input = this.single(this.plan(p.input));
+        const cols = outputColumns(p.input);
+        const aggregates: AggregateExpr[] = p.aggregates.map((a) => ({
+          fn: a.fn, arg: a.arg ? lowerExpr(a.arg, cols) : null, distinct: a.distinct, type: a.type, name: a.name,
+        }));
+        return {
+          kind: 'HashAggregate', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1,
+          estimatedRows: estimateRows(p), input, mode: 'single', groupBy: p.groupBy.map((e) => lowerExpr(e, cols)), aggregates,
+        };
+      }
+      case 'Distinct': {
+        const input = this.single(this.plan(p.input));
+        const cols = outputColumns(p.input);
+        return {
+          kind: 'HashAggregate', id: this.id(), schema: schemaOf(cols), partitions: 1, estimatedRows: estimateRows(p),
+          input, mode: 'single', groupBy: cols.map((c, i) => ({ kind: 'column', index: i, type: c.type, name: c.name })), aggregates: [],
+        };
+      }
+      case 'Sort': {
+        const input = this.single(this.plan(p.input));
+        return {
+          kind: 'Sort', id: this.id(), schema: input.schema, partitions: 1, estimatedRows: estimateRows(p),
+          input, keys: this.sortKeys(p, outputColumns(p.input)),
+        };
+      }
+      case 'Limit': return this.limit(p);
+      case 'Union': return this.union(p);
+      case 'Join': return this.join(p);
+    }
+  }
+
+  private id(): number {
+    return this.nextId++;
+  }
+
+  /** A Coalesce over `input` when it has more than one partition. */
+  private single(input: PhysicalPlan): PhysicalPlan {
+    if (input.partitions <= 1) return input;
+    return { kind: 'Coalesce', id: this.id(), schema: input.schema, partitions: 1, input, ...(input.estimatedRows !== undefined ? { estimatedRows: input.estimatedRows } : {}) };
+  }
+
+  private filterOver(input: PhysicalPlan, predicate: PhysicalExpr, estimatedRows: number): PhysicalPlan {
+    return { kind: 'Filter', id: this.id(), schema: input.schema, partitions: input.partitions, estimatedRows, input, predicate };
+  }
+
+  private parquetScan(p: Extract<LogicalPlan, { kind: 'Scan' }>, files: readonly string[]): PhysicalPlan {
+    const slices: FileSlice[] = files.map((path) => ({ path, bytes: fileBytes(path, p.table) }));
+    const pruning = p.filters.map((f) => lowerExpr(f, p.columns));
+    const scan: PhysicalPlan = {
+      kind: 'ParquetScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1,
+      estimatedRows: p.rowEstimate, table: p.table, slices: [slices], columns: p.columns.map((c) => c.name), pruning,
+    };
+    return this.scanFilters(scan, p);
+  }
+
+  private memoryScan(p: Extract<LogicalPlan, { kind: 'Scan' }>, name: string): PhysicalPlan {
+    const table = this.opts.memoryTables.get(name.toLowerCase()) ?? this.opts.memoryTables.get(name);
+    if (!table) throw binderError(`unknown table "${name}"${didYouMean(name, this.opts.memoryTables.keys())}`);
+    const names = table.schema.fields.map((f) => f.name);
+    const projection = p.columns.map((c) => {
+      let i = names.indexOf(c.name);
+      if (i < 0) i = names.findIndex((n) => n.toLowerCase() === c.name.toLowerCase());
+      if (i < 0) throw binderError(`table "${name}" has no column "${c.name}"${didYouMean(c.name, names)}`);
+      return i;
+    });
+    const scan: PhysicalPlan = {
+      kind: 'MemoryScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1,
+      estimatedRows: p.rowEstimate, table: name, projection,
+    };
+    return this.scanFilters(scan, p);
+  }
+
+  /** The scan's filters still have to be applied: pruning only skips whole row groups. */
+  private scanFilters(scan: PhysicalPlan, p: Extract<LogicalPlan, { kind: 'Scan' }>): PhysicalPlan {
+    const pred = conjoin(p.filters);
+    return pred === null ? scan : this.filterOver(scan, lowerExpr(pred, p.columns), estimateRows(p));
+  }
+
+  private values(p: Extract<LogicalPlan, { kind: 'Values' }>): PhysicalPlan {
+    const rows = p.rows.map((row, r) => row.map((e, c) => {
+      const column = p.columns[c];
+      if (!column) throw new SpillwayError('binder', `VALUES row ${r + 1} has ${row.length} values, expected ${p.columns.length}`);
+      return coerceScalar(constantValue(e, r, c), column.type);
+    }));
+    return { kind: 'Values', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: rows.length, rows };
+  }
+
+  private sortKeys(p: Extract<LogicalPlan, { kind: 'Sort' }>, cols: readonly LColumn[]): SortKey[] {
+    return p.keys.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst }));
+  }
+
+  private limit(p: Extract<LogicalPlan, { kind: 'Limit' }>): PhysicalPlan {
+    const est = estimateRows(p);
+    // ORDER BY … LIMIT n [OFFSET m] → TopK(n + m) [→ Limit(m, n)], possibly under a Projection.
+    let sort: Extract<LogicalPlan, { kind: 'Sort' }> | null = null;
+    let project: Extract<LogicalPlan, { kind: 'Project' }> | null = null;
+    if (p.input.kind === 'Sort') sort = p.input;
+    else if (p.input.kind === 'Project' && p.input.input.kind === 'Sort') { project = p.input; sort = p.input.input; }
+    if (sort !== null && p.fetch !== null) {
+      const input = this.single(this.plan(sort.input));
+      let node: PhysicalPlan = {
+        kind: 'TopK', id: this.id(), schema: input.schema, partitions: 1, estimatedRows: Math.min(est + p.skip, estimateRows(sort)),
+        input, keys: this.sortKeys(sort, outputColumns(sort.input)), fetch: p.skip + p.fetch,
+      };
+      if (project !== null) {
+        node = {
+          kind: 'Projection', id: this.id(), schema: schemaOf(project.columns), partitions: 1, estimatedRows: node.estimatedRows ?? est,
+          input: node, exprs: project.exprs.map((e) => lowerExpr(e, outputColumns(sort.input))),
+        };
+      }
+      if (p.skip === 0) return node;
+      return { kind: 'Limit', id: this.id(), schema: node.schema, partitions: 1, estimatedRows: est, input: node, skip: p.skip, fetch: p.fetch };
+    }
+    const input = this.single(this.plan(p.input));
+    return { kind: 'Limit', id: this.id(), schema: input.schema, partitions: 1, estimatedRows: est, input, skip: p.skip, fetch: p.fetch };
+  }
+
+  private union(p: Extract<LogicalPlan, { kind: 'Union' }>): PhysicalPlan {
+    const inputs = p.inputs.map((lp) => {
+      const node = this.plan(lp);
+      const cols = outputColumns(lp);
+      if (cols.length !== p.columns.length) {
+        throw new SpillwayError('binder', `UNION inputs have ${cols.length} and ${p.columns.length} columns`);
+      }
+      if (cols.every((c, i) => c.type === p.columns[i]!.type || c.type === 'null')) return node;
+      const exprs = cols.map((c, i): PhysicalExpr => castTo({ kind: 'column', index: i, type: c.type, name: c.name }, p.columns[i]!.type));
+      return {
+        kind: 'Projection', id: this.id(), schema: schemaOf(p.columns), partitions: node.partitions,
+        estimatedRows: estimateRows(lp), input: node, exprs,
+      } satisfies PhysicalPlan;
+    });
+    return {
+      kind: 'UnionAll', id: this.id(), schema: schemaOf(p.columns), estimatedRows: estimateRows(p),
+      partitions: inputs.reduce((n, i) => n + i.partitions, 0), inputs,
+    };
+  }
+
+  private join(p: Extract<LogicalPlan, { kind: 'Join' }>): PhysicalPlan {
+    const left = this.single(this.plan(p.left));
+    const right = this.single(this.plan(p.right));
+    const leftCols = outputColumns(p.left);
+    const rightCols = outputColumns(p.right);
+    const est = estimateRows(p);
+    const condition = p.condition !== null && isTrue(p.condition) ? null : p.condition;
+
+    const leftIds = idSet(leftCols);
+    const rightIds = idSet(rightCols);
+    const pairs: { l: LExpr; r: LExpr }[] = [];
+    const residual: LExpr[] = [];
+    for (const t of conjuncts(condition)) {
+      const pair = t.kind === 'binary' && t.op === '=' ? splitEquality(t.left, t.right, leftIds, rightIds) : null;
+      if (pair && commonType(pair.l.type, pair.r.type) !== undefined) pairs.push(pair);
+      else residual.push(t);
+    }
+
+    if (pairs.length === 0) {
+      if (p.nullAware) {
+        throw new SpillwayError('unsupported', 'unsupported subquery: NOT IN whose left side reads no column of the outer query');
+      }
+      return {
+        kind: 'NestedLoopJoin', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1, estimatedRows: est,
+        left, right, joinType: p.joinType,
+        filter: condition === null ? null : lowerExpr(condition, [...leftCols, ...rightCols]),
+      };
+    }
+
+    const swappable = p.joinType === 'inner' || p.joinType === 'left' || p.joinType === 'right' || p.joinType === 'full';
+    const swap = swappable && estimateRows(p.left) < estimateRows(p.right);
+    const [probe, build] = swap ? [right, left] : [left, right];
+    const [probeCols, buildCols] = swap ? [rightCols, leftCols] : [leftCols, rightCols];
+    const leftKeys: PhysicalExpr[] = [];
+    const rightKeys: PhysicalExpr[] = [];
+    for (const pair of pairs) {
+      const [pe, be] = swap ? [pair.r, pair.l] : [pair.l, pair.r];
+      const t = commonType(pe.type, be.type)!;
+      leftKeys.push(castTo(lowerExpr(pe, probeCols), t));
+      rightKeys.push(castTo(lowerExpr(be, buildCols), t));
+    }
+    const filterExpr = conjoin(residual);
+    const joinType = swap ? mirror(p.joinType) : p.joinType;
+    const joinCols = joinType === 'semi' || joinType === 'anti' ? probeCols : [...probeCols, ...buildCols];
+    const node: PhysicalPlan = {
+      kind: 'HashJoin', id: this.id(), schema: schemaOf(joinCols), partitions: 1, estimatedRows: est,
+      left: probe, right: build, joinType, leftKeys, rightKeys,
+      filter: filterExpr === null ? null : lowerExpr(filterExpr, [...probeCols, ...buildCols]),
+      distribution: 'single',
+      ...(p.nullAware ? { nullAware: true } : {}),
+    };
+    if (!swap) return node;
+    // Restore left ++ right column order.
+    const outCols = outputColumns(p);
+    return {
+      kind: 'Projection', id: this.id(), schema: schemaOf(outCols), partitions: 1, estimatedRows: est,
+      input: node, exprs: outCols.map((c) => lowerExpr({ kind: 'column', id: c.id, type: c.type, name: c.name }, joinCols)),
+    };
+  }
+}
+
+/** For `a = b`: the side reading only left columns and the side reading only right ones. */
+function splitEquality(a: LExpr, b: LExpr, leftIds: Set<number>, rightIds: Set<number>): { l: LExpr; r: LExpr } | null {
+  const only = (e: LExpr, ids: Set<number>): boolean => {
+    const refs = columnRefs(e);
+    return refs.size > 0 && [...refs].every((id) => ids.has(id));
+  };
+  if (only(a, leftIds) && only(b, rightIds)) return { l: a, r: b };
+  if (only(b, leftIds) && only(a, rightIds)) return { l: b, r: a };
+  return null;
+}
+
+function constantValue(e: LExpr, row: number, col: number): Scalar {
+  const folded = foldExpr(e);
+  if (folded.kind === 'literal') return folded.value;
+  if (columnRefs(folded).size > 0) {
+    throw new SpillwayError('binder', `VALUES row ${row + 1}, column ${col + 1}: the value must be a constant expression`);
+  }
+  // Folding left it: evaluate again to surface its error (or its value).
+  return evaluateConstant(toPhysicalExpr(folded, () => undefined));
+}
+
+/** A literal's value in the representation of the column type (int64 → bigint, …). */
+function coerceScalar(v: Scalar, t: DataType): Scalar {
+  if (v === null) return null;
+  switch (t) {
+    case 'int64': case 'timestamp':
+      return typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v;
+    case 'int32': case 'float64': case 'date32':
+      return typeof v === 'bigint' ? Number(v) : v;
+    default: return v;
+  }
+}
+
+/** Size of a local file for scheduling; remote URLs (s3://…) are sized later from metadata. */
+function fileBytes(path: string, table: string): number {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return 0;
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    throw ioError(`cannot read Parquet file "${path}" of table "${table}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
+  }
+}

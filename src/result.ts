@@ -1,0 +1,59 @@
+/** The result of one statement: a schema, its batches, and what the engine measured. */
+import type * as arrow from 'apache-arrow';
+import type { Batch } from './columnar/column.js';
+import { batchRows } from './columnar/kernels.js';
+import { tableFromBatches } from './columnar/arrow.js';
+import { toCsvLines, toJsonLines, toTable } from './format.js';
+import type { MetricsSet } from './exec/metrics.js';
+import type { Scalar, Schema } from './types.js';
+
+export interface QueryStats {
+  queryId: string;
+  elapsedMs: number;
+  peakMemoryBytes: number;
+  spillFiles: number;
+  spillBytes: number;
+}
+
+export class QueryResult {
+  constructor(
+    readonly schema: Schema,
+    readonly batches: readonly Batch[],
+    /** A one-line status for statements without rows ("CREATE TABLE", "INSERT 3"). */
+    readonly status: string | null = null,
+    readonly metrics: MetricsSet | null = null,
+    readonly stats: QueryStats | null = null,
+  ) {}
+
+  get numRows(): number {
+    let n = 0;
+    for (const b of this.batches) n += b.length;
+    return n;
+  }
+
+  get columnNames(): string[] {
+    return this.schema.fields.map((f) => f.name);
+  }
+
+  /** The result as an apache-arrow Table. */
+  toArrow(): arrow.Table {
+    return tableFromBatches(this.schema, this.batches);
+  }
+
+  /** Rows as arrays of JS values (int64 as bigint, dates as day numbers). For small results. */
+  rows(): Scalar[][] {
+    return this.batches.flatMap((b) => batchRows(b));
+  }
+
+  toCsv(): string {
+    return [...toCsvLines(this.schema, this.batches)].join('\n') + '\n';
+  }
+
+  toJsonLines(): string {
+    return [...toJsonLines(this.schema, this.batches)].map((l) => l + '\n').join('');
+  }
+
+  toString(): string {
+    return this.status ?? toTable(this.schema, this.batches);
+  }
+}

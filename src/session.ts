@@ -1,0 +1,235 @@
+/**
+ * A session: the catalog, the settings, the memory pool, and the statement loop.
+ *
+ *   text ─parseScript─▶ statements ─bind (one at a time, after the previous ran)─▶ Statement
+ *     Query: optimize ─▶ physical plan ─▶ executor (local, or distributed stage DAG) ─▶ batches
+ *     DDL/DML/SET: applied to the catalog / settings here.
+ */
+import { randomBytes } from 'node:crypto';
+import { utf8Column as utf8, type Batch } from './columnar/column.js';
+import { Catalog, type InMemoryTable } from './catalog.js';
+import { applySetting, makeConfig, type Config } from './config.js';
+import { SpillwayError, binderError } from './errors.js';
+import { MetricsSet } from './exec/metrics.js';
+import type { TaskContext } from './exec/context.js';
+import { collect } from './exec/execute.js';
+import { FairSpillPool } from './memory/fair_pool.js';
+import type { MemoryPool } from './memory/pool.js';
+import { UnboundedPool } from './memory/unbounded_pool.js';
+import { IdGenerator, type LogicalPlan } from './plan/logical.js';
+import { optimize } from './plan/optimizer/index.js';
+import { createPhysicalPlan } from './plan/physical_planner.js';
+import type { PhysicalPlan } from './plan/physical.js';
+import { explainLogical, explainPhysical } from './plan/explain.js';
+import { QueryResult } from './result.js';
+import { createSpillManager } from './spill/disk_spill_manager.js';
+import { parseScript, bindStatement, type Statement } from './sql/index.js';
+import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
+import { castBatchTo } from './exec/cast_batch.js';
+import { schema as makeSchema, field, type Schema } from './types.js';
+
+export interface SessionOptions {
+  /** A folder whose `name.parquet` files and `name/` folders become tables. */
+  tables?: string;
+  /** Settings (snake_case names as in SET), applied over defaults and SPILLWAY_* environment. */
+  config?: Partial<Record<keyof Config, string | number | boolean>>;
+}
+
+/** Runs an optimized physical plan and returns its batches (local or distributed). */
+export interface QueryExecutor {
+  execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
+  close(): Promise<void>;
+}
+
+export class LocalExecutor implements QueryExecutor {
+  async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
+    return collect(plan, ctx);
+  }
+  async close(): Promise<void> {}
+}
+
+export class Session {
+  readonly catalog = new Catalog();
+  readonly config: Config;
+  private pool: MemoryPool;
+  private poolLimit: number;
+  private readonly running = new Set<AbortController>();
+  executor: QueryExecutor = new LocalExecutor();
+  private closed = false;
+
+  constructor(opts: SessionOptions = {}) {
+    this.config = makeConfig(opts.config ?? {});
+    this.poolLimit = this.config.memory_limit;
+    this.pool = this.makePool();
+  }
+
+  static async create(opts: SessionOptions = {}): Promise<Session> {
+    const s = new Session(opts);
+    if (opts.tables) for (const t of await discoverTables(opts.tables)) s.catalog.set(t);
+    return s;
+  }
+
+  private makePool(): MemoryPool {
+    const c = this.config;
+    return c.memory_limit > 0
+      ? new FairSpillPool({ limit: c.memory_limit, highWatermark: c.memory_high_watermark, lowWatermark: c.memory_low_watermark })
+      : new UnboundedPool();
+  }
+
+  get memoryPool(): MemoryPool {
+    if (this.config.memory_limit !== this.poolLimit) {
+      this.poolLimit = this.config.memory_limit;
+      this.pool = this.makePool();
+    }
+    return this.pool;
+  }
+
+  /** Run every statement of `text`; return the last one's result. */
+  async sql(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+    if (this.closed) throw new SpillwayError('config', 'the session is closed');
+    const parsed = parseScript(text);
+    if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+    let last: QueryResult | null = null;
+    for (const p of parsed) {
+      const stmt = await bindStatement(p, this.catalog, { resolveParquet: resolveParquetPath, ids: new IdGenerator() });
+      last = await this.execute(stmt, opts.signal);
+    }
+    return last!;
+  }
+
+  private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
+    switch (stmt.kind) {
+      case 'Query': {
+        const r = await this.runQuery(stmt.plan, stmt.ids, signal);
+        return r.result;
+      }
+      case 'Explain': {
+        const inner = stmt.statement;
+        if (inner.kind !== 'Query') throw new SpillwayError('unsupported', `EXPLAIN supports queries only, not ${inner.kind}`);
+        const optimized = optimize(inner.plan, inner.ids);
+        const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
+        let text: string;
+        if (stmt.analyze) {
+          const r = await this.runPhysical(physical, signal);
+          const s = r.result.stats!;
+          text = `Physical plan (analyzed):\n${explainPhysical(physical, r.result.metrics ?? undefined)}\n` +
+            `Total: ${s.elapsedMs.toFixed(1)} ms, peak memory ${s.peakMemoryBytes} bytes, spilled ${s.spillBytes} bytes in ${s.spillFiles} files`;
+        } else {
+          text = `Logical plan:\n${explainLogical(optimized)}\n\nPhysical plan:\n${explainPhysical(physical)}`;
+        }
+        return textResult('plan', text);
+      }
+      case 'CreateTable': {
+        this.ensureFree(stmt.name, stmt.ifNotExists);
+        if (this.catalog.has(stmt.name)) return status('CREATE TABLE');
+        const table: InMemoryTable = { kind: 'memory', name: stmt.name, schema: makeSchema(stmt.columns), batches: [] };
+        this.catalog.set(table);
+        return status('CREATE TABLE');
+      }
+      case 'CreateTableAs': {
+        this.ensureFree(stmt.name, false);
+        const r = await this.runQuery(stmt.query, stmt.ids, signal);
+        const sch = makeSchema(r.result.schema.fields.map((f) => field(f.name, f.type === 'null' ? 'utf8' : f.type, true)));
+        const batches = r.result.batches.map((b) => castBatchTo(b, sch));
+        this.catalog.set({ kind: 'memory', name: stmt.name, schema: sch, batches });
+        return status(`SELECT ${r.result.numRows}`);
+      }
+      case 'Insert': {
+        const entry = this.catalog.resolve(stmt.table);
+        if (entry.kind !== 'memory') throw binderError(`cannot INSERT into "${stmt.table}": it is a ${entry.kind === 'view' ? 'view' : 'Parquet table'}`);
+        const r = await this.runQuery(stmt.query, stmt.ids, signal);
+        const target = entry.schema;
+        const n = r.result.numRows;
+        for (const b of r.result.batches) entry.batches.push(castBatchTo(b, target));
+        return status(`INSERT 0 ${n}`);
+      }
+      case 'CreateView': {
+        if (this.catalog.has(stmt.name) && !stmt.orReplace) throw binderError(`relation "${stmt.name}" already exists`);
+        this.catalog.set({ kind: 'view', name: stmt.name, query: stmt.query, columnNames: stmt.columnNames });
+        return status('CREATE VIEW');
+      }
+      case 'CreateExternalTable': {
+        this.ensureFree(stmt.name, false);
+        const t = await resolveParquetPath(stmt.location);
+        this.catalog.set({ ...t, name: stmt.name });
+        return status('CREATE EXTERNAL TABLE');
+      }
+      case 'Drop': {
+        const e = this.catalog.get(stmt.name);
+        const want = stmt.objectType;
+        if (!e) {
+          if (stmt.ifExists) return status(`DROP ${want.toUpperCase()}`);
+          throw binderError(`${want} "${stmt.name}" does not exist`);
+        }
+        if ((want === 'view') !== (e.kind === 'view')) {
+          throw binderError(`"${stmt.name}" is not a ${want}`);
+        }
+        this.catalog.delete(stmt.name);
+        return status(`DROP ${want.toUpperCase()}`);
+      }
+      case 'Set': {
+        applySetting(this.config, stmt.name, stmt.value);
+        return status('SET');
+      }
+      case 'Ignored':
+        return status(stmt.what);
+    }
+  }
+
+  private ensureFree(name: string, ifNotExists: boolean): void {
+    if (this.catalog.has(name) && !ifNotExists) throw binderError(`relation "${name}" already exists`);
+  }
+
+  private async runQuery(plan: LogicalPlan, ids: IdGenerator, signal?: AbortSignal): Promise<{ result: QueryResult }> {
+    const optimized = optimize(plan, ids);
+    const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
+    return this.runPhysical(physical, signal);
+  }
+
+  /** Execute a physical plan with a fresh task context; spill files are removed whatever happens. */
+  async runPhysical(physical: PhysicalPlan, signal?: AbortSignal): Promise<{ result: QueryResult }> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    this.running.add(controller);
+    const queryId = randomBytes(6).toString('hex');
+    const spill = createSpillManager(this.config, queryId);
+    const pool = this.memoryPool;
+    pool.resetPeak();
+    const metrics = new MetricsSet();
+    const ctx: TaskContext = {
+      queryId, config: { ...this.config }, signal: controller.signal, memory: pool, spill, metrics,
+      memoryTables: this.catalog.memoryTables(),
+    };
+    const t0 = performance.now();
+    try {
+      const batches = await this.executor.execute(physical, ctx);
+      const stats = { queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes };
+      return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
+    } finally {
+      this.running.delete(controller);
+      signal?.removeEventListener('abort', onAbort);
+      await spill.cleanup();
+    }
+  }
+
+  /** Cancel running queries and release resources. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.running) c.abort(new SpillwayError('cancelled', 'session closed'));
+    await this.executor.close();
+  }
+}
+
+function status(text: string): QueryResult {
+  return new QueryResult(makeSchema([]), [], text);
+}
+
+function textResult(name: string, text: string): QueryResult {
+  const sch: Schema = makeSchema([field(name, 'utf8', false)]);
+  const rows = text.split('\n');
+  return new QueryResult(sch, [{ schema: sch, length: rows.length, columns: [utf8(rows)] }], text);
+}
+

@@ -1,0 +1,376 @@
+/**
+ * DiskSpillManager: spill files as Arrow IPC streams on local disk, one folder per query.
+ *
+ *   <spill_dir>/<query id>/
+ *       .spillway-owner          {"pid":…,"host":…} — lets removeStaleSpillDirs tell a dead
+ *                                process's leftovers from a live query's folder
+ *       Sort_p0-1.arrow          schema msg │ batch msg │ batch msg │ … │ EOS
+ *       HashJoin_p3-2.arrow
+ *
+ * Writers append one framed batch message per write() through a file handle, so a file is
+ * never held in memory; bodies are optionally LZ4 compressed (spill_compression). Readers
+ * walk the messages with positional reads and decode one batch at a time; each body is read
+ * into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
+ *
+ * The disk quota (spill_disk_quota) bounds the bytes of this query's spill files on disk at
+ * once (deleted files give their bytes back). A write that would exceed it removes the
+ * partial file and fails with a resources error naming the owner.
+ *
+ * Stats are cumulative: files created and bytes written (plus bytes before compression),
+ * for metrics and EXPLAIN ANALYZE.
+ */
+import { promises as fs, type Dirent } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import type { Batch } from '../columnar/column.js';
+import {
+  IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
+  type IpcCompression,
+} from '../columnar/ipc.js';
+import type { Config } from '../config.js';
+import { SpillwayError } from '../errors.js';
+import { formatBytes } from '../memory/pool.js';
+import type { Schema } from '../types.js';
+import type { SpillFile, SpillManager, SpillWriter } from './spill_manager.js';
+
+export interface DiskSpillManagerOptions {
+  /** Root spill folder; this query writes under <spillDir>/<queryId>/. */
+  readonly spillDir: string;
+  readonly queryId: string;
+  readonly compression?: IpcCompression;
+  /** Bytes this query's spill files may occupy at once; 0 = unlimited. */
+  readonly diskQuota?: number;
+}
+
+export interface SpillStats {
+  /** Spill files created by this query. */
+  files: number;
+  /** Bytes written to spill files (after compression). */
+  bytes: number;
+  /** Batch body bytes before compression (equals the body part of `bytes` when uncompressed). */
+  uncompressedBytes: number;
+  rows: number;
+}
+
+/** Name of the marker file in each query folder. */
+export const OWNER_MARKER = '.spillway-owner';
+
+/** A file-name-safe rendering of an operator or query name: `Sort[p0]` → `Sort_p0`. */
+export function sanitizeFileName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|[._]+$/g, '').slice(0, 80);
+  return s === '' ? 'spill' : s;
+}
+
+export class DiskSpillManager implements SpillManager {
+  readonly queryDir: string;
+  readonly compression: IpcCompression;
+  readonly diskQuota: number;
+  readonly stats: SpillStats = { files: 0, bytes: 0, uncompressedBytes: 0, rows: 0 };
+  /** Bytes of this query's spill files currently on disk (what the quota bounds). */
+  private onDisk = 0;
+  private fileSeq = 0;
+  private dirReady: Promise<void> | null = null;
+  private readonly openWriters = new Set<DiskSpillWriter>();
+
+  constructor(opts: DiskSpillManagerOptions) {
+    this.queryDir = path.join(opts.spillDir, sanitizeFileName(opts.queryId));
+    this.compression = opts.compression ?? 'none';
+    this.diskQuota = opts.diskQuota ?? 0;
+  }
+
+  /** Bytes of spill files currently on disk for this query. */
+  get diskBytes(): number { return this.onDisk; }
+
+  createWriter(owner: string, schema: Schema): SpillWriter {
+    const file = path.join(this.queryDir, `${sanitizeFileName(owner)}-${++this.fileSeq}.arrow`);
+    const w = new DiskSpillWriter(this, owner, schema, file);
+    this.openWriters.add(w);
+    return w;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all([...this.openWriters].map((w) => w.abort()));
+    this.dirReady = null;
+    await fs.rm(this.queryDir, { recursive: true, force: true });
+    this.onDisk = 0;
+  }
+
+  /** @internal Create the query folder (once) with its owner marker. */
+  ensureDir(): Promise<void> {
+    this.dirReady ??= (async () => {
+      await fs.mkdir(this.queryDir, { recursive: true });
+      await fs.writeFile(path.join(this.queryDir, OWNER_MARKER), JSON.stringify({ pid: process.pid, host: hostname() }));
+    })().catch((e: unknown) => {
+      this.dirReady = null;
+      throw spillIoError(`cannot create spill folder ${this.queryDir}`, e);
+    });
+    return this.dirReady;
+  }
+
+  /**
+   * @internal Reserve disk bytes for a write before it happens, so concurrent writers cannot
+   * overshoot the quota together. False when the quota would be exceeded.
+   */
+  reserveDisk(bytes: number): boolean {
+    if (this.diskQuota > 0 && this.onDisk + bytes > this.diskQuota) return false;
+    this.onDisk += bytes;
+    return true;
+  }
+
+  /** @internal */
+  releaseDisk(bytes: number): void { this.onDisk = Math.max(0, this.onDisk - bytes); }
+
+  /** @internal */
+  fileCreated(): void { this.stats.files++; }
+
+  /** @internal */
+  written(bytes: number, uncompressedBytes: number, rows: number): void {
+    this.stats.bytes += bytes;
+    this.stats.uncompressedBytes += uncompressedBytes;
+    this.stats.rows += rows;
+  }
+
+  /** @internal */
+  writerDone(w: DiskSpillWriter): void { this.openWriters.delete(w); }
+}
+
+function spillIoError(what: string, cause: unknown): SpillwayError {
+  if (cause instanceof SpillwayError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new SpillwayError('io', `${what}: ${detail}`, { cause });
+}
+
+async function writeAll(fh: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  let done = await fh.writev(chunks, position).then((r) => r.bytesWritten);
+  // Short writes are rare on regular files; finish the rest chunk by chunk.
+  while (done < total) {
+    let skip = done;
+    for (const c of chunks) {
+      if (skip >= c.byteLength) { skip -= c.byteLength; continue; }
+      const part = c.subarray(skip);
+      const { bytesWritten } = await fh.write(part, 0, part.byteLength, position + done);
+      done += bytesWritten;
+      break;
+    }
+  }
+}
+
+type WriterState = 'open' | 'finished' | 'aborted';
+
+class DiskSpillWriter implements SpillWriter {
+  private fh: FileHandle | null = null;
+  private position = 0;
+  private rows = 0;
+  /** Bytes of this file counted against the quota. */
+  private reserved = 0;
+  private state: WriterState = 'open';
+  /** Writes run one after another even if the caller does not await each one. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly manager: DiskSpillManager, private readonly owner: string, private readonly schema: Schema, readonly path: string) {}
+
+  write(batch: Batch): Promise<void> {
+    return this.enqueue(() => this.append(batch));
+  }
+
+  finish(): Promise<SpillFile> {
+    return this.enqueue(async () => {
+      this.assertOpen();
+      try {
+        await this.openFile();
+        await this.appendChunks([IPC_END_OF_STREAM]);
+        await this.closeFile();
+      } catch (e) {
+        if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
+        throw spillIoError(`cannot write spill file ${this.path}`, e);
+      }
+      this.state = 'finished';
+      this.manager.writerDone(this);
+      return new DiskSpillFile(this.manager, this.path, this.schema, this.rows, this.position);
+    });
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    await this.queue.catch(() => undefined);
+    await this.discard();
+  }
+
+  private enqueue<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new Error(`spill writer for ${this.owner} used after ${this.state === 'finished' ? 'finish()' : 'abort()'}`);
+  }
+
+  private async append(batch: Batch): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.openFile();
+      const m = encodeBatchMessage(batch, this.manager.compression);
+      const chunks = frameMessage(m.header, m.body);
+      await this.appendChunks(chunks);
+      this.rows += batch.length;
+      this.manager.written(0, m.uncompressedBytes, batch.length);
+    } catch (e) {
+      if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
+      throw spillIoError(`cannot write spill file ${this.path}`, e);
+    }
+  }
+
+  private async openFile(): Promise<void> {
+    if (this.fh !== null) return;
+    await this.manager.ensureDir();
+    this.fh = await fs.open(this.path, 'w');
+    this.manager.fileCreated();
+    await this.appendChunks(frameMessage(encodeSchemaMessage(this.schema)));
+  }
+
+  private async appendChunks(chunks: Uint8Array[]): Promise<void> {
+    let n = 0;
+    for (const c of chunks) n += c.byteLength;
+    if (!this.manager.reserveDisk(n)) {
+      const quota = this.manager.diskQuota;
+      this.state = 'aborted';
+      await this.discard();
+      throw new SpillwayError('resources', `spill disk quota of ${formatBytes(quota)} exceeded by ${this.owner}`);
+    }
+    this.reserved += n;
+    await writeAll(this.fh!, chunks, this.position);
+    this.position += n;
+    this.manager.written(n, 0, 0);
+  }
+
+  private async closeFile(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh !== null) await fh.close();
+  }
+
+  /** Close and remove the partial file; give its bytes back to the quota. */
+  private async discard(): Promise<void> {
+    this.manager.writerDone(this);
+    await this.closeFile().catch(() => undefined);
+    await fs.rm(this.path, { force: true }).catch(() => undefined);
+    this.manager.releaseDisk(this.reserved);
+    this.reserved = 0;
+  }
+}
+
+class DiskSpillFile implements SpillFile {
+  private deleted = false;
+
+  constructor(private readonly manager: DiskSpillManager, readonly path: string, readonly schema: Schema, readonly rows: number, readonly bytes: number) {}
+
+  read(): AsyncIterable<Batch> {
+    return readSpillFile(this.path, this.schema);
+  }
+
+  async delete(): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    await fs.rm(this.path, { force: true });
+    this.manager.releaseDisk(this.bytes);
+  }
+}
+
+/**
+ * Stream the record batches of an IPC stream file, one at a time: read an 8-byte frame
+ * prefix, the message header, then the body into a fresh buffer, and decode.
+ */
+export async function* readSpillFile(file: string, schema: Schema): AsyncGenerator<Batch> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (e) {
+    throw spillIoError(`cannot open spill file ${file}`, e);
+  }
+  try {
+    let pos = 0;
+    const readExact = async (n: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(buf, got, n - got, pos + got);
+        if (bytesRead === 0) throw new SpillwayError('io', `spill file ${file} is truncated at byte ${pos + got}`);
+        got += bytesRead;
+      }
+      pos += n;
+      return buf;
+    };
+    let sawSchema = false;
+    for (;;) {
+      const headerLength = readFramePrefix(await readExact(8), file);
+      if (headerLength === 0) return;
+      const header = await readExact(headerLength);
+      const info = inspectMessage(header);
+      const body = info.bodyLength > 0 ? await readExact(info.bodyLength) : new Uint8Array(0);
+      if (!sawSchema) {
+        if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
+        sawSchema = true;
+      } else if (info.kind === 'batch') {
+        yield decodeBatchMessage(schema, header, body);
+      } else {
+        throw new SpillwayError('io', `spill file ${file} holds an unexpected ${info.kind} message`);
+      }
+    }
+  } catch (e) {
+    throw spillIoError(`cannot read spill file ${file}`, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * At process start-up: remove query folders under `spillDir` left by processes that are no
+ * longer running (their owner marker names a dead pid on this host). Folders without a
+ * marker, or owned by a live process, are left alone, so a mistyped spill_dir never loses
+ * unrelated data. Returns the removed folders.
+ */
+export async function removeStaleSpillDirs(spillDir: string): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(spillDir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw spillIoError(`cannot list spill folder ${spillDir}`, e);
+  }
+  const removed: string[] = [];
+  const host = hostname();
+  for (const ent of entries) {
+    if (!ent.isDirectory()) continue;
+    const dir = path.join(spillDir, ent.name);
+    let owner: { pid?: unknown; host?: unknown };
+    try {
+      owner = JSON.parse(await fs.readFile(path.join(dir, OWNER_MARKER), 'utf8')) as { pid?: unknown; host?: unknown };
+    } catch {
+      continue; // not a Spillway query folder (or being created right now)
+    }
+    if (typeof owner.pid !== 'number' || (owner.host !== undefined && owner.host !== host)) continue;
+    if (isProcessAlive(owner.pid)) continue;
+    await fs.rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The query's spill manager as configured (spill_dir, spill_compression, spill_disk_quota). */
+export function createSpillManager(config: Pick<Config, 'spill_dir' | 'spill_compression' | 'spill_disk_quota'>, queryId: string): DiskSpillManager {
+  return new DiskSpillManager({ spillDir: config.spill_dir, queryId, compression: config.spill_compression, diskQuota: config.spill_disk_quota });
+}

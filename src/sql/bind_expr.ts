@@ -1,0 +1,630 @@
+/**
+ * Expression binding: AST expression → typed LExpr over column ids.
+ *
+ * Coercions are made explicit here (casts, or literals folded to the right type) so that
+ * every binary node has operands of one type; see coercion.ts for the rules. Aggregates
+ * are collected into an AggregateCollector and replaced by references to their output
+ * column ids; subqueries become scalar_subquery / exists / in_subquery with their own plan.
+ */
+import type { DataType, Scalar } from '../types.js';
+import { isInteger, isNumeric, sqlTypeName } from '../types.js';
+import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
+import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
+import { didYouMean } from '../errors.js';
+import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
+import type { BindContext, CteScope } from './bind_context.js';
+import type { Scope } from './scope.js';
+import {
+  addMonths, castTo, commonType, commonTypeOf, dataTypeFromSql, isUntypedString, untypedString,
+} from './coercion.js';
+import { bindFunctionCall, isKnownFunction, knownFunctionNames, SignatureError } from './functions.js';
+import { exprDisplayName } from './names.js';
+import { bindSubquery } from './bind_select.js';
+
+export interface ExprEnv {
+  ctx: BindContext;
+  scope: Scope;
+  ctes: CteScope | null;
+  /** Where aggregates go when they are allowed here; null = aggregates are an error. */
+  aggregates: AggregateCollector | null;
+  /** Clause being bound, for "aggregate functions are not allowed in WHERE". */
+  clause: string;
+  /** True inside an aggregate's argument (aggregates there are nested). */
+  inAggregate?: boolean;
+}
+
+/** Stable structural key of a bound expression (group-by matching, aggregate dedup). */
+export function exprKey(e: LExpr | null): string {
+  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/** The aggregates of one SELECT; equal aggregates share one output column. */
+export class AggregateCollector {
+  readonly aggregates: LAggregate[] = [];
+  private readonly byKey = new Map<string, LAggregate>();
+
+  constructor(private readonly ctx: BindContext) {}
+
+  add(fn: AggregateFunction, arg: LExpr | null, distinct: boolean, type: DataType, name: string): LExpr {
+    const key = `${fn}|${distinct}|${exprKey(arg)}`;
+    let a = this.byKey.get(key);
+    if (!a) {
+      a = { id: this.ctx.fresh(), name, fn, arg, distinct, type };
+      this.ctx.markNullable(a.id, fn !== 'count' && fn !== 'count_star');
+      this.aggregates.push(a);
+      this.byKey.set(key, a);
+    }
+    return { kind: 'column', id: a.id, type: a.type, name: a.name };
+  }
+
+  ids(): Set<number> {
+    return new Set(this.aggregates.map((a) => a.id));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Literals
+
+export function numberLiteral(value: unknown): LExpr {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) {
+      if (value >= -2147483648 && value <= 2147483647) return { kind: 'literal', value, type: 'int32' };
+      if (Number.isSafeInteger(value)) return { kind: 'literal', value: BigInt(value), type: 'int64' };
+    }
+    return { kind: 'literal', value, type: 'float64', decimal: String(value) };
+  }
+  const text = String(value).trim();
+  if (/^[-+]?\d+$/.test(text)) {
+    const b = BigInt(text);
+    if (b >= -2147483648n && b <= 2147483647n) return { kind: 'literal', value: Number(b), type: 'int32' };
+    if (b >= -(2n ** 63n) && b < 2n ** 63n) return { kind: 'literal', value: b, type: 'int64' };
+  }
+  return { kind: 'literal', value: Number(text), type: 'float64', decimal: text };
+}
+
+function negateLiteral(e: LExpr & { kind: 'literal' }): LExpr | null {
+  const v = e.value;
+  if (v === null) return e;
+  if (e.type === 'int32' && typeof v === 'number') {
+    return v === -2147483648 ? { kind: 'literal', value: 2147483648n, type: 'int64' } : { kind: 'literal', value: -v, type: 'int32' };
+  }
+  if (e.type === 'int64' && typeof v === 'bigint') {
+    const n = -v;
+    return n >= -2147483648n && n <= 2147483647n ? { kind: 'literal', value: Number(n), type: 'int32' } : { kind: 'literal', value: n, type: 'int64' };
+  }
+  if (e.type === 'float64' && typeof v === 'number') {
+    const text = e.decimal ?? String(v);
+    const decimal = text.startsWith('-') ? text.slice(1) : `-${text}`;
+    return { kind: 'literal', value: -v, type: 'float64', decimal };
+  }
+  return null;
+}
+
+const lit = (value: Scalar, type: DataType): LExpr => ({ kind: 'literal', value, type });
+
+// ---------------------------------------------------------------------------------------
+// Helpers over AST shapes
+
+function funcName(n: ExprNode): string {
+  if (typeof n.name === 'string') return n.name;
+  if (n.name && Array.isArray(n.name.name)) return n.name.name.map((p: IdentNode) => p.value).join('.');
+  return '';
+}
+
+function funcArgs(n: ExprNode): ExprNode[] {
+  const a = n.args as FuncArgs | undefined;
+  if (!a) return [];
+  if (Array.isArray(a.value)) return a.value;
+  if (a.expr) return [a.expr];
+  return [];
+}
+
+function subqueryOf(n: ExprNode | undefined): SelectAst | null {
+  if (!n) return null;
+  if (n.ast && typeof n.ast === 'object') return n.ast;
+  if (n.type === 'select') return n as unknown as SelectAst;
+  return null;
+}
+
+function columnRefParts(n: ExprNode): { name: string; qualifier: string | undefined; star: boolean } {
+  let qualifier: string | undefined;
+  if (typeof n.table === 'string') qualifier = n.table;
+  else if (n.table && typeof n.table === 'object') qualifier = n.table.value;
+  const c = n.column;
+  if (c === '*') return { name: '*', qualifier, star: true };
+  if (typeof c === 'string') return { name: c, qualifier, star: false };
+  if (c && typeof c === 'object' && c.expr) return { name: String(c.expr.value), qualifier, star: false };
+  return { name: '?', qualifier, star: false };
+}
+
+export { columnRefParts };
+
+function unescapeString(s: string): string {
+  return s.replace(/''/g, "'");
+}
+
+// ---------------------------------------------------------------------------------------
+// Binding
+
+export function bindBool(node: ExprNode, env: ExprEnv, what = env.clause): LExpr {
+  const e = bindExpr(node, env);
+  return requireBool(e, env, node, what);
+}
+
+function requireBool(e: LExpr, env: ExprEnv, node: ExprNode, what: string): LExpr {
+  if (e.type === 'bool') return e;
+  if (e.type === 'null' || isUntypedString(e)) return castTo(e, 'bool');
+  throw env.ctx.error('type', `argument of ${what} must be type BOOLEAN, not type ${sqlTypeName(e.type)}${env.ctx.at(node)}`);
+}
+
+export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const sub = subqueryOf(node);
+  if (sub && node.type !== 'function') return bindScalarSubquery(sub, env, node);
+  switch (node.type) {
+    case 'column_ref': {
+      const { name, qualifier, star } = columnRefParts(node);
+      if (star) throw ctx.error('binder', `"*" is not allowed here${ctx.at(node)}`);
+      return env.scope.resolve(name, qualifier, ctx);
+    }
+    case 'double_quote_string':
+      return env.scope.resolve(String(node.value), undefined, ctx);
+    case 'number': case 'bigint':
+      return numberLiteral(node.value);
+    case 'single_quote_string': case 'string': case 'natural_string':
+      return untypedString(unescapeString(String(node.value)));
+    case 'bool': return lit(Boolean(node.value), 'bool');
+    case 'null': return lit(null, 'null');
+    case 'date': case 'timestamp': {
+      const t: DataType = node.type === 'date' ? 'date32' : 'timestamp';
+      try {
+        return castTo(untypedString(String(node.value)), t);
+      } catch {
+        throw ctx.error('type', `invalid ${sqlTypeName(t)} literal '${String(node.value)}'${ctx.at(node)}`);
+      }
+    }
+    case 'binary_expr': return bindBinary(node, env);
+    case 'unary_expr': return bindUnary(node, env);
+    case 'function': return bindFunction(node, env);
+    case 'aggr_func': return bindAggregate(node, env);
+    case 'case': return bindCase(node, env);
+    case 'cast': {
+      const target = node.target?.[0];
+      if (!target) throw ctx.error('syntax', `CAST without a target type${ctx.at(node)}`);
+      let type: DataType;
+      try { type = dataTypeFromSql(target); } catch (e) { throw ctx.error('unsupported', `${(e as Error).message}${ctx.at(node)}`); }
+      const arg = bindExpr(node.expr!, env);
+      try {
+        const out = castTo(arg, type);
+        // A literal cast to utf8 is a typed string, no longer an untyped literal.
+        return out === arg && isUntypedString(arg) ? lit(arg.kind === 'literal' ? arg.value : null, 'utf8') : out;
+      } catch (e) {
+        throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+      }
+    }
+    case 'extract': {
+      const a = node.args as ExtractArgs;
+      return callFunction('date_part', [lit(a.field.toLowerCase(), 'utf8'), bindExpr(a.source, env)], env, node);
+    }
+    case 'interval':
+      throw ctx.error('unsupported', `unsupported: INTERVAL outside date arithmetic (use date + interval 'n' day)${ctx.at(node)}`);
+    case 'window_func':
+      throw ctx.error('unsupported', `unsupported: WINDOW functions${ctx.at(node)}`);
+    case 'expr_list':
+      throw ctx.error('unsupported', `unsupported: row values (a list in parentheses) here${ctx.at(node)}`);
+    case 'param': case 'var':
+      throw ctx.error('unsupported', `unsupported: query parameters${ctx.at(node)}`);
+    default:
+      throw ctx.error('unsupported', `unsupported: expression of kind ${node.type ?? 'unknown'}${ctx.at(node)}`);
+  }
+}
+
+function bindScalarSubquery(ast: SelectAst, env: ExprEnv, node: ExprNode): LExpr {
+  const q = bindSubquery(ast, env);
+  if (q.columns.length !== 1) throw env.ctx.error('binder', `subquery must return only one column, got ${q.columns.length}${env.ctx.at(node)}`);
+  return { kind: 'scalar_subquery', plan: q.plan, type: q.columns[0]!.type };
+}
+
+const COMPARISONS: Record<string, BinaryOp> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const ARITHMETIC: Record<string, BinaryOp> = { '+': '+', '-': '-', '*': '*', '/': '/', '%': '%' };
+
+/** `NOT (x)` as the grammar emits it: a call of NOT, or an unparenthesized unary NOT. */
+function notOperand(n: ExprNode | undefined): ExprNode | null {
+  if (!n || n.parentheses) return null;
+  if (n.type === 'function' && funcName(n).toLowerCase() === 'not' && funcArgs(n).length === 1) return funcArgs(n)[0]!;
+  if (n.type === 'unary_expr' && (n.operator ?? '').toUpperCase() === 'NOT' && n.expr) return n.expr;
+  return null;
+}
+
+/**
+ * The grammar binds NOT tighter than comparisons: `NOT (a) IS NULL` arrives as
+ * `(NOT a) IS NULL`. SQL's NOT binds looser than every operator but AND/OR, so move the NOT
+ * of the leftmost operand out: `NOT (a IS NULL)`. Returns null when there is nothing to move.
+ */
+function withoutLeadingNot(n: ExprNode): ExprNode | null {
+  const inner = notOperand(n);
+  if (inner) return inner;
+  const op = (n.operator ?? '').toUpperCase();
+  if (n.type === 'binary_expr' && !n.parentheses && op !== 'AND' && op !== 'OR' && n.left) {
+    const l = withoutLeadingNot(n.left);
+    if (l) return { ...n, left: l };
+  }
+  return null;
+}
+
+function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const op = (node.operator ?? '').toUpperCase();
+  if (op !== 'AND' && op !== 'OR' && node.left) {
+    const left = withoutLeadingNot(node.left);
+    if (left) return { kind: 'unary', op: 'not', arg: bindBool({ ...node, left }, env, 'NOT'), type: 'bool' };
+  }
+  const left = node.left!;
+  const right = node.right!;
+  switch (op) {
+    case 'AND': case 'OR':
+      return { kind: 'binary', op: op === 'AND' ? 'and' : 'or', left: bindBool(left, env, op), right: bindBool(right, env, op), type: 'bool' };
+    case 'IN': case 'NOT IN': return bindIn(node, env, op === 'NOT IN');
+    case 'BETWEEN': case 'NOT BETWEEN': {
+      const bounds = (right.value as ExprNode[] | undefined) ?? [];
+      if (bounds.length !== 2) throw ctx.error('syntax', `BETWEEN needs two bounds${ctx.at(node)}`);
+      const x = bindExpr(left, env);
+      const lo = bindExpr(bounds[0]!, env);
+      const hi = bindExpr(bounds[1]!, env);
+      if (op === 'BETWEEN') {
+        return { kind: 'binary', op: 'and', left: compare('>=', x, lo, env, node), right: compare('<=', x, hi, env, node), type: 'bool' };
+      }
+      return { kind: 'binary', op: 'or', left: compare('<', x, lo, env, node), right: compare('>', x, hi, env, node), type: 'bool' };
+    }
+    case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE': {
+      const arg = bindExpr(left, env);
+      const pattern = bindExpr(right, env);
+      for (const [side, e] of [['argument', arg], ['pattern', pattern]] as const) {
+        if (e.type !== 'utf8' && e.type !== 'null') {
+          throw ctx.error('type', `operator ${op} expects text, got ${sqlTypeName(e.type)} as its ${side}${ctx.at(node)}`);
+        }
+      }
+      return {
+        kind: 'like', arg: castTo(arg, 'utf8'), pattern: castTo(pattern, 'utf8'),
+        negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE'), type: 'bool',
+      };
+    }
+    case 'IS': case 'IS NOT': {
+      const arg = bindExpr(left, env);
+      const negated = op === 'IS NOT';
+      if (right.type === 'null') return { kind: 'unary', op: negated ? 'is_not_null' : 'is_null', arg, type: 'bool' };
+      if (right.type === 'bool') {
+        const b = requireBool(arg, env, left, 'IS');
+        const e: LExpr = { kind: 'unary', op: right.value ? 'is_true' : 'is_false', arg: b, type: 'bool' };
+        return negated ? { kind: 'unary', op: 'not', arg: e, type: 'bool' } : e;
+      }
+      // x IS [NOT] y with a general y: IS [NOT] DISTINCT FROM semantics.
+      const y = bindExpr(right, env);
+      const [a, b] = coercePair(arg, y, env, node, 'compare');
+      return { kind: 'binary', op: negated ? 'is_distinct_from' : 'is_not_distinct_from', left: a, right: b, type: 'bool' };
+    }
+    case 'IS DISTINCT FROM': case 'IS NOT DISTINCT FROM': {
+      const [a, b] = coercePair(bindExpr(left, env), bindExpr(right, env), env, node, 'compare');
+      return { kind: 'binary', op: op === 'IS DISTINCT FROM' ? 'is_distinct_from' : 'is_not_distinct_from', left: a, right: b, type: 'bool' };
+    }
+    case '||': {
+      const a = bindExpr(left, env);
+      const b = bindExpr(right, env);
+      return { kind: 'binary', op: '||', left: castTo(a, 'utf8'), right: castTo(b, 'utf8'), type: 'utf8' };
+    }
+    default:
+      break;
+  }
+  if (op in COMPARISONS) {
+    const rightSub = right.type === 'function' && ['all', 'any', 'some'].includes(funcName(right).toLowerCase());
+    if (rightSub) throw ctx.error('unsupported', `unsupported: ${funcName(right).toUpperCase()} (subquery) comparisons${ctx.at(node)}`);
+    return compare(COMPARISONS[op]!, bindExpr(left, env), bindExpr(right, env), env, node);
+  }
+  if (op in ARITHMETIC) {
+    if ((op === '+' || op === '-') && (right.type === 'interval' || (op === '+' && left.type === 'interval'))) {
+      return bindIntervalArithmetic(node, env, op);
+    }
+    return arithmetic(ARITHMETIC[op]!, bindExpr(left, env), bindExpr(right, env), env, node);
+  }
+  throw ctx.error('unsupported', `unsupported: operator ${node.operator ?? '?'}${ctx.at(node)}`);
+}
+
+/** Bring two operands to one type, or fail naming both types. */
+function coercePair(a: LExpr, b: LExpr, env: ExprEnv, node: ExprNode, verb: 'compare' | 'combine'): [LExpr, LExpr] {
+  const t = commonType(a, b);
+  if (t === null) {
+    throw env.ctx.error('type', `cannot ${verb} ${sqlTypeName(a.type)} with ${sqlTypeName(b.type)}${env.ctx.at(node)}`);
+  }
+  const target: DataType = t === 'null' ? 'int32' : t;
+  try {
+    return [castTo(a, target), castTo(b, target)];
+  } catch (e) {
+    throw env.ctx.error('type', `${(e as Error).message}${env.ctx.at(node)}`);
+  }
+}
+
+export function compare(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: ExprNode): LExpr {
+  const [l, r] = coercePair(a, b, env, node, 'compare');
+  return { kind: 'binary', op, left: l, right: r, type: 'bool' };
+}
+
+function arithmetic(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: ExprNode): LExpr {
+  const { ctx } = env;
+  // date ± integer → date_add_days
+  if ((op === '+' || op === '-') && (a.type === 'date32' || (op === '+' && b.type === 'date32'))) {
+    const [d, n] = a.type === 'date32' ? [a, b] : [b, a];
+    if (isInteger(n.type) || n.type === 'null' || isUntypedString(n)) {
+      const count = castTo(n, 'int32');
+      return addToDate(d, op === '-' ? negate(count) : count, 0, env, node);
+    }
+    if (op === '-' && b.type === 'date32') {
+      throw ctx.error('unsupported', `unsupported: subtracting two dates${ctx.at(node)}`);
+    }
+  }
+  const ta = isUntypedString(a) ? (isNumeric(b.type) ? b.type : 'float64') : a.type;
+  const tb = isUntypedString(b) ? (isNumeric(a.type) ? a.type : 'float64') : b.type;
+  const okA = isNumeric(ta) || ta === 'null';
+  const okB = isNumeric(tb) || tb === 'null';
+  if (!okA || !okB) {
+    throw ctx.error('type', `operator ${op} is not defined for ${sqlTypeName(a.type)} and ${sqlTypeName(b.type)}${ctx.at(node)}`);
+  }
+  let t: DataType;
+  if (ta === 'null' && tb === 'null') t = 'int32';
+  else if (ta === 'null') t = tb;
+  else if (tb === 'null') t = ta;
+  else t = (ta === 'float64' || tb === 'float64') ? 'float64' : (ta === 'int64' || tb === 'int64') ? 'int64' : 'int32';
+  try {
+    return { kind: 'binary', op, left: castTo(a, t), right: castTo(b, t), type: t };
+  } catch (e) {
+    throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+  }
+}
+
+function negate(e: LExpr): LExpr {
+  if (e.kind === 'literal') {
+    const n = negateLiteral(e);
+    if (n) return n;
+  }
+  return { kind: 'unary', op: 'neg', arg: e, type: e.type };
+}
+
+/** d + days + months, folded when d and the counts are literals. */
+function addToDate(d: LExpr, days: LExpr, months: number, env: ExprEnv, node: ExprNode): LExpr {
+  let date = d;
+  if (isUntypedString(date)) date = castTo(date, 'date32');
+  if (date.type === 'null') date = castTo(date, 'date32');
+  if (date.type !== 'date32' && date.type !== 'timestamp') {
+    throw env.ctx.error('type', `operator + is not defined for ${sqlTypeName(date.type)} and INTERVAL${env.ctx.at(node)}`);
+  }
+  if (months !== 0) {
+    if (date.kind === 'literal' && date.type === 'date32' && typeof date.value === 'number') {
+      date = lit(addMonths(date.value, months), 'date32');
+    } else {
+      date = { kind: 'call', name: 'date_add_months', args: [date, lit(months, 'int32')], type: date.type };
+    }
+  }
+  if (days.kind === 'literal' && days.value === 0) return date;
+  if (date.kind === 'literal' && date.type === 'date32' && typeof date.value === 'number' && days.kind === 'literal') {
+    if (days.value === null) return lit(null, 'date32');
+    if (typeof days.value === 'number') return lit(date.value + days.value, 'date32');
+  }
+  return { kind: 'call', name: 'date_add_days', args: [date, days], type: date.type };
+}
+
+/** `date ± interval 'n' unit` → date_add_days / date_add_months (negated for minus). */
+function bindIntervalArithmetic(node: ExprNode, env: ExprEnv, op: string): LExpr {
+  const { ctx } = env;
+  const [dateNode, ivNode] = node.right!.type === 'interval' ? [node.left!, node.right!] : [node.right!, node.left!];
+  if (dateNode.type === 'interval') throw ctx.error('unsupported', `unsupported: interval arithmetic between two intervals${ctx.at(node)}`);
+  const iv = parseInterval(ivNode);
+  if (!iv) {
+    throw ctx.error('unsupported', `unsupported: interval ${exprDisplayName(ivNode)} (supported units: day, week, month, year)${ctx.at(ivNode) || ctx.at(node)}`);
+  }
+  const sign = op === '-' ? -1 : 1;
+  return addToDate(bindExpr(dateNode, env), lit(sign * iv.days, 'int32'), sign * iv.months, env, node);
+}
+
+function parseInterval(n: ExprNode): { days: number; months: number } | null {
+  const raw = n.expr?.value;
+  let text = `${raw === undefined ? '' : String(raw)} ${n.unit ?? ''}`.trim().toLowerCase();
+  text = text.replace(/\s+/g, ' ');
+  const m = /^([-+]?\d+) ?(day|days|week|weeks|month|months|mon|mons|year|years)$/.exec(text);
+  if (!m) return null;
+  const count = Number(m[1]);
+  const unit = m[2]!;
+  if (unit.startsWith('day')) return { days: count, months: 0 };
+  if (unit.startsWith('week')) return { days: 7 * count, months: 0 };
+  if (unit.startsWith('mon')) return { days: 0, months: count };
+  return { days: 0, months: 12 * count };
+}
+
+function bindIn(node: ExprNode, env: ExprEnv, negated: boolean): LExpr {
+  const { ctx } = env;
+  const arg = bindExpr(node.left!, env);
+  const items = (node.right?.value as ExprNode[] | undefined) ?? [];
+  const sub = items.length === 1 ? subqueryOf(items[0]) : subqueryOf(node.right);
+  if (sub) {
+    const q = bindSubquery(sub, env);
+    if (q.columns.length !== 1) throw ctx.error('binder', `subquery has too many columns for IN: ${q.columns.length}${ctx.at(node)}`);
+    const col = q.columns[0]!;
+    const colRef: LExpr = { kind: 'column', id: col.id, type: col.type, name: col.name };
+    const [a, c] = coercePair(arg, colRef, env, node, 'compare');
+    let plan: LogicalPlan = q.plan;
+    if (c !== colRef) {
+      const out = ctx.column(col.name, c.type, col.nullable);
+      plan = { kind: 'Project', input: plan, exprs: [c], columns: [out] };
+    }
+    return { kind: 'in_subquery', arg: a, plan, negated, type: 'bool' };
+  }
+  if (node.right?.type !== 'expr_list') throw ctx.error('syntax', `IN needs a list or a subquery${ctx.at(node)}`);
+  const list = items.map((i) => bindExpr(i, env));
+  let t: DataType;
+  try {
+    t = commonTypeOf([arg, ...list], 'IN', '');
+  } catch (e) {
+    throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+  }
+  if (t === 'null') t = 'int32';
+  try {
+    return { kind: 'in_list', arg: castTo(arg, t), list: list.map((e) => castTo(e, t)), negated, type: 'bool' };
+  } catch (e) {
+    throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+  }
+}
+
+function bindUnary(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const op = (node.operator ?? '').toUpperCase();
+  const argNode = node.expr!;
+  switch (op) {
+    case 'NOT EXISTS': case 'EXISTS': {
+      const sub = subqueryOf(argNode);
+      if (!sub) throw ctx.error('syntax', `EXISTS needs a subquery${ctx.at(node)}`);
+      return { kind: 'exists', plan: bindSubquery(sub, env).plan, negated: op === 'NOT EXISTS', type: 'bool' };
+    }
+    case 'NOT': case '!':
+      return { kind: 'unary', op: 'not', arg: bindBool(argNode, env, 'NOT'), type: 'bool' };
+    case '-': {
+      const arg = bindExpr(argNode, env);
+      if (arg.kind === 'literal') {
+        const n = negateLiteral(arg);
+        if (n) return n;
+      }
+      const a = isUntypedString(arg) ? castTo(arg, 'float64') : arg;
+      if (!isNumeric(a.type) && a.type !== 'null') throw ctx.error('type', `operator - is not defined for ${sqlTypeName(a.type)}${ctx.at(node)}`);
+      return { kind: 'unary', op: 'neg', arg: a, type: a.type === 'null' ? 'int32' : a.type };
+    }
+    case '+': {
+      // Unary plus is the identity (SQLite's corpus writes it before anything).
+      const arg = bindExpr(argNode, env);
+      return isUntypedString(arg) ? castTo(arg, 'float64') : arg;
+    }
+    default:
+      throw ctx.error('unsupported', `unsupported: operator ${node.operator ?? '?'}${ctx.at(node)}`);
+  }
+}
+
+function callFunction(name: string, args: LExpr[], env: ExprEnv, node: ExprNode): LExpr {
+  try {
+    return bindFunctionCall(name, args);
+  } catch (e) {
+    if (e instanceof SignatureError) throw env.ctx.error(e.kind, `${e.message}${env.ctx.at(node)}`);
+    const msg = (e as Error).message;
+    throw env.ctx.error('type', `${msg}${env.ctx.at(node)}`);
+  }
+}
+
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+
+function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const name = funcName(node).toLowerCase();
+  const argNodes = funcArgs(node);
+  if (node.over) throw ctx.error('unsupported', `unsupported: WINDOW functions (${name} ... OVER)${ctx.at(node)}`);
+  if (name === 'exists') {
+    const sub = subqueryOf(argNodes[0]);
+    if (!sub) throw ctx.error('syntax', `EXISTS needs a subquery${ctx.at(node)}`);
+    return { kind: 'exists', plan: bindSubquery(sub, env).plan, negated: false, type: 'bool' };
+  }
+  if (name === 'not' && argNodes.length === 1) {
+    return { kind: 'unary', op: 'not', arg: bindBool(argNodes[0]!, env, 'NOT'), type: 'bool' };
+  }
+  if (name === 'all' || name === 'any' || name === 'some') {
+    throw ctx.error('unsupported', `unsupported: ${name.toUpperCase()} (subquery) comparisons${ctx.at(node)}`);
+  }
+  if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0] } }, env);
+  if (name === 'read_parquet') throw ctx.error('binder', `read_parquet(...) is a table function: use it in FROM${ctx.at(node)}`);
+  if (!isKnownFunction(name)) {
+    throw ctx.error('binder', `unknown function "${name}"${ctx.at(node)}${didYouMean(name, [...knownFunctionNames(), ...AGGREGATES])}`);
+  }
+  return callFunction(name, argNodes.map((a) => bindExpr(a, env)), env, node);
+}
+
+function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const name = funcName(node).toLowerCase();
+  if (node.over) throw ctx.error('unsupported', `unsupported: WINDOW functions (${name} ... OVER)${ctx.at(node)}`);
+  if (env.inAggregate) throw ctx.error('binder', `aggregate function calls cannot be nested${ctx.at(node)}`);
+  if (!env.aggregates) throw ctx.error('binder', `aggregate functions are not allowed in ${env.clause}${ctx.at(node)}`);
+  if (!AGGREGATES.has(name)) throw ctx.error('unsupported', `unsupported: aggregate function ${name}${ctx.at(node)}`);
+  const a = { ...((node.args ?? {}) as FuncArgs) };
+  let distinct = typeof a.distinct === 'string' && a.distinct.toUpperCase() === 'DISTINCT';
+  // min(DISTINCT (x)) and min(ALL (x)) arrive as calls of functions named DISTINCT / ALL.
+  const wrapped = a.expr?.type === 'function' ? funcName(a.expr).toLowerCase() : '';
+  if ((wrapped === 'distinct' || wrapped === 'all') && funcArgs(a.expr!).length === 1) {
+    distinct = distinct || wrapped === 'distinct';
+    a.expr = funcArgs(a.expr!)[0]!;
+  }
+  const display = exprDisplayName(node);
+  if (a.expr?.type === 'star') {
+    if (name !== 'count') throw ctx.error('binder', `${name}(*) is not allowed: only count(*)${ctx.at(node)}`);
+    return env.aggregates.add('count_star', null, false, 'int64', display);
+  }
+  if (!a.expr) throw ctx.error('binder', `function ${name} takes 1 argument, got 0${ctx.at(node)}`);
+  if (Array.isArray(a.value) && a.value.length > 1) throw ctx.error('binder', `function ${name} takes 1 argument, got ${a.value.length}${ctx.at(node)}`);
+  let arg = bindExpr(a.expr, { ...env, aggregates: null, inAggregate: true, clause: 'aggregate function arguments' });
+  if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
+  let type: DataType;
+  switch (name) {
+    case 'count': type = 'int64'; break;
+    case 'sum': case 'avg': {
+      if (arg.type === 'null') arg = castTo(arg, name === 'sum' ? 'int32' : 'float64');
+      if (!isNumeric(arg.type)) throw ctx.error('type', `function ${name} expects a number, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
+      type = name === 'avg' ? 'float64' : arg.type === 'float64' ? 'float64' : 'int64';
+      break;
+    }
+    default:
+      type = arg.type;
+  }
+  return env.aggregates.add(name as AggregateFunction, arg, distinct, type, display);
+}
+
+function bindCase(node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const args = (node.args as CaseArg[] | undefined) ?? [];
+  const operand = node.expr ? bindExpr(node.expr, env) : null;
+  const whenArgs = args.filter((a) => a.type === 'when');
+  const elseArg = args.find((a) => a.type === 'else');
+  let conds = whenArgs.map((w) => (operand ? bindExpr(w.cond!, env) : bindBool(w.cond!, env, 'CASE WHEN')));
+  let op: LExpr | null = operand;
+  if (operand) {
+    let t: DataType;
+    try { t = commonTypeOf([operand, ...conds], 'CASE/WHEN', ''); } catch (e) { throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`); }
+    if (t === 'null') t = 'int32';
+    op = castTo(operand, t);
+    conds = conds.map((c) => castTo(c, t));
+  }
+  const results = whenArgs.map((w) => bindExpr(w.result, env));
+  const elseExpr = elseArg ? bindExpr(elseArg.result, env) : null;
+  let t: DataType;
+  try {
+    t = commonTypeOf(elseExpr ? [...results, elseExpr] : results, 'CASE', '');
+  } catch (e) {
+    throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+  }
+  const fix = (e: LExpr): LExpr => {
+    const c = castTo(e, t);
+    return isUntypedString(c) ? lit(c.kind === 'literal' ? c.value : null, 'utf8') : c;
+  };
+  return {
+    kind: 'case', operand: op,
+    whens: conds.map((c, i) => ({ when: c, then: fix(results[i]!) })),
+    else: elseExpr ? fix(elseExpr) : null,
+    type: t,
+  };
+}
+
+/** True when the AST expression contains an aggregate call outside any subquery. */
+export function containsAggregate(n: unknown): boolean {
+  if (!n || typeof n !== 'object') return false;
+  if (Array.isArray(n)) return n.some(containsAggregate);
+  const o = n as ExprNode & Record<string, unknown>;
+  if (o.ast || o.type === 'select') return false;
+  if (o.type === 'aggr_func') return true;
+  if (o.type === 'function' && AGGREGATES.has(funcName(o).toLowerCase())) return true;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'loc') continue;
+    if (v && typeof v === 'object' && containsAggregate(v)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,188 @@
+/**
+ * Scalar functions the binder accepts: argument count and types are checked and coerced
+ * here, so expression evaluation (src/expr/) receives arguments of the types it expects.
+ * Names are the lower-case names listed in src/expr/expr.ts.
+ */
+import type { DataType } from '../types.js';
+import { isNumeric, sqlTypeName } from '../types.js';
+import type { LExpr } from '../plan/logical.js';
+import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
+
+/** Raised by a signature check; the binder turns it into a positioned SpillwayError. */
+export class SignatureError extends Error {
+  constructor(readonly kind: 'binder' | 'type', message: string) {
+    super(message);
+  }
+}
+
+type FnBinder = (name: string, args: LExpr[]) => LExpr;
+
+/** Spellings that map to one canonical function name. */
+const ALIASES: Record<string, string> = {
+  substr: 'substring',
+  ceiling: 'ceil',
+  pow: 'power',
+  char_length: 'length',
+  character_length: 'length',
+};
+
+function arity(name: string, args: LExpr[], min: number, max: number): void {
+  if (args.length < min || args.length > max) {
+    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    throw new SignatureError('binder', `function ${name} takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
+  }
+}
+
+function numericArg(name: string, e: LExpr): LExpr {
+  if (e.type === 'null') return castTo(e, 'float64');
+  if (isUntypedString(e)) return castTo(e, 'float64');
+  if (!isNumeric(e.type)) throw new SignatureError('type', `function ${name} expects a number, got ${sqlTypeName(e.type)}`);
+  return e;
+}
+
+function textArg(name: string, e: LExpr): LExpr {
+  if (e.type === 'utf8') return e;
+  if (e.type === 'null') return castTo(e, 'utf8');
+  throw new SignatureError('type', `function ${name} expects text, got ${sqlTypeName(e.type)}`);
+}
+
+function intArg(name: string, e: LExpr): LExpr {
+  if (e.type === 'int32' || e.type === 'null' || isUntypedString(e)) return castTo(e, 'int32');
+  if (e.type === 'int64') return castTo(e, 'int32');
+  throw new SignatureError('type', `function ${name} expects an integer, got ${sqlTypeName(e.type)}`);
+}
+
+function temporalArg(name: string, e: LExpr): LExpr {
+  if (e.type === 'date32' || e.type === 'timestamp') return e;
+  if (e.type === 'null') return castTo(e, 'date32');
+  if (isUntypedString(e)) return castTo(e, /\d:\d/.test(String((e as { value: unknown }).value)) ? 'timestamp' : 'date32');
+  throw new SignatureError('type', `function ${name} expects a DATE or TIMESTAMP, got ${sqlTypeName(e.type)}`);
+}
+
+function partArg(name: string, e: LExpr): LExpr {
+  if (e.kind !== 'literal' || typeof e.value !== 'string') {
+    throw new SignatureError('binder', `function ${name} expects a constant date part such as 'year' as its first argument`);
+  }
+  const part = e.value.toLowerCase();
+  if (!DATE_PARTS.has(part)) throw new SignatureError('binder', `function ${name}: unknown date part '${e.value}'`);
+  return { kind: 'literal', value: part, type: 'utf8' };
+}
+
+const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade']);
+
+const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
+
+const sameNumeric: FnBinder = (name, args) => {
+  arity(name, args, 1, 1);
+  const a = numericArg(name, args[0]!);
+  return call(name, [a], a.type);
+};
+
+const floatFn = (n: number): FnBinder => (name, args) => {
+  arity(name, args, n, n);
+  return call(name, args.map((a) => castTo(numericArg(name, a), 'float64')), 'float64');
+};
+
+const textToText = (min: number, max: number): FnBinder => (name, args) => {
+  arity(name, args, min, max);
+  return call(name, args.map((a) => textArg(name, a)), 'utf8');
+};
+
+const variadicCommon = (min: number): FnBinder => (name, args) => {
+  arity(name, args, min, Infinity);
+  const t = commonTypeOf(args, `${name} argument`, '');
+  const type: DataType = t === 'null' ? 'int32' : t;
+  return call(name, args.map((a) => castTo(a, type)), type);
+};
+
+const FUNCTIONS: Record<string, FnBinder> = {
+  abs: sameNumeric,
+  sign: sameNumeric,
+  floor: sameNumeric,
+  ceil: sameNumeric,
+  round: (name, args) => {
+    arity(name, args, 1, 2);
+    const a = numericArg(name, args[0]!);
+    return call(name, args.length === 2 ? [a, intArg(name, args[1]!)] : [a], a.type);
+  },
+  sqrt: floatFn(1),
+  ln: floatFn(1),
+  exp: floatFn(1),
+  power: floatFn(2),
+  upper: textToText(1, 1),
+  lower: textToText(1, 1),
+  trim: textToText(1, 2),
+  ltrim: textToText(1, 2),
+  rtrim: textToText(1, 2),
+  replace: textToText(3, 3),
+  substring: (name, args) => {
+    arity(name, args, 2, 3);
+    return call(name, [textArg(name, args[0]!), ...args.slice(1).map((a) => intArg(name, a))], 'utf8');
+  },
+  length: (name, args) => {
+    arity(name, args, 1, 1);
+    return call(name, [textArg(name, args[0]!)], 'int32');
+  },
+  strpos: (name, args) => {
+    arity(name, args, 2, 2);
+    return call(name, args.map((a) => textArg(name, a)), 'int32');
+  },
+  starts_with: (name, args) => {
+    arity(name, args, 2, 2);
+    return call(name, args.map((a) => textArg(name, a)), 'bool');
+  },
+  concat: (name, args) => {
+    arity(name, args, 1, Infinity);
+    return call(name, args.map((a) => castTo(a, 'utf8')), 'utf8');
+  },
+  coalesce: variadicCommon(1),
+  greatest: variadicCommon(1),
+  least: variadicCommon(1),
+  nullif: (name, args) => {
+    arity(name, args, 2, 2);
+    const t = commonTypeOf(args, 'nullif argument', '');
+    const type: DataType = t === 'null' ? 'int32' : t;
+    return call(name, args.map((a) => castTo(a, type)), type);
+  },
+  date_part: (name, args) => {
+    arity(name, args, 2, 2);
+    const part = partArg(name, args[0]!);
+    return call(name, [part, temporalArg(name, args[1]!)], part.kind === 'literal' && part.value === 'epoch' ? 'int64' : 'int32');
+  },
+  date_trunc: (name, args) => {
+    arity(name, args, 2, 2);
+    const d = temporalArg(name, args[1]!);
+    return call(name, [partArg(name, args[0]!), d], d.type);
+  },
+  date_add_days: (name, args) => {
+    arity(name, args, 2, 2);
+    const d = temporalArg(name, args[0]!);
+    return call(name, [d, intArg(name, args[1]!)], d.type);
+  },
+  date_add_months: (name, args) => {
+    arity(name, args, 2, 2);
+    const d = temporalArg(name, args[0]!);
+    return call(name, [d, intArg(name, args[1]!)], d.type);
+  },
+};
+
+export function canonicalFunctionName(name: string): string {
+  const n = name.toLowerCase();
+  return ALIASES[n] ?? n;
+}
+
+export function isKnownFunction(name: string): boolean {
+  return canonicalFunctionName(name) in FUNCTIONS;
+}
+
+export function knownFunctionNames(): string[] {
+  return Object.keys(FUNCTIONS);
+}
+
+/** Bind a call of a known scalar function; throws SignatureError on bad arguments. */
+export function bindFunctionCall(name: string, args: LExpr[]): LExpr {
+  const canonical = canonicalFunctionName(name);
+  const binder = FUNCTIONS[canonical];
+  if (!binder) throw new SignatureError('binder', `unknown function "${name}"`);
+  return binder(canonical, args);
+}

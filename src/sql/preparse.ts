@@ -1,0 +1,342 @@
+/**
+ * Pre-parse: the small text-level step between the user's script and node-sql-parser.
+ *
+ *   script ──splitStatements──▶ [stmt text + offset] ──rewriteStatement──▶ parser input
+ *
+ * 1. Split a script into statements on `;` outside quotes and comments, keeping each
+ *    statement's offset in the script so error positions refer to the original text.
+ * 2. Rewrite the few constructs the postgresql grammar of node-sql-parser 5.4 rejects.
+ *    Rewrites keep the text's length where they can (keywords become a comma plus spaces,
+ *    dropped text becomes spaces); the few that insert characters are undone by
+ *    `toOriginal`, so errors always point into the original text.
+ *
+ * Rewrites (each one has a test in test/sql/preparse.test.ts):
+ *   - `EXPLAIN [ANALYZE] [VERBOSE] stmt`   → prefix blanked, flags returned
+ *   - `substring(x from a for b)`          → `substring(x, a, b)`  (also `from a` alone, `for b` alone)
+ *   - `interval '90' day (3)`              → `interval '90' day`   (field precision dropped)
+ *   - `SELECT ALL x`                       → `SELECT x`
+ *   - `count(ALL x)`                       → `count(x)`
+ *   - `CASE (x) WHEN`                      → `CASE+(x) WHEN`       (grammar rejects `CASE (`)
+ *   - `sum(DISTINCT x)`                    → `sum(DISTINCT(x))`    (grammar accepts bare DISTINCT only in count)
+ *   - `CREATE EXTERNAL TABLE n STORED AS PARQUET LOCATION 'p'` → parsed here, never sent to the parser
+ * `extract(year from x)` needs no rewrite: the grammar accepts it.
+ */
+import { SpillwayError } from '../errors.js';
+
+export type TokenKind = 'word' | 'qident' | 'string' | 'number' | 'punct' | 'space' | 'comment';
+
+export interface Token {
+  kind: TokenKind;
+  start: number;
+  end: number;
+  /** Source text of the token. */
+  text: string;
+}
+
+/**
+ * A forgiving SQL lexer: enough to find statement boundaries, keywords and identifiers
+ * outside strings and comments. Unterminated strings and comments run to the end.
+ */
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const n = text.length;
+  let i = 0;
+  const push = (kind: TokenKind, start: number, end: number) => tokens.push({ kind, start, end, text: text.slice(start, end) });
+  while (i < n) {
+    const c = text[i]!;
+    const start = i;
+    if (c === '-' && text[i + 1] === '-') {
+      while (i < n && text[i] !== '\n') i++;
+      push('comment', start, i);
+    } else if (c === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? n : close + 2;
+      push('comment', start, i);
+    } else if (c === "'" || ((c === 'e' || c === 'E') && text[i + 1] === "'")) {
+      i += c === "'" ? 1 : 2;
+      for (;;) {
+        if (i >= n) break;
+        if (text[i] === '\\' && c !== "'") { i += 2; continue; }
+        if (text[i] === "'") {
+          if (text[i + 1] === "'") { i += 2; continue; }
+          i++;
+          break;
+        }
+        i++;
+      }
+      push('string', start, Math.min(i, n));
+    } else if (c === '"') {
+      i++;
+      for (;;) {
+        if (i >= n) break;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') { i += 2; continue; }
+          i++;
+          break;
+        }
+        i++;
+      }
+      push('qident', start, Math.min(i, n));
+    } else if (/\s/.test(c)) {
+      while (i < n && /\s/.test(text[i]!)) i++;
+      push('space', start, i);
+    } else if (/[A-Za-z_]/.test(c)) {
+      while (i < n && /[A-Za-z0-9_$]/.test(text[i]!)) i++;
+      push('word', start, i);
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
+      while (i < n && /[0-9.]/.test(text[i]!)) i++;
+      if ((text[i] === 'e' || text[i] === 'E') && /[-+0-9]/.test(text[i + 1] ?? '')) {
+        i += 2;
+        while (i < n && /[0-9]/.test(text[i]!)) i++;
+      }
+      push('number', start, i);
+    } else {
+      i++;
+      push('punct', start, i);
+    }
+  }
+  return tokens;
+}
+
+/** One statement of a script: its text and where it starts in the script. */
+export interface StatementText {
+  text: string;
+  offset: number;
+}
+
+/**
+ * Split on `;` outside quotes and comments. Statements that hold only whitespace and
+ * comments are dropped. The `;` itself is not part of a statement's text.
+ */
+export function splitStatements(script: string): StatementText[] {
+  const out: StatementText[] = [];
+  let start = 0;
+  let meaningful = false;
+  for (const t of tokenize(script)) {
+    if (t.kind === 'punct' && t.text === ';') {
+      if (meaningful) out.push({ text: script.slice(start, t.start), offset: start });
+      start = t.end;
+      meaningful = false;
+    } else if (t.kind !== 'space' && t.kind !== 'comment') {
+      meaningful = true;
+    }
+  }
+  if (meaningful) out.push({ text: script.slice(start), offset: start });
+  return out;
+}
+
+export interface ExternalTableSpec {
+  name: string;
+  location: string;
+}
+
+/** A statement ready for node-sql-parser (or handled entirely here). */
+export interface PreparsedStatement {
+  /** The text for the parser. Most rewrites keep the length; a few insert characters. */
+  sql: string;
+  /** Offset in `sql` → offset in the original statement text. */
+  toOriginal: (offset: number) => number;
+  explain: { analyze: boolean } | null;
+  /** Set when the statement is CREATE EXTERNAL TABLE (then `sql` is not to be parsed). */
+  external: ExternalTableSpec | null;
+  /** Names of the rewrites applied, for tests and EXPLAIN VERBOSE-style diagnostics. */
+  rewrites: string[];
+}
+
+const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+
+const isWord = (t: Token | undefined, w: string): boolean => t !== undefined && t.kind === 'word' && t.text.toLowerCase() === w;
+
+/** Replace [start, end) with `replacement` padded by spaces to the same length. */
+function overwrite(chars: string[], start: number, end: number, replacement: string): void {
+  for (let i = start; i < end; i++) chars[i] = i - start < replacement.length ? replacement[i - start]! : ' ';
+}
+
+/** Offset → 1-based line and column in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+export function describePosition(text: string, offset: number): string {
+  const { line, column } = lineColumn(text, offset);
+  return `line ${line}, column ${column}`;
+}
+
+/**
+ * Apply the rewrites to one statement. `offset` and `script` are used only to place
+ * errors raised here (CREATE EXTERNAL TABLE syntax) in the original text.
+ */
+export function rewriteStatement(text: string, offset = 0, script: string = text): PreparsedStatement {
+  const tokens = tokenize(text);
+  const sig = tokens.filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+  // UTF-16 units, so offsets stay those of the original string.
+  const work: string[] = text.split('');
+  const rewrites: string[] = [];
+  const inserts: Insert[] = [];
+  let explain: { analyze: boolean } | null = null;
+
+  let first = 0;
+  if (isWord(sig[0], 'explain')) {
+    let analyze = false;
+    let last = sig[0]!;
+    let k = 1;
+    for (; k < sig.length; k++) {
+      if (isWord(sig[k], 'analyze') || isWord(sig[k], 'analyse')) { analyze = true; last = sig[k]!; continue; }
+      if (isWord(sig[k], 'verbose')) { last = sig[k]!; continue; }
+      break;
+    }
+    overwrite(work, sig[0]!.start, last.end, '');
+    explain = { analyze };
+    first = k;
+    rewrites.push('explain');
+  }
+
+  if (isWord(sig[first], 'create') && isWord(sig[first + 1], 'external')) {
+    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), rewrites: [...rewrites, 'create_external_table'] };
+  }
+
+  for (let k = first; k < sig.length; k++) {
+    const t = sig[k]!;
+    // SELECT ALL x → SELECT x (ALL is the default; the grammar rejects it)
+    if (isWord(t, 'select') && isWord(sig[k + 1], 'all')) {
+      overwrite(work, sig[k + 1]!.start, sig[k + 1]!.end, '');
+      rewrites.push('select_all');
+    }
+    // count(ALL x) → count(x)
+    if (t.kind === 'word' && AGGREGATE_NAMES.has(t.text.toLowerCase()) && sig[k + 1]?.text === '(' && isWord(sig[k + 2], 'all')
+      && sig[k + 3]?.text !== ')') {
+      overwrite(work, sig[k + 2]!.start, sig[k + 2]!.end, '');
+      rewrites.push('aggregate_all');
+    }
+    // sum(DISTINCT x) → sum(DISTINCT(x)): only count accepts a bare DISTINCT in this grammar
+    if (t.kind === 'word' && AGGREGATE_NAMES.has(t.text.toLowerCase()) && t.text.toLowerCase() !== 'count'
+      && sig[k + 1]?.text === '(' && isWord(sig[k + 2], 'distinct') && sig[k + 3]?.text !== '(') {
+      let depth = 0;
+      for (let j = k + 1; j < sig.length; j++) {
+        const u = sig[j]!;
+        if (u.kind === 'punct' && u.text === '(') depth++;
+        else if (u.kind === 'punct' && u.text === ')' && --depth === 0) {
+          inserts.push({ at: sig[k + 2]!.end, text: '(' }, { at: u.start, text: ')' });
+          rewrites.push('aggregate_distinct');
+          break;
+        }
+      }
+    }
+    // CASE (x) WHEN … → CASE+(x) WHEN … (the grammar rejects a parenthesized CASE operand)
+    if (isWord(t, 'case') && sig[k + 1]?.text === '(' && sig[k + 1]!.start > t.end) {
+      overwrite(work, sig[k + 1]!.start - 1, sig[k + 1]!.start, '+');
+      rewrites.push('case_parenthesized_operand');
+    }
+    // substring(x FROM a [FOR b]) → substring(x, a[, b])
+    if (isWord(t, 'substring') && sig[k + 1]?.text === '(') {
+      let depth = 0;
+      let changed = false;
+      for (let j = k + 1; j < sig.length; j++) {
+        const u = sig[j]!;
+        if (u.kind === 'punct' && u.text === '(') depth++;
+        else if (u.kind === 'punct' && u.text === ')') { depth--; if (depth === 0) break; }
+        else if (depth === 1 && (isWord(u, 'from') || isWord(u, 'for'))) {
+          overwrite(work, u.start, u.end, ',');
+          changed = true;
+        }
+      }
+      if (changed) rewrites.push('substring_from_for');
+    }
+    // interval '90' day (3) → interval '90' day
+    if (isWord(t, 'interval') && sig[k + 1]?.kind === 'string') {
+      const unit = sig[k + 2];
+      if (unit && unit.kind === 'word' && /^(year|month|day|hour|minute|second)s?$/i.test(unit.text)
+        && sig[k + 3]?.text === '(' && sig[k + 4]?.kind === 'number' && sig[k + 5]?.text === ')') {
+        overwrite(work, sig[k + 3]!.start, sig[k + 5]!.end, '');
+        rewrites.push('interval_precision');
+      }
+    }
+  }
+  return { ...applyInserts(work.join(''), inserts), explain, external: null, rewrites };
+}
+
+interface Insert { at: number; text: string }
+
+/**
+ * Apply insertions (positions in the original text); the returned map takes an offset in
+ * the rewritten text back to the original (an offset inside inserted text maps to its insertion point).
+ */
+function applyInserts(text: string, inserts: Insert[]): { sql: string; toOriginal: (offset: number) => number } {
+  if (inserts.length === 0) return { sql: text, toOriginal: (o) => o };
+  const sorted = [...inserts].sort((a, b) => a.at - b.at);
+  let sql = '';
+  let prev = 0;
+  for (const ins of sorted) {
+    sql += text.slice(prev, ins.at) + ins.text;
+    prev = ins.at;
+  }
+  sql += text.slice(prev);
+  const toOriginal = (offset: number): number => {
+    let shift = 0;
+    for (const ins of sorted) {
+      const start = ins.at + shift;
+      if (offset < start) break;
+      if (offset < start + ins.text.length) return ins.at;
+      shift += ins.text.length;
+    }
+    return offset - shift;
+  };
+  return { sql, toOriginal };
+}
+
+/** CREATE EXTERNAL TABLE name STORED AS PARQUET LOCATION 'path' */
+function parseExternalTable(sig: Token[], text: string, offset: number, script: string): ExternalTableSpec {
+  const fail = (tok: Token | undefined, what: string): never => {
+    const at = tok ? offset + tok.start : offset + text.length;
+    const found = tok ? `"${tok.text}"` : 'end of input';
+    throw new SpillwayError('syntax', `syntax error at ${describePosition(script, at)}: expected ${what} in CREATE EXTERNAL TABLE, found ${found}`);
+  };
+  let k = 2;
+  if (!isWord(sig[k], 'table')) fail(sig[k], 'TABLE');
+  k++;
+  let ifNotExists = false;
+  if (isWord(sig[k], 'if') && isWord(sig[k + 1], 'not') && isWord(sig[k + 2], 'exists')) { ifNotExists = true; k += 3; }
+  void ifNotExists;
+  const nameTok = sig[k];
+  if (!nameTok || (nameTok.kind !== 'word' && nameTok.kind !== 'qident')) return fail(nameTok, 'a table name');
+  const name = nameTok.kind === 'qident' ? nameTok.text.slice(1, -1).replace(/""/g, '"') : nameTok.text.toLowerCase();
+  k++;
+  if (!isWord(sig[k], 'stored')) fail(sig[k], 'STORED AS PARQUET');
+  if (!isWord(sig[k + 1], 'as')) fail(sig[k + 1], 'AS');
+  const format = sig[k + 2];
+  if (!format || format.kind !== 'word') return fail(format, 'PARQUET');
+  if (format.text.toLowerCase() !== 'parquet') {
+    throw new SpillwayError('unsupported', `unsupported: external table format ${format.text.toUpperCase()} (only PARQUET) at ${describePosition(script, offset + format.start)}`);
+  }
+  k += 3;
+  if (!isWord(sig[k], 'location')) fail(sig[k], 'LOCATION');
+  const loc = sig[k + 1];
+  if (!loc || loc.kind !== 'string' || !loc.text.startsWith("'")) return fail(loc, "a quoted path such as 'data/t.parquet'");
+  if (sig[k + 2] !== undefined) fail(sig[k + 2], 'end of statement');
+  return { name, location: loc.text.slice(1, -1).replace(/''/g, "'") };
+}
+
+/**
+ * Where an identifier (optionally `qualifier.name`) first appears in `text` outside
+ * strings and comments; -1 if nowhere. Used to place binder errors on column and table
+ * names, which the parser's AST carries no location for.
+ */
+export function findIdentifier(text: string, name: string, qualifier?: string): number {
+  const toks = tokenize(text).filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+  const same = (t: Token | undefined, w: string) => t !== undefined
+    && ((t.kind === 'word' && t.text.toLowerCase() === w.toLowerCase()) || (t.kind === 'qident' && t.text.slice(1, -1) === w));
+  for (let k = 0; k < toks.length; k++) {
+    if (qualifier !== undefined) {
+      if (same(toks[k], qualifier) && toks[k + 1]?.text === '.' && same(toks[k + 2], name)) return toks[k]!.start;
+    } else if (same(toks[k], name) && toks[k - 1]?.text !== '.') {
+      return toks[k]!.start;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,300 @@
+/**
+ * Statements the session executes, and binding one parsed statement against the catalog.
+ *
+ * A script is parsed whole (parseScript) but bound one statement at a time: statement k
+ * can see tables and views that statement k-1 created, so the session binds k only after
+ * executing k-1.
+ *
+ *   const parsed = parseScript(text);
+ *   for (const p of parsed) { const s = await bindStatement(p, catalog, env); await execute(s); }
+ */
+import type { Field } from '../types.js';
+import { field, sqlTypeName } from '../types.js';
+import type { Catalog, ParquetTable } from '../catalog.js';
+import { didYouMean, SpillwayError } from '../errors.js';
+import type { IdGenerator, LColumn, LExpr, LogicalPlan } from '../plan/logical.js';
+import type {
+  CreateAst, DropAst, ExprNode, FromItem, InsertAst, SelectAst, SetAst, StatementAst,
+} from './ast.js';
+import { identName } from './ast.js';
+import { BindContext } from './bind_context.js';
+import { bindQueryExpr, bindValues, isViewQuery, type BoundQuery, type ViewQuery } from './bind_select.js';
+import { castTo, commonType, dataTypeFromSql } from './coercion.js';
+import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
+
+export type { ParsedStatement } from './parser.js';
+export { parseScript, parseStatement } from './parser.js';
+export type { ViewQuery } from './bind_select.js';
+
+/** A SELECT (or VALUES/UNION/WITH query): the plan ends with a Project carrying the output names. */
+export interface QueryStatement {
+  kind: 'Query';
+  plan: LogicalPlan;
+  /** User-visible column names, in output order (equal to the root Project's column names). */
+  columnNames: string[];
+  /** The generator the plan's ids came from; the optimizer allocates new ids from it. */
+  ids: IdGenerator;
+}
+
+export type Statement =
+  | QueryStatement
+  | { kind: 'Explain'; analyze: boolean; statement: Statement }
+  | { kind: 'CreateTable'; name: string; columns: Field[]; ifNotExists: boolean }
+  | { kind: 'CreateTableAs'; name: string; query: LogicalPlan; columnNames: string[]; ids: IdGenerator; ifNotExists: boolean }
+  /**
+   * `query` outputs exactly the table's columns, in TABLE order and with the table's types
+   * (columns missing from the INSERT column list are NULL literals): append its rows as
+   * they are, with no remapping. `targetColumns` is the INSERT's column list, for messages.
+   */
+  | { kind: 'Insert'; table: string; targetColumns: string[] | null; query: LogicalPlan; ids: IdGenerator }
+  /** `query` is stored as ViewDefinition.query and bound anew at each use. */
+  | { kind: 'CreateView'; name: string; query: ViewQuery; columnNames?: string[]; orReplace: boolean }
+  | { kind: 'Drop'; objectType: 'table' | 'view'; name: string; ifExists: boolean }
+  | { kind: 'Set'; name: string; value: string }
+  | { kind: 'CreateExternalTable'; name: string; location: string }
+  /** Accepted and ignored (CREATE INDEX: Spillway has no indexes). */
+  | { kind: 'Ignored'; what: string };
+
+export interface BindEnv {
+  ids: IdGenerator;
+  /** Resolve a path or glob given to read_parquet(...) (storage's resolveParquetPath). */
+  resolveParquet(pathOrGlob: string): Promise<ParquetTable>;
+}
+
+/** Bind one parsed statement against the catalog as it is now. */
+export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, env: BindEnv): Promise<Statement> {
+  const source = { script: parsed.script, offset: parsed.offset, text: parsed.text, prefix: '', toOriginal: parsed.toOriginal };
+  let inner: Statement;
+  if (parsed.body.kind === 'external') {
+    inner = { kind: 'CreateExternalTable', name: parsed.body.spec.name, location: parsed.body.spec.location };
+  } else {
+    const ast = parsed.body.ast;
+    const parquet = await resolveTableFunctions(ast, catalog, env);
+    const ctx = new BindContext(catalog, env.ids, parquet, source);
+    inner = bindAst(ast, ctx, parsed);
+  }
+  return parsed.explain ? { kind: 'Explain', analyze: parsed.explain.analyze, statement: inner } : inner;
+}
+
+/** Parse and bind a single query (convenience for tests and the library API). */
+export async function planQuery(sql: string, catalog: Catalog, env: BindEnv): Promise<QueryStatement> {
+  const s = await bindStatement(parseStatement(sql), catalog, env);
+  if (s.kind !== 'Query') throw new SpillwayError('binder', `expected a query, got ${s.kind}`);
+  return s;
+}
+
+/** Parse and bind a whole script whose statements do not depend on each other's effects. */
+export async function planStatements(sql: string, catalog: Catalog, env: BindEnv): Promise<Statement[]> {
+  const out: Statement[] = [];
+  for (const p of parseScript(sql)) out.push(await bindStatement(p, catalog, env));
+  return out;
+}
+
+function bindAst(ast: StatementAst, ctx: BindContext, parsed: ParsedStatement): Statement {
+  switch (ast.type) {
+    case 'select': return bindQueryStatement(ast as SelectAst, ctx);
+    case 'create': return bindCreate(ast as CreateAst, ctx, parsed);
+    case 'insert': return bindInsert(ast as InsertAst, ctx);
+    case 'drop': return bindDrop(ast as DropAst, ctx);
+    case 'set': return bindSet(ast as SetAst, ctx);
+    default:
+      throw ctx.error('unsupported', `unsupported: ${ast.type.toUpperCase()} statement`);
+  }
+}
+
+function colRef(c: LColumn): LExpr {
+  return { kind: 'column', id: c.id, type: c.type, name: c.name };
+}
+
+/** Ensure the plan ends with a Project carrying the output names. */
+function asQueryStatement(q: BoundQuery, ctx: BindContext): QueryStatement {
+  let plan = q.plan;
+  if (plan.kind !== 'Project') {
+    const columns = q.columns.map((c) => ctx.column(c.name, c.type, c.nullable));
+    plan = { kind: 'Project', input: plan, exprs: q.columns.map(colRef), columns };
+  } else if (plan.columns.some((c, i) => c.name !== q.columns[i]!.name)) {
+    plan = { ...plan, columns: plan.columns.map((c, i) => ({ ...c, name: q.columns[i]!.name })) };
+  }
+  return { kind: 'Query', plan, columnNames: q.columns.map((c) => c.name), ids: ctx.ids };
+}
+
+function bindQueryStatement(ast: SelectAst, ctx: BindContext): QueryStatement {
+  return asQueryStatement(bindQueryExpr(ast, ctx, null, null), ctx);
+}
+
+function bindCreate(ast: CreateAst, ctx: BindContext, parsed: ParsedStatement): Statement {
+  const keyword = (ast.keyword ?? '').toLowerCase();
+  if (keyword === 'table') {
+    const name = ast.table?.[0]?.table;
+    if (!name) throw ctx.error('syntax', 'CREATE TABLE needs a table name');
+    const ifNotExists = Boolean(ast.if_not_exists);
+    if (ast.query_expr) {
+      const q = bindQueryStatement(ast.query_expr, ctx);
+      return { kind: 'CreateTableAs', name, ifNotExists, query: q.plan, columnNames: q.columnNames, ids: ctx.ids };
+    }
+    const columns: Field[] = [];
+    const seen = new Set<string>();
+    for (const d of ast.create_definitions ?? []) {
+      if (d.resource !== 'column') continue;
+      const col = d.column;
+      const cname = typeof col.column === 'string' ? col.column : col.column ? identName(col.column.expr) : '?';
+      if (seen.has(cname.toLowerCase())) throw ctx.error('binder', `column "${cname}" specified more than once`);
+      seen.add(cname.toLowerCase());
+      let type;
+      try { type = dataTypeFromSql(d.definition); } catch (e) { throw ctx.error('unsupported', `${(e as Error).message} (column "${cname}")`); }
+      columns.push(field(cname, type, d.nullable?.type?.toLowerCase() !== 'not null'));
+    }
+    if (columns.length === 0) throw ctx.error('syntax', `CREATE TABLE ${name} needs at least one column`);
+    return { kind: 'CreateTable', name, columns, ifNotExists };
+  }
+  if (keyword === 'view') {
+    const name = ast.view?.view;
+    if (!name || !ast.select) throw ctx.error('syntax', 'CREATE VIEW needs a name and a query');
+    const columnNames = ast.columns && ast.columns.length > 0 ? ast.columns.map(identName) : undefined;
+    // Bind once now so a broken view fails at CREATE time, as in PostgreSQL.
+    const q = bindQueryExpr(ast.select, ctx, null, null);
+    if (columnNames && columnNames.length > q.columns.length) {
+      throw ctx.error('binder', `CREATE VIEW ${name} specifies ${columnNames.length} column names but the query has ${q.columns.length} columns`);
+    }
+    const query: ViewQuery = { ast: ast.select, sql: parsed.text };
+    const stmt: Statement = { kind: 'CreateView', name, query, orReplace: Boolean(ast.replace), ...(columnNames ? { columnNames } : {}) };
+    return stmt;
+  }
+  if (keyword === 'index') return { kind: 'Ignored', what: 'CREATE INDEX' };
+  throw ctx.error('unsupported', `unsupported: CREATE ${keyword.toUpperCase()}`);
+}
+
+function bindInsert(ast: InsertAst, ctx: BindContext): Statement {
+  const name = ast.table?.[0]?.table;
+  if (!name) throw ctx.error('syntax', 'INSERT needs a table name');
+  const entry = ctx.catalog.get(name);
+  if (!entry) throw ctx.unknownTable(name, null);
+  if (entry.kind !== 'memory') {
+    throw ctx.error('unsupported', `unsupported: INSERT into ${entry.kind === 'view' ? 'view' : 'Parquet table'} "${entry.name}"`);
+  }
+  const fields = entry.schema.fields;
+  const columns = ast.columns && ast.columns.length > 0 ? ast.columns.map(identName) : null;
+  // targets[i] = index into `fields` fed by source column i
+  let targets: number[];
+  if (columns) {
+    const seen = new Set<number>();
+    targets = columns.map((c) => {
+      const i = fields.findIndex((f) => f.name.toLowerCase() === c.toLowerCase());
+      if (i < 0) throw ctx.error('binder', `unknown column "${c}" in table "${entry.name}"${ctx.atIdent(c)}${didYouMean(c, fields.map((f) => f.name))}`);
+      if (seen.has(i)) throw ctx.error('binder', `column "${c}" specified more than once`);
+      seen.add(i);
+      return i;
+    });
+  } else {
+    targets = fields.map((_, i) => i);
+  }
+  const nullFill = (i: number): LExpr => {
+    const f = fields[i]!;
+    if (!f.nullable) throw ctx.error('binder', `null value in column "${f.name}" of table "${entry.name}" violates not-null constraint`);
+    return { kind: 'literal', value: null, type: f.type };
+  };
+
+  const values = ast.values;
+  if (values && values.type === 'values') {
+    const rows = (values as { values: ExprNode[] }).values;
+    const q = bindValues(rows, ctx, targets.map((i) => fields[i]!.type), targets.map((i) => fields[i]!.name));
+    if (q.plan.kind !== 'Values') throw new Error('bindValues returned a non-Values plan');
+    if (!columns || targets.every((t, i) => t === i) && targets.length === fields.length) {
+      return { kind: 'Insert', table: entry.name, targetColumns: columns, query: q.plan, ids: ctx.ids };
+    }
+    const rowsInTableOrder = q.plan.rows.map((r) => fields.map((_, fi) => {
+      const src = targets.indexOf(fi);
+      return src >= 0 ? r[src]! : nullFill(fi);
+    }));
+    const tableColumns = fields.map((f) => ctx.column(f.name, f.type, f.nullable));
+    return { kind: 'Insert', table: entry.name, targetColumns: columns, query: { kind: 'Values', columns: tableColumns, rows: rowsInTableOrder }, ids: ctx.ids };
+  }
+
+  const q = bindQueryExpr(values as SelectAst, ctx, null, null);
+  if (q.columns.length !== targets.length) {
+    throw ctx.error('binder', `INSERT has ${targets.length} target columns but the query has ${q.columns.length}`);
+  }
+  const exprs = fields.map((f, fi) => {
+    const src = targets.indexOf(fi);
+    if (src < 0) return nullFill(fi);
+    const c = q.columns[src]!;
+    const ref = colRef(c);
+    if (c.type !== f.type && commonType(ref, { kind: 'literal', value: null, type: f.type }) === null
+      && !(f.type === 'utf8') && c.type !== 'null') {
+      throw ctx.error('type', `column "${f.name}" is of type ${sqlTypeName(f.type)} but expression is of type ${sqlTypeName(c.type)}`);
+    }
+    return castTo(ref, f.type);
+  });
+  const outColumns = fields.map((f) => ctx.column(f.name, f.type, f.nullable));
+  return { kind: 'Insert', table: entry.name, targetColumns: columns, query: { kind: 'Project', input: q.plan, exprs, columns: outColumns }, ids: ctx.ids };
+}
+
+function bindDrop(ast: DropAst, ctx: BindContext): Statement {
+  const keyword = (ast.keyword ?? '').toLowerCase();
+  const names = ast.name ?? [];
+  if (keyword === 'index') return { kind: 'Ignored', what: 'DROP INDEX' };
+  if (keyword !== 'table' && keyword !== 'view') throw ctx.error('unsupported', `unsupported: DROP ${keyword.toUpperCase()}`);
+  if (names.length !== 1) throw ctx.error('unsupported', `unsupported: DROP ${keyword.toUpperCase()} of ${names.length} names at once`);
+  const ifExists = (ast.prefix ?? '').toUpperCase().includes('IF EXISTS');
+  const name = names[0]!.table;
+  return { kind: 'Drop', objectType: keyword, name, ifExists };
+}
+
+function bindSet(ast: SetAst, ctx: BindContext): Statement {
+  const a = ast.expr?.[0];
+  if (!a || ast.expr.length !== 1) throw ctx.error('syntax', 'SET needs exactly one name = value');
+  const r = a.right;
+  let value: string;
+  switch (r.type) {
+    case 'number': case 'bigint': case 'single_quote_string': case 'string': case 'double_quote_string':
+      value = String(r.value); break;
+    case 'bool': value = r.value ? 'true' : 'false'; break;
+    case 'column_ref': {
+      const c = r.column;
+      value = typeof c === 'string' ? c : c ? String(c.expr.value) : '';
+      break;
+    }
+    case 'unary_expr':
+      if (r.operator === '-' && r.expr?.type === 'number') { value = `-${String(r.expr.value)}`; break; }
+      throw ctx.error('syntax', `SET ${a.left.name}: the value must be a constant`);
+    default:
+      if (typeof r.value === 'string' || typeof r.value === 'number' || typeof r.value === 'boolean') { value = String(r.value); break; }
+      throw ctx.error('syntax', `SET ${a.left.name}: the value must be a constant`);
+  }
+  return { kind: 'Set', name: a.left.name, value };
+}
+
+// ---------------------------------------------------------------------------------------
+// read_parquet(...) resolution before binding (binding itself is synchronous)
+
+/** Collect read_parquet('...') arguments in the statement and in the views it uses, and resolve them. */
+async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: BindEnv): Promise<Map<string, ParquetTable>> {
+  const paths = new Set<string>();
+  const seenViews = new Set<string>();
+  const walk = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) { for (const x of n) walk(x); return; }
+    const o = n as Record<string, unknown>;
+    const item = o as FromItem;
+    if (o['type'] === 'function') {
+      const name = (o as ExprNode).name;
+      const fname = typeof name === 'object' && name ? name.name.map((p) => p.value).join('.').toLowerCase() : String(name ?? '').toLowerCase();
+      if (fname === 'read_parquet') {
+        const first = ((o as ExprNode).args as { value?: ExprNode[] } | undefined)?.value?.[0];
+        if (first && (first.type === 'single_quote_string' || first.type === 'string')) paths.add(String(first.value));
+      }
+    }
+    if (typeof item.table === 'string' && !('column' in o)) {
+      const e = catalog.get(item.table);
+      if (e && e.kind === 'view' && !seenViews.has(e.name.toLowerCase())) {
+        seenViews.add(e.name.toLowerCase());
+        walk(isViewQuery(e.query) ? e.query.ast : e.query);
+      }
+    }
+    for (const [k, v] of Object.entries(o)) if (k !== 'loc' && v && typeof v === 'object') walk(v);
+  };
+  walk(ast);
+  const out = new Map<string, ParquetTable>();
+  for (const p of paths) out.set(p, await env.resolveParquet(p));
+  return out;
+}

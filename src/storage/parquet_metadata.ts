@@ -1,0 +1,274 @@
+/**
+ * Parquet footers → Spillway schemas, row counts and row-group statistics.
+ *
+ * Only the footer is read (hyparquet's parquetMetadataAsync over a byte-range reader).
+ *
+ * Type mapping (top-level flat columns only; nested columns are unsupported):
+ *   BOOLEAN                               → bool
+ *   INT32                                 → int32   (INT_8/16/32, UINT_8/16 too)
+ *   INT32 UINT_32                         → int64   (does not fit int32)
+ *   INT32 DATE                            → date32
+ *   INT64                                 → int64
+ *   INT64 TIMESTAMP (MILLIS|MICROS|NANOS) → timestamp (µs; nanos are truncated to µs)
+ *   INT96 (legacy Spark/Impala times)     → timestamp (µs)
+ *   FLOAT, DOUBLE, FLOAT16                → float64
+ *   any DECIMAL                           → float64  LOSSY: Spillway has no decimal type, so
+ *                                            a DECIMAL(p, s) becomes the nearest double (exact
+ *                                            below 2^53 / 10^s, e.g. every DECIMAL(15,2))
+ *   BYTE_ARRAY STRING/UTF8/ENUM/JSON      → utf8
+ *   FIXED_LEN_BYTE_ARRAY UUID             → utf8 (canonical text form)
+ * Everything else (unannotated binary, TIME, INTERVAL, UINT_64, geometry, lists, maps, structs)
+ * is a SpillwayError('unsupported') naming the file and the column.
+ *
+ * Statistics are decoded into Scalars in Spillway's representation (int64/timestamp as bigint,
+ * date32 as a day number, utf8 as string). A bound that cannot be trusted is left undefined.
+ */
+import { parquetMetadataAsync } from 'hyparquet';
+import type { ColumnChunk, FileMetaData, ParquetParsers, SchemaElement, Statistics } from 'hyparquet';
+import { SpillwayError } from '../errors.js';
+import type { DataType, Field, Scalar, Schema } from '../types.js';
+import { storeFor, type ReadableObject } from './object_store.js';
+
+/** Bounds of one column in one row group; undefined = unknown. */
+export interface ColumnStatistics {
+  min?: Scalar;
+  max?: Scalar;
+  nullCount?: number;
+}
+
+export interface RowGroupInfo {
+  index: number;
+  /** Row number of the group's first row within the file. */
+  rowStart: number;
+  rows: number;
+  /** Compressed bytes of the group. */
+  bytes: number;
+  /** Per schema field (same order as ParquetFileInfo.schema.fields). */
+  columns: ColumnStatistics[];
+}
+
+export interface ParquetFileInfo {
+  path: string;
+  /** File size in bytes. */
+  bytes: number;
+  rows: number;
+  schema: Schema;
+  rowGroups: RowGroupInfo[];
+  /** hyparquet's footer, decoded with SPILLWAY_PARSERS (reused by the scan). */
+  metadata: FileMetaData;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+}
+
+/**
+ * Value parsers handed to hyparquet for both statistics and data: dates stay day numbers,
+ * timestamps become bigint microseconds, strings stay raw UTF-8 bytes (the scan copies them
+ * straight into a column's byte buffer; statistics decode them here).
+ */
+export const SPILLWAY_PARSERS: Partial<ParquetParsers> = {
+  dateFromDays: (days: number) => days,
+  timestampFromMilliseconds: (millis: bigint) => millis * 1000n,
+  timestampFromMicroseconds: (micros: bigint) => micros,
+  timestampFromNanoseconds: (nanos: bigint) => floorDiv(nanos, 1000n),
+  stringFromBytes: (bytes: Uint8Array) => bytes,
+  jsonFromBytes: (bytes: Uint8Array) => bytes,
+};
+
+/** `cannot read Parquet file "<path>": <reason>` — one line, naming the file. */
+export function parquetReadError(path: string, cause: unknown): SpillwayError {
+  if (cause instanceof SpillwayError) return cause;
+  return new SpillwayError('io', `cannot read Parquet file "${path}": ${describeCause(cause)}`, { cause });
+}
+
+function describeCause(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  const msg = e instanceof Error ? e.message : String(e);
+  if (msg.includes('footer != PAR1')) return 'not a Parquet file (no PAR1 footer)';
+  if (/exceeds available buffer|too short|outside the file|end of file|offset is outside|out of bounds/i.test(msg)) {
+    return `file is truncated or corrupt (${firstLine(msg)})`;
+  }
+  return firstLine(msg);
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i < 0 ? s : s.slice(0, i);
+}
+
+/** Read the footer of an open file; errors name the file. */
+export async function readFooter(file: ReadableObject): Promise<FileMetaData> {
+  if (file.byteLength < 12) {
+    throw new SpillwayError('io', `cannot read Parquet file "${file.path}": file is too short to be Parquet (${file.byteLength} bytes)`);
+  }
+  try {
+    return await parquetMetadataAsync(file, { parsers: SPILLWAY_PARSERS, geoparquet: false });
+  } catch (e) {
+    throw parquetReadError(file.path, e);
+  }
+}
+
+/** Footer, schema, row count and statistics of one Parquet file. */
+export async function readParquetMetadata(path: string): Promise<ParquetFileInfo> {
+  let file: ReadableObject;
+  try {
+    file = await storeFor(path).open(path);
+  } catch (e) {
+    throw parquetReadError(path, e);
+  }
+  try {
+    const metadata = await readFooter(file);
+    return parquetFileInfo(path, file.byteLength, metadata);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Build the file info from an already decoded footer. */
+export function parquetFileInfo(path: string, bytes: number, metadata: FileMetaData): ParquetFileInfo {
+  const columns = topLevelColumns(path, metadata);
+  const schema: Schema = { fields: columns.map((c) => c.field) };
+  const byName = new Map<string, number>();
+  columns.forEach((c, i) => byName.set(c.field.name, i));
+  const rowGroups: RowGroupInfo[] = [];
+  let rowStart = 0;
+  metadata.row_groups.forEach((rg, index) => {
+    const rows = Number(rg.num_rows);
+    const stats: ColumnStatistics[] = columns.map(() => ({}));
+    let chunkBytes = 0;
+    for (const chunk of rg.columns) {
+      const md = chunk.meta_data;
+      if (!md) continue;
+      chunkBytes += Number(md.total_compressed_size);
+      const i = byName.get(md.path_in_schema[0] ?? '');
+      if (i === undefined || md.path_in_schema.length !== 1) continue;
+      stats[i] = columnStatistics(chunk, columns[i]!);
+    }
+    const bytesOfGroup = rg.total_compressed_size !== undefined ? Number(rg.total_compressed_size) : chunkBytes;
+    rowGroups.push({ index, rowStart, rows, bytes: bytesOfGroup, columns: stats });
+    rowStart += rows;
+  });
+  return { path, bytes, rows: Number(metadata.num_rows), schema, rowGroups, metadata };
+}
+
+interface MappedColumn {
+  field: Field;
+  element: SchemaElement;
+}
+
+/** The file's top-level columns as Spillway fields, or an 'unsupported' error naming file and column. */
+function topLevelColumns(path: string, metadata: FileMetaData): MappedColumn[] {
+  const elements = metadata.schema;
+  const root = elements[0];
+  if (!root) throw parquetReadError(path, new Error('the footer has no schema'));
+  const out: MappedColumn[] = [];
+  let i = 1;
+  for (let c = 0; c < (root.num_children ?? 0); c++) {
+    const el = elements[i];
+    if (!el) throw parquetReadError(path, new Error('the footer schema is truncated'));
+    if (el.num_children !== undefined && el.num_children > 0) {
+      throw unsupportedColumn(path, el, 'nested (list, map or struct) columns are not supported');
+    }
+    if (el.repetition_type === 'REPEATED') throw unsupportedColumn(path, el, 'repeated columns are not supported');
+    out.push({ field: { name: el.name, type: spillwayType(path, el), nullable: el.repetition_type !== 'REQUIRED' }, element: el });
+    i++;
+  }
+  return out;
+}
+
+function unsupportedColumn(path: string, el: SchemaElement, why: string): SpillwayError {
+  return new SpillwayError('unsupported', `Parquet file "${path}": column "${el.name}" has an unsupported type (${describeElement(el)}): ${why}`);
+}
+
+function describeElement(el: SchemaElement): string {
+  const parts: string[] = [el.type ?? 'group'];
+  if (el.logical_type) parts.push(el.logical_type.type);
+  else if (el.converted_type) parts.push(el.converted_type);
+  return parts.join(' ');
+}
+
+/** Parquet physical + logical type → Spillway type (see the table atop this file). */
+export function spillwayType(path: string, el: SchemaElement): DataType {
+  const lt = el.logical_type;
+  const ct = el.converted_type;
+  const no = (why: string): never => { throw unsupportedColumn(path, el, why); };
+  if (ct === 'DECIMAL' || lt?.type === 'DECIMAL') return 'float64';
+  switch (el.type) {
+    case 'BOOLEAN': return 'bool';
+    case 'INT32':
+      if (ct === 'DATE' || lt?.type === 'DATE') return 'date32';
+      if (ct === 'TIME_MILLIS' || lt?.type === 'TIME') return no('TIME is not supported');
+      if (ct === 'UINT_32' || (lt?.type === 'INTEGER' && !lt.isSigned && lt.bitWidth === 32)) return 'int64';
+      return 'int32';
+    case 'INT64':
+      if (lt?.type === 'TIMESTAMP' || ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS') return 'timestamp';
+      if (ct === 'TIME_MICROS' || lt?.type === 'TIME') return no('TIME is not supported');
+      if (ct === 'UINT_64' || (lt?.type === 'INTEGER' && !lt.isSigned)) return no('unsigned 64-bit integers do not fit BIGINT');
+      return 'int64';
+    case 'INT96': return 'timestamp';
+    case 'FLOAT': case 'DOUBLE': return 'float64';
+    case 'BYTE_ARRAY':
+      if (ct === 'UTF8' || ct === 'ENUM' || ct === 'JSON' || lt?.type === 'STRING' || lt?.type === 'ENUM' || lt?.type === 'JSON') return 'utf8';
+      return no('binary columns are not supported');
+    case 'FIXED_LEN_BYTE_ARRAY':
+      if (lt?.type === 'UUID') return 'utf8';
+      if (lt?.type === 'FLOAT16') return 'float64';
+      return no('fixed-length binary columns are not supported');
+    default:
+      return no('unknown physical type');
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One bound as a Spillway scalar of `type`, or undefined when it cannot be trusted. */
+function statScalar(v: unknown, type: DataType): Scalar | undefined {
+  if (v === undefined || v === null) return undefined;
+  switch (type) {
+    case 'utf8':
+      if (typeof v === 'string') return v;
+      if (v instanceof Uint8Array) {
+        try { return strictUtf8.decode(v); } catch { return undefined; }
+      }
+      return undefined;
+    case 'int32': case 'date32':
+      return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+    case 'int64': case 'timestamp':
+      if (typeof v === 'bigint') return v;
+      return typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
+    case 'float64':
+      if (typeof v === 'number') return Number.isNaN(v) ? undefined : v;
+      return typeof v === 'bigint' ? Number(v) : undefined;
+    case 'bool':
+      return typeof v === 'boolean' ? v : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function columnStatistics(chunk: ColumnChunk, col: MappedColumn): ColumnStatistics {
+  const s: Statistics | undefined = chunk.meta_data?.statistics;
+  if (!s) return {};
+  const el = col.element;
+  const out: ColumnStatistics = {};
+  if (s.null_count !== undefined) out.nullCount = Number(s.null_count);
+  // INT96 has no defined sort order: its bounds are meaningless.
+  if (el.type === 'INT96') return out;
+  // The deprecated min/max used signed comparisons: wrong for byte arrays and unsigned ints.
+  const legacyOk = el.type !== 'BYTE_ARRAY' && el.type !== 'FIXED_LEN_BYTE_ARRAY'
+    && !(el.converted_type?.startsWith('UINT_') ?? false)
+    && !(el.logical_type?.type === 'INTEGER' && !el.logical_type.isSigned);
+  const min = s.min_value ?? (legacyOk ? s.min : undefined);
+  const max = s.max_value ?? (legacyOk ? s.max : undefined);
+  const type = col.field.type;
+  const lo = statScalar(min, type);
+  const hi = statScalar(max, type);
+  // Keep bounds only in pairs: one side alone is rarely useful and easy to misuse.
+  if (lo !== undefined && hi !== undefined) { out.min = lo; out.max = hi; }
+  return out;
+}

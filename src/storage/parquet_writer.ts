@@ -1,0 +1,182 @@
+/**
+ * writeParquet: batches → one Parquet file, a row group at a time (hyparquet-writer).
+ *
+ *   batches ──► pending (< rowGroupSize rows) ──► row group ──► encode ──► flush to temp file
+ *                                                                         │
+ *   end: footer ──► close ──► rename temp → path        error: close + delete temp, rethrow
+ *
+ * Memory stays bounded by one row group: its columns converted to what hyparquet-writer takes
+ * plus its encoded bytes, which are flushed to the file before the next group starts.
+ * Nobody ever sees a half-written file at `path`: the data goes to `path.tmp-<random>` first.
+ *
+ * Types: int32 → INT32, int64 → INT64, float64 → DOUBLE, utf8 → BYTE_ARRAY (UTF8),
+ * date32 → INT32 (DATE), timestamp → INT64 TIMESTAMP(MICROS, not adjusted to UTC), bool →
+ * BOOLEAN. Non-nullable fields are REQUIRED; nullable ones OPTIONAL. SNAPPY, with statistics.
+ */
+import { randomBytes } from 'node:crypto';
+import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
+import type { SchemaElement } from 'hyparquet';
+import type { Batch, Column } from '../columnar/column.js';
+import { concatBatches, sliceBatch } from '../columnar/kernels.js';
+import { SpillwayError } from '../errors.js';
+import { sqlTypeName, type Field, type Schema } from '../types.js';
+import { localPath } from './local_store.js';
+
+export interface WriteParquetOptions {
+  /** Rows per row group (default 122880, as DuckDB). */
+  rowGroupSize?: number;
+}
+
+export interface WriteParquetResult {
+  path: string;
+  rows: number;
+  rowGroups: number;
+  /** File size in bytes. */
+  bytes: number;
+}
+
+export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+
+function schemaElement(f: Field): SchemaElement {
+  const repetition_type = f.nullable ? 'OPTIONAL' : 'REQUIRED';
+  const name = f.name;
+  switch (f.type) {
+    case 'int32': return { name, type: 'INT32', repetition_type };
+    case 'int64': return { name, type: 'INT64', repetition_type };
+    case 'float64': return { name, type: 'DOUBLE', repetition_type };
+    case 'bool': return { name, type: 'BOOLEAN', repetition_type };
+    case 'utf8': return { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type };
+    case 'date32': return { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type };
+    case 'timestamp':
+      // No converted_type: TIMESTAMP_MICROS would mean "adjusted to UTC"; Spillway timestamps have no zone.
+      return { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type };
+    case 'null':
+      throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: cast it to a concrete type`);
+  }
+}
+
+/** One column of a row group in the form hyparquet-writer encodes. */
+function columnData(f: Field, c: Column): ColumnSource['data'] {
+  const n = c.length;
+  const v = c.validity;
+  if (!f.nullable && v !== null) {
+    for (let i = 0; i < n; i++) {
+      if (v[i] === 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but row ${i + 1} of a row group is NULL`);
+    }
+  }
+  switch (c.type) {
+    case 'utf8': {
+      const out = new Array<Uint8Array | null>(n);
+      for (let i = 0; i < n; i++) out[i] = v !== null && v[i] === 0 ? null : c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!);
+      return out;
+    }
+    case 'bool': {
+      const out = new Array<boolean | null>(n);
+      for (let i = 0; i < n; i++) out[i] = v !== null && v[i] === 0 ? null : c.values[i] === 1;
+      return out;
+    }
+    case 'null':
+      if (!f.nullable && n > 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but a row group has NULLs`);
+      return new Array<null>(n).fill(null);
+    default: {
+      if (v === null) return c.values;
+      const out = new Array<number | bigint | null>(n);
+      const vals = c.values;
+      for (let i = 0; i < n; i++) out[i] = v[i] === 0 ? null : vals[i]!;
+      return out;
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+    done += bytesWritten;
+  }
+}
+
+export async function writeParquet(
+  path: string,
+  batches: AsyncIterable<Batch> | Iterable<Batch>,
+  schema: Schema,
+  opts: WriteParquetOptions = {},
+): Promise<WriteParquetResult> {
+  const rowGroupSize = Math.max(1, Math.floor(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE));
+  const elements: SchemaElement[] = [{ name: 'spillway_schema', num_children: schema.fields.length }, ...schema.fields.map(schemaElement)];
+  const target = localPath(path);
+  const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  let fh: FileHandle;
+  try {
+    fh = await openFile(temp, 'wx');
+  } catch (e) {
+    throw writeError(path, e);
+  }
+  const handle = fh;
+  const writer = new ByteWriter(1 << 16);
+  // Called by ParquetWriter after each row group and at the end: move the bytes to disk.
+  const flush = async (): Promise<void> => {
+    if (writer.index === 0) return;
+    await writeAll(handle, new Uint8Array(writer.buffer, 0, writer.index));
+    writer.index = 0;
+  };
+  Object.assign(writer, { flush, finish: flush });
+
+  let rows = 0;
+  let rowGroups = 0;
+  try {
+    const pw = new ParquetWriter({ writer, schema: elements, codec: 'SNAPPY', statistics: true, createdBy: 'spillway' });
+    const writeGroup = async (b: Batch): Promise<void> => {
+      const columnSources: ColumnSource[] = schema.fields.map((f, i) => ({ name: f.name, data: columnData(f, b.columns[i]!) }));
+      await pw.write({ columnData: columnSources, rowGroupSize: b.length });
+      rows += b.length;
+      rowGroups++;
+    };
+
+    let pending: Batch[] = [];
+    let pendingRows = 0;
+    for await (const b of batches) {
+      checkBatch(b, schema, path);
+      if (b.length === 0) continue;
+      pending.push(b);
+      pendingRows += b.length;
+      while (pendingRows >= rowGroupSize) {
+        const all = concatBatches(schema, pending);
+        await writeGroup(sliceBatch(all, 0, rowGroupSize));
+        const rest = sliceBatch(all, rowGroupSize, all.length);
+        pending = rest.length > 0 ? [rest] : [];
+        pendingRows = rest.length;
+      }
+    }
+    if (pendingRows > 0) await writeGroup(concatBatches(schema, pending));
+    await pw.finish();
+    const bytes = writer.offset;
+    await handle.close();
+    await rename(temp, target);
+    return { path, rows, rowGroups, bytes };
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw writeError(path, e);
+  }
+}
+
+function checkBatch(b: Batch, schema: Schema, path: string): void {
+  const fields = schema.fields;
+  if (b.columns.length !== fields.length || b.columns.some((c, i) => c.type !== fields[i]!.type && c.type !== 'null')) {
+    throw new Error(`batch columns (${b.columns.map((c) => c.type).join(', ')}) do not match the schema of "${path}" (${fields.map((f) => f.type).join(', ')})`);
+  }
+}
+
+function writeError(path: string, e: unknown): Error {
+  if (e instanceof SpillwayError) return e;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined) {
+    const reason = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'ENOSPC' ? 'no space left on device' : (e as Error).message;
+    return new SpillwayError('io', `cannot write Parquet file "${path}": ${reason}`, { cause: e });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,140 @@
+/**
+ * Finding Parquet tables on storage.
+ *
+ *   discoverTables(dir)          --tables DIR: dir/name.parquet → table "name";
+ *                                dir/name/ (any *.parquet below it) → table "name"
+ *   resolveParquetPath(location) read_parquet('…') and CREATE EXTERNAL TABLE … LOCATION '…':
+ *                                a file, a directory, or a glob with * ? **
+ *
+ * Every file of a table must have the same columns (names and types, in order); nullability
+ * may differ between files and the table's field is nullable if any file's is. Only footers
+ * are read. Files and folders whose names start with '.' or '_' (_SUCCESS, .crc) are ignored.
+ */
+import * as nodePath from 'node:path';
+import type { ParquetTable } from '../catalog.js';
+import { SpillwayError } from '../errors.js';
+import { sqlTypeName, type Field, type Schema } from '../types.js';
+import { globBase, globToRegExp, hasGlob } from './glob.js';
+import { storeFor } from './object_store.js';
+import { readParquetMetadata, type ParquetFileInfo } from './parquet_metadata.js';
+
+/** Footers read at once while discovering (the machine has few cores; reads are small). */
+const METADATA_CONCURRENCY = 8;
+
+function isParquetFile(path: string): boolean {
+  return path.toLowerCase().endsWith('.parquet');
+}
+
+/** True when no segment of `rel` (a path relative to the table root) is hidden. */
+function isVisible(rel: string): boolean {
+  return rel.split(/[\\/]/).every((s) => s === '' || s === '.' || s === '..' || !(s.startsWith('.') || s.startsWith('_')));
+}
+
+function tableNameOf(path: string): string {
+  const base = nodePath.basename(path.replace(/[\\/]+$/, ''));
+  return isParquetFile(base) ? base.slice(0, -'.parquet'.length) : base;
+}
+
+/** Register every Parquet file and folder of Parquet files directly inside `dir`. */
+export async function discoverTables(dir: string): Promise<ParquetTable[]> {
+  const store = storeFor(dir);
+  const info = await store.stat(dir);
+  if (!info) throw new SpillwayError('io', `cannot read table directory "${dir}": no such directory`);
+  if (info.kind !== 'directory') throw new SpillwayError('io', `cannot read table directory "${dir}": it is a file, not a directory`);
+  const all = await store.list(dir);
+  // Group by the first path segment below dir.
+  const groups = new Map<string, string[]>();
+  for (const file of all) {
+    const rel = nodePath.relative(dir, file);
+    if (!isVisible(rel) || !isParquetFile(rel)) continue;
+    const first = rel.split(/[\\/]/)[0]!;
+    let g = groups.get(first);
+    if (!g) { g = []; groups.set(first, g); }
+    g.push(file);
+  }
+  const tables: ParquetTable[] = [];
+  const seen = new Map<string, string>();
+  for (const [entry, files] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const name = tableNameOf(entry);
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) {
+      throw new SpillwayError('io', `table "${name}" is defined twice in "${dir}": by "${other}" and by "${entry}"`);
+    }
+    seen.set(name.toLowerCase(), entry);
+    tables.push(await tableFromFiles(name, files));
+  }
+  return tables;
+}
+
+/** A table over a file, a directory of Parquet files, or a glob (named after the path). */
+export async function resolveParquetPath(pathOrGlob: string): Promise<ParquetTable> {
+  const store = storeFor(pathOrGlob);
+  if (hasGlob(pathOrGlob)) {
+    const pattern = nodePath.resolve(pathOrGlob).split(nodePath.sep).join('/');
+    const base = globBase(pattern);
+    const re = globToRegExp(pattern);
+    const files = (await store.list(base)).filter((f) => {
+      const p = f.split(nodePath.sep).join('/');
+      return re.test(p) && isParquetFile(p) && isVisible(nodePath.relative(base, f));
+    });
+    if (files.length === 0) throw new SpillwayError('io', `no Parquet files match "${pathOrGlob}"`);
+    return tableFromFiles(tableNameOf(base), files);
+  }
+  const info = await store.stat(pathOrGlob);
+  if (!info) throw new SpillwayError('io', `cannot read Parquet file "${pathOrGlob}": no such file or directory`);
+  if (info.kind === 'file') return tableFromFiles(tableNameOf(pathOrGlob), [pathOrGlob]);
+  const files = (await store.list(pathOrGlob)).filter((f) => isParquetFile(f) && isVisible(nodePath.relative(pathOrGlob, f)));
+  if (files.length === 0) throw new SpillwayError('io', `no Parquet files in directory "${pathOrGlob}"`);
+  return tableFromFiles(tableNameOf(pathOrGlob), files);
+}
+
+/** Read every footer, check the schemas agree, and sum rows and bytes. */
+export async function tableFromFiles(name: string, files: string[]): Promise<ParquetTable> {
+  const infos = await mapLimited(files, METADATA_CONCURRENCY, readParquetMetadata);
+  const first = infos[0];
+  if (!first) throw new SpillwayError('io', `table "${name}" has no Parquet files`);
+  let fields: Field[] = [...first.schema.fields];
+  let rows = 0;
+  let bytes = 0;
+  for (const info of infos) {
+    fields = mergeSchemas(first, info, fields);
+    rows += info.rows;
+    bytes += info.bytes;
+  }
+  return { kind: 'parquet', name, schema: { fields }, files: infos.map((i) => i.path), rows, bytes };
+}
+
+function describeFields(s: Schema): string {
+  return s.fields.map((f) => `${f.name} ${sqlTypeName(f.type)}`).join(', ');
+}
+
+function mergeSchemas(first: ParquetFileInfo, other: ParquetFileInfo, fields: Field[]): Field[] {
+  const a = first.schema.fields;
+  const b = other.schema.fields;
+  const mismatch = (what: string): SpillwayError => new SpillwayError('io',
+    `Parquet files "${first.path}" and "${other.path}" have different schemas: ${what}`);
+  if (a.length !== b.length) {
+    throw mismatch(`${a.length} columns (${describeFields(first.schema)}) vs ${b.length} columns (${describeFields(other.schema)})`);
+  }
+  return fields.map((f, i) => {
+    const g = b[i]!;
+    if (f.name !== g.name || f.type !== g.type) {
+      throw mismatch(`column ${i + 1} is "${f.name}" ${sqlTypeName(f.type)} vs "${g.name}" ${sqlTypeName(g.type)}`);
+    }
+    return f.nullable || !g.nullable ? f : { ...f, nullable: true };
+  });
+}
+
+/** Map with at most `limit` calls in flight, keeping input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

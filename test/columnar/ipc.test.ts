@@ -1,0 +1,253 @@
+import * as arrow from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { batchFromRows, batchRows, sliceBatch } from '../../src/columnar/kernels.js';
+import { emptyBatch, makeBatch, type Batch } from '../../src/columnar/column.js';
+import {
+  alignBody, decodeBatchMessage, decodeBatchesIpc, decodeSchemaMessage, encodeBatchMessage, encodeBatchesIpc,
+  encodeSchemaMessage, frameMessage, inspectMessage, newIpcByteCounts, type IpcCompression,
+} from '../../src/columnar/ipc.js';
+import { lz4CompressFrame, lz4DecompressFrame } from '../../src/columnar/lz4.js';
+import { SpillwayError } from '../../src/errors.js';
+import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+
+const ALL_TYPES: Schema = schema([
+  field('n', 'null'), field('b', 'bool'), field('i', 'int32'), field('l', 'int64'), field('f', 'float64'),
+  field('s', 'utf8'), field('d', 'date32'), field('t', 'timestamp'),
+]);
+
+function allTypesRows(n: number, seed = 0): Scalar[][] {
+  const rows: Scalar[][] = [];
+  for (let k = 0; k < n; k++) {
+    const i = k + seed;
+    const isNull = (m: number) => i % m === 0;
+    rows.push([
+      null,
+      isNull(5) ? null : i % 2 === 0,
+      isNull(7) ? null : i * 31 - 1000,
+      isNull(3) ? null : BigInt(i) * 1_000_000_007n - 5n,
+      isNull(4) ? null : i / 8 - 3.25,
+      isNull(6) ? null : i % 11 === 0 ? '' : `str-${i}-é✓`.repeat((i % 3) + 1),
+      isNull(9) ? null : 19000 + i,
+      isNull(10) ? null : BigInt(i) * 86_400_000_000n + 123n,
+    ]);
+  }
+  return rows;
+}
+
+const allTypesBatch = (n: number, seed = 0): Batch => batchFromRows(ALL_TYPES, allTypesRows(n, seed));
+
+const MODES: IpcCompression[] = ['none', 'lz4'];
+
+describe('LZ4 frame codec', () => {
+  it('round-trips and writes standard LZ4 frame magic', () => {
+    const data = new Uint8Array(10_000).map((_, i) => i % 13);
+    const frame = lz4CompressFrame(data);
+    expect([...frame.subarray(0, 4)]).toEqual([0x04, 0x22, 0x4d, 0x18]);
+    expect(frame.byteLength).toBeLessThan(data.byteLength);
+    expect(lz4DecompressFrame(frame)).toEqual(Buffer.from(data));
+  });
+
+  it('compresses a view at an offset without touching bytes outside it', () => {
+    const backing = new Uint8Array(100).map((_, i) => i);
+    const view = backing.subarray(3, 50);
+    expect([...lz4DecompressFrame(lz4CompressFrame(view))]).toEqual([...view]);
+  });
+});
+
+describe('IPC batch messages', () => {
+  for (const mode of MODES) {
+    it(`round-trips every type with NULLs (${mode})`, () => {
+      const batch = allTypesBatch(200);
+      const m = encodeBatchMessage(batch, mode);
+      expect(m.rows).toBe(200);
+      expect(m.body.byteLength % 8).toBe(0);
+      expect(m.header.byteLength % 8).toBe(0);
+      expect(inspectMessage(m.header)).toEqual({ kind: 'batch', bodyLength: m.body.byteLength });
+      const back = decodeBatchMessage(ALL_TYPES, m.header, m.body);
+      expect(back.length).toBe(200);
+      expect(back.schema).toBe(ALL_TYPES);
+      expect(batchRows(back)).toEqual(allTypesRows(200));
+    });
+
+    it(`round-trips a zero-row batch (${mode})`, () => {
+      const m = encodeBatchMessage(emptyBatch(ALL_TYPES), mode);
+      const back = decodeBatchMessage(ALL_TYPES, m.header, m.body);
+      expect(back.length).toBe(0);
+      expect(back.columns.map((c) => c.type)).toEqual(ALL_TYPES.fields.map((f) => f.type));
+    });
+
+    it(`round-trips a one-row all-NULL batch and a sliced batch (${mode})`, () => {
+      const oneNull = batchFromRows(ALL_TYPES, [ALL_TYPES.fields.map(() => null)]);
+      const m1 = encodeBatchMessage(oneNull, mode);
+      expect(batchRows(decodeBatchMessage(ALL_TYPES, m1.header, m1.body))).toEqual([ALL_TYPES.fields.map(() => null)]);
+      // A slice is a view at an offset into bigger buffers (utf8 data starts mid-buffer).
+      const sliced = sliceBatch(allTypesBatch(100), 37, 61);
+      const m2 = encodeBatchMessage(sliced, mode);
+      expect(batchRows(decodeBatchMessage(ALL_TYPES, m2.header, m2.body))).toEqual(allTypesRows(100).slice(37, 61));
+    });
+  }
+
+  it('reports bytes before and after LZ4 compression', () => {
+    // Repetitive data compresses well: the body must shrink and the raw size must match
+    // the uncompressed encoding's body exactly.
+    const s = schema([field('x', 'int32', false), field('s', 'utf8', false)]);
+    const rows: Scalar[][] = [];
+    for (let i = 0; i < 5000; i++) rows.push([i % 10, 'abcabcabc']);
+    const b = batchFromRows(s, rows);
+    const raw = encodeBatchMessage(b, 'none');
+    const lz = encodeBatchMessage(b, 'lz4');
+    expect(raw.uncompressedBytes).toBe(raw.body.byteLength);
+    expect(lz.uncompressedBytes).toBe(raw.body.byteLength);
+    expect(lz.body.byteLength).toBeLessThan(raw.body.byteLength / 4);
+  });
+
+  it('prefixes every LZ4 buffer with its uncompressed length, as the IPC format requires', () => {
+    const m = encodeBatchMessage(allTypesBatch(3000), 'lz4');
+    const msg = arrow.Message.decode(m.header);
+    if (!msg.isRecordBatch()) throw new Error('not a record batch');
+    const h = msg.header();
+    expect(h.compression?.type).toBe(arrow.CompressionType.LZ4_FRAME);
+    const view = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+    let compressed = 0;
+    for (const r of h.buffers) {
+      if (r.length === 0) continue;
+      expect(r.offset % 8).toBe(0);
+      const prefix = view.getBigInt64(r.offset, true);
+      const payload = m.body.subarray(r.offset + 8, r.offset + r.length);
+      if (prefix === -1n) continue;
+      compressed++;
+      expect([...payload.subarray(0, 4)]).toEqual([0x04, 0x22, 0x4d, 0x18]);
+      expect(Number(prefix)).toBe(lz4DecompressFrame(payload).byteLength);
+    }
+    expect(compressed).toBeGreaterThan(3);
+  });
+
+  it('stores incompressible buffers raw inside an LZ4 message and still decodes them', () => {
+    const s = schema([field('f', 'float64', false)]);
+    const rows: Scalar[][] = [];
+    let x = 12345;
+    for (let i = 0; i < 2000; i++) { x = (x * 1103515245 + 12345) % 2147483648; rows.push([x / 7919.123]); }
+    const m = encodeBatchMessage(batchFromRows(s, rows), 'lz4');
+    expect(m.uncompressedBytes).toBe(16000);
+    expect(batchRows(decodeBatchMessage(s, m.header, m.body))).toEqual(rows);
+  });
+
+  for (const mode of MODES) {
+    it(`decodes a body that arrives at a misaligned offset (${mode})`, () => {
+      const batch = allTypesBatch(300, 7);
+      const m = encodeBatchMessage(batch, mode);
+      // Like a gRPC payload: the body sits at byte offset 3 of a larger buffer.
+      const wire = new Uint8Array(m.body.byteLength + 3);
+      wire.set(m.body, 3);
+      const body = wire.subarray(3);
+      expect(body.byteOffset % 8).toBe(3);
+      const back = decodeBatchMessage(ALL_TYPES, m.header.slice(), body);
+      expect(batchRows(back)).toEqual(allTypesRows(300, 7));
+      for (const c of back.columns) {
+        if (c.type === 'int32' || c.type === 'float64' || c.type === 'int64') expect(c.values.byteOffset % c.values.BYTES_PER_ELEMENT).toBe(0);
+      }
+    });
+  }
+
+  it('decodes fixed-width columns as views into an aligned body (no copy)', () => {
+    const s = schema([field('i', 'int32', false), field('f', 'float64', false)]);
+    const m = encodeBatchMessage(batchFromRows(s, [[1, 1.5], [2, 2.5], [3, 3.5]]), 'none');
+    const body = alignBody(m.body.slice());
+    const back = decodeBatchMessage(s, m.header, body);
+    const c0 = back.columns[0]!;
+    expect(c0.type === 'int32' && c0.values.buffer === body.buffer).toBe(true);
+  });
+
+  it('alignBody copies only misaligned views', () => {
+    const buf = new Uint8Array(32);
+    expect(alignBody(buf.subarray(8))).toEqual(buf.subarray(8));
+    expect(alignBody(buf.subarray(8)).buffer).toBe(buf.buffer);
+    const mis = alignBody(buf.subarray(5));
+    expect(mis.buffer).not.toBe(buf.buffer);
+    expect(mis.byteOffset).toBe(0);
+    expect(mis.byteLength).toBe(27);
+  });
+
+  it('rejects a header that is not a record batch, or one for another schema', () => {
+    const m = encodeBatchMessage(allTypesBatch(3), 'none');
+    expect(() => decodeBatchMessage(ALL_TYPES, encodeSchemaMessage(ALL_TYPES), m.body)).toThrow(/expected a record batch message, found schema/);
+    const other = schema([field('x', 'int32')]);
+    expect(() => decodeBatchMessage(other, m.header, m.body)).toThrow(SpillwayError);
+    expect(() => decodeBatchMessage(ALL_TYPES, m.header, m.body.subarray(0, 8))).toThrow(/body has 8 bytes/);
+  });
+
+  it('round-trips the schema message', () => {
+    const s = schema([field('a', 'int64', false), field('b', 'utf8', true), field('c', 'timestamp')]);
+    const h = encodeSchemaMessage(s);
+    expect(inspectMessage(h)).toEqual({ kind: 'schema', bodyLength: 0 });
+    expect(decodeSchemaMessage(h)).toEqual(s);
+  });
+
+  it('frames a message with a padded metadata length', () => {
+    const chunks = frameMessage(new Uint8Array(13), new Uint8Array(16));
+    const prefix = new DataView(chunks[0]!.buffer);
+    expect(prefix.getInt32(0, true)).toBe(-1);
+    expect(prefix.getInt32(4, true)).toBe(16);
+    expect(chunks.map((c) => c.byteLength)).toEqual([8, 13, 3, 16]);
+  });
+});
+
+describe('IPC streams', () => {
+  for (const mode of MODES) {
+    it(`round-trips many batches, including empty ones, through our reader and Arrow's (${mode})`, () => {
+      const batches = [allTypesBatch(50, 0), emptyBatch(ALL_TYPES), allTypesBatch(1, 50), allTypesBatch(120, 51)];
+      const counts = newIpcByteCounts();
+      const bytes = encodeBatchesIpc(ALL_TYPES, batches, { compression: mode, counts });
+      const plain = newIpcByteCounts();
+      encodeBatchesIpc(ALL_TYPES, batches, { compression: 'none', counts: plain });
+      expect(plain.encodedBytes).toBe(plain.uncompressedBytes);
+      expect(counts.uncompressedBytes).toBe(plain.uncompressedBytes);
+      if (mode === 'none') expect(counts.encodedBytes).toBe(plain.encodedBytes);
+
+      const ours = decodeBatchesIpc(bytes);
+      expect(ours.schema).toEqual(ALL_TYPES);
+      expect(ours.batches.map((b) => b.length)).toEqual([50, 0, 1, 120]);
+      expect(ours.batches.flatMap(batchRows)).toEqual(allTypesRows(171));
+
+      // Arrow's own reader must accept the stream as standard IPC.
+      const table = arrow.tableFromIPC(bytes);
+      expect(table.numRows).toBe(171);
+      expect(table.batches.length).toBe(4);
+      expect(table.getChild('s')!.get(1)).toBe('str-1-é✓str-1-é✓');
+      expect(table.getChild('i')!.get(7)).toBeNull();
+      expect(table.getChild('l')!.get(4)).toBe(4n * 1_000_000_007n - 5n);
+    });
+  }
+
+  it('reads a stream written by Arrow\'s own writer with LZ4', () => {
+    const s = schema([field('x', 'int32', false), field('s', 'utf8')]);
+    const strings = arrow.vectorFromArray(Array.from({ length: 1000 }, (_, i) => (i % 4 === 0 ? null : `v${i % 5}`)), new arrow.Utf8());
+    const table = new arrow.Table({ x: arrow.makeVector(Int32Array.from({ length: 1000 }, (_, i) => i % 10)), s: strings });
+    const bytes = arrow.tableToIPC(table, 'stream');
+    const lzBytes = arrow.RecordBatchStreamWriter.writeAll(table, { compressionType: arrow.CompressionType.LZ4_FRAME }).toUint8Array(true);
+    for (const b of [bytes, lzBytes]) {
+      const { batches } = decodeBatchesIpc(b, s);
+      const rows = batches.flatMap(batchRows);
+      expect(rows.length).toBe(1000);
+      expect(rows[5]).toEqual([5, 'v0']);
+      expect(rows[8]).toEqual([8, null]);
+    }
+  });
+
+  it('round-trips a stream with no batches and a schema with no columns', () => {
+    const empty = decodeBatchesIpc(encodeBatchesIpc(ALL_TYPES, []));
+    expect(empty.batches).toEqual([]);
+    expect(empty.schema).toEqual(ALL_TYPES);
+    const noCols = schema([]);
+    const bytes = encodeBatchesIpc(noCols, [makeBatch(noCols, [], 5)]);
+    const back = decodeBatchesIpc(bytes, noCols);
+    expect(back.batches.map((b) => b.length)).toEqual([5]);
+  });
+
+  it('reports truncated or corrupt streams as io errors', () => {
+    const bytes = encodeBatchesIpc(ALL_TYPES, [allTypesBatch(40)]);
+    expect(() => decodeBatchesIpc(bytes.subarray(0, bytes.byteLength - 20))).toThrow(/truncated/);
+    const garbage = new Uint8Array(64).fill(7);
+    expect(() => decodeBatchesIpc(garbage)).toThrow(SpillwayError);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Oracle and builders for the join tests: a naive join over JS rows, plan-node builders,
+ * and row sorting for unordered comparison.
+ */
+import type { Batch } from '../../../src/columnar/column.js';
+import { batchFromRows } from '../../../src/columnar/kernels.js';
+import { col, type PhysicalExpr } from '../../../src/expr/expr.js';
+import type { HashJoinNode, JoinType, NestedLoopJoinNode, PhysicalPlan } from '../../../src/plan/physical.js';
+import { schema, type Scalar, type Schema } from '../../../src/types.js';
+
+export const JOIN_TYPES: JoinType[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'];
+
+let nextId = 1;
+
+export function joinSchema(left: Schema, right: Schema, t: JoinType): Schema {
+  return t === 'semi' || t === 'anti' ? left : schema([...left.fields, ...right.fields]);
+}
+
+export function hashJoinNode(
+  left: PhysicalPlan, right: PhysicalPlan, joinType: JoinType, leftKeys: number[], rightKeys: number[],
+  filter: PhysicalExpr | null = null, extra: Partial<HashJoinNode> = {},
+): HashJoinNode {
+  return {
+    kind: 'HashJoin', id: nextId++, schema: joinSchema(left.schema, right.schema, joinType), partitions: left.partitions,
+    left, right, joinType,
+    leftKeys: leftKeys.map((k) => col(k, left.schema.fields[k]!.type)),
+    rightKeys: rightKeys.map((k) => col(k, right.schema.fields[k]!.type)),
+    filter, distribution: 'single', ...extra,
+  };
+}
+
+export function nestedLoopJoinNode(
+  left: PhysicalPlan, right: PhysicalPlan, joinType: JoinType, filter: PhysicalExpr | null, partitions = left.partitions,
+): NestedLoopJoinNode {
+  return {
+    kind: 'NestedLoopJoin', id: nextId++, schema: joinSchema(left.schema, right.schema, joinType), partitions,
+    left, right, joinType, filter,
+  };
+}
+
+/** `left.a op right.b` over the pair batch (left columns then right columns). */
+export function cmp(op: '=' | '<' | '<>' | '>=', leftSchema: Schema, a: number, rightSchema: Schema, b: number): PhysicalExpr {
+  const nl = leftSchema.fields.length;
+  return {
+    kind: 'binary', op, type: 'bool',
+    left: col(a, leftSchema.fields[a]!.type), right: col(nl + b, rightSchema.fields[b]!.type),
+  };
+}
+
+export function and(...terms: PhysicalExpr[]): PhysicalExpr {
+  return terms.reduce((x, y) => ({ kind: 'binary', op: 'and', left: x, right: y, type: 'bool' }));
+}
+
+export type RowPredicate = (l: readonly Scalar[], r: readonly Scalar[]) => boolean;
+
+/** SQL comparison of two scalars; NULL → false (as a WHERE/ON condition treats it). */
+export function sqlCmp(op: '=' | '<' | '<>' | '>=', x: Scalar, y: Scalar): boolean {
+  if (x === null || y === null) return false;
+  const a = typeof x === 'bigint' || typeof y === 'bigint' ? BigInt(x as number) : x;
+  const b = typeof x === 'bigint' || typeof y === 'bigint' ? BigInt(y as number) : y;
+  switch (op) {
+    case '=': return a === b;
+    case '<>': return a !== b;
+    case '<': return (a as number) < (b as number);
+    case '>=': return (a as number) >= (b as number);
+  }
+}
+
+/** Naive join: every pair tested with `on` (keys equal and residual). */
+export function referenceJoin(
+  left: readonly Scalar[][], right: readonly Scalar[][], leftWidth: number, rightWidth: number, t: JoinType, on: RowPredicate,
+): Scalar[][] {
+  const out: Scalar[][] = [];
+  const rightMatched = new Uint8Array(right.length);
+  const nullsRight = new Array<Scalar>(rightWidth).fill(null);
+  for (const l of left) {
+    let matched = false;
+    right.forEach((r, j) => {
+      if (!on(l, r)) return;
+      matched = true;
+      rightMatched[j] = 1;
+      if (t !== 'semi' && t !== 'anti') out.push([...l, ...r]);
+    });
+    if (t === 'semi' && matched) out.push([...l]);
+    if (t === 'anti' && !matched) out.push([...l]);
+    if ((t === 'left' || t === 'full') && !matched) out.push([...l, ...nullsRight]);
+  }
+  if (t === 'right' || t === 'full') {
+    right.forEach((r, j) => {
+      if (rightMatched[j] === 0) out.push([...new Array<Scalar>(leftWidth).fill(null), ...r]);
+    });
+  }
+  return out;
+}
+
+export function keyOf(row: readonly Scalar[]): string {
+  return row.map((v) => {
+    if (v === null) return 'N';
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'number') return Object.is(v, -0) ? '0' : String(v);
+    return JSON.stringify(v);
+  }).join('|');
+}
+
+export function sortRows(rows: Scalar[][]): string[] {
+  return rows.map(keyOf).sort();
+}
+
+/** Rows cut into batches of the given sizes (cycled), with a zero-row batch first. */
+export function toBatches(s: Schema, rows: readonly Scalar[][], sizes: readonly number[]): Batch[] {
+  const out: Batch[] = [batchFromRows(s, [])];
+  let pos = 0, k = 0;
+  while (pos < rows.length) {
+    const n = sizes[k++ % sizes.length]!;
+    out.push(batchFromRows(s, rows.slice(pos, pos + n)));
+    pos += n;
+  }
+  return out;
+}

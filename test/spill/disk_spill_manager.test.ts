@@ -1,0 +1,296 @@
+import * as arrow from 'apache-arrow';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyBatch, type Batch } from '../../src/columnar/column.js';
+import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
+import { makeConfig } from '../../src/config.js';
+import { SpillwayError } from '../../src/errors.js';
+import {
+  DiskSpillManager, OWNER_MARKER, createSpillManager, removeStaleSpillDirs, sanitizeFileName,
+} from '../../src/spill/disk_spill_manager.js';
+import type { SpillFile } from '../../src/spill/spill_manager.js';
+import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+
+const S: Schema = schema([
+  field('id', 'int64', false), field('k', 'int32'), field('v', 'float64'), field('s', 'utf8'), field('b', 'bool'),
+  field('d', 'date32'), field('t', 'timestamp'), field('n', 'null'),
+]);
+
+function rowsFrom(start: number, n: number): Scalar[][] {
+  const rows: Scalar[][] = [];
+  for (let i = start; i < start + n; i++) {
+    rows.push([
+      BigInt(i), i % 5 === 0 ? null : i % 97, i % 7 === 0 ? null : i * 0.5, i % 6 === 0 ? null : `row ${i} ${'x'.repeat(i % 13)}`,
+      i % 4 === 0 ? null : i % 3 === 0, 18000 + (i % 400), i % 9 === 0 ? null : BigInt(i) * 1000n, null,
+    ]);
+  }
+  return rows;
+}
+
+/** Batches of varying sizes, with empty and one-row batches among them. */
+function makeBatches(count: number): { batches: Batch[]; rows: Scalar[][] } {
+  const batches: Batch[] = [];
+  const rows: Scalar[][] = [];
+  let next = 0;
+  for (let i = 0; i < count; i++) {
+    const n = i % 10 === 3 ? 0 : i % 10 === 4 ? 1 : 50 + ((i * 37) % 200);
+    const r = rowsFrom(next, n);
+    next += n;
+    batches.push(n === 0 ? emptyBatch(S) : batchFromRows(S, r));
+    rows.push(...r);
+  }
+  return { batches, rows };
+}
+
+async function readAll(f: SpillFile): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of f.read()) out.push(b);
+  return out;
+}
+
+const openFdCount = () => readdirSync('/proc/self/fd').length;
+
+let root: string;
+beforeEach(async () => { root = await fs.mkdtemp(path.join(tmpdir(), 'spillway-spill-test-')); });
+afterEach(async () => { await fs.rm(root, { recursive: true, force: true }); });
+
+describe('DiskSpillManager write and read', () => {
+  for (const compression of ['none', 'lz4'] as const) {
+    it(`round-trips many batches in write order (${compression})`, async () => {
+      const m = new DiskSpillManager({ spillDir: root, queryId: 'q-1', compression });
+      const { batches, rows } = makeBatches(60);
+      const w = m.createWriter('Sort[p0]', S);
+      for (const b of batches) await w.write(b);
+      const f = await w.finish();
+      expect(f.path).toBe(path.join(root, 'q-1', 'Sort_p0-1.arrow'));
+      expect(f.rows).toBe(rows.length);
+      expect(f.schema).toBe(S);
+      expect(f.bytes).toBe((await fs.stat(f.path)).size);
+      expect(m.stats.files).toBe(1);
+      expect(m.stats.bytes).toBe(f.bytes);
+      expect(m.stats.rows).toBe(rows.length);
+      if (compression === 'lz4') expect(m.stats.uncompressedBytes).toBeGreaterThan(f.bytes);
+
+      const back = await readAll(f);
+      expect(back.map((b) => b.length)).toEqual(batches.map((b) => b.length));
+      expect(back.flatMap(batchRows)).toEqual(rows);
+      // Reading again gives the same batches (each read opens its own cursor).
+      expect((await readAll(f)).flatMap(batchRows)).toEqual(rows);
+
+      // The file is a standard Arrow IPC stream.
+      const table = arrow.tableFromIPC(await fs.readFile(f.path));
+      expect(table.numRows).toBe(rows.length);
+      expect(table.getChild('s')!.get(1)).toBe('row 1 x');
+    });
+  }
+
+  it('reads one batch at a time into its own buffer, and closes the file on early exit', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', S);
+    for (let i = 0; i < 20; i++) await w.write(batchFromRows(S, rowsFrom(i * 500, 500)));
+    const f = await w.finish();
+    const before = openFdCount();
+    let seen = 0;
+    for await (const b of f.read()) {
+      const id = b.columns[0]!;
+      if (id.type !== 'int64') throw new Error('bad type');
+      // The column views a buffer the size of one batch body, not the whole file.
+      expect(id.values.buffer.byteLength).toBeLessThan(f.bytes / 10);
+      expect(id.values[0]).toBe(BigInt(seen * 500));
+      if (++seen === 3) break;
+    }
+    expect(seen).toBe(3);
+    expect(openFdCount()).toBe(before);
+  });
+
+  it('interleaves several writers and concurrent readers', async () => {
+    const m = createSpillManager(makeConfig({ spill_dir: root, spill_compression: 'lz4' }, {}), 'query/7');
+    const ws = [0, 1, 2].map((p) => m.createWriter(`HashJoin[p${p}]`, S));
+    await Promise.all(ws.map(async (w, p) => { for (let i = 0; i < 5; i++) await w.write(batchFromRows(S, rowsFrom(p * 1000 + i * 10, 10))); }));
+    const files = await Promise.all(ws.map((w) => w.finish()));
+    expect(files.map((f) => path.basename(f.path))).toEqual(['HashJoin_p0-1.arrow', 'HashJoin_p1-2.arrow', 'HashJoin_p2-3.arrow']);
+    expect(path.basename(path.dirname(files[0]!.path))).toBe('query_7');
+    const all = await Promise.all(files.map(readAll));
+    all.forEach((bs, p) => expect(bs.flatMap(batchRows)).toEqual(rowsFrom(p * 1000, 50)));
+    expect(m.stats.files).toBe(3);
+  });
+
+  it('does not await-order writes: unawaited writes still land in call order', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', S);
+    const pending = [0, 1, 2, 3].map((i) => w.write(batchFromRows(S, rowsFrom(i * 3, 3))));
+    const f = await w.finish();
+    await Promise.all(pending);
+    expect((await readAll(f)).flatMap(batchRows)).toEqual(rowsFrom(0, 12));
+  });
+
+  it('writes a valid empty file when finished without batches', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const f = await m.createWriter('Sort[p0]', S).finish();
+    expect(f.rows).toBe(0);
+    expect(await readAll(f)).toEqual([]);
+    expect(arrow.tableFromIPC(await fs.readFile(f.path)).numRows).toBe(0);
+  });
+
+  it('rejects writes after finish, and abort removes a partial file', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', S);
+    await w.write(batchFromRows(S, rowsFrom(0, 5)));
+    await w.finish();
+    await expect(w.write(batchFromRows(S, rowsFrom(0, 5)))).rejects.toThrow(/after finish/);
+
+    const w2 = m.createWriter('Sort[p0]', S);
+    await w2.write(batchFromRows(S, rowsFrom(0, 5)));
+    const partial = path.join(root, 'q', 'Sort_p0-2.arrow');
+    expect(existsSync(partial)).toBe(true);
+    const onDisk = m.diskBytes;
+    await w2.abort();
+    expect(existsSync(partial)).toBe(false);
+    expect(m.diskBytes).toBeLessThan(onDisk);
+    await w2.abort(); // idempotent
+  });
+
+  it('reports a truncated spill file as an io error', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', S);
+    await w.write(batchFromRows(S, rowsFrom(0, 100)));
+    const f = await w.finish();
+    await fs.truncate(f.path, f.bytes - 40);
+    const err = await readAll(f).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect((err as SpillwayError).kind).toBe('io');
+    expect((err as SpillwayError).message).toMatch(/Sort_p0-1\.arrow.*truncated/);
+  });
+
+  it('sanitizes owner names for file names', () => {
+    expect(sanitizeFileName('Sort[p0]')).toBe('Sort_p0');
+    expect(sanitizeFileName('../../etc/passwd')).toBe('etc_passwd');
+    expect(sanitizeFileName('HashAggregate(final) #3')).toBe('HashAggregate_final_3');
+    expect(sanitizeFileName('..')).toBe('spill');
+    expect(sanitizeFileName('')).toBe('spill');
+  });
+});
+
+describe('DiskSpillManager quota and cleanup', () => {
+  it('fails with a resources error naming the owner, removes the partial file, keeps the others', async () => {
+    const quota = 64 * 1024;
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q', diskQuota: quota });
+    const keep = m.createWriter('Sort[p0]', S);
+    await keep.write(batchFromRows(S, rowsFrom(0, 100)));
+    const kept = await keep.finish();
+
+    const w = m.createWriter('HashJoin[p1]', S);
+    let err: unknown;
+    for (let i = 0; i < 100 && err === undefined; i++) {
+      try { await w.write(batchFromRows(S, rowsFrom(i * 100, 100))); } catch (e) { err = e; }
+    }
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect((err as SpillwayError).kind).toBe('resources');
+    expect((err as SpillwayError).message).toBe('spill disk quota of 64.0 KiB exceeded by HashJoin[p1]');
+    expect(existsSync(path.join(root, 'q', 'HashJoin_p1-2.arrow'))).toBe(false);
+    expect(m.diskBytes).toBe(kept.bytes);
+    expect(m.diskBytes).toBeLessThanOrEqual(quota);
+    expect((await readAll(kept)).flatMap(batchRows)).toEqual(rowsFrom(0, 100));
+    await expect(w.write(batchFromRows(S, rowsFrom(0, 1)))).rejects.toThrow(/after abort/);
+    await expect(w.finish()).rejects.toThrow(/after abort/);
+  });
+
+  it('gives deleted files\' bytes back to the quota', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q', diskQuota: 30 * 1024 });
+    for (let round = 0; round < 3; round++) {
+      const w = m.createWriter('Sort[p0]', S);
+      for (let i = 0; i < 3; i++) await w.write(batchFromRows(S, rowsFrom(i * 100, 100)));
+      const f = await w.finish();
+      expect(f.bytes).toBeGreaterThan(15 * 1024); // two of these would not fit
+      await f.delete();
+      expect(existsSync(f.path)).toBe(false);
+      expect(m.diskBytes).toBe(0);
+    }
+    expect(m.stats.files).toBe(3);
+  });
+
+  it('cleanup removes the query folder, aborts open writers, and is idempotent', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const done = m.createWriter('Sort[p0]', S);
+    await done.write(batchFromRows(S, rowsFrom(0, 10)));
+    await done.finish();
+    const open = m.createWriter('Sort[p1]', S);
+    await open.write(batchFromRows(S, rowsFrom(0, 10)));
+    const other = new DiskSpillManager({ spillDir: root, queryId: 'other' });
+    const ow = other.createWriter('Sort[p0]', S);
+    await ow.write(batchFromRows(S, rowsFrom(0, 10)));
+    const otherFile = await ow.finish();
+
+    await m.cleanup();
+    expect(existsSync(path.join(root, 'q'))).toBe(false);
+    expect(m.diskBytes).toBe(0);
+    await expect(open.write(batchFromRows(S, rowsFrom(0, 1)))).rejects.toThrow(/after abort/);
+    await m.cleanup();
+    expect(existsSync(otherFile.path)).toBe(true);
+  });
+
+  it('cleanup is safe when nothing was ever spilled, and after a failed write', async () => {
+    const never = new DiskSpillManager({ spillDir: path.join(root, 'does-not-exist'), queryId: 'q' });
+    await never.cleanup();
+    expect(existsSync(path.join(root, 'does-not-exist'))).toBe(false);
+
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q', diskQuota: 1024 });
+    const w = m.createWriter('Sort[p0]', S);
+    await expect(w.write(batchFromRows(S, rowsFrom(0, 500)))).rejects.toThrow(/quota/);
+    await m.cleanup();
+    expect(existsSync(path.join(root, 'q'))).toBe(false);
+  });
+
+  it('reports an unusable spill folder as an io error', async () => {
+    const blocker = path.join(root, 'a-file');
+    await fs.writeFile(blocker, 'x');
+    const m = new DiskSpillManager({ spillDir: blocker, queryId: 'q' });
+    const err = await m.createWriter('Sort[p0]', S).write(batchFromRows(S, rowsFrom(0, 1))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect((err as SpillwayError).kind).toBe('io');
+    expect((err as SpillwayError).message).toContain('cannot create spill folder');
+  });
+});
+
+describe('removeStaleSpillDirs', () => {
+  /** A pid above Linux's pid_max (at most 2^22), so no process can have it. */
+  const DEAD_PID = 2 ** 30;
+
+  async function queryDir(name: string, marker: object | null): Promise<string> {
+    const dir = path.join(root, name);
+    await fs.mkdir(dir);
+    await fs.writeFile(path.join(dir, 'Sort_p0-1.arrow'), 'data');
+    if (marker) await fs.writeFile(path.join(dir, OWNER_MARKER), JSON.stringify(marker));
+    return dir;
+  }
+
+  it('removes folders of dead processes and keeps live, foreign and unmarked ones', async () => {
+    const dead = await queryDir('dead', { pid: DEAD_PID, host: hostname() });
+    const live = await queryDir('live', { pid: process.pid, host: hostname() });
+    const foreign = await queryDir('foreign', { pid: DEAD_PID, host: `${hostname()}-elsewhere` });
+    const unmarked = await queryDir('unmarked', null);
+    await fs.writeFile(path.join(root, 'loose-file'), 'x');
+    expect(await removeStaleSpillDirs(root)).toEqual([dead]);
+    expect(existsSync(dead)).toBe(false);
+    for (const d of [live, foreign, unmarked, path.join(root, 'loose-file')]) expect(existsSync(d)).toBe(true);
+  });
+
+  it('removes the folder a real manager wrote once its process is gone', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'crashed' });
+    const w = m.createWriter('Sort[p0]', S);
+    await w.write(batchFromRows(S, rowsFrom(0, 3)));
+    await w.finish();
+    expect(await removeStaleSpillDirs(root)).toEqual([]); // we are alive
+    const markerPath = path.join(root, 'crashed', OWNER_MARKER);
+    const marker = JSON.parse(await fs.readFile(markerPath, 'utf8')) as { pid: number; host: string };
+    expect(marker).toEqual({ pid: process.pid, host: hostname() });
+    await fs.writeFile(markerPath, JSON.stringify({ ...marker, pid: DEAD_PID }));
+    expect(await removeStaleSpillDirs(root)).toEqual([path.join(root, 'crashed')]);
+  });
+
+  it('returns nothing when the spill folder does not exist', async () => {
+    expect(await removeStaleSpillDirs(path.join(root, 'missing'))).toEqual([]);
+  });
+});

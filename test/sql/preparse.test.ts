@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { findIdentifier, lineColumn, rewriteStatement, splitStatements, tokenize } from '../../src/sql/preparse.js';
+import { SpillwayError } from '../../src/errors.js';
+
+describe('splitStatements', () => {
+  it('splits on ; and keeps offsets into the script', () => {
+    const script = 'select 1;\n  select 2 ;select 3';
+    const parts = splitStatements(script);
+    expect(parts.map((p) => p.text.trim())).toEqual(['select 1', 'select 2', 'select 3']);
+    for (const p of parts) expect(script.slice(p.offset, p.offset + p.text.length)).toBe(p.text);
+  });
+
+  it('ignores ; inside strings, quoted identifiers and comments', () => {
+    const script = "select 'a;b', \"x;y\" -- c;d\n from t /* e;f */ where s = 'it''s;';select 2";
+    const parts = splitStatements(script);
+    expect(parts).toHaveLength(2);
+    expect(parts[0]!.text).toContain("'it''s;'");
+    expect(parts[1]!.text).toBe('select 2');
+  });
+
+  it('drops empty and comment-only statements', () => {
+    expect(splitStatements(';;  -- only a comment\n;')).toEqual([]);
+    expect(splitStatements('')).toEqual([]);
+    expect(splitStatements('-- header\nselect 1;\n-- trailing')).toHaveLength(1);
+  });
+});
+
+describe('rewriteStatement', () => {
+  it('substring(x from a for b) → substring(x, a, b), same length', () => {
+    const sql = 'select substring(c_phone from 1 for 2) from customer';
+    const r = rewriteStatement(sql);
+    expect(r.sql.replace(/\s+/g, ' ')).toBe('select substring(c_phone , 1 , 2) from customer');
+    expect(r.sql.length).toBe(sql.length);
+    expect(r.rewrites).toContain('substring_from_for');
+  });
+
+  it('substring(x from a) alone, and nested parentheses stay untouched', () => {
+    const r = rewriteStatement('select substring(upper(s) FROM (1 + 1)) from t');
+    expect(r.sql.replace(/\s+/g, ' ')).toBe('select substring(upper(s) , (1 + 1)) from t');
+  });
+
+  it('does not touch FROM outside substring, or substring inside strings', () => {
+    const sql = "select 'substring(x from 1)' from t";
+    expect(rewriteStatement(sql).sql).toBe(sql);
+  });
+
+  it("interval '90' day (3) → interval '90' day", () => {
+    const sql = "select date '1998-12-01' - interval '90' day (3)";
+    const r = rewriteStatement(sql);
+    expect(r.sql.trimEnd()).toBe("select date '1998-12-01' - interval '90' day");
+    expect(r.sql.length).toBe(sql.length);
+  });
+
+  it('EXPLAIN [ANALYZE] prefix is blanked and reported', () => {
+    expect(rewriteStatement('explain select 1')).toMatchObject({ explain: { analyze: false } });
+    const r = rewriteStatement('EXPLAIN ANALYZE select 1');
+    expect(r.explain).toEqual({ analyze: true });
+    expect(r.sql.trim()).toBe('select 1');
+    expect(rewriteStatement('select 1').explain).toBeNull();
+  });
+
+  it('SELECT ALL and count(ALL x) lose the ALL; UNION ALL keeps it', () => {
+    const r = rewriteStatement('SELECT ALL count(ALL a) FROM t UNION ALL SELECT 1');
+    expect(r.sql.replace(/\s+/g, ' ')).toBe('SELECT count( a) FROM t UNION ALL SELECT 1');
+  });
+
+  it('CASE (x) WHEN → CASE+(x) WHEN', () => {
+    expect(rewriteStatement('SELECT CASE ( 1 ) WHEN 1 THEN 2 END').sql).toBe('SELECT CASE+( 1 ) WHEN 1 THEN 2 END');
+  });
+
+  it('sum(DISTINCT x) → sum(DISTINCT(x)) with offsets mapped back', () => {
+    const sql = 'SELECT sum(DISTINCT - a) + min(distinct b), count(DISTINCT c) FROM t';
+    const r = rewriteStatement(sql);
+    expect(r.sql).toBe('SELECT sum(DISTINCT( - a)) + min(distinct( b)), count(DISTINCT c) FROM t');
+    // `FROM` in the rewritten text maps back to `FROM` in the original
+    expect(r.toOriginal(r.sql.indexOf('FROM'))).toBe(sql.indexOf('FROM'));
+    expect(r.toOriginal(0)).toBe(0);
+  });
+
+  it('CREATE EXTERNAL TABLE is parsed here', () => {
+    const r = rewriteStatement("CREATE EXTERNAL TABLE Lineitem STORED AS PARQUET LOCATION 'data/li''s/*.parquet'");
+    expect(r.external).toEqual({ name: 'lineitem', location: "data/li's/*.parquet" });
+  });
+
+  it('CREATE EXTERNAL TABLE errors name the expected word and the position', () => {
+    const script = "select 1;\ncreate external table t stored as parquet at 'x'";
+    const stmt = splitStatements(script)[1]!;
+    let err: unknown;
+    try { rewriteStatement(stmt.text, stmt.offset, script); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect((err as SpillwayError).kind).toBe('syntax');
+    expect((err as Error).message).toBe('syntax error at line 2, column 43: expected LOCATION in CREATE EXTERNAL TABLE, found "at"');
+    expect(() => rewriteStatement("create external table t stored as csv location 'x'")).toThrow(/unsupported: external table format CSV/);
+  });
+});
+
+describe('helpers', () => {
+  it('lineColumn is 1-based', () => {
+    expect(lineColumn('ab\ncd', 0)).toEqual({ line: 1, column: 1 });
+    expect(lineColumn('ab\ncd', 4)).toEqual({ line: 2, column: 2 });
+  });
+
+  it('findIdentifier skips strings and comments and honours qualifiers', () => {
+    const text = "select 'x', -- x\n t.x, x from t";
+    expect(findIdentifier(text, 'x', 't')).toBe(text.indexOf('t.x'));
+    expect(findIdentifier(text, 'x')).toBe(text.indexOf(' x from') + 1);
+    expect(findIdentifier(text, 'nope')).toBe(-1);
+  });
+
+  it('tokenize covers the whole text', () => {
+    const text = "select e'a\\'b', 1.5e3, \"Q\" /* c */";
+    expect(tokenize(text).map((t) => t.text).join('')).toBe(text);
+  });
+});
