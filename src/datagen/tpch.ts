@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../errors.js';
 import { DEFAULT_ROW_GROUP_SIZE, writeParquet } from '../storage/parquet_writer.js';
+import { BatchChannel } from './batch_channel.js';
 import {
   generateCustomer, generateNation, generateOrdersAndLines, generatePart, generatePartsupp, generateRegion,
   generateSupplier, tpchScale, TpchContext, TPCH_SCHEMAS, type TpchTableName,
@@ -195,54 +196,4 @@ async function writeOrdersAndLines(
     lineRows += (results[2] as PromiseFulfilledResult<{ rows: number }>).value.rows;
   }
   return [{ name: 'orders', rows: orderRows, files: orderPaths }, { name: 'lineitem', rows: lineRows, files: linePaths }];
-}
-
-/**
- * A single-slot async hand-off from one producer to one consumer: put() resolves once the
- * consumer has taken the batch, so the producer is never more than one batch ahead.
- */
-export class BatchChannel implements AsyncIterable<Batch> {
-  private slot: Batch | null = null;
-  private closed = false;
-  private error: { reason: unknown } | null = null;
-  private wakeConsumer: (() => void) | null = null;
-  private wakeProducer: (() => void) | null = null;
-
-  async put(b: Batch): Promise<void> {
-    while (this.slot !== null && this.error === null) await new Promise<void>((r) => { this.wakeProducer = r; });
-    if (this.error !== null) throw this.error.reason;
-    this.slot = b;
-    this.wake('consumer');
-  }
-
-  close(): void {
-    this.closed = true;
-    this.wake('consumer');
-  }
-
-  fail(reason: unknown): void {
-    if (this.error === null) this.error = { reason };
-    this.wake('consumer');
-    this.wake('producer');
-  }
-
-  private wake(who: 'consumer' | 'producer'): void {
-    const w = who === 'consumer' ? this.wakeConsumer : this.wakeProducer;
-    if (who === 'consumer') this.wakeConsumer = null; else this.wakeProducer = null;
-    w?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
-    for (;;) {
-      while (this.slot === null && !this.closed && this.error === null) {
-        await new Promise<void>((r) => { this.wakeConsumer = r; });
-      }
-      if (this.error !== null) throw this.error.reason;
-      if (this.slot === null) return;
-      const b = this.slot;
-      this.slot = null;
-      this.wake('producer');
-      yield b;
-    }
-  }
 }

@@ -70,6 +70,8 @@ export class DiskSpillManager implements SpillManager {
   /** Bytes of this query's spill files currently on disk (what the quota bounds). */
   private onDisk = 0;
   private fileSeq = 0;
+  /** Bumped by cleanup(), so files from before it do not give bytes back twice. */
+  private generation = 0;
   private dirReady: Promise<void> | null = null;
   private readonly openWriters = new Set<DiskSpillWriter>();
 
@@ -92,6 +94,7 @@ export class DiskSpillManager implements SpillManager {
   async cleanup(): Promise<void> {
     await Promise.all([...this.openWriters].map((w) => w.abort()));
     this.dirReady = null;
+    this.generation++;
     await fs.rm(this.queryDir, { recursive: true, force: true });
     this.onDisk = 0;
   }
@@ -118,8 +121,13 @@ export class DiskSpillManager implements SpillManager {
     return true;
   }
 
-  /** @internal */
-  releaseDisk(bytes: number): void { this.onDisk = Math.max(0, this.onDisk - bytes); }
+  /** @internal Current cleanup generation (see releaseDisk). */
+  get diskGeneration(): number { return this.generation; }
+
+  /** @internal Give back disk bytes reserved in `generation` (ignored after a cleanup). */
+  releaseDisk(bytes: number, generation = this.generation): void {
+    if (generation === this.generation) this.onDisk = Math.max(0, this.onDisk - bytes);
+  }
 
   /** @internal */
   fileCreated(): void { this.stats.files++; }
@@ -189,7 +197,7 @@ class DiskSpillWriter implements SpillWriter {
       }
       this.state = 'finished';
       this.manager.writerDone(this);
-      return new DiskSpillFile(this.manager, this.path, this.schema, this.rows, this.position);
+      return new DiskSpillFile(this.manager, this.path, this.schema, this.rows, this.position, this.manager.diskGeneration);
     });
   }
 
@@ -267,7 +275,10 @@ class DiskSpillWriter implements SpillWriter {
 class DiskSpillFile implements SpillFile {
   private deleted = false;
 
-  constructor(private readonly manager: DiskSpillManager, readonly path: string, readonly schema: Schema, readonly rows: number, readonly bytes: number) {}
+  constructor(
+    private readonly manager: DiskSpillManager, readonly path: string, readonly schema: Schema, readonly rows: number, readonly bytes: number,
+    private readonly generation: number,
+  ) {}
 
   read(): AsyncIterable<Batch> {
     return readSpillFile(this.path, this.schema);
@@ -277,7 +288,7 @@ class DiskSpillFile implements SpillFile {
     if (this.deleted) return;
     this.deleted = true;
     await fs.rm(this.path, { force: true });
-    this.manager.releaseDisk(this.bytes);
+    this.manager.releaseDisk(this.bytes, this.generation);
   }
 }
 

@@ -334,7 +334,8 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
             throw ctx.error('binder', `column "${e.name}" must appear in the GROUP BY clause or be used in an aggregate function${ctx.atIdent(e.name)}`);
           }
           return e;
-        case 'literal': case 'scalar_subquery': case 'exists': return e;
+        case 'literal': return e;
+        case 'scalar_subquery': case 'exists': return { ...e, plan: remapOuterRefs(e.plan) };
         case 'binary': return { ...e, left: rewrite(e.left), right: rewrite(e.right) };
         case 'unary': return { ...e, arg: rewrite(e.arg) };
         case 'cast': return { ...e, arg: rewrite(e.arg) };
@@ -345,9 +346,21 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
         case 'in_list': return { ...e, arg: rewrite(e.arg), list: e.list.map(rewrite) };
         case 'like': return { ...e, arg: rewrite(e.arg), pattern: rewrite(e.pattern) };
         case 'call': return { ...e, args: e.args.map(rewrite) };
-        case 'in_subquery': return { ...e, arg: rewrite(e.arg) };
+        case 'in_subquery': return { ...e, arg: rewrite(e.arg), plan: remapOuterRefs(e.plan) };
       }
     };
+    // A subquery above the Aggregate may read grouped columns of this query: point those
+    // reads at the group columns; reading any other input column is the GROUP BY error.
+    const groupedInput = new Map<number, LColumn>();
+    groupExprs.forEach((g, i) => { if (g.kind === 'column') groupedInput.set(g.id, groupColumns[i]!); });
+    const remapOuterRefs = (sub: LogicalPlan): LogicalPlan => mapColumnRefs(sub, (c) => {
+      const g = groupedInput.get(c.id);
+      if (g) return colRef(g);
+      if (inputIds.has(c.id) && !aggIds.has(c.id)) {
+        throw ctx.error('binder', `column "${c.name}" must appear in the GROUP BY clause or be used in an aggregate function${ctx.atIdent(c.name)}`);
+      }
+      return c;
+    });
     plan = { kind: 'Aggregate', input: plan, groupBy: groupExprs, groupColumns, aggregates: collector.aggregates };
     if (having) plan = { kind: 'Filter', input: plan, predicate: rewrite(having) };
     itemExprs = itemExprs.map(rewrite);
@@ -374,6 +387,20 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
   if (hidden.length === 0) return { plan, columns: visible };
   const finalColumns = visible.map((c) => ctx.column(c.name, c.type, c.nullable));
   return { plan: { kind: 'Project', input: plan, exprs: visible.map(colRef), columns: finalColumns }, columns: finalColumns };
+}
+
+/** Copy of a plan with every column reference passed through `f` (plans are plain data). */
+function mapColumnRefs(p: LogicalPlan, f: (c: LExpr & { kind: 'column' }) => LExpr): LogicalPlan {
+  const visit = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(visit);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (o['kind'] === 'column' && typeof o['id'] === 'number') return f(o as LExpr & { kind: 'column' });
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = visit(x);
+    return out;
+  };
+  return visit(p) as LogicalPlan;
 }
 
 /** Output columns keep the literal's type, except a bare NULL, which has type 'null'. */

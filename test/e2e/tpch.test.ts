@@ -10,7 +10,7 @@ import { diffRows, parseCsv } from '../helpers/compare.js';
 import { HAVE_SHARED, SHARED_MISSING_MESSAGE, TPCH_DIR, TPCH_SF001 } from '../helpers/paths.js';
 import { resultCells } from '../helpers/spillway.js';
 
-export const TPCH_QUERIES = ['q01', 'q03', 'q05', 'q06', 'q10', 'q12', 'q14', 'q19'];
+export const TPCH_QUERIES = Array.from({ length: 22 }, (_, i) => `q${String(i + 1).padStart(2, '0')}`);
 
 if (!HAVE_SHARED) console.warn(SHARED_MISSING_MESSAGE);
 
@@ -19,11 +19,14 @@ describe.skipIf(!HAVE_SHARED)('TPC-H SF 0.01 against the expected answers', () =
   beforeAll(async () => { db = await Spillway.create({ tables: TPCH_SF001 }); });
   afterAll(async () => { await db?.close(); });
 
-  for (const q of TPCH_QUERIES) {
+  for (const q of [...TPCH_QUERIES, 'q15_view']) {
     it(q, async () => {
       const sql = readFileSync(join(TPCH_DIR, 'queries', `${q}.sql`), 'utf8');
-      const expected = parseCsv(readFileSync(join(TPCH_DIR, 'expected/sf0.01', `${q}.csv`), 'utf8'));
-      const res = await db.sql(sql);
+      const expected = parseCsv(readFileSync(join(TPCH_DIR, 'expected/sf0.01', `${q.slice(0, 3)}.csv`), 'utf8'));
+      // q15_view ends with DROP VIEW: take the result of the SELECT before it.
+      const dropAt = sql.search(/^drop\s+view\b/im);
+      const res = await db.sql(dropAt >= 0 ? sql.slice(0, dropAt) : sql);
+      if (dropAt >= 0) await db.sql(sql.slice(dropAt));
       expect(res.schema.fields.length).toBe(expected.header.length);
       const diff = diffRows(resultCells(res), expected.rows, true);
       expect(diff, diff ?? '').toBeNull();

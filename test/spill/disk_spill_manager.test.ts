@@ -60,7 +60,7 @@ describe('DiskSpillManager write and read', () => {
   for (const compression of ['none', 'lz4'] as const) {
     it(`round-trips many batches in write order (${compression})`, async () => {
       const m = new DiskSpillManager({ spillDir: root, queryId: 'q-1', compression });
-      const { batches, rows } = makeBatches(60);
+      const { batches, rows } = makeBatches(25);
       const w = m.createWriter('Sort[p0]', S);
       for (const b of batches) await w.write(b);
       const f = await w.finish();
@@ -215,7 +215,7 @@ describe('DiskSpillManager quota and cleanup', () => {
     const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
     const done = m.createWriter('Sort[p0]', S);
     await done.write(batchFromRows(S, rowsFrom(0, 10)));
-    await done.finish();
+    const doneFile = await done.finish();
     const open = m.createWriter('Sort[p1]', S);
     await open.write(batchFromRows(S, rowsFrom(0, 10)));
     const other = new DiskSpillManager({ spillDir: root, queryId: 'other' });
@@ -229,6 +229,14 @@ describe('DiskSpillManager quota and cleanup', () => {
     await expect(open.write(batchFromRows(S, rowsFrom(0, 1)))).rejects.toThrow(/after abort/);
     await m.cleanup();
     expect(existsSync(otherFile.path)).toBe(true);
+
+    // The manager is usable after cleanup; a file from before it gives nothing back twice.
+    const again = m.createWriter('Sort[p0]', S);
+    await again.write(batchFromRows(S, rowsFrom(0, 10)));
+    const againFile = await again.finish();
+    await doneFile.delete();
+    expect(m.diskBytes).toBe(againFile.bytes);
+    expect((await readAll(againFile)).flatMap(batchRows)).toEqual(rowsFrom(0, 10));
   });
 
   it('cleanup is safe when nothing was ever spilled, and after a failed write', async () => {

@@ -307,6 +307,16 @@ describe('subqueries', () => {
     expect(f.predicate.arg.type).toBe('int64');
   });
 
+  it('a correlated subquery above GROUP BY reads the group column', async () => {
+    const q = await bind('select a, (select count(*) from u where u.a = t.a) from t group by a');
+    const agg = find(q.plan, 'Aggregate')[0]!;
+    if (agg.kind !== 'Aggregate' || q.plan.kind !== 'Project') throw new Error('shape');
+    const sub = q.plan.exprs[1]!;
+    expect(sub.kind).toBe('scalar_subquery');
+    expect(JSON.stringify(sub)).toContain(`"id":${agg.groupColumns[0]!.id}`);
+    expect(await fails('select a, (select count(*) from u where u.a = t.b) from t group by a', 'binder')).toMatch(/^column "b" must appear in the GROUP BY/);
+  });
+
   it('a scalar subquery must return one column', async () => {
     expect(await fails('select a from t where a = (select a, b from t)', 'binder')).toMatch(/^subquery must return only one column, got 2/);
   });

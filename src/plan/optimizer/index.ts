@@ -5,16 +5,18 @@
  *   1. decorrelate         subqueries → joins (every later pass assumes none is left)
  *   2. constantFolding     exact decimal literal arithmetic, constant expressions, AND/OR/NOT
  *                          simplification, Filter(true) removed, Filter(false) → empty Values
- *   3. joinExtraction      comma joins + WHERE terms → inner joins with conditions
- *   4. predicatePushdown   Filter terms down through Project/Join/Aggregate/Union into scans
- *   5. joinReorder         greedy order of inner-join trees from row estimates
- *   6. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
+ *   3. orFactoring        terms shared by every branch of an OR move in front of it
+ *   4. joinExtraction      comma joins + WHERE terms → inner joins with conditions
+ *   5. predicatePushdown   Filter terms down through Project/Join/Aggregate/Union into scans
+ *   6. joinReorder         greedy order of inner-join trees from row estimates
+ *   7. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
  *                          every expression in its final place)
  */
 import type { IdGenerator, LogicalPlan } from '../logical.js';
 import { decorrelate } from './decorrelate.js';
 import { constantFolding } from './constant_folding.js';
 import { joinExtraction } from './join_extraction.js';
+import { orFactoring } from './or_factoring.js';
 import { predicatePushdown } from './predicate_pushdown.js';
 import { joinReorder } from './join_reorder.js';
 import { projectionPruning } from './projection_pruning.js';
@@ -27,6 +29,7 @@ export interface OptimizerPass {
 export const OPTIMIZER_PASSES: readonly OptimizerPass[] = [
   { name: 'decorrelate', run: decorrelate },
   { name: 'constant_folding', run: (p) => constantFolding(p) },
+  { name: 'or_factoring', run: (p) => orFactoring(p) },
   { name: 'join_extraction', run: (p) => joinExtraction(p) },
   { name: 'predicate_pushdown', run: (p) => predicatePushdown(p) },
   { name: 'join_reorder', run: (p) => joinReorder(p) },
@@ -39,4 +42,4 @@ export function optimize(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
   return p;
 }
 
-export { decorrelate, constantFolding, joinExtraction, predicatePushdown, joinReorder, projectionPruning };
+export { decorrelate, constantFolding, orFactoring, joinExtraction, predicatePushdown, joinReorder, projectionPruning };

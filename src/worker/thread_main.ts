@@ -1,0 +1,78 @@
+/**
+ * Entry of a worker thread (embedded `--workers N`): one WorkerRuntime serving its exchange
+ * on every port it was given (the host's and each peer thread's) and taking control
+ * messages (thread_protocol.ts) from the host. Loaded from dist/ by thread_host.ts.
+ *
+ *   host port  ──control──▶ runtime.runTask / cancelQuery / releaseQuery / status
+ *              ◀─exchange── servePortExchange(runtime.buffer)   (the host reads results)
+ *   peer ports ◀─exchange─▶ servePortExchange + PortTransport    (threads read each other)
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { SpillwayError } from '../errors.js';
+import { servePortExchange, PortTransport } from './port_transport.js';
+import type { HostMessage, ThreadMessage, ThreadWorkerData } from './thread_protocol.js';
+import { WorkerRuntime } from './worker_runtime.js';
+
+async function main(data: ThreadWorkerData): Promise<void> {
+  const { config, control } = data;
+  const runtime = await WorkerRuntime.start({ config, address: data.address, quiet: data.quiet, storage: 'none' });
+  const peers = new Map<string, MessagePort>(data.peers);
+  runtime.peers = new PortTransport(peers, { credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
+  const serveOpts = { networkTimeoutMs: config.network_timeout_ms };
+  const servers = [servePortExchange(control, runtime.buffer, serveOpts), ...[...peers.values()].map((p) => servePortExchange(p, runtime.buffer, serveOpts))];
+  const running = new Map<number, AbortController>();
+
+  const reply = (m: ThreadMessage) => control.postMessage(m);
+  const answer = (id: number, work: () => Promise<unknown>) => {
+    work().then(
+      (value) => reply({ t: 'c-reply', id, ok: true, value }),
+      (e: unknown) => reply({
+        t: 'c-reply', id, ok: false,
+        message: e instanceof Error ? e.message : String(e), kind: e instanceof SpillwayError ? e.kind : 'execution',
+      }),
+    );
+  };
+
+  control.on('message', (raw: unknown) => {
+    const m = raw as HostMessage;
+    if (typeof m !== 'object' || m === null || typeof m.t !== 'string' || !m.t.startsWith('c-')) return;
+    switch (m.t) {
+      case 'c-run': {
+        const abort = new AbortController();
+        running.set(m.id, abort);
+        answer(m.id, async () => {
+          try {
+            return (await runtime.runTask(m.request, m.config, m.attempt, abort.signal)).result;
+          } finally {
+            running.delete(m.id);
+          }
+        });
+        break;
+      }
+      case 'c-abort':
+        running.get(m.id)?.abort(new SpillwayError('cancelled', 'the coordinator gave up on this task'));
+        break;
+      case 'c-cancel':
+        runtime.cancelQuery(m.queryId, m.reason);
+        break;
+      case 'c-release':
+        answer(m.id, () => runtime.releaseQuery(m.queryId));
+        break;
+      case 'c-status':
+        answer(m.id, async () => runtime.status());
+        break;
+      case 'c-close':
+        answer(m.id, async () => {
+          await runtime.close();
+          for (const s of servers) s.close();
+        });
+        break;
+    }
+  });
+  reply({ t: 'c-ready', address: data.address });
+}
+
+main(workerData as ThreadWorkerData).catch((e: unknown) => {
+  process.stderr.write(`spillway worker thread: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

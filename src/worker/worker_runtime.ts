@@ -1,0 +1,248 @@
+/**
+ * WorkerRuntime: what a worker does, whoever hosts it (a `spillway worker` process serving
+ * gRPC, or a worker thread serving MessagePorts). It holds:
+ *
+ *   one ExchangeBuffer ── the output partitions of every task it ran, until ReleaseQuery
+ *   one MemoryPool     ── FairSpillPool when memory_limit > 0, else UnboundedPool (counting)
+ *   per query          ── an AbortController (CancelQuery) and a DiskSpillManager writing
+ *                         under <spill_dir>/<query id>-<worker tag>/ (several workers may
+ *                         share a host and a spill_dir, so each gets its own folder)
+ *
+ *   RunTask ──▶ LocalTaskRunner (deserializePlan → ShuffleWriter → this.buffer)
+ *                 readers reach other stages' outputs through a routing transport:
+ *                   target.worker == this worker ─▶ InProcessTransport on this.buffer
+ *                   anything else                ─▶ the peer transport (gRPC or ports)
+ *   CancelQuery ─▶ abort the query's tasks          ReleaseQuery ─▶ abort, wait for its tasks,
+ *   status()    ─▶ running tasks, memory, uptime      drop its buffers, remove its spill folder
+ *
+ * The worker's own memory_limit and spill_dir win over the coordinator's settings (they
+ * describe this host); every other setting comes with the task. One log line per finished
+ * task on stderr (start time, query/stage/task/attempt, outcome, rows, ms, error) unless quiet.
+ */
+import type { Config } from '../config.js';
+import { SpillwayError } from '../errors.js';
+import { LocalTaskRunner, type TaskRequest, type TaskResult } from '../distributed/task_runner.js';
+import { ExchangeBuffer, type ExchangeStorage } from '../exchange/exchange_buffer.js';
+import { InProcessTransport } from '../exchange/in_process_transport.js';
+import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../exchange/transport.js';
+import { ExchangeError, describeKey } from '../exchange/transport.js';
+import type { MemoryTable } from '../exec/context.js';
+import { writerPartitionCount } from '../exec/exchange/shuffle_writer.js';
+import { createMemoryPool } from '../memory/fair_pool.js';
+import type { MemoryPool } from '../memory/pool.js';
+import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';
+
+export interface WorkerRuntimeOptions {
+  /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
+  config: Config;
+  /** The address peers and the coordinator use for this worker's exchange ("host:port", "thread:0"). */
+  address?: string;
+  /** How output is kept: 'none' (IPC-encoded once, default) or 'batches'. */
+  storage?: ExchangeStorage;
+  /** No task log lines. */
+  quiet?: boolean;
+  /** Where log lines go (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** What Heartbeat reports. */
+export interface WorkerStatusInfo {
+  address: string;
+  runningTasks: number;
+  memoryUsed: number;
+  memoryLimit: number;
+  exchangeBufferedBytes: number;
+  uptimeMs: number;
+  /** Queries with state on this worker (running or holding output). */
+  queries: number;
+}
+
+export interface TaskOutcome {
+  result: TaskResult;
+  /** Rows the task wrote per output partition. */
+  partitionRows: number[];
+}
+
+interface QueryState {
+  readonly controller: AbortController;
+  readonly spill: DiskSpillManager;
+  readonly tasks: Set<Promise<unknown>>;
+}
+
+const NO_TABLES: ReadonlyMap<string, MemoryTable> = new Map();
+/** Remember this many released query ids, so a late task of one fails fast. */
+const RELEASED_MEMORY = 10_000;
+
+/** Sends reads of this worker's own outputs to its buffer, everything else to the peers. */
+class RoutingTransport implements ExchangeTransport {
+  constructor(private readonly runtime: WorkerRuntime, private readonly local: ExchangeTransport) {}
+
+  open(target: ExchangeTarget, signal: AbortSignal): ExchangeStream {
+    if (target.worker === null || target.worker === this.runtime.address) return this.local.open(target, signal);
+    const peers = this.runtime.peers;
+    if (peers === null) throw new ExchangeError('unavailable', `${describeKey(target)}: worker ${this.runtime.address} has no way to reach ${target.worker}`);
+    return peers.open(target, signal);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class WorkerRuntime {
+  readonly buffer: ExchangeBuffer;
+  readonly pool: MemoryPool;
+  readonly config: Config;
+  address: string;
+  /** How tasks read outputs held by other workers; set by the host. */
+  peers: ExchangeTransport | null = null;
+  private readonly transport: RoutingTransport;
+  private readonly queries = new Map<string, QueryState>();
+  private readonly released = new Set<string>();
+  private readonly startedAt = Date.now();
+  private running = 0;
+  private closed = false;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: WorkerRuntimeOptions) {
+    this.config = { ...opts.config };
+    this.address = opts.address ?? 'worker';
+    this.pool = createMemoryPool(this.config);
+    this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none' });
+    const local = new InProcessTransport({ buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms });
+    this.transport = new RoutingTransport(this, local);
+    const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
+    this.log = opts.quiet ? () => {} : write;
+  }
+
+  /** A runtime after removing spill folders that dead processes left under spill_dir. */
+  static async start(opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+    const rt = new WorkerRuntime(opts);
+    const removed = await removeStaleSpillDirs(rt.config.spill_dir);
+    if (removed.length > 0) rt.log(`spillway worker: removed ${removed.length} stale spill folder(s) under ${rt.config.spill_dir}`);
+    return rt;
+  }
+
+  /** The spill folder this worker uses for a query. */
+  spillDirOf(queryId: string): string {
+    return new DiskSpillManager({ spillDir: this.config.spill_dir, queryId: this.spillQueryName(queryId) }).queryDir;
+  }
+
+  private spillQueryName(queryId: string): string {
+    return `${queryId}-${sanitizeFileName(this.address)}`;
+  }
+
+  private stateOf(queryId: string, config: Config): QueryState {
+    let q = this.queries.get(queryId);
+    if (q === undefined) {
+      q = {
+        controller: new AbortController(),
+        spill: new DiskSpillManager({
+          spillDir: this.config.spill_dir, queryId: this.spillQueryName(queryId),
+          compression: config.spill_compression, diskQuota: config.spill_disk_quota,
+        }),
+        tasks: new Set(),
+      };
+      this.queries.set(queryId, q);
+    }
+    return q;
+  }
+
+  /** Run one task to completion; its output stays in this.buffer until releaseQuery. */
+  async runTask(req: TaskRequest, queryConfig: Config, attempt = 0, signal?: AbortSignal): Promise<TaskOutcome> {
+    const where = `query ${req.queryId} stage ${req.stageId} task ${req.task}`;
+    if (this.closed) throw new SpillwayError('cancelled', `worker ${this.address} is shutting down; ${where} not started`);
+    if (this.released.has(req.queryId)) throw new SpillwayError('cancelled', `${where}: the query was already released on worker ${this.address}`);
+    const q = this.stateOf(req.queryId, queryConfig);
+    const config: Config = {
+      ...queryConfig,
+      memory_limit: this.config.memory_limit, spill_dir: this.config.spill_dir,
+      memory_high_watermark: this.config.memory_high_watermark, memory_low_watermark: this.config.memory_low_watermark,
+    };
+    const taskSignal = signal ? AbortSignal.any([q.controller.signal, signal]) : q.controller.signal;
+    const runner = new LocalTaskRunner({
+      buffer: this.buffer, transport: this.transport, config, memory: this.pool, spill: q.spill, memoryTables: NO_TABLES, worker: this.address,
+    });
+    const started = new Date();
+    const t0 = performance.now();
+    this.running++;
+    const run = runner.runTask(req, taskSignal);
+    q.tasks.add(run);
+    try {
+      const result = await run;
+      const partitionRows = this.partitionRows(req);
+      const rows = partitionRows.reduce((a, b) => a + b, 0);
+      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
+      return { result, partitionRows };
+    } catch (e) {
+      const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
+      const message = e instanceof Error ? e.message : String(e);
+      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${(performance.now() - t0).toFixed(0)} ms: ${message}`);
+      if (cancelled && !(e instanceof SpillwayError && e.kind === 'cancelled')) {
+        throw new SpillwayError('cancelled', `${where} cancelled on worker ${this.address}`, { cause: e });
+      }
+      throw e;
+    } finally {
+      this.running--;
+      q.tasks.delete(run);
+    }
+  }
+
+  private partitionRows(req: TaskRequest): number[] {
+    const rows: number[] = [];
+    for (let p = 0; p < writerPartitionCount(req.output); p++) {
+      try {
+        rows.push(this.buffer.lookup({ queryId: req.queryId, stageId: req.stageId, task: req.task, partition: p })?.rows ?? 0);
+      } catch {
+        rows.push(0); // released meanwhile
+      }
+    }
+    return rows;
+  }
+
+  /** Stop every task of the query on this worker (its output stays until releaseQuery). */
+  cancelQuery(queryId: string, reason = 'cancelled by the coordinator'): void {
+    this.queries.get(queryId)?.controller.abort(new SpillwayError('cancelled', `query ${queryId} ${reason}`));
+  }
+
+  /** Cancel the query's tasks, wait for them to stop, drop its buffers and spill folder. */
+  async releaseQuery(queryId: string): Promise<void> {
+    const q = this.queries.get(queryId);
+    this.released.add(queryId);
+    if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.values().next().value!);
+    this.buffer.releaseQuery(queryId);
+    if (q === undefined) return;
+    q.controller.abort(new SpillwayError('cancelled', `query ${queryId} released`));
+    // Operators stop at their next batch; bound the wait so a stuck one cannot hold the release.
+    await settleWithin([...q.tasks], this.config.network_timeout_ms);
+    this.queries.delete(queryId);
+    await q.spill.cleanup();
+  }
+
+  status(): WorkerStatusInfo {
+    return {
+      address: this.address,
+      runningTasks: this.running,
+      memoryUsed: this.pool.used,
+      memoryLimit: this.pool.limit,
+      exchangeBufferedBytes: this.buffer.bufferedBytes,
+      uptimeMs: Date.now() - this.startedAt,
+      queries: this.queries.size,
+    };
+  }
+
+  /** Cancel everything and release every query (shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.queries.keys()].map((q) => this.releaseQuery(q)));
+    await this.peers?.close();
+  }
+}
+
+async function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
+}
