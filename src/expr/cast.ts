@@ -2,7 +2,7 @@
  * CAST between Spillway types, a column at a time (length preserving, NULLs stay NULL).
  *
  *   numeric ↔ numeric   int32 < int64 < float64; narrowing is range checked; float → int
- *                       rounds half away from zero; NaN/Infinity → error
+ *                       rounds half to even (as PostgreSQL and DuckDB); NaN/Infinity → error
  *   any → utf8          ints in decimal, floats in shortest round-trip form printed as
  *                       PostgreSQL does (1 → '1', 1e15 → '1e+15', 1e-5 → '1e-05'),
  *                       dates 'YYYY-MM-DD', timestamps 'YYYY-MM-DD HH:MM:SS[.ffffff]',
@@ -95,7 +95,7 @@ export function castColumn(c: Column, to: DataType): Column {
         case 'int32': {
           const out = new Int32Array(n);
           for (let i = 0; i < n; i++) {
-            const r = roundHalfAway(v[i]!);
+            const r = roundHalfEven(v[i]!);
             if (!(r >= INT32_MIN && r <= INT32_MAX)) { if (valid === null || valid[i] === 1) throw outOfRange('int32'); continue; }
             out[i] = r;
           }
@@ -104,7 +104,7 @@ export function castColumn(c: Column, to: DataType): Column {
         case 'int64': {
           const out = new BigInt64Array(n);
           for (let i = 0; i < n; i++) {
-            const r = roundHalfAway(v[i]!);
+            const r = roundHalfEven(v[i]!);
             if (!(r >= -9223372036854775808 && r < 9223372036854775808)) { if (valid === null || valid[i] === 1) throw outOfRange('int64'); continue; }
             out[i] = BigInt(r);
           }
@@ -143,7 +143,13 @@ export function cannotCast(from: DataType, to: DataType): SpillwayError {
   return new SpillwayError('type', `cannot cast type ${sqlTypeName(from)} to ${sqlTypeName(to)}`);
 }
 
-/** Round half away from zero (PostgreSQL's numeric rounding, DuckDB's double → int cast). */
+/** Round half to even: PostgreSQL's and DuckDB's double → integer cast (74.5 → 74, 75.5 → 76). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Round half away from zero (round() on doubles, as DuckDB does). */
 export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }

@@ -28,9 +28,9 @@ describe('numeric casts', () => {
     expect(castRows('int64', 'int32', [2147483647n, null, -2147483648n])).toEqual([2147483647, null, -2147483648]);
     expect(castError('int64', 'int32', 2147483648n).message).toBe('integer out of range');
   });
-  it('float → int rounds half away from zero', () => {
-    expect(castRows('float64', 'int32', [0.5, 1.5, 2.5, -0.5, -2.5, 2.4999, null])).toEqual([1, 2, 3, -1, -3, 2, null]);
-    expect(castRows('float64', 'int64', [2.5, -2.5, 1e15])).toEqual([3n, -3n, 1000000000000000n]);
+  it('float → int rounds half to even, as PostgreSQL and DuckDB do', () => {
+    expect(castRows('float64', 'int32', [0.5, 1.5, 2.5, -0.5, -2.5, -3.5, 2.4999, 74.5, null])).toEqual([0, 2, 2, 0, -2, -4, 2, 74, null]);
+    expect(castRows('float64', 'int64', [2.5, -2.5, 3.5, 1e15])).toEqual([2n, -2n, 4n, 1000000000000000n]);
     expect(castError('float64', 'int32', 2147483647.5).message).toBe('integer out of range');
     expect(castError('float64', 'int32', NaN).message).toBe('integer out of range');
     expect(castError('float64', 'int64', 1e19).message).toBe('bigint out of range');

@@ -1,17 +1,27 @@
 /**
- * Sort: ORDER BY over one partition, in memory.
+ * Sort: ORDER BY over one partition; an external merge sort when the input does not fit.
  *
- * Buffers every input batch under a spillable reservation `Sort[p<partition>]` (grow() throws
- * a resources error when the pool refuses: this is where the external sort will write a
- * sorted run instead), then concatenates, evaluates the key expressions once, sorts a row
- * index (stable, see row_compare.ts) and emits the rows in batch_size chunks.
- * Metrics: extra.sortedRows.
+ *   input ─▶ buffer [b0 b1 …] ── tryGrow refused / spillRequested ──▶ sortBuffer ─▶ run i (spill file)
+ *                 │                                                   (free, keep buffering)
+ *                 └─ input ends, no run written ─▶ sortBuffer ─▶ emit in batch_size chunks
  *
- *   input ──▶ [b0 b1 b2 …] (reserved) ──concat──▶ all ──keys──▶ sortIndices ──▶ idx
- *   idx[0..bs) idx[bs..2bs) …  ──take(all, chunk)──▶ output batches
+ *   runs r0 r1 … r(n-1)  (each sorted, written in batch_size chunks)
+ *     while n > fanIn:   merge consecutive groups of fanIn runs into longer runs   (one pass)
+ *     final pass:        k-way merge (merge.ts) of the remaining runs ─▶ output
  *
- * The pieces (sortBuffer, sortedChunks) are exported so that an external sort can sort
- * each in-memory run the same way and stream it to a spill file.
+ * Buffers: the input batches, under a spillable reservation `Sort[p<partition>]`. Each
+ * batch is reserved together with the headroom its sort will need (the concatenated copy,
+ * derived key columns, the row index and radix scratch), so a full buffer can always be
+ * sorted and written without asking for more. fanIn is what the reservation grants: one
+ * slot per run cursor (its largest batch) plus three for the output being gathered; at
+ * least two runs are merged at once (grow(), a resources error if even that does not fit).
+ * Runs are merged in input order with ties to the earlier run, so the sort stays stable.
+ *
+ * Metrics: extra.sortedRows; spillCount/spillBytes/spillRows (every spill file, intermediate
+ * merge runs included), extra.runs (sorted runs written from the input), extra.mergePasses
+ * (merge passes over disk, the final one included; 0 for an in-memory sort).
+ *
+ * The pieces (sortBuffer, sortedChunks) are exported so that TopK sorts the same way.
  */
 import { batchBytes, columnBytes, emptyBatch, makeBatch, type Batch, type Column } from '../../columnar/column.js';
 import { concatBatches, takeBatch } from '../../columnar/kernels.js';
@@ -21,6 +31,9 @@ import type { SortNode } from '../../plan/physical.js';
 import type { Schema } from '../../types.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
+import type { SpillFile } from '../../spill/spill_manager.js';
+import { SpillFiles } from '../join/hash_partitions.js';
+import { mergeRuns } from './merge.js';
 import { evaluateSortKeys, sortIndices } from './row_compare.js';
 
 /** Rows of a buffer, their evaluated sort keys, and the order to read them in. */
@@ -62,26 +75,120 @@ export function* sortedChunks(sorted: SortedBuffer, schema: Schema, batchSize: n
   }
 }
 
+/** Output batches gathered during a merge (takes, concat, permuted copy) count as this many slots. */
+const OUTPUT_SLOTS = 3;
+/** Bytes per row a sort needs beyond its rows: index (4) plus radix scratch (12) plus slack. */
+const SORT_INDEX_BYTES_PER_ROW = 20;
+
+/** A sorted run on disk and the largest batch (with derived keys) a cursor over it holds. */
+interface Run { readonly file: SpillFile; readonly maxBatchBytes: number }
+
+/** Bytes a batch will need to be buffered and later sorted with the rest of the buffer. */
+export function sortBufferCost(batch: Batch, keys: readonly SortKey[]): number {
+  const bytes = batchBytes(batch);
+  let derived = 0;
+  for (const k of keys) if (k.expr.kind !== 'column') derived += columnBytes(evaluateSortKeys(batch, [k])[0]!);
+  // The batch itself, its copy in the concatenation, derived key columns, index + scratch.
+  return 2 * bytes + derived + SORT_INDEX_BYTES_PER_ROW * batch.length;
+}
+
 export async function* sort(node: SortNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const reservation = ctx.memory.register(`Sort[p${partition}]`, { spillable: true });
+  const files = new SpillFiles(ctx, node.id, `Sort[p${partition}]`);
+  const batchSize = Math.max(1, ctx.config.batch_size);
   try {
     let buffered: Batch[] = [];
-    let rows = 0, bytes = 0;
+    let rows = 0;
+    const runs: Run[] = [];
+    const spillBuffer = async (): Promise<void> => {
+      runs.push(await writeRun(node, buffered, files, batchSize));
+      ctx.metrics.add(node.id, 'sortedRows', rows);
+      buffered = [];
+      rows = 0;
+      reservation.shrink(reservation.size);
+    };
     for await (const b of executePlan(node.input, partition, ctx)) {
-      const n = batchBytes(b);
-      reservation.grow(n);
-      bytes += n;
+      if (b.length === 0) continue;
+      const cost = sortBufferCost(b, node.keys);
+      if (!reservation.tryGrow(cost) || reservation.spillRequested) {
+        if (buffered.length > 0) await spillBuffer();
+        // The pool may still refuse after a spill (others hold the memory): this batch is
+        // the least the sort needs, so take it or fail with a resources error.
+        if (!reservation.tryGrow(cost)) reservation.grow(cost);
+      }
       buffered.push(b);
       rows += b.length;
     }
-    if (rows === 0) return;
-    const sorted = sortBuffer(node.schema, buffered, node.keys, reservation);
-    // The pieces were copied into one batch; drop them and their share of the reservation.
-    if (buffered.length > 1) reservation.shrink(bytes);
-    buffered = [];
-    ctx.metrics.add(node.id, 'sortedRows', rows);
-    yield* sortedChunks(sorted, node.schema, ctx.config.batch_size);
+    if (runs.length === 0) {
+      if (rows === 0) return;
+      const sorted = sortBuffer(node.schema, buffered, node.keys);
+      buffered = [];
+      ctx.metrics.add(node.id, 'sortedRows', sorted.order.length);
+      yield* sortedChunks(sorted, node.schema, batchSize);
+      return;
+    }
+    if (buffered.length > 0) await spillBuffer();
+    ctx.metrics.add(node.id, 'runs', runs.length);
+    yield* mergeAll(node, runs, files, reservation, ctx, batchSize);
   } finally {
     reservation.free();
+    await files.close();
   }
+}
+
+/** Sort the buffered batches and write them as one run, batchSize rows per batch. */
+async function writeRun(node: SortNode, buffered: readonly Batch[], files: SpillFiles, batchSize: number): Promise<Run> {
+  const sorted = sortBuffer(node.schema, buffered, node.keys);
+  const rows = sorted.order.length;
+  let derived = 0;
+  for (const c of sorted.keyColumns) if (!sorted.batch.columns.includes(c)) derived += columnBytes(c);
+  const w = files.writer(node.schema, 'run');
+  let maxBatchBytes = 0;
+  for (const chunk of sortedChunks(sorted, node.schema, batchSize)) {
+    await w.write(chunk);
+    const bytes = batchBytes(chunk) + Math.ceil((derived * chunk.length) / Math.max(1, rows));
+    if (bytes > maxBatchBytes) maxBatchBytes = bytes;
+  }
+  return { file: await files.finish(w), maxBatchBytes };
+}
+
+/**
+ * Merge the runs: intermediate passes while there are more runs than cursors fit, then the
+ * final pass streams out. Holds one slot per cursor plus the output slots.
+ */
+async function* mergeAll(
+  node: SortNode, initial: readonly Run[], files: SpillFiles, reservation: MemoryReservation, ctx: TaskContext, batchSize: number,
+): AsyncGenerator<Batch> {
+  let runs = [...initial];
+  let slot = 1;
+  for (const r of runs) slot = Math.max(slot, r.maxBatchBytes);
+  let granted = 0;
+  while (granted < runs.length + OUTPUT_SLOTS && reservation.tryGrow(slot)) granted++;
+  if (granted < 2 + OUTPUT_SLOTS) {
+    reservation.grow((2 + OUTPUT_SLOTS - granted) * slot);
+    granted = 2 + OUTPUT_SLOTS;
+  }
+  const fanIn = granted - OUTPUT_SLOTS;
+  let passes = 0;
+  while (runs.length > fanIn) {
+    const next: Run[] = [];
+    for (let start = 0; start < runs.length; start += fanIn) {
+      const group = runs.slice(start, start + fanIn);
+      if (group.length === 1) { next.push(group[0]!); continue; }
+      const w = files.writer(node.schema, 'merged');
+      let maxBatchBytes = 0;
+      for await (const b of mergeRuns(group.map((r) => r.file), node.schema, node.keys, batchSize, ctx.signal)) {
+        await w.write(b);
+        maxBatchBytes = Math.max(maxBatchBytes, batchBytes(b));
+      }
+      const file = await files.finish(w);
+      for (const r of group) await files.release(r.file);
+      next.push({ file, maxBatchBytes: Math.max(maxBatchBytes, ...group.map((r) => r.maxBatchBytes)) });
+    }
+    runs = next;
+    passes++;
+  }
+  ctx.metrics.add(node.id, 'mergePasses', passes + 1);
+  yield* mergeRuns(runs.map((r) => r.file), node.schema, node.keys, batchSize, ctx.signal);
+  for (const r of runs) await files.release(r.file);
 }

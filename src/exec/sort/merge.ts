@@ -1,0 +1,146 @@
+/**
+ * K-way merge of sorted runs (spill files), for the external sort.
+ *
+ * Each run has a cursor holding exactly one decoded batch and its evaluated key columns.
+ * A binary min-heap of cursor numbers orders the cursors by their current row (ties: the
+ * lower run number first, so merging runs in input order keeps the sort stable). Picked
+ * rows are recorded as (cursor, row) pairs; the output batch is gathered from them when it
+ * holds batch_size rows, or just before a cursor replaces its batch (the pairs point into
+ * the cursors' current batches).
+ *
+ *   run 0 ─▶ [batch]  row ─┐
+ *   run 1 ─▶ [batch]  row ─┼─▶ heap (min row) ─▶ (cursor, row) pairs ─▶ interleave ─▶ output
+ *   run 2 ─▶ [batch]  row ─┘
+ *
+ * Memory: one batch per cursor plus the output being gathered; the caller reserves it.
+ */
+import { emptyBatch, type Batch, type Column } from '../../columnar/column.js';
+import { concatBatches, takeBatch } from '../../columnar/kernels.js';
+import type { SortKey } from '../../expr/expr.js';
+import type { SpillFile } from '../../spill/spill_manager.js';
+import type { Schema } from '../../types.js';
+import { cancelled } from '../execute.js';
+import { compareRows, evaluateSortKeys } from './row_compare.js';
+
+interface RunCursor {
+  readonly it: AsyncIterator<Batch>;
+  batch: Batch;
+  keys: Column[];
+  row: number;
+}
+
+/**
+ * Rows of `batches` picked as (source, row) pairs, gathered into one batch in pick order:
+ * take each source's rows, concatenate them by source, then permute into pick order.
+ */
+export function interleaveBatches(schema: Schema, batches: readonly Batch[], src: Int32Array, row: Int32Array, n: number): Batch {
+  const k = batches.length;
+  const counts = new Int32Array(k + 1);
+  for (let i = 0; i < n; i++) counts[src[i]! + 1]!++;
+  let sources = 0, only = -1;
+  for (let s = 0; s < k; s++) if (counts[s + 1]! > 0) { sources++; only = s; }
+  if (sources === 1) return takeBatch(batches[only]!, row, n);
+  for (let s = 0; s < k; s++) counts[s + 1]! += counts[s]!;
+  const starts = counts.slice(0, k);
+  const bySource = new Int32Array(n);
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const pos = starts[src[i]!]!++;
+    bySource[pos] = row[i]!;
+    perm[i] = pos;
+  }
+  const parts: Batch[] = [];
+  for (let s = 0; s < k; s++) {
+    const a = counts[s]!, b = counts[s + 1]!;
+    if (b > a) parts.push(takeBatch(batches[s]!, bySource.subarray(a, b), b - a));
+  }
+  return takeBatch(concatBatches(schema, parts), perm, n);
+}
+
+/**
+ * Merge sorted runs into one sorted stream of batches of at most batchSize rows.
+ * `signal` is checked per output batch (intermediate passes do not pass through executePlan).
+ */
+export async function* mergeRuns(
+  runs: readonly SpillFile[], schema: Schema, keys: readonly SortKey[], batchSize: number, signal?: AbortSignal,
+): AsyncGenerator<Batch> {
+  const cursors: RunCursor[] = [];
+  const iterators: AsyncIterator<Batch>[] = [];
+  try {
+    for (const run of runs) {
+      const it = run.read()[Symbol.asyncIterator]();
+      iterators.push(it);
+      const first = await nextNonEmpty(it);
+      cursors.push(first === null
+        ? { it, batch: emptyBatch(schema), keys: [], row: -1 }
+        : { it, batch: first, keys: evaluateSortKeys(first, keys), row: 0 });
+    }
+    const heap: number[] = [];
+    for (let c = 0; c < cursors.length; c++) if (cursors[c]!.row === 0) heap.push(c);
+    const less = (a: number, b: number): boolean => {
+      const ca = cursors[a]!, cb = cursors[b]!;
+      const r = compareRows(ca.keys, ca.row, cb.keys, cb.row, keys);
+      return r < 0 || (r === 0 && a < b);
+    };
+    const siftDown = (start: number): void => {
+      let i = start;
+      const n = heap.length;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < n && less(heap[l]!, heap[m]!)) m = l;
+        if (r < n && less(heap[r]!, heap[m]!)) m = r;
+        if (m === i) return;
+        const t = heap[i]!; heap[i] = heap[m]!; heap[m] = t;
+        i = m;
+      }
+    };
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+
+    const step = Math.max(1, batchSize);
+    const src = new Int32Array(step), rowIdx = new Int32Array(step);
+    let count = 0;
+    const flush = (): Batch => {
+      const out = interleaveBatches(schema, cursors.map((c) => c.batch), src, rowIdx, count);
+      count = 0;
+      return out;
+    };
+    while (heap.length > 0) {
+      const c = heap[0]!;
+      const cur = cursors[c]!;
+      src[count] = c; rowIdx[count] = cur.row; count++;
+      cur.row++;
+      if (cur.row === cur.batch.length) {
+        // The pairs point into this batch: gather them before it is replaced.
+        if (count > 0) {
+          if (signal?.aborted) throw cancelled(signal);
+          yield flush();
+        }
+        const next = await nextNonEmpty(cur.it);
+        if (next === null) {
+          heap[0] = heap[heap.length - 1]!;
+          heap.pop();
+        } else {
+          cur.batch = next;
+          cur.keys = evaluateSortKeys(next, keys);
+          cur.row = 0;
+        }
+      } else if (count === step) {
+        if (signal?.aborted) throw cancelled(signal);
+        yield flush();
+      }
+      if (heap.length > 0) siftDown(0);
+    }
+    if (count > 0) yield flush();
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.()));
+  }
+}
+
+async function nextNonEmpty(it: AsyncIterator<Batch>): Promise<Batch | null> {
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return null;
+    if (r.value.length > 0) return r.value;
+  }
+}

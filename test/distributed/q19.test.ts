@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { test } from 'vitest';
+import { Catalog } from '../../src/catalog.js';
+import { discoverTables } from '../../src/storage/table_discovery.js';
+import { explainPhysical } from '../../src/plan/explain.js';
+import { planStageDag } from '../../src/distributed/distribute.js';
+import { explainStageDag } from '../../src/distributed/stage.js';
+import { runDistributed, runSingle, singleNodePlan, testConfig } from './harness.js';
+test('q19', async () => {
+  const catalog = new Catalog();
+  for (const t of await discoverTables('/work/shared/data/tpch/sf0.01')) catalog.set(t);
+  const sql = readFileSync('/work/shared/data/tpch/queries/q19.sql', 'utf8');
+  const config = testConfig({ force_distribution: true, broadcast_threshold: 64 * 1024 });
+  const plan = await singleNodePlan(sql, catalog, config);
+  console.log(explainPhysical(plan));
+  let t0 = performance.now();
+  await runSingle(plan, catalog, config);
+  console.log('single', performance.now() - t0);
+  const dag = await planStageDag(plan, { config, workers: 3, memoryTables: catalog.memoryTables() });
+  console.log(explainStageDag(dag));
+  t0 = performance.now();
+  const r = await runDistributed(plan, catalog, config, 3);
+  console.log('dist', performance.now() - t0, r.result.batches.length);
+});
