@@ -1,0 +1,118 @@
+/**
+ * The `spillway` command line as a user meets it: results in each format, and bad input
+ * answered by one clear line on stderr, exit code 1, no stack trace, nothing left behind.
+ * Runs the compiled CLI (npm test compiles first).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HAVE_SHARED, REPO_ROOT, SHARED_MISSING_MESSAGE, TPCH_SF001 } from '../helpers/paths.js';
+
+const work = mkdtempSync(join(tmpdir(), 'spillway-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function run(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/spillway.js'), ...args], {
+    cwd: work, encoding: 'utf8', input, timeout: 60_000, env: { ...process.env, SPILLWAY_SPILL_DIR: join(work, 'spill') },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(r.code).toBe(1);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^spillway: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('spillway sql output formats', () => {
+  const sql = "create table t(a integer, s varchar, d date, x double); insert into t values (1, 'plain', date '2024-02-29', 0.1), (2, 'with, comma', null, 1e21), (null, 'say \"hi\"', date '1999-12-31', -2.5); select * from t order by a nulls last";
+
+  it('csv: header, RFC 4180 quoting only where needed, NULL empty, dates, shortest floats', () => {
+    const r = run(['sql', '--format', 'csv', sql]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('a,s,d,x\n1,plain,2024-02-29,0.1\n2,"with, comma",,1e+21\n,"say ""hi""",1999-12-31,-2.5\n');
+  });
+
+  it('json: one object per line', () => {
+    const r = run(['sql', '--format', 'json', sql]);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows[0]).toEqual({ a: 1, s: 'plain', d: '2024-02-29', x: 0.1 });
+    expect(rows[2].a).toBeNull();
+  });
+
+  it('table, and SQL read from a file and from stdin', () => {
+    const f = join(work, 'q.sql');
+    writeFileSync(f, 'select 1 + 1 as two;');
+    expect(run(['sql', '-f', f]).stdout).toContain('two');
+    expect(run(['sql', '--format', 'csv'], 'select 40 + 2 as answer').stdout).toBe('answer\n42\n');
+  });
+
+  it('division by zero yields NULL (as DuckDB)', () => {
+    expect(run(['sql', '--format', 'csv', 'select 1 / 0 as a, 5 % 0 as b, 1.5 / 0 as c']).stdout).toBe('a,b,c\n,,\n');
+  });
+});
+
+describe('spillway sql bad input: one clear line, exit 1', () => {
+  it('syntax error with its position', () => {
+    expectOneLineError(run(['sql', 'select * frm t']), /syntax error at line 1, column 10/);
+  });
+  it('unsupported construct is named', () => {
+    expectOneLineError(run(['sql', 'select sum(x) over () from (values (1)) v(x)']), /unsupported: WINDOW/);
+  });
+  it('LIMIT that is not a number', () => {
+    expectOneLineError(run(['sql', 'select 1 limit abc']), /LIMIT must be a non-negative integer, got abc/);
+  });
+  it('missing Parquet file is named', () => {
+    expectOneLineError(run(['sql', "select * from read_parquet('nope/missing.parquet')"]), /cannot read Parquet file ".*missing\.parquet"/);
+  });
+  it('corrupt Parquet file is named', () => {
+    const dir = join(work, 'corrupt');
+    rmSync(dir, { recursive: true, force: true });
+    spawnSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'bad.parquet'), 'this is not parquet at all, just text');
+    expectOneLineError(run(['sql', '--tables', dir, 'select * from bad']), /bad\.parquet/);
+  });
+  it('unknown option and unknown command', () => {
+    expectOneLineError(run(['sql', '--bogus', 'select 1']), /unknown option "--bogus"/);
+    expect(run(['frobnicate']).code).toBe(1);
+  });
+  it('bad memory limit', () => {
+    expectOneLineError(run(['sql', '--memory-limit', 'lots', 'select 1']), /invalid memory_limit "lots"/);
+  });
+  it('no stack trace unless --verbose', () => {
+    const r = run(['sql', '--verbose', 'select * frm t']);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+  it('leaves no spill files behind', () => {
+    run(['sql', '--memory-limit', '1MB', 'select * frm t']);
+    let left: string[] = [];
+    try { left = readdirSync(join(work, 'spill')); } catch { /* never created */ }
+    expect(left).toEqual([]);
+  });
+});
+
+if (!HAVE_SHARED) console.warn(SHARED_MISSING_MESSAGE);
+
+describe.skipIf(!HAVE_SHARED)('spillway sql on the TPC-H tables', () => {
+  it('unknown table and column suggest the nearest name', () => {
+    expectOneLineError(run(['sql', '--tables', TPCH_SF001, 'select * from linitem']), /unknown table "linitem".*did you mean "lineitem"/);
+    expectOneLineError(run(['sql', '--tables', TPCH_SF001, 'select o_orderky from orders']), /unknown column "o_orderky".*did you mean "o_orderkey"/);
+  });
+  it('ambiguous column lists the candidates', () => {
+    expectOneLineError(run(['sql', '--tables', TPCH_SF001, 'select n_name from nation a, nation b']), /ambiguous.*a\.n_name, b\.n_name/);
+  });
+  it('type mismatch names the types', () => {
+    expectOneLineError(run(['sql', '--tables', TPCH_SF001, 'select n_name + 1 from nation']), /VARCHAR and INTEGER/);
+  });
+  it('explain prints the logical and physical plans', () => {
+    const r = run(['explain', '--tables', TPCH_SF001, 'select count(*) from lineitem where l_quantity < 5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Logical plan/);
+    expect(r.stdout).toMatch(/ParquetScan/);
+  });
+});
