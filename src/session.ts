@@ -132,7 +132,7 @@ export class Session {
         const sch = makeSchema(r.result.schema.fields.map((f) => field(f.name, f.type === 'null' ? 'utf8' : f.type, true)));
         const batches = r.result.batches.map((b) => castBatchTo(b, sch));
         this.catalog.set({ kind: 'memory', name: stmt.name, schema: sch, batches });
-        return status(`SELECT ${r.result.numRows}`);
+        return new QueryResult(makeSchema([]), [], `SELECT ${r.result.numRows}`, r.result.metrics, r.result.stats);
       }
       case 'Insert': {
         const entry = this.catalog.resolve(stmt.table);
@@ -141,7 +141,7 @@ export class Session {
         const target = entry.schema;
         const n = r.result.numRows;
         for (const b of r.result.batches) entry.batches.push(castBatchTo(b, target));
-        return status(`INSERT 0 ${n}`);
+        return new QueryResult(makeSchema([]), [], `INSERT 0 ${n}`, r.result.metrics, r.result.stats);
       }
       case 'CreateView': {
         if (this.catalog.has(stmt.name) && !stmt.orReplace) throw binderError(`relation "${stmt.name}" already exists`);

@@ -4,6 +4,7 @@
  *   spillway sql [--tables DIR] [--format table|csv|json] [--memory-limit SIZE] [-f FILE | 'SQL']
  *   spillway explain [...same options] 'SQL'
  *   spillway demo
+ *   spillway datagen tpch --sf N --out DIR
  *
  * User errors print one line on stderr and exit 1; a stack trace only with --verbose.
  */
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { SpillwayError } from '../errors.js';
 import { sqlCommand, SQL_OPTIONS } from './sql_command.js';
 import { demoCommand } from './demo.js';
+import { datagenCommand } from '../datagen/cli.js';
 import { parseArgs } from './args.js';
 
 const USAGE = `usage: spillway <command> [options]
@@ -19,6 +21,7 @@ commands:
   sql       run SQL statements (';'-separated) and print the last result; a REPL without SQL on a terminal
   explain   print the logical and physical plans of a query
   demo      generate a small data set and run example queries on it
+  datagen   generate TPC-H data as Parquet: datagen tpch --sf N --out DIR [--files-per-table K]
 
 run 'spillway <command> --help' for the options of a command`;
 
@@ -30,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sql': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), false);
       case 'explain': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), true);
       case 'demo': return await demoCommand(rest);
+      case 'datagen': return await datagenCommand(rest);
       case '--version': case 'version':
         process.stdout.write(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;

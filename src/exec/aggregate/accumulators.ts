@@ -438,7 +438,7 @@ class NullAccumulator implements Accumulator {
  * Pair ids are handed out in row order, so a row carries a new pair exactly when its id
  * is the next unseen one; only those rows reach the inner accumulator.
  */
-class DistinctAccumulator implements Accumulator {
+export class DistinctAccumulator implements Accumulator {
   private readonly pairs: GroupTable;
   private pairIds = new Int32Array(0);
   constructor(private readonly inner: Accumulator, argType: DataType) {
@@ -464,6 +464,13 @@ class DistinctAccumulator implements Accumulator {
   }
 
   merge(): void { throw new Error('DISTINCT aggregates have no partial state (run them in mode single)'); }
+
+  /** Every distinct (group id, value) pair seen: [group ids (int32), values]. A spill writes these. */
+  pairColumns(): [Column, Column] {
+    const cols = this.pairs.keyColumns(0, this.pairs.groupCount);
+    return [cols[0]!, cols[1]!];
+  }
+
   result(start: number, end: number): Column { return this.inner.result(start, end); }
   state(): Column[] { throw new Error('DISTINCT aggregates have no partial state (run them in mode single)'); }
   memoryBytes(): number { return this.inner.memoryBytes() + this.pairs.memoryBytes() + this.pairIds.byteLength; }

@@ -7,12 +7,22 @@
  *   insertState(keys, states, n)  mode final: states[i] = aggregate i's state columns
  *   emit(schema, batchSize[, as]) batches of [group keys | results] (single, final)
  *                                 or [group keys | state columns] (partial, or as 'states')
+ *   emitSpill / insertSpilled     the spill format (spillFields), read back into a fresh table
+ *
+ * Spill format: [group keys | per aggregate: its partial-state columns, or for a DISTINCT
+ * aggregate one column of its argument values]. A table is written as one row per group
+ * (states, NULL distinct values), then one row per distinct (group, value) pair of each
+ * DISTINCT aggregate (neutral states: count 0, NULL sum/min/max). Folding all those rows
+ * back (insertSpilled) rebuilds exactly the same groups, states and distinct sets; NULL
+ * values and neutral states change nothing. Without DISTINCT it is the partial-state layout.
  */
-import { makeBatch, type Batch, type Column } from '../../columnar/column.js';
+import { fixedColumn, makeBatch, type Batch, type Column } from '../../columnar/column.js';
+import { repeatScalar, sliceColumn, take } from '../../columnar/kernels.js';
 import type { AggregateExpr } from '../../expr/expr.js';
-import type { DataType, Schema } from '../../types.js';
-import { makeAccumulator, type Accumulator } from './accumulators.js';
+import { field, type DataType, type Field, type Schema } from '../../types.js';
+import { DistinctAccumulator, makeAccumulator, type Accumulator } from './accumulators.js';
 import { GroupTable } from './group_table.js';
+import { partialStateFields, partialStateWidth } from './state.js';
 
 export type AggregateMode = 'single' | 'partial' | 'final';
 
@@ -24,7 +34,7 @@ export class AggregateTable {
   /** argTypes[i]: input type of aggregate i (null for count_star; ignored in mode final). */
   constructor(
     keyTypes: readonly DataType[], readonly aggs: readonly AggregateExpr[],
-    readonly mode: AggregateMode, argTypes: readonly (DataType | null)[],
+    readonly mode: AggregateMode, private readonly argTypes: readonly (DataType | null)[],
   ) {
     this.groups = new GroupTable(keyTypes);
     this.accs = aggs.map((a, i) => makeAccumulator(a, mode === 'final' ? a.type : argTypes[i] ?? null));
@@ -79,4 +89,77 @@ export class AggregateTable {
     for (const acc of this.accs) n += acc.memoryBytes();
     return n;
   }
+
+  /** Fold rows of the spill format (see the header), as written by emitSpill. */
+  insertSpilled(keys: readonly Column[], cols: readonly Column[], n: number): void {
+    if (n === 0) return;
+    const gids = this.groupIds(keys, n);
+    let c = 0;
+    for (let i = 0; i < this.accs.length; i++) {
+      const a = this.aggs[i]!;
+      if (isDistinct(a)) { this.accs[i]!.update(gids, n, cols[c]!); c++; continue; }
+      const w = partialStateWidth(a);
+      this.accs[i]!.merge(gids, n, cols.slice(c, c + w));
+      c += w;
+    }
+  }
+
+  /** The table in the spill format, batchSize rows at a time (see the header). */
+  *emitSpill(spillSchema: Schema, batchSize: number): Generator<Batch> {
+    const total = this.groups.groupCount;
+    const step = Math.max(1, batchSize);
+    for (let start = 0; start < total; start += step) {
+      const end = Math.min(total, start + step);
+      const cols: Column[] = this.groups.keyColumns(start, end);
+      this.accs.forEach((acc, i) => {
+        if (isDistinct(this.aggs[i]!)) cols.push(repeatScalar(this.argTypes[i] ?? 'null', null, end - start));
+        else cols.push(...acc.state(start, end));
+      });
+      yield makeBatch(spillSchema, cols, end - start);
+    }
+    let allKeys: Column[] | null = null;
+    for (let d = 0; d < this.accs.length; d++) {
+      const acc = this.accs[d]!;
+      if (!(acc instanceof DistinctAccumulator)) continue;
+      allKeys ??= this.groups.keyColumns(0, total);
+      const [pairGids, values] = acc.pairColumns();
+      const gidValues = (pairGids as Extract<Column, { type: 'int32' }>).values;
+      for (let start = 0; start < values.length; start += step) {
+        const end = Math.min(values.length, start + step), m = end - start;
+        const gids = gidValues.subarray(start, end);
+        const cols: Column[] = allKeys.map((k) => take(k, gids, m));
+        this.aggs.forEach((a, i) => {
+          if (i === d) cols.push(sliceColumn(values, start, end));
+          else if (isDistinct(a)) cols.push(repeatScalar(this.argTypes[i] ?? 'null', null, m));
+          else cols.push(...neutralState(a, m));
+        });
+        yield makeBatch(spillSchema, cols, m);
+      }
+    }
+  }
+}
+
+/** Whether an aggregate keeps a distinct set (count_star ignores DISTINCT). */
+export function isDistinct(a: AggregateExpr): boolean {
+  return a.distinct && a.fn !== 'count_star';
+}
+
+/**
+ * Fields of the spill format: group fields, then per aggregate its state fields, or for a
+ * DISTINCT aggregate one field of its argument type (argTypes[i]).
+ */
+export function spillFields(groupFields: readonly Field[], aggs: readonly AggregateExpr[], argTypes: readonly (DataType | null)[]): Field[] {
+  const out: Field[] = [...groupFields];
+  aggs.forEach((a, i) => {
+    if (isDistinct(a)) out.push(field(`${a.name}.value`, argTypes[i] ?? 'null', true));
+    else out.push(...partialStateFields(a));
+  });
+  return out;
+}
+
+/** State columns that merge as "no input": count 0, NULL sum / min / max. */
+function neutralState(a: AggregateExpr, n: number): Column[] {
+  return partialStateFields(a).map((f) => (f.name.endsWith('.count')
+    ? fixedColumn('int64', new BigInt64Array(n), null)
+    : repeatScalar(f.type, null, n)));
 }
