@@ -55,7 +55,7 @@ export function formatReport(rep: TpchBenchReport): string {
   lines.push(`Runs: ${rep.runs} measured after ${rep.warmup} warmup, engines interleaved; times are wall ms per statement, median [min–max]`);
   lines.push(`Load average (1/5/15 min): ${rep.loadBefore} before, ${rep.loadAfter} after`);
   lines.push('');
-  lines.push('| query | rows | Spillway ms | scan ms (share) | peak MiB | DuckDB ms | Spillway/DuckDB |');
+  lines.push('| query | rows | Spillway ms | scan ms (share) | pool peak MiB | DuckDB ms | Spillway/DuckDB |');
   lines.push('|---|--:|--:|--:|--:|--:|--:|');
   const localNotes = new Map<string, string>();
   for (const o of rep.outcomes) {

@@ -15,7 +15,6 @@
  * (partition p reads stored batches i with i mod N = p). Values stays one partition.
  * Plans whose scans are already split (more than one partition) are left alone.
  */
-import type { MemoryTable } from '../exec/context.js';
 import { childrenOf, type FileSlice, type ParquetScanNode, type PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { mapPlan } from './plan_utils.js';
@@ -110,9 +109,3 @@ export async function splitScans(plan: PhysicalPlan, opts: SplitScansOptions): P
     return p;
   });
 }
-
-/** Scan units of an in-memory table: its stored batches. */
-export function memoryTableUnits(table: MemoryTable | undefined): number {
-  return table === undefined ? 0 : table.batches.length;
-}
-

@@ -222,7 +222,7 @@ function physicalLine(p: PhysicalPlan): string {
     case 'UnionAll': return `UnionAll inputs=${p.inputs.length}`;
     case 'Coalesce': return 'Coalesce';
     case 'Exchange': return `Exchange ${formatPartitioning(p.partitioning, p.input.schema)}${p.preserveOrder ? ' order-preserving' : ''}`;
-    case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning)} from ${p.producerTasks} tasks`;
+    case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning, p.schema)} from ${p.producerTasks} tasks`;
     case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
   }
 }

@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Spillway } from '../index.js';
+import { ioError } from '../errors.js';
 import type { DataType, Scalar } from '../types.js';
 import { parseSlt, type QueryRecord, type SltCondition, type StatementRecord } from './parser.js';
 import { HASH_LINE, hashLine, hashValues, renderRows, sortValues } from './render.js';
@@ -89,7 +90,12 @@ export function conditionsAllow(conditions: readonly SltCondition[], engine: str
 
 /** Run one sqllogictest file on a fresh database. */
 export async function runSltFile(path: string, opts: SltOptions = {}): Promise<FileReport> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw ioError(`cannot read sqllogictest file "${path}": ${(e as Error).message}`, e);
+  }
   return runSltText(text, path, opts);
 }
 

@@ -252,6 +252,37 @@ function withoutLeadingNot(n: ExprNode): ExprNode | null {
   return null;
 }
 
+/**
+ * The grammar groups unparenthesized AND/OR chains wrongly in places: `a AND b IN (1) OR c`
+ * arrives as `a AND (b IN (1) OR c)`, and in the select list even `a AND b OR c` does. An
+ * in-order walk of the chain still yields its operands and operators in text order, so
+ * rebuild it: AND binds tighter than OR, both associate to the left.
+ */
+function bindBoolChain(node: ExprNode, env: ExprEnv): LExpr {
+  const operands: ExprNode[] = [];
+  const ops: ('AND' | 'OR')[] = [];
+  const walk = (n: ExprNode, isRoot: boolean) => {
+    const op = (n.operator ?? '').toUpperCase();
+    if (n.type === 'binary_expr' && (isRoot || !n.parentheses) && (op === 'AND' || op === 'OR') && n.left && n.right) {
+      walk(n.left, false);
+      ops.push(op);
+      walk(n.right, false);
+    } else {
+      operands.push(n);
+    }
+  };
+  walk(node, true);
+  const disjuncts: LExpr[] = [];
+  let conj = bindBool(operands[0]!, env, ops[0]!);
+  for (let i = 0; i < ops.length; i++) {
+    const next = bindBool(operands[i + 1]!, env, ops[i]!);
+    if (ops[i] === 'AND') conj = { kind: 'binary', op: 'and', left: conj, right: next, type: 'bool' };
+    else { disjuncts.push(conj); conj = next; }
+  }
+  disjuncts.push(conj);
+  return disjuncts.reduce((l, r) => ({ kind: 'binary', op: 'or', left: l, right: r, type: 'bool' }));
+}
+
 function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const op = (node.operator ?? '').toUpperCase();
@@ -263,7 +294,7 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
   const right = node.right!;
   switch (op) {
     case 'AND': case 'OR':
-      return { kind: 'binary', op: op === 'AND' ? 'and' : 'or', left: bindBool(left, env, op), right: bindBool(right, env, op), type: 'bool' };
+      return bindBoolChain(node, env);
     case 'IN': case 'NOT IN': return bindIn(node, env, op === 'NOT IN');
     case 'BETWEEN': case 'NOT BETWEEN': {
       const bounds = (right.value as ExprNode[] | undefined) ?? [];

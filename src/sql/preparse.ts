@@ -152,6 +152,21 @@ function overwrite(chars: string[], start: number, end: number, replacement: str
   for (let i = start; i < end; i++) chars[i] = i - start < replacement.length ? replacement[i - start]! : ' ';
 }
 
+/**
+ * Does the parenthesized group opening at sig[j] end right before the closing parenthesis of
+ * the enclosing call? `sum(DISTINCT (x))` yes; `max(DISTINCT (28) * c)` no.
+ */
+function parenthesizesWholeArgument(sig: readonly Token[], j: number): boolean {
+  if (sig[j]?.text !== '(') return false;
+  let depth = 0;
+  for (let m = j; m < sig.length; m++) {
+    const u = sig[m]!;
+    if (u.kind === 'punct' && u.text === '(') depth++;
+    else if (u.kind === 'punct' && u.text === ')' && --depth === 0) return sig[m + 1]?.text === ')';
+  }
+  return false;
+}
+
 /** Offset → 1-based line and column in `text`. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
@@ -214,9 +229,11 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       overwrite(work, sig[k + 2]!.start, sig[k + 2]!.end, '');
       rewrites.push('aggregate_all');
     }
-    // sum(DISTINCT x) → sum(DISTINCT(x)): only count accepts a bare DISTINCT in this grammar
-    if (t.kind === 'word' && AGGREGATE_NAMES.has(t.text.toLowerCase()) && t.text.toLowerCase() !== 'count'
-      && sig[k + 1]?.text === '(' && isWord(sig[k + 2], 'distinct') && sig[k + 3]?.text !== '(') {
+    // sum(DISTINCT x) → sum(DISTINCT(x)): only count accepts a bare DISTINCT in this grammar,
+    // and none accepts DISTINCT (x) + 1, which it reads as a call of "distinct"
+    if (t.kind === 'word' && AGGREGATE_NAMES.has(t.text.toLowerCase())
+      && (t.text.toLowerCase() !== 'count' || sig[k + 3]?.text === '(')
+      && sig[k + 1]?.text === '(' && isWord(sig[k + 2], 'distinct') && !parenthesizesWholeArgument(sig, k + 3)) {
       let depth = 0;
       for (let j = k + 1; j < sig.length; j++) {
         const u = sig[j]!;

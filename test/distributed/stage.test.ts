@@ -66,7 +66,7 @@ describe('explainStageDag', () => {
     expect(text).toMatch(/Stage 2: 1 task, output result reads stage 1/);
     expect(text).toMatch(/Stage 1: 2 tasks, output single reads stage 0/);
     expect(text).toMatch(/Stage 0: 2 tasks, output hash\(a; 2\)/);
-    expect(text).toMatch(/ExchangeRead stage=0 hash\(#0; 2\) from 2 tasks/);
+    expect(text).toMatch(/ExchangeRead stage=0 hash\(a; 2\) from 2 tasks/);
     const local = explainStageDag(await dagOf('select a from t', 2, { force_distribution: false }));
     expect(local).toMatch(/^Local plan \(guard few_scan_units fired\)|^Local plan \(guard small_input fired\)/);
   });

@@ -67,6 +67,10 @@ describe('runSltFile on Spillway', () => {
     expect(r.passed).toBe(3);
   });
 
+  it('a missing file is an io error that names it', async () => {
+    await expect(runSltFile(fixture('no_such_file.slt'))).rejects.toMatchObject({ kind: 'io', message: expect.stringContaining('no_such_file.slt') });
+  });
+
   it('runSlt uses a fresh database per file', async () => {
     // Both files create table t; the second would fail on a shared database.
     const reports = await runSlt([fixture('crlf.test'), fixture('crlf.test')]);
@@ -122,5 +126,13 @@ describe('runSltText with a stand-in database', () => {
     expect(r.run).toBe(1);
     expect(r.skipped).toBe(1);
     expect(ran).toHaveLength(1);
+  });
+});
+
+describe('engine behaviours the corpus depends on', () => {
+  it('passes engine_regressions.slt (AND/OR precedence, aggregate DISTINCT forms, integer division)', async () => {
+    const r = await runSltFile(fixture('engine_regressions.slt'));
+    expect(r.failures).toEqual([]);
+    expect(r.run).toBe(10);
   });
 });

@@ -12,9 +12,15 @@
  * NULL keys never match. A null-aware anti join (NOT IN) returns nothing when the build
  * side has a NULL key, and drops probe rows with a NULL key unless the build side is empty.
  *
- * Buffers: the whole build side (reservation `HashJoin[p<partition>]`, grown per batch);
- * it does not spill yet, so a refused grow is a resources error. Output batches hold at
- * most batch_size rows. Metrics: extra.buildRows, extra.probeRows.
+ * Buffers: the build side under a spillable reservation `HashJoin[p<partition>]`; each
+ * batch is reserved with room for its concatenated copy and the hash table (buildCost).
+ * When the pool refuses (or asks it to spill), the join turns into a grace hash join
+ * (grace_hash_join.ts): both sides are split by key hash into spill files and joined part
+ * by part, recursively, falling back to a block join for a part that does not shrink.
+ * Broadcast joins spill the same way (each partition reads the whole build side).
+ * Output batches hold at most batch_size rows.
+ * Metrics: extra.buildRows, extra.probeRows; when spilling also spillCount/spillBytes/
+ * spillRows, extra.spillLevels and extra.blockJoins (see grace_hash_join.ts).
  */
 import { batchBytes, columnBytes, emptyBatch, type Batch } from '../../columnar/column.js';
 import { concatBatches } from '../../columnar/kernels.js';
@@ -24,6 +30,8 @@ import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import { JoinHashTable, ProbeCursor } from './join_table.js';
 import { PairJoiner, tracksBuild } from './join_output.js';
+import { buildCost, GraceHashJoin } from './grace_hash_join.js';
+import { SpillFiles } from './hash_partitions.js';
 
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { joinType } = node;
@@ -43,17 +51,31 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     }
   });
   const batchSize = Math.max(1, ctx.config.batch_size);
-  const reservation = ctx.memory.register(`HashJoin[p${partition}]`, { spillable: true });
+  const name = `HashJoin[p${partition}]`;
+  const reservation = ctx.memory.register(name, { spillable: true });
+  const files = new SpillFiles(ctx, node.id, name);
   try {
     // ---- build ----
     const parts: Batch[] = [];
+    let grace: GraceHashJoin | null = null;
     const buildPartitions = node.distribution === 'broadcast' ? [...Array(node.right.partitions).keys()] : [partition];
     for (const q of buildPartitions) {
       for await (const b of executePlan(node.right, q, ctx)) {
         if (b.length === 0) continue;
-        reservation.grow(batchBytes(b));
-        parts.push(b);
+        if (grace !== null) { await grace.addBuild(b); continue; }
+        const cost = buildCost(b);
+        if (reservation.tryGrow(cost) && !reservation.spillRequested) { parts.push(b); continue; }
+        // Does not fit: from here on both sides go to disk by key hash.
+        grace = new GraceHashJoin(node, ctx, reservation, files);
+        for (const p of parts) await grace.addBuild(p);
+        parts.length = 0;
+        reservation.shrink(reservation.size);
+        await grace.addBuild(b);
       }
+    }
+    if (grace !== null) {
+      yield* grace.run(executePlan(node.left, partition, ctx));
+      return;
     }
     const build = parts.length === 0 ? emptyBatch(node.right.schema) : concatBatches(node.right.schema, parts);
     parts.length = 0;
@@ -100,5 +122,6 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     yield* joiner.finishBuild();
   } finally {
     reservation.free();
+    await files.close();
   }
 }
