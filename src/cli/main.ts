@@ -5,14 +5,12 @@
  *   spillway explain [...same options] 'SQL'
  *   spillway demo
  *   spillway datagen tpch --sf N --out DIR
+ *   spillway worker --port P            spillway slt FILE...            spillway bench tpch --data DIR
  *
  * User errors print one line on stderr and exit 1; a stack trace only with --verbose.
  */
 import { readFileSync } from 'node:fs';
 import { SpillwayError } from '../errors.js';
-import { sqlCommand, SQL_OPTIONS } from './sql_command.js';
-import { demoCommand } from './demo.js';
-import { datagenCommand } from '../datagen/cli.js';
 import { parseArgs } from './args.js';
 
 const USAGE = `usage: spillway <command> [options]
@@ -22,6 +20,9 @@ commands:
   explain   print the logical and physical plans of a query
   demo      generate a small data set and run example queries on it
   datagen   generate TPC-H data as Parquet: datagen tpch --sf N --out DIR [--files-per-table K]
+  worker    serve as a worker: worker --port P [--host H] [--memory-limit M] [--spill-dir D]
+  slt       run sqllogictest files: slt FILE... [--engine NAME]
+  bench     benchmark TPC-H against DuckDB: bench tpch --data DIR [--queries 1,3] [--workers ...]
 
 run 'spillway <command> --help' for the options of a command`;
 
@@ -30,10 +31,16 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = rest.includes('--verbose');
   try {
     switch (command) {
-      case 'sql': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), false);
-      case 'explain': return await sqlCommand(parseArgs(rest, SQL_OPTIONS), true);
-      case 'demo': return await demoCommand(rest);
-      case 'datagen': return await datagenCommand(rest);
+      // Commands load their modules on demand, so `spillway sql` does not pay for gRPC.
+      case 'sql': case 'explain': {
+        const { sqlCommand, SQL_OPTIONS } = await import('./sql_command.js');
+        return await sqlCommand(parseArgs(rest, SQL_OPTIONS), command === 'explain');
+      }
+      case 'demo': return await (await import('./demo.js')).demoCommand(rest);
+      case 'datagen': return await (await import('../datagen/cli.js')).datagenCommand(rest);
+      case 'worker': return await (await import('../worker/cli.js')).workerCommand(rest);
+      case 'slt': return await (await import('../slt/cli.js')).sltCommand(rest);
+      case 'bench': return await (await import('../bench/cli.js')).benchCommand(rest);
       case '--version': case 'version':
         process.stdout.write(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;

@@ -1,0 +1,70 @@
+/**
+ * End to end through the library API: queries that must spill (ORDER BY, high-cardinality
+ * GROUP BY, a join with a large build side) under a 1 MB memory limit return what they
+ * return without a limit, and leave the spill folder empty after success, error and
+ * cancellation. Uses the shared TPC-H sf0.01 files (skipped when absent).
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Spillway } from '../../src/index.js';
+import { resultCells } from '../helpers/spillway.js';
+import { tempSpillDir } from './spill_context.js';
+
+const TPCH = '/work/shared/data/tpch/sf0.01';
+const have = existsSync(`${TPCH}/lineitem.parquet`);
+
+const QUERIES: Record<string, string> = {
+  sort: 'select l_orderkey, l_linenumber, l_comment from lineitem order by l_shipdate desc, l_comment, l_orderkey, l_linenumber',
+  groupBy: `select l_orderkey, l_linenumber, count(*) as n, sum(l_quantity) as q, avg(l_discount) as d, max(l_comment) as c,
+            count(distinct l_shipmode) as m from lineitem group by l_orderkey, l_linenumber`,
+  join: `select o_orderkey, o_orderpriority, l_linenumber, l_comment from orders left join lineitem on l_orderkey = o_orderkey and l_quantity > 10`,
+};
+
+function sortedCells(rows: unknown[][]): string[] {
+  return rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
+}
+
+describe.skipIf(!have)('spilling through Spillway.sql', () => {
+  let spillDir: string;
+  let limited: Spillway;
+  let unlimited: Spillway;
+  beforeAll(async () => {
+    spillDir = tempSpillDir();
+    limited = await Spillway.create({ tables: TPCH, memoryLimit: '1MB', settings: { batch_size: 512, spill_dir: spillDir } });
+    unlimited = await Spillway.create({ tables: TPCH, settings: { batch_size: 4096, spill_dir: spillDir } });
+  });
+  afterAll(async () => {
+    await limited.close();
+    await unlimited.close();
+    rmSync(spillDir, { recursive: true, force: true });
+  });
+
+  for (const [name, q] of Object.entries(QUERIES)) {
+    it(`${name}: same answer under 1MB as unlimited, spills, leaves no files`, async () => {
+      const got = await limited.sql(q);
+      expect(got.stats!.spillFiles).toBeGreaterThan(0);
+      const want = await unlimited.sql(q);
+      expect(got.numRows).toBe(want.numRows);
+      if (name === 'sort') expect(resultCells(got)).toEqual(resultCells(want));
+      else expect(sortedCells(resultCells(got))).toEqual(sortedCells(resultCells(want)));
+      expect(readdirSync(spillDir)).toEqual([]);
+    });
+  }
+
+  it('an error while spilling leaves no files (disk quota)', async () => {
+    await limited.sql("set spill_disk_quota = '200KB'");
+    try {
+      await expect(limited.sql(QUERIES.sort!)).rejects.toThrow(/spill disk quota of 200\.0 KiB exceeded/);
+    } finally {
+      await limited.sql('set spill_disk_quota = 0');
+    }
+    expect(readdirSync(spillDir)).toEqual([]);
+  });
+
+  it('cancellation while spilling leaves no files', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+    await expect(limited.sql(QUERIES.groupBy!, { signal: controller.signal })).rejects.toThrow(/cancel/);
+    expect(readdirSync(spillDir)).toEqual([]);
+  });
+});
