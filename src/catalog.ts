@@ -5,6 +5,7 @@
  */
 import type { Schema } from './types.js';
 import type { MemoryTable } from './exec/context.js';
+import type { ColumnStatistics } from './storage/parquet_metadata.js';
 import { binderError, didYouMean } from './errors.js';
 
 export interface ParquetTable {
@@ -14,6 +15,8 @@ export interface ParquetTable {
   files: string[];
   rows: number;
   bytes: number;
+  /** Per schema field: min/max/null count over every row group of every file (a bound is undefined when any group lacks it). */
+  columnStatistics?: ColumnStatistics[];
 }
 
 export interface InMemoryTable extends MemoryTable {

@@ -4,26 +4,14 @@
  * empty CSV field (`NULL` in tables, null in JSON).
  */
 import type { Batch, Column } from './columnar/column.js';
+import { civilOf } from './calendar.js';
 import { scalarAt } from './columnar/kernels.js';
 import type { DataType, Scalar, Schema } from './types.js';
 
 export function formatDate(days: number): string {
-  const { y, m, d } = civilFromDays(days);
+  const { year: y, month: m, day: d } = civilOf(days);
   const yy = y < 0 ? '-' + String(-y).padStart(4, '0') : String(y).padStart(4, '0');
   return `${yy}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-}
-
-/** Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's algorithm). */
-export function civilFromDays(z0: number): { y: number; m: number; d: number } {
-  const z = z0 + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
 }
 
 export function formatTimestamp(micros: bigint): string {

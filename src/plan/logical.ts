@@ -16,6 +16,8 @@ export interface LColumn {
   qualifier?: string;
   type: DataType;
   nullable: boolean;
+  /** Estimated number of distinct non-NULL values in the table (set on Scan columns from file statistics; see estimate.ts). */
+  ndv?: number;
 }
 
 export type LExpr =

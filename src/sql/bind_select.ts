@@ -22,6 +22,7 @@ import type { Field } from '../types.js';
 import { sqlTypeName } from '../types.js';
 import type { LColumn, LExpr, LogicalPlan, LSortKey } from '../plan/logical.js';
 import type { JoinType } from '../plan/physical.js';
+import { distinctFromStatistics } from '../plan/estimate.js';
 import type { ParquetTable, InMemoryTable, ViewDefinition } from '../catalog.js';
 import type { ExprNode, FromItem, OrderByItem, SelectAst, SelectColumn } from './ast.js';
 import { BindContext, CteScope, type CteDefinition } from './bind_context.js';
@@ -625,6 +626,11 @@ function scopeOf(columns: LColumn[], qualifier: string, rename: string[]): Scope
 
 function scanParquet(t: ParquetTable, qualifier: string, rename: string[], ctx: BindContext): FromResult {
   const columns = scanColumns(t.schema.fields, qualifier, rename, ctx);
+  // Distinct-value estimates from the files' statistics, for join ordering.
+  columns.forEach((c, i) => {
+    const ndv = distinctFromStatistics(c.type, t.columnStatistics?.[i], t.rows);
+    if (ndv !== undefined) c.ndv = ndv;
+  });
   return {
     plan: { kind: 'Scan', table: t.name, source: { kind: 'parquet', files: [...t.files] }, columns, filters: [], rowEstimate: t.rows },
     cols: scopeOf(columns, qualifier, rename),

@@ -14,6 +14,7 @@ import { isNumeric, sqlTypeName } from '../types.js';
 import { SpillwayError } from '../errors.js';
 import type { LExpr } from '../plan/logical.js';
 import type { DataTypeNode } from './ast.js';
+import { civilOf, daysFromCivil, daysInMonth } from '../calendar.js';
 
 /** String literals written in the query whose type is still open (PostgreSQL's "unknown"). */
 const untypedLiterals = new WeakSet<LExpr>();
@@ -82,39 +83,9 @@ export function parseTimestamp(text: string): bigint | null {
   return BigInt(days) * 86_400_000_000n + BigInt(h * 3600 + mi * 60 + s) * 1_000_000n + frac;
 }
 
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-export function daysInMonth(y: number, m: number): number {
-  return [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
-}
-
-/** Howard Hinnant's days_from_civil. */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-export function civilFromDays(z: number): { y: number; m: number; d: number } {
-  const zz = z + 719468;
-  const era = Math.floor(zz / 146097);
-  const doe = zz - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp + (mp < 10 ? 3 : -9);
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
-
 /** date + n months, clamping the day to the month's end as PostgreSQL does. */
 export function addMonths(days: number, months: number): number {
-  const { y, m, d } = civilFromDays(days);
+  const { year: y, month: m, day: d } = civilOf(days);
   const total = y * 12 + (m - 1) + months;
   const ny = Math.floor(total / 12);
   const nm = total - ny * 12 + 1;

@@ -8,15 +8,16 @@
  *
  * Every file of a table must have the same columns (names and types, in order); nullability
  * may differ between files and the table's field is nullable if any file's is. Only footers
- * are read. Files and folders whose names start with '.' or '_' (_SUCCESS, .crc) are ignored.
+ * are read; their row-group statistics are aggregated into table-level min/max/null counts per
+ * column (for the optimizer's estimates). Files and folders whose names start with '.' or '_' (_SUCCESS, .crc) are ignored.
  */
 import * as nodePath from 'node:path';
 import type { ParquetTable } from '../catalog.js';
 import { SpillwayError } from '../errors.js';
-import { sqlTypeName, type Field, type Schema } from '../types.js';
+import { sqlTypeName, type Field, type Scalar, type Schema } from '../types.js';
 import { globBase, globToRegExp, hasGlob } from './glob.js';
 import { storeFor } from './object_store.js';
-import { readParquetMetadata, type ParquetFileInfo } from './parquet_metadata.js';
+import { readParquetMetadata, type ColumnStatistics, type ParquetFileInfo } from './parquet_metadata.js';
 
 /** Footers read at once while discovering (the machine has few cores; reads are small). */
 const METADATA_CONCURRENCY = 8;
@@ -101,7 +102,53 @@ export async function tableFromFiles(name: string, files: string[]): Promise<Par
     rows += info.rows;
     bytes += info.bytes;
   }
-  return { kind: 'parquet', name, schema: { fields }, files: infos.map((i) => i.path), rows, bytes };
+  const columnStatistics = aggregateStatistics(infos, fields.length);
+  return { kind: 'parquet', name, schema: { fields }, files: infos.map((i) => i.path), rows, bytes, columnStatistics };
+}
+
+/**
+ * Table-level statistics per column from every row group of every file: the least min, the
+ * greatest max and the summed null count. A bound is left undefined as soon as one non-empty
+ * row group lacks it (the table's bound would not be trustworthy).
+ */
+export function aggregateStatistics(infos: readonly ParquetFileInfo[], columns: number): ColumnStatistics[] {
+  const out: ColumnStatistics[] = [];
+  for (let c = 0; c < columns; c++) {
+    let min: Scalar | undefined;
+    let max: Scalar | undefined;
+    let nullCount: number | undefined = 0;
+    let minKnown = true;
+    let maxKnown = true;
+    for (const info of infos) {
+      for (const rg of info.rowGroups) {
+        if (rg.rows === 0) continue;
+        const s = rg.columns[c];
+        if (minKnown) {
+          if (s?.min === undefined || s.min === null) minKnown = false;
+          else if (min === undefined || compareScalars(s.min, min) < 0) min = s.min;
+        }
+        if (maxKnown) {
+          if (s?.max === undefined || s.max === null) maxKnown = false;
+          else if (max === undefined || compareScalars(s.max, max) > 0) max = s.max;
+        }
+        nullCount = nullCount === undefined || s?.nullCount === undefined ? undefined : nullCount + s.nullCount;
+      }
+    }
+    const stats: ColumnStatistics = {};
+    if (minKnown && min !== undefined) stats.min = min;
+    if (maxKnown && max !== undefined) stats.max = max;
+    if (nullCount !== undefined) stats.nullCount = nullCount;
+    out.push(stats);
+  }
+  return out;
+}
+
+/** Order of two non-NULL statistics bounds of one column (strings by UTF-8 bytes, as Parquet orders them). */
+function compareScalars(a: Scalar, b: Scalar): number {
+  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a < b ? -1 : a > b ? 1 : 0;
+  return 0;
 }
 
 function describeFields(s: Schema): string {

@@ -17,7 +17,8 @@ const QUERIES: Record<string, string> = {
   sort: 'select l_orderkey, l_linenumber, l_comment from lineitem order by l_shipdate desc, l_comment, l_orderkey, l_linenumber',
   groupBy: `select l_orderkey, l_linenumber, count(*) as n, sum(l_quantity) as q, avg(l_discount) as d, max(l_comment) as c,
             count(distinct l_shipmode) as m from lineitem group by l_orderkey, l_linenumber`,
-  join: `select o_orderkey, o_orderpriority, l_linenumber, l_comment from orders left join lineitem on l_orderkey = o_orderkey and l_quantity > 10`,
+  join: `select a.l_orderkey, a.l_linenumber, a.l_comment, b.l_comment, b.l_shipmode from lineitem a full join lineitem b
+         on a.l_orderkey = b.l_orderkey and a.l_linenumber = b.l_linenumber and a.l_quantity > 10`,
 };
 
 function sortedCells(rows: unknown[][]): string[] {
