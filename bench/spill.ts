@@ -3,8 +3,8 @@
  * by DuckDB (threads=1, same memory_limit) over the same TPC-H Parquet files, each in its
  * own process so that peak RSS is per query.
  *
- *   npx tsc -p . && node dist/bench/spill.js [--sf 0.1] [--data DIR] [--query sort|groupby|join|all]
- *                                           [--engines spillway,duckdb]
+ *   npx tsc -p . && node dist/bench/spill.js [--sf 0.3] [--data DIR] [--query sort|groupby|join|all]
+ *                                           [--engines spillway,duckdb] [--memory-limit 16MB]
  *
  * Data: generated once with generateTpch into DIR (default bench/data/tpch-sf<sf>).
  * Each run prints time, peak RSS (/usr/bin/time -v when present, else the child's
@@ -37,20 +37,20 @@ interface BenchQuery { sql: string; memoryLimit: string; what: string }
 
 const QUERIES: Record<string, BenchQuery> = {
   sort: {
-    what: 'ORDER BY two keys over lineitem (8 columns)',
-    memoryLimit: '4MB',
-    sql: `select l_orderkey, l_partkey, l_suppkey, l_linenumber, l_quantity, l_extendedprice, l_shipdate, l_comment
-          from lineitem order by l_shipdate, l_extendedprice desc`,
+    what: 'ORDER BY two keys over lineitem (10 columns)',
+    memoryLimit: '16MB',
+    sql: `select l_orderkey, l_partkey, l_suppkey, l_linenumber, l_quantity, l_extendedprice, l_shipdate, l_shipinstruct,
+          l_shipmode, l_comment from lineitem order by l_shipdate, l_extendedprice desc`,
   },
   groupby: {
     what: 'GROUP BY (l_orderkey, l_linenumber): one group per row',
-    memoryLimit: '8MB',
+    memoryLimit: '16MB',
     sql: `select l_orderkey, l_linenumber, count(*) as n, sum(l_quantity) as q, avg(l_extendedprice) as p, max(l_comment) as c
           from lineitem group by l_orderkey, l_linenumber`,
   },
   join: {
     what: 'lineitem self-join on (l_orderkey, l_linenumber), build side ~5x the limit',
-    memoryLimit: '6MB',
+    memoryLimit: '16MB',
     sql: `select a.l_orderkey, a.l_quantity, b.l_comment from lineitem a join lineitem b
           on a.l_orderkey = b.l_orderkey and a.l_linenumber = b.l_linenumber`,
   },
@@ -110,7 +110,8 @@ async function child(): Promise<void> {
   const spillDir = nodePath.join(repoRoot(), 'bench', 'data', `spill-${process.pid}`);
   mkdirSync(spillDir, { recursive: true });
   try {
-    const q = QUERIES[query]!;
+    const limit = arg('memory-limit', '');
+    const q = limit === '' ? QUERIES[query]! : { ...QUERIES[query]!, memoryLimit: limit };
     const r = engine === 'duckdb' ? await runDuckdb(q, data, spillDir) : await runSpillway(q, data, spillDir);
     const out: ChildResult = { engine, query, ...r, maxRssKiB: process.resourceUsage().maxRSS };
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -120,7 +121,7 @@ async function child(): Promise<void> {
 }
 
 async function driver(): Promise<void> {
-  const sf = Number(arg('sf', '0.1'));
+  const sf = Number(arg('sf', '0.3'));
   const data = arg('data', nodePath.join(repoRoot(), 'bench', 'data', `tpch-sf${sf}`));
   if (!existsSync(nodePath.join(data, 'lineitem.parquet'))) {
     console.log(`generating TPC-H sf ${sf} into ${data} …`);
@@ -135,9 +136,10 @@ async function driver(): Promise<void> {
   console.log('| query | engine | memory limit | seconds | rows | peak RSS MiB | RSS − limit MiB | spill MiB (files) |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const qn of queries) {
-    const q = QUERIES[qn]!;
+    const q = arg('memory-limit', '') === '' ? QUERIES[qn]! : { ...QUERIES[qn]!, memoryLimit: arg('memory-limit', '') };
     for (const engine of engines) {
-      const args = [script, '--child', engine, '--query', qn, '--data', data];
+      const limit = arg('memory-limit', '');
+      const args = [script, '--child', engine, '--query', qn, '--data', data, ...(limit === '' ? [] : ['--memory-limit', limit])];
       const r = timeBin === null
         ? spawnSync(process.execPath, args, { encoding: 'utf8' })
         : spawnSync(timeBin, ['-v', process.execPath, ...args], { encoding: 'utf8' });
@@ -151,7 +153,7 @@ async function driver(): Promise<void> {
       const rssKiB = m ? Number(m[1]) : res.maxRssKiB;
       const rssMiB = rssKiB / 1024;
       const limitMiB = parseSize(q.memoryLimit) / 1024 ** 2;
-      const spill = Number.isNaN(res.spillBytes) ? 'n/a' : `${(res.spillBytes / 1024 ** 2).toFixed(1)} (${res.spillFiles})`;
+      const spill = res.spillBytes === null || Number.isNaN(res.spillBytes) ? 'n/a' : `${(res.spillBytes / 1024 ** 2).toFixed(1)} (${res.spillFiles})`;
       console.log(`| ${qn} | ${engine} | ${q.memoryLimit} | ${(res.ms / 1000).toFixed(2)} | ${res.rows} | ${rssMiB.toFixed(0)} | ${(rssMiB - limitMiB).toFixed(0)} | ${spill} |`);
     }
   }

@@ -6,6 +6,7 @@
  *   res.toArrow();   // apache-arrow Table
  *   await db.close();
  */
+import { availableParallelism } from 'node:os';
 import type { Config } from './config.js';
 import { Session } from './session.js';
 import type { QueryResult } from './result.js';
@@ -19,6 +20,12 @@ export interface SpillwayOptions {
   spillDir?: string;
   /** Rows per batch (default 8192). */
   batchSize?: number;
+  /**
+   * Where stages run: N embedded worker threads (default: the number of cores; the guards
+   * keep small queries in this thread), ["host:port", …] `spillway worker` processes, or 0
+   * for everything in this thread.
+   */
+  workers?: number | readonly string[];
   /** Any other setting by its SET name, e.g. { spill_compression: 'lz4' }. */
   settings?: Partial<Record<keyof Config, string | number | boolean>>;
 }
@@ -31,7 +38,7 @@ export class Spillway {
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     if (options.spillDir !== undefined) config.spill_dir = options.spillDir;
     if (options.batchSize !== undefined) config.batch_size = options.batchSize;
-    const session = await Session.create({ tables: options.tables, config });
+    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism() });
     return new Spillway(session);
   }
 

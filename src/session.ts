@@ -12,9 +12,8 @@ import { applySetting, makeConfig, type Config } from './config.js';
 import { SpillwayError, binderError } from './errors.js';
 import { MetricsSet } from './exec/metrics.js';
 import type { TaskContext } from './exec/context.js';
-import { collect } from './exec/execute.js';
 import { FairSpillPool } from './memory/fair_pool.js';
-import type { MemoryPool } from './memory/pool.js';
+import { formatBytes, type MemoryPool } from './memory/pool.js';
 import { UnboundedPool } from './memory/unbounded_pool.js';
 import { IdGenerator, type LogicalPlan } from './plan/logical.js';
 import { optimize } from './plan/optimizer/index.js';
@@ -27,25 +26,19 @@ import { parseScript, bindStatement, type Statement } from './sql/index.js';
 import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './types.js';
+import { LocalExecutor, type QueryExecutor } from './query_executor.js';
+import { createExecutor } from './coordinator/executor.js';
+import { explainStageDag } from './distributed/stage.js';
+
+export { LocalExecutor, type QueryExecutor } from './query_executor.js';
 
 export interface SessionOptions {
   /** A folder whose `name.parquet` files and `name/` folders become tables. */
   tables?: string;
   /** Settings (snake_case names as in SET), applied over defaults and SPILLWAY_* environment. */
   config?: Partial<Record<keyof Config, string | number | boolean>>;
-}
-
-/** Runs an optimized physical plan and returns its batches (local or distributed). */
-export interface QueryExecutor {
-  execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
-  close(): Promise<void>;
-}
-
-export class LocalExecutor implements QueryExecutor {
-  async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
-    return collect(plan, ctx);
-  }
-  async close(): Promise<void> {}
+  /** Where stages run: N worker threads, ["host:port", …] worker processes, or 0/absent: this thread. */
+  workers?: readonly string[] | number;
 }
 
 export class Session {
@@ -54,18 +47,24 @@ export class Session {
   private pool: MemoryPool;
   private poolLimit: number;
   private readonly running = new Set<AbortController>();
-  executor: QueryExecutor = new LocalExecutor();
+  executor: QueryExecutor;
   private closed = false;
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
     this.pool = this.makePool();
+    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config });
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
     const s = new Session(opts);
-    if (opts.tables) for (const t of await discoverTables(opts.tables)) s.catalog.set(t);
+    try {
+      if (opts.tables) for (const t of await discoverTables(opts.tables)) s.catalog.set(t);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
     return s;
   }
 
@@ -112,10 +111,17 @@ export class Session {
         if (stmt.analyze) {
           const r = await this.runPhysical(physical, signal);
           const s = r.result.stats!;
-          text = `Physical plan (analyzed):\n${explainPhysical(physical, r.result.metrics ?? undefined)}\n` +
-            `Total: ${s.elapsedMs.toFixed(1)} ms, peak memory ${s.peakMemoryBytes} bytes, spilled ${s.spillBytes} bytes in ${s.spillFiles} files`;
+          const metrics = r.result.metrics ?? undefined;
+          const ran = this.executor.lastRun;
+          const body = ran?.dag ? explainStageDag(ran.dag, metrics, ran.stages) : explainPhysical(physical, metrics);
+          text = `Physical plan (analyzed):\n${body}\n` +
+            `Total: ${s.elapsedMs.toFixed(1)} ms, peak memory ${formatBytes(s.peakMemoryBytes)}, spilled ${formatBytes(s.spillBytes)} in ${s.spillFiles} files`;
         } else {
           text = `Logical plan:\n${explainLogical(optimized)}\n\nPhysical plan:\n${explainPhysical(physical)}`;
+          if (this.executor.planDag) {
+            const dag = await this.executor.planDag(physical, this.config, this.catalog.memoryTables());
+            text += `\n\nStage DAG:\n${explainStageDag(dag)}`;
+          }
         }
         return textResult('plan', text);
       }

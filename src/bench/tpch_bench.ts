@@ -32,14 +32,15 @@ export interface BenchQuery {
 
 /**
  * Scan-only probes over lineitem: what reading the columns costs with almost nothing on top.
- * The first is one date column behind a predicate statistics cannot drop a row group for;
- * the second reads Q1's seven lineitem columns and does one cheap aggregate per column.
+ * Each aggregate needs every value: DuckDB answers an always-true filter or count(column)
+ * of a column without NULLs from statistics without decoding it (measured: 10 ms at SF 1).
+ * The first reads one date column, the second Q1's seven lineitem columns.
  */
 export const SCAN_PROBES: readonly { name: string; sql: string }[] = [
-  { name: 'scan_1col', sql: `select count(*) from lineitem where l_shipdate >= date '1900-01-01'` },
+  { name: 'scan_1col', sql: 'select max(l_shipdate) from lineitem' },
   {
     name: 'scan_q1cols',
-    sql: 'select sum(l_quantity), sum(l_extendedprice), sum(l_discount), sum(l_tax), count(l_returnflag), count(l_linestatus), max(l_shipdate) from lineitem',
+    sql: 'select sum(l_quantity), sum(l_extendedprice), sum(l_discount), sum(l_tax), max(l_returnflag), max(l_linestatus), max(l_shipdate) from lineitem',
   },
 ];
 

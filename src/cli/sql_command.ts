@@ -7,9 +7,10 @@ import { SpillwayError } from '../errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './main.js';
 import { toCsvLines, toJsonLines, toTable } from '../format.js';
+import { parseWorkersFlag } from '../coordinator/executor.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers'],
   boolean: ['verbose', 'help', 'timing'],
 };
 
@@ -20,6 +21,8 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   --memory-limit SIZE   memory pool limit, e.g. 512MB; buffering operators spill beyond it
   --spill-dir DIR       where spill files go (default ./spill)
   --batch-size N        rows per batch
+  --workers N|LIST      N embedded worker threads (default: the number of cores), 0 for one
+                        thread, or host:port,host:port of 'spillway worker' processes
   --set NAME=VALUE      any setting, as SET NAME = VALUE would
   -f, --file FILE       read the SQL from FILE
   --timing              print the elapsed time on stderr
@@ -41,6 +44,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     spillDir: flag(args, 'spill-dir'),
     batchSize: flag(args, 'batch-size') !== undefined ? Number(flag(args, 'batch-size')) : undefined,
     settings,
+    workers: flag(args, 'workers') !== undefined ? parseWorkersFlag(flag(args, 'workers')!) : undefined,
   });
   const controller = new AbortController();
   const onSigint = () => {

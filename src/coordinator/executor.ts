@@ -25,7 +25,7 @@ import type { ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
 import { collect } from '../exec/execute.js';
 import type { PhysicalPlan } from '../plan/physical.js';
-import { LocalExecutor, type QueryExecutor } from '../session.js';
+import { LocalExecutor, type QueryExecutor } from '../query_executor.js';
 import { ThreadWorkers } from '../worker/thread_host.js';
 import { ClusterTaskRunner } from './scheduler.js';
 import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
@@ -50,7 +50,7 @@ export interface DistributedRunInfo {
   dag: StageDag | null;
   localReason: string | null;
   stages: StageRunStats[];
-  /** Tasks run per worker address. */
+  /** Tasks that succeeded, per worker address. */
   tasksPerWorker: Record<string, number>;
 }
 
@@ -61,22 +61,36 @@ interface Cluster {
 }
 
 export class DistributedExecutor implements QueryExecutor {
-  private readonly cluster: Promise<Cluster>;
+  private clusterPromise: Promise<Cluster> | null = null;
+  private readonly start: () => Promise<Cluster>;
   private readonly local = new LocalExecutor();
   private readonly active = new Set<Promise<unknown>>();
   private readonly warn: (message: string) => void;
   private warnedLocal = false;
   lastRun: DistributedRunInfo | null = null;
 
-  constructor(start: () => Promise<Cluster>, warn?: (message: string) => void) {
+  /**
+   * `lazyWorkers`: for thread workers, their number; the threads then start only when the
+   * first query that passes the guards needs them, so small queries never pay for them.
+   * Remote workers are contacted at once, so an unreachable one is reported up front.
+   */
+  constructor(start: () => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number) {
     this.warn = warn ?? ((m: string) => { process.stderr.write(`spillway: warning: ${m}\n`); });
-    this.cluster = start();
-    this.cluster.catch(() => {}); // reported by the first execute()
+    this.start = start;
+    if (lazyWorkers === undefined) void this.cluster();
+  }
+
+  private cluster(): Promise<Cluster> {
+    if (!this.clusterPromise) {
+      this.clusterPromise = this.start();
+      this.clusterPromise.catch(() => {}); // reported by the first execute()
+    }
+    return this.clusterPromise;
   }
 
   /** The scheduler (worker health, states), once the workers were contacted. */
   async runner(): Promise<ClusterTaskRunner> {
-    return (await this.cluster).runner;
+    return (await this.cluster()).runner;
   }
 
   async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
@@ -90,7 +104,17 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   private async run(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
-    const cluster = await this.cluster;
+    if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
+      // Decide with the planned worker count before starting any thread.
+      const reason = planNodes(plan).some((n) => n.kind === 'MemoryScan')
+        ? 'the query reads in-memory tables, which live in this process'
+        : (await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables })).decision;
+      if (typeof reason === 'string' || !reason.distribute) {
+        this.lastRun = { queryId: ctx.queryId, dag: null, localReason: typeof reason === 'string' ? reason : reason.reason, stages: [], tasksPerWorker: {} };
+        return this.local.execute(plan, ctx);
+      }
+    }
+    const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
     const runLocally = (reason: string): Promise<Batch[]> => {
       this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {} };
@@ -125,10 +149,18 @@ export class DistributedExecutor implements QueryExecutor {
     return result.batches;
   }
 
+  /** The stage DAG a query would run as, with the guard decision (EXPLAIN). */
+  async planDag(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag> {
+    const workers = this.clusterPromise === null && this.lazyWorkers !== undefined
+      ? this.lazyWorkers
+      : (await this.cluster()).runner.healthyWorkers().length;
+    return planStageDag(plan, { config, workers, memoryTables });
+  }
+
   /** Wait for running queries to finish their release (bounded), then stop the workers. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.active]);
-    const cluster = await this.cluster.catch(() => null);
+    const cluster = this.clusterPromise ? await this.clusterPromise.catch(() => null) : null;
     await cluster?.close();
   }
 }
@@ -166,7 +198,7 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
   const w = opts.workers;
   if (typeof w === 'number') {
     if (!(w > 0)) return new LocalExecutor();
-    return new DistributedExecutor(() => threadCluster(w, opts), opts.warn);
+    return new DistributedExecutor(() => threadCluster(w, opts), opts.warn, w);
   }
   if (w.length === 0) return new LocalExecutor();
   return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);

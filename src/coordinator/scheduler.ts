@@ -14,11 +14,12 @@
  *                                            fails again ──▶ ONE error: query, stage, task,
  *                                                            worker(s), root cause
  *
- * Health: every heartbeat_interval_ms each worker is asked for its status (deadline
- * network_timeout_ms). A worker not heard from for `missedHeartbeats` intervals, or whose
- * call failed because it was unreachable, is unhealthy: it gets no new tasks and its running
- * tasks are abandoned (and retried elsewhere). It becomes healthy again when it answers, and
- * is then told to release the queries that ended while it was away.
+ * Health: every heartbeat_interval_ms each worker is asked for its status. A worker not heard
+ * from for `missedHeartbeats` intervals is unhealthy: it gets no new tasks (a busy worker may
+ * just be slow, so its running tasks go on). Its running tasks are abandoned and retried
+ * elsewhere when a call shows it is gone (connection refused/reset, thread exit) or after
+ * network_timeout_ms of silence. It becomes healthy again when it answers, and is then told
+ * to release the queries that ended while it was away.
  *
  * Cancellation: when a query's signal aborts, its in-flight calls are cancelled and every
  * worker gets CancelQuery; releaseQuery (runStageDag calls it at the end of every query,
@@ -63,7 +64,7 @@ interface WorkerSlot {
 
 interface QueryState {
   config: Config;
-  /** Tasks run per worker address. */
+  /** Tasks that succeeded, per worker address. */
   readonly tasksOn: Map<string, number>;
   /** Scan bytes per task, by stage id (the queue priority). */
   readonly scanBytes: Map<number, number[]>;
@@ -151,6 +152,14 @@ export class ClusterTaskRunner implements TaskRunner {
     return this.slots.map((s) => ({ address: s.client.address, healthy: s.healthy, reason: s.reason, status: s.status }));
   }
 
+  /** Ask every worker for its status now; null for a worker that does not answer in time. */
+  async currentStatuses(): Promise<{ address: string; status: WorkerStatusInfo | null }[]> {
+    return Promise.all(this.slots.map(async (s) => ({
+      address: s.client.address,
+      status: await s.client.heartbeat(this.timeoutMs).catch(() => null),
+    })));
+  }
+
   get slotsPerWorker(): number {
     return this.tasksPerWorker;
   }
@@ -158,9 +167,10 @@ export class ClusterTaskRunner implements TaskRunner {
   private beat(): void {
     const now = Date.now();
     for (const s of this.slots) {
-      if (s.healthy && now - s.lastSeen > this.missLimitMs) {
-        this.markUnhealthy(s, `no heartbeat answer for ${now - s.lastSeen} ms`);
-      }
+      const silent = now - s.lastSeen;
+      if (s.healthy && silent > this.missLimitMs) this.markUnhealthy(s, `no heartbeat answer for ${silent} ms`, false);
+      // Slow is not dead: running tasks are given up only after network_timeout_ms of silence.
+      if (!s.healthy && silent > this.timeoutMs && s.inflight.size > 0) this.abandon(s, `no heartbeat answer for ${silent} ms`);
       if (s.beating) continue;
       s.beating = true;
       s.client.heartbeat(Math.min(this.timeoutMs, this.missLimitMs)).then(
@@ -174,12 +184,18 @@ export class ClusterTaskRunner implements TaskRunner {
     }
   }
 
-  private markUnhealthy(s: WorkerSlot, reason: string): void {
-    if (!s.healthy) return;
-    s.healthy = false;
-    s.reason = reason;
-    this.warn(`worker ${s.client.address} is unhealthy (${reason}); it gets no new tasks`);
-    const lost = new AbandonedTask('remote', `worker ${s.client.address} became unhealthy while running the task (${reason})`, true);
+  /** No new tasks for `s`; with `abandonRunning` (the worker is gone) its running tasks are retried elsewhere. */
+  private markUnhealthy(s: WorkerSlot, reason: string, abandonRunning: boolean): void {
+    if (s.healthy) {
+      s.healthy = false;
+      s.reason = reason;
+      this.warn(`worker ${s.client.address} is unhealthy (${reason}); it gets no new tasks`);
+    }
+    if (abandonRunning) this.abandon(s, reason);
+  }
+
+  private abandon(s: WorkerSlot, reason: string): void {
+    const lost = new AbandonedTask('remote', `worker ${s.client.address} was lost while running the task (${reason})`, true);
     for (const c of s.inflight) c.abort(lost);
   }
 
@@ -217,14 +233,14 @@ export class ClusterTaskRunner implements TaskRunner {
       if (slot === null) break;
       tried.add(slot);
       slot.assigned++;
-      q.tasksOn.set(slot.client.address, (q.tasksOn.get(slot.client.address) ?? 0) + 1);
       try {
         const r = await this.runOn(slot, req, q.config, attempt, signal, priority);
+        q.tasksOn.set(slot.client.address, (q.tasksOn.get(slot.client.address) ?? 0) + 1);
         return { ...r, worker: slot.client.address };
       } catch (e) {
         if (signal.aborted) throw cancelledError(signal, req.queryId);
         attempts.push({ worker: slot.client.address, error: e });
-        if (workerLost(e)) this.markUnhealthy(slot, messageOf(e));
+        if (workerLost(e)) this.markUnhealthy(slot, messageOf(e), true);
       }
     }
     throw this.taskFailure(req, attempts);

@@ -19,6 +19,7 @@
 import { explainPhysical, formatPartitioning } from '../plan/explain.js';
 import { childrenOf, type ExchangeNode, type Partitioning, type PhysicalPlan } from '../plan/physical.js';
 import type { GuardDecision } from './guards.js';
+import type { MetricsSet } from '../exec/metrics.js';
 import { maxNodeId, withChildren } from './plan_utils.js';
 
 export interface Stage {
@@ -85,8 +86,14 @@ function readerFor(ex: ExchangeNode, producer: Stage): PhysicalPlan {
   return { ...base, kind: 'ExchangeRead', partitions: ex.partitions, stageId: producer.id, partitioning: ex.partitioning, producerTasks: producer.tasks };
 }
 
-/** The stages, their exchanges and task counts, and the guard decision — for EXPLAIN. */
-export function explainStageDag(dag: StageDag): string {
+/** Per-stage totals as the runner reports them (local_runner.ts StageRunStats). */
+export interface StageStatsLine { stageId: number; rowsOut: number; batchesOut: number; bytesOut: number; elapsedMs: number }
+
+/**
+ * The stages, their exchanges and task counts, and the guard decision — for EXPLAIN; with
+ * metrics (EXPLAIN ANALYZE), each node's figures and each stage's totals.
+ */
+export function explainStageDag(dag: StageDag, metrics?: MetricsSet, stats?: readonly StageStatsLine[]): string {
   const d = dag.decision;
   const lines: string[] = [];
   lines.push(d.distribute
@@ -95,8 +102,10 @@ export function explainStageDag(dag: StageDag): string {
   for (const s of [...dag.stages].reverse()) {
     const from = s.inputs.length > 0 ? ` reads stage${s.inputs.length > 1 ? 's' : ''} ${s.inputs.join(', ')}` : '';
     const out = s.id === dag.rootStageId ? 'result' : formatPartitioning(s.output, s.plan.schema);
-    lines.push(`Stage ${s.id}: ${s.tasks} task${s.tasks === 1 ? '' : 's'}, output ${out}${from}`);
-    lines.push(explainPhysical(s.plan).split('\n').map((l) => `  ${l}`).join('\n'));
+    const st = stats?.find((x) => x.stageId === s.id);
+    const figures = st ? ` — rows=${st.rowsOut} batches=${st.batchesOut} bytes=${st.bytesOut} time=${st.elapsedMs.toFixed(1)}ms` : '';
+    lines.push(`Stage ${s.id}: ${s.tasks} task${s.tasks === 1 ? '' : 's'}, output ${out}${from}${figures}`);
+    lines.push(explainPhysical(s.plan, metrics).split('\n').map((l) => `  ${l}`).join('\n'));
   }
   return lines.join('\n');
 }

@@ -25,7 +25,11 @@
  *
  * Equi joins:  |L|·|R| / max(ndv(l), ndv(r)) per key pair `l = r`; a pair whose ndv is not
  * known on both sides falls back to max(|L|, |R|) (key = foreign key: each row of the larger
- * side meets about one row of the smaller). With several pairs the smallest pair estimate
+ * side meets about one row of the smaller). A column that was unique in its table (ndv =
+ * rows) is taken for a key the other column references, so the other column's ndv is capped
+ * at the key's table-wide ndv: min/max overstate the ndv of a foreign key into a sparse key
+ * range (TPC-H l_orderkey spans 1..60000 but holds the 15000 o_orderkey values), and
+ * lineitem ⋈ orders would otherwise look four times more selective than it is. With several pairs the smallest pair estimate
  * wins: multiplying the pairs' selectivities assumes independent keys, and composite keys
  * (partkey, suppkey) are anything but, so that product underestimates badly. Non-equi terms
  * multiply by their selectivity; a join without any equi pair is |L|·|R|·0.1 (cross: |L|·|R|).
@@ -166,7 +170,15 @@ interface Estimate {
   rows: number;
   /** Known ndv by output column id (columns without statistics are absent). */
   ndv: Map<number, number>;
+  /**
+   * Columns that were unique where they were read (ndv = rows in their table, or the only
+   * key of an aggregate), with that distinct count: the key domain that values of a column
+   * joined to them are assumed to reference.
+   */
+  keys: Map<number, number>;
 }
+
+const NO_COLUMNS = (): Map<number, number> => new Map();
 
 type JoinPlan = Extract<LogicalPlan, { kind: 'Join' }>;
 
@@ -198,24 +210,34 @@ export class Estimator {
     switch (plan.kind) {
       case 'Scan': {
         const ndv = new Map<number, number>();
-        for (const c of plan.columns) if (c.ndv !== undefined) ndv.set(c.id, Math.min(c.ndv, plan.rowEstimate));
-        return applyFilter({ rows: plan.rowEstimate, ndv }, plan.filters);
+        const keys = new Map<number, number>();
+        for (const c of plan.columns) {
+          if (c.ndv === undefined) continue;
+          const d = Math.min(c.ndv, plan.rowEstimate);
+          ndv.set(c.id, d);
+          if (d === plan.rowEstimate && d > 1) keys.set(c.id, d);
+        }
+        return applyFilter({ rows: plan.rowEstimate, ndv, keys }, plan.filters);
       }
-      case 'Values': return { rows: plan.rows.length, ndv: new Map() };
+      case 'Values': return { rows: plan.rows.length, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
       case 'Filter': return applyFilter(this.estimate(plan.input), conjuncts(plan.predicate));
       case 'Project': {
         const input = this.estimate(plan.input);
         const ndv = new Map<number, number>();
+        const keys = new Map<number, number>();
         plan.exprs.forEach((e, i) => {
           const id = keyColumn(e);
-          const d = id === undefined ? undefined : input.ndv.get(id);
+          if (id === undefined) return;
+          const d = input.ndv.get(id);
           if (d !== undefined) ndv.set(plan.columns[i]!.id, d);
+          const k = input.keys.get(id);
+          if (k !== undefined) keys.set(plan.columns[i]!.id, k);
         });
-        return { rows: input.rows, ndv };
+        return { rows: input.rows, ndv, keys };
       }
       case 'Sort': return this.estimate(plan.input);
       case 'Aggregate': {
-        if (plan.groupBy.length === 0) return { rows: 1, ndv: new Map() };
+        if (plan.groupBy.length === 0) return { rows: 1, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
         const input = this.estimate(plan.input);
         // Groups: the product of the keys' ndv when all are known, else a tenth of the input.
         let groups = 1;
@@ -230,7 +252,9 @@ export class Estimator {
         const rows = known ? atLeastOne(Math.min(groups, input.rows), input.rows) : atLeastOne(input.rows * 0.1, input.rows);
         const ndv = new Map<number, number>();
         keyNdv.forEach((d, i) => { if (d !== undefined) ndv.set(plan.groupColumns[i]!.id, Math.min(d, rows)); });
-        return { rows, ndv };
+        const keys = new Map<number, number>();
+        if (plan.groupBy.length === 1 && known) keys.set(plan.groupColumns[0]!.id, rows);
+        return { rows, ndv, keys };
       }
       case 'Distinct': {
         const input = this.estimate(plan.input);
@@ -241,7 +265,7 @@ export class Estimator {
         const n = Math.max(0, input.rows - plan.skip);
         return capped(input, plan.fetch === null ? n : Math.min(n, plan.fetch));
       }
-      case 'Union': return { rows: plan.inputs.reduce((acc, p) => acc + this.rows(p), 0), ndv: new Map() };
+      case 'Union': return { rows: plan.inputs.reduce((acc, p) => acc + this.rows(p), 0), ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
       case 'Join': return this.join(plan);
     }
   }
@@ -267,10 +291,8 @@ export class Estimator {
     else {
       let best = Infinity;
       for (const p of pairs) {
-        const dl = p.l === undefined ? undefined : left.ndv.get(p.l);
-        const dr = p.r === undefined ? undefined : right.ndv.get(p.r);
-        const est = dl !== undefined && dr !== undefined ? (l * r) / Math.max(dl, dr, 1) : Math.max(l, r);
-        best = Math.min(best, est);
+        const d = pairNdv(p, left, right);
+        best = Math.min(best, d === undefined ? Math.max(l, r) : (l * r) / Math.max(d.l, d.r, 1));
       }
       inner = best * residual;
     }
@@ -284,26 +306,43 @@ export class Estimator {
       case 'semi': case 'anti': rows = l === 0 ? 0 : Math.max(1, Math.round(l * 0.5)); break;
     }
     const ndv = new Map<number, number>();
+    const keys = new Map<number, number>();
     const keep = (side: Estimate): void => {
       for (const [id, d] of side.ndv) ndv.set(id, scaleNdv(d, side.rows, Math.min(rows, side.rows)));
+      for (const [id, k] of side.keys) keys.set(id, k);
     };
     keep(left);
-    if (plan.joinType === 'semi' || plan.joinType === 'anti') return { rows, ndv };
+    if (plan.joinType === 'semi' || plan.joinType === 'anti') return { rows, ndv, keys };
     keep(right);
     if (plan.joinType === 'inner') {
       // Containment: the matched keys are the smaller side's keys.
       for (const p of pairs) {
-        const dl = p.l === undefined ? undefined : ndv.get(p.l);
-        const dr = p.r === undefined ? undefined : ndv.get(p.r);
-        if (dl !== undefined && dr !== undefined) {
-          const d = Math.min(dl, dr);
-          ndv.set(p.l!, d);
-          ndv.set(p.r!, d);
-        }
+        const d = pairNdv(p, left, right);
+        if (d === undefined) continue;
+        const m = Math.min(d.l, d.r, ndv.get(p.l!)!, ndv.get(p.r!)!);
+        ndv.set(p.l!, m);
+        ndv.set(p.r!, m);
       }
     }
-    return { rows, ndv };
+    return { rows, ndv, keys };
   }
+}
+
+/**
+ * The ndv of both key columns of an equi pair, or undefined unless both are known. A column
+ * joined to a unique key is assumed to reference it (foreign key): its distinct values are
+ * at most the key's whole domain, however sparse the range its own min/max suggested.
+ */
+function pairNdv(p: { l: number | undefined; r: number | undefined }, left: Estimate, right: Estimate): { l: number; r: number } | undefined {
+  if (p.l === undefined || p.r === undefined) return undefined;
+  let dl = left.ndv.get(p.l);
+  let dr = right.ndv.get(p.r);
+  if (dl === undefined || dr === undefined) return undefined;
+  const kl = left.keys.get(p.l);
+  const kr = right.keys.get(p.r);
+  if (kr !== undefined && kl === undefined) dl = Math.min(dl, kr);
+  if (kl !== undefined && kr === undefined) dr = Math.min(dr, kl);
+  return { l: dl, r: dr };
 }
 
 /** The left and right key columns of an equi edge (undefined where a side is an expression). */
@@ -326,22 +365,22 @@ function applyFilter(input: Estimate, terms: readonly LExpr[]): Estimate {
   for (const t of terms) {
     if (t.kind === 'binary' && (t.op === '=' || t.op === 'is_not_distinct_from')) {
       const id = constantComparison(t);
-      if (id !== undefined && ndv.has(id)) ndv.set(id, 1);
+      if (id !== undefined && ndv.has(id)) ndv.set(id, Math.min(1, rows));
     } else if (t.kind === 'in_list' && !t.negated && t.list.every(isConstant)) {
       const id = keyColumn(t.arg);
       const d = id === undefined ? undefined : input.ndv.get(id);
-      if (d !== undefined) ndv.set(id!, Math.max(1, Math.min(d, t.list.length, rows)));
+      if (d !== undefined) ndv.set(id!, Math.min(d, t.list.length, rows));
     }
   }
-  return { rows, ndv };
+  return { rows, ndv, keys: input.keys };
 }
 
 /** The input's ndv limited to `rows` output rows. */
 function capped(input: Estimate, rows: number): Estimate {
-  if (rows >= input.rows) return { rows, ndv: input.ndv };
+  if (rows >= input.rows) return { rows, ndv: input.ndv, keys: input.keys };
   const ndv = new Map<number, number>();
   for (const [id, d] of input.ndv) ndv.set(id, scaleNdv(d, input.rows, rows));
-  return { rows, ndv };
+  return { rows, ndv, keys: input.keys };
 }
 
 function atLeastOne(x: number, from: number): number {

@@ -110,11 +110,16 @@ export async function* sort(node: SortNode, partition: number, ctx: TaskContext)
     for await (const b of executePlan(node.input, partition, ctx)) {
       if (b.length === 0) continue;
       const cost = sortBufferCost(b, node.keys);
-      if (!reservation.tryGrow(cost) || reservation.spillRequested) {
-        if (buffered.length > 0) await spillBuffer();
-        // The pool may still refuse after a spill (others hold the memory): this batch is
-        // the least the sort needs, so take it or fail with a resources error.
-        if (!reservation.tryGrow(cost)) reservation.grow(cost);
+      const granted = reservation.tryGrow(cost);
+      if (!granted || reservation.spillRequested) {
+        if (buffered.length > 0) {
+          await spillBuffer(); // releases everything, this batch's grant included
+          // The pool may still refuse (others hold the memory): this batch is the least
+          // the sort needs, so take it or fail with a resources error.
+          if (!reservation.tryGrow(cost)) reservation.grow(cost);
+        } else if (!granted) {
+          reservation.grow(cost);
+        }
       }
       buffered.push(b);
       rows += b.length;

@@ -2,25 +2,30 @@
  * Join reordering: for each tree of three or more relations joined by inner/cross joins,
  * picks a left-deep order from the estimates of estimate.ts (rows, and distinct values per
  * join key) so that no cross product is built while an equi-join edge exists. Greedy on the
- * estimated output of each join:
+ * estimated output of each join, tried from every starting relation:
  *
- *   current ← the connected pair whose join has the smallest estimated output
- *   while relations remain:
- *     next ← the remaining relation with an equality edge to `current` whose join with
- *            `current` has the smallest estimated output (ties: the smaller relation)
- *            (the smallest relation if none is connected: a cross product is unavoidable)
- *     current ← Join(current, next) on every term now covered
+ *   for each relation s:
+ *     current ← s
+ *     while relations remain:
+ *       next ← the remaining relation with an equality edge to `current` whose join with
+ *              `current` has the smallest estimated output (ties: the smaller relation);
+ *              the smallest relation if none is connected (a cross product is unavoidable)
+ *       current ← Join(current, next) on every term now covered
+ *     cost(s) ← Σ estimated rows of every join but the last (the last is the answer's size)
+ *   keep the order of the cheapest s (ties: the larger starting relation)
  *
- *   TPC-H Q5   region(filtered) 1  nation 25  supplier 100  customer 1.5k
- *              orders(filtered) 1.6k  lineitem 60k
- *   edges      r–n  n–s  s–c (nationkey, many-to-many)  c–o  o–l  s–l
- *   result     ((((region ⋈ nation) ⋈ supplier) ⋈ customer) ⋈ orders) ⋈ lineitem
- *              each step keeps the intermediate result small; joining customer on
- *              s_nationkey = c_nationkey straight after lineitem ⋈ supplier (the old
- *              smallest-relation rule) built a million rows
+ *   TPC-H Q5   region(r_name = 'ASIA') 1  nation 25  supplier 100  customer 1.5k
+ *              orders(one year) 1.6k  lineitem 60k
+ *   edges      r–n  n–s  s–c (nationkey: many-to-many)  c–o  o–l  s–l
+ *   from r     ((((region ⋈ nation) ⋈ supplier) ⋈ customer) ⋈ orders) ⋈ lineitem
+ *              est. 5, 20, 1.2k, 1.6k: the cheapest start. From lineitem the old rule
+ *              (smallest relation next) joined supplier, nation, region and then customer
+ *              on s_nationkey = c_nationkey: a million rows.
  *
- * The left-deep tree starts with the small side; the physical planner builds the hash table
- * on whichever side is estimated smaller, so large tables are still streamed as probe sides.
+ * Starting from every relation (not only the best first pair) matters for stars: in Q9
+ * supplier ⋈ nation is the cheapest pair, but its only way on is lineitem by suppkey.
+ * The physical planner builds the hash table on whichever side is estimated smaller, so a
+ * large table joined late is still streamed as the probe side.
  * The relations (leaves) are reordered recursively on their own. When the order changes
  * the output column order, a Project restores it.
  */
@@ -58,65 +63,79 @@ function flatten(p: LogicalPlan, leaves: LogicalPlan[], terms: LExpr[]): void {
 
 function greedyOrder(leaves: LogicalPlan[], terms: LExpr[]): LogicalPlan {
   const estimator = new Estimator();
-  const est = leaves.map((l) => estimator.rows(l));
+  const size = leaves.map((l) => estimator.rows(l));
   const ids = leaves.map((l) => idSet(outputColumns(l)));
-  const unused = new Set(terms.map((_, i) => i));
-  /** Join of `left` (covering `leftIds`) with leaf i on every unused term the two cover. */
-  const joinWith = (left: LogicalPlan, leftIds: ReadonlySet<number>, i: number): { plan: LogicalPlan; covered: number[]; connected: boolean } => {
-    const covered: number[] = [];
-    let connected = false;
-    for (const t of unused) {
-      const term = terms[t]!;
-      if ([...columnRefs(term)].every((id) => leftIds.has(id) || ids[i]!.has(id))) {
-        covered.push(t);
-        if (isEquiEdge(term, leftIds, ids[i]!)) connected = true;
-      }
-    }
-    const plan: LogicalPlan = { kind: 'Join', joinType: 'inner', left, right: leaves[i]!, condition: conjoin(covered.map((t) => terms[t]!)) };
-    return { plan, covered, connected };
-  };
-  /** Better candidate: connected first, then the smaller estimated output, then the smaller relation. */
-  const better = (a: { rows: number; size: number; connected: boolean }, b: { rows: number; size: number; connected: boolean } | null): boolean =>
-    b === null || (a.connected !== b.connected ? a.connected : a.rows !== b.rows ? a.rows < b.rows : a.size < b.size);
-
-  // The starting pair: the connected pair with the smallest estimated join output, the larger
-  // relation first; with no equi edge at all, the largest relation alone.
-  let first = 0;
-  for (let i = 1; i < leaves.length; i++) if (est[i]! > est[first]!) first = i;
-  let start: { a: number; b: number; rows: number; size: number; connected: boolean } | null = null;
-  for (let a = 0; a < leaves.length; a++) {
-    for (let b = 0; b < leaves.length; b++) {
-      if (a === b || est[a]! < est[b]! || (est[a] === est[b] && a > b)) continue;
-      const j = joinWith(leaves[a]!, ids[a]!, b);
-      if (!j.connected) continue;
-      const cand = { a, b, rows: estimator.rows(j.plan), size: est[a]! + est[b]!, connected: true };
-      if (better(cand, start)) start = cand;
-    }
+  let best: { plan: LogicalPlan; cost: number; start: number } | null = null;
+  for (let start = 0; start < leaves.length; start++) {
+    const run = greedyFrom(start, leaves, ids, size, terms, estimator);
+    // Ties: the larger starting relation (the probe side of the first join).
+    if (best === null || run.cost < best.cost || (run.cost === best.cost && size[start]! > size[best.start]!)) best = { ...run, start };
   }
-  if (start !== null) first = start.a;
-  const remaining = new Set(leaves.map((_, i) => i));
-  remaining.delete(first);
-  let current = leaves[first]!;
-  const currentIds = new Set(ids[first]!);
+  return best!.plan;
+}
 
+interface Candidate {
+  leaf: number;
+  plan: Extract<LogicalPlan, { kind: 'Join' }>;
+  covered: number[];
+  connected: boolean;
+  rows: number;
+}
+
+/**
+ * The greedy order from one starting relation and its cost: the summed estimated rows of
+ * every join but the last (the last one's output is the query's, whatever the order).
+ */
+function greedyFrom(
+  start: number, leaves: readonly LogicalPlan[], ids: readonly ReadonlySet<number>[], size: readonly number[],
+  terms: readonly LExpr[], estimator: Estimator,
+): { plan: LogicalPlan; cost: number } {
+  const remaining = new Set(leaves.map((_, i) => i));
+  remaining.delete(start);
+  const unused = new Set(terms.map((_, i) => i));
+  let current = leaves[start]!;
+  const currentIds = new Set(ids[start]!);
+  let cost = 0;
   while (remaining.size > 0) {
-    let pick: { i: number; plan: LogicalPlan; covered: number[]; rows: number; size: number; connected: boolean } | null = null;
-    if (start !== null && remaining.size === leaves.length - 1) {
-      const j = joinWith(current, currentIds, start.b);
-      pick = { i: start.b, ...j, rows: 0, size: 0 };
-    } else {
-      for (const i of remaining) {
-        const j = joinWith(current, currentIds, i);
-        const cand = { i, ...j, rows: j.connected ? estimator.rows(j.plan) : est[i]!, size: est[i]! };
-        if (better(cand, pick)) pick = cand;
-      }
+    let pick: Candidate | null = null;
+    for (const i of remaining) {
+      const cand = candidate(current, currentIds, i, leaves, ids, terms, unused, estimator);
+      if (pick === null || betterCandidate(cand, pick, size)) pick = cand;
     }
-    remaining.delete(pick!.i);
-    for (const id of ids[pick!.i]!) currentIds.add(id);
+    remaining.delete(pick!.leaf);
+    for (const id of ids[pick!.leaf]!) currentIds.add(id);
     for (const t of pick!.covered) unused.delete(t);
     current = pick!.plan;
+    if (remaining.size > 0) cost += pick!.rows;
   }
   // Terms that read no column of any leaf cannot exist here; keep any leftover safely above.
   const rest = conjoin([...unused].map((t) => terms[t]!));
-  return rest === null ? current : { kind: 'Filter', input: current, predicate: rest };
+  return { plan: rest === null ? current : { kind: 'Filter', input: current, predicate: rest }, cost };
+}
+
+/** Join of `current` with leaf i on every unused term the two cover, with its estimate. */
+function candidate(
+  current: LogicalPlan, currentIds: ReadonlySet<number>, i: number, leaves: readonly LogicalPlan[],
+  ids: readonly ReadonlySet<number>[], terms: readonly LExpr[], unused: ReadonlySet<number>, estimator: Estimator,
+): Candidate {
+  const covered: number[] = [];
+  let connected = false;
+  for (const t of unused) {
+    const term = terms[t]!;
+    if ([...columnRefs(term)].every((id) => currentIds.has(id) || ids[i]!.has(id))) {
+      covered.push(t);
+      if (isEquiEdge(term, currentIds, ids[i]!)) connected = true;
+    }
+  }
+  const plan: Extract<LogicalPlan, { kind: 'Join' }> = {
+    kind: 'Join', joinType: 'inner', left: current, right: leaves[i]!, condition: conjoin(covered.map((t) => terms[t]!)),
+  };
+  return { leaf: i, plan, covered, connected, rows: estimator.rows(plan) };
+}
+
+/** Connected before unconnected (no cross product while an edge exists), then the smaller output, then the smaller relation. */
+function betterCandidate(a: Candidate, b: Candidate, size: readonly number[]): boolean {
+  if (a.connected !== b.connected) return a.connected;
+  if (a.rows !== b.rows) return a.rows < b.rows;
+  return size[a.leaf]! < size[b.leaf]!;
 }

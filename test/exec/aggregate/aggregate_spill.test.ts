@@ -132,7 +132,7 @@ describe('HashAggregate spilling', () => {
 
   it('property: any memory limit gives the in-memory answer', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 64 * 1024, max: 2 * 1024 * 1024 }), fc.integer({ min: 500, max: 12_000 }), fc.integer({ min: 1, max: 12_000 }),
+      fc.integer({ min: 128 * 1024, max: 2 * 1024 * 1024 }), fc.integer({ min: 500, max: 12_000 }), fc.integer({ min: 1, max: 12_000 }),
       fc.constantFrom(256, 512, 1000), fc.boolean(), fc.integer({ min: 1, max: 1000 }),
       async (limit, rows, groups, batchSize, distinct, seed) => {
         const specs = distinct ? DISTINCT_SPECS : SPECS;

@@ -126,7 +126,7 @@ describe('external sort', () => {
 
   it('property: any memory limit gives the in-memory answer', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 96 * 1024, max: 2 * 1024 * 1024 }), fc.integer({ min: 1000, max: 25_000 }), fc.integer({ min: 1, max: 1000 }),
+      fc.integer({ min: 256 * 1024, max: 2 * 1024 * 1024 }), fc.integer({ min: 1000, max: 25_000 }), fc.integer({ min: 1, max: 1000 }),
       fc.constantFrom(256, 700, 1024), fc.boolean(),
       async (limit, rows, seed, batchSize, asc) => {
         const keys: RefKey[] = [{ index: 1, ascending: asc, nullsFirst: !asc }, { index: 0, ascending: true, nullsFirst: true }];

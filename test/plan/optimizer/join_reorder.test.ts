@@ -3,9 +3,10 @@ import { optimize } from '../../../src/plan/optimizer/index.js';
 import { joinReorder } from '../../../src/plan/optimizer/join_reorder.js';
 import { createPhysicalPlan } from '../../../src/plan/physical_planner.js';
 import { childrenOf, type PhysicalPlan } from '../../../src/plan/physical.js';
-import { outputColumns } from '../../../src/plan/logical.js';
+import { outputColumns, type LogicalPlan } from '../../../src/plan/logical.js';
+import { estimateRows } from '../../../src/plan/estimate.js';
 import { DEFAULT_CONFIG } from '../../../src/config.js';
-import { and, Builder, cross, eq, filter, join, lit, shape } from '../builders.js';
+import { and, bin, Builder, cross, eq, filter, join, lit, lt, shape, tableOf, type Table } from '../builders.js';
 
 function physicalNodes(p: PhysicalPlan): PhysicalPlan[] {
   return [p, ...childrenOf(p).flatMap(physicalNodes)];
@@ -23,22 +24,88 @@ function fourTables() {
   return { b, nation, lineitem, customer, orders, plan };
 }
 
+/** The leftmost leaf and the right inputs of a left-deep join tree, bottom-up (Projects skipped). */
+function leftDeep(p: LogicalPlan): { first: string; rights: string[]; joins: Extract<LogicalPlan, { kind: 'Join' }>[] } {
+  const joins: Extract<LogicalPlan, { kind: 'Join' }>[] = [];
+  let n = p;
+  while (n.kind === 'Project' || n.kind === 'Join') {
+    if (n.kind === 'Join') { joins.push(n); n = n.left; } else n = n.input;
+  }
+  joins.reverse();
+  return { first: shape(n), rights: joins.map((j) => shape(j.right)), joins };
+}
+
+/** The table with distinct-value counts on some columns, as the binder sets them from statistics. */
+function withNdv(t: Table, ndv: Record<string, number>): Table {
+  return tableOf({ ...t.plan, columns: t.plan.columns.map((c) => (ndv[c.name] === undefined ? c : { ...c, ndv: ndv[c.name] })) });
+}
+
+/**
+ * TPC-H Q5 at SF 0.01 after join extraction and predicate pushdown, with the distinct counts
+ * the Parquet min/max give: customer ⋈ supplier on nationkey is many-to-many.
+ */
+function q5(withRegionFilter: boolean) {
+  const b = new Builder();
+  const region = withNdv(b.table('region', { r_regionkey: 'int32', r_name: 'utf8' }, 5), { r_regionkey: 5 });
+  const nation = withNdv(b.table('nation', { n_nationkey: 'int32', n_regionkey: 'int32' }, 25), { n_nationkey: 25, n_regionkey: 5 });
+  const supplier = withNdv(b.table('supplier', { s_suppkey: 'int32', s_nationkey: 'int32' }, 100), { s_suppkey: 100, s_nationkey: 25 });
+  const customer = withNdv(b.table('customer', { c_custkey: 'int32', c_nationkey: 'int32' }, 1500), { c_custkey: 1500, c_nationkey: 25 });
+  const orders = withNdv(b.table('orders', { o_orderkey: 'int32', o_custkey: 'int32', o_orderdate: 'date32' }, 15000), { o_orderkey: 15000, o_custkey: 1499, o_orderdate: 2406 });
+  const lineitem = withNdv(b.table('lineitem', { l_orderkey: 'int32', l_suppkey: 'int32' }, 60175), { l_orderkey: 59999, l_suppkey: 100 });
+  const oneYear = [bin('>=', orders.r('o_orderdate'), lit(8766, 'date32')), lt(orders.r('o_orderdate'), lit(9131, 'date32'))];
+  const asia = eq(region.r('r_name'), lit('ASIA', 'utf8'));
+  const leaves = [
+    customer.plan, { ...orders.plan, filters: oneYear }, lineitem.plan, supplier.plan, nation.plan,
+    withRegionFilter ? { ...region.plan, filters: [asia] } : region.plan,
+  ];
+  const where = and(
+    eq(customer.r('c_custkey'), orders.r('o_custkey')), eq(lineitem.r('l_orderkey'), orders.r('o_orderkey')),
+    eq(lineitem.r('l_suppkey'), supplier.r('s_suppkey')), eq(customer.r('c_nationkey'), supplier.r('s_nationkey')),
+    eq(supplier.r('s_nationkey'), nation.r('n_nationkey')), eq(nation.r('n_regionkey'), region.r('r_regionkey')),
+  );
+  // FROM customer, orders, lineitem, supplier, nation, region: written order, all terms on top.
+  const plan: LogicalPlan = { ...(cross(...leaves) as Extract<LogicalPlan, { kind: 'Join' }>), condition: where };
+  return { plan, customer, orders, lineitem, supplier, nation, region };
+}
+
 describe('join reordering', () => {
-  it('orders a 4-table comma join from the largest table along equi-join edges', () => {
+  it('orders a 4-table comma join along equi-join edges, from where the joins stay smallest', () => {
     const { b, plan } = fourTables();
     const out = optimize(plan, b.ids);
-    // lineitem probes orders, then customer, then nation: every join has an equality.
-    const joins = [];
-    let n = out;
-    while (n.kind === 'Project' || n.kind === 'Join') {
-      if (n.kind === 'Join') { joins.push(n); n = n.left; } else n = n.input;
-    }
+    // Without statistics every equi join is key/foreign-key (the larger side's rows): starting
+    // at customer ⋈ nation (FRANCE's customers) keeps every intermediate below lineitem's size.
+    const { first, rights, joins } = leftDeep(out);
     expect(joins).toHaveLength(3);
     for (const j of joins) expect(j.condition).not.toBeNull();
-    expect(shape(n)).toBe('Scan:lineitem');
-    const rights = joins.map((j) => shape(j.right)).reverse();
-    expect(rights).toEqual(['Scan:orders', 'Scan:customer', 'Scan:nation']);
+    expect(first).toBe('Scan:customer');
+    expect(rights).toEqual(['Scan:nation', 'Scan:orders', 'Scan:lineitem']);
     expect(outputColumns(out).map((c) => c.name)).toEqual(outputColumns(plan).map((c) => c.name));
+  });
+
+  it('orders TPC-H Q5 by distinct counts: customer meets only the region\'s suppliers, never lineitem', () => {
+    const { plan } = q5(true);
+    const out = joinReorder(plan);
+    const { first, rights, joins } = leftDeep(out);
+    // 5 → 20 → 1200 → 1634 estimated rows, then lineitem. The old rule (largest table first,
+    // smallest relation next) built lineitem ⋈ supplier ⋈ nation ⋈ region and then joined
+    // customer on s_nationkey = c_nationkey: about a million rows.
+    expect([first, ...rights]).toEqual(['Scan:nation', 'Scan:region', 'Scan:supplier', 'Scan:customer', 'Scan:orders', 'Scan:lineitem']);
+    expect(joins.map((j) => estimateRows(j))).toEqual([5, 20, 1200, 1634, 6555]);
+    for (const j of joins) expect(j.condition).not.toBeNull();
+    expect(outputColumns(out)).toEqual(outputColumns(plan));
+  });
+
+  it('joins next the relation with the smallest estimated join output, not the smallest relation', () => {
+    const b = new Builder();
+    // fact.k references dim (a key join: 10000 rows); fact.g = many.g is many-to-many on 10
+    // values (10000·50/10 = 50000 rows). The old rule took `many` first, being the smallest.
+    const fact = withNdv(b.table('fact', { k: 'int32', g: 'int32' }, 10000), { k: 100, g: 10 });
+    const dim = withNdv(b.table('dim', { d: 'int32' }, 100), { d: 100 });
+    const many = withNdv(b.table('many', { g2: 'int32' }, 50), { g2: 10 });
+    const plan = join(join(fact.plan, many.plan), dim.plan, 'inner', and(eq(fact.r('g'), many.r('g2')), eq(fact.r('k'), dim.r('d'))));
+    const { first, rights, joins } = leftDeep(joinReorder(plan));
+    expect([first, ...rights]).toEqual(['Scan:fact', 'Scan:dim', 'Scan:many']);
+    expect(joins.map((j) => estimateRows(j))).toEqual([10000, 50000]);
   });
 
   it('produces only hash joins (no NestedLoopJoin) for that query', () => {
