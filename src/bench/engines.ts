@@ -14,7 +14,7 @@ import * as nodePath from 'node:path';
 import { SpillwayError } from '../errors.js';
 import { Spillway, type SpillwayOptions } from '../index.js';
 import type { QueryResult } from '../result.js';
-import { LocalExecutor, type QueryExecutor } from '../session.js';
+import type { QueryExecutor } from '../session.js';
 
 /** What one timed run produced. */
 export interface EngineRun {
@@ -61,9 +61,6 @@ export interface SpillwayEngineOptions {
   memoryLimit?: string;
 }
 
-/** Options of Spillway.create, plus the `workers` option being added to it. */
-type CreateOptions = SpillwayOptions & { workers?: WorkersSpec };
-
 /** The executor's account of the last query, when it is the distributed one. */
 interface LastRunInfo { lastRun?: { localReason: string | null } | null }
 
@@ -72,29 +69,11 @@ export class SpillwayBenchEngine implements BenchEngine {
 
   private constructor(private readonly db: Spillway, readonly description: string) {}
 
-  /**
-   * Spillway over `data`. With workers, Spillway.create gets them; if this build's create()
-   * ignores the option (it still has the local executor), the coordinator's executor is
-   * installed on the session instead. Neither available: a SpillwayError saying so, never a
-   * silent embedded run labelled as a distributed one.
-   */
+  /** Spillway over `data`; `workers` is always passed, since create() defaults to one worker thread per core. */
   static async create(opts: SpillwayEngineOptions): Promise<SpillwayBenchEngine> {
-    const createOptions: CreateOptions = { tables: opts.data };
+    const createOptions: SpillwayOptions = { tables: opts.data, workers: opts.workers };
     if (opts.memoryLimit !== undefined) createOptions.memoryLimit = opts.memoryLimit;
-    const distributed = workerCount(opts.workers) > 0;
-    if (distributed) createOptions.workers = opts.workers;
     const db = await Spillway.create(createOptions);
-    if (distributed && db.internals.executor instanceof LocalExecutor) {
-      let executor: QueryExecutor;
-      try {
-        const coordinator = await import('../coordinator/index.js');
-        executor = coordinator.createExecutor({ workers: opts.workers, config: db.internals.config });
-      } catch (e) {
-        await db.close();
-        throw new SpillwayError('unsupported', `distributed execution (--workers) is not available yet in this build: ${(e as Error).message}`);
-      }
-      db.internals.executor = executor;
-    }
     return new SpillwayBenchEngine(db, `Spillway ${describeWorkers(opts.workers)}${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}`);
   }
 

@@ -54,6 +54,7 @@ export function formatReport(rep: TpchBenchReport): string {
   lines.push(`Spillway: ${rep.spillwaySkipped !== null ? `not run: ${rep.spillwaySkipped}` : rep.spillwayDescription}; DuckDB: ${duck}`);
   lines.push(`Runs: ${rep.runs} measured after ${rep.warmup} warmup, engines interleaved; times are wall ms per statement, median [min–max]`);
   lines.push(`Load average (1/5/15 min): ${rep.loadBefore} before, ${rep.loadAfter} after`);
+  lines.push(`Scan ms: time inside Parquet scans${rep.distributed ? ', summed over tasks that run side by side (so the share can pass 100%)' : ''}; share = of Spillway's median`);
   lines.push('');
   lines.push('| query | rows | Spillway ms | scan ms (share) | pool peak MiB | DuckDB ms | Spillway/DuckDB |');
   lines.push('|---|--:|--:|--:|--:|--:|--:|');

@@ -17,7 +17,7 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpillwayError } from '../errors.js';
 import {
-  DuckDbBenchEngine, SpillwayBenchEngine, duckDbThreadsFor, loadDuckDb, type BenchEngine, type EngineRun, type WorkersSpec,
+  DuckDbBenchEngine, SpillwayBenchEngine, duckDbThreadsFor, loadDuckDb, workerCount, type BenchEngine, type EngineRun, type WorkersSpec,
 } from './engines.js';
 
 /** A statement the benchmark times: a TPC-H query file or a scan probe. */
@@ -93,6 +93,8 @@ export interface TpchBenchReport {
   duckdbSkipped: string | null;
   /** Why the Spillway runs did not happen at all (e.g. workers not available yet). */
   spillwaySkipped: string | null;
+  /** Spillway ran with workers: its scan times are summed over tasks running side by side. */
+  distributed: boolean;
   loadBefore: string;
   loadAfter: string;
   outcomes: QueryOutcome[];
@@ -198,7 +200,7 @@ export async function runTpchBench(opts: TpchBenchOptions): Promise<TpchBenchRep
     }
     return {
       data: opts.data, queriesDir, runs: opts.runs, warmup: opts.warmup,
-      spillwayDescription, duckdbDescription, duckdbSkipped, spillwaySkipped,
+      spillwayDescription, duckdbDescription, duckdbSkipped, spillwaySkipped, distributed: workerCount(opts.workers) > 0,
       loadBefore, loadAfter: loadText(), outcomes,
     };
   } finally {

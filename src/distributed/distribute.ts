@@ -7,6 +7,7 @@
  * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
  * scans are split over the workers.
  */
+import { maxNodeId } from './plan_utils.js';
 import type { Config } from '../config.js';
 import type { MemoryTable } from '../exec/context.js';
 import type { PhysicalPlan } from '../plan/physical.js';
@@ -28,11 +29,17 @@ export interface DistributeOptions {
 export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions): Promise<StageDag> {
   const metadata = memoize(opts.metadata ?? readParquetMetadata);
   const decision = await decideDistribution(plan, { ...opts, metadata });
-  if (!decision.distribute) return cutStages(plan, decision);
+  if (!decision.distribute) return cutStages(gathered(plan), decision);
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
   const split = await splitScans(plan, { tasks, metadata });
   return cutStages(insertExchanges(split, { config: opts.config, partitions }), decision);
+}
+
+/** A plan whose output has several partitions (a UNION ALL at the root) read as one. */
+function gathered(plan: PhysicalPlan): PhysicalPlan {
+  if (plan.partitions === 1) return plan;
+  return { kind: 'Coalesce', id: maxNodeId(plan) + 1, schema: plan.schema, partitions: 1, input: plan, estimatedRows: plan.estimatedRows };
 }
 
 function memoize(source: MetadataSource): MetadataSource {

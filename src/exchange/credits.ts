@@ -11,6 +11,7 @@
  *
  * Entries are awaited before credits, so the end of stream is delivered without needing a
  * credit, and "blocked" means exactly "a batch is ready but the reader has no room".
+ * Each pump reads through its own PartitionReader (spilled entries come back from disk).
  */
 import type { PartitionBuffer } from './exchange_buffer.js';
 import { waitForWake, Waiters } from './waiters.js';
@@ -56,10 +57,17 @@ export async function pumpPartition(
   hooks: PumpHooks = {},
 ): Promise<number> {
   const what = 'exchange send';
-  for (let i = 0; ; i++) {
-    if (!(await part.waitForEntry(i, signal, hooks.heartbeat))) return i;
-    if (gate.available <= 0) hooks.onBlocked?.(i);
-    await gate.take(signal, what);
-    await send(i);
+  // The reader keeps entry i readable through part.readBatch/readEncoded(i) while it is
+  // sent, and reads entries the buffer spilled back from disk.
+  const reader = part.openReader();
+  try {
+    for (let i = 0; ; i++) {
+      if (!(await reader.waitForEntry(i, signal, hooks.heartbeat))) return i;
+      if (gate.available <= 0) hooks.onBlocked?.(i);
+      await gate.take(signal, what);
+      await send(i);
+    }
+  } finally {
+    await reader.close();
   }
 }

@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Spillway } from '../index.js';
-import { ioError } from '../errors.js';
+import { SpillwayError, ioError } from '../errors.js';
 import type { DataType, Scalar } from '../types.js';
 import { parseSlt, type QueryRecord, type SltCondition, type StatementRecord } from './parser.js';
 import { HASH_LINE, hashLine, hashValues, renderRows, sortValues } from './render.js';
@@ -173,7 +173,7 @@ async function execute(db: SltDatabase, sql: string, timeoutMs: number): Promise
     run.catch(() => {}); // after a timeout nobody awaits it
     const result = timeoutMs > 0
       ? await Promise.race([run, new Promise<never>((_, reject) => {
-        timer = setTimeout(() => { ac.abort(); reject(new Error(`timed out after ${timeoutMs} ms`)); }, timeoutMs);
+        timer = setTimeout(() => { ac.abort(); reject(new SpillwayError('timeout', `no answer after ${timeoutMs} ms`)); }, timeoutMs);
       })])
       : await run;
     return { ok: true, result };

@@ -6,7 +6,9 @@
  *   one MemoryPool     ── FairSpillPool when memory_limit > 0, else UnboundedPool (counting)
  *   per query          ── an AbortController (CancelQuery) and a DiskSpillManager writing
  *                         under <spill_dir>/<query id>-<worker tag>/ (several workers may
- *                         share a host and a spill_dir, so each gets its own folder)
+ *                         share a host and a spill_dir, so each gets its own folder); the
+ *                         buffer spills the query's task outputs there too (spill figures
+ *                         of a task's output go into its metrics under the writer's id)
  *
  *   RunTask ──▶ LocalTaskRunner (deserializePlan → ShuffleWriter → this.buffer)
  *                 readers reach other stages' outputs through a routing transport:
@@ -28,6 +30,7 @@ import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../excha
 import { ExchangeError, describeKey } from '../exchange/transport.js';
 import type { MemoryTable } from '../exec/context.js';
 import { writerPartitionCount } from '../exec/exchange/shuffle_writer.js';
+import { emptyMetrics } from '../exec/metrics.js';
 import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';
@@ -106,7 +109,8 @@ export class WorkerRuntime {
     this.config = { ...opts.config };
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
-    this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none' });
+    // Task outputs spill into their query's folder (the query state exists while its tasks run).
+    this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill });
     const local = new InProcessTransport({ buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms });
     this.transport = new RoutingTransport(this, local);
     const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
@@ -168,6 +172,7 @@ export class WorkerRuntime {
     q.tasks.add(run);
     try {
       const result = await run;
+      this.addSpillMetrics(req, result);
       const partitionRows = this.partitionRows(req);
       const rows = partitionRows.reduce((a, b) => a + b, 0);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -184,6 +189,20 @@ export class WorkerRuntime {
       this.running--;
       q.tasks.delete(run);
     }
+  }
+
+  /**
+   * What the buffer spilled of this task's output while the task ran, under the writer's
+   * metrics id (spills of a finished output later on are not reported).
+   */
+  private addSpillMetrics(req: TaskRequest, result: TaskResult): void {
+    const s = this.buffer.writer({ queryId: req.queryId, stageId: req.stageId, task: req.task })?.spillStats;
+    if (s === undefined || s.files === 0) return;
+    const id = String(req.writerMetricsId);
+    const m = result.metrics[id] ?? (result.metrics[id] = emptyMetrics());
+    m.spillCount += s.files;
+    m.spillBytes += s.bytes;
+    m.spillRows += s.rows;
   }
 
   private partitionRows(req: TaskRequest): number[] {
@@ -208,12 +227,14 @@ export class WorkerRuntime {
     const q = this.queries.get(queryId);
     this.released.add(queryId);
     if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.values().next().value!);
-    this.buffer.releaseQuery(queryId);
-    if (q === undefined) return;
+    // Memory is freed at once; the buffer's spill files are deleted in the background.
+    const dropped = this.buffer.releaseQuery(queryId);
+    if (q === undefined) { await dropped; return; }
     q.controller.abort(new SpillwayError('cancelled', `query ${queryId} released`));
     // Operators stop at their next batch; bound the wait so a stuck one cannot hold the release.
     await settleWithin([...q.tasks], this.config.network_timeout_ms);
     this.queries.delete(queryId);
+    await dropped;
     await q.spill.cleanup();
   }
 

@@ -50,7 +50,10 @@ const QUERIES: { sql: string; ordered?: boolean }[] = [
   { sql: 'select cast(a as double) / 3, cast(x as integer), a * 2 - 1 from t where a is not null' },
 ];
 
-describe('Spillway agrees with DuckDB on the same Parquet files', () => {
+describe.each([
+  { mode: 'one thread', workers: 0, force: false },
+  { mode: '2 worker threads, distribution forced', workers: 2, force: true },
+])('Spillway ($mode) agrees with DuckDB on the same Parquet files', ({ workers, force }) => {
   let dir: string;
   let db: Spillway;
   let duck: DuckOracle;
@@ -72,7 +75,7 @@ describe('Spillway agrees with DuckDB on the same Parquet files', () => {
     const uSchema = schema([field('g', 'int32'), field('name', 'utf8')]);
     const uRows: Scalar[][] = Array.from({ length: 15 }, (_, i) => [i === 14 ? null : i, `name${i % 9}`]);
     await writeParquet(join(dir, 'u.parquet'), [batchFromRows(uSchema, uRows)], uSchema);
-    db = await Spillway.create({ tables: dir, batchSize: 256 });
+    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings: { force_distribution: force } });
     duck = await DuckOracle.open(dir);
   });
 
@@ -80,6 +83,12 @@ describe('Spillway agrees with DuckDB on the same Parquet files', () => {
     await db?.close();
     duck?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs as the mode says', async () => {
+    const plan = (await db.sql('explain select g, count(*) from t group by g')).rows().map((r) => r[0]).join('\n');
+    if (force) expect(plan).toMatch(/Distributed plan: \d+ stages/);
+    else expect(plan).not.toMatch(/Distributed plan/);
   });
 
   for (const q of QUERIES) {

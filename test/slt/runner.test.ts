@@ -115,7 +115,7 @@ describe('runSltText with a stand-in database', () => {
       async close() {},
     });
     const r = await runSltText('query I\nSLOW\n----\n1\n\nquery I\nFAST\n----\n1\n', 't', { db, timeoutMs: 20 });
-    expect(r.failures.map((f) => f.error)).toEqual(['internal error: Error: timed out after 20 ms']);
+    expect(r.failures.map((f) => f.error)).toEqual(['timeout error: no answer after 20 ms']);
     expect(r.passed).toBe(1);
   });
 

@@ -31,8 +31,8 @@ describe.skipIf(!have)('spilling through Spillway.sql', () => {
   let unlimited: Spillway;
   beforeAll(async () => {
     spillDir = tempSpillDir();
-    limited = await Spillway.create({ tables: TPCH, memoryLimit: '1MB', settings: { batch_size: 512, spill_dir: spillDir } });
-    unlimited = await Spillway.create({ tables: TPCH, settings: { batch_size: 4096, spill_dir: spillDir } });
+    limited = await Spillway.create({ tables: TPCH, workers: 0, memoryLimit: '1MB', settings: { batch_size: 512, spill_dir: spillDir } });
+    unlimited = await Spillway.create({ tables: TPCH, workers: 0, settings: { batch_size: 4096, spill_dir: spillDir } });
   });
   afterAll(async () => {
     await limited.close();

@@ -30,6 +30,14 @@
  *       the expression → e with each aggregate column substituted, count/count(*) wrapped
  *       in coalesce(c, 0) so a missing group gives what the aggregate gives on no rows.
  *
+ *  Everything else — non-equality correlation, outer references outside WHERE, correlated
+ *  IN / NOT IN, EXISTS / IN under OR, CASE or in the select list, scalar subqueries that
+ *  are not a single aggregate — goes through the general rewrite over the domain of the
+ *  outer values (decorrelate_general.ts): a LEFT JOIN of the input with the subquery
+ *  evaluated once per distinct outer value, EXISTS / IN becoming boolean mark columns.
+ *
+ *  Subqueries are rewritten in Filter, Project, Sort and Aggregate expressions and in
+ *  inner join conditions (moved to a Filter above the join).
  *  The Filter's output is restored to its input's columns with a Project.
  */
 import { SpillwayError } from '../../errors.js';
@@ -40,6 +48,10 @@ import {
   colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, hasSubquery, idSet, mapExpr, nodeExprs,
   projectColumns, sameColumns, substitute, transformUp,
 } from './expr_utils.js';
+import {
+  correlatedColumns, countsZero, generalScalar, markExists, markIn, singleRowGuard, stripForExists,
+  unsupportedSubquery,
+} from './decorrelate_general.js';
 
 export function decorrelate(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
   return transformUp(plan, (node) => {
@@ -47,14 +59,19 @@ export function decorrelate(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
     switch (node.kind) {
       case 'Filter': return rewriteFilter(node, ids);
       case 'Project': return rewriteProject(node, ids);
+      case 'Sort': return rewriteSort(node, ids);
+      case 'Aggregate': return rewriteAggregate(node, ids);
+      case 'Join':
+        if (node.joinType === 'inner' && !node.nullAware) {
+          // ON terms of an inner join are WHERE terms over the cross join.
+          const cross: LogicalPlan = { ...node, condition: null };
+          return rewriteFilter({ kind: 'Filter', input: cross, predicate: node.condition! }, ids);
+        }
+        throw unsupportedSubquery(`a subquery in ${describeNode(node)} of an outer, semi or anti join`);
       default:
-        throw unsupportedSubquery(`a subquery in ${describeNode(node)} (only in WHERE, HAVING and the select list)`);
+        throw unsupportedSubquery(`a subquery in ${describeNode(node)}`);
     }
   });
-}
-
-function unsupportedSubquery(what: string): SpillwayError {
-  return new SpillwayError('unsupported', `unsupported subquery: ${what}`);
 }
 
 function describeNode(p: LogicalPlan): string {
@@ -73,11 +90,16 @@ function rewriteFilter(node: Extract<LogicalPlan, { kind: 'Filter' }>, ids: IdGe
   const remaining: LExpr[] = [];
   for (const raw of conjuncts(node.predicate)) {
     const c = foldNot(raw);
-    if (c.kind === 'exists') { input = rewriteExists(input, c, ids); continue; }
-    if (c.kind === 'in_subquery' && !hasSubquery(c.arg)) { input = rewriteIn(input, c, ids); continue; }
-    const r = replaceScalarSubqueries(c, input, ids);
+    if (c.kind === 'exists') {
+      const joined = rewriteExists(input, c, ids);
+      if (joined !== null) { input = joined; continue; }
+    }
+    if (c.kind === 'in_subquery' && !hasSubquery(c.arg)) {
+      const joined = rewriteIn(input, c, ids);
+      if (joined !== null) { input = joined; continue; }
+    }
+    const r = replaceSubqueries(c, input, ids);
     input = r.input;
-    if (hasSubquery(r.expr)) throw unsupportedSubquery('IN or EXISTS inside OR or another expression (only as an AND term of WHERE or HAVING)');
     remaining.push(r.expr);
   }
   const pred = conjoin(remaining);
@@ -88,12 +110,36 @@ function rewriteFilter(node: Extract<LogicalPlan, { kind: 'Filter' }>, ids: IdGe
 function rewriteProject(node: Extract<LogicalPlan, { kind: 'Project' }>, ids: IdGenerator): LogicalPlan {
   let input = node.input;
   const exprs = node.exprs.map((e) => {
-    const r = replaceScalarSubqueries(e, input, ids);
+    const r = replaceSubqueries(e, input, ids);
     input = r.input;
-    if (hasSubquery(r.expr)) throw unsupportedSubquery('IN or EXISTS in the select list');
     return r.expr;
   });
   return { ...node, input, exprs };
+}
+
+function rewriteSort(node: Extract<LogicalPlan, { kind: 'Sort' }>, ids: IdGenerator): LogicalPlan {
+  const original = outputColumns(node.input);
+  let input = node.input;
+  const keys = node.keys.map((k) => {
+    const r = replaceSubqueries(k.expr, input, ids);
+    input = r.input;
+    return { ...k, expr: r.expr };
+  });
+  const sorted: LogicalPlan = { ...node, input, keys };
+  return sameColumns(outputColumns(sorted), original) ? sorted : projectColumns(sorted, original);
+}
+
+/** Subqueries in GROUP BY or aggregate arguments: the Aggregate's output does not change. */
+function rewriteAggregate(node: Extract<LogicalPlan, { kind: 'Aggregate' }>, ids: IdGenerator): LogicalPlan {
+  let input = node.input;
+  const replace = (e: LExpr): LExpr => {
+    const r = replaceSubqueries(e, input, ids);
+    input = r.input;
+    return r.expr;
+  };
+  const groupBy = node.groupBy.map(replace);
+  const aggregates = node.aggregates.map((a) => ({ ...a, arg: a.arg ? replace(a.arg) : null }));
+  return { ...node, input, groupBy, aggregates };
 }
 
 /** NOT EXISTS / NOT (x IN …) → the negated forms. */
@@ -107,11 +153,12 @@ function foldNot(e: LExpr): LExpr {
 
 // ---------- IN ----------
 
-function rewriteIn(input: LogicalPlan, e: Extract<LExpr, { kind: 'in_subquery' }>, ids: IdGenerator): LogicalPlan {
+/** Uncorrelated IN / NOT IN as a WHERE term → semi / null-aware anti join; null when correlated. */
+function rewriteIn(input: LogicalPlan, e: Extract<LExpr, { kind: 'in_subquery' }>, ids: IdGenerator): LogicalPlan | null {
   const sub = decorrelate(e.plan, ids);
   const cols = outputColumns(sub);
   if (cols.length !== 1) throw new SpillwayError('binder', `subquery of IN must return one column, it returns ${cols.length}`);
-  if (freeRefs(sub).size > 0) throw unsupportedSubquery(`correlated ${e.negated ? 'NOT IN' : 'IN'} subquery`);
+  if (freeRefs(sub).size > 0) return null;
   const condition = eq(e.arg, colRef(cols[0]!));
   return e.negated
     ? { kind: 'Join', left: input, right: sub, joinType: 'anti', condition, nullAware: true }
@@ -120,21 +167,17 @@ function rewriteIn(input: LogicalPlan, e: Extract<LExpr, { kind: 'in_subquery' }
 
 // ---------- EXISTS ----------
 
-function rewriteExists(input: LogicalPlan, e: Extract<LExpr, { kind: 'exists' }>, ids: IdGenerator): LogicalPlan {
+/** [NOT] EXISTS as a WHERE term → semi / anti join; null when the shape is not covered. */
+function rewriteExists(input: LogicalPlan, e: Extract<LExpr, { kind: 'exists' }>, ids: IdGenerator): LogicalPlan | null {
   const joinType = e.negated ? 'anti' : 'semi';
-  let sub = decorrelate(e.plan, ids);
   // The subquery's columns, order and duplicates do not matter to EXISTS.
-  for (;;) {
-    if (sub.kind === 'Project' || sub.kind === 'Sort' || sub.kind === 'Distinct') sub = sub.input;
-    else if (sub.kind === 'Limit' && sub.skip === 0 && (sub.fetch === null || sub.fetch >= 1)) sub = sub.input;
-    else break;
-  }
+  const sub = stripForExists(decorrelate(e.plan, ids));
   if (freeRefs(sub).size === 0) {
     const right: LogicalPlan = { kind: 'Limit', input: sub, skip: 0, fetch: 1 };
     return { kind: 'Join', left: input, right, joinType, condition: null };
   }
   const { base, terms } = peelFilters(sub);
-  if (freeRefs(base).size > 0) throw unsupportedSubquery('EXISTS whose outer references are not in its WHERE clause');
+  if (freeRefs(base).size > 0) return null;
   const innerIds = idSet(outputColumns(base));
   const outerIds = idSet(outputColumns(input));
   const local: LExpr[] = [];
@@ -142,9 +185,8 @@ function rewriteExists(input: LogicalPlan, e: Extract<LExpr, { kind: 'exists' }>
   for (const t of terms) {
     const refs = columnRefs(t);
     if ([...refs].every((id) => innerIds.has(id))) { local.push(t); continue; }
-    if (![...refs].every((id) => innerIds.has(id) || outerIds.has(id))) {
-      throw unsupportedSubquery('EXISTS that references a column of an enclosing query more than one level out');
-    }
+    // A column of a query further out: the general rewrite keeps it as a free reference.
+    if (![...refs].every((id) => innerIds.has(id) || outerIds.has(id))) return null;
     correlated.push(t);
   }
   const pred = conjoin(local);
@@ -161,13 +203,34 @@ function peelFilters(p: LogicalPlan): { base: LogicalPlan; terms: LExpr[] } {
 
 // ---------- scalar subqueries ----------
 
-function replaceScalarSubqueries(e: LExpr, input: LogicalPlan, ids: IdGenerator): { expr: LExpr; input: LogicalPlan } {
+/**
+ * Every subquery of `e` (innermost first) replaced by a column of a join with `input`:
+ * scalar subqueries by their value, EXISTS and IN by a boolean mark.
+ */
+function replaceSubqueries(e: LExpr, input: LogicalPlan, ids: IdGenerator): { expr: LExpr; input: LogicalPlan } {
   let current = input;
   const expr = mapExpr(e, (x) => {
-    if (x.kind !== 'scalar_subquery') return x;
-    const r = rewriteScalar(current, x, ids);
-    current = r.input;
-    return r.value;
+    switch (x.kind) {
+      case 'scalar_subquery': {
+        const r = rewriteScalar(current, x, ids);
+        current = r.input;
+        return r.value;
+      }
+      case 'exists': {
+        const r = markExists(current, decorrelate(x.plan, ids), x.negated, ids);
+        current = r.input;
+        return r.value;
+      }
+      case 'in_subquery': {
+        const sub = decorrelate(x.plan, ids);
+        const n = outputColumns(sub).length;
+        if (n !== 1) throw new SpillwayError('binder', `subquery of IN must return one column, it returns ${n}`);
+        const r = markIn(current, x.arg, sub, x.negated, ids);
+        current = r.input;
+        return r.value;
+      }
+      default: return x;
+    }
   });
   return { expr, input: current };
 }
@@ -177,7 +240,9 @@ function rewriteScalar(input: LogicalPlan, e: Extract<LExpr, { kind: 'scalar_sub
   const cols = outputColumns(sub);
   if (cols.length !== 1) throw new SpillwayError('binder', `scalar subquery must return one column, it returns ${cols.length}`);
   const col = cols[0]!;
-  if (freeRefs(sub).size > 0) return rewriteCorrelatedScalar(input, sub, ids);
+  if (correlatedColumns(input, sub).length > 0) {
+    return rewriteCorrelatedScalar(input, sub, ids) ?? generalScalar(input, sub, ids);
+  }
   if (exactlyOneRow(sub)) {
     return { input: { kind: 'Join', left: input, right: sub, joinType: 'inner', condition: null }, value: colRef(col) };
   }
@@ -188,16 +253,7 @@ function rewriteScalar(input: LogicalPlan, e: Extract<LExpr, { kind: 'scalar_sub
   const n: LAggregate = { id: ids.fresh(), name: 'subquery_rows', fn: 'count_star', arg: null, distinct: false, type: 'int64' };
   const m: LAggregate = { id: ids.fresh(), name: col.name, fn: 'max', arg: colRef(col), distinct: false, type: col.type };
   const agg: LogicalPlan = { kind: 'Aggregate', input: sub, groupBy: [], groupColumns: [], aggregates: [n, m] };
-  const nRef: LExpr = { kind: 'column', id: n.id, type: 'int64', name: n.name };
-  const value: LExpr = {
-    kind: 'case', operand: null, type: col.type,
-    whens: [{
-      when: { kind: 'binary', op: '>', left: nRef, right: { kind: 'literal', value: 1n, type: 'int64' }, type: 'bool' },
-      then: { kind: 'call', name: 'raise_error', args: [{ kind: 'literal', value: 'scalar subquery returned more than one row', type: 'utf8' }], type: col.type },
-    }],
-    else: { kind: 'column', id: m.id, type: col.type, name: m.name },
-  };
-  return { input: { kind: 'Join', left: input, right: agg, joinType: 'inner', condition: null }, value };
+  return { input: { kind: 'Join', left: input, right: agg, joinType: 'inner', condition: null }, value: singleRowGuard(n, m, col.type) };
 }
 
 /** An aggregate without GROUP BY, maybe under Project/Sort: always one row. */
@@ -221,23 +277,22 @@ function atMostOneRow(p: LogicalPlan): boolean {
   }
 }
 
-function rewriteCorrelatedScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGenerator): { input: LogicalPlan; value: LExpr } {
+/** The fast shape: a single aggregate correlated by equalities only; null for any other. */
+function rewriteCorrelatedScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGenerator): { input: LogicalPlan; value: LExpr } | null {
   let top: LExpr | null = null;
   let p = sub;
   if (p.kind === 'Project') { top = p.exprs[0]!; p = p.input; }
-  if (p.kind !== 'Aggregate' || p.groupBy.length > 0) {
-    throw unsupportedSubquery('correlated scalar subquery that is not a single aggregate without GROUP BY (e.g. SELECT max(x) … WHERE inner.k = outer.k)');
-  }
+  if (p.kind !== 'Aggregate' || p.groupBy.length > 0) return null;
   const agg = p;
   const { base, terms } = peelFilters(agg.input);
-  if (freeRefs(base).size > 0) throw unsupportedSubquery('correlated scalar subquery whose outer references are not in its WHERE clause');
+  if (freeRefs(base).size > 0) return null;
   const innerIds = idSet(outputColumns(base));
   const outerIds = idSet(outputColumns(input));
   for (const a of agg.aggregates) {
-    if (a.arg && ![...columnRefs(a.arg)].every((id) => innerIds.has(id))) {
-      throw unsupportedSubquery('correlated scalar subquery whose aggregate reads an outer column');
-    }
+    if (a.arg && ![...columnRefs(a.arg)].every((id) => innerIds.has(id))) return null;
   }
+  const aggIds = new Set(agg.aggregates.map((a) => a.id));
+  if (top !== null && ![...columnRefs(top)].every((id) => aggIds.has(id) || outerIds.has(id))) return null;
   const local: LExpr[] = [];
   const innerKeys: LExpr[] = [];
   const outerKeys: LExpr[] = [];
@@ -245,9 +300,7 @@ function rewriteCorrelatedScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGe
     const refs = [...columnRefs(t)];
     if (refs.every((id) => innerIds.has(id))) { local.push(t); continue; }
     const sides = t.kind === 'binary' && t.op === '=' ? equalitySides(t.left, t.right, innerIds, outerIds) : null;
-    if (!sides) {
-      throw unsupportedSubquery('correlated scalar subquery whose correlation is not an equality between an inner and an outer expression');
-    }
+    if (!sides) return null;
     innerKeys.push(sides.inner);
     outerKeys.push(sides.outer);
   }
@@ -261,17 +314,7 @@ function rewriteCorrelatedScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGe
   const joined: LogicalPlan = { kind: 'Join', left: input, right: grouped, joinType: 'left', condition };
 
   // A missing group means the aggregate saw no rows: count → 0, the others → NULL.
-  const replace = new Map<number, LExpr>();
-  for (const a of agg.aggregates) {
-    const ref: LExpr = { kind: 'column', id: a.id, type: a.type, name: a.name };
-    replace.set(a.id, a.fn === 'count' || a.fn === 'count_star'
-      ? { kind: 'call', name: 'coalesce', args: [ref, { kind: 'literal', value: a.type === 'int64' ? 0n : 0, type: a.type }], type: a.type }
-      : ref);
-  }
-  const aggIds = new Set(agg.aggregates.map((a) => a.id));
-  if (top !== null && ![...columnRefs(top)].every((id) => aggIds.has(id) || outerIds.has(id))) {
-    throw unsupportedSubquery('correlated scalar subquery whose select expression reads a column outside its aggregate');
-  }
+  const replace = new Map<number, LExpr>(agg.aggregates.map((a) => [a.id, countsZero(a)]));
   const value = top !== null ? substitute(top, replace) : replace.get(agg.aggregates[0]!.id)!;
   return { input: joined, value };
 }
