@@ -11,6 +11,11 @@
  *    reaches it (`CASE WHEN false THEN 1/0 END` must not fail).
  *  - Boolean simplification: x AND true → x, x AND false → false, x OR false → x,
  *    x OR true → true, NOT NOT x → x; CASE branches with constant conditions are pruned.
+ *  - A strict operator or function (arithmetic, comparison, ||, LIKE, most functions) with
+ *    a NULL literal operand is NULL without evaluating the other operands, as PostgreSQL's
+ *    planner does: `x * x * x * x * x = NULL` is NULL even where the product overflows.
+ *    AND/OR, IS [NOT] NULL, IS [NOT] DISTINCT FROM, COALESCE, NULLIF, CASE, concat() and
+ *    greatest/least are not strict and are left alone.
  *  - Filter(true) disappears; Filter(false or NULL) becomes an empty Values with the same
  *    columns; so does an inner join whose condition folds to false or NULL.
  */
@@ -18,6 +23,19 @@ import type { DataType } from '../../types.js';
 import { evaluateConstant } from '../../expr/evaluate.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
 import { isFalseOrNull, isTrue, mapExpr, mapNodeExprs, toPhysicalExpr, transformUp, FALSE, TRUE } from './expr_utils.js';
+
+/** Binary operators whose result is NULL when either operand is NULL. */
+const STRICT_BINARY = new Set<string>(['+', '-', '*', '/', '%', '=', '<>', '<', '<=', '>', '>=', '||']);
+
+/** Functions whose result is NULL when any argument is NULL (see expr/functions.ts). */
+const STRICT_FUNCTIONS = new Set([
+  'abs', 'round', 'floor', 'ceil', 'ceiling', 'trunc', 'sign', 'sqrt', 'cbrt', 'ln', 'log10', 'log', 'exp',
+  'power', 'pow', 'mod', 'upper', 'lower', 'length', 'char_length', 'character_length', 'octet_length',
+  'substring', 'substr', 'left', 'right', 'trim', 'btrim', 'ltrim', 'rtrim', 'replace', 'strpos',
+  'starts_with', 'lpad', 'rpad', 'reverse', 'date_part', 'extract', 'date_trunc', 'date_add_days',
+  'date_add_months', 'year', 'quarter', 'month', 'day', 'dayofweek', 'dayofyear', 'week', 'hour',
+  'minute', 'second',
+]);
 
 /** Functions whose value may change between calls; never folded. */
 const VOLATILE = new Set(['random', 'now', 'current_date', 'current_timestamp', 'current_time', 'uuid', 'raise_error']);
@@ -56,6 +74,7 @@ function foldNode(e: LExpr): LExpr {
         if (isBoolLiteral(e.left, false)) return e.right;
         if (isBoolLiteral(e.right, false)) return e.left;
       }
+      if (STRICT_BINARY.has(e.op) && (isNullLiteral(e.left) || isNullLiteral(e.right))) return nullOf(e.type);
       if (e.left.kind === 'literal' && e.right.kind === 'literal' && e.type === 'float64') {
         const exact = exactArithmetic(e.op, e.left, e.right);
         if (exact !== undefined) return exact;
@@ -78,10 +97,24 @@ function foldNode(e: LExpr): LExpr {
     case 'case': return foldCase(e);
     case 'call':
       if (VOLATILE.has(e.name.toLowerCase())) return e;
+      if (STRICT_FUNCTIONS.has(e.name.toLowerCase()) && e.args.some(isNullLiteral)) return nullOf(e.type);
       return evaluateIfConstant(e);
-    case 'in_list': case 'like':
+    case 'like':
+      if (isNullLiteral(e.arg) || isNullLiteral(e.pattern)) return nullOf('bool');
+      return evaluateIfConstant(e);
+    case 'in_list':
+      // NULL IN (…) is NULL; x IN (NULL, …) is not (it is true when x is in the list).
+      if (isNullLiteral(e.arg)) return nullOf('bool');
       return evaluateIfConstant(e);
   }
+}
+
+function isNullLiteral(e: LExpr): boolean {
+  return e.kind === 'literal' && e.value === null;
+}
+
+function nullOf(type: DataType): LExpr {
+  return { kind: 'literal', value: null, type };
 }
 
 function isBoolLiteral(e: LExpr, v: boolean): boolean {
