@@ -60,11 +60,26 @@ export async function* executePlan(node: PhysicalPlan, partition: number, ctx: T
       if (r.value.length === 0) continue;
       m.outputRows += r.value.length;
       m.outputBatches++;
+      await yieldToEventLoop();
+      if (ctx.signal.aborted) throw cancelled(ctx.signal);
       yield r.value;
     }
   } finally {
     await it.return?.();
   }
+}
+
+/**
+ * Async generators chained in memory resume each other through microtasks only, so a
+ * CPU-bound pipeline would never let timers, Ctrl-C or a cancel request in. Every ~20 ms
+ * of work, step out to the event loop once.
+ */
+let lastYield = performance.now();
+async function yieldToEventLoop(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < 20) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = performance.now();
 }
 
 export function cancelled(signal: AbortSignal): SpillwayError {

@@ -113,3 +113,45 @@ describe('constant folding: other expressions', () => {
     expect(v.kind === 'Values' && v.rows[0]![0]!.kind === 'literal' && v.rows[0]![0]!.value).toBe(0.05);
   });
 });
+
+describe('constant folding: strict operators with a NULL operand', () => {
+  const b = new Builder();
+  const t = b.table('t', { x: 'int32', s: 'utf8', ok: 'bool' });
+  const x = t.r('x');
+  const nullInt = lit(null, 'int32');
+
+  it('folds x * x * x * x * x = NULL to NULL without evaluating the product (no overflow)', () => {
+    const product = bin('*', bin('*', bin('*', bin('*', x, x), x), x), x);
+    expect(foldExpr(bin('=', product, nullInt))).toEqual(lit(null, 'bool'));
+    expect(foldExpr(bin('<>', nullInt, product))).toEqual(lit(null, 'bool'));
+    // The Filter keeps no row at all.
+    expect(constantFolding(filter(t.plan, bin('=', product, nullInt)))).toEqual({ kind: 'Values', columns: t.plan.columns, rows: [] });
+  });
+
+  it('folds arithmetic, ||, LIKE, NULL IN (…) and strict functions with a NULL operand', () => {
+    expect(foldExpr(bin('+', x, nullInt))).toEqual(lit(null, 'int32'));
+    expect(foldExpr(bin('/', nullInt, x))).toEqual(lit(null, 'int32'));
+    expect(foldExpr(bin('||', t.r('s'), lit(null, 'utf8'), 'utf8'))).toEqual(lit(null, 'utf8'));
+    expect(foldExpr({ kind: 'like', arg: t.r('s'), pattern: lit(null, 'utf8'), negated: false, caseInsensitive: false, type: 'bool' })).toEqual(lit(null, 'bool'));
+    expect(foldExpr({ kind: 'in_list', arg: nullInt, list: [x], negated: false, type: 'bool' })).toEqual(lit(null, 'bool'));
+    expect(foldExpr({ kind: 'call', name: 'abs', args: [nullInt], type: 'int32' })).toEqual(lit(null, 'int32'));
+    expect(foldExpr({ kind: 'call', name: 'substring', args: [t.r('s'), nullInt], type: 'utf8' })).toEqual(lit(null, 'utf8'));
+  });
+
+  it('leaves non-strict operators alone', () => {
+    const keep: LExpr[] = [
+      and(t.r('ok'), lit(null, 'bool')),
+      bin('or', t.r('ok'), lit(null, 'bool')),
+      bin('is_distinct_from', x, nullInt, 'bool'),
+      bin('is_not_distinct_from', x, nullInt, 'bool'),
+      { kind: 'unary', op: 'is_null', arg: bin('+', x, int(1)), type: 'bool' },
+      { kind: 'call', name: 'coalesce', args: [x, nullInt], type: 'int32' },
+      { kind: 'call', name: 'nullif', args: [x, nullInt], type: 'int32' },
+      { kind: 'call', name: 'concat', args: [t.r('s'), lit(null, 'utf8')], type: 'utf8' },
+      { kind: 'call', name: 'greatest', args: [x, nullInt], type: 'int32' },
+      { kind: 'in_list', arg: x, list: [nullInt, int(1)], negated: false, type: 'bool' },
+      { kind: 'case', operand: null, whens: [{ when: t.r('ok'), then: nullInt }], else: x, type: 'int32' },
+    ];
+    for (const e of keep) expect(foldExpr(e)).toEqual(e);
+  });
+});

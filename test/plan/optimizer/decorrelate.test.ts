@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decorrelate } from '../../../src/plan/optimizer/decorrelate.js';
 import { hasSubquery, nodeExprs } from '../../../src/plan/optimizer/expr_utils.js';
-import { SpillwayError } from '../../../src/errors.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../../../src/plan/logical.js';
 import { and, bin, Builder, eq, filter, gt, lit, lt, ne, nodes, not, num, ref, shape } from '../builders.js';
 
@@ -43,11 +42,25 @@ describe('decorrelate: IN and NOT IN', () => {
     }
   });
 
-  it('rejects a correlated IN subquery', () => {
+  it('rewrites a correlated IN into a match mark and per-domain counts (three-valued result)', () => {
     const { b, orders, lineitem } = setup();
     const sub = b.project(filter(lineitem.plan, eq(lineitem.r('l_partkey'), orders.r('o_custkey'))), [['k', lineitem.r('l_orderkey')]]);
     const pred: LExpr = { kind: 'in_subquery', arg: orders.r('o_orderkey'), plan: sub, negated: false, type: 'bool' };
-    expect(() => decorrelate(filter(orders.plan, pred), b.ids)).toThrow(/unsupported subquery: correlated IN/);
+    const out = decorrelate(filter(orders.plan, pred), b.ids);
+    expect(noSubqueries(out)).toBe(true);
+    expect(outputColumns(out)).toEqual(orders.plan.columns);
+    expect(shape(out)).toBe(
+      'Project(Filter(Join[left](Join[left](Scan:orders,Project(Distinct(Project(Project(Join[inner](Distinct(Project(Scan:orders)),Scan:lineitem)))))),'
+      + 'Aggregate(Project(Join[inner](Distinct(Project(Scan:orders)),Scan:lineitem))))))',
+    );
+    if (out.kind !== 'Project' || out.input.kind !== 'Filter') throw new Error('shape');
+    // CASE WHEN mark THEN true WHEN no rows THEN false WHEN x IS NULL OR a NULL value THEN NULL ELSE false END
+    const c = out.input.predicate;
+    expect(c.kind === 'case' && c.whens.length).toBe(3);
+    // The subquery's table is read twice; the copy has fresh column ids.
+    const scans = nodes(out).filter((n): n is Extract<LogicalPlan, { kind: 'Scan' }> => n.kind === 'Scan');
+    const ids = scans.flatMap((sc) => sc.columns.map((col) => col.id));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 
@@ -81,11 +94,30 @@ describe('decorrelate: EXISTS', () => {
     expect(out.kind === 'Join' && out.condition).toBeNull();
   });
 
-  it('rejects EXISTS inside OR', () => {
+  it('rewrites EXISTS inside OR into a left join with a boolean mark', () => {
     const { b, orders, lineitem } = setup();
-    const pred = bin('or', gt(orders.r('o_custkey'), lit(1, 'int32')), { kind: 'exists', plan: lineitem.plan, negated: false, type: 'bool' });
-    expect(() => decorrelate(filter(orders.plan, pred), b.ids)).toThrow(SpillwayError);
-    expect(() => decorrelate(filter(orders.plan, pred), b.ids)).toThrow(/unsupported subquery: IN or EXISTS inside OR/);
+    const sub = filter(lineitem.plan, lt(lineitem.r('l_orderkey'), orders.r('o_orderkey')));
+    const pred = bin('or', gt(orders.r('o_custkey'), lit(1, 'int32')), { kind: 'exists', plan: sub, negated: false, type: 'bool' });
+    const out = decorrelate(filter(orders.plan, pred), b.ids);
+    expect(noSubqueries(out)).toBe(true);
+    expect(shape(out)).toBe('Project(Filter(Join[left](Scan:orders,Project(Distinct(Project(Join[inner](Distinct(Project(Scan:orders)),Scan:lineitem)))))))');
+    if (out.kind !== 'Project' || out.input.kind !== 'Filter' || out.input.input.kind !== 'Join') throw new Error('shape');
+    const j = out.input.input;
+    const mark = outputColumns(j.right).at(-1)!;
+    expect(out.input.predicate).toEqual(bin('or', gt(orders.r('o_custkey'), lit(1, 'int32')), { kind: 'unary', op: 'is_not_null', arg: ref(mark), type: 'bool' }));
+    // The domain join: the correlation became the inner join's condition over D's column.
+    const inner = nodes(j.right).find((n) => n.kind === 'Join');
+    expect(inner?.kind === 'Join' && inner.condition?.kind === 'binary' && inner.condition.op).toBe('<');
+    // Joined back on null-safe equality: coalesce keys plus IS NULL agreement.
+    expect(JSON.stringify(j.condition)).toContain('"coalesce"');
+    expect(JSON.stringify(j.condition)).toContain('"is_null"');
+  });
+
+  it('rewrites an uncorrelated EXISTS in the select list into a LIMIT 1 mark', () => {
+    const { b, orders, lineitem } = setup();
+    const out = decorrelate(b.project(orders.plan, [['e', { kind: 'exists', plan: lineitem.plan, negated: true, type: 'bool' }]]), b.ids);
+    expect(shape(out)).toBe('Project(Join[left](Scan:orders,Project(Limit(Scan:lineitem))))');
+    expect(out.kind === 'Project' && out.exprs[0]!.kind === 'unary' && out.exprs[0]!.op).toBe('is_null');
   });
 });
 
@@ -183,19 +215,52 @@ describe('decorrelate: scalar subqueries', () => {
     expect(grouped?.kind === 'Aggregate' && grouped.groupBy).toEqual([li.r('l_partkey'), li.r('l_suppkey')]);
   });
 
-  it('rejects uncovered correlated shapes', () => {
+  it('decorrelates a non-equality correlation over the domain of the outer values (COUNT bug: missing → 0)', () => {
     const { b, orders, lineitem } = setup();
-    // No aggregate: could return many rows per outer row.
+    const agg = b.aggregate(filter(lineitem.plan, lt(lineitem.r('l_orderkey'), orders.r('o_orderkey'))), [], [['n', 'count_star', null, 'int64']]);
+    const out = decorrelate(b.project(orders.plan, [['n', { kind: 'scalar_subquery', plan: agg, type: 'int64' }]]), b.ids);
+    expect(shape(out)).toBe('Project(Join[left](Scan:orders,Aggregate(Join[inner](Distinct(Project(Scan:orders)),Scan:lineitem))))');
+    if (out.kind !== 'Project' || out.input.kind !== 'Join' || out.input.right.kind !== 'Aggregate') throw new Error('shape');
+    const grouped = out.input.right;
+    const domainJoin = grouped.input;
+    if (domainJoin.kind !== 'Join' || domainJoin.left.kind !== 'Distinct') throw new Error('shape');
+    const d = outputColumns(domainJoin.left)[0]!;
+    // The domain is read from a copy of the outer input with fresh ids.
+    expect(orders.plan.columns.some((c) => c.id === d.id)).toBe(false);
+    expect(domainJoin.condition).toEqual(lt(lineitem.r('l_orderkey'), ref(d)));
+    expect(grouped.groupBy).toEqual([ref(d)]);
+    expect(out.exprs[0]).toEqual({
+      kind: 'call', name: 'coalesce', type: 'int64',
+      args: [{ kind: 'column', id: agg.aggregates[0]!.id, type: 'int64', name: 'n' }, lit(0n, 'int64')],
+    });
+  });
+
+  it('guards a correlated subquery without aggregate with a per-outer-row count', () => {
+    const { b, orders, lineitem } = setup();
     const sub = b.project(filter(lineitem.plan, eq(lineitem.r('l_orderkey'), orders.r('o_orderkey'))), [['q', lineitem.r('l_quantity')]]);
-    expect(() => decorrelate(filter(orders.plan, gt({ kind: 'scalar_subquery', plan: sub, type: 'float64' }, num('1'))), b.ids))
-      .toThrow(/unsupported subquery: correlated scalar subquery that is not a single aggregate/);
-    // Correlation through a non-equality.
-    const agg = b.aggregate(filter(lineitem.plan, lt(lineitem.r('l_orderkey'), orders.r('o_orderkey'))), [], [['m', 'max', lineitem.r('l_quantity'), 'float64']]);
-    expect(() => decorrelate(filter(orders.plan, gt({ kind: 'scalar_subquery', plan: agg, type: 'float64' }, num('1'))), b.ids))
-      .toThrow(/not an equality/);
-    // A subquery in a join condition.
-    const j: LogicalPlan = { kind: 'Join', left: orders.plan, right: lineitem.plan, joinType: 'inner', condition: { kind: 'exists', plan: lineitem.plan, negated: false, type: 'bool' } };
-    expect(() => decorrelate(j, b.ids)).toThrow(/unsupported subquery: a subquery in a JOIN condition/);
+    const out = decorrelate(filter(orders.plan, gt({ kind: 'scalar_subquery', plan: sub, type: 'float64' }, num('1'))), b.ids);
+    expect(noSubqueries(out)).toBe(true);
+    const f = nodes(out).find((n) => n.kind === 'Filter' && n.predicate.kind === 'binary' && n.predicate.left.kind === 'case');
+    if (f?.kind !== 'Filter' || f.predicate.kind !== 'binary' || f.predicate.left.kind !== 'case') throw new Error(shape(out));
+    expect(f.predicate.left.whens[0]!.then).toMatchObject({ kind: 'call', name: 'raise_error' });
+    const grouped = nodes(out).find((n) => n.kind === 'Aggregate');
+    expect(grouped?.kind === 'Aggregate' && grouped.aggregates.map((a) => a.fn)).toEqual(['count_star', 'max']);
+  });
+
+  it('moves a subquery of an inner join condition to a Filter, and rejects one in an outer join condition', () => {
+    const { b, orders, lineitem } = setup();
+    const ex: LExpr = { kind: 'exists', plan: lineitem.plan, negated: false, type: 'bool' };
+    const inner: LogicalPlan = { kind: 'Join', left: orders.plan, right: lineitem.plan, joinType: 'inner', condition: ex };
+    expect(shape(decorrelate(inner, b.ids))).toBe('Join[semi](Join[inner](Scan:orders,Scan:lineitem),Limit(Scan:lineitem))');
+    const left: LogicalPlan = { ...inner, joinType: 'left' };
+    expect(() => decorrelate(left, b.ids)).toThrow(/unsupported subquery: a subquery in a JOIN condition of an outer/);
+  });
+
+  it('rejects LIMIT inside a correlated subquery', () => {
+    const { b, orders, lineitem } = setup();
+    const sub: LogicalPlan = { kind: 'Limit', skip: 0, fetch: 1, input: b.project(filter(lineitem.plan, lt(lineitem.r('l_orderkey'), orders.r('o_orderkey'))), [['q', lineitem.r('l_quantity')]]) };
+    expect(() => decorrelate(b.project(orders.plan, [['q', { kind: 'scalar_subquery', plan: sub, type: 'float64' }]]), b.ids))
+      .toThrow(/unsupported subquery: LIMIT or OFFSET in a correlated subquery/);
   });
 
   it('leaves plans without subqueries untouched', () => {
