@@ -79,7 +79,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   let runner = opts.runner;
   let transport = opts.transport;
   if (runner === undefined) {
-    const buffer = new ExchangeBuffer({ pool: ctx.memory });
+    const buffer = new ExchangeBuffer({ pool: ctx.memory, spill: ctx.spill });
     transport ??= new InProcessTransport({ buffers: buffer, credits: ctx.config.exchange_credits, networkTimeoutMs: ctx.config.network_timeout_ms });
     runner = new LocalTaskRunner({
       buffer, transport, config: ctx.config, memory: ctx.memory, spill: ctx.spill, memoryTables: ctx.memoryTables,

@@ -429,6 +429,7 @@ export class StageOutput implements ExchangeWriter {
     this.buffer.serviceSpillRequests(this);
     const spill = this.buffer.spillManagerFor(this.id.queryId);
     if (spill && this.reservation.spillRequested && this.bytes > 0) await this.spillToDisk();
+    if (this.state !== 'writing') return;
     if (await this.reserve(entry.bytes, spill !== undefined)) {
       // The query may have been released while we waited for memory or disk.
       if (this.state !== 'writing') { this.reservation.shrink(entry.bytes); return; }
@@ -450,12 +451,20 @@ export class StageOutput implements ExchangeWriter {
     if (this.reservation.tryGrow(bytes)) return true;
     if (canSpill) {
       if (this.bytes > 0) await this.spillToDisk();
-      if (this.reservation.tryGrow(bytes)) return true;
+      if (this.retryGrow(bytes)) return true;
       await this.buffer.spillRequested(this);
-      if (this.reservation.tryGrow(bytes)) return true;
+      if (this.retryGrow(bytes)) return true;
     }
     const hook = this.buffer.onMemoryPressure;
-    return hook !== undefined && (await hook(this, bytes)) && this.reservation.tryGrow(bytes);
+    return hook !== undefined && (await hook(this, bytes)) && this.retryGrow(bytes);
+  }
+
+  /** tryGrow after waiting; the query may have been released (and the reservation freed) meanwhile. */
+  private retryGrow(bytes: number): boolean {
+    if (this.state === 'released') {
+      throw new SpillwayError('cancelled', `query ${this.id.queryId} was released while stage ${this.id.stageId} task ${this.id.task} waited for memory`);
+    }
+    return this.reservation.tryGrow(bytes);
   }
 
   /**

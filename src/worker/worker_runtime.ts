@@ -193,7 +193,8 @@ export class WorkerRuntime {
 
   /**
    * What the buffer spilled of this task's output while the task ran, under the writer's
-   * metrics id (spills of a finished output later on are not reported).
+   * metrics id: the spill fields, and extra.exchangeSpillBytes to tell them from an
+   * operator's spills (spills of a finished output later on are not reported).
    */
   private addSpillMetrics(req: TaskRequest, result: TaskResult): void {
     const s = this.buffer.writer({ queryId: req.queryId, stageId: req.stageId, task: req.task })?.spillStats;
@@ -203,6 +204,7 @@ export class WorkerRuntime {
     m.spillCount += s.files;
     m.spillBytes += s.bytes;
     m.spillRows += s.rows;
+    m.extra.exchangeSpillBytes = (m.extra.exchangeSpillBytes ?? 0) + s.bytes;
   }
 
   private partitionRows(req: TaskRequest): number[] {

@@ -2,12 +2,14 @@
  * End to end through the library API: queries that must spill (ORDER BY, high-cardinality
  * GROUP BY, a join with a large build side) under a 1 MB memory limit return what they
  * return without a limit, and leave the spill folder empty after success, error and
- * cancellation. Uses the shared TPC-H sf0.01 files (skipped when absent).
+ * cancellation. Uses the shared TPC-H sf0.01 files (skipped when absent). The same on two
+ * worker threads, where exchange outputs spill too (needs the build in dist/).
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { resultCells } from '../helpers/spillway.js';
+import { HAVE_DIST, splitTpchTables, totalMetric } from '../coordinator/helpers.js';
 import { tempSpillDir } from './spill_context.js';
 
 const TPCH = '/work/shared/data/tpch/sf0.01';
@@ -68,4 +70,45 @@ describe.skipIf(!have)('spilling through Spillway.sql', () => {
     await expect(limited.sql(QUERIES.groupBy!, { signal: controller.signal })).rejects.toThrow(/cancel/);
     expect(readdirSync(spillDir)).toEqual([]);
   });
+});
+
+// The shared files hold one row group per table; the split copy has many, so scans spread
+// over both threads and every query shuffles between them.
+describe.skipIf(!have || !HAVE_DIST)('spilling on two worker threads (exchange outputs spill)', () => {
+  const THREAD_QUERIES: Record<string, string> = {
+    sort: 'select l_orderkey, l_linenumber, l_shipdate, l_shipmode from lineitem order by l_shipdate desc, l_shipmode, l_orderkey, l_linenumber',
+    groupBy: 'select l_orderkey, l_linenumber, count(*) as n, sum(l_quantity) as q from lineitem group by l_orderkey, l_linenumber',
+    selfJoin: 'select a.o_orderkey, a.o_custkey, b.o_totalprice, b.o_orderdate from orders a join orders b on a.o_orderkey = b.o_orderkey',
+  };
+  let tables = '';
+  let spillDir: string;
+  let limited: Spillway;
+  let reference: Spillway;
+  beforeAll(async () => {
+    tables = await splitTpchTables();
+    spillDir = tempSpillDir();
+    limited = await Spillway.create({
+      tables, memoryLimit: '1MB', workers: 2, settings: { batch_size: 512, spill_dir: spillDir, force_distribution: true },
+    });
+    reference = await Spillway.create({ tables, workers: 0, settings: { spill_dir: spillDir } });
+  }, 60_000);
+  afterAll(async () => {
+    await limited?.close();
+    await reference?.close();
+    rmSync(spillDir, { recursive: true, force: true });
+    if (tables !== '') rmSync(tables, { recursive: true, force: true });
+  }, 30_000);
+
+  for (const [name, q] of Object.entries(THREAD_QUERIES)) {
+    it(`${name}: same answer under 1MB on two threads as unlimited on one, spills exchange output, leaves no files`, async () => {
+      const got = await limited.sql(q);
+      expect(totalMetric(got, 'rowsReceived')).toBeGreaterThan(0); // it shuffled
+      expect(totalMetric(got, 'exchangeSpillBytes')).toBeGreaterThan(0);
+      const want = await reference.sql(q);
+      expect(got.numRows).toBe(want.numRows);
+      if (name === 'sort') expect(resultCells(got)).toEqual(resultCells(want));
+      else expect(sortedCells(resultCells(got))).toEqual(sortedCells(resultCells(want)));
+      expect(readdirSync(spillDir)).toEqual([]);
+    }, 60_000);
+  }
 });

@@ -17,10 +17,15 @@
  * When the pool refuses (or asks it to spill), the join turns into a grace hash join
  * (grace_hash_join.ts): both sides are split by key hash into spill files and joined part
  * by part, recursively, falling back to a block join for a part that does not shrink.
+ * A build side that fitted is also given up if the pool asks it to spill while probing,
+ * for joins whose output per probe batch is final (inner, left, semi, anti): the table goes
+ * to the grace path's build files and the rest of the probe input joins there. Right and
+ * full joins keep their table (its matched flags must survive to the end).
  * Broadcast joins spill the same way (each partition reads the whole build side).
  * Output batches hold at most batch_size rows.
  * Metrics: extra.buildRows, extra.probeRows; when spilling also spillCount/spillBytes/
- * spillRows, extra.spillLevels and extra.blockJoins (see grace_hash_join.ts).
+ * spillRows, extra.spillLevels and extra.blockJoins (see grace_hash_join.ts); extra.probeSpills
+ * = 1 when the table was given up while probing.
  */
 import { batchBytes, columnBytes, emptyBatch, type Batch } from '../../columnar/column.js';
 import { concatBatches } from '../../columnar/kernels.js';
@@ -77,10 +82,10 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
       yield* grace.run(executePlan(node.left, partition, ctx));
       return;
     }
-    const build = parts.length === 0 ? emptyBatch(node.right.schema) : concatBatches(node.right.schema, parts);
+    let build: Batch | null = parts.length === 0 ? emptyBatch(node.right.schema) : concatBatches(node.right.schema, parts);
     parts.length = 0;
-    const buildKeys = node.rightKeys.map((e) => evaluate(e, build));
-    const table = new JoinHashTable(build, buildKeys);
+    const buildKeys = node.rightKeys.map((e) => evaluate(e, build!));
+    let table: JoinHashTable | null = new JoinHashTable(build, buildKeys);
     let keyBytes = 0;
     for (const k of buildKeys) keyBytes += columnBytes(k);
     reservation.resize(batchBytes(build) + keyBytes + table.structureBytes() + (tracksBuild(joinType) ? build.length : 0));
@@ -90,7 +95,7 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     if (node.nullAware && joinType === 'anti' && table.hasNullKey) return;
 
     // ---- probe ----
-    const joiner = new PairJoiner(
+    let joiner: PairJoiner | null = new PairJoiner(
       { joinType, filter: node.filter, schema: node.schema, leftFields: node.left.schema.fields, rightFields: node.right.schema.fields },
       build, batchSize,
     );
@@ -98,30 +103,65 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     const probeIdx = new Int32Array(batchSize);
     const buildIdx = new Int32Array(batchSize);
     ctx.metrics.add(node.id, 'probeRows', 0);
-    for await (const probe of executePlan(node.left, partition, ctx)) {
-      const n = probe.length;
-      if (n === 0) continue;
-      ctx.metrics.add(node.id, 'probeRows', n);
-      const probeMatched = new Uint8Array(n);
-      if (build.length > 0) {
-        const cursor = new ProbeCursor(table, node.leftKeys.map((e) => evaluate(e, probe)), n, firstOnly);
-        for (;;) {
-          const count = cursor.fill(probeIdx, buildIdx, batchSize);
-          if (count === 0) break;
-          const out = joiner.pairs(probe, probeIdx, buildIdx, count, probeMatched);
-          if (out !== null) yield out;
+    const probeInput = executePlan(node.left, partition, ctx)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await probeInput.next();
+        if (next.done === true) break;
+        const probe = next.value;
+        const n = probe.length;
+        if (n === 0) continue;
+        if (reservation.spillRequested && !tracksBuild(joinType) && build.length > 0) {
+          // Give the table up: the build rows go to the grace path's files, and this batch and
+          // the rest of the probe input join there (earlier probe batches are complete).
+          const g = new GraceHashJoin(node, ctx, reservation, files);
+          await g.addBuild(build);
+          ctx.metrics.add(node.id, 'buildRows', -build.length); // the grace path counts them again
+          ctx.metrics.add(node.id, 'probeSpills', 1);
+          build = null; table = null; joiner = null;
+          reservation.shrink(reservation.size);
+          yield* g.run(prepend(probe, probeInput));
+          return;
         }
-        // NOT IN: a probe row with a NULL key is unknown against a non-empty build side.
-        const nulls = cursor.nullKeys;
-        if (node.nullAware && joinType === 'anti' && nulls !== null) {
-          for (let i = 0; i < n; i++) if (nulls[i] === 1) probeMatched[i] = 1;
+        ctx.metrics.add(node.id, 'probeRows', n);
+        const probeMatched = new Uint8Array(n);
+        if (build.length > 0) {
+          const cursor = new ProbeCursor(table, node.leftKeys.map((e) => evaluate(e, probe)), n, firstOnly);
+          for (;;) {
+            const count = cursor.fill(probeIdx, buildIdx, batchSize);
+            if (count === 0) break;
+            const out = joiner.pairs(probe, probeIdx, buildIdx, count, probeMatched);
+            if (out !== null) yield out;
+          }
+          // NOT IN: a probe row with a NULL key is unknown against a non-empty build side.
+          const nulls = cursor.nullKeys;
+          if (node.nullAware && joinType === 'anti' && nulls !== null) {
+            for (let i = 0; i < n; i++) if (nulls[i] === 1) probeMatched[i] = 1;
+          }
         }
+        yield* joiner.finishProbe(probe, probeMatched);
       }
-      yield* joiner.finishProbe(probe, probeMatched);
+    } finally {
+      // Stopped early (LIMIT, error): close the probe input as for-await would.
+      await probeInput.return?.(undefined);
     }
     yield* joiner.finishBuild();
   } finally {
     reservation.free();
     await files.close();
+  }
+}
+
+/** `first`, then the rest of `rest`; closing it closes `rest`. */
+async function* prepend(first: Batch, rest: AsyncIterator<Batch>): AsyncGenerator<Batch> {
+  try {
+    yield first;
+    for (;;) {
+      const r = await rest.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  } finally {
+    await rest.return?.();
   }
 }
