@@ -36,6 +36,7 @@ import { executePlan } from '../execute.js';
 import { JoinHashTable, ProbeCursor } from './join_table.js';
 import { PairJoiner, tracksBuild } from './join_output.js';
 import { buildCost, GraceHashJoin } from './grace_hash_join.js';
+import { coalesceBatches } from '../coalesce_batches.js';
 import { SpillFiles } from './hash_partitions.js';
 
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
@@ -79,7 +80,7 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
       }
     }
     if (grace !== null) {
-      yield* grace.run(executePlan(node.left, partition, ctx));
+      yield* coalesceBatches(grace.run(executePlan(node.left, partition, ctx)), node.schema, ctx.config.batch_size);
       return;
     }
     let build: Batch | null = parts.length === 0 ? emptyBatch(node.right.schema) : concatBatches(node.right.schema, parts);
@@ -120,7 +121,7 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
           ctx.metrics.add(node.id, 'probeSpills', 1);
           build = null; table = null; joiner = null;
           reservation.shrink(reservation.size);
-          yield* g.run(prepend(probe, probeInput));
+          yield* coalesceBatches(g.run(prepend(probe, probeInput)), node.schema, ctx.config.batch_size);
           return;
         }
         ctx.metrics.add(node.id, 'probeRows', n);
