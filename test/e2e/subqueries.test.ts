@@ -42,6 +42,9 @@ const QUERIES: string[] = [
   'select a, (select count(*) from t2 join k on t2.x = k.x where k.x < t1.a) from t1',
   'select a, (select max(n) from (select t2.x, count(*) as n from t2 where t2.y < t1.b group by t2.x) as g) from t1',
   'select a, (select count(*) from (select x from t2 where x < t1.a union all select x from k where x > t1.a) as u) from t1',
+  // outer columns NULL-extended by an outer join: the domain must include that NULL
+  'select t1.a, k.x, (select count(*) from t2 where t2.x < k.x or k.x is null) from t1 left join k on k.x = t1.a',
+  'select t1.a, k.x, (select count(*) from t2 where t2.x < t1.a) from k right join t1 on k.x = t1.a + 1 where t1.b > 10',
   // nested: the innermost subquery reads the outermost query
   'select a, (select count(*) from t2 where t2.x < t1.a and exists (select 1 from k where k.x = t2.x and k.x < t1.a)) from t1',
   // B. EXISTS / IN under OR, CASE and in the select list
@@ -67,6 +70,12 @@ const QUERIES: string[] = [
   'select a from t1 where case when a > 2 then a in (select x from t2) else not exists (select 1 from t2 where t2.y = t1.b) end',
   'select a, count(*) from t1 where exists (select 1 from t2 where t2.x < t1.a) or a is null group by a',
   'select a from t1 where exists (select 1 from t2 where t2.x = t1.a) and (select count(*) from t2 where t2.y < t1.b) > 0',
+  // other positions: a FROM-less subquery, aggregate arguments, HAVING, an inner join's ON
+  'select a, (select t1.a + 1) from t1',
+  'select sum((select count(*) from t2 where t2.x < t1.a)) from t1',
+  'select b, count(*) from t1 group by b having count(*) >= (select count(*) from t2 where t2.y = t1.b)',
+  'select b, count(*) from t1 group by b having exists (select 1 from t2 where t2.y < t1.b) or b is null',
+  'select t1.a, k.x from t1 join k on k.x = t1.a and exists (select 1 from t2 where t2.x = k.x)',
   // uncorrelated, unchanged shapes
   'select a from t1 where a in (select x from t2)',
   'select a from t1 where a not in (select x from t2 where x is not null)',
@@ -95,6 +104,12 @@ describe('subqueries agree with DuckDB', () => {
     const ours = resultCells(await db.sql(sql));
     const theirs = await duck.query(sql);
     expect(diffRows(ours, theirs, false)).toBeNull();
+  });
+
+  it('orders by a correlated subquery', async () => {
+    const sql = 'select a, b from t1 order by (select count(*) from t2 where t2.y < t1.b) desc, a';
+    const ours = resultCells(await db.sql(sql));
+    expect(diffRows(ours, await duck.query(sql), true)).toBeNull();
   });
 
   it('fails at run time when a correlated scalar subquery returns more than one row', async () => {

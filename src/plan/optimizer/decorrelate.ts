@@ -3,7 +3,7 @@
  * before all other passes (they assume no subquery is left). Subquery plans are
  * decorrelated first, innermost first, so nested subqueries (TPC-H Q20) work.
  *
- * Covered shapes (anything else → SpillwayError unsupported "unsupported subquery: …"):
+ * Fast shapes (hash-joinable, no copy of the outer input):
  *
  *  WHERE/HAVING term (a top-level AND term of a Filter predicate; NOT is folded in):
  *   x IN (uncorrelated one-column subquery)      → input ⋉ sub          on x = col   (semi)
@@ -15,7 +15,7 @@
  *       as a Filter over base. Uncorrelated EXISTS → semi/anti join with no condition
  *       against LIMIT 1 of the subquery.
  *
- *  Scalar subquery anywhere in a Filter predicate or a Project expression:
+ *  Scalar subquery anywhere in an expression:
  *   uncorrelated, provably exactly one row (aggregate without GROUP BY, maybe under
  *     Project/Sort)              → input × sub (cross join), the expression → sub's column
  *   uncorrelated, at most one row (LIMIT 1, one-row VALUES, …)
@@ -36,9 +36,13 @@
  *  outer values (decorrelate_general.ts): a LEFT JOIN of the input with the subquery
  *  evaluated once per distinct outer value, EXISTS / IN becoming boolean mark columns.
  *
+ *  Still unsupported (SpillwayError "unsupported subquery: …"): LIMIT/OFFSET inside a
+ *  correlated subquery, a correlated FULL JOIN or VALUES, a subquery in the condition of
+ *  an outer/semi/anti join.
+ *
  *  Subqueries are rewritten in Filter, Project, Sort and Aggregate expressions and in
- *  inner join conditions (moved to a Filter above the join).
- *  The Filter's output is restored to its input's columns with a Project.
+ *  inner join conditions (moved to a Filter above the join). A Filter's or Sort's output
+ *  is restored to its input's columns with a Project.
  */
 import { SpillwayError } from '../../errors.js';
 import {
@@ -91,12 +95,22 @@ function rewriteFilter(node: Extract<LogicalPlan, { kind: 'Filter' }>, ids: IdGe
   for (const raw of conjuncts(node.predicate)) {
     const c = foldNot(raw);
     if (c.kind === 'exists') {
-      const joined = rewriteExists(input, c, ids);
+      const sub = decorrelate(c.plan, ids);
+      const joined = rewriteExists(input, sub, c.negated);
       if (joined !== null) { input = joined; continue; }
+      const r = markExists(input, sub, c.negated, ids);
+      input = r.input;
+      remaining.push(r.value);
+      continue;
     }
     if (c.kind === 'in_subquery' && !hasSubquery(c.arg)) {
-      const joined = rewriteIn(input, c, ids);
+      const sub = decorrelateInSubquery(c.plan, ids);
+      const joined = rewriteIn(input, c.arg, sub, c.negated);
       if (joined !== null) { input = joined; continue; }
+      const r = markIn(input, c.arg, sub, c.negated, ids);
+      input = r.input;
+      remaining.push(r.value);
+      continue;
     }
     const r = replaceSubqueries(c, input, ids);
     input = r.input;
@@ -153,14 +167,18 @@ function foldNot(e: LExpr): LExpr {
 
 // ---------- IN ----------
 
+function decorrelateInSubquery(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
+  const sub = decorrelate(plan, ids);
+  const n = outputColumns(sub).length;
+  if (n !== 1) throw new SpillwayError('binder', `subquery of IN must return one column, it returns ${n}`);
+  return sub;
+}
+
 /** Uncorrelated IN / NOT IN as a WHERE term → semi / null-aware anti join; null when correlated. */
-function rewriteIn(input: LogicalPlan, e: Extract<LExpr, { kind: 'in_subquery' }>, ids: IdGenerator): LogicalPlan | null {
-  const sub = decorrelate(e.plan, ids);
-  const cols = outputColumns(sub);
-  if (cols.length !== 1) throw new SpillwayError('binder', `subquery of IN must return one column, it returns ${cols.length}`);
+function rewriteIn(input: LogicalPlan, arg: LExpr, sub: LogicalPlan, negated: boolean): LogicalPlan | null {
   if (freeRefs(sub).size > 0) return null;
-  const condition = eq(e.arg, colRef(cols[0]!));
-  return e.negated
+  const condition = eq(arg, colRef(outputColumns(sub)[0]!));
+  return negated
     ? { kind: 'Join', left: input, right: sub, joinType: 'anti', condition, nullAware: true }
     : { kind: 'Join', left: input, right: sub, joinType: 'semi', condition };
 }
@@ -168,10 +186,10 @@ function rewriteIn(input: LogicalPlan, e: Extract<LExpr, { kind: 'in_subquery' }
 // ---------- EXISTS ----------
 
 /** [NOT] EXISTS as a WHERE term → semi / anti join; null when the shape is not covered. */
-function rewriteExists(input: LogicalPlan, e: Extract<LExpr, { kind: 'exists' }>, ids: IdGenerator): LogicalPlan | null {
-  const joinType = e.negated ? 'anti' : 'semi';
+function rewriteExists(input: LogicalPlan, decorrelated: LogicalPlan, negated: boolean): LogicalPlan | null {
+  const joinType = negated ? 'anti' : 'semi';
   // The subquery's columns, order and duplicates do not matter to EXISTS.
-  const sub = stripForExists(decorrelate(e.plan, ids));
+  const sub = stripForExists(decorrelated);
   if (freeRefs(sub).size === 0) {
     const right: LogicalPlan = { kind: 'Limit', input: sub, skip: 0, fetch: 1 };
     return { kind: 'Join', left: input, right, joinType, condition: null };
@@ -222,9 +240,7 @@ function replaceSubqueries(e: LExpr, input: LogicalPlan, ids: IdGenerator): { ex
         return r.value;
       }
       case 'in_subquery': {
-        const sub = decorrelate(x.plan, ids);
-        const n = outputColumns(sub).length;
-        if (n !== 1) throw new SpillwayError('binder', `subquery of IN must return one column, it returns ${n}`);
+        const sub = decorrelateInSubquery(x.plan, ids);
         const r = markIn(current, x.arg, sub, x.negated, ids);
         current = r.input;
         return r.value;

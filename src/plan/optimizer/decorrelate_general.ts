@@ -5,7 +5,8 @@
  * in the select list.
  *
  * Let F be the outer columns a subquery S reads (columns of the outer input). The domain
- * D = DISTINCT(F) is computed from a copy of the outer input (fresh ids). `dependent(S)`
+ * D = DISTINCT(F) is computed from a copy (fresh ids) of the smallest part of the outer
+ * input that has every value of F — usually the scan F comes from. `dependent(S)`
  * builds a plan whose rows are { (d, s) : d ∈ D, s ∈ S evaluated with F = d }, by pushing
  * D down through S:
  *
@@ -46,7 +47,7 @@ import { SpillwayError } from '../../errors.js';
 import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';
-import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, substitute, TRUE } from './expr_utils.js';
+import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, idSet, substitute, TRUE } from './expr_utils.js';
 import { cloneWithFreshIds } from './plan_clone.js';
 
 export const MORE_THAN_ONE_ROW = 'scalar subquery returned more than one row';
@@ -224,12 +225,42 @@ function isCorrelated(p: LogicalPlan, outer: Outer): boolean {
   return outer.columns.some((c) => free.has(c.id));
 }
 
-/** DISTINCT F over a fresh copy of the outer input. */
+/** DISTINCT F over a fresh copy of (the smallest part of) the outer input. */
 function domain(outer: Outer): Dependent {
-  const copy = cloneWithFreshIds(outer.input, outer.ids);
+  const copy = cloneWithFreshIds(domainSource(outer.input, idSet(outer.columns)), outer.ids);
   const cols = outer.columns.map((c) => freshLike(c, outer.ids));
   const exprs = outer.columns.map((c) => colRef(copy.columns.get(c.id) ?? c));
   return { plan: { kind: 'Distinct', input: { kind: 'Project', input: copy.plan, exprs, columns: cols } }, domain: cols };
+}
+
+/**
+ * The smallest subtree of `p` that outputs every column of `want` with every value it has
+ * in `p`. A superset of the outer values is a valid domain (extra values are never joined
+ * back), so Filters, Limits and the other side of a join can be skipped — but not the
+ * NULL-extended side of an outer join, which adds NULLs the subtree does not have.
+ */
+function domainSource(p: LogicalPlan, want: ReadonlySet<number>): LogicalPlan {
+  const hasAll = (q: LogicalPlan): boolean => {
+    const ids = idSet(outputColumns(q));
+    for (const id of want) if (!ids.has(id)) return false;
+    return true;
+  };
+  for (;;) {
+    switch (p.kind) {
+      case 'Filter': case 'Sort': case 'Limit': case 'Distinct': p = p.input; continue;
+      case 'Project':
+        if (!hasAll(p.input)) return p;
+        p = p.input;
+        continue;
+      case 'Join': {
+        const t = p.joinType;
+        if ((t === 'inner' || t === 'left' || t === 'semi' || t === 'anti') && hasAll(p.left)) { p = p.left; continue; }
+        if ((t === 'inner' || t === 'right') && hasAll(p.right)) { p = p.right; continue; }
+        return p;
+      }
+      default: return p;
+    }
+  }
 }
 
 function freshLike(c: LColumn, ids: IdGenerator): LColumn {
