@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runSltFile, type FileReport } from '../../src/slt/runner.js';
+import { SHARED } from '../helpers/paths.js';
 
-const CORPUS = '/work/shared/conformance/slt/sqlite/test';
+const CORPUS = `${SHARED}/conformance/slt/sqlite/test`;
 const MIN_PASS_RATE = 0.98;
 
 const SAMPLES: { file: string; records: number }[] = [

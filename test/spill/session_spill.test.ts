@@ -11,8 +11,9 @@ import { Spillway } from '../../src/index.js';
 import { resultCells } from '../helpers/spillway.js';
 import { HAVE_DIST, splitTpchTables, totalMetric } from '../coordinator/helpers.js';
 import { tempSpillDir } from './spill_context.js';
+import { TPCH_SF001 } from '../helpers/paths.js';
 
-const TPCH = '/work/shared/data/tpch/sf0.01';
+const TPCH = TPCH_SF001;
 const have = existsSync(`${TPCH}/lineitem.parquet`);
 
 const QUERIES: Record<string, string> = {
