@@ -6,7 +6,7 @@
  *     DDL/DML/SET: applied to the catalog / settings here.
  */
 import { randomBytes } from 'node:crypto';
-import { utf8Column as utf8, type Batch } from './columnar/column.js';
+import { utf8Column as utf8 } from './columnar/column.js';
 import { Catalog, type InMemoryTable } from './catalog.js';
 import { applySetting, makeConfig, type Config } from './config.js';
 import { SpillwayError, binderError } from './errors.js';

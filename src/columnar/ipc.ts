@@ -270,7 +270,6 @@ export function encodeBatchesIpc(schema: Schema, batches: Iterable<Batch>, opts:
  */
 export function decodeBatchesIpc(bytes: Uint8Array, schema?: Schema): { schema: Schema; batches: Batch[] } {
   const where = 'in-memory stream';
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let s = schema;
   let sawSchema = false;
   const batches: Batch[] = [];

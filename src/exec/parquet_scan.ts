@@ -20,9 +20,9 @@ import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { sliceBatch } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
-import { storeFor, type ReadableObject } from '../storage/object_store.js';
+import type { ReadableObject } from '../storage/object_store.js';
 import { columnFromDecoded } from '../storage/parquet_columns.js';
-import { parquetFileInfo, parquetReadError, readFooter, SPILLWAY_PARSERS, type RowGroupInfo } from '../storage/parquet_metadata.js';
+import { openParquetFile, parquetReadError, SPILLWAY_PARSERS, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
 import { sqlTypeName } from '../types.js';
 import type { TaskContext } from './context.js';
@@ -57,15 +57,8 @@ export async function* parquetScan(node: ParquetScanNode, partition: number, ctx
 
 async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskContext, extra: Record<string, number>): AsyncGenerator<Batch> {
   const path = slice.path;
-  let file: ReadableObject;
+  const { file, metadata, info } = await openParquetFile(path);
   try {
-    file = await storeFor(path).open(path);
-  } catch (e) {
-    throw parquetReadError(path, e);
-  }
-  try {
-    const metadata = await readFooter(file);
-    const info = parquetFileInfo(path, file.byteLength, metadata);
     extra.filesRead! += 1;
 
     // Output column i reads file column fileIndex[i].

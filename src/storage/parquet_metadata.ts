@@ -113,8 +113,15 @@ export async function readFooter(file: ReadableObject): Promise<FileMetaData> {
   }
 }
 
-/** Footer, schema, row count and statistics of one Parquet file. */
-export async function readParquetMetadata(path: string): Promise<ParquetFileInfo> {
+/** An open Parquet file with its footer read; the caller closes `file`. */
+export interface OpenParquetFile {
+  file: ReadableObject;
+  metadata: FileMetaData;
+  info: ParquetFileInfo;
+}
+
+/** Open a Parquet file and read its footer; errors name the file, and nothing stays open. */
+export async function openParquetFile(path: string): Promise<OpenParquetFile> {
   let file: ReadableObject;
   try {
     file = await storeFor(path).open(path);
@@ -123,10 +130,18 @@ export async function readParquetMetadata(path: string): Promise<ParquetFileInfo
   }
   try {
     const metadata = await readFooter(file);
-    return parquetFileInfo(path, file.byteLength, metadata);
-  } finally {
+    return { file, metadata, info: parquetFileInfo(path, file.byteLength, metadata) };
+  } catch (e) {
     await file.close();
+    throw e;
   }
+}
+
+/** Footer, schema, row count and statistics of one Parquet file. */
+export async function readParquetMetadata(path: string): Promise<ParquetFileInfo> {
+  const { file, info } = await openParquetFile(path);
+  await file.close();
+  return info;
 }
 
 /** Build the file info from an already decoded footer. */

@@ -105,7 +105,7 @@ export class WorkerRuntime {
   private closed = false;
   private readonly log: (line: string) => void;
 
-  constructor(private readonly opts: WorkerRuntimeOptions) {
+  constructor(opts: WorkerRuntimeOptions) {
     this.config = { ...opts.config };
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
