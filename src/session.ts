@@ -12,9 +12,8 @@ import { applySetting, makeConfig, type Config } from './config.js';
 import { SpillwayError, binderError } from './errors.js';
 import { MetricsSet } from './exec/metrics.js';
 import type { TaskContext } from './exec/context.js';
-import { FairSpillPool } from './memory/fair_pool.js';
+import { createMemoryPool } from './memory/fair_pool.js';
 import { formatBytes, type MemoryPool } from './memory/pool.js';
-import { UnboundedPool } from './memory/unbounded_pool.js';
 import { IdGenerator, type LogicalPlan } from './plan/logical.js';
 import { optimize } from './plan/optimizer/index.js';
 import { createPhysicalPlan } from './plan/physical_planner.js';
@@ -53,7 +52,7 @@ export class Session {
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
-    this.pool = this.makePool();
+    this.pool = createMemoryPool(this.config);
     this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config });
   }
 
@@ -68,17 +67,11 @@ export class Session {
     return s;
   }
 
-  private makePool(): MemoryPool {
-    const c = this.config;
-    return c.memory_limit > 0
-      ? new FairSpillPool({ limit: c.memory_limit, highWatermark: c.memory_high_watermark, lowWatermark: c.memory_low_watermark })
-      : new UnboundedPool();
-  }
-
+  /** The process pool, made anew when SET memory_limit changed it. */
   get memoryPool(): MemoryPool {
     if (this.config.memory_limit !== this.poolLimit) {
       this.poolLimit = this.config.memory_limit;
-      this.pool = this.makePool();
+      this.pool = createMemoryPool(this.config);
     }
     return this.pool;
   }
