@@ -94,7 +94,7 @@ export interface NestedLoopJoinNode extends NodeBase {
 
 export interface SortNode extends NodeBase { kind: 'Sort'; input: PhysicalPlan; keys: SortKey[] }
 
-/** ORDER BY … LIMIT: keeps only the best `fetch + skip` rows, never spills. */
+/** ORDER BY … LIMIT: keeps only the best `fetch` rows (the planner adds OFFSET to it and puts a Limit above); never spills. */
 export interface TopKNode extends NodeBase { kind: 'TopK'; input: PhysicalPlan; keys: SortKey[]; fetch: number }
 
 export interface LimitNode extends NodeBase { kind: 'Limit'; input: PhysicalPlan; skip: number; fetch: number | null }
