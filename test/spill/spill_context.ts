@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { TaskContext } from '../../src/exec/context.js';
 import { FairSpillPool } from '../../src/memory/fair_pool.js';
 import { DiskSpillManager } from '../../src/spill/disk_spill_manager.js';
+import { afterEach } from 'vitest';
 import { testContext } from '../helpers/context.js';
 
 export interface SpillTestContext {
@@ -35,5 +36,19 @@ export function spillContext(opts: { limit: number; batchSize: number; diskQuota
     ctx, pool, spill, dir,
     files: () => (existsSync(spill.queryDir) ? readdirSync(spill.queryDir).filter((f) => f.endsWith('.arrow')) : []),
     dispose: async () => { await spill.cleanup(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/**
+ * A factory of spill contexts that are all disposed after each test of the calling file
+ * (call once at the top level of a test file).
+ */
+export function spillContexts(): (limit: number, batchSize: number, extra?: { diskQuota?: number; signal?: AbortSignal }) => SpillTestContext {
+  let open: SpillTestContext[] = [];
+  afterEach(async () => { for (const t of open) await t.dispose(); open = []; });
+  return (limit, batchSize, extra = {}) => {
+    const t = spillContext({ limit, batchSize, ...extra });
+    open.push(t);
+    return t;
   };
 }

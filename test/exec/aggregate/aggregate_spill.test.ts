@@ -8,7 +8,7 @@ import type { HashAggregateNode } from '../../../src/plan/physical.js';
 import { field, schema, type Scalar } from '../../../src/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
 import { aggExprs, aggNode, sortRows, type AggSpec } from './reference.js';
 
 const S = schema([field('g', 'int32'), field('gs', 'utf8'), field('i', 'int32'), field('f', 'float64'), field('s', 'utf8'), field('x', 'int32')]);
@@ -53,13 +53,7 @@ async function inMemory(input: Batch[], specs: AggSpec[]): Promise<Scalar[][]> {
   return sortRows((await collect(plan(input, specs), testContext({ batch_size: 512 }))).flatMap(batchRows));
 }
 
-let open: SpillTestContext[] = [];
-afterEach(async () => { for (const t of open) await t.dispose(); open = []; });
-function spillCtx(limit: number, batchSize: number, extra: { diskQuota?: number } = {}): SpillTestContext {
-  const t = spillContext({ limit, batchSize, ...extra });
-  open.push(t);
-  return t;
-}
+const spillCtx = spillContexts();
 
 describe('HashAggregate spilling', () => {
   it('GROUP BY with one group per row finishes under 256 KiB and equals the in-memory answer', async () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { toBatches } from '../../helpers/rows.js';
 import { describe, expect, it } from 'vitest';
 import { fixedColumn, utf8At, utf8Column, type Batch, type Int64Column, type Utf8Column } from '../../../src/columnar/column.js';
 import { batchFromRows, batchRows, concatBatches, sliceBatch } from '../../../src/columnar/kernels.js';
@@ -37,17 +38,6 @@ function allTypesRows(n: number): Scalar[][] {
   return rows;
 }
 
-/** Cut rows into batches of the given sizes (cycled), including a zero-row batch. */
-function toBatches(s: Schema, rows: Scalar[][], sizes: number[]): Batch[] {
-  const out: Batch[] = [batchFromRows(s, [])];
-  let pos = 0, k = 0;
-  while (pos < rows.length) {
-    const n = sizes[k++ % sizes.length]!;
-    out.push(batchFromRows(s, rows.slice(pos, pos + n)));
-    pos += n;
-  }
-  return out;
-}
 
 async function runSingle(s: Schema, batches: Batch[], groupCols: number[], specs: AggSpec[], batchSize = 8192): Promise<{ rows: Scalar[][]; batches: Batch[] }> {
   const src = sourceNode(batches, s);

@@ -2,6 +2,7 @@
  * A naive aggregation over JS rows, the oracle for the HashAggregate tests, plus helpers
  * to build aggregate plan nodes and compare unordered results.
  */
+import { keyOf } from '../../helpers/rows.js';
 import type { AggregateExpr, AggregateFunction, PhysicalExpr } from '../../../src/expr/expr.js';
 import { col } from '../../../src/expr/expr.js';
 import type { HashAggregateNode, PhysicalPlan } from '../../../src/plan/physical.js';
@@ -52,14 +53,6 @@ function less(a: Scalar, b: Scalar): boolean {
   return (a as number | bigint | boolean) < (b as number | bigint | boolean);
 }
 
-export function keyOf(row: readonly Scalar[]): string {
-  return row.map((v) => {
-    if (v === null) return 'N';
-    if (typeof v === 'bigint') return `${v}n`;
-    if (typeof v === 'number') return Object.is(v, -0) ? '0' : String(v);
-    return JSON.stringify(v);
-  }).join('|');
-}
 
 export function sortRows(rows: Scalar[][]): Scalar[][] {
   return rows.map((r) => [keyOf(r), r] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
@@ -114,3 +107,5 @@ export function referenceAggregate(
   }
   return out;
 }
+
+export { keyOf };

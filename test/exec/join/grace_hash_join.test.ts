@@ -8,7 +8,7 @@ import type { HashJoinNode, JoinType } from '../../../src/plan/physical.js';
 import { field, schema, type Schema } from '../../../src/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
 import { cmp, hashJoinNode, JOIN_TYPES, sortRows } from './reference.js';
 
 const L = schema([field('k', 'int32'), field('ks', 'utf8'), field('lv', 'int32'), field('lp', 'utf8')]);
@@ -44,13 +44,7 @@ async function inMemory(node: HashJoinNode): Promise<string[]> {
   return sortRows((await collect(node, testContext({ batch_size: 512 }))).flatMap(batchRows));
 }
 
-let open: SpillTestContext[] = [];
-afterEach(async () => { for (const t of open) await t.dispose(); open = []; });
-function spillCtx(limit: number, batchSize: number, extra: { diskQuota?: number; signal?: AbortSignal } = {}): SpillTestContext {
-  const t = spillContext({ limit, batchSize, ...extra });
-  open.push(t);
-  return t;
-}
+const spillCtx = spillContexts();
 
 describe('grace hash join', () => {
   const left = makeSide(L, 6000, 3000, 500, 1);

@@ -11,7 +11,7 @@ import type { HashJoinNode, JoinType } from '../../../src/plan/physical.js';
 import { field, schema, type Schema } from '../../../src/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
 import { cmp, hashJoinNode, JOIN_TYPES, sortRows } from './reference.js';
 
 const L = schema([field('k', 'int32'), field('lv', 'int32'), field('lp', 'utf8')]);
@@ -40,14 +40,12 @@ function side(s: Schema, rows: number, keys: number, batchRows: number, seed: nu
 const left = side(L, 6000, 2500, 400, 11);
 const right = side(R, 3000, 2500, 500, 12);
 
-let open: SpillTestContext[] = [];
-afterEach(async () => { for (const t of open) await t.dispose(); open = []; });
+const spillCtx = spillContexts();
 
 /** Run `node` under a pool the build fits in; after the first output batch, fill the pool. */
 async function squeezedWhileProbing(node: HashJoinNode): Promise<{ rows: string[]; s: SpillTestContext }> {
   const limit = 4 * 1024 * 1024;
-  const s = spillContext({ limit, batchSize: 256 });
-  open.push(s);
+  const s = spillCtx(limit, 256);
   const out: Batch[] = [];
   const ballast = s.pool.register('ballast');
   for await (const b of executePlan(node, 0, s.ctx)) {

@@ -2,8 +2,6 @@
  * Oracle and builders for the join tests: a naive join over JS rows, plan-node builders,
  * and row sorting for unordered comparison.
  */
-import type { Batch } from '../../../src/columnar/column.js';
-import { batchFromRows } from '../../../src/columnar/kernels.js';
 import { col, type PhysicalExpr } from '../../../src/expr/expr.js';
 import type { HashJoinNode, JoinType, NestedLoopJoinNode, PhysicalPlan } from '../../../src/plan/physical.js';
 import { schema, type Scalar, type Schema } from '../../../src/types.js';
@@ -93,27 +91,4 @@ export function referenceJoin(
   return out;
 }
 
-export function keyOf(row: readonly Scalar[]): string {
-  return row.map((v) => {
-    if (v === null) return 'N';
-    if (typeof v === 'bigint') return `${v}n`;
-    if (typeof v === 'number') return Object.is(v, -0) ? '0' : String(v);
-    return JSON.stringify(v);
-  }).join('|');
-}
-
-export function sortRows(rows: Scalar[][]): string[] {
-  return rows.map(keyOf).sort();
-}
-
-/** Rows cut into batches of the given sizes (cycled), with a zero-row batch first. */
-export function toBatches(s: Schema, rows: readonly Scalar[][], sizes: readonly number[]): Batch[] {
-  const out: Batch[] = [batchFromRows(s, [])];
-  let pos = 0, k = 0;
-  while (pos < rows.length) {
-    const n = sizes[k++ % sizes.length]!;
-    out.push(batchFromRows(s, rows.slice(pos, pos + n)));
-    pos += n;
-  }
-  return out;
-}
+export { keyOf, sortRows, toBatches } from '../../helpers/rows.js';

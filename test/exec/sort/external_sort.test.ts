@@ -7,7 +7,7 @@ import type { PhysicalPlan, SortNode } from '../../../src/plan/physical.js';
 import { field, schema, type Scalar } from '../../../src/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
 import { sortKeys, type RefKey } from './reference.js';
 
 const S = schema([field('k', 'int32'), field('s', 'utf8'), field('v', 'float64'), field('seq', 'int32')]);
@@ -43,13 +43,7 @@ async function inMemory(input: Batch[], keys: readonly RefKey[]): Promise<Scalar
   return (await collect(sortPlan(sourceNode(input, S), keys), testContext({ batch_size: 512 }))).flatMap(batchRows);
 }
 
-let open: SpillTestContext[] = [];
-afterEach(async () => { for (const t of open) await t.dispose(); open = []; });
-function spillCtx(limit: number, batchSize: number, extra: { diskQuota?: number; signal?: AbortSignal } = {}): SpillTestContext {
-  const t = spillContext({ limit, batchSize, ...extra });
-  open.push(t);
-  return t;
-}
+const spillCtx = spillContexts();
 
 describe('external sort', () => {
   it('spills sorted runs under a 256 KiB limit and merges them into the in-memory answer (stable)', async () => {
