@@ -31,8 +31,5 @@ describe.skipIf(!existsSync(CORPUS))('SQLite corpus sample', () => {
   }
 });
 
-if (!existsSync(CORPUS)) {
-  describe('SQLite corpus sample', () => {
-    it.skip(`skipped: ${CORPUS} is absent`, () => {});
-  });
-}
+// Without ../shared (a plain clone) the sample above is skipped; say why.
+if (!existsSync(CORPUS)) console.warn(`SQLite corpus sample skipped: ${CORPUS} is absent`);
