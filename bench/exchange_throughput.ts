@@ -24,7 +24,7 @@ import { ExchangeBuffer } from '../src/exchange/exchange_buffer.js';
 import { startExchangeServer } from '../src/exchange/grpc_server.js';
 import { GrpcTransport } from '../src/exchange/grpc_transport.js';
 import type { ExchangeCompression } from '../src/exchange/batch_codec.js';
-import type { Schema } from '../src/types.js';
+import type { Schema } from '../src/common/types.js';
 
 const ROWS_PER_BATCH = 64 * 1024;
 const KEY = { queryId: 'bench', stageId: 0, task: 0, partition: 0 };

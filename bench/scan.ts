@@ -8,10 +8,10 @@
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeConfig } from '../src/config.js';
+import { makeConfig } from '../src/common/config.js';
 import type { TaskContext } from '../src/exec/context.js';
 import { parquetScan } from '../src/exec/parquet_scan.js';
-import { MetricsSet } from '../src/exec/metrics.js';
+import { MetricsSet } from '../src/common/metrics.js';
 import { UnboundedPool } from '../src/memory/unbounded_pool.js';
 import type { ParquetScanNode } from '../src/plan/physical.js';
 import { readParquetMetadata } from '../src/storage/parquet_metadata.js';

@@ -21,7 +21,7 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateTpch } from '../src/datagen/tpch.js';
 import { executeAll } from '../src/exec/execute.js';
-import { MetricsSet } from '../src/exec/metrics.js';
+import { MetricsSet } from '../src/common/metrics.js';
 import type { TaskContext } from '../src/exec/context.js';
 import { Session } from '../src/session.js';
 import { createMemoryPool } from '../src/memory/fair_pool.js';
@@ -31,7 +31,7 @@ import { optimize } from '../src/plan/optimizer/index.js';
 import { createPhysicalPlan } from '../src/plan/physical_planner.js';
 import { IdGenerator } from '../src/plan/logical.js';
 import { resolveParquetPath } from '../src/storage/table_discovery.js';
-import { parseSize } from '../src/config.js';
+import { parseSize } from '../src/common/config.js';
 
 interface BenchQuery { sql: string; memoryLimit: string; what: string }
 

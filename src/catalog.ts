@@ -3,10 +3,10 @@
  * read_parquet), in-memory tables (CREATE TABLE / INSERT / CTAS) and views.
  * Names are case-insensitive (stored lower-case), as unquoted SQL identifiers are.
  */
-import type { Schema } from './types.js';
+import type { Schema } from './common/types.js';
 import type { MemoryTable } from './exec/context.js';
 import type { ColumnStatistics } from './storage/parquet_metadata.js';
-import { binderError, didYouMean } from './errors.js';
+import { binderError, didYouMean } from './common/errors.js';
 
 export interface ParquetTable {
   kind: 'parquet';

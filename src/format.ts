@@ -4,9 +4,9 @@
  * empty CSV field (`NULL` in tables, null in JSON).
  */
 import type { Batch, Column } from './columnar/column.js';
-import { civilOf } from './calendar.js';
+import { civilOf } from './common/calendar.js';
 import { scalarAt } from './columnar/kernels.js';
-import type { DataType, Scalar, Schema } from './types.js';
+import type { DataType, Scalar, Schema } from './common/types.js';
 
 export function formatDate(days: number): string {
   const { year: y, month: m, day: d } = civilOf(days);

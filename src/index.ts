@@ -7,7 +7,7 @@
  *   await db.close();
  */
 import { availableParallelism } from 'node:os';
-import type { Config } from './config.js';
+import type { Config } from './common/config.js';
 import { Session } from './session.js';
 import type { QueryResult } from './result.js';
 
@@ -64,6 +64,6 @@ export class Spillway {
 }
 
 export { QueryResult } from './result.js';
-export { SpillwayError } from './errors.js';
-export type { Config } from './config.js';
-export type { DataType, Field, Schema, Scalar } from './types.js';
+export { SpillwayError } from './common/errors.js';
+export type { Config } from './common/config.js';
+export type { DataType, Field, Schema, Scalar } from './common/types.js';

@@ -4,8 +4,8 @@ import type { Batch } from './columnar/column.js';
 import { batchRows } from './columnar/kernels.js';
 import { tableFromBatches } from './columnar/arrow.js';
 import { toCsvLines, toJsonLines, toTable } from './format.js';
-import type { MetricsSet } from './exec/metrics.js';
-import type { Scalar, Schema } from './types.js';
+import type { MetricsSet } from './common/metrics.js';
+import type { Scalar, Schema } from './common/types.js';
 
 export interface QueryStats {
   queryId: string;

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { utf8Column as utf8 } from './columnar/column.js';
 import { Catalog, type InMemoryTable } from './catalog.js';
-import { applySetting, makeConfig, type Config } from './config.js';
-import { SpillwayError, binderError } from './errors.js';
-import { MetricsSet } from './exec/metrics.js';
+import { applySetting, makeConfig, type Config } from './common/config.js';
+import { SpillwayError, binderError } from './common/errors.js';
+import { MetricsSet } from './common/metrics.js';
 import type { TaskContext } from './exec/context.js';
 import { createMemoryPool } from './memory/fair_pool.js';
 import { formatBytes, type MemoryPool } from './memory/pool.js';
@@ -24,12 +24,12 @@ import { createSpillManager } from './spill/disk_spill_manager.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
 import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
 import { castBatchTo } from './exec/cast_batch.js';
-import { schema as makeSchema, field, type Schema } from './types.js';
-import { LocalExecutor, type QueryExecutor } from './query_executor.js';
-import { createExecutor } from './coordinator/executor.js';
+import { schema as makeSchema, field, type Schema } from './common/types.js';
+import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
+import { createExecutor } from './scheduler/distributed_executor.js';
 import { explainStageDag } from './distributed/stage.js';
 
-export { LocalExecutor, type QueryExecutor } from './query_executor.js';
+export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 
 export interface SessionOptions {
   /** A folder whose `name.parquet` files and `name/` folders become tables. */

@@ -1,5 +1,5 @@
 /** A small, strict argument parser: --flag value, --flag=value, boolean flags, positionals. */
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 
 export interface ParsedArgs {
   flags: Map<string, string[]>;

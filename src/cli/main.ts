@@ -10,7 +10,7 @@
  * User errors print one line on stderr and exit 1; a stack trace only with --verbose.
  */
 import { readFileSync } from 'node:fs';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { parseArgs } from './args.js';
 
 const USAGE = `usage: spillway <command> [options]
@@ -37,10 +37,10 @@ export async function main(argv: string[]): Promise<number> {
         return await sqlCommand(parseArgs(rest, SQL_OPTIONS), command === 'explain');
       }
       case 'demo': return await (await import('./demo.js')).demoCommand(rest);
-      case 'datagen': return await (await import('../datagen/cli.js')).datagenCommand(rest);
-      case 'worker': return await (await import('../worker/cli.js')).workerCommand(rest);
-      case 'slt': return await (await import('../slt/cli.js')).sltCommand(rest);
-      case 'bench': return await (await import('../bench/cli.js')).benchCommand(rest);
+      case 'datagen': return await (await import('./datagen_command.js')).datagenCommand(rest);
+      case 'worker': return await (await import('./worker_command.js')).workerCommand(rest);
+      case 'slt': return await (await import('./slt_command.js')).sltCommand(rest);
+      case 'bench': return await (await import('./bench_command.js')).benchCommand(rest);
       case '--version': case 'version':
         process.stdout.write(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;

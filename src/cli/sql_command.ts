@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Spillway } from '../index.js';
 import type { QueryResult } from '../result.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './main.js';
 import { toCsvLines, toJsonLines, toTable } from '../format.js';
-import { parseWorkersFlag } from '../coordinator/executor.js';
+import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 
 export const SQL_OPTIONS = {
   value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers'],

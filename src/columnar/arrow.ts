@@ -3,7 +3,7 @@
  * RecordBatches. Only booleans and validity change layout: Arrow packs them in bits.
  */
 import * as arrow from 'apache-arrow';
-import type { DataType, Field, Schema } from '../types.js';
+import type { DataType, Field, Schema } from '../common/types.js';
 import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
 
 export function toArrowType(t: DataType): arrow.DataType {

@@ -2,7 +2,7 @@
  * Growable column builders for operators that produce rows one at a time from typed inputs
  * (joins, aggregates). Appends write into typed arrays that double when full.
  */
-import type { DataType } from '../types.js';
+import type { DataType } from '../common/types.js';
 import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues, type Utf8Column } from './column.js';
 
 export class ColumnBuilder {

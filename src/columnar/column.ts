@@ -8,7 +8,7 @@
  *
  * Kernels index the typed arrays directly. Never build per-row JS objects on the data path.
  */
-import type { DataType, Field, Schema } from '../types.js';
+import type { DataType, Field, Schema } from '../common/types.js';
 
 interface Base {
   readonly length: number;

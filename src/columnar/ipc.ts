@@ -21,8 +21,8 @@
  * message, Message.decode parses headers, RecordBatchReader loads a body.
  */
 import * as arrow from 'apache-arrow';
-import { SpillwayError } from '../errors.js';
-import type { Schema } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { Schema } from '../common/types.js';
 import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema } from './arrow.js';
 import type { Batch } from './column.js';
 import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';

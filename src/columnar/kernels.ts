@@ -2,7 +2,7 @@
  * Whole-column kernels shared by operators: gather (take), filter by mask, slice, concat,
  * and the slow scalar bridge (scalarAt / columnFromScalars) for literals, VALUES and results.
  */
-import type { DataType, Scalar, Schema } from '../types.js';
+import type { DataType, Scalar, Schema } from '../common/types.js';
 import {
   allocValues, decodeUtf8, encodeUtf8, fixedColumn, makeBatch, nullColumn,
   type Batch, type Column, type FixedColumn, type TypedValues, type Utf8Column,

@@ -16,7 +16,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { DEFAULT_ROW_GROUP_SIZE, writeParquet } from '../storage/parquet_writer.js';
 import { BatchChannel } from './batch_channel.js';
 import {

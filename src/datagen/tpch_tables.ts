@@ -27,8 +27,8 @@
  * Money is integer cents until the column is written (cents / 100 is the nearest double).
  */
 import { fixedColumn, makeBatch, type Batch } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import { field, schema, type Schema } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import { field, schema, type Schema } from '../common/types.js';
 import { RandomStreams, type RowRandom } from './random.js';
 import { TextPool } from './text.js';
 import { ascii, encodeAll, Utf8ColumnWriter } from './utf8_writer.js';

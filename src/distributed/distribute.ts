@@ -7,8 +7,8 @@
  * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
  * scans are split over the workers.
  */
-import { maxNodeId } from './plan_utils.js';
-import type { Config } from '../config.js';
+import { maxNodeId } from '../plan/physical_tree.js';
+import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../exec/context.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';

@@ -13,11 +13,11 @@
  * projection and pruning); in-memory tables: their batches' in-memory size.
  */
 import { batchBytes } from '../columnar/column.js';
-import type { Config } from '../config.js';
+import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../exec/context.js';
 import { formatBytes } from '../memory/pool.js';
 import type { PhysicalPlan } from '../plan/physical.js';
-import { planNodes } from './plan_utils.js';
+import { planNodes } from '../plan/physical_tree.js';
 import { scanUnits, type MetadataSource } from './split_scans.js';
 
 export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input';

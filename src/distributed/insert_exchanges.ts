@@ -20,13 +20,13 @@
  * A node whose input already has one partition needs no exchange. New nodes get ids above
  * the plan's; rewritten nodes keep theirs (metrics stay keyed as EXPLAIN shows them).
  */
-import type { Config } from '../config.js';
+import type { Config } from '../common/config.js';
 import type { PhysicalExpr } from '../expr/expr.js';
-import { partialSchema } from '../exec/aggregate/state.js';
+import { partialSchema } from '../expr/aggregate_state.js';
 import type {
   ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan,
 } from '../plan/physical.js';
-import { exprKey, maxNodeId, rowWidth, sameExprs } from './plan_utils.js';
+import { exprKey, maxNodeId, rowWidth, sameExprs } from '../plan/physical_tree.js';
 
 export interface InsertExchangesOptions {
   config: Config;

@@ -17,7 +17,7 @@
  */
 import { childrenOf, type FileSlice, type ParquetScanNode, type PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
-import { mapPlan } from './plan_utils.js';
+import { mapPlan } from '../plan/physical_tree.js';
 
 export type MetadataSource = (path: string) => Promise<ParquetFileInfo>;
 

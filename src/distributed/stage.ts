@@ -19,8 +19,8 @@
 import { explainPhysical, formatPartitioning } from '../plan/explain.js';
 import { childrenOf, type ExchangeNode, type Partitioning, type PhysicalPlan } from '../plan/physical.js';
 import type { GuardDecision } from './guards.js';
-import type { MetricsSet } from '../exec/metrics.js';
-import { maxNodeId, withChildren } from './plan_utils.js';
+import type { MetricsSet } from '../common/metrics.js';
+import { maxNodeId, withChildren } from '../plan/physical_tree.js';
 
 export interface Stage {
   id: number;

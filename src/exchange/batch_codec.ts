@@ -16,7 +16,7 @@ import {
   type EncodedBatchMessage,
   type IpcCompression,
 } from '../columnar/ipc.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 
 export type ExchangeCompression = IpcCompression;
 

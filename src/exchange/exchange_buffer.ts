@@ -45,10 +45,10 @@
  *   writer discards it) and its entries stay in memory.
  */
 import { batchBytes, type Batch } from '../columnar/column.js';
-import { resourcesError, SpillwayError } from '../errors.js';
+import { resourcesError, SpillwayError } from '../common/errors.js';
 import type { MemoryPool, MemoryReservation } from '../memory/pool.js';
 import type { SpillFile, SpillManager } from '../spill/spill_manager.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 import { ipcBatchCodec, type BatchCodec, type EncodedBatchMessage, type ExchangeCompression } from './batch_codec.js';
 import { describeKey, ExchangeError, type PartitionKey } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';

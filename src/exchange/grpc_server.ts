@@ -18,8 +18,8 @@
  * (batches are bounded by batch_size; see services.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import { SpillwayError } from '../errors.js';
-import { DEFAULT_CONFIG } from '../config.js';
+import { SpillwayError } from '../common/errors.js';
+import { DEFAULT_CONFIG } from '../common/config.js';
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import { decodeFlightData, DescriptorType, encodeFlightData, flightData, ProtoDecodeError, type FlightData } from './proto_codec.js';

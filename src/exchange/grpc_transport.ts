@@ -11,8 +11,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Batch } from '../columnar/column.js';
-import type { ErrorKind } from '../errors.js';
-import type { Schema } from '../types.js';
+import type { ErrorKind } from '../common/errors.js';
+import type { Schema } from '../common/types.js';
 import { ipcBatchCodec, type BatchCodec } from './batch_codec.js';
 import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './proto_codec.js';
 import { DO_EXCHANGE_PATH, ERROR_KIND_METADATA, EXCHANGE_CHANNEL_OPTIONS } from './services.js';

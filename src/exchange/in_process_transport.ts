@@ -11,7 +11,7 @@
  * its own failure).
  */
 import type { Batch } from '../columnar/column.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer } from './exchange_buffer.js';
 import {

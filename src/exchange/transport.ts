@@ -14,9 +14,9 @@
  *   start), and that memory is bounded by the MemoryPool reservation + spilling instead.
  */
 import type { Batch } from '../columnar/column.js';
-import { SpillwayError, type ErrorKind } from '../errors.js';
-import type { MetricsSet } from '../exec/metrics.js';
-import type { Schema } from '../types.js';
+import { SpillwayError, type ErrorKind } from '../common/errors.js';
+import type { MetricsSet } from '../common/metrics.js';
+import type { Schema } from '../common/types.js';
 import type { ExchangeCompression } from './batch_codec.js';
 
 /** One output partition of one writer task. */

@@ -2,7 +2,7 @@
  * Small waiting primitives shared by the exchange: wake-up sets, and a wait that ends on
  * a wake-up, a timeout or an AbortSignal (never hangs past its timeout).
  */
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 
 export function abortReason(signal: AbortSignal, what: string): Error {
   const r: unknown = signal.reason;

@@ -4,9 +4,9 @@
  */
 import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { repeatScalar } from '../columnar/kernels.js';
-import { binderError, didYouMean, executionError } from '../errors.js';
+import { binderError, didYouMean, executionError } from '../common/errors.js';
 import { evaluate } from '../expr/evaluate.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 
 export function castBatchTo(b: Batch, target: Schema, columnNames?: readonly string[]): Batch {
   const names = columnNames ?? target.fields.map((f) => f.name);

@@ -2,13 +2,13 @@
  * What a running task can reach: settings, cancellation, memory, spill, metrics, and the
  * session's in-memory tables. One TaskContext per task (stage, partition) or per local query.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../common/config.js';
 import type { Batch } from '../columnar/column.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 import type { MemoryPool } from '../memory/pool.js';
 import type { SpillManager } from '../spill/spill_manager.js';
-import type { MetricsSet } from './metrics.js';
-import type { TaskExchange } from './exchange/task_exchange.js';
+import type { MetricsSet } from '../common/metrics.js';
+import type { TaskExchange } from './shuffle/task_exchange.js';
 
 export interface MemoryTable {
   readonly schema: Schema;

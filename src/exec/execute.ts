@@ -3,7 +3,7 @@
  * the baseline metrics and cancellation checks. Operators call executePlan for their inputs.
  */
 import type { Batch } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import type { PhysicalPlan, RegisteredKind } from '../plan/physical.js';
 import type { TaskContext } from './context.js';
 import { parquetScan } from './parquet_scan.js';
@@ -18,7 +18,7 @@ import { sort } from './sort/sort.js';
 import { topK } from './sort/top_k.js';
 import { limit } from './limit.js';
 import { unionAll } from './union_all.js';
-import { coalesce } from './coalesce.js';
+import { coalesce } from './coalesce_partitions.js';
 
 type Operator<K extends PhysicalPlan['kind']> = (
   node: Extract<PhysicalPlan, { kind: K }>, partition: number, ctx: TaskContext,

@@ -9,7 +9,7 @@
  */
 import { makeBatch, type Batch } from '../columnar/column.js';
 import { sliceBatch } from '../columnar/kernels.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import type { MemoryScanNode } from '../plan/physical.js';
 import type { TaskContext } from './context.js';
 

@@ -18,13 +18,13 @@ import { parquetScan as hyparquetScan } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
 import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { sliceBatch } from '../columnar/kernels.js';
-import { didYouMean, SpillwayError } from '../errors.js';
+import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
 import type { ReadableObject } from '../storage/object_store.js';
 import { columnFromDecoded } from '../storage/parquet_columns.js';
 import { openParquetFile, parquetReadError, SPILLWAY_PARSERS, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
-import { sqlTypeName } from '../types.js';
+import { sqlTypeName } from '../common/types.js';
 import type { TaskContext } from './context.js';
 
 /**

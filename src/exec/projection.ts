@@ -6,7 +6,7 @@ import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { repeatScalar } from '../columnar/kernels.js';
 import { evaluate } from '../expr/evaluate.js';
 import type { ProjectionNode } from '../plan/physical.js';
-import type { Field } from '../types.js';
+import type { Field } from '../common/types.js';
 import type { TaskContext } from './context.js';
 import { executePlan } from './execute.js';
 

@@ -9,8 +9,8 @@
  * Overflow is only reported for rows whose inputs are both valid.
  */
 import { fixedColumn, type Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import type { BinaryOp } from './expr.js';
 import { castColumn } from './cast.js';
 import { allNull, andValidity, maskOf, outOfRange } from './util.js';

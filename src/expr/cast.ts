@@ -14,8 +14,8 @@
  * Any other pair raises SpillwayError('type', 'cannot cast type X to Y').
  */
 import { fixedColumn, type Column, type Utf8Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import { sqlTypeName, type DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import { sqlTypeName, type DataType } from '../common/types.js';
 import { formatDate, formatTimestamp, joinTimestamp, parseDateTime, splitTimestamp, tsParts } from './dates.js';
 import { allNull, decodeRange, outOfRange, Utf8Writer } from './util.js';
 

@@ -7,8 +7,8 @@
  * except IS [NOT] DISTINCT FROM, which is never NULL. NaN follows IEEE (never equal).
  */
 import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { Scalar } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { Scalar } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { andValidity, decodeRange, maskOf } from './util.js';
 

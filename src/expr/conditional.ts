@@ -14,7 +14,7 @@
  */
 import { makeBatch, nullColumn, type Batch, type Column } from '../columnar/column.js';
 import { take } from '../columnar/kernels.js';
-import type { DataType } from '../types.js';
+import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { compare, compareBytes } from './compare.js';
 import { evaluate, evalAny } from './evaluate.js';

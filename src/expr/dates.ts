@@ -12,16 +12,16 @@
  * (no year 0: '0001-12-31 BC' is astronomical year 0, extract year → -1).
  */
 import { fixedColumn, type Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import { andValidity, doublesToColumn, maskOf, outOfRange, validityOf } from './util.js';
 
 export const US_PER_DAY = 86_400_000_000;
 const US_PER_DAY_N = 86_400_000_000n;
 const US_PER_SECOND = 1_000_000;
 
-export { civil, civilFromDays, daysFromCivil, isLeapYear, daysInMonth } from '../calendar.js';
-import { civil, civilFromDays, daysFromCivil, daysInMonth } from '../calendar.js';
+export { civil, civilFromDays, daysFromCivil, isLeapYear, daysInMonth } from '../common/calendar.js';
+import { civil, civilFromDays, daysFromCivil, daysInMonth } from '../common/calendar.js';
 
 /** Day of week, Sunday = 0 (1970-01-01 was a Thursday). */
 export function dayOfWeek(days: number): number {

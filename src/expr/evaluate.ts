@@ -27,8 +27,8 @@
  */
 import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { repeatScalar, scalarAt } from '../columnar/kernels.js';
-import { SpillwayError } from '../errors.js';
-import type { Scalar } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { Scalar } from '../common/types.js';
 import { arithmetic, isArithOp, negate } from './arithmetic.js';
 import { castColumn } from './cast.js';
 import { compare, distinctFrom, inConstantList, isCompareOp } from './compare.js';

@@ -6,7 +6,7 @@
  * int32 arithmetic overflow is an error, division or modulo by zero yields NULL (as DuckDB
  * and SQLite do), comparisons between int32/int64/float64 promote to the wider type.
  */
-import type { DataType, Scalar } from '../types.js';
+import type { DataType, Scalar } from '../common/types.js';
 
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%'

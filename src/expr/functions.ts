@@ -4,7 +4,7 @@
  * conditional.ts. Arguments that must be constant (date_part's unit) are folded once.
  */
 import type { Batch, Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { arithmetic } from './arithmetic.js';
 import { evalCoalesce, greatestLeast, nullif } from './conditional.js';
 import { dateAdd, datePart, dateTrunc } from './dates.js';

@@ -15,7 +15,7 @@
  * column and the pattern (Unicode-aware) and then matches as LIKE.
  */
 import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { decodeRange, maskOf, utf8SeqLen } from './util.js';
 import { lowerColumn } from './strings.js';
 

@@ -10,7 +10,7 @@
  * IS NULL / IS NOT NULL / IS TRUE / IS FALSE are never NULL.
  */
 import { fixedColumn, type BoolColumn, type Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { maskOf } from './util.js';
 
 interface BoolParts { values: Uint8Array; validity: Uint8Array | null }

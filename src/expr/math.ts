@@ -6,8 +6,8 @@
  * logarithm of zero or a negative number, zero to a negative power).
  */
 import { fixedColumn, type Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import { castColumn, roundHalfAway } from './cast.js';
 import { allNull, andValidity, asDoubles, doublesToColumn, maskOf, outOfRange } from './util.js';
 

@@ -8,8 +8,8 @@
  * constants (1 row); see util.ts for the mask convention.
  */
 import { encodeUtf8, fixedColumn, type Column, type Utf8Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { equalBytes } from './compare.js';
 import {

@@ -7,8 +7,8 @@
  * column and 0 for a constant, so one loop serves both shapes without copying the constant.
  */
 import { allocValues, fixedColumn, nullColumn, type Column, type Utf8Column } from '../columnar/column.js';
-import { SpillwayError } from '../errors.js';
-import type { DataType } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 
 /** -1 when the column has one value per row, 0 when it is a broadcast constant. */
 export function maskOf(c: Column, n: number): number {

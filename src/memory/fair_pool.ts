@@ -33,8 +33,8 @@
  *
  * limit 0 means unlimited: everything is granted and counted, nothing is requested.
  */
-import type { Config } from '../config.js';
-import { SpillwayError } from '../errors.js';
+import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
 import type { MemoryPool, MemoryReservation } from './pool.js';
 import { formatBytes } from './pool.js';
 import { UnboundedPool } from './unbounded_pool.js';

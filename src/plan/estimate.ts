@@ -37,7 +37,7 @@
 import { outputColumns, type LExpr, type LogicalPlan } from './logical.js';
 import { columnRefs, conjuncts, idSet } from './optimizer/expr_utils.js';
 import type { ColumnStatistics } from '../storage/parquet_metadata.js';
-import type { DataType } from '../types.js';
+import type { DataType } from '../common/types.js';
 
 export const SELECTIVITY = {
   equality: 0.1,

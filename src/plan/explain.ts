@@ -10,8 +10,8 @@
  *       ParquetScan orders cols=[o_orderkey, o_orderdate] files=1 pruning=[…] est=15000
  */
 import type { PhysicalExpr, SortKey } from '../expr/expr.js';
-import type { MetricsSet } from '../exec/metrics.js';
-import { sqlTypeName, type DataType, type Scalar, type Schema } from '../types.js';
+import type { MetricsSet } from '../common/metrics.js';
+import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { logicalChildren, type LExpr, type LogicalPlan } from './logical.js';
 import { childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';

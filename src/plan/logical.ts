@@ -5,7 +5,7 @@
  * expressions refer to columns by id, never by position, so rewrites (pushdown through
  * joins, pruning) need no index bookkeeping. The physical planner maps ids to positions.
  */
-import type { DataType, Scalar } from '../types.js';
+import type { DataType, Scalar } from '../common/types.js';
 import type { BinaryOp, UnaryOp, AggregateFunction } from '../expr/expr.js';
 import type { JoinType } from './physical.js';
 

@@ -7,7 +7,7 @@
  * runs partition p. Operators that keep partitioning (filter, projection, partial
  * aggregate, joins against a broadcast side) have the same count as their input.
  */
-import type { Scalar, Schema } from '../types.js';
+import type { Scalar, Schema } from '../common/types.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';

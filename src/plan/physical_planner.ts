@@ -26,12 +26,12 @@
  * Coalesce is put under any operator that needs one partition when its input has more.
  */
 import { statSync } from 'node:fs';
-import type { Config } from '../config.js';
-import { binderError, didYouMean, ioError, SpillwayError } from '../errors.js';
+import type { Config } from '../common/config.js';
+import { binderError, didYouMean, ioError, SpillwayError } from '../common/errors.js';
 import type { MemoryTable } from '../exec/context.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { evaluateConstant } from '../expr/evaluate.js';
-import type { DataType, Scalar, Schema } from '../types.js';
+import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 import type { FileSlice, JoinType, PhysicalPlan } from './physical.js';

@@ -9,7 +9,7 @@
  *   NULL → NULL whatever the column type
  */
 import { createHash } from 'node:crypto';
-import type { DataType, Scalar } from '../types.js';
+import type { DataType, Scalar } from '../common/types.js';
 import type { SortMode } from './parser.js';
 
 const INT64_MIN = -(1n << 63n);

@@ -13,8 +13,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Spillway } from '../index.js';
-import { SpillwayError, ioError } from '../errors.js';
-import type { DataType, Scalar } from '../types.js';
+import { SpillwayError, ioError } from '../common/errors.js';
+import type { DataType, Scalar } from '../common/types.js';
 import { parseSlt, type QueryRecord, type SltCondition, type StatementRecord } from './parser.js';
 import { HASH_LINE, hashLine, hashValues, renderRows, sortValues } from './render.js';
 

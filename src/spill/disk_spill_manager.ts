@@ -28,10 +28,10 @@ import {
   IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
   type IpcCompression,
 } from '../columnar/ipc.js';
-import type { Config } from '../config.js';
-import { SpillwayError } from '../errors.js';
+import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
 import { formatBytes } from '../memory/pool.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 import type { SpillFile, SpillManager, SpillWriter } from './spill_manager.js';
 
 export interface DiskSpillManagerOptions {

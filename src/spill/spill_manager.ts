@@ -3,7 +3,7 @@
  * under <spill_dir>/<query id>/, removed when the query ends.
  */
 import type { Batch } from '../columnar/column.js';
-import type { Schema } from '../types.js';
+import type { Schema } from '../common/types.js';
 
 export interface SpillFile {
   readonly path: string;

@@ -4,8 +4,8 @@
  * line:column into error messages.
  */
 import type { Catalog, ParquetTable } from '../catalog.js';
-import { didYouMean, SpillwayError, type ErrorKind } from '../errors.js';
-import type { DataType } from '../types.js';
+import { didYouMean, SpillwayError, type ErrorKind } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import type { IdGenerator, LColumn, LExpr } from '../plan/logical.js';
 import type { ExprNode, SelectAst } from './ast.js';
 import { describePosition, findIdentifier } from './preparse.js';

@@ -6,11 +6,11 @@
  * are collected into an AggregateCollector and replaced by references to their output
  * column ids; subqueries become scalar_subquery / exists / in_subquery with their own plan.
  */
-import type { DataType, Scalar } from '../types.js';
-import { isInteger, isNumeric, sqlTypeName } from '../types.js';
+import type { DataType, Scalar } from '../common/types.js';
+import { isInteger, isNumeric, sqlTypeName } from '../common/types.js';
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
-import { didYouMean } from '../errors.js';
+import { didYouMean } from '../common/errors.js';
 import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
 import type { BindContext, CteScope } from './bind_context.js';
 import type { Scope } from './scope.js';

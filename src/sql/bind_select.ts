@@ -18,8 +18,8 @@
  * output id, then rewritten over the Aggregate's output (group expressions → group
  * columns); a bare input column left over is the classic "must appear in GROUP BY" error.
  */
-import type { Field } from '../types.js';
-import { sqlTypeName } from '../types.js';
+import type { Field } from '../common/types.js';
+import { sqlTypeName } from '../common/types.js';
 import type { LColumn, LExpr, LogicalPlan, LSortKey } from '../plan/logical.js';
 import type { JoinType } from '../plan/physical.js';
 import { distinctFromStatistics } from '../plan/estimate.js';

@@ -9,12 +9,12 @@
  *   - date32 next to timestamp widens to timestamp;
  *   - anything else that differs is a type error naming both types.
  */
-import type { DataType, Scalar } from '../types.js';
-import { isNumeric, sqlTypeName } from '../types.js';
-import { SpillwayError } from '../errors.js';
+import type { DataType, Scalar } from '../common/types.js';
+import { isNumeric, sqlTypeName } from '../common/types.js';
+import { SpillwayError } from '../common/errors.js';
 import type { LExpr } from '../plan/logical.js';
 import type { DataTypeNode } from './ast.js';
-import { civilOf, daysFromCivil, daysInMonth } from '../calendar.js';
+import { civilOf, daysFromCivil, daysInMonth } from '../common/calendar.js';
 
 /** String literals written in the query whose type is still open (PostgreSQL's "unknown"). */
 const untypedLiterals = new WeakSet<LExpr>();

@@ -3,8 +3,8 @@
  * here, so expression evaluation (src/expr/) receives arguments of the types it expects.
  * Names are the lower-case names listed in src/expr/expr.ts.
  */
-import type { DataType } from '../types.js';
-import { isNumeric, sqlTypeName } from '../types.js';
+import type { DataType } from '../common/types.js';
+import { isNumeric, sqlTypeName } from '../common/types.js';
 import type { LExpr } from '../plan/logical.js';
 import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
 

@@ -7,7 +7,7 @@
  * parser's offset plus the statement's offset is the script offset.
  */
 import pkg from 'node-sql-parser/build/postgresql.js';
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import type { StatementAst } from './ast.js';
 import {
   describePosition, rewriteStatement, splitStatements, tokenize,

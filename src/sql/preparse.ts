@@ -21,7 +21,7 @@
  *   - `CREATE EXTERNAL TABLE n STORED AS PARQUET LOCATION 'p'` → parsed here, never sent to the parser
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  */
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 
 export type TokenKind = 'word' | 'qident' | 'string' | 'number' | 'punct' | 'space' | 'comment';
 

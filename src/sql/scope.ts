@@ -2,8 +2,8 @@
  * Name resolution: the columns a FROM clause makes visible, and the enclosing queries'
  * scopes for correlated references (which simply use the outer column's id).
  */
-import { didYouMean } from '../errors.js';
-import type { DataType } from '../types.js';
+import { didYouMean } from '../common/errors.js';
+import type { DataType } from '../common/types.js';
 import type { LExpr } from '../plan/logical.js';
 import type { BindContext } from './bind_context.js';
 

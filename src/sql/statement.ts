@@ -8,10 +8,10 @@
  *   const parsed = parseScript(text);
  *   for (const p of parsed) { const s = await bindStatement(p, catalog, env); await execute(s); }
  */
-import type { Field } from '../types.js';
-import { field, sqlTypeName } from '../types.js';
+import type { Field } from '../common/types.js';
+import { field, sqlTypeName } from '../common/types.js';
 import type { Catalog, ParquetTable } from '../catalog.js';
-import { didYouMean, SpillwayError } from '../errors.js';
+import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { IdGenerator, LColumn, LExpr, LogicalPlan } from '../plan/logical.js';
 import type {
   CreateAst, DropAst, ExprNode, FromItem, InsertAst, SelectAst, SetAst, StatementAst,

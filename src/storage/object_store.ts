@@ -8,7 +8,7 @@
  * `open` hands out a ReadableObject, which is hyparquet's AsyncBuffer
  * ({ byteLength, slice(start, end) → Promise<ArrayBuffer> }) plus a byte counter and close().
  */
-import { SpillwayError } from '../errors.js';
+import { SpillwayError } from '../common/errors.js';
 import { localStore } from './local_store.js';
 
 export interface ObjectInfo {

@@ -8,7 +8,7 @@
  * NULLs into a validity byte array allocated only when a NULL is seen.
  */
 import { allocValues, fixedColumn, type Column, type FixedColumn, type Utf8Column } from '../columnar/column.js';
-import type { DataType } from '../types.js';
+import type { DataType } from '../common/types.js';
 
 /** What hyparquet returns for one column (typed array or array of boxed values). */
 export type DecodedValues = ArrayLike<unknown>;

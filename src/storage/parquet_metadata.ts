@@ -25,8 +25,8 @@
  */
 import { parquetMetadataAsync } from 'hyparquet';
 import type { ColumnChunk, FileMetaData, ParquetParsers, SchemaElement, Statistics } from 'hyparquet';
-import { SpillwayError } from '../errors.js';
-import type { DataType, Field, Scalar, Schema } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import type { DataType, Field, Scalar, Schema } from '../common/types.js';
 import { storeFor, type ReadableObject } from './object_store.js';
 
 /** Bounds of one column in one row group; undefined = unknown. */

@@ -20,8 +20,8 @@ import type { ColumnSource } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { Batch, Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
-import { SpillwayError } from '../errors.js';
-import { sqlTypeName, type Field, type Schema } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import { sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
 
 export interface WriteParquetOptions {

@@ -18,7 +18,7 @@
  * column never prune; `=`, `<`, `<=` and IN are safe under either rule.
  */
 import type { BinaryOp, PhysicalExpr } from '../expr/expr.js';
-import type { DataType, Scalar } from '../types.js';
+import type { DataType, Scalar } from '../common/types.js';
 import type { ColumnStatistics } from './parquet_metadata.js';
 
 /** Statistics of output column i of the scan, or undefined when unknown. */

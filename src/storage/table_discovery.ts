@@ -13,8 +13,8 @@
  */
 import * as nodePath from 'node:path';
 import type { ParquetTable } from '../catalog.js';
-import { SpillwayError } from '../errors.js';
-import { sqlTypeName, type Field, type Scalar, type Schema } from '../types.js';
+import { SpillwayError } from '../common/errors.js';
+import { sqlTypeName, type Field, type Scalar, type Schema } from '../common/types.js';
 import { globBase, globToRegExp, hasGlob } from './glob.js';
 import { storeFor } from './object_store.js';
 import { readParquetMetadata, type ColumnStatistics, type ParquetFileInfo } from './parquet_metadata.js';

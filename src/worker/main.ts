@@ -2,8 +2,8 @@
  * Stand-alone entry of a worker process: `node dist/src/worker/main.js --port 0 …` does
  * what `spillway worker --port 0 …` does (see cli.ts), without loading the rest of the CLI.
  */
-import { SpillwayError } from '../errors.js';
-import { workerCommand } from './cli.js';
+import { SpillwayError } from '../common/errors.js';
+import { workerCommand } from '../cli/worker_command.js';
 
 workerCommand(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

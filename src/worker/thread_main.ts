@@ -8,9 +8,9 @@
  *   peer ports ◀─exchange─▶ servePortExchange + PortTransport    (threads read each other)
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { SpillwayError } from '../errors.js';
-import { servePortExchange, PortTransport } from './port_transport.js';
-import type { HostMessage, ThreadMessage, ThreadWorkerData } from './thread_protocol.js';
+import { SpillwayError } from '../common/errors.js';
+import { servePortExchange, PortTransport } from '../exchange/port_transport.js';
+import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
 import { WorkerRuntime } from './worker_runtime.js';
 
 async function main(data: ThreadWorkerData): Promise<void> {

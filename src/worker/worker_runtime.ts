@@ -21,16 +21,16 @@
  * describe this host); every other setting comes with the task. One log line per finished
  * task on stderr (start time, query/stage/task/attempt, outcome, rows, ms, error) unless quiet.
  */
-import type { Config } from '../config.js';
-import { SpillwayError } from '../errors.js';
-import { LocalTaskRunner, type TaskRequest, type TaskResult } from '../distributed/task_runner.js';
+import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
+import { LocalTaskRunner, type TaskRequest, type TaskResult } from '../exec/task_runner.js';
 import { ExchangeBuffer, type ExchangeStorage } from '../exchange/exchange_buffer.js';
 import { InProcessTransport } from '../exchange/in_process_transport.js';
 import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../exchange/transport.js';
 import { ExchangeError, describeKey } from '../exchange/transport.js';
 import type { MemoryTable } from '../exec/context.js';
-import { writerPartitionCount } from '../exec/exchange/shuffle_writer.js';
-import { emptyMetrics } from '../exec/metrics.js';
+import { writerPartitionCount } from '../exec/shuffle/shuffle_writer.js';
+import { emptyMetrics } from '../common/metrics.js';
 import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';

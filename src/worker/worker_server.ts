@@ -14,8 +14,8 @@
  * A RunTask whose caller goes away (cancel, deadline, lost connection) aborts its task.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Config } from '../config.js';
-import { SpillwayError } from '../errors.js';
+import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
 import { GrpcTransport } from '../exchange/grpc_transport.js';
 import { startExchangeServer, type ExchangeServer } from '../exchange/grpc_server.js';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../exchange/proto_codec.js';
 import { ERROR_KIND_METADATA } from '../exchange/services.js';
 import { ExchangeError } from '../exchange/transport.js';
-import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from './task_codec.js';
+import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';
 import { WorkerRuntime } from './worker_runtime.js';
 
 export interface WorkerServerOptions {

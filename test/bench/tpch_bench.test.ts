@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { benchCommand, parseQueryList, parseWorkers } from '../../src/bench/cli.js';
-import { median, rowCountMismatches, type BenchQuery, type RunRecord } from '../../src/bench/tpch_bench.js';
-import { SpillwayError } from '../../src/errors.js';
+import { benchCommand, parseQueryList, parseWorkers } from '../../src/cli/bench_command.js';
+import { median, rowCountMismatches, type BenchQuery, type RunRecord } from '../../bench/tpch_bench.js';
+import { SpillwayError } from '../../src/common/errors.js';
 
 const DATA = join(import.meta.dirname, '../../../shared/data/tpch/sf0.01');
 const HAVE_DATA = existsSync(join(DATA, 'lineitem.parquet'));

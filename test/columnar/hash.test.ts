@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedColumn, nullColumn, utf8Column, type Column } from '../../src/columnar/column.js';
 import { anyNullMask, bucketOf, hashColumns, keysEqual } from '../../src/columnar/hash.js';
 import { columnFromScalars, sliceColumn } from '../../src/columnar/kernels.js';
-import type { DataType, Scalar } from '../../src/types.js';
+import type { DataType, Scalar } from '../../src/common/types.js';
 
 const colOf = (type: DataType, values: Scalar[]): Column => columnFromScalars(type, values);
 

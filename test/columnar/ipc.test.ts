@@ -7,8 +7,8 @@ import {
   encodeSchemaMessage, frameMessage, inspectMessage, newIpcByteCounts, type IpcCompression,
 } from '../../src/columnar/ipc.js';
 import { lz4CompressFrame, lz4DecompressFrame } from '../../src/columnar/lz4.js';
-import { SpillwayError } from '../../src/errors.js';
-import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+import { SpillwayError } from '../../src/common/errors.js';
+import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 
 const ALL_TYPES: Schema = schema([
   field('n', 'null'), field('b', 'bool'), field('i', 'int32'), field('l', 'int64'), field('f', 'float64'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, type Batch } from '../../src/columnar/column.js';
 import { BatchChannel } from '../../src/datagen/batch_channel.js';
-import { field, schema } from '../../src/types.js';
+import { field, schema } from '../../src/common/types.js';
 
 const S = schema([field('x', 'int32', false)]);
 const batch = (v: number): Batch => makeBatch(S, [fixedColumn('int32', Int32Array.of(v))]);

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { datagenCommand } from '../../src/datagen/cli.js';
+import { datagenCommand } from '../../src/cli/datagen_command.js';
 import { generateTpch, type GenerateTpchResult } from '../../src/datagen/tpch.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { readParquetMetadata } from '../../src/storage/parquet_metadata.js';
 import { HAVE_SHARED, TPCH_DIR } from '../helpers/paths.js';
 

@@ -6,7 +6,7 @@ import {
   COLOURS, CURRENT_DATE, generateCustomer, generateNation, generateOrdersAndLines, generatePart, generatePartsupp,
   generateRegion, generateSupplier, orderKeyOf, partSupplier, retailPriceCents, TpchContext, tpchScale, TPCH_SCHEMAS,
 } from '../../src/datagen/tpch_tables.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 
 const ctx = new TpchContext(tpchScale(0.01), 1);
 

@@ -5,8 +5,8 @@
  * equal as bags; under ORDER BY the sort keys must also come out in the same order.
  */
 import { describe, expect, it } from 'vitest';
-import { field, type Scalar } from '../../src/types.js';
-import { seededRandom } from '../../src/exec/exchange/range_bounds.js';
+import { field, type Scalar } from '../../src/common/types.js';
+import { seededRandom } from '../../src/exec/shuffle/range_bounds.js';
 import { diffRows, type Cell } from '../helpers/compare.js';
 import { catalogOf, cells, memoryTable, runDistributed, runSingle, singleNodePlan, testConfig, type TableSpec } from './harness.js';
 

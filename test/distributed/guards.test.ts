@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideDistribution } from '../../src/distributed/guards.js';
-import { field } from '../../src/types.js';
+import { field } from '../../src/common/types.js';
 import { catalogOf, memoryTable, singleNodePlan, testConfig } from './harness.js';
 
 const t = memoryTable({ name: 't', fields: [field('a', 'int32')], rows: Array.from({ length: 12 }, (_v, i) => [i]) }, [4]);

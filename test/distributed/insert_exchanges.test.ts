@@ -3,8 +3,8 @@ import { insertExchanges } from '../../src/distributed/insert_exchanges.js';
 import { splitScans } from '../../src/distributed/split_scans.js';
 import { formatPartitioning } from '../../src/plan/explain.js';
 import { childrenOf, type PhysicalPlan } from '../../src/plan/physical.js';
-import { field } from '../../src/types.js';
-import type { Config } from '../../src/config.js';
+import { field } from '../../src/common/types.js';
+import type { Config } from '../../src/common/config.js';
 import { catalogOf, memoryTable, singleNodePlan, testConfig } from './harness.js';
 
 const big = memoryTable({ name: 'big', fields: [field('a', 'int32'), field('b', 'utf8')], rows: Array.from({ length: 1000 }, (_v, i) => [i % 50, `b${i}`]) }, [100]);

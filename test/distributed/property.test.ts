@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import type { Scalar } from '../../src/types.js';
-import { field } from '../../src/types.js';
+import type { Scalar } from '../../src/common/types.js';
+import { field } from '../../src/common/types.js';
 import { diffRows, type Cell } from '../helpers/compare.js';
 import { catalogOf, cells, memoryTable, runDistributed, runSingle, singleNodePlan, testConfig } from './harness.js';
 

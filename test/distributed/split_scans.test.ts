@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assignUnits, scanUnits, splitScans } from '../../src/distributed/split_scans.js';
 import type { ParquetScanNode, PhysicalPlan } from '../../src/plan/physical.js';
 import type { ParquetFileInfo } from '../../src/storage/parquet_metadata.js';
-import { field } from '../../src/types.js';
+import { field } from '../../src/common/types.js';
 
 const S = { fields: [field('a', 'int32')] };
 

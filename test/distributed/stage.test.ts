@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planStageDag } from '../../src/distributed/distribute.js';
 import { cutStages, explainStageDag } from '../../src/distributed/stage.js';
 import { childrenOf, deserializePlan, serializePlan, type PhysicalPlan } from '../../src/plan/physical.js';
-import { field } from '../../src/types.js';
+import { field } from '../../src/common/types.js';
 import { catalogOf, memoryTable, singleNodePlan, testConfig } from './harness.js';
 
 const t = memoryTable({ name: 't', fields: [field('a', 'int32'), field('k', 'int64')], rows: Array.from({ length: 30 }, (_v, i) => [i % 4, BigInt(i) * 10_000_000_000n]) }, [5]);

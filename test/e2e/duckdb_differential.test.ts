@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
-import { field, schema, type Scalar } from '../../src/types.js';
+import { field, schema, type Scalar } from '../../src/common/types.js';
 import { diffRows } from '../helpers/compare.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 import { resultCells } from '../helpers/spillway.js';

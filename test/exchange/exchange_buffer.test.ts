@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 import { ExchangeBuffer, type StageOutput } from '../../src/exchange/exchange_buffer.js';
 import { ExchangeError } from '../../src/exchange/transport.js';

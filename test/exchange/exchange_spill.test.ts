@@ -109,7 +109,7 @@ describe('ExchangeBuffer spilling', () => {
     for (const g of got) expect(rowsOf(g)).toEqual(expected);
     // Through the transport (pump + credits), twice at once.
     const transport = new InProcessTransport({ buffers, credits: 2, networkTimeoutMs: 5_000 });
-    const [a, b] = await Promise.all([collect(transport.open(key(0), never)), collect(transport.open(key(0), never))]);
+    const [a, b] = await Promise.all([collect(transport.open({ ...key(0), worker: null, compression: 'none' }, never)), collect(transport.open({ ...key(0), worker: null, compression: 'none' }, never))]);
     expect(rowsOf(a)).toEqual(expected);
     expect(rowsOf(b)).toEqual(expected);
     await buffers.releaseQuery('q1');

@@ -5,10 +5,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch } from '../../src/columnar/column.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
-import { startExchangeServer, type ExchangeServer } from '../../src/exchange/grpc_server.js';
+import { startExchangeServer } from '../../src/exchange/grpc_server.js';
 import { GrpcTransport } from '../../src/exchange/grpc_transport.js';
 import { DescriptorType, encodeFlightData, flightData } from '../../src/exchange/proto_codec.js';
 import { DO_EXCHANGE_PATH, EXCHANGE_SERVICE } from '../../src/exchange/services.js';

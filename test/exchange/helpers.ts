@@ -11,7 +11,7 @@ import { startExchangeServer, type ExchangeServer } from '../../src/exchange/grp
 import { GrpcTransport } from '../../src/exchange/grpc_transport.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
 import type { ExchangeStreamEvent, ExchangeTransport } from '../../src/exchange/transport.js';
-import type { Scalar, Schema } from '../../src/types.js';
+import type { Scalar, Schema } from '../../src/common/types.js';
 
 export const SCHEMA: Schema = {
   fields: [

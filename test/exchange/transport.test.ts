@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/columnar/column.js';
-import { SpillwayError } from '../../src/errors.js';
-import { MetricsSet } from '../../src/exec/metrics.js';
+import { SpillwayError } from '../../src/common/errors.js';
+import { MetricsSet } from '../../src/common/metrics.js';
 import type { ExchangeWriter } from '../../src/exchange/exchange_buffer.js';
 import { ExchangeError, recordStreamMetrics, type ExchangeTarget } from '../../src/exchange/transport.js';
 import { collect, HARNESSES, rowsOf, sampleBatch, SCHEMA, type Harness, type HarnessOptions } from './helpers.js';

@@ -3,7 +3,7 @@ import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import { collect, executePlan } from '../../src/exec/execute.js';
 import type { LimitNode, PhysicalPlan } from '../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../src/types.js';
+import { field, schema, type Scalar } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 import { sourceNode, sourceStats } from '../helpers/source.js';
 

@@ -3,9 +3,9 @@ import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import type { MemoryTable } from '../../src/exec/context.js';
 import { memoryScan } from '../../src/exec/memory_scan.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import type { MemoryScanNode } from '../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../src/types.js';
+import { field, schema, type Scalar } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
 const T = schema([field('id', 'int32'), field('name', 'utf8'), field('score', 'float64')]);

@@ -9,12 +9,12 @@ import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import type { TaskContext } from '../../src/exec/context.js';
 import { parquetScan } from '../../src/exec/parquet_scan.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { col, lit, type PhysicalExpr } from '../../src/expr/expr.js';
 import type { FileSlice, ParquetScanNode } from '../../src/plan/physical.js';
 import { readParquetMetadata } from '../../src/storage/parquet_metadata.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
-import { field, schema, type Field, type Scalar, type Schema } from '../../src/types.js';
+import { field, schema, type Field, type Scalar, type Schema } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
 const repoRoot = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -4,7 +4,7 @@ import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import { collect } from '../../src/exec/execute.js';
 import { col, lit, type PhysicalExpr } from '../../src/expr/expr.js';
 import type { PhysicalPlan, ProjectionNode } from '../../src/plan/physical.js';
-import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 import { sourceNode } from '../helpers/source.js';
 

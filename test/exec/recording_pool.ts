@@ -1,5 +1,5 @@
 /** Test pool: records reservations and refuses to go above `limit` bytes (0 = no limit). */
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import type { MemoryPool, MemoryReservation } from '../../src/memory/pool.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 

@@ -4,7 +4,7 @@ import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import { collect, executePlan } from '../../src/exec/execute.js';
 import { unionInputPartition, unionPartitions } from '../../src/exec/union_all.js';
 import type { PhysicalPlan, UnionAllNode } from '../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../src/types.js';
+import { field, schema, type Scalar } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 import { sourceNode } from '../helpers/source.js';
 

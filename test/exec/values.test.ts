@@ -3,7 +3,7 @@ import type { Batch } from '../../src/columnar/column.js';
 import { batchRows } from '../../src/columnar/kernels.js';
 import { values } from '../../src/exec/values.js';
 import type { ValuesNode } from '../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../src/types.js';
+import { field, schema, type Scalar } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
 const S = schema([field('a', 'int32'), field('b', 'utf8'), field('c', 'int64'), field('d', 'bool')]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch } from '../../src/columnar/column.js';
-import { SpillwayError } from '../../src/errors.js';
-import { field, schema } from '../../src/types.js';
+import { SpillwayError } from '../../src/common/errors.js';
+import { field, schema } from '../../src/common/types.js';
 import { bin, col, colBatch, day, evalOne, evalRows, lit, rowsBatch, un } from './helpers.js';
 
 const i32 = (i: number) => col(i, 'int32');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { formatFloat } from '../../src/expr/cast.js';
-import type { DataType, Scalar } from '../../src/types.js';
+import type { DataType, Scalar } from '../../src/common/types.js';
 import { cast, col, colBatch, day, evalRows } from './helpers.js';
 
 function castRows(from: DataType, to: DataType, values: Scalar[]): Scalar[] {

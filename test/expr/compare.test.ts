@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PhysicalExpr } from '../../src/expr/expr.js';
-import type { DataType, Scalar } from '../../src/types.js';
+import type { DataType, Scalar } from '../../src/common/types.js';
 import { bin, col, colBatch, day, evalRows, lit, rowsBatch, str } from './helpers.js';
 
 const OPS = ['=', '<>', '<', '<=', '>', '>='] as const;

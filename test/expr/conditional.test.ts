@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import type { PhysicalExpr } from '../../src/expr/expr.js';
-import type { DataType } from '../../src/types.js';
+import type { DataType } from '../../src/common/types.js';
 import { bin, call, cast, col, colBatch, evalRows, lit, rowsBatch, str } from './helpers.js';
 
 function caseExpr(operand: PhysicalExpr | null, whens: [PhysicalExpr, PhysicalExpr][], els: PhysicalExpr | null, type: DataType): PhysicalExpr {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { addMonths, civil, civilFromDays, daysFromCivil } from '../../src/expr/dates.js';
 import { call, col, colBatch, day, evalOne, evalRows, lit, str } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { makeBatch } from '../../src/columnar/column.js';
 import { batchFromRows, sliceBatch } from '../../src/columnar/kernels.js';
 import { evaluate, evaluateConstant, evaluatePredicate, isConstant } from '../../src/expr/evaluate.js';
 import type { PhysicalExpr } from '../../src/expr/expr.js';
-import { field, schema } from '../../src/types.js';
+import { field, schema } from '../../src/common/types.js';
 import { bin, call, cast, col, colBatch, evalRows, lit, rowsBatch, str } from './helpers.js';
 
 describe('evaluate', () => {

@@ -3,7 +3,7 @@ import { makeBatch, type Batch } from '../../src/columnar/column.js';
 import { batchFromRows, scalarAt } from '../../src/columnar/kernels.js';
 import { evaluate } from '../../src/expr/evaluate.js';
 import { col, lit, type BinaryOp, type PhysicalExpr, type UnaryOp } from '../../src/expr/expr.js';
-import { field, schema, type DataType, type Scalar } from '../../src/types.js';
+import { field, schema, type DataType, type Scalar } from '../../src/common/types.js';
 
 export { col, lit };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeUtf8 } from '../../src/columnar/column.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import type { PhysicalExpr } from '../../src/expr/expr.js';
 import { compileLike } from '../../src/expr/like.js';
 import { col, colBatch, evalRows, rowsBatch, str } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { bin, col, colBatch, evalRows, lit, rowsBatch, un } from './helpers.js';
 
 const T = true, F = false, N = null;

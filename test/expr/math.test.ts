@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { call, col, colBatch, evalOne, evalRows, lit } from './helpers.js';
 
 const f = (v: number | null) => lit(v, 'float64');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { bin, call, col, colBatch, evalOne, evalRows, lit, rowsBatch, str } from './helpers.js';
 
 const s0 = col(0, 'utf8');

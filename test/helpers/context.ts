@@ -4,9 +4,9 @@
  * manager that throws if an operator tries to spill (tests that spill pass their own).
  * Override fields with spread: `{ ...testContext({ batch_size: 4 }), memory: myPool }`.
  */
-import { makeConfig, type Config } from '../../src/config.js';
+import { makeConfig, type Config } from '../../src/common/config.js';
 import type { TaskContext } from '../../src/exec/context.js';
-import { MetricsSet } from '../../src/exec/metrics.js';
+import { MetricsSet } from '../../src/common/metrics.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 import type { SpillManager } from '../../src/spill/spill_manager.js';
 

@@ -1,7 +1,7 @@
 /** Row helpers shared by the operator reference tests. */
 import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows } from '../../src/columnar/kernels.js';
-import type { Scalar, Schema } from '../../src/types.js';
+import type { Scalar, Schema } from '../../src/common/types.js';
 
 /** A row as a comparable string (-0 as 0, bigints marked). */
 export function keyOf(row: readonly Scalar[]): string {

@@ -7,7 +7,7 @@ import type { Batch } from '../../src/columnar/column.js';
 import type { TaskContext } from '../../src/exec/context.js';
 import { registerOperator } from '../../src/exec/execute.js';
 import type { PhysicalPlan } from '../../src/plan/physical.js';
-import type { Schema } from '../../src/types.js';
+import type { Schema } from '../../src/common/types.js';
 
 export interface SourceStats {
   /** Batches handed out, per partition. */

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { batchBytes, fixedColumn, makeBatch, type Batch, type Utf8Column } from '../../src/columnar/column.js';
 import { decodeBatchMessage, encodeBatchMessage } from '../../src/columnar/ipc.js';
-import { field, schema } from '../../src/types.js';
+import { field, schema } from '../../src/common/types.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../../src/config.js';
-import { SpillwayError } from '../../src/errors.js';
+import { makeConfig } from '../../src/common/config.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { FairSpillPool, createMemoryPool } from '../../src/memory/fair_pool.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 

@@ -5,7 +5,7 @@
 import type { BinaryOp } from '../../src/expr/expr.js';
 import { IdGenerator, logicalChildren, type LAggregate, type LColumn, type LExpr, type LogicalPlan } from '../../src/plan/logical.js';
 import type { JoinType } from '../../src/plan/physical.js';
-import type { DataType, Scalar } from '../../src/types.js';
+import type { DataType, Scalar } from '../../src/common/types.js';
 
 export type ScanPlan = Extract<LogicalPlan, { kind: 'Scan' }>;
 

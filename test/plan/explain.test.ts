@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { explainLogical, explainPhysical, formatExpr, formatScalar } from '../../src/plan/explain.js';
 import { createPhysicalPlan } from '../../src/plan/physical_planner.js';
-import { MetricsSet } from '../../src/exec/metrics.js';
-import { DEFAULT_CONFIG } from '../../src/config.js';
+import { MetricsSet } from '../../src/common/metrics.js';
+import { DEFAULT_CONFIG } from '../../src/common/config.js';
 import type { LExpr, LogicalPlan } from '../../src/plan/logical.js';
 import { and, bin, Builder, eq, gt, int, isNull, join, lit, not, num } from './builders.js';
 

@@ -4,8 +4,8 @@ import { createPhysicalPlan, commonType } from '../../src/plan/physical_planner.
 import { childrenOf, deserializePlan, serializePlan, type PhysicalPlan } from '../../src/plan/physical.js';
 import type { LogicalPlan } from '../../src/plan/logical.js';
 import type { MemoryTable } from '../../src/exec/context.js';
-import { DEFAULT_CONFIG } from '../../src/config.js';
-import { SpillwayError } from '../../src/errors.js';
+import { DEFAULT_CONFIG } from '../../src/common/config.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { HAVE_SHARED, TPCH_SF001 } from '../helpers/paths.js';
 import { and, bin, Builder, eq, gt, int, join, lit, lt, num, ref } from './builders.js';
 

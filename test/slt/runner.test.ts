@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runSlt, runSltFile, runSltText, type SltDatabase, type SltResult } from '../../src/slt/runner.js';
-import type { DataType, Scalar } from '../../src/types.js';
+import type { DataType, Scalar } from '../../src/common/types.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 

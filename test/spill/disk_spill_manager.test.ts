@@ -5,13 +5,13 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyBatch, type Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
-import { makeConfig } from '../../src/config.js';
-import { SpillwayError } from '../../src/errors.js';
+import { makeConfig } from '../../src/common/config.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import {
   DiskSpillManager, OWNER_MARKER, createSpillManager, removeStaleSpillDirs, sanitizeFileName,
 } from '../../src/spill/disk_spill_manager.js';
 import type { SpillFile } from '../../src/spill/spill_manager.js';
-import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 
 const S: Schema = schema([
   field('id', 'int64', false), field('k', 'int32'), field('v', 'float64'), field('s', 'utf8'), field('b', 'bool'),

@@ -14,7 +14,7 @@ import { JoinHashTable } from '../../src/exec/join/join_table.js';
 import { concatBatches } from '../../src/columnar/kernels.js';
 import { sortBuffer, sortBufferCost } from '../../src/exec/sort/sort.js';
 import { col } from '../../src/expr/expr.js';
-import { field, schema } from '../../src/types.js';
+import { field, schema } from '../../src/common/types.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

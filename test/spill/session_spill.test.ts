@@ -9,7 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { resultCells } from '../helpers/spillway.js';
-import { HAVE_DIST, splitTpchTables, totalMetric } from '../coordinator/helpers.js';
+import { HAVE_DIST, splitTpchTables, totalMetric } from '../scheduler/helpers.js';
 import { tempSpillDir } from './spill_context.js';
 import { TPCH_SF001 } from '../helpers/paths.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planQuery } from '../../src/sql/statement.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../../src/plan/logical.js';
 import { showExpr, showPlan, smallCatalog, testEnv } from './fixtures.js';
 

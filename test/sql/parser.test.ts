@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseScript, parseStatement } from '../../src/sql/parser.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { HAVE_SHARED, TPCH_DIR } from '../helpers/paths.js';
 
 const QUERIES = `${TPCH_DIR}/queries/`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findIdentifier, lineColumn, rewriteStatement, splitStatements, tokenize } from '../../src/sql/preparse.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 
 describe('splitStatements', () => {
   it('splits on ; and keeps offsets into the script', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { bindStatement, parseScript, planQuery, type Statement } from '../../src/sql/index.js';
 import { Catalog } from '../../src/catalog.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../../src/plan/logical.js';
 import { showExpr, showPlan, smallCatalog, testEnv, tpchCatalog } from './fixtures.js';
 import { HAVE_SHARED, SHARED, SHARED_MISSING_MESSAGE, TPCH_DIR } from '../helpers/paths.js';

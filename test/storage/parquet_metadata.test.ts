@@ -5,7 +5,7 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SchemaElement } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { readParquetMetadata, spillwayType } from '../../src/storage/parquet_metadata.js';
 
 const repoRoot = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '../..');

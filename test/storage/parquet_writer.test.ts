@@ -5,12 +5,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { parquetScan } from '../../src/exec/parquet_scan.js';
 import type { ParquetScanNode } from '../../src/plan/physical.js';
 import { readParquetMetadata } from '../../src/storage/parquet_metadata.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
-import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { col, lit, type PhysicalExpr } from '../../src/expr/expr.js';
 import type { ColumnStatistics } from '../../src/storage/parquet_metadata.js';
 import { canSkipRowGroup, compareCodePoints } from '../../src/storage/row_group_pruning.js';
-import type { DataType } from '../../src/types.js';
+import type { DataType } from '../../src/common/types.js';
 
 // Column 0: int32 in [10, 20], no NULLs. Column 1: utf8 in ["b", "d"], 2 NULLs.
 // Column 2: float64 in [1.5, 2.5]. Column 3: all NULL. Column 4: date32 in [100, 200].

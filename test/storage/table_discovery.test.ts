@@ -5,10 +5,10 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
-import { SpillwayError } from '../../src/errors.js';
+import { SpillwayError } from '../../src/common/errors.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { discoverTables, resolveParquetPath } from '../../src/storage/table_discovery.js';
-import { field, schema, type Schema } from '../../src/types.js';
+import { field, schema, type Schema } from '../../src/common/types.js';
 
 const repoRoot = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '../..');
 const tpch = nodePath.resolve(repoRoot, '../shared/data/tpch/sf0.01');

@@ -10,7 +10,7 @@ import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { aggregateStatistics, discoverTables, resolveParquetPath } from '../../src/storage/table_discovery.js';
 import type { ParquetFileInfo } from '../../src/storage/parquet_metadata.js';
-import { field, schema, type Scalar, type Schema } from '../../src/types.js';
+import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 
 const S: Schema = schema([field('k', 'int32', false), field('big', 'int64'), field('d', 'date32'), field('s', 'utf8'), field('n', 'int32')]);
 

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scalarAt } from '../../src/columnar/kernels.js';
-import { makeConfig } from '../../src/config.js';
-import type { TaskRequest } from '../../src/distributed/task_runner.js';
+import { makeConfig } from '../../src/common/config.js';
+import type { TaskRequest } from '../../src/exec/task_runner.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
 import { serializePlan, type ExchangeReadNode, type ValuesNode } from '../../src/plan/physical.js';
-import { field, schema } from '../../src/types.js';
+import { field, schema } from '../../src/common/types.js';
 import { WorkerRuntime } from '../../src/worker/worker_runtime.js';
 
 const SCHEMA = schema([field('k', 'int32'), field('s', 'utf8')]);

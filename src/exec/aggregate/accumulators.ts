@@ -18,9 +18,9 @@
  */
 import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
-import { executionError } from '../../errors.js';
+import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
-import type { DataType } from '../../types.js';
+import type { DataType } from '../../common/types.js';
 import { GroupTable } from './group_table.js';
 
 export interface Accumulator {

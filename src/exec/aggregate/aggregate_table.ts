@@ -19,10 +19,10 @@
 import { fixedColumn, makeBatch, type Batch, type Column } from '../../columnar/column.js';
 import { repeatScalar, sliceColumn, take } from '../../columnar/kernels.js';
 import type { AggregateExpr } from '../../expr/expr.js';
-import { field, type DataType, type Field, type Schema } from '../../types.js';
+import { field, type DataType, type Field, type Schema } from '../../common/types.js';
 import { DistinctAccumulator, makeAccumulator, type Accumulator } from './accumulators.js';
 import { GroupTable } from './group_table.js';
-import { partialStateFields, partialStateWidth } from './state.js';
+import { partialStateFields, partialStateWidth } from '../../expr/aggregate_state.js';
 
 export type AggregateMode = 'single' | 'partial' | 'final';
 

@@ -18,7 +18,7 @@
  */
 import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
 import { bucketOf, hashColumns } from '../../columnar/hash.js';
-import type { DataType } from '../../types.js';
+import type { DataType } from '../../common/types.js';
 
 /** Growable storage of one key column, indexed by group id. */
 export interface KeyStore {

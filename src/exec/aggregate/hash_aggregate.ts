@@ -35,17 +35,17 @@
  * extra.earlyEmits (partial mode: times the table was emitted before the input ended).
  */
 import type { Batch, Column } from '../../columnar/column.js';
-import { SpillwayError } from '../../errors.js';
+import { SpillwayError } from '../../common/errors.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { HashAggregateNode } from '../../plan/physical.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
-import { field, schema, type DataType, type Schema } from '../../types.js';
+import { field, schema, type DataType, type Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { cancelled, executePlan } from '../execute.js';
-import { HashPartitionWriter, partitionSeed, SpillFiles } from '../join/hash_partitions.js';
+import { HashPartitionWriter, partitionSeed, SpillFiles } from '../spill/hash_partitions.js';
 import { AggregateTable, spillFields } from './aggregate_table.js';
-import { partialStateWidth, stateOffset } from './state.js';
+import { partialStateWidth, stateOffset } from '../../expr/aggregate_state.js';
 
 /** Files one spill level splits into. */
 const FANOUT = 16;

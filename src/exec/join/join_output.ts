@@ -16,7 +16,7 @@ import { maskToIndices, take } from '../../columnar/kernels.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { PhysicalExpr } from '../../expr/expr.js';
 import type { JoinType } from '../../plan/physical.js';
-import { schema as makeSchema, type Field, type Schema } from '../../types.js';
+import { schema as makeSchema, type Field, type Schema } from '../../common/types.js';
 
 /** Join types whose output carries the build side's columns. */
 export function emitsPairs(t: JoinType): boolean {

@@ -18,7 +18,7 @@ import { emptyBatch, type Batch, type Column } from '../../columnar/column.js';
 import { concatBatches, takeBatch } from '../../columnar/kernels.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
-import type { Schema } from '../../types.js';
+import type { Schema } from '../../common/types.js';
 import { cancelled } from '../execute.js';
 import { compareRows, evaluateSortKeys } from './row_compare.js';
 

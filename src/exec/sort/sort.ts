@@ -28,11 +28,11 @@ import { concatBatches, takeBatch } from '../../columnar/kernels.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { SortNode } from '../../plan/physical.js';
-import type { Schema } from '../../types.js';
+import type { Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
-import { SpillFiles } from '../join/hash_partitions.js';
+import { SpillFiles } from '../spill/hash_partitions.js';
 import { mergeRuns } from './merge.js';
 import { evaluateSortKeys, sortIndices } from './row_compare.js';
 

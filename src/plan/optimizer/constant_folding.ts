@@ -19,7 +19,7 @@
  *  - Filter(true) disappears; Filter(false or NULL) becomes an empty Values with the same
  *    columns; so does an inner join whose condition folds to false or NULL.
  */
-import type { DataType } from '../../types.js';
+import type { DataType } from '../../common/types.js';
 import { evaluateConstant } from '../../expr/evaluate.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
 import { isFalseOrNull, isTrue, mapExpr, mapNodeExprs, toPhysicalExpr, transformUp, FALSE, TRUE } from './expr_utils.js';

@@ -44,7 +44,7 @@
  *  inner join conditions (moved to a Filter above the join). A Filter's or Sort's output
  *  is restored to its input's columns with a Project.
  */
-import { SpillwayError } from '../../errors.js';
+import { SpillwayError } from '../../common/errors.js';
 import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';

@@ -42,8 +42,8 @@
  * Outer references to a query further out than `input` stay free references; the
  * enclosing query's decorrelation removes them.
  */
-import type { DataType, Scalar } from '../../types.js';
-import { SpillwayError } from '../../errors.js';
+import type { DataType, Scalar } from '../../common/types.js';
+import { SpillwayError } from '../../common/errors.js';
 import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';

@@ -3,9 +3,9 @@
  * conjunctions, column references, substitution, rebuilding plan nodes, and lowering a
  * logical expression (column ids) to a physical one (column positions).
  */
-import type { DataType, Scalar } from '../../types.js';
+import type { DataType, Scalar } from '../../common/types.js';
 import type { PhysicalExpr } from '../../expr/expr.js';
-import { SpillwayError } from '../../errors.js';
+import { SpillwayError } from '../../common/errors.js';
 import { logicalChildren, outputColumns, type LColumn, type LExpr, type LogicalPlan } from '../logical.js';
 
 // ---------- expressions ----------

@@ -16,7 +16,7 @@
  * A node's output keeps its original order and may keep more than was asked (e.g. a
  * Filter's own columns); the root keeps exactly its columns.
  */
-import type { DataType } from '../../types.js';
+import type { DataType } from '../../common/types.js';
 import { outputColumns, type LColumn, type LogicalPlan } from '../logical.js';
 import { columnRefs, idSet, nodeExprs, projectColumns, sameColumns } from './expr_utils.js';
 

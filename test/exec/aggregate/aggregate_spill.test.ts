@@ -1,14 +1,14 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/columnar/column.js';
 import { batchRows } from '../../../src/columnar/kernels.js';
 import { collect } from '../../../src/exec/execute.js';
-import { partialSchema } from '../../../src/exec/aggregate/state.js';
+import { partialSchema } from '../../../src/expr/aggregate_state.js';
 import type { HashAggregateNode } from '../../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../../src/types.js';
+import { field, schema, type Scalar } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts } from '../../spill/spill_context.js';
 import { aggExprs, aggNode, sortRows, type AggSpec } from './reference.js';
 
 const S = schema([field('g', 'int32'), field('gs', 'utf8'), field('i', 'int32'), field('f', 'float64'), field('s', 'utf8'), field('x', 'int32')]);

@@ -6,8 +6,8 @@ import { keyOf } from '../../helpers/rows.js';
 import type { AggregateExpr, AggregateFunction, PhysicalExpr } from '../../../src/expr/expr.js';
 import { col } from '../../../src/expr/expr.js';
 import type { HashAggregateNode, PhysicalPlan } from '../../../src/plan/physical.js';
-import { partialSchema } from '../../../src/exec/aggregate/state.js';
-import { field, schema, type DataType, type Field, type Scalar } from '../../../src/types.js';
+import { partialSchema } from '../../../src/expr/aggregate_state.js';
+import { field, schema, type DataType, type Field, type Scalar } from '../../../src/common/types.js';
 
 export interface AggSpec { fn: AggregateFunction; arg: number | null; distinct?: boolean }
 

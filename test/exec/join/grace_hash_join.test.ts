@@ -1,14 +1,14 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/columnar/column.js';
 import { batchRows } from '../../../src/columnar/kernels.js';
 import { collect, executePlan } from '../../../src/exec/execute.js';
 import type { PhysicalExpr } from '../../../src/expr/expr.js';
 import type { HashJoinNode, JoinType } from '../../../src/plan/physical.js';
-import { field, schema, type Schema } from '../../../src/types.js';
+import { field, schema, type Schema } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts } from '../../spill/spill_context.js';
 import { cmp, hashJoinNode, JOIN_TYPES, sortRows } from './reference.js';
 
 const L = schema([field('k', 'int32'), field('ks', 'utf8'), field('lv', 'int32'), field('lp', 'utf8')]);

@@ -3,12 +3,12 @@
  * semi and anti joins hand the table to the grace path and join the rest of the probe input
  * there; right and full joins keep it. Every answer equals the in-memory one.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/columnar/column.js';
 import { batchRows } from '../../../src/columnar/kernels.js';
 import { collect, executePlan } from '../../../src/exec/execute.js';
 import type { HashJoinNode, JoinType } from '../../../src/plan/physical.js';
-import { field, schema, type Schema } from '../../../src/types.js';
+import { field, schema, type Schema } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
 import { spillContexts, type SpillTestContext } from '../../spill/spill_context.js';

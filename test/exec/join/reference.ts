@@ -4,7 +4,7 @@
  */
 import { col, type PhysicalExpr } from '../../../src/expr/expr.js';
 import type { HashJoinNode, JoinType, NestedLoopJoinNode, PhysicalPlan } from '../../../src/plan/physical.js';
-import { schema, type Scalar, type Schema } from '../../../src/types.js';
+import { schema, type Scalar, type Schema } from '../../../src/common/types.js';
 
 export const JOIN_TYPES: JoinType[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'];
 

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/columnar/column.js';
 import { batchRows } from '../../../src/columnar/kernels.js';
 import { collect } from '../../../src/exec/execute.js';
 import type { PhysicalPlan, SortNode } from '../../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../../src/types.js';
+import { field, schema, type Scalar } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
-import { spillContext, spillContexts, type SpillTestContext } from '../../spill/spill_context.js';
+import { spillContext, spillContexts } from '../../spill/spill_context.js';
 import { sortKeys, type RefKey } from './reference.js';
 
 const S = schema([field('k', 'int32'), field('s', 'utf8'), field('v', 'float64'), field('seq', 'int32')]);

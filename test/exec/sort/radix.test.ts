@@ -4,7 +4,7 @@ import { fixedColumn } from '../../../src/columnar/column.js';
 import { batchFromRows, batchRows, takeBatch } from '../../../src/columnar/kernels.js';
 import { radixSortable, radixSortIndices } from '../../../src/exec/sort/radix.js';
 import { RADIX_MIN_ROWS, sortIndices } from '../../../src/exec/sort/row_compare.js';
-import { field, schema, type DataType, type Scalar } from '../../../src/types.js';
+import { field, schema, type DataType, type Scalar } from '../../../src/common/types.js';
 import { referenceSort, valueArb, type RefKey } from './reference.js';
 
 const FIXED: DataType[] = ['int32', 'int64', 'float64', 'date32', 'bool', 'timestamp'];

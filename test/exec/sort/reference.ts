@@ -7,7 +7,7 @@ import type { Batch } from '../../../src/columnar/column.js';
 import { batchFromRows } from '../../../src/columnar/kernels.js';
 import type { SortKey } from '../../../src/expr/expr.js';
 import { col } from '../../../src/expr/expr.js';
-import type { DataType, Scalar, Schema } from '../../../src/types.js';
+import type { DataType, Scalar, Schema } from '../../../src/common/types.js';
 
 export interface RefKey { index: number; ascending: boolean; nullsFirst: boolean }
 

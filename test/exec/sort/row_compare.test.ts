@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { utf8Column, fixedColumn, nullColumn, type Column } from '../../../src/columnar/column.js';
 import { batchFromRows, batchRows, takeBatch } from '../../../src/columnar/kernels.js';
 import { compareRows, sortBatchIndices, sortIndices } from '../../../src/exec/sort/row_compare.js';
-import { field, schema, type DataType, type Scalar } from '../../../src/types.js';
+import { field, schema, type DataType, type Scalar } from '../../../src/common/types.js';
 import { referenceCompare, referenceSort, sortKeys, valueArb, type RefKey } from './reference.js';
 
 const ASC_NULLS_LAST = { ascending: true, nullsFirst: false };

@@ -7,7 +7,7 @@ import type { TaskContext } from '../../../src/exec/context.js';
 import { col, lit } from '../../../src/expr/expr.js';
 import type { MemoryPool } from '../../../src/memory/pool.js';
 import type { PhysicalPlan, SortNode } from '../../../src/plan/physical.js';
-import { field, schema, type Scalar, type Schema } from '../../../src/types.js';
+import { field, schema, type Scalar, type Schema } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode, sourceStats } from '../../helpers/source.js';
 import { RecordingPool } from '../recording_pool.js';

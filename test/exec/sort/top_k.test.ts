@@ -4,7 +4,7 @@ import type { Batch } from '../../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../../src/columnar/kernels.js';
 import { collect } from '../../../src/exec/execute.js';
 import type { PhysicalPlan, SortNode, TopKNode } from '../../../src/plan/physical.js';
-import { field, schema, type Scalar } from '../../../src/types.js';
+import { field, schema, type Scalar } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
 import { RecordingPool } from '../recording_pool.js';

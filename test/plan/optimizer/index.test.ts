@@ -4,7 +4,7 @@ import { createPhysicalPlan } from '../../../src/plan/physical_planner.js';
 import { explainPhysical } from '../../../src/plan/explain.js';
 import { childrenOf, type PhysicalPlan } from '../../../src/plan/physical.js';
 import { outputColumns, type LogicalPlan } from '../../../src/plan/logical.js';
-import { DEFAULT_CONFIG } from '../../../src/config.js';
+import { DEFAULT_CONFIG } from '../../../src/common/config.js';
 import { and, Builder, cross, eq, filter, gt, lit, ne, nodes, not } from '../builders.js';
 
 function physicalNodes(p: PhysicalPlan): PhysicalPlan[] {

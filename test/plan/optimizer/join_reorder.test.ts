@@ -5,7 +5,7 @@ import { createPhysicalPlan } from '../../../src/plan/physical_planner.js';
 import { childrenOf, type PhysicalPlan } from '../../../src/plan/physical.js';
 import { outputColumns, type LogicalPlan } from '../../../src/plan/logical.js';
 import { estimateRows } from '../../../src/plan/estimate.js';
-import { DEFAULT_CONFIG } from '../../../src/config.js';
+import { DEFAULT_CONFIG } from '../../../src/common/config.js';
 import { and, bin, Builder, cross, eq, filter, join, lit, lt, shape, tableOf, type Table } from '../builders.js';
 
 function physicalNodes(p: PhysicalPlan): PhysicalPlan[] {

@@ -1,0 +1,72 @@
+/**
+ * `spillway worker`: run one worker process until SIGTERM or SIGINT.
+ *
+ *   spillway worker --port P [--host H] [--memory-limit SIZE] [--spill-dir DIR] [--set NAME=VALUE] [--quiet]
+ *
+ * Prints `spillway worker listening on H:P` on stdout once it serves (P is the real port
+ * when --port 0 asked for any free one); task log lines go to stderr. On SIGTERM/SIGINT it
+ * cancels running tasks, releases every query (buffers and spill folders), closes the port
+ * and returns 0.
+ */
+import { makeConfig, type Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
+import { flag, hasFlag, parseArgs } from './args.js';
+import { startWorkerServer } from '../worker/worker_server.js';
+
+export const WORKER_OPTIONS = {
+  value: ['port', 'host', 'memory-limit', 'spill-dir', 'set'],
+  boolean: ['quiet', 'help', 'verbose'],
+};
+
+const HELP = `usage: spillway worker --port P [options]
+
+  --port P              port to serve on (0 = any free port; the chosen one is printed)
+  --host H              interface to bind (default 0.0.0.0)
+  --memory-limit SIZE   this worker's memory pool limit, e.g. 2GB; operators spill beyond it
+  --spill-dir DIR       where this worker's spill files go (default ./spill)
+  --set NAME=VALUE      any other setting (network_timeout_ms, exchange_credits, …)
+  --quiet               no per-task log lines on stderr`;
+
+export async function workerCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, WORKER_OPTIONS);
+  if (hasFlag(args, 'help')) { process.stdout.write(HELP + '\n'); return 0; }
+  if (args.positionals.length > 0) throw new SpillwayError('config', `spillway worker takes no arguments, got "${args.positionals[0]}"`);
+  const portText = flag(args, 'port');
+  if (portText === undefined) throw new SpillwayError('config', 'spillway worker needs --port P (0 = any free port)');
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SpillwayError('config', `invalid --port "${portText}": expected 0..65535`);
+  const settings: Partial<Record<keyof Config, string>> = {};
+  for (const s of args.flags.get('set') ?? []) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new SpillwayError('config', `--set expects NAME=VALUE, got "${s}"`);
+    settings[s.slice(0, eq).trim() as keyof Config] = s.slice(eq + 1).trim();
+  }
+  const memoryLimit = flag(args, 'memory-limit');
+  const spillDir = flag(args, 'spill-dir');
+  if (memoryLimit !== undefined) settings.memory_limit = memoryLimit;
+  if (spillDir !== undefined) settings.spill_dir = spillDir;
+  const config = makeConfig(settings);
+  const host = flag(args, 'host') ?? '0.0.0.0';
+
+  let server;
+  try {
+    server = await startWorkerServer({ host, port, config, quiet: hasFlag(args, 'quiet') });
+  } catch (e) {
+    throw new SpillwayError('config', `cannot start the worker on ${host}:${port}: ${(e as Error).message}`, { cause: e });
+  }
+  const shown = host.includes(':') ? `[${host}]` : host;
+  process.stdout.write(`spillway worker listening on ${shown}:${server.port}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      process.removeListener('SIGTERM', on);
+      process.removeListener('SIGINT', on);
+      resolve(s);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+  process.stderr.write(`spillway worker ${server.address}: ${signal}, shutting down\n`);
+  await server.close();
+  return 0;
+}

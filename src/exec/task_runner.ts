@@ -1,0 +1,120 @@
+/**
+ * TaskRunner: the one thing a scheduler needs from whatever runs tasks — in this process
+ * (LocalTaskRunner, below), in worker threads, or on remote workers over gRPC.
+ *
+ *   scheduler ──TaskRequest (JSON: serialized stage plan, task, input locations)──▶ runner
+ *   runner:   deserializePlan → TaskContext{exchange: inputs} → ShuffleWriter → its ExchangeBuffer
+ *   scheduler ◀──TaskResult (where the output lives, metrics, range sample)── runner
+ *
+ * Everything in a request and a result is plain data (encodeTaskMessage keeps bigints and
+ * non-finite doubles), so a remote runner ships them as they are. Readers of the task's
+ * output later find it by (query, stage, task, partition) on TaskResult.worker.
+ */
+import type { Config } from '../common/config.js';
+import type { ExchangeBuffer } from '../exchange/exchange_buffer.js';
+import type { ExchangeTransport } from '../exchange/transport.js';
+import type { MemoryTable, TaskContext } from './context.js';
+import { runShuffleWriter } from './shuffle/shuffle_writer.js';
+import type { KeySample } from './shuffle/range_bounds.js';
+import type { StageInputLocation } from './shuffle/task_exchange.js';
+import { MetricsSet, type OperatorMetrics } from '../common/metrics.js';
+import type { MemoryPool } from '../memory/pool.js';
+import { deserializePlan, type Partitioning } from '../plan/physical.js';
+import type { SpillManager } from '../spill/spill_manager.js';
+import './shuffle/index.js';
+
+export interface TaskRequest {
+  queryId: string;
+  stageId: number;
+  /** The partition of the stage plan this task runs. */
+  task: number;
+  /** serializePlan(stage.plan): the same text for every task of the stage. */
+  plan: string;
+  /** How to split the output (the stage's output partitioning). */
+  output: Partitioning;
+  /** Node id the writer's metrics are recorded under (Stage.exchangeId). */
+  writerMetricsId: number;
+  /** Locations of the stages this one reads, by stage id. */
+  inputs: Record<string, StageInputLocation>;
+}
+
+export interface TaskResult {
+  /** Where the task's output partitions live: a worker address, or null for this process. */
+  worker: string | null;
+  /** MetricsSet.toJSON() of the task. */
+  metrics: Record<string, OperatorMetrics>;
+  /** Range-partitioned output: the sampled sort keys (the scheduler computes the bounds). */
+  sample?: KeySample;
+}
+
+export interface TaskRunner {
+  /** Run one task to completion; its output stays readable until releaseQuery. */
+  runTask(request: TaskRequest, signal: AbortSignal): Promise<TaskResult>;
+  /** Drop every output of the query (end of query: success, error or cancel). */
+  releaseQuery(queryId: string): Promise<void>;
+}
+
+/** JSON that keeps bigints and non-finite doubles, as serializePlan does. */
+export function encodeTaskMessage(m: TaskRequest | TaskResult): string {
+  return JSON.stringify(m, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return { $bigint: v.toString() };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
+    return v;
+  });
+}
+
+export function decodeTaskMessage<T extends TaskRequest | TaskResult>(s: string): T {
+  return JSON.parse(s, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length === 1 && typeof o.$bigint === 'string') return BigInt(o.$bigint);
+      if (keys.length === 1 && typeof o.$num === 'string') return Number(o.$num);
+    }
+    return v;
+  }) as T;
+}
+
+export interface LocalTaskRunnerOptions {
+  /** Where this runner's writer tasks keep their output. */
+  buffer: ExchangeBuffer;
+  /** How its reader operators reach the outputs of input stages. */
+  transport: ExchangeTransport;
+  config: Config;
+  memory: MemoryPool;
+  spill: SpillManager;
+  memoryTables: ReadonlyMap<string, MemoryTable>;
+  /** Producer streams one reader partition opens at once (default 4). */
+  maxStreams?: number;
+  /** The address readers use to reach `buffer`; null = this process. */
+  worker?: string | null;
+}
+
+/** Runs tasks in this process, writing into one ExchangeBuffer. */
+export class LocalTaskRunner implements TaskRunner {
+  constructor(private readonly opts: LocalTaskRunnerOptions) {}
+
+  async runTask(req: TaskRequest, signal: AbortSignal): Promise<TaskResult> {
+    const o = this.opts;
+    const metrics = new MetricsSet();
+    const ctx: TaskContext = {
+      queryId: req.queryId, config: o.config, signal, memory: o.memory, spill: o.spill, metrics, memoryTables: o.memoryTables,
+      exchange: {
+        transport: o.transport,
+        inputs: new Map(Object.entries(req.inputs).map(([k, v]) => [Number(k), v])),
+        compression: o.config.exchange_compression,
+        maxStreams: o.maxStreams ?? 4,
+      },
+    };
+    const written = await runShuffleWriter({
+      stageId: req.stageId, task: req.task, plan: deserializePlan(req.plan), output: req.output, metricsNodeId: req.writerMetricsId,
+    }, o.buffer, ctx);
+    const result: TaskResult = { worker: o.worker ?? null, metrics: metrics.toJSON() };
+    if (written.sample) result.sample = written.sample;
+    return result;
+  }
+
+  async releaseQuery(queryId: string): Promise<void> {
+    this.opts.buffer.releaseQuery(queryId);
+  }
+}

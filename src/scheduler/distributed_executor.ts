@@ -1,0 +1,205 @@
+/**
+ * DistributedExecutor: the QueryExecutor (session.ts) that runs queries on workers.
+ *
+ *   physical plan ─planStageDag (guards, split scans, exchanges, stages)─▶ StageDag
+ *     a guard fired, or the plan reads in-memory tables ─▶ run here (executePlan)
+ *     otherwise ─▶ runStageDag(dag, runner = ClusterTaskRunner) ─▶ result read from the
+ *                  root task's worker through the exchange transport
+ *
+ * createExecutor({ workers, config }) picks the cluster:
+ *   workers: ["host:port", …] ─▶ remote `spillway worker` processes (gRPC, GrpcTransport)
+ *   workers: N > 0            ─▶ N worker threads in this process (MessagePorts, PortTransport)
+ *   workers: [] or 0          ─▶ LocalExecutor
+ * Workers are contacted before the first query (an unreachable one is named in a warning
+ * and left out; with none left, queries run here after a warning). In-memory tables live
+ * in this process only, so plans that read them run here.
+ */
+import type { Batch } from '../columnar/column.js';
+import type { Config } from '../common/config.js';
+import { planStageDag } from '../distributed/distribute.js';
+import { runStageDag, type StageRunStats } from './stage_scheduler.js';
+import { planNodes } from '../plan/physical_tree.js';
+import type { StageDag } from '../distributed/stage.js';
+import { GrpcTransport } from '../exchange/grpc_transport.js';
+import type { ExchangeTransport } from '../exchange/transport.js';
+import type { TaskContext } from '../exec/context.js';
+import { collect } from '../exec/execute.js';
+import type { PhysicalPlan } from '../plan/physical.js';
+import { LocalExecutor, type QueryExecutor } from './query_executor.js';
+import { ThreadWorkers } from './thread_workers.js';
+import { ClusterTaskRunner } from './cluster_task_runner.js';
+import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
+
+export interface ExecutorOptions {
+  /** Remote worker addresses ("host:port"), or a number of worker threads. */
+  workers: readonly string[] | number;
+  /** Settings of the session (heartbeats, timeouts; threads also take memory_limit / N). */
+  config: Config;
+  /** Warnings about workers (default: stderr). */
+  warn?: (message: string) => void;
+  /** Worker threads: no per-task log lines (default true: the session owns stderr). */
+  quiet?: boolean;
+  /** Tasks one worker runs at once (default 2). */
+  tasksPerWorker?: number;
+}
+
+/** How the last query ran, for EXPLAIN-like reports and tests. */
+export interface DistributedRunInfo {
+  queryId: string;
+  /** null when it ran here; then `localReason` says why. */
+  dag: StageDag | null;
+  localReason: string | null;
+  stages: StageRunStats[];
+  /** Tasks that succeeded, per worker address. */
+  tasksPerWorker: Record<string, number>;
+}
+
+interface Cluster {
+  runner: ClusterTaskRunner;
+  transport: ExchangeTransport;
+  close(): Promise<void>;
+}
+
+export class DistributedExecutor implements QueryExecutor {
+  private clusterPromise: Promise<Cluster> | null = null;
+  private readonly start: () => Promise<Cluster>;
+  private readonly local = new LocalExecutor();
+  private readonly active = new Set<Promise<unknown>>();
+  private readonly warn: (message: string) => void;
+  private warnedLocal = false;
+  lastRun: DistributedRunInfo | null = null;
+
+  /**
+   * `lazyWorkers`: for thread workers, their number; the threads then start only when the
+   * first query that passes the guards needs them, so small queries never pay for them.
+   * Remote workers are contacted at once, so an unreachable one is reported up front.
+   */
+  constructor(start: () => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number) {
+    this.warn = warn ?? ((m: string) => { process.stderr.write(`spillway: warning: ${m}\n`); });
+    this.start = start;
+    if (lazyWorkers === undefined) void this.cluster();
+  }
+
+  private cluster(): Promise<Cluster> {
+    if (!this.clusterPromise) {
+      this.clusterPromise = this.start();
+      this.clusterPromise.catch(() => {}); // reported by the first execute()
+    }
+    return this.clusterPromise;
+  }
+
+  /** The scheduler (worker health, states), once the workers were contacted. */
+  async runner(): Promise<ClusterTaskRunner> {
+    return (await this.cluster()).runner;
+  }
+
+  async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
+    const run = this.run(plan, ctx);
+    this.active.add(run);
+    try {
+      return await run;
+    } finally {
+      this.active.delete(run);
+    }
+  }
+
+  private async run(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
+    if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
+      // Decide with the planned worker count before starting any thread.
+      const reason = planNodes(plan).some((n) => n.kind === 'MemoryScan')
+        ? 'the query reads in-memory tables, which live in this process'
+        : (await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables })).decision;
+      if (typeof reason === 'string' || !reason.distribute) {
+        this.lastRun = { queryId: ctx.queryId, dag: null, localReason: typeof reason === 'string' ? reason : reason.reason, stages: [], tasksPerWorker: {} };
+        return this.local.execute(plan, ctx);
+      }
+    }
+    const cluster = await this.cluster();
+    const healthy = cluster.runner.healthyWorkers();
+    const runLocally = (reason: string): Promise<Batch[]> => {
+      this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {} };
+      return this.local.execute(plan, ctx);
+    };
+    if (healthy.length === 0) {
+      if (!this.warnedLocal) this.warn('no worker is reachable: queries run locally');
+      this.warnedLocal = true;
+      return runLocally('no healthy worker');
+    }
+    this.warnedLocal = false;
+    if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return runLocally('the query reads in-memory tables, which live in this process');
+
+    const dag = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
+    if (!dag.decision.distribute) {
+      const batches = await collect(plan, ctx);
+      this.lastRun = { queryId: ctx.queryId, dag, localReason: dag.decision.reason, stages: [], tasksPerWorker: {} };
+      return batches;
+    }
+    cluster.runner.beginQuery(ctx.queryId, ctx.config);
+    const result = await runStageDag(dag, {
+      ctx, runner: cluster.runner, transport: cluster.transport,
+      // Enough to keep every worker's queue busy, with a little backlog for the priorities.
+      maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
+    }).finally(() => {
+      this.lastRun = {
+        queryId: ctx.queryId, dag, localReason: null, stages: [], tasksPerWorker: cluster.runner.takeQueryStats(ctx.queryId) ?? {},
+      };
+    });
+    this.lastRun!.stages = result.stages;
+    ctx.metrics.merge(result.metrics);
+    return result.batches;
+  }
+
+  /** The stage DAG a query would run as, with the guard decision (EXPLAIN). */
+  async planDag(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag> {
+    const workers = this.clusterPromise === null && this.lazyWorkers !== undefined
+      ? this.lazyWorkers
+      : (await this.cluster()).runner.healthyWorkers().length;
+    return planStageDag(plan, { config, workers, memoryTables });
+  }
+
+  /** Wait for running queries to finish their release (bounded), then stop the workers. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+    const cluster = this.clusterPromise ? await this.clusterPromise.catch(() => null) : null;
+    await cluster?.close();
+  }
+}
+
+async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions): Promise<Cluster> {
+  const clients: WorkerClient[] = addresses.map((a) => new GrpcWorkerClient(a));
+  const runner = new ClusterTaskRunner(clients, { config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}) });
+  await runner.connect();
+  const transport = new GrpcTransport({ credits: opts.config.exchange_credits, networkTimeoutMs: opts.config.network_timeout_ms });
+  return {
+    runner, transport,
+    close: async () => { await runner.close(); await transport.close(); },
+  };
+}
+
+async function threadCluster(count: number, opts: ExecutorOptions): Promise<Cluster> {
+  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true });
+  const runner = new ClusterTaskRunner(threads.workers, { config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}) });
+  await runner.connect();
+  return {
+    runner, transport: threads.transport,
+    close: async () => { await runner.close(); await threads.close(); },
+  };
+}
+
+/** Parse "host:port,host:port" (the CLI's --workers) into addresses; a number → thread count. */
+export function parseWorkersFlag(text: string): string[] | number {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  return t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** The executor for `workers` (see the header). */
+export function createExecutor(opts: ExecutorOptions): QueryExecutor {
+  const w = opts.workers;
+  if (typeof w === 'number') {
+    if (!(w > 0)) return new LocalExecutor();
+    return new DistributedExecutor(() => threadCluster(w, opts), opts.warn, w);
+  }
+  if (w.length === 0) return new LocalExecutor();
+  return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+}

@@ -1,0 +1,28 @@
+/**
+ * How a session runs an optimized physical plan: LocalExecutor runs it in this thread;
+ * the coordinator's DistributedExecutor cuts it into a stage DAG and runs the tasks on
+ * worker threads or worker processes.
+ */
+import type { Batch } from '../columnar/column.js';
+import type { Config } from '../common/config.js';
+import type { StageRunStats } from './stage_scheduler.js';
+import type { StageDag } from '../distributed/stage.js';
+import type { TaskContext } from '../exec/context.js';
+import { collect } from '../exec/execute.js';
+import type { PhysicalPlan } from '../plan/physical.js';
+
+export interface QueryExecutor {
+  execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
+  close(): Promise<void>;
+  /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
+  planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
+  /** What the last query ran as, with per-stage figures (EXPLAIN ANALYZE). */
+  readonly lastRun?: { dag: StageDag | null; stages: StageRunStats[] } | null;
+}
+
+export class LocalExecutor implements QueryExecutor {
+  async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
+    return collect(plan, ctx);
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,195 @@
+/**
+ * Embedded workers: N worker threads in this process, so one embedded query uses every
+ * core. Each thread hosts a WorkerRuntime (thread_main.ts); the main thread is the
+ * coordinator. Everything between them goes over MessagePorts:
+ *
+ *                 main thread (coordinator: scheduler, result reader)
+ *                  │ control+exchange   │ control+exchange
+ *                  ▼                    ▼
+ *             thread:0 ◀──exchange──▶ thread:1 ◀──▶ …   (one channel per pair of threads)
+ *
+ * The thread entry is the compiled dist/src/worker/thread_main.js, found relative to this
+ * file (from dist/ itself, or from src/ when run from sources by the test runner).
+ * Each thread gets memory_limit / N of the session's memory limit (0 stays unlimited).
+ * A thread that exits fails its pending calls and every exchange stream to it at once.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Config } from '../common/config.js';
+import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
+import { SpillwayError } from '../common/errors.js';
+import { PortTransport } from '../exchange/port_transport.js';
+import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
+import type { WorkerStatusInfo } from '../worker/worker_runtime.js';
+
+export interface ThreadWorkersOptions {
+  count: number;
+  /** The session's settings; each thread's memory_limit is memory_limit / count. */
+  config: Config;
+  /** No per-task log lines. */
+  quiet?: boolean;
+  /** Override the compiled thread entry (tests). */
+  entry?: URL;
+}
+
+/** The compiled thread entry: dist/src/worker/thread_main.js, seen from dist/src/scheduler/ or from src/scheduler/. */
+export function threadEntryUrl(): URL {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../../dist/src/worker/thread_main.js', here) : new URL('../worker/thread_main.js', here);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new SpillwayError('config', `the compiled worker thread entry ${fileURLToPath(url)} is missing: build first (npm run build)`);
+  }
+  return url;
+}
+
+/** The thread is gone (exit, crash, stopped): the worker, not the task, failed. */
+export class ThreadLostError extends SpillwayError {
+  readonly workerLost = true;
+  constructor(message: string) {
+    super('remote', message);
+    this.name = 'ThreadLostError';
+  }
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
+
+/** The coordinator's handle on one worker thread (the WorkerClient shape of src/coordinator). */
+export class ThreadWorker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exitReason: string | null = null;
+
+  constructor(readonly address: string, readonly thread: Worker, private readonly port: MessagePort) {
+    port.on('message', (raw: unknown) => {
+      const m = raw as ThreadMessage;
+      if (typeof m !== 'object' || m === null || m.t !== 'c-reply') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new SpillwayError(m.kind, m.message));
+    });
+  }
+
+  get alive(): boolean { return this.exitReason === null; }
+
+  /** @internal The thread is gone: fail whatever waits on it. */
+  exited(reason: string): void {
+    if (this.exitReason !== null) return;
+    this.exitReason = reason;
+    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new ThreadLostError(`worker ${this.address}: ${reason}`)); }
+    this.pending.clear();
+  }
+
+  private call<T>(make: (id: number) => HostMessage, timeoutMs?: number, what = 'call'): { id: number; done: Promise<T> } {
+    const id = this.nextId++;
+    const done = new Promise<T>((resolve, reject) => {
+      if (this.exitReason !== null) { reject(new ThreadLostError(`worker ${this.address}: ${this.exitReason}`)); return; }
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject };
+      if (timeoutMs !== undefined) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new ThreadLostError(`worker ${this.address} did not answer ${what} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      this.port.postMessage(make(id));
+    });
+    return { id, done };
+  }
+
+  async runTask(request: TaskRequest, config: Config, attempt: number, signal: AbortSignal): Promise<TaskResult> {
+    if (signal.aborted) throw new SpillwayError('cancelled', `query ${request.queryId} cancelled`);
+    const { id, done } = this.call<TaskResult>((i) => ({ t: 'c-run', id: i, request, config, attempt }));
+    const onAbort = () => { if (this.alive) this.port.postMessage({ t: 'c-abort', id } satisfies HostMessage); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return { ...(await done), worker: this.address };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async cancelQuery(queryId: string, reason: string): Promise<void> {
+    if (this.alive) this.port.postMessage({ t: 'c-cancel', queryId, reason } satisfies HostMessage);
+  }
+
+  releaseQuery(queryId: string, timeoutMs: number): Promise<void> {
+    return this.call<void>((id) => ({ t: 'c-release', id, queryId }), timeoutMs, 'ReleaseQuery').done;
+  }
+
+  heartbeat(timeoutMs: number): Promise<WorkerStatusInfo> {
+    return this.call<WorkerStatusInfo>((id) => ({ t: 'c-status', id }), timeoutMs, 'Heartbeat').done;
+  }
+
+  /** Release everything on the thread, then stop it. */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.alive) await this.call<void>((id) => ({ t: 'c-close', id }), timeoutMs, 'close').done.catch(() => {});
+    this.exited('the worker thread was stopped');
+    this.port.close();
+    await this.thread.terminate();
+  }
+}
+
+export class ThreadWorkers {
+  private constructor(
+    readonly workers: ThreadWorker[],
+    /** Reads outputs held by the threads (the root stage's result) from the main thread. */
+    readonly transport: PortTransport,
+  ) {}
+
+  static async start(opts: ThreadWorkersOptions): Promise<ThreadWorkers> {
+    const n = Math.max(1, Math.floor(opts.count));
+    const entry = opts.entry ?? threadEntryUrl();
+    const config: Config = { ...opts.config, memory_limit: opts.config.memory_limit > 0 ? Math.floor(opts.config.memory_limit / n) : 0 };
+    const addresses = Array.from({ length: n }, (_x, i) => `thread:${i}`);
+    const peers: Map<string, MessagePort>[] = addresses.map(() => new Map());
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const ch = new MessageChannel();
+        peers[i]!.set(addresses[j]!, ch.port1);
+        peers[j]!.set(addresses[i]!, ch.port2);
+      }
+    }
+    const hostPorts = new Map<string, MessagePort>();
+    const workers: ThreadWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const address = addresses[i]!;
+      const control = new MessageChannel();
+      hostPorts.set(address, control.port1);
+      const data: ThreadWorkerData = { address, config, quiet: opts.quiet ?? false, control: control.port2, peers: [...peers[i]!] };
+      const thread = new Worker(entry, { workerData: data, transferList: [control.port2, ...peers[i]!.values()] });
+      const handle = new ThreadWorker(address, thread, control.port1);
+      workers.push(handle);
+      ready.push(new Promise<void>((resolve, reject) => {
+        const onReady = (m: unknown) => {
+          if ((m as ThreadMessage | null)?.t === 'c-ready') { control.port1.off('message', onReady); resolve(); }
+        };
+        control.port1.on('message', onReady);
+        thread.once('error', (e) => reject(new SpillwayError('remote', `worker ${address} failed to start: ${e.message}`)));
+        thread.once('exit', (code) => reject(new SpillwayError('remote', `worker ${address} exited with code ${code} while starting`)));
+      }));
+    }
+    const transport = new PortTransport(hostPorts, { credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
+    for (const w of workers) {
+      w.thread.on('error', (e) => { w.exited(`the worker thread failed: ${e.message}`); transport.lose(w.address, `worker ${w.address} failed: ${e.message}`); });
+      w.thread.on('exit', (code) => { w.exited(`the worker thread exited with code ${code}`); transport.lose(w.address, `worker ${w.address} exited`); });
+    }
+    const pool = new ThreadWorkers(workers, transport);
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await this.transport.close();
+  }
+}
