@@ -4,26 +4,21 @@
  * Names are case-insensitive (stored lower-case), as unquoted SQL identifiers are.
  */
 import type { Schema } from './common/types.js';
-import type { MemoryTable } from './exec/context.js';
-import type { ColumnStatistics } from './storage/parquet_metadata.js';
+import type { Batch } from './columnar/column.js';
+import type { ParquetTable } from './storage/table_discovery.js';
 import { binderError, didYouMean } from './common/errors.js';
 
-export interface ParquetTable {
-  kind: 'parquet';
-  name: string;
-  schema: Schema;
-  files: string[];
-  rows: number;
-  bytes: number;
-  /** Per schema field: min/max/null count over every row group of every file (a bound is undefined when any group lacks it). */
-  columnStatistics?: ColumnStatistics[];
+/** Rows held in memory: the session's tables, shipped with a task's plan when it needs them. */
+export interface MemoryTable {
+  readonly schema: Schema;
+  readonly batches: readonly Batch[];
 }
 
 export interface InMemoryTable extends MemoryTable {
   kind: 'memory';
   name: string;
   /** Mutable: INSERT appends. */
-  batches: import('./columnar/column.js').Batch[];
+  batches: Batch[];
 }
 
 export interface ViewDefinition {

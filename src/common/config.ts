@@ -3,6 +3,8 @@
  *   defaults < config file (spillway.json) < environment (SPILLWAY_<NAME>) < CLI flags < SET.
  * Names are snake_case as in `SET batch_size = 8192`.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SpillwayError } from './errors.js';
 
 export interface Config {
@@ -14,6 +16,7 @@ export interface Config {
   memory_high_watermark: number;
   /** Fraction they spill down to. */
   memory_low_watermark: number;
+  /** Where spill files go, one folder per query; by default under the OS temp folder. */
   spill_dir: string;
   /** Bytes of spill files one query may write; 0 = unlimited. */
   spill_disk_quota: number;
@@ -39,7 +42,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   memory_limit: 0,
   memory_high_watermark: 0.9,
   memory_low_watermark: 0.7,
-  spill_dir: 'spill',
+  spill_dir: join(tmpdir(), 'spillway'),
   spill_disk_quota: 0,
   spill_compression: 'none',
   target_partitions: 0,

@@ -61,3 +61,18 @@ export function sqlTypeName(t: DataType): string {
  * int64 and timestamp values are bigint; date32 is a day number; null is SQL NULL.
  */
 export type Scalar = null | boolean | number | bigint | string;
+
+/** Rough bytes per row of a schema, for broadcast and size decisions (utf8 counted as 24). */
+export function rowWidth(fields: readonly { type: string }[]): number {
+  let w = 0;
+  for (const f of fields) {
+    switch (f.type) {
+      case 'bool': w += 2; break;
+      case 'int32': case 'date32': w += 5; break;
+      case 'int64': case 'timestamp': case 'float64': w += 9; break;
+      case 'utf8': w += 24; break;
+      default: w += 1;
+    }
+  }
+  return Math.max(1, w);
+}

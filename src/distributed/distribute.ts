@@ -9,7 +9,7 @@
  */
 import { maxNodeId } from '../plan/physical_tree.js';
 import type { Config } from '../common/config.js';
-import type { MemoryTable } from '../exec/context.js';
+import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { decideDistribution } from './guards.js';

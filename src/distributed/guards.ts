@@ -14,7 +14,7 @@
  */
 import { batchBytes } from '../columnar/column.js';
 import type { Config } from '../common/config.js';
-import type { MemoryTable } from '../exec/context.js';
+import type { MemoryTable } from '../catalog.js';
 import { formatBytes } from '../memory/pool.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { planNodes } from '../plan/physical_tree.js';

@@ -26,7 +26,10 @@ import { partialSchema } from '../expr/aggregate_state.js';
 import type {
   ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan,
 } from '../plan/physical.js';
-import { exprKey, maxNodeId, rowWidth, sameExprs } from '../plan/physical_tree.js';
+import { traitsOf } from '../plan/node_traits.js';
+import { exprKey, sameExprs } from '../expr/expr.js';
+import { maxNodeId } from '../plan/physical_tree.js';
+import { rowWidth } from '../common/types.js';
 
 export interface InsertExchangesOptions {
   config: Config;
@@ -101,6 +104,7 @@ class ExchangeInserter {
         // The consumer decides what distribution it needs.
         return this.rewrite(p.input);
       case 'Filter': case 'Projection': {
+        // Partition-wise: any input distribution will do.
         const input = this.rewrite(p.input);
         return { ...p, input, partitions: input.partitions };
       }
@@ -242,8 +246,9 @@ class ExchangeInserter {
     if (k !== undefined) return k.partitions === p.partitions ? k : null;
     switch (p.kind) {
       case 'Filter': case 'Limit': case 'TopK': case 'Sort': {
+        // Rows stay in their input's partition (node_traits: keepsPartitioning), columns too.
         const d = this.distribution(p.input);
-        return d !== null && p.partitions === p.input.partitions ? d : null;
+        return d !== null && traitsOf(p).keepsPartitioning && p.partitions === p.input.partitions ? d : null;
       }
       case 'Projection': {
         const d = this.distribution(p.input);

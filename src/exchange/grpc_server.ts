@@ -22,7 +22,8 @@ import { SpillwayError } from '../common/errors.js';
 import { DEFAULT_CONFIG } from '../common/config.js';
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
-import { decodeFlightData, DescriptorType, encodeFlightData, flightData, ProtoDecodeError, type FlightData } from './proto_codec.js';
+import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
+import { ProtoDecodeError } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA, EXCHANGE_SERVER_OPTIONS, EXCHANGE_SERVICE } from './services.js';
 import {
   describeKey,

@@ -14,7 +14,7 @@ import type { Batch } from '../columnar/column.js';
 import type { ErrorKind } from '../common/errors.js';
 import type { Schema } from '../common/types.js';
 import { ipcBatchCodec, type BatchCodec } from './batch_codec.js';
-import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './proto_codec.js';
+import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { DO_EXCHANGE_PATH, ERROR_KIND_METADATA, EXCHANGE_CHANNEL_OPTIONS } from './services.js';
 import {
   describeKey,

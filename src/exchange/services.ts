@@ -1,31 +1,12 @@
 /**
- * grpc-js service definitions for proto/spillway.proto, with the hand-written codec as
- * (de)serializers. Usable both by `Server.addService` and by `makeGenericClientConstructor`.
+ * grpc-js definition of the Exchange service (proto/spillway.proto) and the channel and
+ * server options of exchange connections.
  *
  * DoExchange passes raw Buffers in both directions: each side decodes FlightData itself,
  * so a malformed message becomes a clear INVALID_ARGUMENT (a throwing deserializer would
  * make grpc-js answer a bare INTERNAL) and the sender knows the exact bytes it wrote.
  */
 import type * as grpc from '@grpc/grpc-js';
-import {
-  ACK,
-  CANCEL_QUERY_REQUEST,
-  decodeMessage,
-  encodeMessage,
-  HEARTBEAT_REQUEST,
-  RELEASE_QUERY_REQUEST,
-  RUN_TASK_REQUEST,
-  RUN_TASK_RESPONSE,
-  WORKER_STATUS,
-  type Ack,
-  type CancelQueryRequest,
-  type HeartbeatRequest,
-  type ReleaseQueryRequest,
-  type RunTaskRequest,
-  type RunTaskResponse,
-  type Spec,
-  type WorkerStatus,
-} from './proto_codec.js';
 
 const identity = (b: Buffer): Buffer => b;
 
@@ -46,34 +27,6 @@ export const EXCHANGE_SERVICE = {
     originalName: 'doExchange',
   },
 } satisfies grpc.ServiceDefinition;
-
-function unary<Req, Res>(service: string, method: string, req: Spec<Req>, res: Spec<Res>): grpc.MethodDefinition<Req, Res> {
-  return {
-    path: `/spillway.${service}/${method}`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (m: Req) => encodeMessage(req, m),
-    requestDeserialize: (b: Buffer) => decodeMessage(req, b),
-    responseSerialize: (m: Res) => encodeMessage(res, m),
-    responseDeserialize: (b: Buffer) => decodeMessage(res, b),
-  };
-}
-
-/** The control service a worker hosts (implemented by the worker, not here). */
-export const WORKER_SERVICE = {
-  RunTask: unary<RunTaskRequest, RunTaskResponse>('Worker', 'RunTask', RUN_TASK_REQUEST, RUN_TASK_RESPONSE),
-  CancelQuery: unary<CancelQueryRequest, Ack>('Worker', 'CancelQuery', CANCEL_QUERY_REQUEST, ACK),
-  ReleaseQuery: unary<ReleaseQueryRequest, Ack>('Worker', 'ReleaseQuery', RELEASE_QUERY_REQUEST, ACK),
-  Heartbeat: unary<HeartbeatRequest, WorkerStatus>('Worker', 'Heartbeat', HEARTBEAT_REQUEST, WORKER_STATUS),
-} satisfies grpc.ServiceDefinition;
-
-/** What the Worker service implementation must provide. */
-export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation {
-  RunTask: grpc.handleUnaryCall<RunTaskRequest, RunTaskResponse>;
-  CancelQuery: grpc.handleUnaryCall<CancelQueryRequest, Ack>;
-  ReleaseQuery: grpc.handleUnaryCall<ReleaseQueryRequest, Ack>;
-  Heartbeat: grpc.handleUnaryCall<HeartbeatRequest, WorkerStatus>;
-}
 
 /**
  * Channel options for exchange clients (see LIBRARIES.md): a large client flow-control

@@ -3,17 +3,11 @@
  * session's in-memory tables. One TaskContext per task (stage, partition) or per local query.
  */
 import type { Config } from '../common/config.js';
-import type { Batch } from '../columnar/column.js';
-import type { Schema } from '../common/types.js';
+import type { MemoryTable } from '../catalog.js';
 import type { MemoryPool } from '../memory/pool.js';
 import type { SpillManager } from '../spill/spill_manager.js';
 import type { MetricsSet } from '../common/metrics.js';
 import type { TaskExchange } from './shuffle/task_exchange.js';
-
-export interface MemoryTable {
-  readonly schema: Schema;
-  readonly batches: readonly Batch[];
-}
 
 export interface TaskContext {
   readonly queryId: string;

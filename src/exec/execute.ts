@@ -1,47 +1,19 @@
 /**
- * Runs a physical plan node: finds the operator for `node.kind` and wraps its stream with
+ * Runs a physical plan node: finds the operator for `node.kind` (operators.ts) and wraps its stream with
  * the baseline metrics and cancellation checks. Operators call executePlan for their inputs.
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
-import type { PhysicalPlan, RegisteredKind } from '../plan/physical.js';
+import type { PhysicalPlan } from '../plan/physical.js';
 import type { TaskContext } from './context.js';
-import { parquetScan } from './parquet_scan.js';
-import { values } from './values.js';
-import { memoryScan } from './memory_scan.js';
-import { filter } from './filter.js';
-import { projection } from './projection.js';
-import { hashAggregate } from './aggregate/hash_aggregate.js';
-import { hashJoin } from './join/hash_join.js';
-import { nestedLoopJoin } from './join/nested_loop_join.js';
-import { sort } from './sort/sort.js';
-import { topK } from './sort/top_k.js';
-import { limit } from './limit.js';
-import { unionAll } from './union_all.js';
-import { coalesce } from './coalesce_partitions.js';
+import { OPERATORS } from './operators.js';
 
-type Operator<K extends PhysicalPlan['kind']> = (
-  node: Extract<PhysicalPlan, { kind: K }>, partition: number, ctx: TaskContext,
-) => AsyncIterable<Batch>;
+type AnyOperator = (node: PhysicalPlan, partition: number, ctx: TaskContext) => AsyncIterable<Batch>;
 
-type OperatorTable = { [K in Exclude<PhysicalPlan['kind'], RegisteredKind>]: Operator<K> };
-
-/** Extra operators registered by other layers (exchange readers/writers). */
-const extra = new Map<string, (node: never, partition: number, ctx: TaskContext) => AsyncIterable<Batch>>();
-
-export function registerOperator(kind: string, op: (node: never, partition: number, ctx: TaskContext) => AsyncIterable<Batch>): void {
-  extra.set(kind, op);
-}
-
-function operatorFor(kind: string): (node: PhysicalPlan, partition: number, ctx: TaskContext) => AsyncIterable<Batch> {
-  const table: OperatorTable = {
-    ParquetScan: parquetScan, Values: values, MemoryScan: memoryScan, Filter: filter, Projection: projection,
-    HashAggregate: hashAggregate, HashJoin: hashJoin, NestedLoopJoin: nestedLoopJoin, Sort: sort, TopK: topK,
-    Limit: limit, UnionAll: unionAll, Coalesce: coalesce,
-  };
-  const op = (table as Record<string, unknown>)[kind] ?? extra.get(kind);
+function operatorFor(kind: string): AnyOperator {
+  const op = (OPERATORS as Readonly<Record<string, AnyOperator | undefined>>)[kind];
   if (!op) throw new SpillwayError('unsupported', `no operator for plan node ${kind}`);
-  return op as (node: PhysicalPlan, partition: number, ctx: TaskContext) => AsyncIterable<Batch>;
+  return op;
 }
 
 export async function* executePlan(node: PhysicalPlan, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {

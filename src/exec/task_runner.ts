@@ -13,7 +13,8 @@
 import type { Config } from '../common/config.js';
 import type { ExchangeBuffer } from '../exchange/exchange_buffer.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
-import type { MemoryTable, TaskContext } from './context.js';
+import type { MemoryTable } from '../catalog.js';
+import type { TaskContext } from './context.js';
 import { runShuffleWriter } from './shuffle/shuffle_writer.js';
 import type { KeySample } from './shuffle/range_bounds.js';
 import type { StageInputLocation } from './shuffle/task_exchange.js';
@@ -21,7 +22,6 @@ import { MetricsSet, type OperatorMetrics } from '../common/metrics.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { deserializePlan, type Partitioning } from '../plan/physical.js';
 import type { SpillManager } from '../spill/spill_manager.js';
-import './shuffle/index.js';
 
 export interface TaskRequest {
   queryId: string;

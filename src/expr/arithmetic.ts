@@ -13,7 +13,8 @@ import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { BinaryOp } from './expr.js';
 import { castColumn } from './cast.js';
-import { allNull, andValidity, maskOf, outOfRange } from './util.js';
+import { allNull, andValidity, maskOf } from './broadcast.js';
+import { outOfRange } from './numeric.js';
 
 export type ArithOp = '+' | '-' | '*' | '/' | '%';
 

@@ -17,7 +17,9 @@ import { fixedColumn, type Column, type Utf8Column } from '../columnar/column.js
 import { SpillwayError } from '../common/errors.js';
 import { sqlTypeName, type DataType } from '../common/types.js';
 import { formatDate, formatTimestamp, joinTimestamp, parseDateTime, splitTimestamp, tsParts } from './dates.js';
-import { allNull, decodeRange, outOfRange, Utf8Writer } from './util.js';
+import { allNull } from './broadcast.js';
+import { decodeRange, Utf8Writer } from './utf8.js';
+import { outOfRange } from './numeric.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;

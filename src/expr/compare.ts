@@ -10,7 +10,8 @@ import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column 
 import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
 import { castColumn } from './cast.js';
-import { andValidity, decodeRange, maskOf } from './util.js';
+import { andValidity, maskOf } from './broadcast.js';
+import { decodeRange } from './utf8.js';
 
 export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
 

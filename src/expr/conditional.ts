@@ -12,14 +12,14 @@
  *
  * When a condition selects every remaining row the sub-batch is reused without copying.
  */
-import { makeBatch, nullColumn, type Batch, type Column } from '../columnar/column.js';
+import { allocValues, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type Utf8Column } from '../columnar/column.js';
 import { take } from '../columnar/kernels.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { compare, compareBytes } from './compare.js';
 import { evaluate, evalAny } from './evaluate.js';
 import type { PhysicalExpr } from './expr.js';
-import { allNull, assemble, maskOf } from './util.js';
+import { allNull, maskOf } from './broadcast.js';
 
 type CaseExpr = Extract<PhysicalExpr, { kind: 'case' }>;
 
@@ -238,4 +238,50 @@ function compareAt(a: Column, i: number, b: Column, j: number): number {
   if (a.type === 'null' || b.type === 'null' || a.type === 'utf8' || b.type === 'utf8') return 0;
   const x = a.values[i]!, y = b.values[j]!;
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Assemble one column from pieces: row i takes row rowInPiece[i] of pieces[pieceOfRow[i]],
+ * or NULL when pieceOfRow[i] is -1. Used by CASE and COALESCE, which evaluate each branch
+ * only over the rows that reach it.
+ */
+export function assemble(type: DataType, pieces: readonly Column[], pieceOfRow: Int32Array, rowInPiece: Int32Array, n: number): Column {
+  if (type === 'null') return nullColumn(n);
+  let validity: Uint8Array | null = null;
+  for (let i = 0; i < n; i++) {
+    const p = pieceOfRow[i]!;
+    const ok = p >= 0 && (pieces[p]!.validity === null || pieces[p]!.validity![rowInPiece[i]!] === 1) && pieces[p]!.type !== 'null';
+    if (!ok) { validity ??= new Uint8Array(n).fill(1); validity[i] = 0; }
+  }
+  if (type === 'utf8') {
+    const offsets = new Int32Array(n + 1);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const p = pieceOfRow[i]!;
+      if (p >= 0 && (validity === null || validity[i] === 1)) {
+        const c = pieces[p] as Utf8Column;
+        const r = rowInPiece[i]!;
+        total += c.offsets[r + 1]! - c.offsets[r]!;
+      }
+      offsets[i + 1] = total;
+    }
+    const data = new Uint8Array(total);
+    for (let i = 0; i < n; i++) {
+      const len = offsets[i + 1]! - offsets[i]!;
+      if (len === 0) continue;
+      const c = pieces[pieceOfRow[i]!] as Utf8Column;
+      const r = rowInPiece[i]!;
+      data.set(c.data.subarray(c.offsets[r]!, c.offsets[r + 1]!), offsets[i]!);
+    }
+    return { type: 'utf8', length: n, validity, offsets, data };
+  }
+  const out = allocValues(type, n);
+  for (let i = 0; i < n; i++) {
+    const p = pieceOfRow[i]!;
+    if (p < 0) continue;
+    const c = pieces[p]!;
+    if (c.type === 'null' || c.type === 'utf8') continue;
+    (out as Int32Array)[i] = (c.values as Int32Array)[rowInPiece[i]!]!;
+  }
+  return fixedColumn(type, out, validity);
 }

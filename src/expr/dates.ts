@@ -14,7 +14,8 @@
 import { fixedColumn, type Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
-import { andValidity, doublesToColumn, maskOf, outOfRange, validityOf } from './util.js';
+import { andValidity, maskOf, validityOf } from './broadcast.js';
+import { doublesToColumn, outOfRange } from './numeric.js';
 
 export const US_PER_DAY = 86_400_000_000;
 const US_PER_DAY_N = 86_400_000_000n;

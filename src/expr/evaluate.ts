@@ -32,13 +32,13 @@ import type { Scalar } from '../common/types.js';
 import { arithmetic, isArithOp, negate } from './arithmetic.js';
 import { castColumn } from './cast.js';
 import { compare, distinctFrom, inConstantList, isCompareOp } from './compare.js';
-import { evalCase, referencedColumns, takeNeeded } from './conditional.js';
+import { assemble, evalCase, referencedColumns, takeNeeded } from './conditional.js';
 import type { PhysicalExpr } from './expr.js';
 import { callFunction } from './functions.js';
 import { like } from './like.js';
 import { andOr, isBool, isNull, not } from './logic.js';
 import { concat } from './strings.js';
-import { allNull, assemble, maskOf } from './util.js';
+import { allNull, maskOf } from './broadcast.js';
 
 const ONE_ROW: Batch = makeBatch({ fields: [] }, [], 1);
 

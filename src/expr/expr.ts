@@ -73,3 +73,19 @@ export function col(index: number, type: DataType, name?: string): PhysicalExpr 
 export function lit(value: Scalar, type: DataType): PhysicalExpr {
   return { kind: 'literal', value, type };
 }
+
+/** Structural identity of an expression, ignoring column display names. */
+export function exprKey(e: PhysicalExpr): string {
+  return JSON.stringify(e, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'column') {
+      const c = v as Extract<PhysicalExpr, { kind: 'column' }>;
+      return { kind: 'column', index: c.index, type: c.type };
+    }
+    return v;
+  });
+}
+
+export function sameExprs(a: readonly PhysicalExpr[], b: readonly PhysicalExpr[]): boolean {
+  return a.length === b.length && a.every((e, i) => exprKey(e) === exprKey(b[i]!));
+}

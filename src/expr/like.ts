@@ -16,7 +16,8 @@
  */
 import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
-import { decodeRange, maskOf, utf8SeqLen } from './util.js';
+import { decodeRange, utf8SeqLen } from './utf8.js';
+import { maskOf } from './broadcast.js';
 import { lowerColumn } from './strings.js';
 
 /** One token of a segment: literal bytes, or null for '_' (any one character). */

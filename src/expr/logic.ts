@@ -11,7 +11,7 @@
  */
 import { fixedColumn, type BoolColumn, type Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
-import { maskOf } from './util.js';
+import { maskOf } from './broadcast.js';
 
 interface BoolParts { values: Uint8Array; validity: Uint8Array | null }
 

@@ -9,7 +9,8 @@ import { fixedColumn, type Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import { castColumn, roundHalfAway } from './cast.js';
-import { allNull, andValidity, asDoubles, doublesToColumn, maskOf, outOfRange } from './util.js';
+import { allNull, andValidity, maskOf } from './broadcast.js';
+import { asDoubles, doublesToColumn, outOfRange } from './numeric.js';
 
 function requireNumeric(c: Column, fn: string): void {
   if (c.type !== 'int32' && c.type !== 'int64' && c.type !== 'float64' && c.type !== 'null') {

@@ -12,9 +12,9 @@ import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { equalBytes } from './compare.js';
-import {
-  asDoubles, countChars, decodeRange, doublesToColumn, isAsciiColumn, isAsciiRange, maskOf, skipChars, Utf8Writer,
-} from './util.js';
+import { asDoubles, doublesToColumn } from './numeric.js';
+import { countChars, decodeRange, isAsciiColumn, isAsciiRange, skipChars, Utf8Writer } from './utf8.js';
+import { maskOf } from './broadcast.js';
 
 function requireUtf8(c: Column, fn: string): Utf8Column | null {
   if (c.type === 'null') return null;

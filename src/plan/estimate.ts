@@ -35,7 +35,7 @@
  * multiply by their selectivity; a join without any equi pair is |L|·|R|·0.1 (cross: |L|·|R|).
  */
 import { outputColumns, type LExpr, type LogicalPlan } from './logical.js';
-import { columnRefs, conjuncts, idSet } from './optimizer/expr_utils.js';
+import { columnRefs, conjuncts, idSet } from './logical_exprs.js';
 import type { ColumnStatistics } from '../storage/parquet_metadata.js';
 import type { DataType } from '../common/types.js';
 

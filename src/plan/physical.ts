@@ -9,6 +9,7 @@
  */
 import type { Scalar, Schema } from '../common/types.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
+import { traitsOf } from './node_traits.js';
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 
@@ -111,13 +112,9 @@ export type PhysicalPlan =
 
 export type PhysicalKind = PhysicalPlan['kind'];
 
+/** The node's inputs, in order (node_traits.ts). */
 export function childrenOf(p: PhysicalPlan): PhysicalPlan[] {
-  switch (p.kind) {
-    case 'ParquetScan': case 'Values': case 'MemoryScan': case 'ExchangeRead': case 'MergeGather': return [];
-    case 'HashJoin': case 'NestedLoopJoin': return [p.left, p.right];
-    case 'UnionAll': return p.inputs;
-    default: return [p.input];
-  }
+  return traitsOf(p).children(p);
 }
 
 /** JSON that keeps bigints ({"$bigint":"123"}) and non-finite doubles ({"$num":"NaN"}). Ships plans to workers. */
@@ -196,6 +193,3 @@ export interface MergeGatherNode extends NodeBase {
   keys: SortKey[];
   producerTasks: number;
 }
-
-/** Node kinds whose operators live outside exec/ and are added with registerOperator. */
-export type RegisteredKind = 'Exchange' | 'ExchangeRead' | 'MergeGather';

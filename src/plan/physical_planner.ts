@@ -28,7 +28,7 @@
 import { statSync } from 'node:fs';
 import type { Config } from '../common/config.js';
 import { binderError, didYouMean, ioError, SpillwayError } from '../common/errors.js';
-import type { MemoryTable } from '../exec/context.js';
+import type { MemoryTable } from '../catalog.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
@@ -36,7 +36,7 @@ import { estimateRows } from './estimate.js';
 import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 import type { FileSlice, JoinType, PhysicalPlan } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
-import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './optimizer/expr_utils.js';
+import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
 
 export interface PhysicalPlanOptions {
   config: Config;

@@ -20,7 +20,7 @@
 import { applySetting, DEFAULT_CONFIG, type Config } from '../common/config.js';
 import { decodeTaskMessage, encodeTaskMessage, type TaskRequest, type TaskResult } from '../exec/task_runner.js';
 import { ExchangeError } from '../exchange/transport.js';
-import type { RunTaskRequest } from '../exchange/proto_codec.js';
+import type { RunTaskRequest } from './worker_messages.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { deserializePlan, type Partitioning, type PhysicalPlan } from '../plan/physical.js';
 

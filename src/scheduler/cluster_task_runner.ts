@@ -31,7 +31,7 @@ import type { Config } from '../common/config.js';
 import type { TaskRequest, TaskResult, TaskRunner } from '../exec/task_runner.js';
 import { SpillwayError, type ErrorKind } from '../common/errors.js';
 import { childrenOf, deserializePlan, type PhysicalPlan } from '../plan/physical.js';
-import type { WorkerStatusInfo } from '../worker/worker_runtime.js';
+import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 import { WorkerCallError, type WorkerClient } from './worker_client.js';
 
 export interface ClusterTaskRunnerOptions {

@@ -21,7 +21,7 @@ import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
 import { SpillwayError } from '../common/errors.js';
 import { PortTransport } from '../exchange/port_transport.js';
 import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
-import type { WorkerStatusInfo } from '../worker/worker_runtime.js';
+import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 
 export interface ThreadWorkersOptions {
   count: number;

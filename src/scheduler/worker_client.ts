@@ -12,10 +12,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config.js';
 import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
 import { SpillwayError, type ErrorKind } from '../common/errors.js';
-import { TaskState, type RunTaskResponse, type WorkerStatus } from '../exchange/proto_codec.js';
-import { EXCHANGE_CHANNEL_OPTIONS, WORKER_SERVICE } from '../exchange/services.js';
+import { TaskState, type RunTaskResponse, type WorkerStatus } from '../protocol/worker_messages.js';
+import { EXCHANGE_CHANNEL_OPTIONS } from '../exchange/services.js';
+import { WORKER_SERVICE } from '../protocol/worker_service.js';
 import { decodeTaskResult, encodeRunTaskRequest } from '../protocol/task_codec.js';
-import type { WorkerStatusInfo } from '../worker/worker_runtime.js';
+import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 
 export interface WorkerClient {
   /** The address tasks' outputs are read from ("host:port", "thread:0"). */

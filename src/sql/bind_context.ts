@@ -3,7 +3,8 @@
  * resolved before binding (read_parquet), CTEs in scope, and the source text used to put
  * line:column into error messages.
  */
-import type { Catalog, ParquetTable } from '../catalog.js';
+import type { Catalog } from '../catalog.js';
+import type { ParquetTable } from '../storage/table_discovery.js';
 import { didYouMean, SpillwayError, type ErrorKind } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { IdGenerator, LColumn, LExpr } from '../plan/logical.js';

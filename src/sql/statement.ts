@@ -10,7 +10,8 @@
  */
 import type { Field } from '../common/types.js';
 import { field, sqlTypeName } from '../common/types.js';
-import type { Catalog, ParquetTable } from '../catalog.js';
+import type { Catalog } from '../catalog.js';
+import type { ParquetTable } from '../storage/table_discovery.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { IdGenerator, LColumn, LExpr, LogicalPlan } from '../plan/logical.js';
 import type {

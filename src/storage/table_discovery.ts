@@ -12,12 +12,22 @@
  * column (for the optimizer's estimates). Files and folders whose names start with '.' or '_' (_SUCCESS, .crc) are ignored.
  */
 import * as nodePath from 'node:path';
-import type { ParquetTable } from '../catalog.js';
 import { SpillwayError } from '../common/errors.js';
 import { sqlTypeName, type Field, type Scalar, type Schema } from '../common/types.js';
 import { globBase, globToRegExp, hasGlob } from './glob.js';
 import { storeFor } from './object_store.js';
 import { readParquetMetadata, type ColumnStatistics, type ParquetFileInfo } from './parquet_metadata.js';
+
+export interface ParquetTable {
+  kind: 'parquet';
+  name: string;
+  schema: Schema;
+  files: string[];
+  rows: number;
+  bytes: number;
+  /** Per schema field: min/max/null count over every row group of every file (a bound is undefined when any group lacks it). */
+  columnStatistics?: ColumnStatistics[];
+}
 
 /** Footers read at once while discovering (the machine has few cores; reads are small). */
 const METADATA_CONCURRENCY = 8;

@@ -28,12 +28,13 @@ import { ExchangeBuffer, type ExchangeStorage } from '../exchange/exchange_buffe
 import { InProcessTransport } from '../exchange/in_process_transport.js';
 import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../exchange/transport.js';
 import { ExchangeError, describeKey } from '../exchange/transport.js';
-import type { MemoryTable } from '../exec/context.js';
+import type { MemoryTable } from '../catalog.js';
 import { writerPartitionCount } from '../exec/shuffle/shuffle_writer.js';
 import { emptyMetrics } from '../common/metrics.js';
 import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';
+import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 
 export interface WorkerRuntimeOptions {
   /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
@@ -49,17 +50,6 @@ export interface WorkerRuntimeOptions {
 }
 
 /** What Heartbeat reports. */
-export interface WorkerStatusInfo {
-  address: string;
-  runningTasks: number;
-  memoryUsed: number;
-  memoryLimit: number;
-  exchangeBufferedBytes: number;
-  uptimeMs: number;
-  /** Queries with state on this worker (running or holding output). */
-  queries: number;
-}
-
 export interface TaskOutcome {
   result: TaskResult;
   /** Rows the task wrote per output partition. */

@@ -18,10 +18,8 @@ import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { GrpcTransport } from '../exchange/grpc_transport.js';
 import { startExchangeServer, type ExchangeServer } from '../exchange/grpc_server.js';
-import {
-  ACK, CANCEL_QUERY_REQUEST, decodeMessage, encodeMessage, HEARTBEAT_REQUEST, ProtoDecodeError, RELEASE_QUERY_REQUEST,
-  RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse, type Spec,
-} from '../exchange/proto_codec.js';
+import { ACK, CANCEL_QUERY_REQUEST, HEARTBEAT_REQUEST, RELEASE_QUERY_REQUEST, RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse } from '../protocol/worker_messages.js';
+import { decodeMessage, encodeMessage, ProtoDecodeError, type Spec } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA } from '../exchange/services.js';
 import { ExchangeError } from '../exchange/transport.js';
 import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';

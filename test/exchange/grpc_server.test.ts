@@ -10,7 +10,7 @@ import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
 import { startExchangeServer } from '../../src/exchange/grpc_server.js';
 import { GrpcTransport } from '../../src/exchange/grpc_transport.js';
-import { DescriptorType, encodeFlightData, flightData } from '../../src/exchange/proto_codec.js';
+import { DescriptorType, encodeFlightData, flightData } from '../../src/exchange/flight_messages.js';
 import { DO_EXCHANGE_PATH, EXCHANGE_SERVICE } from '../../src/exchange/services.js';
 import { encodeAppMetadata, encodeTicket, ExchangeError, type ExchangeTarget } from '../../src/exchange/transport.js';
 import { collect, rowsOf, sampleBatch, SCHEMA } from './helpers.js';

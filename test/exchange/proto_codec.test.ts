@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import {
-  decodeFlightData,
-  decodeMessage,
-  DescriptorType,
-  encodeFlightData,
-  encodeMessage,
-  flightData,
-  HEARTBEAT_REQUEST,
-  ProtoDecodeError,
-  RUN_TASK_REQUEST,
-  RUN_TASK_RESPONSE,
-  TaskState,
-  WORKER_STATUS,
-  type FlightData,
-  type RunTaskResponse,
-  type WorkerStatus,
-} from '../../src/exchange/proto_codec.js';
+import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from '../../src/exchange/flight_messages.js';
+import { decodeMessage, encodeMessage, ProtoDecodeError } from '../../src/common/protobuf.js';
+import { HEARTBEAT_REQUEST, RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse, type WorkerStatus } from '../../src/protocol/worker_messages.js';
 
 const PROTO_PATH = fileURLToPath(new URL('../../proto/spillway.proto', import.meta.url));
 

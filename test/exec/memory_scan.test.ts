@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
-import type { MemoryTable } from '../../src/exec/context.js';
+import type { MemoryTable } from '../../src/catalog.js';
 import { memoryScan } from '../../src/exec/memory_scan.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import type { MemoryScanNode } from '../../src/plan/physical.js';

@@ -5,7 +5,7 @@
  */
 import type { Batch } from '../../src/columnar/column.js';
 import type { TaskContext } from '../../src/exec/context.js';
-import { registerOperator } from '../../src/exec/execute.js';
+import { OPERATORS } from '../../src/exec/operators.js';
 import type { PhysicalPlan } from '../../src/plan/physical.js';
 import type { Schema } from '../../src/common/types.js';
 
@@ -53,7 +53,8 @@ async function* testSource(node: TestSourceNode, partition: number, ctx: TaskCon
   }
 }
 
-registerOperator('TestSource', testSource);
+// Test-only: the one entry added to the operator table outside exec/operators.ts.
+(OPERATORS as unknown as Record<string, unknown>).TestSource = testSource;
 
 /**
  * A leaf plan node yielding `batches`. With partitions > 1, pass one batch list per

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createPhysicalPlan, commonType } from '../../src/plan/physical_planner.js';
 import { childrenOf, deserializePlan, serializePlan, type PhysicalPlan } from '../../src/plan/physical.js';
 import type { LogicalPlan } from '../../src/plan/logical.js';
-import type { MemoryTable } from '../../src/exec/context.js';
+import type { MemoryTable } from '../../src/catalog.js';
 import { DEFAULT_CONFIG } from '../../src/common/config.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { HAVE_SHARED, TPCH_SF001 } from '../helpers/paths.js';

@@ -14,7 +14,7 @@ import { diffRows, parseCsv } from '../helpers/compare.js';
 import { REPO_ROOT, TPCH_DIR, TPCH_SF001 } from '../helpers/paths.js';
 import { resultCells } from '../helpers/spillway.js';
 
-export const WORKER_MAIN = resolve(REPO_ROOT, 'dist/src/worker/main.js');
+export const WORKER_MAIN = resolve(REPO_ROOT, 'dist/src/cli/worker_main.js');
 export const HAVE_DIST = existsSync(WORKER_MAIN) && existsSync(resolve(REPO_ROOT, 'dist/src/worker/thread_main.js'));
 export const DIST_MISSING_MESSAGE = `skipped: ${WORKER_MAIN} is missing; run the build (npm test runs tsc first)`;
 
@@ -60,7 +60,7 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Start `node dist/src/worker/main.js --port 0` on loopback; resolves once it listens. */
+/** Start `node dist/src/cli/worker_main.js --port 0` on loopback; resolves once it listens. */
 export async function startWorkerProcess(extraArgs: string[] = [], spillDir = tempDir('spillway-worker-spill-')): Promise<WorkerProcess> {
   mkdirSync(spillDir, { recursive: true });
   const proc = spawn(process.execPath, [WORKER_MAIN, '--port', '0', '--host', '127.0.0.1', '--spill-dir', spillDir, ...extraArgs], {

@@ -1,5 +1,5 @@
 /**
- * Distributed execution on REAL worker processes (`node dist/src/worker/main.js --port 0`,
+ * Distributed execution on REAL worker processes (`node dist/src/cli/worker_main.js --port 0`,
  * what `spillway worker` runs) on loopback: TPC-H answers, LZ4 exchange, malformed requests,
  * an unreachable worker at start, cancellation cleaning workers up, a worker killed mid-query.
  */
@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor, DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
 import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
 import { SpillwayError } from '../../src/common/errors.js';
-import { encodeMessage, RUN_TASK_REQUEST } from '../../src/exchange/proto_codec.js';
+import { encodeMessage } from '../../src/common/protobuf.js';
+import { RUN_TASK_REQUEST } from '../../src/protocol/worker_messages.js';
 import { Session } from '../../src/session.js';
 import { HAVE_SHARED, SHARED_MISSING_MESSAGE } from '../helpers/paths.js';
 import {

@@ -1,5 +1,6 @@
 /** A catalog with the TPC-H schemas (types as in data/tpch/README.md), no files needed. */
-import { Catalog, type ParquetTable } from '../../src/catalog.js';
+import { Catalog } from '../../src/catalog.js';
+import { type ParquetTable } from '../../src/storage/table_discovery.js';
 import { field, type DataType } from '../../src/common/types.js';
 import { IdGenerator } from '../../src/plan/logical.js';
 import type { BindEnv } from '../../src/sql/statement.js';

@@ -1,4 +1,4 @@
-/** `spillway worker` as a process (dist/src/worker/main.js, what the CLI command runs). */
+/** `spillway worker` as a process (dist/src/cli/worker_main.js, what the CLI command runs). */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

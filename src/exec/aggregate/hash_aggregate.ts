@@ -43,7 +43,8 @@ import type { SpillFile } from '../../spill/spill_manager.js';
 import { field, schema, type DataType, type Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { cancelled, executePlan } from '../execute.js';
-import { HashPartitionWriter, partitionSeed, SpillFiles } from '../spill/hash_partitions.js';
+import { HashPartitionWriter, partitionSeed } from '../spill/hash_partitions.js';
+import { SpillFiles } from '../spill/spill_files.js';
 import { AggregateTable, spillFields } from './aggregate_table.js';
 import { partialStateWidth, stateOffset } from '../../expr/aggregate_state.js';
 

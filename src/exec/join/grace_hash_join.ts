@@ -33,7 +33,8 @@ import type { HashJoinNode } from '../../plan/physical.js';
 import type { SpillFile, SpillWriter } from '../../spill/spill_manager.js';
 import type { TaskContext } from '../context.js';
 import { cancelled } from '../execute.js';
-import { HashPartitionWriter, partitionSeed, type SpillFiles } from '../spill/hash_partitions.js';
+import { HashPartitionWriter, partitionSeed } from '../spill/hash_partitions.js';
+import { type SpillFiles } from '../spill/spill_files.js';
 import { JoinHashTable, ProbeCursor } from './join_table.js';
 import { PairJoiner, tracksBuild, type JoinShape } from './join_output.js';
 

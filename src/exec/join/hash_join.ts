@@ -37,7 +37,7 @@ import { JoinHashTable, ProbeCursor } from './join_table.js';
 import { PairJoiner, tracksBuild } from './join_output.js';
 import { buildCost, GraceHashJoin } from './grace_hash_join.js';
 import { coalesceBatches } from '../../columnar/coalesce_batches.js';
-import { SpillFiles } from '../spill/hash_partitions.js';
+import { SpillFiles } from '../spill/spill_files.js';
 
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { joinType } = node;

@@ -24,7 +24,7 @@
  */
 import { batchBytes, type Batch } from '../../columnar/column.js';
 import { hashColumns } from '../../columnar/hash.js';
-import { takeBatch } from '../../columnar/kernels.js';
+import { scatterBatch } from '../../columnar/scatter.js';
 import type { ExchangeBuffer } from '../../exchange/exchange_buffer.js';
 import { newStreamCounters, recordStreamMetrics, type StreamCounters } from '../../exchange/transport.js';
 import { evaluate } from '../../expr/evaluate.js';
@@ -90,7 +90,7 @@ export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuff
   return sampler ? { sample: sampler.result(), counters } : { counters };
 }
 
-/** Counting sort of the rows by partition, then one take per non-empty partition. */
+/** Each row to partition hash(keys) % parts, one batch per non-empty partition. */
 async function splitByHash(
   batch: Batch, keys: readonly PhysicalExpr[], parts: number,
   append: (p: number, b: Batch) => Promise<void>,
@@ -99,19 +99,10 @@ async function splitByHash(
   if (parts <= 1) { await append(0, batch); return; }
   const hashes = hashColumns(keys.map((k) => evaluate(k, batch)), n);
   const target = new Int32Array(n);
-  const starts = new Int32Array(parts + 1);
-  for (let i = 0; i < n; i++) {
-    const p = hashes[i]! % parts;
-    target[i] = p;
-    starts[p + 1]++;
-  }
-  for (let p = 0; p < parts; p++) starts[p + 1] += starts[p]!;
-  const fill = starts.slice(0, parts);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[fill[target[i]!]!++] = i;
+  for (let i = 0; i < n; i++) target[i] = hashes[i]! % parts;
+  const split = scatterBatch(batch, target, parts);
   for (let p = 0; p < parts; p++) {
-    const s = starts[p]!, e = starts[p + 1]!;
-    if (e === s) continue;
-    await append(p, e - s === n ? batch : takeBatch(batch, order.subarray(s, e)));
+    const part = split[p];
+    if (part) await append(p, part);
   }
 }

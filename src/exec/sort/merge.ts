@@ -16,6 +16,7 @@
  */
 import { emptyBatch, type Batch, type Column } from '../../columnar/column.js';
 import { concatBatches, takeBatch } from '../../columnar/kernels.js';
+import { rowsByPartition } from '../../columnar/scatter.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
 import type { Schema } from '../../common/types.js';
@@ -35,23 +36,21 @@ interface RunCursor {
  */
 export function interleaveBatches(schema: Schema, batches: readonly Batch[], src: Int32Array, row: Int32Array, n: number): Batch {
   const k = batches.length;
-  const counts = new Int32Array(k + 1);
-  for (let i = 0; i < n; i++) counts[src[i]! + 1]!++;
+  const { starts, order } = rowsByPartition(src, n, k);
   let sources = 0, only = -1;
-  for (let s = 0; s < k; s++) if (counts[s + 1]! > 0) { sources++; only = s; }
+  for (let s = 0; s < k; s++) if (starts[s + 1]! > starts[s]!) { sources++; only = s; }
   if (sources === 1) return takeBatch(batches[only]!, row, n);
-  for (let s = 0; s < k; s++) counts[s + 1]! += counts[s]!;
-  const starts = counts.slice(0, k);
+  // Picks grouped by source (stable): take each source's rows once, then permute back.
   const bySource = new Int32Array(n);
   const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const pos = starts[src[i]!]!++;
+  for (let pos = 0; pos < n; pos++) {
+    const i = order[pos]!;
     bySource[pos] = row[i]!;
     perm[i] = pos;
   }
   const parts: Batch[] = [];
   for (let s = 0; s < k; s++) {
-    const a = counts[s]!, b = counts[s + 1]!;
+    const a = starts[s]!, b = starts[s + 1]!;
     if (b > a) parts.push(takeBatch(batches[s]!, bySource.subarray(a, b), b - a));
   }
   return takeBatch(concatBatches(schema, parts), perm, n);

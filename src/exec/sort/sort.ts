@@ -32,7 +32,7 @@ import type { Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
-import { SpillFiles } from '../spill/hash_partitions.js';
+import { SpillFiles } from '../spill/spill_files.js';
 import { mergeRuns } from './merge.js';
 import { evaluateSortKeys, sortIndices } from './row_compare.js';
 

@@ -22,7 +22,8 @@
 import type { DataType } from '../../common/types.js';
 import { evaluateConstant } from '../../expr/evaluate.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
-import { isFalseOrNull, isTrue, mapExpr, mapNodeExprs, toPhysicalExpr, transformUp, FALSE, TRUE } from './expr_utils.js';
+import { isFalseOrNull, isTrue, mapExpr, toPhysicalExpr, FALSE, TRUE } from '../logical_exprs.js';
+import { mapNodeExprs, transformUp } from '../logical_tree.js';
 
 /** Binary operators whose result is NULL when either operand is NULL. */
 const STRICT_BINARY = new Set<string>(['+', '-', '*', '/', '%', '=', '<>', '<', '<=', '>', '>=', '||']);

@@ -48,10 +48,8 @@ import { SpillwayError } from '../../common/errors.js';
 import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';
-import {
-  colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, hasSubquery, idSet, mapExpr, nodeExprs,
-  projectColumns, sameColumns, substitute, transformUp,
-} from './expr_utils.js';
+import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, hasSubquery, idSet, mapExpr, nodeExprs, substitute } from '../logical_exprs.js';
+import { projectColumns, sameColumns, transformUp } from '../logical_tree.js';
 import {
   correlatedColumns, countsZero, generalScalar, markExists, markIn, singleRowGuard, stripForExists,
   unsupportedSubquery,

@@ -47,7 +47,8 @@ import { SpillwayError } from '../../common/errors.js';
 import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';
-import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, idSet, substitute, TRUE } from './expr_utils.js';
+import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, idSet, substitute, TRUE } from '../logical_exprs.js';
+
 import { cloneWithFreshIds } from './plan_clone.js';
 
 export const MORE_THAN_ONE_ROW = 'scalar subquery returned more than one row';

@@ -16,7 +16,8 @@
  * read a single leaf become a Filter over it; terms without columns go to the leftmost leaf.
  */
 import { logicalChildren, outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
-import { columnRefs, conjoin, conjuncts, idSet, withChildren } from './expr_utils.js';
+import { columnRefs, conjoin, conjuncts, idSet } from '../logical_exprs.js';
+import { withChildren } from '../logical_tree.js';
 
 export function joinExtraction(plan: LogicalPlan): LogicalPlan {
   if (plan.kind === 'Filter' && isInnerJoin(plan.input)) {

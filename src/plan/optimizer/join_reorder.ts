@@ -32,7 +32,8 @@
  */
 import { logicalChildren, outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
 import { Estimator, isEquiEdge } from '../estimate.js';
-import { columnRefs, conjoin, conjuncts, idSet, projectColumns, sameColumns, withChildren } from './expr_utils.js';
+import { columnRefs, conjoin, conjuncts, idSet } from '../logical_exprs.js';
+import { projectColumns, sameColumns, withChildren } from '../logical_tree.js';
 
 export function joinReorder(plan: LogicalPlan): LogicalPlan {
   if (!isInnerJoin(plan)) {

@@ -9,7 +9,8 @@
  * extraction, so the factored terms can become join keys and pushed filters.
  */
 import type { LExpr, LogicalPlan } from '../logical.js';
-import { conjoin, conjuncts, exprKey, mapExpr, transformUp } from './expr_utils.js';
+import { conjoin, conjuncts, exprKey, mapExpr } from '../logical_exprs.js';
+import { transformUp } from '../logical_tree.js';
 
 export function orFactoring(plan: LogicalPlan): LogicalPlan {
   return transformUp(plan, (p) => {

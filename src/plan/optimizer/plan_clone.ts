@@ -8,7 +8,8 @@
  * enclosing query) are kept as they are.
  */
 import type { IdGenerator, LColumn, LExpr, LogicalPlan } from '../logical.js';
-import { colRef, mapNodeExprs, substitute, transformUp } from './expr_utils.js';
+import { colRef, substitute } from '../logical_exprs.js';
+import { mapNodeExprs, transformUp } from '../logical_tree.js';
 
 export interface ClonedPlan {
   plan: LogicalPlan;

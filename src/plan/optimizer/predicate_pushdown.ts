@@ -20,9 +20,7 @@
  *               terms go right.
  */
 import { outputColumns, type LExpr, type LogicalPlan } from '../logical.js';
-import {
-  colRef, columnRefs, conjoin, conjuncts, exprKey, idSet, someExpr, substitute,
-} from './expr_utils.js';
+import { colRef, columnRefs, conjoin, conjuncts, exprKey, idSet, someExpr, substitute } from '../logical_exprs.js';
 
 export function predicatePushdown(plan: LogicalPlan): LogicalPlan {
   return push(plan, []);

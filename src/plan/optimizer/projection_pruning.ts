@@ -18,7 +18,8 @@
  */
 import type { DataType } from '../../common/types.js';
 import { outputColumns, type LColumn, type LogicalPlan } from '../logical.js';
-import { columnRefs, idSet, nodeExprs, projectColumns, sameColumns } from './expr_utils.js';
+import { columnRefs, idSet, nodeExprs } from '../logical_exprs.js';
+import { projectColumns, sameColumns } from '../logical_tree.js';
 
 export function projectionPruning(plan: LogicalPlan): LogicalPlan {
   const original = outputColumns(plan);

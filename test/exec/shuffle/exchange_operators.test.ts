@@ -8,7 +8,6 @@ import { InProcessTransport } from '../../../src/exchange/in_process_transport.j
 import { col } from '../../../src/expr/expr.js';
 import type { TaskContext } from '../../../src/exec/context.js';
 import { executePlan } from '../../../src/exec/execute.js';
-import '../../../src/exec/shuffle/index.js';
 import { runShuffleWriter } from '../../../src/exec/shuffle/shuffle_writer.js';
 import type { StageInputLocation } from '../../../src/exec/shuffle/task_exchange.js';
 import type { ExchangeReadNode, MergeGatherNode, Partitioning, PhysicalPlan } from '../../../src/plan/physical.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decorrelate } from '../../../src/plan/optimizer/decorrelate.js';
-import { hasSubquery, nodeExprs } from '../../../src/plan/optimizer/expr_utils.js';
+import { hasSubquery } from '../../../src/plan/logical_exprs.js';
+import { nodeExprs } from '../../../src/plan/logical_exprs.js';
 import { outputColumns, type LExpr, type LogicalPlan } from '../../../src/plan/logical.js';
 import { and, bin, Builder, eq, filter, gt, lit, lt, ne, nodes, not, num, ref, shape } from '../builders.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloneWithFreshIds } from '../../../src/plan/optimizer/plan_clone.js';
-import { definedIds, freeRefs } from '../../../src/plan/optimizer/expr_utils.js';
+import { definedIds, freeRefs } from '../../../src/plan/logical_exprs.js';
 import { outputColumns } from '../../../src/plan/logical.js';
 import { bin, Builder, eq, filter, gt, int, join, lit, ref, shape } from '../builders.js';
 

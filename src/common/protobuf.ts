@@ -1,5 +1,6 @@
 /**
- * A small hand-written protobuf (proto3) codec for the messages of proto/spillway.proto.
+ * A small hand-written protobuf (proto3) codec: the field tables of proto/spillway.proto's
+ * messages live with their users (exchange/flight_messages.ts, protocol/worker_messages.ts).
  *
  * Why by hand: the messages are few and flat, the data path wants zero-copy decoding of
  * `bytes` fields (IPC bodies of several MiB), and we avoid code generation (no protoc, no
@@ -31,130 +32,6 @@ type FieldSpec = ScalarField | MessageField;
 export type Spec<T> = { readonly [K in keyof T]-?: FieldSpec };
 // Nested specs are stored untyped; their property names are checked where they are declared.
 type AnySpec = Readonly<Record<string, FieldSpec>>;
-
-// ---------------------------------------------------------------------------------------
-// Message types (camelCase names, as protobufjs would produce them)
-// ---------------------------------------------------------------------------------------
-
-export const DescriptorType = { UNKNOWN: 0, PATH: 1, CMD: 2 } as const;
-
-export interface FlightDescriptor {
-  type: number;
-  cmd: Uint8Array;
-  path: string[];
-}
-
-export interface FlightData {
-  flightDescriptor: FlightDescriptor | null;
-  dataHeader: Uint8Array;
-  appMetadata: Uint8Array;
-  dataBody: Uint8Array;
-}
-
-export interface RunTaskRequest {
-  queryId: string;
-  stageId: number;
-  partition: number;
-  attempt: number;
-  plan: Uint8Array;
-  config: Uint8Array;
-  inputLocations: Uint8Array;
-}
-
-export const TaskState = { UNKNOWN: 0, SUCCEEDED: 1, FAILED: 2, CANCELLED: 3 } as const;
-
-export interface RunTaskResponse {
-  queryId: string;
-  stageId: number;
-  partition: number;
-  attempt: number;
-  state: number;
-  error: string;
-  errorKind: string;
-  metrics: Uint8Array;
-  partitionRows: number[];
-}
-
-export interface CancelQueryRequest { queryId: string; reason: string }
-export interface ReleaseQueryRequest { queryId: string }
-export type Ack = Record<string, never>;
-export interface HeartbeatRequest { coordinatorId: string; sentAtMs: number }
-export interface WorkerStatus {
-  workerId: string;
-  address: string;
-  runningTasks: number;
-  memoryUsed: number;
-  memoryLimit: number;
-  exchangeBufferedBytes: number;
-  uptimeMs: number;
-  sentAtMs: number;
-}
-
-// ---------------------------------------------------------------------------------------
-// Field tables (must match proto/spillway.proto)
-// ---------------------------------------------------------------------------------------
-
-export const FLIGHT_DESCRIPTOR: Spec<FlightDescriptor> = {
-  type: { no: 1, kind: 'enum' },
-  cmd: { no: 2, kind: 'bytes' },
-  path: { no: 4, kind: 'string', repeated: true },
-};
-
-export const FLIGHT_DATA: Spec<FlightData> = {
-  flightDescriptor: { no: 1, kind: 'message', spec: FLIGHT_DESCRIPTOR },
-  dataHeader: { no: 2, kind: 'bytes' },
-  appMetadata: { no: 3, kind: 'bytes' },
-  dataBody: { no: 1000, kind: 'bytes' },
-};
-
-export const RUN_TASK_REQUEST: Spec<RunTaskRequest> = {
-  queryId: { no: 1, kind: 'string' },
-  stageId: { no: 2, kind: 'uint32' },
-  partition: { no: 3, kind: 'uint32' },
-  attempt: { no: 4, kind: 'uint32' },
-  plan: { no: 5, kind: 'bytes' },
-  config: { no: 6, kind: 'bytes' },
-  inputLocations: { no: 7, kind: 'bytes' },
-};
-
-export const RUN_TASK_RESPONSE: Spec<RunTaskResponse> = {
-  queryId: { no: 1, kind: 'string' },
-  stageId: { no: 2, kind: 'uint32' },
-  partition: { no: 3, kind: 'uint32' },
-  attempt: { no: 4, kind: 'uint32' },
-  state: { no: 5, kind: 'enum' },
-  error: { no: 6, kind: 'string' },
-  errorKind: { no: 7, kind: 'string' },
-  metrics: { no: 8, kind: 'bytes' },
-  partitionRows: { no: 9, kind: 'uint64', repeated: true },
-};
-
-export const CANCEL_QUERY_REQUEST: Spec<CancelQueryRequest> = {
-  queryId: { no: 1, kind: 'string' },
-  reason: { no: 2, kind: 'string' },
-};
-
-export const RELEASE_QUERY_REQUEST: Spec<ReleaseQueryRequest> = {
-  queryId: { no: 1, kind: 'string' },
-};
-
-export const ACK: Spec<Ack> = {};
-
-export const HEARTBEAT_REQUEST: Spec<HeartbeatRequest> = {
-  coordinatorId: { no: 1, kind: 'string' },
-  sentAtMs: { no: 2, kind: 'uint64' },
-};
-
-export const WORKER_STATUS: Spec<WorkerStatus> = {
-  workerId: { no: 1, kind: 'string' },
-  address: { no: 2, kind: 'string' },
-  runningTasks: { no: 3, kind: 'uint32' },
-  memoryUsed: { no: 4, kind: 'uint64' },
-  memoryLimit: { no: 5, kind: 'uint64' },
-  exchangeBufferedBytes: { no: 6, kind: 'uint64' },
-  uptimeMs: { no: 7, kind: 'uint64' },
-  sentAtMs: { no: 8, kind: 'uint64' },
-};
 
 // ---------------------------------------------------------------------------------------
 // Encoding
@@ -449,19 +326,3 @@ export function decodeMessage<T>(spec: Spec<T>, buf: Uint8Array): T {
   const s = spec as unknown as AnySpec;
   return decodeInto(s, numberIndex(s), new Reader(buf, 0, buf.byteLength)) as T;
 }
-
-// ---------------------------------------------------------------------------------------
-// Convenience for the data path
-// ---------------------------------------------------------------------------------------
-
-export function flightData(parts: Partial<FlightData>): FlightData {
-  return {
-    flightDescriptor: parts.flightDescriptor ?? null,
-    dataHeader: parts.dataHeader ?? EMPTY,
-    appMetadata: parts.appMetadata ?? EMPTY,
-    dataBody: parts.dataBody ?? EMPTY,
-  };
-}
-
-export const encodeFlightData = (m: FlightData): Buffer => encodeMessage(FLIGHT_DATA, m);
-export const decodeFlightData = (b: Uint8Array): FlightData => decodeMessage(FLIGHT_DATA, b);

@@ -1,14 +1,12 @@
 /**
- * Helpers shared by the optimizer passes and the physical planner: splitting and joining
- * conjunctions, column references, substitution, rebuilding plan nodes, and lowering a
- * logical expression (column ids) to a physical one (column positions).
+ * Logical expressions: building, splitting and joining conjunctions, column references,
+ * substitution, and lowering to a physical expression (column ids → column positions).
+ * Shared by the optimizer passes, the estimator and the physical planner.
  */
-import type { DataType, Scalar } from '../../common/types.js';
-import type { PhysicalExpr } from '../../expr/expr.js';
-import { SpillwayError } from '../../common/errors.js';
-import { logicalChildren, outputColumns, type LColumn, type LExpr, type LogicalPlan } from '../logical.js';
-
-// ---------- expressions ----------
+import type { DataType, Scalar } from '../common/types.js';
+import type { PhysicalExpr } from '../expr/expr.js';
+import { SpillwayError } from '../common/errors.js';
+import { logicalChildren, outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 
 export function colRef(c: LColumn): LExpr {
   return { kind: 'column', id: c.id, type: c.type, name: c.name };
@@ -142,88 +140,6 @@ export function exprKey(e: LExpr): string {
   return JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
-// ---------- plans ----------
-
-/** Every expression a node holds (not its children's). */
-export function nodeExprs(p: LogicalPlan): LExpr[] {
-  switch (p.kind) {
-    case 'Scan': return p.filters;
-    case 'Values': return p.rows.flat();
-    case 'Filter': return [p.predicate];
-    case 'Project': return p.exprs;
-    case 'Aggregate': return [...p.groupBy, ...p.aggregates.flatMap((a) => (a.arg ? [a.arg] : []))];
-    case 'Join': return p.condition ? [p.condition] : [];
-    case 'Sort': return p.keys.map((k) => k.expr);
-    case 'Limit': case 'Union': case 'Distinct': return [];
-  }
-}
-
-/** The same node with every held expression passed through `f` (children untouched). */
-export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPlan {
-  switch (p.kind) {
-    case 'Scan': return { ...p, filters: p.filters.map(f) };
-    case 'Values': return { ...p, rows: p.rows.map((r) => r.map(f)) };
-    case 'Filter': return { ...p, predicate: f(p.predicate) };
-    case 'Project': return { ...p, exprs: p.exprs.map(f) };
-    case 'Aggregate': return {
-      ...p,
-      groupBy: p.groupBy.map(f),
-      aggregates: p.aggregates.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null })),
-    };
-    case 'Join': return { ...p, condition: p.condition ? f(p.condition) : null };
-    case 'Sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };
-    case 'Limit': case 'Union': case 'Distinct': return p;
-  }
-}
-
-/** The same node over new children (same order as logicalChildren). */
-export function withChildren(p: LogicalPlan, children: LogicalPlan[]): LogicalPlan {
-  switch (p.kind) {
-    case 'Scan': case 'Values': return p;
-    case 'Join': return { ...p, left: children[0]!, right: children[1]! };
-    case 'Union': return { ...p, inputs: children };
-    default: return { ...p, input: children[0]! };
-  }
-}
-
-/** Rebuild bottom-up: children first, then `f` on the node. */
-export function transformUp(p: LogicalPlan, f: (p: LogicalPlan) => LogicalPlan): LogicalPlan {
-  const kids = logicalChildren(p);
-  const next = kids.length === 0 ? p : withChildren(p, kids.map((k) => transformUp(k, f)));
-  return f(next);
-}
-
-/** Ids of every column any node of the subtree outputs. */
-export function definedIds(p: LogicalPlan, into: Set<number> = new Set()): Set<number> {
-  for (const c of outputColumns(p)) into.add(c.id);
-  for (const k of logicalChildren(p)) definedIds(k, into);
-  return into;
-}
-
-/** Column ids read inside the subtree but defined outside it (correlated references). */
-export function freeRefs(p: LogicalPlan): Set<number> {
-  const defined = definedIds(p);
-  const free = new Set<number>();
-  const visit = (n: LogicalPlan): void => {
-    for (const e of nodeExprs(n)) for (const id of columnRefs(e)) if (!defined.has(id)) free.add(id);
-    for (const k of logicalChildren(n)) visit(k);
-  };
-  visit(p);
-  return free;
-}
-
-/** A Project that outputs `cols` (by id) from an input that has them all. */
-export function projectColumns(input: LogicalPlan, cols: readonly LColumn[]): LogicalPlan {
-  return { kind: 'Project', input, exprs: cols.map(colRef), columns: [...cols] };
-}
-
-/** Same ids in the same order. */
-export function sameColumns(a: readonly LColumn[], b: readonly LColumn[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.id === b[i]!.id);
-}
-
-// ---------- lowering ----------
-
 /** Where a column id lives in a node's input: position and display name. */
 export type ColumnResolver = (id: number) => { index: number; name: string } | undefined;
 
@@ -258,5 +174,38 @@ export function toPhysicalExpr(e: LExpr, resolve: ColumnResolver): PhysicalExpr 
     case 'call': return { kind: 'call', name: e.name, args: e.args.map(go), type: e.type };
     case 'scalar_subquery': case 'exists': case 'in_subquery':
       throw new SpillwayError('unsupported', `unsupported subquery: a ${e.kind.replace('_', ' ')} was left after decorrelation`);
+  }
+}
+
+/** Ids of every column any node of the subtree outputs. */
+export function definedIds(p: LogicalPlan, into: Set<number> = new Set()): Set<number> {
+  for (const c of outputColumns(p)) into.add(c.id);
+  for (const k of logicalChildren(p)) definedIds(k, into);
+  return into;
+}
+
+/** Column ids read inside the subtree but defined outside it (correlated references). */
+export function freeRefs(p: LogicalPlan): Set<number> {
+  const defined = definedIds(p);
+  const free = new Set<number>();
+  const visit = (n: LogicalPlan): void => {
+    for (const e of nodeExprs(n)) for (const id of columnRefs(e)) if (!defined.has(id)) free.add(id);
+    for (const k of logicalChildren(n)) visit(k);
+  };
+  visit(p);
+  return free;
+}
+
+/** Every expression a node holds (not its children's). */
+export function nodeExprs(p: LogicalPlan): LExpr[] {
+  switch (p.kind) {
+    case 'Scan': return p.filters;
+    case 'Values': return p.rows.flat();
+    case 'Filter': return [p.predicate];
+    case 'Project': return p.exprs;
+    case 'Aggregate': return [...p.groupBy, ...p.aggregates.flatMap((a) => (a.arg ? [a.arg] : []))];
+    case 'Join': return p.condition ? [p.condition] : [];
+    case 'Sort': return p.keys.map((k) => k.expr);
+    case 'Limit': case 'Union': case 'Distinct': return [];
   }
 }

@@ -1,0 +1,11 @@
+/** What a worker reports about itself (heartbeats, `spillway worker` status, EXPLAIN ANALYZE). */
+export interface WorkerStatusInfo {
+  address: string;
+  runningTasks: number;
+  memoryUsed: number;
+  memoryLimit: number;
+  exchangeBufferedBytes: number;
+  uptimeMs: number;
+  /** Queries with state on this worker (running or holding output). */
+  queries: number;
+}
