@@ -6,9 +6,9 @@
  *   runner:   deserializePlan → TaskContext{exchange: inputs} → ShuffleWriter → its ExchangeBuffer
  *   scheduler ◀──TaskResult (where the output lives, metrics, range sample)── runner
  *
- * Everything in a request and a result is plain data (encodeTaskMessage keeps bigints and
- * non-finite doubles), so a remote runner ships them as they are. Readers of the task's
- * output later find it by (query, stage, task, partition) on TaskResult.worker.
+ * Everything in a request and a result is plain data, so a remote runner ships them as
+ * they are (protocol/task_codec.ts). Readers of the task's output later find it by
+ * (query, stage, task, partition) on TaskResult.worker.
  */
 import type { Config } from '../common/config.js';
 import type { ExchangeBuffer } from '../exchange/exchange_buffer.js';
@@ -52,27 +52,6 @@ export interface TaskRunner {
   runTask(request: TaskRequest, signal: AbortSignal): Promise<TaskResult>;
   /** Drop every output of the query (end of query: success, error or cancel). */
   releaseQuery(queryId: string): Promise<void>;
-}
-
-/** JSON that keeps bigints and non-finite doubles, as serializePlan does. */
-export function encodeTaskMessage(m: TaskRequest | TaskResult): string {
-  return JSON.stringify(m, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return { $bigint: v.toString() };
-    if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
-    return v;
-  });
-}
-
-export function decodeTaskMessage<T extends TaskRequest | TaskResult>(s: string): T {
-  return JSON.parse(s, (_k, v: unknown) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (keys.length === 1 && typeof o.$bigint === 'string') return BigInt(o.$bigint);
-      if (keys.length === 1 && typeof o.$num === 'string') return Number(o.$num);
-    }
-    return v;
-  }) as T;
 }
 
 export interface LocalTaskRunnerOptions {

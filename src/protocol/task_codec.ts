@@ -18,7 +18,7 @@
  * 'invalid_argument' (gRPC INVALID_ARGUMENT) that names what was wrong.
  */
 import { applySetting, DEFAULT_CONFIG, type Config } from '../common/config.js';
-import { decodeTaskMessage, encodeTaskMessage, type TaskRequest, type TaskResult } from '../exec/task_runner.js';
+import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
 import { ExchangeError } from '../exchange/transport.js';
 import type { RunTaskRequest } from './worker_messages.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
@@ -179,4 +179,25 @@ export function decodeTaskResult(bytes: Uint8Array, worker: string): TaskResult 
   }
   if (!isObject(v) || !isObject(v.metrics)) throw new Error(`worker ${worker} sent a task result without metrics`);
   return v as unknown as TaskResult;
+}
+
+/** JSON that keeps bigints and non-finite doubles, as serializePlan does. */
+export function encodeTaskMessage(m: TaskRequest | TaskResult): string {
+  return JSON.stringify(m, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return { $bigint: v.toString() };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
+    return v;
+  });
+}
+
+export function decodeTaskMessage<T extends TaskRequest | TaskResult>(s: string): T {
+  return JSON.parse(s, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length === 1 && typeof o.$bigint === 'string') return BigInt(o.$bigint);
+      if (keys.length === 1 && typeof o.$num === 'string') return Number(o.$num);
+    }
+    return v;
+  }) as T;
 }

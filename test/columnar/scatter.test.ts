@@ -24,7 +24,7 @@ describe('scatterBatch', () => {
   it('splits every column, rows in input order, null where a partition gets nothing', () => {
     const parts = scatterBatch(batch, Uint8Array.of(1, 0, 1, 3), 4);
     expect(parts[2]).toBeNull();
-    expect([...(parts[1]!.columns[0]!.values as Int32Array)]).toEqual([10, 12]);
+    expect([...((parts[1]!.columns[0]! as { values: Int32Array }).values)]).toEqual([10, 12]);
     const s = parts[1]!.columns[1]! as Parameters<typeof utf8At>[0];
     expect([utf8At(s, 0), utf8At(s, 1)]).toEqual(['a', 'ccc']);
     expect(parts[0]!.length).toBe(1);
