@@ -86,7 +86,7 @@ function readerFor(ex: ExchangeNode, producer: Stage): PhysicalPlan {
   return { ...base, kind: 'ExchangeRead', partitions: ex.partitions, stageId: producer.id, partitioning: ex.partitioning, producerTasks: producer.tasks };
 }
 
-/** Per-stage totals as the runner reports them (local_runner.ts StageRunStats). */
+/** Per-stage totals as the runner reports them (scheduler/stage_scheduler.ts StageRunStats). */
 export interface StageStatsLine { stageId: number; rowsOut: number; batchesOut: number; bytesOut: number; elapsedMs: number }
 
 /**

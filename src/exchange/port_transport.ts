@@ -15,7 +15,7 @@
  *
  * One port links two parties both ways: each may read from the other (stream ids are per
  * reader; reader and writer messages have distinct types, so both roles share the port, and
- * control messages of thread_host.ts with their own types pass through untouched).
+ * control messages of scheduler/thread_workers.ts with their own types pass through untouched).
  * Bodies are copied once out of the ExchangeBuffer into a fresh ArrayBuffer that is
  * transferred, not cloned, so it crosses the thread boundary without a second copy and
  * arrives 8-byte aligned. A reader waits at most network_timeout_ms of silence; a port

@@ -22,7 +22,7 @@
  *
  * Constants: a literal becomes a one-row column, and an expression without column
  * references is evaluated once over a one-row batch. Kernels read such one-row columns
- * through a broadcast mask (see util.ts) instead of repeating them; evaluate() itself
+ * through a broadcast mask (see broadcast.ts) instead of repeating them; evaluate() itself
  * always returns a column of batch.length rows.
  */
 import { makeBatch, type Batch, type Column } from '../columnar/column.js';

@@ -5,7 +5,7 @@
  * except for non-ASCII case mapping.
  *
  * Every kernel takes its arguments as columns that are either full (n rows) or broadcast
- * constants (1 row); see util.ts for the mask convention.
+ * constants (1 row); see broadcast.ts for the mask convention.
  */
 import { encodeUtf8, fixedColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';

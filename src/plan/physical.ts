@@ -144,7 +144,7 @@ export function deserializePlan(s: string): PhysicalPlan {
 /**
  * How an exchange spreads rows over its output partitions:
  *   hash         partition = hashColumns(keys) % partitions (columnar/hash.ts)
- *   range        by sort keys, against bounds sampled at run time (exec/exchange/range_bounds.ts)
+ *   range        by sort keys, against bounds sampled at run time (exec/shuffle/range_bounds.ts)
  *   broadcast    every consumer task reads every row
  *   single       all rows to one partition
  *   round_robin  whole batches dealt in turn

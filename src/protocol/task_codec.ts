@@ -1,5 +1,5 @@
 /**
- * How a task (distributed/task_runner.ts TaskRequest / TaskResult) travels over the Worker
+ * How a task (exec/task_runner.ts TaskRequest / TaskResult) travels over the Worker
  * service of proto/spillway.proto, and how a worker checks what it receives.
  *
  *   RunTaskRequest.plan             serializePlan() text of the stage (TaskRequest.plan)

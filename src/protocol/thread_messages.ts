@@ -1,5 +1,5 @@
 /**
- * Control messages between the coordinator (main thread, thread_host.ts) and a worker
+ * Control messages between the coordinator (main thread, scheduler/thread_workers.ts) and a worker
  * thread (thread_main.ts), on the same MessagePort as that thread's exchange (whose
  * messages are typed 'x-…', port_transport.ts). Plain objects: structured clone carries
  * bigints (range bounds, samples) as they are.

@@ -1,5 +1,5 @@
 /**
- * ClusterTaskRunner: the TaskRunner (distributed/task_runner.ts) that places a query's
+ * ClusterTaskRunner: the TaskRunner (exec/task_runner.ts) that places a query's
  * tasks on workers — remote processes or worker threads, through WorkerClient.
  *
  *   runStageDag ──runTask(req)──▶ pick a worker: healthy, not tried yet for this task,

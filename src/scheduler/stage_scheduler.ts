@@ -9,7 +9,7 @@
  *   at most maxConcurrentTasks tasks run at once, over all stages
  *
  * After a range-partitioned stage, the bounds are computed here from its tasks' samples
- * (exec/exchange/range_bounds.ts) and handed to its readers with its location.
+ * (exec/shuffle/range_bounds.ts) and handed to its readers with its location.
  * The first task error aborts the rest and is reported once, naming stage and task; the
  * query's exchange buffers are released at the end whatever happened (success, error,
  * abort). Metrics: every task's MetricsSet merged, plus per-stage totals (StageRunStats).

@@ -2,7 +2,7 @@
  * WorkerClient: the coordinator's handle on one worker's control plane. Two
  * implementations with the same shape:
  *   - GrpcWorkerClient (here): the Worker service of a `spillway worker` process;
- *   - ThreadWorker (src/worker/thread_host.ts): a worker thread over a MessagePort.
+ *   - ThreadWorker (src/scheduler/thread_workers.ts): a worker thread over a MessagePort.
  *
  * Errors are WorkerCallError: `workerLost` says the worker itself could not be reached or
  * went away (connection refused/reset, deadline, thread exit), as opposed to the task

@@ -1,7 +1,7 @@
 /**
  * Entry of a worker thread (embedded `--workers N`): one WorkerRuntime serving its exchange
  * on every port it was given (the host's and each peer thread's) and taking control
- * messages (thread_protocol.ts) from the host. Loaded from dist/ by thread_host.ts.
+ * messages (protocol/thread_messages.ts) from the host. Loaded from dist/ by scheduler/thread_workers.ts.
  *
  *   host port  ──control──▶ runtime.runTask / cancelQuery / releaseQuery / status
  *              ◀─exchange── servePortExchange(runtime.buffer)   (the host reads results)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planStageDag } from '../../src/distributed/distribute.js';
 import { runStageDag } from '../../src/scheduler/stage_scheduler.js';
-import { decodeTaskMessage, encodeTaskMessage, LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../../src/exec/task_runner.js';
+import { decodeTaskMessage, encodeTaskMessage } from '../../src/protocol/task_codec.js';
+import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../../src/exec/task_runner.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
