@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { SpillwayError } from '../common/errors.js';
 import { parseArgs } from './args.js';
+import { reportError } from './report_error.js';
 
 const USAGE = `usage: spillway <command> [options]
 
@@ -53,16 +54,5 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     reportError(err, verbose);
     return 1;
-  }
-}
-
-export function reportError(err: unknown, verbose: boolean): void {
-  if (err instanceof SpillwayError) {
-    process.stderr.write(`spillway: error: ${err.message}\n`);
-    if (verbose && err.stack) process.stderr.write(err.stack + '\n');
-  } else {
-    const e = err instanceof Error ? err : new Error(String(err));
-    process.stderr.write(`spillway: internal error: ${e.message}${verbose ? '' : ' (run with --verbose for details)'}\n`);
-    if (verbose && e.stack) process.stderr.write(e.stack + '\n');
   }
 }

@@ -5,7 +5,7 @@ import { Spillway } from '../index.js';
 import type { QueryResult } from '../result.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
-import { reportError } from './main.js';
+import { reportError } from './report_error.js';
 import { toCsvLines, toJsonLines, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 

@@ -69,6 +69,35 @@ export function parseSize(text: string, what = 'size'): number {
 
 const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes']);
 
+/** Most partitions an exchange or a scan may have (bounds the buffers a plan can ask a worker for). */
+export const MAX_PARTITIONS = 4096;
+
+/** Allowed range of each numeric setting, and whether it must be a whole number. */
+const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: boolean; minExclusive?: boolean }>> = {
+  batch_size: { min: 1, max: 1 << 20, integer: true },
+  memory_limit: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  memory_high_watermark: { min: 0, max: 1, integer: false, minExclusive: true },
+  memory_low_watermark: { min: 0, max: 1, integer: false },
+  spill_disk_quota: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  target_partitions: { min: 0, max: MAX_PARTITIONS, integer: true },
+  broadcast_threshold: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  distribute_min_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  exchange_credits: { min: 1, max: 1024, integer: true },
+  network_timeout_ms: { min: 100, max: 24 * 3600 * 1000, integer: true },
+  heartbeat_interval_ms: { min: 10, max: 60_000, integer: true },
+};
+
+function checkRange(key: keyof Config, text: string, v: number): void {
+  const r = RANGES[key];
+  if (!r) return;
+  const low = r.minExclusive ? v <= r.min : v < r.min;
+  if (low || v > r.max || (r.integer && !Number.isInteger(v))) {
+    const kind = r.integer ? 'a whole number' : 'a number';
+    const range = r.minExclusive ? `above ${r.min} and at most ${r.max}` : `from ${r.min} to ${r.max}`;
+    throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected ${kind} ${range}`);
+  }
+}
+
 /** Set one setting from text (SET, env, CLI), validating name and value. */
 export function applySetting(cfg: Config, name: string, value: string | number | boolean): void {
   const key = name.toLowerCase().replace(/-/g, '_') as keyof Config;
@@ -81,6 +110,7 @@ export function applySetting(cfg: Config, name: string, value: string | number |
   if (typeof def === 'number') {
     v = SIZE_KEYS.has(key) ? parseSize(text, key) : Number(text);
     if (!Number.isFinite(v as number) || (v as number) < 0) throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected a non-negative number`);
+    checkRange(key, text, v as number);
   } else if (typeof def === 'boolean') {
     if (!/^(true|false|on|off|1|0)$/i.test(text)) throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected true or false`);
     v = /^(true|on|1)$/i.test(text);

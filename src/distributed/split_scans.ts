@@ -11,10 +11,13 @@
  *   sorted: a90 b40 c30 d20  →  task0: a90          = 90
  *                               task1: b40 c30 d20  = 90
  *
+ * Local paths are made absolute: a task may run on a worker whose working folder differs.
+ *
  * The scan gets min(N, units) partitions (never an empty one). MemoryScan gets N partitions
  * (partition p reads stored batches i with i mod N = p). Values stays one partition.
  * Plans whose scans are already split (more than one partition) are left alone.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { childrenOf, type FileSlice, type ParquetScanNode, type PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { mapPlan } from '../plan/physical_tree.js';
@@ -103,9 +106,16 @@ export async function splitScans(plan: PhysicalPlan, opts: SplitScansOptions): P
   return mapPlan(plan, (p) => {
     if (p.kind === 'ParquetScan') {
       const slices = split.get(p.id);
-      return slices === undefined ? p : { ...p, slices, partitions: slices.length };
+      if (slices === undefined) return p;
+      return { ...p, slices: slices.map((task) => task.map(absoluteSlice)), partitions: slices.length };
     }
     if (p.kind === 'MemoryScan' && p.partitions === 1) return { ...p, partitions: Math.max(1, opts.tasks) };
     return p;
   });
+}
+
+/** URLs (s3://…) as they are; local paths resolved against this process's working folder. */
+function absoluteSlice(s: FileSlice): FileSlice {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || isAbsolute(s.path)) return s;
+  return { ...s, path: resolve(s.path) };
 }
