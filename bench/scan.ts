@@ -4,6 +4,8 @@
  *
  *   node dist/bench/scan.js [file.parquet] [repeats] [col,col,...]
  * Default file: ../shared/data/tpch/sf0.01/lineitem.parquet relative to the repo root.
+ * With SCAN_BENCH_DUCKDB=1 it also times DuckDB (one thread) decoding the same columns
+ * (max() of each, computed inside DuckDB), when @duckdb/node-api is installed.
  */
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
@@ -51,6 +53,30 @@ async function main(): Promise<void> {
   const median = times[Math.floor(times.length / 2)]!;
   console.log(`${nodePath.basename(file)}: ${info.rows} rows, ${fields.length} columns, ${(info.bytes / 1e6).toFixed(1)} MB`);
   console.log(`best ${best.toFixed(0)} ms (${(info.rows / best / 1e3).toFixed(2)} M rows/s), median ${median.toFixed(0)} ms (${(info.rows / median / 1e3).toFixed(2)} M rows/s)`);
+  if (process.env.SCAN_BENCH_DUCKDB === '1') await duckdbScan(file, fields.map((f) => f.name), repeats);
+}
+
+/** DuckDB (1 thread) decoding the same columns of the same file, for comparison. */
+async function duckdbScan(file: string, columns: string[], repeats: number): Promise<void> {
+  let duck: typeof import('@duckdb/node-api');
+  try {
+    duck = await import('@duckdb/node-api');
+  } catch {
+    console.log('duckdb: @duckdb/node-api is not installed');
+    return;
+  }
+  const db = await duck.DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await db.connect();
+  const sql = `select ${columns.map((c) => `max("${c.replace(/"/g, '""')}")`).join(', ')} from read_parquet('${file.replace(/'/g, "''")}')`;
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await conn.runAndReadAll(sql);
+    times.push(performance.now() - t0);
+  }
+  conn.closeSync();
+  times.sort((a, b) => a - b);
+  console.log(`duckdb (1 thread) best ${times[0]!.toFixed(0)} ms, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms`);
 }
 
 await main();

@@ -6,23 +6,22 @@
  *     open (byte-range reader) → footer → map node.columns to file columns (check types)
  *     for each row group of the slice:
  *       statistics prove a pruning conjunct never TRUE?  → skip (rowGroupsPruned)
- *       else read each needed column of the group (hyparquet parquetScan, one column chunk
- *       at a time), convert once into typed arrays, yield batch_size slices (rowGroupsRead)
+ *       else read each needed column chunk of the group and decode its pages straight into
+ *       typed-array columns (storage/parquet_columns.ts), yield batch_size slices (rowGroupsRead)
  *
  * Buffers: one decoded row group of the projected columns (never a whole file); it does not
  * reserve pool memory and never spills. Checks cancellation between row groups.
  * Metrics (extra): filesRead, rowGroupsRead, rowGroupsPruned, bytesScanned (bytes fetched
  * from storage, footers included).
  */
-import { parquetScan as hyparquetScan } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
-import { makeBatch, type Batch, type Column } from '../columnar/column.js';
+import { makeBatch, type Batch } from '../columnar/column.js';
 import { sliceBatch } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
 import type { ReadableObject } from '../storage/object_store.js';
-import { columnFromDecoded } from '../storage/parquet_columns.js';
-import { openParquetFile, parquetReadError, SPILLWAY_PARSERS, type RowGroupInfo } from '../storage/parquet_metadata.js';
+import { readRowGroupColumns } from '../storage/parquet_columns.js';
+import { openParquetFile, parquetReadError, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
 import { sqlTypeName } from '../common/types.js';
 import type { TaskContext } from './context.js';
@@ -101,23 +100,14 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
   }
 }
 
-/** The projected columns of one row group as one batch (each column chunk read and converted in turn). */
+/** The projected columns of one row group as one batch (column chunks read and decoded in turn). */
 async function readRowGroup(node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: string[]): Promise<Batch> {
   if (names.length === 0) return makeBatch(node.schema, [], rg.rows);
-  const rowStart = rg.rowStart;
-  const rowEnd = rg.rowStart + rg.rows;
-  const unique = [...new Set(names)];
-  const read = new Map<string, Column>();
   try {
-    // A scan object per row group, so hyparquet's per-column cache is released with it.
-    const scan = await hyparquetScan({ file, metadata, columns: unique, parsers: SPILLWAY_PARSERS, rowStart, rowEnd });
-    for (const name of unique) {
-      const i = names.indexOf(name);
-      const data = await scan.readColumn({ column: name, rowStart, rowEnd });
-      read.set(name, columnFromDecoded(node.schema.fields[i]!.type, data, rg.rows));
-    }
+    const columns = await readRowGroupColumns(file, metadata, rg.index, rg.rows,
+      names.map((name, i) => ({ name, type: node.schema.fields[i]!.type })));
+    return makeBatch(node.schema, columns, rg.rows);
   } catch (e) {
     throw parquetReadError(file.path, e);
   }
-  return makeBatch(node.schema, names.map((n) => read.get(n)!), rg.rows);
 }

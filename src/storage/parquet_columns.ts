@@ -1,136 +1,102 @@
 /**
- * hyparquet's decoded column data → Spillway Columns, converted once at the scan boundary.
+ * Column chunks of a Parquet row group → Spillway Columns.
  *
- * hyparquet hands REQUIRED columns over as typed arrays (used as they are) and OPTIONAL
- * columns as plain JS arrays of boxed values with null for NULL. With SPILLWAY_PARSERS,
- * dates arrive as day numbers, timestamps as bigint microseconds and strings as raw UTF-8
- * byte arrays, so the conversion is one typed loop per column: values into a typed array,
- * NULLs into a validity byte array allocated only when a NULL is seen.
+ * hyparquet decodes only the footer (parquet_metadata.ts); the data path is ours: each
+ * column chunk's byte range is read through the ObjectStore, its pages are decoded straight
+ * into typed arrays (parquet_decode/chunk.ts) and converted once into the column type the
+ * schema mapping chose (parquet_decode/convert.ts).
+ *
+ * Memory: while the columns of a row group are read, at most two compressed chunks are held
+ * (the one being decoded and the next one being fetched, so disk reads overlap decoding),
+ * plus the decoded columns of the group.
  */
-import { allocValues, fixedColumn, type Column, type FixedColumn, type Utf8Column } from '../columnar/column.js';
+import type { ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
+import type { Column } from '../columnar/column.js';
 import type { DataType } from '../common/types.js';
+import type { ReadableObject } from './object_store.js';
+import { decodeColumnChunk } from './parquet_decode/chunk.js';
+import type { Codec } from './parquet_decode/codecs.js';
+import { toColumn } from './parquet_decode/convert.js';
+import type { PhysicalType } from './parquet_decode/physical.js';
 
-/** What hyparquet returns for one column (typed array or array of boxed values). */
-export type DecodedValues = ArrayLike<unknown>;
-
-const encoder = new TextEncoder();
-
-function isNull(v: unknown): boolean {
-  return v === null || v === undefined;
+/** What to read of one column: its top-level name in the file and the Spillway type it maps to. */
+export interface ColumnRequest {
+  name: string;
+  type: DataType;
 }
 
-export function columnFromDecoded(type: DataType, data: DecodedValues, length: number): Column {
-  if (data.length !== length) throw new Error(`decoded ${data.length} values where the row group has ${length} rows`);
-  switch (type) {
-    case 'null': return { type: 'null', length, validity: null };
-    case 'utf8': return utf8FromDecoded(data, length);
-    case 'int32': case 'date32': return int32FromDecoded(type, data, length);
-    case 'int64': case 'timestamp': return int64FromDecoded(type, data, length);
-    case 'float64': return float64FromDecoded(data, length);
-    case 'bool': return boolFromDecoded(data, length);
-  }
+/** The top-level schema element named `name` (nested columns are rejected by the schema mapping). */
+function schemaElement(metadata: FileMetaData, name: string): SchemaElement {
+  const el = metadata.schema.find((e, i) => i > 0 && e.name === name && !e.num_children);
+  if (!el) throw new Error(`column "${name}" is not in the file schema`);
+  return el;
 }
 
-function int32FromDecoded(type: 'int32' | 'date32', data: DecodedValues, n: number): FixedColumn {
-  if (data instanceof Int32Array) return fixedColumn(type, data);
-  const out = new Int32Array(n);
-  let validity: Uint8Array | null = null;
-  const src = data as ArrayLike<number | null | undefined>;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (v === null || v === undefined) {
-      validity ??= new Uint8Array(n).fill(1);
-      validity[i] = 0;
-    } else {
-      out[i] = v;
-    }
-  }
-  return fixedColumn(type, out, validity);
+function columnChunk(metadata: FileMetaData, rowGroup: number, name: string): ColumnChunk {
+  const rg = metadata.row_groups[rowGroup];
+  if (!rg) throw new Error(`row group ${rowGroup} does not exist`);
+  const chunk = rg.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name);
+  if (!chunk?.meta_data) throw new Error(`row group ${rowGroup} has no column chunk for "${name}"`);
+  if (chunk.file_path) throw new Error(`column "${name}" is stored in another file ("${chunk.file_path}"), which is not supported`);
+  return chunk;
 }
 
-function int64FromDecoded(type: 'int64' | 'timestamp', data: DecodedValues, n: number): FixedColumn {
-  if (data instanceof BigInt64Array) return fixedColumn(type, data);
-  const out = allocValues(type, n) as BigInt64Array;
-  let validity: Uint8Array | null = null;
-  const src = data as ArrayLike<bigint | number | null | undefined>;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (v === null || v === undefined) {
-      validity ??= new Uint8Array(n).fill(1);
-      validity[i] = 0;
-    } else {
-      // numbers come from UINT_32 columns
-      out[i] = typeof v === 'bigint' ? v : BigInt(v);
-    }
-  }
-  return fixedColumn(type, out, validity);
+/** Byte range [start, end) of a column chunk: its dictionary page (if any) through its last page. */
+function chunkRange(chunk: ColumnChunk): [number, number] {
+  const md = chunk.meta_data!;
+  const data = Number(md.data_page_offset);
+  const dict = md.dictionary_page_offset !== undefined ? Number(md.dictionary_page_offset) : undefined;
+  // some writers store 0 or an offset past the data pages for "no dictionary"
+  const start = dict !== undefined && dict > 0 && dict < data ? dict : data;
+  return [start, start + Number(md.total_compressed_size)];
 }
 
-function float64FromDecoded(data: DecodedValues, n: number): FixedColumn {
-  if (data instanceof Float64Array) return fixedColumn('float64', data);
-  const out = new Float64Array(n);
-  let validity: Uint8Array | null = null;
-  const src = data as ArrayLike<number | bigint | null | undefined>;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (v === null || v === undefined) {
-      validity ??= new Uint8Array(n).fill(1);
-      validity[i] = 0;
-    } else {
-      out[i] = Number(v);
-    }
-  }
-  return fixedColumn('float64', out, validity);
-}
-
-function boolFromDecoded(data: DecodedValues, n: number): FixedColumn {
-  const out = new Uint8Array(n);
-  let validity: Uint8Array | null = null;
-  const src = data as ArrayLike<boolean | number | null | undefined>;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (v === null || v === undefined) {
-      validity ??= new Uint8Array(n).fill(1);
-      validity[i] = 0;
-    } else {
-      out[i] = v ? 1 : 0;
-    }
-  }
-  return fixedColumn('bool', out, validity);
+function decodeChunk(bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number): Column {
+  const md = chunk.meta_data!;
+  const physical = (el.type ?? md.type) as PhysicalType;
+  const phys = decodeColumnChunk(bytes, {
+    physical,
+    typeLength: el.type_length,
+    optional: el.repetition_type !== 'REQUIRED',
+    codec: md.codec as Codec,
+    rows,
+    uncompressedBytes: Number(md.total_uncompressed_size),
+  });
+  return toColumn(phys, el, type, rows);
 }
 
 /**
- * Strings arrive as Uint8Array views (raw bytes, possibly shared dictionary entries) or,
- * for a few logical types (UUID), as JS strings. Pass 1 sizes the byte buffer, pass 2 copies.
+ * Read and decode the requested columns of one row group, in order. A column named twice is
+ * decoded once and shared.
  */
-function utf8FromDecoded(data: DecodedValues, n: number): Utf8Column {
-  const src = data as ArrayLike<Uint8Array | string | null | undefined>;
-  let total = 0;
-  let validity: Uint8Array | null = null;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (isNull(v)) {
-      validity ??= new Uint8Array(n).fill(1);
-      validity[i] = 0;
-    } else if (typeof v === 'string') {
-      total += v.length * 3; // UTF-8 upper bound for a UTF-16 string
-    } else {
-      total += (v as Uint8Array).length;
+export async function readRowGroupColumns(
+  file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[],
+): Promise<Column[]> {
+  const unique: ColumnRequest[] = [];
+  for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
+  const plans = unique.map((c) => {
+    const chunk = columnChunk(metadata, rowGroup, c.name);
+    return { req: c, el: schemaElement(metadata, c.name), chunk, range: chunkRange(chunk) };
+  });
+  const fetch = (i: number): Promise<ArrayBuffer> => {
+    const [start, end] = plans[i]!.range;
+    return file.slice(start, end);
+  };
+  const decoded = new Map<string, Column>();
+  let next: Promise<ArrayBuffer> | null = plans.length > 0 ? fetch(0) : null;
+  for (let i = 0; i < plans.length; i++) {
+    const bytes = new Uint8Array(await next!);
+    // fetch the next chunk while this one decodes
+    next = i + 1 < plans.length ? fetch(i + 1) : null;
+    // an unhandled rejection must not escape if decoding below throws
+    next?.catch(() => undefined);
+    const p = plans[i]!;
+    try {
+      decoded.set(p.req.name, decodeChunk(bytes, p.el, p.chunk, p.req.type, rows));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`column "${p.req.name}", row group ${rowGroup}: ${msg}`, { cause: e });
     }
   }
-  let bytes = new Uint8Array(total);
-  const offsets = new Int32Array(n + 1);
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const v = src[i];
-    if (v instanceof Uint8Array) {
-      bytes.set(v, pos);
-      pos += v.length;
-    } else if (typeof v === 'string') {
-      pos += encoder.encodeInto(v, bytes.subarray(pos)).written;
-    }
-    offsets[i + 1] = pos;
-  }
-  if (pos < bytes.length) bytes = bytes.subarray(0, pos);
-  return { type: 'utf8', length: n, validity, offsets, data: bytes };
+  return columns.map((c) => decoded.get(c.name)!);
 }

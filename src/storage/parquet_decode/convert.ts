@@ -1,0 +1,217 @@
+/**
+ * Physical chunk (physical.ts) → Spillway Column of the type parquet_metadata.ts mapped the
+ * column to, with the same values the engine has always produced:
+ *   INT32 → int32 / date32 (zero-copy view); INT32 UINT_32 → int64 (unsigned)
+ *   INT64 → int64 (view); INT64 TIMESTAMP → timestamp µs (MILLIS × 1000, NANOS floor ÷ 1000)
+ *   INT96 → timestamp µs
+ *   DOUBLE → float64 (view); FLOAT, FLOAT16 → float64
+ *   DECIMAL (any physical type) → float64 as Number(unscaled) × 10^-scale
+ *   BYTE_ARRAY → utf8 (offsets + bytes as they are); FIXED_LEN_BYTE_ARRAY UUID → utf8 text
+ *   BOOLEAN → bool
+ * NULL rows keep zero / empty values under a validity byte of 0.
+ */
+import type { SchemaElement } from 'hyparquet';
+import { fixedColumn, type Column } from '../../columnar/column.js';
+import type { DataType } from '../../common/types.js';
+import type { FixedChunk, PhysicalChunk } from './physical.js';
+
+const TWO32 = 4294967296;
+
+function isDecimal(el: SchemaElement): boolean {
+  return el.converted_type === 'DECIMAL' || el.logical_type?.type === 'DECIMAL';
+}
+
+export function toColumn(chunk: PhysicalChunk, el: SchemaElement, type: DataType, n: number): Column {
+  const validity = chunk.validity;
+  switch (type) {
+    case 'null':
+      return { type: 'null', length: n, validity: null };
+    case 'bool':
+      if (chunk.kind !== 'bool') break;
+      return fixedColumn('bool', chunk.values, validity);
+    case 'int32': case 'date32':
+      if (chunk.kind !== 'fixed' || chunk.width !== 4) break;
+      return fixedColumn(type, new Int32Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n), validity);
+    case 'int64':
+      if (chunk.kind !== 'fixed') break;
+      if (el.type === 'INT64') return fixedColumn('int64', new BigInt64Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n), validity);
+      if (el.type === 'INT32') return fixedColumn('int64', uint32ToInt64(chunk, n), validity);
+      break;
+    case 'timestamp':
+      if (chunk.kind !== 'fixed') break;
+      return fixedColumn('timestamp', timestamps(chunk, el, n), validity);
+    case 'float64':
+      return fixedColumn('float64', doubles(chunk, el, n), validity);
+    case 'utf8':
+      if (chunk.kind === 'var') return { type: 'utf8', length: n, validity, offsets: chunk.offsets, data: chunk.data };
+      if (chunk.kind === 'fixed' && el.logical_type?.type === 'UUID') return uuidText(chunk, n);
+      break;
+  }
+  throw new Error(`cannot read a ${el.type ?? 'group'} column as ${type}`);
+}
+
+function words(chunk: FixedChunk): Int32Array {
+  return new Int32Array(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength >> 2);
+}
+
+function uint32ToInt64(chunk: FixedChunk, n: number): BigInt64Array {
+  const src = words(chunk);
+  const out = new BigInt64Array(n);
+  const ow = new Int32Array(out.buffer);
+  for (let i = 0; i < n; i++) ow[2 * i] = src[i]!; // low word; the high word stays 0
+  return out;
+}
+
+/** int64 at word pair i as a correctly rounded double (exact below 2^53). */
+function int64AsNumber(w: Int32Array, i: number): number {
+  return w[2 * i + 1]! * TWO32 + (w[2 * i]! >>> 0);
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+}
+
+function timestamps(chunk: FixedChunk, el: SchemaElement, n: number): BigInt64Array {
+  if (el.type === 'INT96') {
+    // 8 bytes of nanoseconds in the day, then a 4-byte Julian day
+    const w = words(chunk);
+    const out = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      const nanos = BigInt(w[3 * i + 1]!) * 4294967296n + BigInt(w[3 * i]! >>> 0);
+      const nanosUnsigned = nanos < 0n ? nanos + (1n << 64n) : nanos;
+      const days = BigInt(w[3 * i + 2]!) - 2440588n;
+      out[i] = floorDiv(days * 86400000000000n + nanosUnsigned, 1000n);
+    }
+    return out;
+  }
+  if (el.type !== 'INT64') throw new Error(`cannot read a ${el.type ?? 'group'} column as TIMESTAMP`);
+  const src = new BigInt64Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n);
+  const ct = el.converted_type;
+  const lt = el.logical_type;
+  let unit: 'MILLIS' | 'MICROS' | 'NANOS' | null = null;
+  if (ct === 'TIMESTAMP_MILLIS') unit = 'MILLIS';
+  else if (ct === 'TIMESTAMP_MICROS') unit = 'MICROS';
+  else if (lt?.type === 'TIMESTAMP') unit = lt.unit;
+  if (unit === 'MILLIS') {
+    const out = new BigInt64Array(n);
+    const sw = words(chunk);
+    const ow = new Int32Array(out.buffer);
+    const limit = Number.MAX_SAFE_INTEGER / 1000;
+    for (let i = 0; i < n; i++) {
+      const x = int64AsNumber(sw, i);
+      if (Math.abs(x) < limit) {
+        const y = x * 1000;
+        const hi = Math.floor(y / TWO32);
+        ow[2 * i] = (y - hi * TWO32) | 0;
+        ow[2 * i + 1] = hi;
+      } else {
+        out[i] = src[i]! * 1000n;
+      }
+    }
+    return out;
+  }
+  if (unit === 'NANOS') {
+    const out = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) out[i] = floorDiv(src[i]!, 1000n);
+    return out;
+  }
+  return src;
+}
+
+function doubles(chunk: PhysicalChunk, el: SchemaElement, n: number): Float64Array {
+  if (isDecimal(el)) return decimals(chunk, el, n);
+  if (chunk.kind !== 'fixed') throw new Error(`cannot read a ${el.type ?? 'group'} column as DOUBLE`);
+  switch (el.type) {
+    case 'DOUBLE':
+      return new Float64Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n);
+    case 'FLOAT': {
+      const src = new Float32Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n);
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = src[i]!;
+      return out;
+    }
+    case 'FIXED_LEN_BYTE_ARRAY': {
+      if (el.logical_type?.type !== 'FLOAT16' || chunk.width !== 2) break;
+      const b = chunk.bytes;
+      const out = new Float64Array(n);
+      const valid = chunk.validity;
+      for (let i = 0; i < n; i++) if (valid === null || valid[i] !== 0) out[i] = float16(b[2 * i]! | (b[2 * i + 1]! << 8));
+      return out;
+    }
+  }
+  throw new Error(`cannot read a ${el.type ?? 'group'} column as DOUBLE`);
+}
+
+function float16(bits: number): number {
+  const sign = bits >> 15 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+function decimals(chunk: PhysicalChunk, el: SchemaElement, n: number): Float64Array {
+  const factor = 10 ** -(el.scale || 0);
+  const out = new Float64Array(n);
+  if (chunk.kind === 'fixed' && el.type === 'INT32') {
+    const w = words(chunk);
+    for (let i = 0; i < n; i++) out[i] = w[i]! * factor;
+    return out;
+  }
+  if (chunk.kind === 'fixed' && el.type === 'INT64') {
+    const w = words(chunk);
+    for (let i = 0; i < n; i++) out[i] = int64AsNumber(w, i) * factor;
+    return out;
+  }
+  if (chunk.kind === 'fixed') {
+    const wd = chunk.width;
+    for (let i = 0; i < n; i++) out[i] = bigEndianSigned(chunk.bytes, i * wd, wd) * factor;
+    return out;
+  }
+  if (chunk.kind === 'var') {
+    const o = chunk.offsets;
+    for (let i = 0; i < n; i++) out[i] = bigEndianSigned(chunk.data, o[i]!, o[i + 1]! - o[i]!) * factor;
+    return out;
+  }
+  throw new Error(`cannot read a ${el.type ?? 'group'} column as DECIMAL`);
+}
+
+/** A big-endian two's complement integer of `len` bytes as a correctly rounded double. */
+function bigEndianSigned(b: Uint8Array, at: number, len: number): number {
+  if (len === 0) return 0;
+  if (len <= 6) {
+    let v = 0;
+    for (let i = 0; i < len; i++) v = v * 256 + b[at + i]!;
+    return b[at]! & 0x80 ? v - 2 ** (8 * len) : v;
+  }
+  let v = 0n;
+  for (let i = 0; i < len; i++) v = v * 256n + BigInt(b[at + i]!);
+  if (b[at]! & 0x80) v -= 1n << BigInt(8 * len);
+  return Number(v);
+}
+
+const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
+
+/** 16-byte UUIDs → canonical lowercase text (8-4-4-4-12); NULL rows stay empty. */
+function uuidText(chunk: FixedChunk, n: number): Column {
+  if (chunk.width !== 16) throw new Error('UUID column is not 16 bytes wide');
+  const valid = chunk.validity;
+  const offsets = new Int32Array(n + 1);
+  const data = new Uint8Array(n * 36);
+  const src = chunk.bytes;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid === null || valid[i] !== 0) {
+      for (let j = 0; j < 16; j++) {
+        if (j === 4 || j === 6 || j === 8 || j === 10) data[o++] = 45; // '-'
+        const byte = src[16 * i + j]!;
+        data[o++] = HEX[byte >> 4]!;
+        data[o++] = HEX[byte & 15]!;
+      }
+    }
+    offsets[i + 1] = o;
+  }
+  return { type: 'utf8', length: n, validity: valid, offsets, data: data.subarray(0, o) };
+}

@@ -1,0 +1,165 @@
+/**
+ * Fixed-width values (INT32, INT64, INT96, FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY) written into a
+ * column chunk's row slots: dense runs copied once, NULL rows skipped by a scatter over the
+ * validity bytes, dictionary indices resolved by a typed gather (32-bit words when the width
+ * allows it, bytes otherwise).
+ */
+
+/** A decoded dictionary page of a fixed-width column (8-byte aligned copy). */
+export interface FixedDict {
+  count: number;
+  bytes: Uint8Array;
+  /** Same memory as 32-bit words when the width is a multiple of 4. */
+  words: Int32Array | null;
+}
+
+function alignedWords(bytes: Uint8Array, width: number): Int32Array | null {
+  if (width % 4 !== 0 || bytes.byteOffset % 4 !== 0) return null;
+  return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+}
+
+/** Copy `count` PLAIN values into an aligned dictionary. */
+export function fixedDict(src: Uint8Array, count: number, width: number): FixedDict {
+  const need = count * width;
+  if (src.length < need) throw new Error(`dictionary page holds ${src.length} bytes, ${need} needed`);
+  const bytes = new Uint8Array(new ArrayBuffer(Math.ceil(need / 8) * 8), 0, need);
+  bytes.set(src.subarray(0, need));
+  return { count, bytes, words: alignedWords(bytes, width) };
+}
+
+export class FixedOut {
+  readonly bytes: Uint8Array;
+  private readonly words: Int32Array | null;
+  private readonly w32: number;
+
+  constructor(rows: number, readonly width: number) {
+    // 8-byte aligned so BigInt64Array / Float64Array views over it are valid
+    this.bytes = new Uint8Array(new ArrayBuffer(Math.ceil((rows * width) / 8) * 8), 0, rows * width);
+    this.words = alignedWords(this.bytes, width);
+    this.w32 = width >> 2;
+  }
+
+  /**
+   * `k` packed values at src (any alignment) into rows [rowPos, rowPos + rows), skipping rows
+   * whose validity byte is 0 (k = number of valid rows).
+   */
+  placeDense(src: Uint8Array, k: number, rowPos: number, rows: number, validity: Uint8Array | null): void {
+    const w = this.width;
+    if (src.length < k * w) throw new Error(`page holds ${src.length} value bytes, ${k * w} needed`);
+    if (validity === null || k === rows) {
+      this.bytes.set(src.subarray(0, k * w), rowPos * w);
+      return;
+    }
+    const out = this.words;
+    if (out !== null) {
+      const srcWords = src.byteOffset % 4 === 0
+        ? new Int32Array(src.buffer, src.byteOffset, k * this.w32)
+        : new Int32Array(src.slice(0, k * w).buffer);
+      const W = this.w32;
+      let j = 0;
+      const end = rowPos + rows;
+      if (W === 1) {
+        for (let r = rowPos; r < end; r++) if (validity[r] !== 0) out[r] = srcWords[j++]!;
+      } else if (W === 2) {
+        for (let r = rowPos; r < end; r++) {
+          if (validity[r] !== 0) { out[2 * r] = srcWords[2 * j]!; out[2 * r + 1] = srcWords[2 * j + 1]!; j++; }
+        }
+      } else {
+        for (let r = rowPos; r < end; r++) {
+          if (validity[r] !== 0) { for (let t = 0; t < W; t++) out[r * W + t] = srcWords[j * W + t]!; j++; }
+        }
+      }
+      return;
+    }
+    const bytes = this.bytes;
+    let s = 0;
+    for (let r = rowPos, end = rowPos + rows; r < end; r++) {
+      if (validity[r] === 0) continue;
+      const o = r * w;
+      for (let t = 0; t < w; t++) bytes[o + t] = src[s + t]!;
+      s += w;
+    }
+  }
+
+  /** Resolve `k` dictionary indices into rows [rowPos, rowPos + rows). */
+  gather(dict: FixedDict, idx: Int32Array, k: number, rowPos: number, rows: number, validity: Uint8Array | null): void {
+    const n = dict.count;
+    const out = this.words;
+    const dw = dict.words;
+    const all = validity === null || k === rows;
+    const end = rowPos + rows;
+    if (out !== null && dw !== null) {
+      const W = this.w32;
+      if (W === 1) {
+        if (all) {
+          for (let j = 0; j < k; j++) {
+            const d = idx[j]!;
+            if (d >>> 0 >= n) throw badIndex(d, n);
+            out[rowPos + j] = dw[d]!;
+          }
+        } else {
+          let j = 0;
+          for (let r = rowPos; r < end; r++) {
+            if (validity[r] === 0) continue;
+            const d = idx[j++]!;
+            if (d >>> 0 >= n) throw badIndex(d, n);
+            out[r] = dw[d]!;
+          }
+        }
+      } else if (W === 2) {
+        if (all) {
+          for (let j = 0; j < k; j++) {
+            const d = idx[j]!;
+            if (d >>> 0 >= n) throw badIndex(d, n);
+            const o = 2 * (rowPos + j);
+            out[o] = dw[2 * d]!;
+            out[o + 1] = dw[2 * d + 1]!;
+          }
+        } else {
+          let j = 0;
+          for (let r = rowPos; r < end; r++) {
+            if (validity[r] === 0) continue;
+            const d = idx[j++]!;
+            if (d >>> 0 >= n) throw badIndex(d, n);
+            out[2 * r] = dw[2 * d]!;
+            out[2 * r + 1] = dw[2 * d + 1]!;
+          }
+        }
+      } else {
+        let j = 0;
+        for (let r = rowPos; r < end; r++) {
+          if (!all && validity[r] === 0) continue;
+          const d = idx[j++]!;
+          if (d >>> 0 >= n) throw badIndex(d, n);
+          for (let t = 0; t < W; t++) out[r * W + t] = dw[d * W + t]!;
+        }
+      }
+      return;
+    }
+    const w = this.width;
+    const bytes = this.bytes;
+    const db = dict.bytes;
+    let j = 0;
+    for (let r = rowPos; r < end; r++) {
+      if (!all && validity[r] === 0) continue;
+      const d = idx[j++]!;
+      if (d >>> 0 >= n) throw badIndex(d, n);
+      for (let t = 0; t < w; t++) bytes[r * w + t] = db[d * w + t]!;
+    }
+  }
+}
+
+function badIndex(d: number, n: number): Error {
+  return new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
+}
+
+/** BYTE_STREAM_SPLIT: byte b of value i sits at src[b * k + i]; returns the `k` values packed. */
+export function unsplitByteStream(src: Uint8Array, k: number, width: number): Uint8Array {
+  if (src.length < k * width) throw new Error(`BYTE_STREAM_SPLIT page holds ${src.length} bytes, ${k * width} needed`);
+  const out = new Uint8Array(k * width);
+  for (let b = 0; b < width; b++) {
+    const base = b * k;
+    for (let i = 0; i < k; i++) out[i * width + b] = src[base + i]!;
+  }
+  return out;
+}

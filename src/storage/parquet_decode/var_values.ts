@@ -1,0 +1,190 @@
+/**
+ * BYTE_ARRAY values written into a column chunk's rows as Int32Array offsets + one byte
+ * buffer (Spillway's utf8 layout): PLAIN (length-prefixed), dictionary gather, and the
+ * DELTA_LENGTH_BYTE_ARRAY / DELTA_BYTE_ARRAY encodings. No per-value string or view objects:
+ * short values are copied by a byte loop, long ones by one set().
+ */
+import { deltaInt32 } from './delta.js';
+
+/** A decoded dictionary page of a BYTE_ARRAY column. */
+export interface VarDict {
+  count: number;
+  offsets: Int32Array;
+  data: Uint8Array;
+}
+
+function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, len: number): void {
+  if (len < 24) {
+    for (let i = 0; i < len; i++) dst[at + i] = src[from + i]!;
+  } else {
+    dst.set(src.subarray(from, from + len), at);
+  }
+}
+
+function readLength(page: Uint8Array, p: number, end: number): number {
+  if (p + 4 > end) throw new Error('BYTE_ARRAY value length runs past the end of the page');
+  return (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16) | (page[p + 3]! << 24)) >>> 0;
+}
+
+export class VarOut {
+  readonly offsets: Int32Array;
+  data: Uint8Array;
+  /** Bytes written so far (= offsets[rows decoded so far]). */
+  used = 0;
+  private rowsDone = 0;
+
+  constructor(private readonly rows: number, capacityHint: number) {
+    this.offsets = new Int32Array(rows + 1);
+    this.data = new Uint8Array(Math.max(64, capacityHint));
+  }
+
+  private ensure(extra: number): void {
+    const need = this.used + extra;
+    if (need <= this.data.length) return;
+    if (need > 0x7fffffff) throw new Error('a string column chunk holds more than 2 GiB');
+    // grow towards the projected total, at least doubling
+    const projected = this.rowsDone > 0 ? Math.ceil((need / this.rowsDone) * this.rows * 1.05) : 0;
+    const cap = Math.min(0x7fffffff, Math.max(need, this.data.length * 2, projected));
+    const next = new Uint8Array(cap);
+    next.set(this.data.subarray(0, this.used));
+    this.data = next;
+  }
+
+  /** PLAIN values (4-byte length + bytes each) from page[p, end); returns the position after them. */
+  plain(page: Uint8Array, p: number, end: number, rowPos: number, rows: number, validity: Uint8Array | null): number {
+    this.ensure(end - p); // the values' bytes cannot exceed what is left of the page
+    const offs = this.offsets;
+    const data = this.data;
+    let o = this.used;
+    const stop = rowPos + rows;
+    for (let r = rowPos; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) { offs[r + 1] = o; continue; }
+      const len = readLength(page, p, end);
+      p += 4;
+      if (p + len > end) throw new Error('BYTE_ARRAY value runs past the end of the page');
+      copyBytes(data, o, page, p, len);
+      o += len;
+      p += len;
+      offs[r + 1] = o;
+    }
+    this.used = o;
+    this.rowsDone = stop;
+    return p;
+  }
+
+  /** Resolve dictionary indices idx[0..k) into rows [rowPos, rowPos + rows). */
+  gather(dict: VarDict, idx: Int32Array, rowPos: number, rows: number, validity: Uint8Array | null): void {
+    const offs = this.offsets;
+    const dOff = dict.offsets;
+    const n = dict.count;
+    const stop = rowPos + rows;
+    // pass 1: offsets (and the exact byte count)
+    let o = this.used;
+    let j = 0;
+    for (let r = rowPos; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) { offs[r + 1] = o; continue; }
+      const d = idx[j++]!;
+      if (d >>> 0 >= n) throw new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
+      o += dOff[d + 1]! - dOff[d]!;
+      offs[r + 1] = o;
+    }
+    this.ensure(o - this.used);
+    // pass 2: bytes
+    const data = this.data;
+    const src = dict.data;
+    j = 0;
+    for (let r = rowPos; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) continue;
+      const d = idx[j++]!;
+      const s = dOff[d]!;
+      const len = dOff[d + 1]! - s;
+      const t = offs[r]!;
+      if (len < 24) {
+        for (let i = 0; i < len; i++) data[t + i] = src[s + i]!;
+      } else {
+        data.set(src.subarray(s, s + len), t);
+      }
+    }
+    this.used = o;
+    this.rowsDone = stop;
+  }
+
+  /** DELTA_LENGTH_BYTE_ARRAY: `k` delta-packed lengths, then the values' bytes back to back. */
+  deltaLength(page: Uint8Array, p: number, end: number, k: number, rowPos: number, rows: number, validity: Uint8Array | null): number {
+    const lens = new Int32Array(k);
+    p = deltaInt32(page, p, end, k, lens);
+    let total = 0;
+    for (let j = 0; j < k; j++) {
+      if (lens[j]! < 0) throw new Error('negative BYTE_ARRAY length');
+      total += lens[j]!;
+    }
+    if (p + total > end) throw new Error('DELTA_LENGTH_BYTE_ARRAY values run past the end of the page');
+    this.ensure(total);
+    this.data.set(page.subarray(p, p + total), this.used);
+    const offs = this.offsets;
+    let o = this.used;
+    let j = 0;
+    for (let r = rowPos, stop = rowPos + rows; r < stop; r++) {
+      if (validity === null || validity[r] !== 0) o += lens[j++]!;
+      offs[r + 1] = o;
+    }
+    this.used = o;
+    this.rowsDone = rowPos + rows;
+    return p + total;
+  }
+
+  /** DELTA_BYTE_ARRAY: value = previous value's first prefix[j] bytes + suffix j. */
+  deltaByteArray(page: Uint8Array, p: number, end: number, k: number, rowPos: number, rows: number, validity: Uint8Array | null): number {
+    const prefix = new Int32Array(k);
+    p = deltaInt32(page, p, end, k, prefix);
+    const suffix = new Int32Array(k);
+    p = deltaInt32(page, p, end, k, suffix);
+    let total = 0;
+    let suffixTotal = 0;
+    for (let j = 0; j < k; j++) {
+      if (prefix[j]! < 0 || suffix[j]! < 0) throw new Error('negative DELTA_BYTE_ARRAY length');
+      total += prefix[j]! + suffix[j]!;
+      suffixTotal += suffix[j]!;
+    }
+    if (p + suffixTotal > end) throw new Error('DELTA_BYTE_ARRAY values run past the end of the page');
+    this.ensure(total);
+    const data = this.data;
+    const offs = this.offsets;
+    let o = this.used;
+    let prevStart = -1;
+    let prevLen = 0;
+    let j = 0;
+    for (let r = rowPos, stop = rowPos + rows; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) { offs[r + 1] = o; continue; }
+      const pre = prefix[j]!;
+      const suf = suffix[j]!;
+      j++;
+      if (pre > 0) {
+        if (pre > prevLen) throw new Error('DELTA_BYTE_ARRAY prefix is longer than the previous value');
+        data.copyWithin(o, prevStart, prevStart + pre);
+      }
+      copyBytes(data, o + pre, page, p, suf);
+      p += suf;
+      prevStart = o;
+      prevLen = pre + suf;
+      o += prevLen;
+      offs[r + 1] = o;
+    }
+    this.used = o;
+    this.rowsDone = rowPos + rows;
+    return p;
+  }
+
+  /** The finished column: offsets + bytes (the byte buffer trimmed to what was written). */
+  finish(): { offsets: Int32Array; data: Uint8Array } {
+    return { offsets: this.offsets, data: this.data.subarray(0, this.used) };
+  }
+}
+
+/** Decode a PLAIN BYTE_ARRAY dictionary page of `count` entries. */
+export function varDict(page: Uint8Array, count: number): VarDict {
+  const out = new VarOut(count, page.length);
+  out.plain(page, 0, page.length, 0, count, null);
+  const { offsets, data } = out.finish();
+  return { count, offsets, data };
+}
