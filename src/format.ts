@@ -2,8 +2,12 @@
  * Rendering results as text: CSV (RFC 4180, quoting only where needed), an aligned table,
  * and JSON lines. Floats use the shortest round-trip form, dates YYYY-MM-DD, NULL as an
  * empty CSV field (`NULL` in tables, null in JSON).
+ *
+ * toCsvChunks / toJsonChunks render a batch at a time into UTF-8 bytes (one buffer per
+ * batch, for one write each), with one writer per column chosen by type; toCsvLines /
+ * toJsonLines are the row-at-a-time forms and produce the same text line by line.
  */
-import type { Batch, Column } from './columnar/column.js';
+import { decodeUtf8, type Batch, type Column, type Utf8Column } from './columnar/column.js';
 import { civilOf } from './common/calendar.js';
 import { scalarAt } from './columnar/kernels.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
@@ -47,8 +51,9 @@ export function formatCell(c: Column, i: number): string | null {
   return formatScalar(c.type, scalarAt(c, i));
 }
 
-function csvQuote(s: string): string {
-  return /[",\n\r]|^ | $/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+function csvQuote(s: string, delimiter = ','): string {
+  const special = /["\n\r]|^ | $/.test(s) || s.includes(delimiter);
+  return special ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function* toCsvLines(schema: Schema, batches: Iterable<Batch>): Generator<string> {
@@ -60,18 +65,20 @@ export function* toCsvLines(schema: Schema, batches: Iterable<Batch>): Generator
   }
 }
 
+/** A value as it goes into a JSON object: dates as text, big integers as strings. */
+function jsonValue(type: DataType, v: Scalar): unknown {
+  return v === null ? null
+    : type === 'date32' || type === 'timestamp' ? formatScalar(type, v)
+    : typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString())
+    : typeof v === 'number' && !Number.isFinite(v) ? formatFloat(v)
+    : v;
+}
+
 export function* toJsonLines(schema: Schema, batches: Iterable<Batch>): Generator<string> {
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
       const obj: Record<string, unknown> = {};
-      schema.fields.forEach((f, j) => {
-        const v = scalarAt(b.columns[j]!, i);
-        obj[f.name] = v === null ? null
-          : f.type === 'date32' || f.type === 'timestamp' ? formatScalar(f.type, v)
-          : typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString())
-          : typeof v === 'number' && !Number.isFinite(v) ? formatFloat(v)
-          : v;
-      });
+      schema.fields.forEach((f, j) => { obj[f.name] = jsonValue(f.type, scalarAt(b.columns[j]!, i)); });
       yield JSON.stringify(obj);
     }
   }
@@ -93,4 +100,304 @@ export function toTable(schema: Schema, batches: readonly Batch[], maxRows = 100
   if (total > rows.length) out.push(`… ${total - rows.length} more rows`);
   out.push(`(${total} row${total === 1 ? '' : 's'})`);
   return out.join('\n');
+}
+
+/**
+ * Rows per rendered chunk: a batch becomes one buffer unless it is longer than this, which
+ * bounds the size of one buffer (and of one write).
+ */
+const CHUNK_ROWS = 16384;
+
+/**
+ * A growable byte buffer that chunks are rendered into: bytes are copied from utf8 columns
+ * as they are where the text would be the same, so no string per cell, and no long string
+ * concatenations to flatten and encode.
+ */
+class ByteSink {
+  buf: Uint8Array;
+  pos = 0;
+  constructor(capacity: number) { this.buf = new Uint8Array(Math.max(256, capacity)); }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** A string known to be ASCII (numbers, dates, literals). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) buf[p++] = s.charCodeAt(k);
+    this.pos = p;
+  }
+
+  /** Any string, UTF-8 encoded. */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+
+  bytes(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    this.ensure(n);
+    if (n < 64) {
+      const buf = this.buf;
+      let p = this.pos;
+      while (s < e) buf[p++] = src[s++]!;
+      this.pos = p;
+    } else {
+      this.buf.set(src.subarray(s, e), this.pos);
+      this.pos += n;
+    }
+  }
+
+  /** An integer in [-2^31, 2^31) in decimal, as String() writes it. */
+  int(x: number): void {
+    this.ensure(11);
+    const buf = this.buf;
+    if (x < 0) { buf[this.pos++] = 0x2d; x = -x; }
+    let end = this.pos;
+    for (let t = x; t >= 10; t = Math.floor(t / 10)) end++;
+    this.pos = end + 1;
+    do { buf[end--] = 0x30 + (x % 10); x = Math.floor(x / 10); } while (x > 0);
+  }
+
+  /** A float64 as formatFloat writes it. */
+  float(x: number): void {
+    if (Number.isInteger(x) && x > -2147483649 && x < 2147483648) this.int(x === 0 ? 0 : x);
+    else this.ascii(formatFloat(x));
+  }
+
+  done(): Uint8Array { return this.buf.subarray(0, this.pos); }
+}
+
+const encoder = new TextEncoder();
+
+/** Facts about the bytes of rows [start, end) of a utf8 column. */
+interface Utf8Range {
+  /** Every byte is ASCII: the text is the bytes, one char per byte. */
+  ascii: boolean;
+  /** " , \n \r → QUOTE; space → SPACE; < 0x20, \, " → JSON_ESCAPE. */
+  flags: number;
+}
+
+const QUOTE = 1, SPACE = 2, JSON_ESCAPE = 4;
+
+function utf8Range(c: Utf8Column, start: number, end: number, delim = 0x2c): Utf8Range {
+  const { offsets, data } = c;
+  let high = 0, flags = 0;
+  for (let k = offsets[start]!, e = offsets[end]!; k < e; k++) {
+    const b = data[k]!;
+    high |= b;
+    if (b === delim) flags |= QUOTE;
+    if (b < 0x2d) {
+      if (b === 0x22) flags |= QUOTE | JSON_ESCAPE;
+      else if (b === 0x20) flags |= SPACE;
+      else if (b < 0x20) flags |= JSON_ESCAPE | (b === 0x0a || b === 0x0d ? QUOTE : 0);
+    } else if (b === 0x5c) flags |= JSON_ESCAPE;
+  }
+  return { ascii: (high & 0x80) === 0, flags };
+}
+
+/** Value i of a utf8 column as utf8At decodes it. */
+function utf8String(c: Utf8Column, i: number): string {
+  return decodeUtf8(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
+}
+
+/** Formats dates with a one-entry cache: sorted and grouped output repeats days. */
+function dateFormatter(): (days: number) => string {
+  let lastDay = NaN, last = '';
+  return (days) => (days === lastDay ? last : (lastDay = days, last = formatDate(days)));
+}
+
+/** Writes the CSV text of cell i of a column (nothing for NULL), for rows in [start, end). */
+function csvCells(c: Column, out: ByteSink, start: number, end: number, delim: number): (i: number) => void {
+  const valid = c.validity;
+  switch (c.type) {
+    case 'null': return () => {};
+    case 'bool': { const v = c.values; return (i) => { if (valid === null || valid[i] !== 0) out.ascii(v[i] === 1 ? 'true' : 'false'); }; }
+    case 'int32': { const v = c.values; return (i) => { if (valid === null || valid[i] !== 0) out.int(v[i]!); }; }
+    case 'int64': { const v = c.values; return (i) => { if (valid === null || valid[i] !== 0) out.ascii(String(v[i]!)); }; }
+    case 'float64': { const v = c.values; return (i) => { if (valid === null || valid[i] !== 0) out.float(v[i]!); }; }
+    case 'date32': { const v = c.values, f = dateFormatter(); return (i) => { if (valid === null || valid[i] !== 0) out.ascii(f(v[i]!)); }; }
+    case 'timestamp': { const v = c.values; return (i) => { if (valid === null || valid[i] !== 0) out.ascii(formatTimestamp(v[i]!)); }; }
+    case 'utf8': {
+      const { ascii, flags } = utf8Range(c, start, end, delim);
+      const { offsets, data } = c;
+      const delimiter = String.fromCharCode(delim);
+      if (!ascii) return (i) => { if (valid === null || valid[i] !== 0) out.text(csvQuote(utf8String(c, i), delimiter)); };
+      if ((flags & (QUOTE | SPACE)) === 0) return (i) => { if (valid === null || valid[i] !== 0) out.bytes(data, offsets[i]!, offsets[i + 1]!); };
+      // ASCII that may need quotes: the same test as csvQuote, on bytes.
+      return (i) => {
+        if (valid !== null && valid[i] === 0) return;
+        const s = offsets[i]!, e = offsets[i + 1]!;
+        let quote = e > s && (data[s] === 0x20 || data[e - 1] === 0x20);
+        let dq = 0;
+        for (let k = s; k < e; k++) {
+          const b = data[k]!;
+          if (b === 0x22) { quote = true; dq++; } else if (b === delim || b === 0x0a || b === 0x0d) quote = true;
+        }
+        if (!quote) { out.bytes(data, s, e); return; }
+        out.ensure(e - s + dq + 2);
+        const buf = out.buf;
+        let p = out.pos;
+        buf[p++] = 0x22;
+        for (let k = s; k < e; k++) { const b = data[k]!; buf[p++] = b; if (b === 0x22) buf[p++] = 0x22; }
+        buf[p++] = 0x22;
+        out.pos = p;
+      };
+    }
+  }
+}
+
+/** Byte estimate of a rendered chunk, so that most chunks never grow their buffer. */
+function estimate(b: Batch, start: number, end: number): number {
+  let n = 0;
+  for (const c of b.columns) n += c.type === 'utf8' ? c.offsets[end]! - c.offsets[start]! + 4 * (end - start) : 24 * (end - start);
+  return n + 2 * (end - start);
+}
+
+/** CSV of rows [start, end) of a batch, each line ending in '\n'. */
+function csvRows(b: Batch, start: number, end: number, delim: number): Uint8Array {
+  const out = new ByteSink(estimate(b, start, end));
+  const cells = b.columns.map((c) => csvCells(c, out, start, end, delim));
+  const n = cells.length;
+  for (let i = start; i < end; i++) {
+    for (let j = 0; j < n; j++) {
+      if (j > 0) out.byte(delim);
+      cells[j]!(i);
+    }
+    out.byte(0x0a);
+  }
+  return out.done();
+}
+
+export interface CsvOptions {
+  /** Start with a line of column names (default true). */
+  header?: boolean;
+  /** One ASCII character between fields (default ','). */
+  delimiter?: string;
+}
+
+/**
+ * CSV as UTF-8 bytes, the text toCsvLines renders with every line ending in '\n': the
+ * header, then one buffer per batch.
+ */
+export function* toCsvChunks(schema: Schema, batches: Iterable<Batch>, opts: CsvOptions = {}): Generator<Uint8Array> {
+  const delimiter = opts.delimiter ?? ',';
+  const delim = delimiter.charCodeAt(0);
+  if (delimiter.length !== 1 || delim > 0x7e) throw new Error(`CSV delimiter must be one ASCII character, got ${JSON.stringify(delimiter)}`);
+  if (opts.header ?? true) yield encoder.encode(schema.fields.map((f) => csvQuote(f.name, delimiter)).join(delimiter) + '\n');
+  for (const b of batches) {
+    for (let start = 0; start < b.length; start += CHUNK_ROWS) yield csvRows(b, start, Math.min(b.length, start + CHUNK_ROWS), delim);
+  }
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Writes the JSON of value i of a column as JSON.stringify renders the value toJsonLines builds. */
+function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end: number): (i: number) => void {
+  const valid = c.validity;
+  // A column whose type is not its field's: value by value, as toJsonLines does it.
+  if (c.type !== type) return (i) => out.text(JSON.stringify(jsonValue(type, scalarAt(c, i))) ?? 'null');
+  switch (c.type) {
+    case 'null': return () => out.ascii('null');
+    case 'bool': { const v = c.values; return (i) => out.ascii(valid !== null && valid[i] === 0 ? 'null' : v[i] === 1 ? 'true' : 'false'); }
+    case 'int32': { const v = c.values; return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.int(v[i]!); }; }
+    case 'int64': {
+      const v = c.values;
+      return (i) => {
+        if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
+        const x = v[i]!;
+        if (x >= MIN_SAFE && x <= MAX_SAFE) out.ascii(String(x));
+        else { out.byte(0x22); out.ascii(String(x)); out.byte(0x22); }
+      };
+    }
+    case 'float64': {
+      const v = c.values;
+      return (i) => {
+        if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
+        const x = v[i]!;
+        if (Number.isFinite(x)) out.float(x);
+        else { out.byte(0x22); out.ascii(formatFloat(x)); out.byte(0x22); }
+      };
+    }
+    case 'date32': {
+      const v = c.values, f = dateFormatter();
+      return (i) => {
+        if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
+        out.byte(0x22); out.ascii(f(v[i]!)); out.byte(0x22);
+      };
+    }
+    case 'timestamp': {
+      const v = c.values;
+      return (i) => {
+        if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
+        out.byte(0x22); out.ascii(formatTimestamp(v[i]!)); out.byte(0x22);
+      };
+    }
+    case 'utf8': {
+      const { ascii, flags } = utf8Range(c, start, end);
+      const { offsets, data } = c;
+      if (ascii && (flags & JSON_ESCAPE) === 0) {
+        return (i) => {
+          if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
+          out.byte(0x22); out.bytes(data, offsets[i]!, offsets[i + 1]!); out.byte(0x22);
+        };
+      }
+      return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(utf8String(c, i))); };
+    }
+  }
+}
+
+interface JsonMember { prefix: Uint8Array; column: number }
+
+/**
+ * The members of the objects toJsonLines builds: their keys in JSON.stringify's order
+ * (integer-like names first, a repeated name where it first appeared, `__proto__` never),
+ * as the UTF-8 of `"key":`, and the column each takes its value from (the last of a
+ * repeated name).
+ */
+function jsonMembers(schema: Schema): JsonMember[] {
+  const probe: Record<string, unknown> = {};
+  schema.fields.forEach((f, j) => { probe[f.name] = j; });
+  return Object.keys(probe).map((k) => ({ prefix: encoder.encode(JSON.stringify(k) + ':'), column: probe[k] as number }));
+}
+
+function jsonRows(members: readonly JsonMember[], schema: Schema, b: Batch, start: number, end: number): Uint8Array {
+  let width = 0;
+  for (const m of members) width += m.prefix.length + 1;
+  const out = new ByteSink(estimate(b, start, end) + width * (end - start));
+  const values = members.map((m) => jsonValues(b.columns[m.column]!, schema.fields[m.column]!.type, out, start, end));
+  const prefixes = members.map((m) => m.prefix);
+  const n = members.length;
+  for (let i = start; i < end; i++) {
+    out.byte(0x7b);
+    for (let j = 0; j < n; j++) {
+      if (j > 0) out.byte(0x2c);
+      const p = prefixes[j]!;
+      out.bytes(p, 0, p.length);
+      values[j]!(i);
+    }
+    out.byte(0x7d);
+    out.byte(0x0a);
+  }
+  return out.done();
+}
+
+/** JSON lines as UTF-8 bytes, the text toJsonLines renders with every line ending in '\n': one buffer per batch. */
+export function* toJsonChunks(schema: Schema, batches: Iterable<Batch>): Generator<Uint8Array> {
+  const members = jsonMembers(schema);
+  for (const b of batches) {
+    for (let start = 0; start < b.length; start += CHUNK_ROWS) yield jsonRows(members, schema, b, start, Math.min(b.length, start + CHUNK_ROWS));
+  }
 }

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Config } from './common/config.js';
+import { loadSecurity } from './exchange/grpc_security.js';
 import { Session } from './session.js';
 import type { QueryResult } from './result.js';
 
@@ -16,7 +17,7 @@ export interface SpillwayOptions {
   tables?: string;
   /** Memory limit of the pool, bytes or text such as '256MB'; unlimited when absent. */
   memoryLimit?: number | string;
-  /** Where spill files go (default ./spill). */
+  /** Where spill files go (default $TMPDIR/spillway). */
   spillDir?: string;
   /** Rows per batch (default 8192). */
   batchSize?: number;
@@ -28,6 +29,12 @@ export interface SpillwayOptions {
   workers?: number | readonly string[];
   /** Any other setting by its SET name, e.g. { spill_compression: 'lz4' }. */
   settings?: Partial<Record<keyof Config, string | number | boolean>>;
+  /**
+   * Worker processes only: files holding the shared token the workers demand (default
+   * SPILLWAY_TOKEN_FILE) and the TLS certificate, key and CA (PEM).
+   */
+  tokenFile?: string;
+  tls?: { cert?: string; key?: string; ca?: string };
 }
 
 export class Spillway {
@@ -38,7 +45,11 @@ export class Spillway {
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     if (options.spillDir !== undefined) config.spill_dir = options.spillDir;
     if (options.batchSize !== undefined) config.batch_size = options.batchSize;
-    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism() });
+    const security = loadSecurity({
+      tokenFile: options.tokenFile ?? (process.env.SPILLWAY_TOKEN_FILE || undefined),
+      tlsCert: options.tls?.cert, tlsKey: options.tls?.key, tlsCa: options.tls?.ca,
+    });
+    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security });
     return new Spillway(session);
   }
 

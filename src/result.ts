@@ -3,7 +3,7 @@ import type * as arrow from 'apache-arrow';
 import type { Batch } from './columnar/column.js';
 import { batchRows } from './columnar/kernels.js';
 import { tableFromBatches } from './columnar/arrow.js';
-import { toCsvLines, toJsonLines, toTable } from './format.js';
+import { toCsvChunks, toJsonChunks, toTable } from './format.js';
 import type { MetricsSet } from './common/metrics.js';
 import type { Scalar, Schema } from './common/types.js';
 
@@ -46,14 +46,22 @@ export class QueryResult {
   }
 
   toCsv(): string {
-    return [...toCsvLines(this.schema, this.batches)].join('\n') + '\n';
+    return textOf(toCsvChunks(this.schema, this.batches));
   }
 
   toJsonLines(): string {
-    return [...toJsonLines(this.schema, this.batches)].map((l) => l + '\n').join('');
+    return textOf(toJsonChunks(this.schema, this.batches));
   }
 
   toString(): string {
     return this.status ?? toTable(this.schema, this.batches);
   }
+}
+
+/** The text of UTF-8 chunks (a leading U+FEFF is text here, not a byte order mark). */
+function textOf(chunks: Iterable<Uint8Array>): string {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let s = '';
+  for (const c of chunks) s += decoder.decode(c, { stream: true });
+  return s + decoder.decode();
 }

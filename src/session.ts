@@ -20,13 +20,17 @@ import { createPhysicalPlan } from './plan/physical_planner.js';
 import type { PhysicalPlan } from './plan/physical.js';
 import { explainLogical, explainPhysical } from './plan/explain.js';
 import { QueryResult } from './result.js';
-import { createSpillManager } from './spill/disk_spill_manager.js';
+import { createSpillManager, removeStaleSpillDirs } from './spill/disk_spill_manager.js';
+import { copyTo } from './copy.js';
+import type { Batch } from './columnar/column.js';
+import { batchFromRows } from './columnar/kernels.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
 import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 import { createExecutor } from './scheduler/distributed_executor.js';
+import type { GrpcSecurity } from './exchange/grpc_security.js';
 import { explainStageDag } from './distributed/stage.js';
 
 export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
@@ -38,6 +42,8 @@ export interface SessionOptions {
   config?: Partial<Record<keyof Config, string | number | boolean>>;
   /** Where stages run: N worker threads, ["host:port", …] worker processes, or 0/absent: this thread. */
   workers?: readonly string[] | number;
+  /** Token and TLS for worker processes. */
+  security?: GrpcSecurity;
 }
 
 export class Session {
@@ -45,7 +51,8 @@ export class Session {
   readonly config: Config;
   private pool: MemoryPool;
   private poolLimit: number;
-  private readonly running = new Set<AbortController>();
+  /** Running queries: how to cancel each, and when it has finished cleaning up. */
+  private readonly running = new Map<AbortController, Promise<void>>();
   executor: QueryExecutor;
   private closed = false;
 
@@ -53,12 +60,14 @@ export class Session {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
-    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config });
+    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security });
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
     const s = new Session(opts);
     try {
+      // Spill folders of processes that died without cleaning up (kill -9, a crash).
+      await removeStaleSpillDirs(s.config.spill_dir);
       if (opts.tables) for (const t of await discoverTables(opts.tables)) s.catalog.set(t);
     } catch (e) {
       await s.close();
@@ -170,6 +179,16 @@ export class Session {
         applySetting(this.config, stmt.name, stmt.value);
         return status('SET');
       }
+      case 'Copy': {
+        const optimized = optimize(stmt.query.plan, stmt.query.ids);
+        const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
+        let written = 0;
+        const r = await this.runPhysical(physical, signal, async (batches) => {
+          written = (await copyTo(stmt.target, physical.schema, batches)).rows;
+        });
+        return new QueryResult(makeSchema([field('Count', 'int64', false)]), [batchFromRows(makeSchema([field('Count', 'int64', false)]), [[BigInt(written)]])],
+          null, r.result.metrics, r.result.stats);
+      }
       case 'Ignored':
         return status(stmt.what);
     }
@@ -186,12 +205,15 @@ export class Session {
   }
 
   /** Execute a physical plan with a fresh task context; spill files are removed whatever happens. */
-  async runPhysical(physical: PhysicalPlan, signal?: AbortSignal): Promise<{ result: QueryResult }> {
+  async runPhysical(
+    physical: PhysicalPlan, signal?: AbortSignal, consume?: (batches: AsyncIterable<Batch>) => Promise<void>,
+  ): Promise<{ result: QueryResult }> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
-    this.running.add(controller);
+    let finished!: () => void;
+    this.running.set(controller, new Promise<void>((resolve) => { finished = resolve; }));
     const queryId = randomBytes(6).toString('hex');
     const spill = createSpillManager(this.config, queryId);
     const pool = this.memoryPool;
@@ -203,13 +225,19 @@ export class Session {
     };
     const t0 = performance.now();
     try {
-      const batches = await this.executor.execute(physical, ctx);
+      let batches: Batch[] = [];
+      if (consume === undefined) batches = await this.executor.execute(physical, ctx);
+      else await consume(this.executor.stream ? this.executor.stream(physical, ctx) : await this.executor.execute(physical, ctx).then(toAsync));
       const stats = { queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes };
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
     } finally {
-      this.running.delete(controller);
       signal?.removeEventListener('abort', onAbort);
-      await spill.cleanup();
+      try {
+        await spill.cleanup();
+      } finally {
+        this.running.delete(controller);
+        finished();
+      }
     }
   }
 
@@ -217,7 +245,10 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const c of this.running) c.abort(new SpillwayError('cancelled', 'session closed'));
+    const cleanedUp = [...this.running.values()];
+    for (const c of this.running.keys()) c.abort(new SpillwayError('cancelled', 'session closed'));
+    // Resolve only once every cancelled query has removed its spill files.
+    await Promise.all(cleanedUp);
     await this.executor.close();
   }
 }
@@ -232,3 +263,6 @@ function textResult(name: string, text: string): QueryResult {
   return new QueryResult(sch, [{ schema: sch, length: rows.length, columns: [utf8(rows)] }], text);
 }
 
+async function* toAsync(batches: readonly Batch[]): AsyncGenerator<Batch> {
+  yield* batches;
+}

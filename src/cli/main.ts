@@ -24,6 +24,7 @@ commands:
   worker    serve as a worker: worker --port P [--host H] [--memory-limit M] [--spill-dir D]
   slt       run sqllogictest files: slt FILE... [--engine NAME]
   bench     benchmark TPC-H against DuckDB: bench tpch --data DIR [--queries 1,3] [--workers ...]
+  fuzz      run random queries in several modes, compare, shrink a mismatch to a repro: fuzz [--tables DIR] [--seed S]
 
 run 'spillway <command> --help' for the options of a command`;
 
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'worker': return await (await import('./worker_command.js')).workerCommand(rest);
       case 'slt': return await (await import('./slt_command.js')).sltCommand(rest);
       case 'bench': return await (await import('./bench_command.js')).benchCommand(rest);
+      case 'fuzz': return await (await import('./fuzz_command.js')).fuzzCommand(rest);
       case '--version': case 'version':
         process.stdout.write(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;

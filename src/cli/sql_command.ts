@@ -6,7 +6,7 @@ import type { QueryResult } from '../result.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './report_error.js';
-import { toCsvLines, toJsonLines, toTable } from '../format.js';
+import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 
 export const SQL_OPTIONS = {
@@ -69,7 +69,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     if (explain) text = `explain ${text}`;
     const t0 = performance.now();
     const res = await db.sql(text, { signal: controller.signal });
-    printResult(res, format);
+    await printResult(res, format);
     if (hasFlag(args, 'timing')) process.stderr.write(`time: ${(performance.now() - t0).toFixed(1)} ms\n`);
     return 0;
   } finally {
@@ -78,13 +78,36 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   }
 }
 
-export function printResult(res: QueryResult, format: string): void {
-  if (res.status !== null && res.schema.fields.length === 0) { process.stdout.write(res.status + '\n'); return; }
-  if (res.status !== null && format === 'table') { process.stdout.write(res.status + '\n'); return; }
-  const out = process.stdout;
-  if (format === 'csv') { for (const l of toCsvLines(res.schema, res.batches)) out.write(l + '\n'); return; }
-  if (format === 'json') { for (const l of toJsonLines(res.schema, res.batches)) out.write(l + '\n'); return; }
+/**
+ * Print a result on stdout. CSV and JSON go out one write per batch, waiting for 'drain'
+ * whenever the stream asks to; the table (at most 1000 rows) and statuses in one write,
+ * before the returned promise is first awaited.
+ */
+export async function printResult(res: QueryResult, format: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (res.status !== null && res.schema.fields.length === 0) { out.write(res.status + '\n'); return; }
+  if (res.status !== null && format === 'table') { out.write(res.status + '\n'); return; }
+  if (format === 'csv') return writeChunks(out, toCsvChunks(res.schema, res.batches));
+  if (format === 'json') return writeChunks(out, toJsonChunks(res.schema, res.batches));
   out.write(toTable(res.schema, res.batches as never) + '\n');
+}
+
+async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<Uint8Array>): Promise<void> {
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    if (!out.write(chunk) && !(await drained(out))) return;
+  }
+}
+
+/** Resolves true on 'drain', false if the stream closes first; rejects on its error. */
+function drained(out: NodeJS.WritableStream): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const done = (ok: boolean, err?: unknown) => {
+      out.off('drain', onDrain); out.off('close', onClose); out.off('error', onError);
+      if (err !== undefined) reject(err); else resolve(ok);
+    };
+    const onDrain = () => done(true), onClose = () => done(false), onError = (e: unknown) => done(false, e);
+    out.on('drain', onDrain); out.on('close', onClose); out.on('error', onError);
+  });
 }
 
 async function repl(db: Spillway, format: string, verbose: boolean): Promise<number> {
@@ -98,7 +121,7 @@ async function repl(db: Spillway, format: string, verbose: boolean): Promise<num
     const text = buffer;
     buffer = '';
     try {
-      printResult(await db.sql(text), format);
+      await printResult(await db.sql(text), format);
     } catch (err) {
       reportError(err, verbose);
     }

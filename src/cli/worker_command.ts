@@ -1,29 +1,40 @@
 /**
  * `spillway worker`: run one worker process until SIGTERM or SIGINT.
  *
- *   spillway worker --port P [--host H] [--memory-limit SIZE] [--spill-dir DIR] [--set NAME=VALUE] [--quiet]
+ *   spillway worker --port P [--listen H] [--data-root DIR]… [--token-file F] [--tls-cert F --tls-key F [--tls-ca F]]
+ *                   [--memory-limit SIZE] [--spill-dir DIR] [--set NAME=VALUE] [--quiet]
  *
  * Prints `spillway worker listening on H:P` on stdout once it serves (P is the real port
  * when --port 0 asked for any free one); task log lines go to stderr. On SIGTERM/SIGINT it
  * cancels running tasks, releases every query (buffers and spill folders), closes the port
  * and returns 0.
+ *
+ * Trust: a worker runs whatever tasks its callers send and reads files for them, so it
+ * reads only below its data roots, and without a token it listens on loopback only unless
+ * --listen names another interface.
  */
 import { makeConfig, type Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, parseArgs } from './args.js';
+import { loadSecurity } from '../exchange/grpc_security.js';
+import { DataRoots } from '../worker/data_roots.js';
 import { startWorkerServer } from '../worker/worker_server.js';
 
 export const WORKER_OPTIONS = {
-  value: ['port', 'host', 'memory-limit', 'spill-dir', 'set'],
+  value: ['port', 'listen', 'host', 'data-root', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'memory-limit', 'spill-dir', 'set'],
   boolean: ['quiet', 'help', 'verbose'],
 };
 
 const HELP = `usage: spillway worker --port P [options]
 
   --port P              port to serve on (0 = any free port; the chosen one is printed)
-  --host H              interface to bind (default 0.0.0.0)
+  --listen H            interface to bind (default 127.0.0.1; 0.0.0.0 with a token)
+  --data-root DIR       tasks may read files only below DIR (repeatable; default .)
+  --token-file F        shared secret every caller must send (also SPILLWAY_TOKEN_FILE)
+  --tls-cert F --tls-key F   serve TLS with this certificate and key
+  --tls-ca F            with TLS: demand client certificates signed by this CA (mutual TLS)
   --memory-limit SIZE   this worker's memory pool limit, e.g. 2GB; operators spill beyond it
-  --spill-dir DIR       where this worker's spill files go (default ./spill)
+  --spill-dir DIR       where this worker's spill files go (default $TMPDIR/spillway)
   --set NAME=VALUE      any other setting (network_timeout_ms, exchange_credits, …)
   --quiet               no per-task log lines on stderr`;
 
@@ -46,11 +57,19 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   if (memoryLimit !== undefined) settings.memory_limit = memoryLimit;
   if (spillDir !== undefined) settings.spill_dir = spillDir;
   const config = makeConfig(settings);
-  const host = flag(args, 'host') ?? '0.0.0.0';
+  const security = loadSecurity({
+    tokenFile: flag(args, 'token-file') ?? (process.env.SPILLWAY_TOKEN_FILE || undefined),
+    tlsCert: flag(args, 'tls-cert'), tlsKey: flag(args, 'tls-key'), tlsCa: flag(args, 'tls-ca'),
+  });
+  const dataRoots = new DataRoots(args.flags.get('data-root') ?? [process.cwd()]);
+  const host = flag(args, 'listen') ?? flag(args, 'host') ?? (security.token === null ? '127.0.0.1' : '0.0.0.0');
+  if (security.token === null && !isLoopback(host)) {
+    process.stderr.write(`spillway worker: warning: no --token-file, so anyone who reaches ${host} can run tasks on this worker\n`);
+  }
 
   let server;
   try {
-    server = await startWorkerServer({ host, port, config, quiet: hasFlag(args, 'quiet') });
+    server = await startWorkerServer({ host, port, config, security, dataRoots, quiet: hasFlag(args, 'quiet') });
   } catch (e) {
     throw new SpillwayError('config', `cannot start the worker on ${host}:${port}: ${(e as Error).message}`, { cause: e });
   }
@@ -69,4 +88,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   process.stderr.write(`spillway worker ${server.address}: ${signal}, shutting down\n`);
   await server.close();
   return 0;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

@@ -4,9 +4,16 @@
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import {
-  allocValues, decodeUtf8, encodeUtf8, fixedColumn, makeBatch, nullColumn,
+  allocValues, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
   type Batch, type Column, type FixedColumn, type TypedValues, type Utf8Column,
 } from './column.js';
+
+/**
+ * Byte ranges shorter than this are copied by a loop (4-byte words through DataViews, then
+ * the tail), longer ones with set(subarray), whose fixed cost only pays off beyond it
+ * (bench/kernels.ts --copy measures the crossover).
+ */
+const SHORT_COPY = 64;
 
 /**
  * Gather rows by index. An index of -1 yields NULL (outer joins use it for the
@@ -14,46 +21,95 @@ import {
  */
 export function take(c: Column, indices: Int32Array, count = indices.length): Column {
   if (c.type === 'null') return nullColumn(count);
-  const src = c.validity;
-  let validity: Uint8Array | null = null;
+  const validity = takeValidity(c.validity, indices, count);
+  switch (c.type) {
+    case 'utf8': return takeUtf8(c, indices, count, validity);
+    case 'bool': return fixedColumn(c.type, takeU8(c.values, indices, count), validity);
+    case 'int32': case 'date32': return fixedColumn(c.type, takeI32(c.values, indices, count), validity);
+    case 'float64': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
+    case 'int64': case 'timestamp': return fixedColumn(c.type, takeI64(c.values, indices, count), validity);
+  }
+}
+
+/** Validity of a gather: null when no gathered row is NULL and no index is -1. */
+function takeValidity(src: Uint8Array | null, indices: Int32Array, count: number): Uint8Array | null {
+  // Read-only scan up to the first NULL: most gathers have none and allocate nothing.
+  let i = 0;
+  if (src === null) {
+    while (i < count && indices[i]! >= 0) i++;
+  } else {
+    for (; i < count; i++) { const j = indices[i]!; if (j < 0 || src[j] === 0) break; }
+  }
+  if (i === count) return null;
+  const out = new Uint8Array(count);
+  out.fill(1, 0, i);
+  if (src === null) {
+    for (; i < count; i++) out[i] = indices[i]! < 0 ? 0 : 1;
+  } else {
+    for (; i < count; i++) { const j = indices[i]!; out[i] = j < 0 ? 0 : src[j]!; }
+  }
+  return out;
+}
+
+// One loop per typed-array kind keeps each loop monomorphic.
+
+function takeU8(v: Uint8Array, indices: Int32Array, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) out[i] = v[j]!; }
+  return out;
+}
+
+function takeI32(v: Int32Array, indices: Int32Array, count: number): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) out[i] = v[j]!; }
+  return out;
+}
+
+function takeF64(v: Float64Array, indices: Int32Array, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) out[i] = v[j]!; }
+  return out;
+}
+
+/** Element copy between BigInt64Arrays: optimized code moves the 64 bits, no BigInt per row. */
+function takeI64(v: BigInt64Array, indices: Int32Array, count: number): BigInt64Array {
+  const out = new BigInt64Array(count);
+  for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) out[i] = v[j]!; }
+  return out;
+}
+
+/** Copy src[s, e) to dst at d; sv and dv are DataViews over src and dst. */
+function copyBytes(src: Uint8Array, sv: DataView, s: number, e: number, dst: Uint8Array, dv: DataView, d: number): void {
+  if (e - s < SHORT_COPY) {
+    for (; s + 4 <= e; s += 4, d += 4) dv.setInt32(d, sv.getInt32(s, true), true);
+    while (s < e) dst[d++] = src[s++]!;
+  } else {
+    dst.set(src.subarray(s, e), d);
+  }
+}
+
+function takeUtf8(c: Utf8Column, indices: Int32Array, count: number, validity: Uint8Array | null): Utf8Column {
+  const so = c.offsets, sd = c.data;
+  const offsets = new Int32Array(count + 1);
+  let total = 0;
   for (let i = 0; i < count; i++) {
     const j = indices[i]!;
-    if (j < 0 || (src !== null && src[j] === 0)) {
-      validity = new Uint8Array(count);
-      for (let k = 0; k < count; k++) {
-        const jj = indices[k]!;
-        validity[k] = jj < 0 ? 0 : src === null ? 1 : src[jj]!;
-      }
-      break;
-    }
+    if (j >= 0) total += so[j + 1]! - so[j]!;
+    offsets[i + 1] = total;
   }
-  if (c.type === 'utf8') {
-    const offsets = new Int32Array(count + 1);
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const j = indices[i]!;
-      if (j >= 0) total += c.offsets[j + 1]! - c.offsets[j]!;
-      offsets[i + 1] = total;
-    }
-    const data = new Uint8Array(total);
-    for (let i = 0; i < count; i++) {
-      const j = indices[i]!;
-      if (j < 0) continue;
-      const s = c.offsets[j]!, e = c.offsets[j + 1]!;
-      if (e > s) data.set(c.data.subarray(s, e), offsets[i]!);
-    }
-    return { type: 'utf8', length: count, validity, offsets, data };
+  const data = new Uint8Array(total);
+  const sv = new DataView(sd.buffer, sd.byteOffset, sd.byteLength), dv = new DataView(data.buffer);
+  // Consecutive source rows (sorted gathers, filters) are copied as one run of bytes.
+  let i = 0;
+  while (i < count) {
+    const j = indices[i]!;
+    if (j < 0) { i++; continue; }
+    let e = i + 1, je = j + 1;
+    while (e < count && indices[e] === je) { e++; je++; }
+    copyBytes(sd, sv, so[j]!, so[je]!, data, dv, offsets[i]!);
+    i = e;
   }
-  const out = allocValues(c.type, count);
-  const vals = c.values;
-  if (vals instanceof BigInt64Array) {
-    const o = out as BigInt64Array;
-    for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) o[i] = vals[j]!; }
-  } else {
-    const o = out as Int32Array | Float64Array | Uint8Array;
-    for (let i = 0; i < count; i++) { const j = indices[i]!; if (j >= 0) o[i] = vals[j]!; }
-  }
-  return fixedColumn(c.type, out, validity);
+  return { type: 'utf8', length: count, validity, offsets, data };
 }
 
 export function takeBatch(b: Batch, indices: Int32Array, count = indices.length): Batch {
@@ -62,20 +118,107 @@ export function takeBatch(b: Batch, indices: Int32Array, count = indices.length)
 
 /** Indices of rows where mask is 1 and (if given) maskValidity is 1. */
 export function maskToIndices(mask: Uint8Array, maskValidity: Uint8Array | null, length: number): Int32Array {
+  // is1(x) below is ((x ^ 1) - 1) >>> 31: 1 for the byte 1, else 0, without a branch (a
+  // branch mispredicts on every other row of a 50% selection).
   let n = 0;
-  for (let i = 0; i < length; i++) if (mask[i] === 1 && (maskValidity === null || maskValidity[i] === 1)) n++;
+  if (maskValidity === null) {
+    for (let i = 0; i < length; i++) n += ((mask[i]! ^ 1) - 1) >>> 31;
+  } else {
+    for (let i = 0; i < length; i++) n += (((mask[i]! ^ 1) - 1) & ((maskValidity[i]! ^ 1) - 1)) >>> 31;
+  }
   const idx = new Int32Array(n);
+  // Write every row's index, advance past selected ones only; stop after the last selected
+  // row so that no write falls beyond the end.
   let k = 0;
-  for (let i = 0; i < length; i++) if (mask[i] === 1 && (maskValidity === null || maskValidity[i] === 1)) idx[k++] = i;
+  if (maskValidity === null) {
+    for (let i = 0; k < n; i++) { idx[k] = i; k += ((mask[i]! ^ 1) - 1) >>> 31; }
+  } else {
+    for (let i = 0; k < n; i++) { idx[k] = i; k += (((mask[i]! ^ 1) - 1) & ((maskValidity[i]! ^ 1) - 1)) >>> 31; }
+  }
   return idx;
 }
 
-/** Keep the rows where a boolean column is TRUE (NULL counts as false). */
+/**
+ * A filter whose kept rows form runs at least this long on average copies each run with
+ * set(subarray) (a builtin, fast even before the JIT has compiled the row loops), else it
+ * gathers row by row.
+ */
+const MIN_AVG_RUN = 16;
+
+/**
+ * Keep the rows where a boolean column is TRUE (NULL counts as false). When every row is
+ * kept the input batch itself is returned: no operator writes into a batch it received.
+ */
 export function filterBatch(b: Batch, predicate: Column): Batch {
   if (predicate.type !== 'bool') throw new Error(`filter predicate must be bool, got ${predicate.type}`);
-  const idx = maskToIndices(predicate.values, predicate.validity, b.length);
-  if (idx.length === b.length) return b;
-  return takeBatch(b, idx);
+  const mask = predicate.values, mv = predicate.validity, length = b.length;
+  // Kept rows and runs of kept rows (a run starts where a kept row follows a dropped one);
+  // sel is 1 for a kept row, as in maskToIndices.
+  let n = 0, runs = 0, prev = 0;
+  if (mv === null) {
+    for (let i = 0; i < length; i++) { const sel = ((mask[i]! ^ 1) - 1) >>> 31; n += sel; runs += sel & (prev ^ 1); prev = sel; }
+  } else {
+    for (let i = 0; i < length; i++) {
+      const sel = (((mask[i]! ^ 1) - 1) & ((mv[i]! ^ 1) - 1)) >>> 31;
+      n += sel; runs += sel & (prev ^ 1); prev = sel;
+    }
+  }
+  if (n === length) return b;
+  if (n === 0) return makeBatch(b.schema, b.columns.map((c) => emptyColumn(c.type)), 0);
+  if (n < runs * MIN_AVG_RUN) return takeBatch(b, maskToIndices(mask, mv, length));
+  // Source ranges [starts[r], ends[r]) of the kept rows.
+  const starts = new Int32Array(runs), ends = new Int32Array(runs);
+  let r = 0;
+  prev = 0;
+  for (let i = 0; r < runs; i++) {
+    const sel = i === length ? 0 : mv === null ? ((mask[i]! ^ 1) - 1) >>> 31 : (((mask[i]! ^ 1) - 1) & ((mv[i]! ^ 1) - 1)) >>> 31;
+    if (sel !== prev) {
+      if (sel === 1) starts[r] = i; else ends[r++] = i;
+      prev = sel;
+    }
+  }
+  return makeBatch(b.schema, b.columns.map((c) => copyRuns(c, n, starts, ends)), n);
+}
+
+/** The rows of a column in the ranges [starts[r], ends[r]), n rows in all. */
+function copyRuns(c: Column, n: number, starts: Int32Array, ends: Int32Array): Column {
+  if (c.type === 'null') return nullColumn(n);
+  let validity: Uint8Array | null = null;
+  if (c.validity !== null) {
+    validity = setRuns(c.validity, new Uint8Array(n), starts, ends);
+    if (!validity.includes(0)) validity = null;
+  }
+  if (c.type === 'utf8') return copyUtf8Runs(c, n, starts, ends, validity);
+  return fixedColumn(c.type, setRuns(c.values, allocValues(c.type, n), starts, ends), validity);
+}
+
+function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends: Int32Array): T {
+  const s = src as Int32Array, o = out as Int32Array;
+  let pos = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const a = starts[r]!, e = ends[r]!;
+    o.set(s.subarray(a, e), pos);
+    pos += e - a;
+  }
+  return out;
+}
+
+function copyUtf8Runs(c: Utf8Column, n: number, starts: Int32Array, ends: Int32Array, validity: Uint8Array | null): Utf8Column {
+  const so = c.offsets, sd = c.data;
+  let total = 0;
+  for (let r = 0; r < starts.length; r++) total += so[ends[r]!]! - so[starts[r]!]!;
+  const offsets = new Int32Array(n + 1);
+  const data = new Uint8Array(total);
+  const sv = new DataView(sd.buffer, sd.byteOffset, sd.byteLength), dv = new DataView(data.buffer);
+  let k = 0, pos = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const a = starts[r]!, e = ends[r]!;
+    const base = so[a]!, delta = pos - base;
+    for (let j = a + 1; j <= e; j++) offsets[++k] = so[j]! + delta;
+    copyBytes(sd, sv, base, so[e]!, data, dv, pos);
+    pos += so[e]! - base;
+  }
+  return { type: 'utf8', length: n, validity, offsets, data };
 }
 
 export function sliceColumn(c: Column, start: number, end: number): Column {
@@ -114,7 +257,7 @@ export function concatColumns(type: DataType, cols: readonly Column[]): Column {
   }
   if (type === 'utf8') {
     let total = 0;
-    for (const c of cols) total += (c as Utf8Column).data.length;
+    for (const c0 of cols) { const c = c0 as Utf8Column; total += c.offsets[c.length]! - c.offsets[0]!; }
     const data = new Uint8Array(total);
     const offsets = new Int32Array(length + 1);
     let pos = 0, dpos = 0;
@@ -200,9 +343,15 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
   }
   if (type === 'utf8') {
     const b = encodeUtf8(String(value));
-    const data = new Uint8Array(b.length * n);
+    const len = b.length, total = len * n;
+    const data = new Uint8Array(total);
     const offsets = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) { data.set(b, i * b.length); offsets[i + 1] = (i + 1) * b.length; }
+    for (let i = 0; i < n; i++) offsets[i + 1] = (i + 1) * len;
+    // One copy of the value, then double the filled prefix until the buffer is full.
+    if (total > 0) {
+      data.set(b, 0);
+      for (let filled = len; filled < total; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, total - filled));
+    }
     return { type, length: n, validity: null, offsets, data };
   }
   const out = allocValues(type, n);

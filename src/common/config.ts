@@ -35,6 +35,22 @@ export interface Config {
   /** Milliseconds any network wait may take before the query fails. */
   network_timeout_ms: number;
   heartbeat_interval_ms: number;
+  /** A worker silent this long is lost: its tasks move and its outputs are recomputed. */
+  worker_heartbeat_timeout_ms: number;
+  /** Attempts of one task on retryable failures (worker lost, transport, resources). */
+  max_task_attempts: number;
+  /** Times a stage may run again because outputs it produced were lost. */
+  max_stage_attempts: number;
+  /** First retry delay; doubled at each further attempt. */
+  retry_backoff_ms: number;
+  /** A task running longer than this × its stage's median gets a speculative copy; 0 = never. */
+  speculation_multiplier: number;
+  /** ... and at least this long. */
+  speculation_min_ms: number;
+  /** Run queries in this process when no listed worker can be reached (otherwise they fail). */
+  local_fallback: boolean;
+  /** A worker drops a query this long after the coordinator stopped renewing it. */
+  query_lease_ms: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -53,6 +69,14 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   exchange_credits: 8,
   network_timeout_ms: 30_000,
   heartbeat_interval_ms: 1_000,
+  worker_heartbeat_timeout_ms: 10_000,
+  max_task_attempts: 4,
+  max_stage_attempts: 4,
+  retry_backoff_ms: 100,
+  speculation_multiplier: 1.5,
+  speculation_min_ms: 5_000,
+  local_fallback: false,
+  query_lease_ms: 60_000,
 });
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -85,6 +109,13 @@ const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: 
   exchange_credits: { min: 1, max: 1024, integer: true },
   network_timeout_ms: { min: 100, max: 24 * 3600 * 1000, integer: true },
   heartbeat_interval_ms: { min: 10, max: 60_000, integer: true },
+  worker_heartbeat_timeout_ms: { min: 50, max: 24 * 3600 * 1000, integer: true },
+  max_task_attempts: { min: 1, max: 100, integer: true },
+  max_stage_attempts: { min: 1, max: 100, integer: true },
+  retry_backoff_ms: { min: 0, max: 600_000, integer: true },
+  speculation_multiplier: { min: 0, max: 1000, integer: false },
+  speculation_min_ms: { min: 0, max: 24 * 3600 * 1000, integer: true },
+  query_lease_ms: { min: 100, max: 7 * 24 * 3600 * 1000, integer: true },
 };
 
 function checkRange(key: keyof Config, text: string, v: number): void {

@@ -13,7 +13,13 @@ export type ErrorKind =
   | 'cancelled'
   | 'timeout'
   | 'config'        // bad setting or CLI argument
+  | 'permission'    // a worker refused to read a file outside its data roots
   | 'remote';       // a worker reported an error (message carries query/stage/task/worker)
+
+/** Every kind, for checking a kind that arrives over the wire. */
+export const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorKind>([
+  'syntax', 'binder', 'type', 'unsupported', 'io', 'resources', 'execution', 'cancelled', 'timeout', 'config', 'permission', 'remote',
+]);
 
 export class SpillwayError extends Error {
   readonly kind: ErrorKind;

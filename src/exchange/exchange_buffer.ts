@@ -647,6 +647,20 @@ export class ExchangeBuffer {
     return this.writers.get(writerKey(id));
   }
 
+  /**
+   * Drop the output of writer task `id` unless it is being written (a failed or cancelled
+   * attempt, or an output the scheduler replaced): memory at once, spill files in the
+   * background. Its readers get 'not_found'. True when something was dropped.
+   */
+  dropWriter(id: WriterId): boolean {
+    const k = writerKey(id);
+    const w = this.writers.get(k);
+    if (w === undefined || w.state === 'writing') return false;
+    this.writers.delete(k);
+    void w.release();
+    return true;
+  }
+
   /** Wait for the writer of `key` to start here, at most `timeoutMs`. */
   async waitForPartition(key: PartitionKey, opts: WaitOptions): Promise<PartitionBuffer> {
     const deadline = Date.now() + opts.timeoutMs;

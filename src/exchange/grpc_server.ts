@@ -25,6 +25,7 @@ import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { ProtoDecodeError } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA, EXCHANGE_SERVER_OPTIONS, EXCHANGE_SERVICE } from './services.js';
+import { NO_SECURITY, serverCredentials, serverInterceptors, type GrpcSecurity } from './grpc_security.js';
 import {
   describeKey,
   encodeAppMetadata,
@@ -52,6 +53,8 @@ export interface ExchangeServerOptions {
   /** Interval of heartbeat messages while the writer is busy; default timeout / 3. */
   heartbeatMs?: number;
   onStreamEvent?: StreamObserver;
+  /** Token and TLS every call must satisfy (default none). */
+  security?: GrpcSecurity;
   /** More services to host on the same port (e.g. WORKER_SERVICE). */
   services?: readonly { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[];
 }
@@ -88,6 +91,7 @@ const STATUS_OF: Record<ExchangeFailure, grpc.status> = {
   deadline_exceeded: grpc.status.DEADLINE_EXCEEDED,
   writer_failed: grpc.status.ABORTED,
   cancelled: grpc.status.CANCELLED,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
   unavailable: grpc.status.UNAVAILABLE,
 };
 
@@ -277,7 +281,8 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
     stats: { streams: 0, activeStreams: 0, drainWaits: 0, failedStreams: 0, batchesSent: 0, rowsSent: 0, rawBytesSent: 0, wireBytesSent: 0 },
     active: new Set(),
   };
-  const server = new grpc.Server(EXCHANGE_SERVER_OPTIONS);
+  const security = opts.security ?? NO_SECURITY;
+  const server = new grpc.Server({ ...EXCHANGE_SERVER_OPTIONS, interceptors: serverInterceptors(security) });
   server.addService(EXCHANGE_SERVICE, {
     DoExchange: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => serveDoExchange(call, env),
   });
@@ -286,7 +291,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
   const host = opts.host ?? '127.0.0.1';
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${hostPart}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${hostPart}:${opts.port ?? 0}`, serverCredentials(security), (err, p) => (err ? reject(err) : resolve(p)));
   });
   const dialHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : hostPart;
   return {

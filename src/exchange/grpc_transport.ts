@@ -11,11 +11,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Batch } from '../columnar/column.js';
-import type { ErrorKind } from '../common/errors.js';
+import { ERROR_KINDS, type ErrorKind } from '../common/errors.js';
 import type { Schema } from '../common/types.js';
 import { ipcBatchCodec, type BatchCodec } from './batch_codec.js';
 import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { DO_EXCHANGE_PATH, ERROR_KIND_METADATA, EXCHANGE_CHANNEL_OPTIONS } from './services.js';
+import { channelCredentials, clientInterceptors, NO_SECURITY, type GrpcSecurity } from './grpc_security.js';
 import {
   describeKey,
   encodeAppMetadata,
@@ -40,6 +41,8 @@ export interface GrpcTransportOptions {
   /** Added to / overriding EXCHANGE_CHANNEL_OPTIONS. */
   channelOptions?: grpc.ChannelOptions;
   codec?: BatchCodec;
+  /** Token and TLS for dialing workers (default none). */
+  security?: GrpcSecurity;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -52,9 +55,8 @@ const FAILURE_OF_STATUS: Partial<Record<grpc.status, ExchangeFailure>> = {
   [grpc.status.ABORTED]: 'writer_failed',
   [grpc.status.CANCELLED]: 'cancelled',
   [grpc.status.UNAVAILABLE]: 'unavailable',
+  [grpc.status.UNAUTHENTICATED]: 'unauthenticated',
 };
-
-const ERROR_KINDS = new Set<string>(['syntax', 'binder', 'type', 'unsupported', 'io', 'resources', 'execution', 'cancelled', 'timeout', 'config', 'remote']);
 
 export class GrpcTransport implements ExchangeTransport {
   private readonly clients = new Map<string, grpc.Client>();
@@ -74,7 +76,10 @@ export class GrpcTransport implements ExchangeTransport {
   private clientFor(worker: string): grpc.Client {
     let c = this.clients.get(worker);
     if (!c) {
-      c = new grpc.Client(worker, grpc.credentials.createInsecure(), { ...EXCHANGE_CHANNEL_OPTIONS, ...this.opts.channelOptions });
+      const security = this.opts.security ?? NO_SECURITY;
+      c = new grpc.Client(worker, channelCredentials(security), {
+        ...EXCHANGE_CHANNEL_OPTIONS, ...this.opts.channelOptions, interceptors: clientInterceptors(security),
+      });
       this.clients.set(worker, c);
     }
     return c;

@@ -8,6 +8,14 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 
+/**
+ * Servers only receive requests (task plans, credits, control calls): 64 MiB bounds what
+ * one message can make a worker allocate. Data flows server → client, so a client accepts
+ * one batch of up to 1 GiB.
+ */
+export const MAX_REQUEST_MESSAGE_BYTES = 64 * 1024 * 1024;
+export const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
 const identity = (b: Buffer): Buffer => b;
 
 /** Trailer carrying SpillwayError.kind, so the reader rethrows the same kind. */
@@ -36,7 +44,7 @@ export const EXCHANGE_SERVICE = {
  */
 export const EXCHANGE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc-node.flow_control_window': 16 * 1024 * 1024,
-  'grpc.max_receive_message_length': -1,
+  'grpc.max_receive_message_length': MAX_BATCH_MESSAGE_BYTES,
   'grpc.max_send_message_length': -1,
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 10_000,
@@ -44,6 +52,6 @@ export const EXCHANGE_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 export const EXCHANGE_SERVER_OPTIONS: grpc.ServerOptions = {
-  'grpc.max_receive_message_length': -1,
+  'grpc.max_receive_message_length': MAX_REQUEST_MESSAGE_BYTES,
   'grpc.max_send_message_length': -1,
 };

@@ -108,6 +108,7 @@ export type ExchangeFailure =
   | 'deadline_exceeded'  // a wait ran past network_timeout_ms
   | 'writer_failed'      // the writer task recorded an error
   | 'cancelled'
+  | 'unauthenticated'    // the worker refused our token or certificate
   | 'unavailable';       // the worker cannot be reached
 
 const FAILURE_KIND: Record<ExchangeFailure, ErrorKind> = {
@@ -116,6 +117,7 @@ const FAILURE_KIND: Record<ExchangeFailure, ErrorKind> = {
   deadline_exceeded: 'timeout',
   writer_failed: 'remote',
   cancelled: 'cancelled',
+  unauthenticated: 'config',
   unavailable: 'remote',
 };
 

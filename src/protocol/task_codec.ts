@@ -17,7 +17,8 @@
  * validated here: anything malformed or foreign becomes an ExchangeError
  * 'invalid_argument' (gRPC INVALID_ARGUMENT) that names what was wrong.
  */
-import { applySetting, DEFAULT_CONFIG, type Config } from '../common/config.js';
+import { applySetting, DEFAULT_CONFIG, MAX_PARTITIONS, type Config } from '../common/config.js';
+import { NODE_TRAITS } from '../plan/node_traits.js';
 import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
 import { ExchangeError } from '../exchange/transport.js';
 import type { RunTaskRequest } from './worker_messages.js';
@@ -76,8 +77,8 @@ function checkPartitioning(v: unknown): Partitioning {
   if (!isObject(v) || typeof v.kind !== 'string' || !PARTITIONING_KINDS.has(v.kind as Partitioning['kind'])) {
     throw invalid('output partitioning must be {"kind": "hash" | "range" | "broadcast" | "single" | "round_robin", …}');
   }
-  if ((v.kind === 'hash' || v.kind === 'range' || v.kind === 'round_robin') && !(isIndex(v.partitions) && v.partitions >= 1)) {
-    throw invalid(`output partitioning ${v.kind} needs a positive partition count`);
+  if ((v.kind === 'hash' || v.kind === 'range' || v.kind === 'round_robin') && !(isIndex(v.partitions) && v.partitions >= 1 && v.partitions <= MAX_PARTITIONS)) {
+    throw invalid(`output partitioning ${v.kind} needs a partition count from 1 to ${MAX_PARTITIONS}`);
   }
   if ((v.kind === 'hash' || v.kind === 'range') && !Array.isArray(v.keys)) throw invalid(`output partitioning ${v.kind} needs keys`);
   return v as unknown as Partitioning;
@@ -93,6 +94,33 @@ function checkLocation(stage: string, v: unknown): StageInputLocation {
   return v as unknown as StageInputLocation;
 }
 
+/** Most plan nodes one task may carry (a 64-way join plans to a few hundred). */
+const MAX_PLAN_NODES = 10_000;
+
+/**
+ * Every node has a known kind, an id, a schema and 1..MAX_PARTITIONS partitions, so no
+ * field of a hostile plan can make the worker allocate without bound before it runs.
+ */
+function checkNodes(root: unknown): void {
+  const stack: unknown[] = [root];
+  let seen = 0;
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (++seen > MAX_PLAN_NODES) throw invalid(`plan has more than ${MAX_PLAN_NODES} nodes`);
+    if (!isObject(n) || typeof n.kind !== 'string' || !Object.hasOwn(NODE_TRAITS, n.kind) || !isIndex(n.id) || !isObject(n.schema)) {
+      throw invalid('plan is not a Spillway physical plan');
+    }
+    if (!isIndex(n.partitions) || n.partitions < 1 || n.partitions > MAX_PARTITIONS) {
+      throw invalid(`plan node ${n.kind}#${n.id} has ${String(n.partitions)} partitions; expected 1 to ${MAX_PARTITIONS}`);
+    }
+    for (const key of ['input', 'left', 'right'] as const) if (n[key] !== undefined) stack.push(n[key]);
+    if (n.inputs !== undefined) {
+      if (!Array.isArray(n.inputs)) throw invalid(`plan node ${n.kind}#${n.id}: inputs must be a list`);
+      stack.push(...n.inputs);
+    }
+  }
+}
+
 function checkPlan(text: string, task: number): PhysicalPlan {
   let plan: unknown;
   try {
@@ -100,11 +128,10 @@ function checkPlan(text: string, task: number): PhysicalPlan {
   } catch {
     throw invalid('plan is not JSON');
   }
-  if (!isObject(plan) || typeof plan.kind !== 'string' || !isIndex(plan.partitions) || !isIndex(plan.id) || !isObject(plan.schema)) {
-    throw invalid('plan is not a Spillway physical plan');
-  }
-  if (task >= plan.partitions) throw invalid(`task ${task} is out of range: the stage plan has ${plan.partitions} partitions`);
-  return plan as unknown as PhysicalPlan;
+  checkNodes(plan);
+  const root = plan as unknown as PhysicalPlan;
+  if (task >= root.partitions) throw invalid(`task ${task} is out of range: the stage plan has ${root.partitions} partitions`);
+  return root;
 }
 
 function decodeText(bytes: Uint8Array, what: string): string {

@@ -7,7 +7,8 @@
  *   host ──{c-run id, request, config, attempt}──▶ thread ──{c-reply id, ok, value | error}──▶ host
  *   host ──{c-abort id}                       (the coordinator gave up on that task)
  *   host ──{c-cancel queryId, reason}         (CancelQuery)
- *   host ──{c-release id, queryId} / {c-status id} / {c-close id} ──▶ c-reply
+ *   host ──{c-release id, queryId} / {c-status id, queries} / {c-close id} ──▶ c-reply
+ *   (c-status is the heartbeat: `queries` renew their leases on the thread)
  *   thread ──{c-ready address}──▶ host         once it serves
  */
 import type { Config } from '../common/config.js';
@@ -20,7 +21,7 @@ export type HostMessage =
   | { t: 'c-abort'; id: number }
   | { t: 'c-cancel'; queryId: string; reason: string }
   | { t: 'c-release'; id: number; queryId: string }
-  | { t: 'c-status'; id: number }
+  | { t: 'c-status'; id: number; queries?: string[] }
   | { t: 'c-close'; id: number };
 
 export type ThreadMessage =

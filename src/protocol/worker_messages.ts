@@ -28,7 +28,8 @@ export interface RunTaskResponse {
 export interface CancelQueryRequest { queryId: string; reason: string }
 export interface ReleaseQueryRequest { queryId: string }
 export type Ack = Record<string, never>;
-export interface HeartbeatRequest { coordinatorId: string; sentAtMs: number }
+/** `queries`: the coordinator's running queries; each renews its lease on the worker (query_lease_ms). */
+export interface HeartbeatRequest { coordinatorId: string; sentAtMs: number; queries: string[] }
 export interface WorkerStatus {
   workerId: string;
   address: string;
@@ -76,6 +77,7 @@ export const ACK: Spec<Ack> = {};
 export const HEARTBEAT_REQUEST: Spec<HeartbeatRequest> = {
   coordinatorId: { no: 1, kind: 'string' },
   sentAtMs: { no: 2, kind: 'uint64' },
+  queries: { no: 3, kind: 'string', repeated: true },
 };
 
 export const WORKER_STATUS: Spec<WorkerStatus> = {

@@ -11,11 +11,15 @@
  *   workers: N > 0            ─▶ N worker threads in this process (MessagePorts, PortTransport)
  *   workers: [] or 0          ─▶ LocalExecutor
  * Workers are contacted before the first query (an unreachable one is named in a warning
- * and left out; with none left, queries run here after a warning). In-memory tables live
- * in this process only, so plans that read them run here.
+ * and left out). With none reachable a query fails with one line naming every address and
+ * why, unless local_fallback is set (then it runs here, after one warning). In-memory
+ * tables live in this process only, so plans that read them run here. Worker threads are
+ * capped at MAX_THREADS_PER_CORE × cores.
  */
+import { availableParallelism } from 'node:os';
 import type { Batch } from '../columnar/column.js';
 import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
 import { planStageDag } from '../distributed/distribute.js';
 import { runStageDag, type StageRunStats } from './stage_scheduler.js';
 import { planNodes } from '../plan/physical_tree.js';
@@ -29,6 +33,7 @@ import { LocalExecutor, type QueryExecutor } from './query_executor.js';
 import { ThreadWorkers } from './thread_workers.js';
 import { ClusterTaskRunner } from './cluster_task_runner.js';
 import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
+import type { GrpcSecurity } from '../exchange/grpc_security.js';
 
 export interface ExecutorOptions {
   /** Remote worker addresses ("host:port"), or a number of worker threads. */
@@ -41,6 +46,8 @@ export interface ExecutorOptions {
   quiet?: boolean;
   /** Tasks one worker runs at once (default 2). */
   tasksPerWorker?: number;
+  /** Token and TLS for worker processes (default none). */
+  security?: GrpcSecurity;
 }
 
 /** How the last query ran, for EXPLAIN-like reports and tests. */
@@ -52,6 +59,8 @@ export interface DistributedRunInfo {
   stages: StageRunStats[];
   /** Tasks that succeeded, per worker address. */
   tasksPerWorker: Record<string, number>;
+  /** Task attempts started (retries and speculative copies included). */
+  taskAttempts: number;
 }
 
 interface Cluster {
@@ -110,28 +119,29 @@ export class DistributedExecutor implements QueryExecutor {
         ? 'the query reads in-memory tables, which live in this process'
         : (await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables })).decision;
       if (typeof reason === 'string' || !reason.distribute) {
-        this.lastRun = { queryId: ctx.queryId, dag: null, localReason: typeof reason === 'string' ? reason : reason.reason, stages: [], tasksPerWorker: {} };
+        this.lastRun = { queryId: ctx.queryId, dag: null, localReason: typeof reason === 'string' ? reason : reason.reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
         return this.local.execute(plan, ctx);
       }
     }
     const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
     const runLocally = (reason: string): Promise<Batch[]> => {
-      this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {} };
+      this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
       return this.local.execute(plan, ctx);
     };
     if (healthy.length === 0) {
-      if (!this.warnedLocal) this.warn('no worker is reachable: queries run locally');
+      const why = `no worker is reachable: ${cluster.runner.describeUnreachable()}`;
+      if (!ctx.config.local_fallback) throw new SpillwayError('remote', `${why} (SET local_fallback = true runs queries here instead)`);
+      if (!this.warnedLocal) this.warn(`${why}; queries run locally (local_fallback)`);
       this.warnedLocal = true;
       return runLocally('no healthy worker');
     }
-    this.warnedLocal = false;
     if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return runLocally('the query reads in-memory tables, which live in this process');
 
     const dag = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
     if (!dag.decision.distribute) {
       const batches = await collect(plan, ctx);
-      this.lastRun = { queryId: ctx.queryId, dag, localReason: dag.decision.reason, stages: [], tasksPerWorker: {} };
+      this.lastRun = { queryId: ctx.queryId, dag, localReason: dag.decision.reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
       return batches;
     }
     cluster.runner.beginQuery(ctx.queryId, ctx.config);
@@ -140,8 +150,9 @@ export class DistributedExecutor implements QueryExecutor {
       // Enough to keep every worker's queue busy, with a little backlog for the priorities.
       maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
     }).finally(() => {
+      const stats = cluster.runner.takeQueryStats(ctx.queryId);
       this.lastRun = {
-        queryId: ctx.queryId, dag, localReason: null, stages: [], tasksPerWorker: cluster.runner.takeQueryStats(ctx.queryId) ?? {},
+        queryId: ctx.queryId, dag, localReason: null, stages: [], tasksPerWorker: stats?.tasksPerWorker ?? {}, taskAttempts: stats?.attempts ?? 0,
       };
     });
     this.lastRun!.stages = result.stages;
@@ -166,10 +177,10 @@ export class DistributedExecutor implements QueryExecutor {
 }
 
 async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions): Promise<Cluster> {
-  const clients: WorkerClient[] = addresses.map((a) => new GrpcWorkerClient(a));
+  const clients: WorkerClient[] = addresses.map((a) => new GrpcWorkerClient(a, opts.security));
   const runner = new ClusterTaskRunner(clients, { config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}) });
   await runner.connect();
-  const transport = new GrpcTransport({ credits: opts.config.exchange_credits, networkTimeoutMs: opts.config.network_timeout_ms });
+  const transport = new GrpcTransport({ credits: opts.config.exchange_credits, networkTimeoutMs: opts.config.network_timeout_ms, security: opts.security });
   return {
     runner, transport,
     close: async () => { await runner.close(); await transport.close(); },
@@ -186,11 +197,23 @@ async function threadCluster(count: number, opts: ExecutorOptions): Promise<Clus
   };
 }
 
+/** Worker threads per core at most (each thread holds a runtime, a pool and its own heap). */
+export const MAX_THREADS_PER_CORE = 4;
+
+const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
 /** Parse "host:port,host:port" (the CLI's --workers) into addresses; a number → thread count. */
 export function parseWorkersFlag(text: string): string[] | number {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
-  return t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const addresses = t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const a of addresses) {
+    const port = Number(a.slice(a.lastIndexOf(':') + 1));
+    if (!ADDRESS.test(a) || port < 1 || port > 65535) {
+      throw new SpillwayError('config', `--workers: "${a}" is not a worker address; expected a number of threads or host:port,host:port`);
+    }
+  }
+  return addresses;
 }
 
 /** The executor for `workers` (see the header). */
@@ -198,7 +221,14 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
   const w = opts.workers;
   if (typeof w === 'number') {
     if (!(w > 0)) return new LocalExecutor();
-    return new DistributedExecutor(() => threadCluster(w, opts), opts.warn, w);
+    const cap = MAX_THREADS_PER_CORE * availableParallelism();
+    let n = Math.floor(w);
+    if (n > cap) {
+      (opts.warn ?? ((m: string) => { process.stderr.write(`spillway: warning: ${m}\n`); }))(
+        `${n} worker threads asked for; using ${cap} (at most ${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()} cores)`);
+      n = cap;
+    }
+    return new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
   }
   if (w.length === 0) return new LocalExecutor();
   return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);

@@ -8,11 +8,13 @@ import type { Config } from '../common/config.js';
 import type { StageRunStats } from './stage_scheduler.js';
 import type { StageDag } from '../distributed/stage.js';
 import type { TaskContext } from '../exec/context.js';
-import { collect } from '../exec/execute.js';
+import { collect, executeAll } from '../exec/execute.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 
 export interface QueryExecutor {
   execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
+  /** The result's batches as they are produced; executors without it collect (execute). */
+  stream?(plan: PhysicalPlan, ctx: TaskContext): AsyncIterable<Batch>;
   close(): Promise<void>;
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
@@ -23,6 +25,9 @@ export interface QueryExecutor {
 export class LocalExecutor implements QueryExecutor {
   async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
     return collect(plan, ctx);
+  }
+  stream(plan: PhysicalPlan, ctx: TaskContext): AsyncIterable<Batch> {
+    return executeAll(plan, ctx);
   }
   async close(): Promise<void> {}
 }

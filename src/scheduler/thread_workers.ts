@@ -120,8 +120,8 @@ export class ThreadWorker {
     return this.call<void>((id) => ({ t: 'c-release', id, queryId }), timeoutMs, 'ReleaseQuery').done;
   }
 
-  heartbeat(timeoutMs: number): Promise<WorkerStatusInfo> {
-    return this.call<WorkerStatusInfo>((id) => ({ t: 'c-status', id }), timeoutMs, 'Heartbeat').done;
+  heartbeat(timeoutMs: number, queries: readonly string[] = []): Promise<WorkerStatusInfo> {
+    return this.call<WorkerStatusInfo>((id) => ({ t: 'c-status', id, queries: [...queries] }), timeoutMs, 'Heartbeat').done;
   }
 
   /** Release everything on the thread, then stop it. */

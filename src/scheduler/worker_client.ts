@@ -11,9 +11,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../common/config.js';
 import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
-import { SpillwayError, type ErrorKind } from '../common/errors.js';
+import { ERROR_KINDS, SpillwayError, type ErrorKind } from '../common/errors.js';
 import { TaskState, type RunTaskResponse, type WorkerStatus } from '../protocol/worker_messages.js';
 import { EXCHANGE_CHANNEL_OPTIONS } from '../exchange/services.js';
+import { channelCredentials, clientInterceptors, NO_SECURITY, type GrpcSecurity } from '../exchange/grpc_security.js';
 import { WORKER_SERVICE } from '../protocol/worker_service.js';
 import { decodeTaskResult, encodeRunTaskRequest } from '../protocol/task_codec.js';
 import type { WorkerStatusInfo } from '../protocol/worker_status.js';
@@ -25,11 +26,14 @@ export interface WorkerClient {
   runTask(request: TaskRequest, config: Config, attempt: number, signal: AbortSignal): Promise<TaskResult>;
   cancelQuery(queryId: string, reason: string, timeoutMs: number): Promise<void>;
   releaseQuery(queryId: string, timeoutMs: number): Promise<void>;
-  heartbeat(timeoutMs: number): Promise<WorkerStatusInfo>;
+  /** Status; `queries` are the coordinator's running queries (their leases on the worker are renewed). */
+  heartbeat(timeoutMs: number, queries?: readonly string[]): Promise<WorkerStatusInfo>;
   close(): Promise<void>;
 }
 
 export class WorkerCallError extends SpillwayError {
+  /** False when the same call would fail the same way on any worker (a refused request). */
+  retryable = true;
   constructor(kind: ErrorKind, message: string, readonly workerLost: boolean, options?: { cause?: unknown }) {
     super(kind, message, options);
     this.name = 'WorkerCallError';
@@ -39,22 +43,32 @@ export class WorkerCallError extends SpillwayError {
 /** Errors that mean the worker, not the task, is the problem. */
 const LOST: ReadonlySet<grpc.status> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED, grpc.status.UNKNOWN]);
 
-const ERROR_KINDS = new Set<string>(['syntax', 'binder', 'type', 'unsupported', 'io', 'resources', 'execution', 'cancelled', 'timeout', 'config', 'remote']);
+/** Refusals of the request itself: another worker would refuse it too. */
+const DETERMINISTIC: ReadonlySet<grpc.status> = new Set([
+  grpc.status.INVALID_ARGUMENT, grpc.status.PERMISSION_DENIED, grpc.status.UNIMPLEMENTED, grpc.status.FAILED_PRECONDITION, grpc.status.OUT_OF_RANGE,
+]);
 
 export class GrpcWorkerClient implements WorkerClient {
   private readonly client: grpc.Client;
 
-  constructor(readonly address: string, channelOptions: grpc.ChannelOptions = {}) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { ...EXCHANGE_CHANNEL_OPTIONS, ...channelOptions });
+  constructor(readonly address: string, security: GrpcSecurity = NO_SECURITY, channelOptions: grpc.ChannelOptions = {}) {
+    this.client = new grpc.Client(address, channelCredentials(security), {
+      ...EXCHANGE_CHANNEL_OPTIONS, ...channelOptions, interceptors: clientInterceptors(security),
+    });
   }
 
   private fromStatus(e: grpc.ServiceError, what: string): WorkerCallError {
     const lost = LOST.has(e.code);
     const details = e.details || e.message;
+    if (e.code === grpc.status.UNAUTHENTICATED) {
+      return new WorkerCallError('config', `worker ${this.address} refused the connection: ${details}`, false, { cause: e });
+    }
     const message = e.code === grpc.status.UNAVAILABLE
       ? `worker ${this.address} is unreachable (${what}): ${details}`
       : `worker ${this.address} (${what}): ${details}`;
-    return new WorkerCallError(e.code === grpc.status.DEADLINE_EXCEEDED ? 'timeout' : 'remote', message, lost, { cause: e });
+    const err = new WorkerCallError(e.code === grpc.status.DEADLINE_EXCEEDED ? 'timeout' : 'remote', message, lost, { cause: e });
+    if (DETERMINISTIC.has(e.code)) err.retryable = false;
+    return err;
   }
 
   private unary<Req, Res>(
@@ -101,8 +115,8 @@ export class GrpcWorkerClient implements WorkerClient {
     await this.unary(WORKER_SERVICE.ReleaseQuery, 'ReleaseQuery', { queryId }, timeoutMs);
   }
 
-  async heartbeat(timeoutMs: number): Promise<WorkerStatusInfo> {
-    const s: WorkerStatus = await this.unary(WORKER_SERVICE.Heartbeat, 'Heartbeat', { coordinatorId: 'coordinator', sentAtMs: Date.now() }, timeoutMs);
+  async heartbeat(timeoutMs: number, queries: readonly string[] = []): Promise<WorkerStatusInfo> {
+    const s: WorkerStatus = await this.unary(WORKER_SERVICE.Heartbeat, 'Heartbeat', { coordinatorId: 'coordinator', sentAtMs: Date.now(), queries: [...queries] }, timeoutMs);
     return {
       address: this.address, runningTasks: s.runningTasks, memoryUsed: s.memoryUsed, memoryLimit: s.memoryLimit,
       exchangeBufferedBytes: s.exchangeBufferedBytes, uptimeMs: s.uptimeMs, queries: 0,

@@ -19,7 +19,7 @@
  * Stats are cumulative: files created and bytes written (plus bytes before compression),
  * for metrics and EXPLAIN ANALYZE.
  */
-import { promises as fs, type Dirent } from 'node:fs';
+import { promises as fs, readFileSync, type Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
@@ -372,12 +372,19 @@ export async function removeStaleSpillDirs(spillDir: string): Promise<string[]> 
   return removed;
 }
 
+/** True while `pid` runs; a zombie (exited, not yet reaped) counts as dead. */
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): kill(0) is all we know
   }
 }
 

@@ -9,6 +9,7 @@
 import pkg from 'node-sql-parser/build/postgresql.js';
 import { SpillwayError } from '../common/errors.js';
 import type { StatementAst } from './ast.js';
+import type { CopySpec } from './copy.js';
 import {
   describePosition, rewriteStatement, splitStatements, tokenize,
   type ExternalTableSpec,
@@ -26,6 +27,8 @@ export interface ParsedStatement {
   /** The whole script, for error positions. */
   script: string;
   explain: { analyze: boolean } | null;
+  /** COPY … TO: where the query's rows go (the body is the query). */
+  copy: CopySpec | null;
   /** Offset in the parser's input → offset in `text` (identity unless a rewrite inserted text). */
   toOriginal: (offset: number) => number;
   body: { kind: 'ast'; ast: StatementAst } | { kind: 'external'; spec: ExternalTableSpec };
@@ -54,7 +57,7 @@ function isPegError(e: unknown): e is PegSyntaxError {
 
 function parseOne(script: string, text: string, offset: number): ParsedStatement {
   const pre = rewriteStatement(text, offset, script);
-  const base = { text, offset, script, explain: pre.explain, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
+  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
   if (pre.external) return { ...base, body: { kind: 'external', spec: pre.external } };
   let ast: unknown;
   try {

@@ -22,6 +22,7 @@
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  */
 import { SpillwayError } from '../common/errors.js';
+import { parseCopy, type CopySpec } from './copy.js';
 
 export type TokenKind = 'word' | 'qident' | 'string' | 'number' | 'punct' | 'space' | 'comment';
 
@@ -139,6 +140,8 @@ export interface PreparsedStatement {
   explain: { analyze: boolean } | null;
   /** Set when the statement is CREATE EXTERNAL TABLE (then `sql` is not to be parsed). */
   external: ExternalTableSpec | null;
+  /** Set when the statement is COPY … TO (then `sql` is its query). */
+  copy: CopySpec | null;
   /** Names of the rewrites applied, for tests and EXPLAIN VERBOSE-style diagnostics. */
   rewrites: string[];
 }
@@ -213,7 +216,28 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   }
 
   if (isWord(sig[first], 'create') && isWord(sig[first + 1], 'external')) {
-    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), rewrites: [...rewrites, 'create_external_table'] };
+    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), copy: null, rewrites: [...rewrites, 'create_external_table'] };
+  }
+
+  let copy: CopySpec | null = null;
+  if (isWord(sig[first], 'copy')) {
+    const fail = (tok: Token | undefined, what: string): never => {
+      const at = tok ? offset + tok.start : offset + text.length;
+      throw new SpillwayError('syntax', `syntax error at ${describePosition(script, at)}: expected ${what} in COPY, found ${tok ? `"${tok.text}"` : 'end of input'}`);
+    };
+    const parsed = parseCopy(sig.slice(first), fail);
+    rewrites.push('copy');
+    if (parsed.source.kind === 'table') {
+      // COPY t TO … reads the table through SELECT * FROM t; positions map to its name.
+      const name = parsed.source.name;
+      const prefix = 'select * from ';
+      return {
+        sql: prefix + name.text, toOriginal: (o) => name.start + Math.max(0, o - prefix.length),
+        explain, external: null, copy: parsed.spec, rewrites,
+      };
+    }
+    for (const t of parsed.outside) overwrite(work, t.start, t.end, '');
+    copy = parsed.spec;
   }
 
   for (let k = first; k < sig.length; k++) {
@@ -275,7 +299,7 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       }
     }
   }
-  return { ...applyInserts(work.join(''), inserts), explain, external: null, rewrites };
+  return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, rewrites };
 }
 
 interface Insert { at: number; text: string }

@@ -21,6 +21,7 @@ import { identName } from './ast.js';
 import { BindContext } from './bind_context.js';
 import { bindQueryExpr, bindValues, isViewQuery, type BoundQuery, type ViewQuery } from './bind_select.js';
 import { castTo, commonType, dataTypeFromSql } from './coercion.js';
+import type { CopySpec } from './copy.js';
 import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
 
 export type { ParsedStatement } from './parser.js';
@@ -53,6 +54,8 @@ export type Statement =
   | { kind: 'Drop'; objectType: 'table' | 'view'; name: string; ifExists: boolean }
   | { kind: 'Set'; name: string; value: string }
   | { kind: 'CreateExternalTable'; name: string; location: string }
+  /** COPY (query) TO 'path' (…): the query's rows written to files. */
+  | { kind: 'Copy'; query: QueryStatement; target: CopySpec }
   /** Accepted and ignored (CREATE INDEX: Spillway has no indexes). */
   | { kind: 'Ignored'; what: string };
 
@@ -73,6 +76,10 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
     const parquet = await resolveTableFunctions(ast, catalog, env);
     const ctx = new BindContext(catalog, env.ids, parquet, source);
     inner = bindAst(ast, ctx, parsed);
+    if (parsed.copy) {
+      if (inner.kind !== 'Query') throw ctx.error('syntax', 'COPY … TO takes a query or a table name');
+      inner = { kind: 'Copy', query: inner, target: parsed.copy };
+    }
   }
   return parsed.explain ? { kind: 'Explain', analyze: parsed.explain.analyze, statement: inner } : inner;
 }

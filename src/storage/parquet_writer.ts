@@ -11,11 +11,14 @@
  *
  * Types: int32 → INT32, int64 → INT64, float64 → DOUBLE, utf8 → BYTE_ARRAY (UTF8),
  * date32 → INT32 (DATE), timestamp → INT64 TIMESTAMP(MICROS, not adjusted to UTC), bool →
- * BOOLEAN. Non-nullable fields are REQUIRED; nullable ones OPTIONAL. SNAPPY, with statistics.
+ * BOOLEAN. Non-nullable fields are REQUIRED; nullable ones OPTIONAL. SNAPPY (or GZIP, BROTLI,
+ * none), with statistics.
  */
 import { randomBytes } from 'node:crypto';
 import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { compressSync as snappyCompress } from 'snappy';
 import type { ColumnSource } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { Batch, Column } from '../columnar/column.js';
@@ -27,6 +30,8 @@ import { localPath } from './local_store.js';
 export interface WriteParquetOptions {
   /** Rows per row group (default 122880, as DuckDB). */
   rowGroupSize?: number;
+  /** Default snappy. */
+  compression?: ParquetWriteCodec;
 }
 
 export interface WriteParquetResult {
@@ -98,67 +103,138 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** Codecs hyparquet-writer can be given (ZSTD has no compressor on Node 20). */
+export type ParquetWriteCodec = 'snappy' | 'gzip' | 'brotli' | 'none';
+
+const CODEC_NAMES: Record<ParquetWriteCodec, 'SNAPPY' | 'GZIP' | 'BROTLI' | 'UNCOMPRESSED'> = {
+  snappy: 'SNAPPY', gzip: 'GZIP', brotli: 'BROTLI', none: 'UNCOMPRESSED',
+};
+
+/** Native compressors where they beat hyparquet-writer's own (snappy) or it has none. */
+const COMPRESSORS = {
+  SNAPPY: (b: Uint8Array) => new Uint8Array(snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength))),
+  GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)),
+  BROTLI: (b: Uint8Array) => new Uint8Array(brotliCompressSync(b)),
+};
+
+/**
+ * One Parquet file written batch by batch (push): rows gather into row groups of
+ * `rowGroupSize`, each encoded and flushed before the next starts. `finish` writes the
+ * footer and renames the temporary file to `path`; `abort` removes it.
+ */
+export class ParquetFileWriter {
+  private pending: Batch[] = [];
+  private pendingRows = 0;
+  private rows = 0;
+  private rowGroups = 0;
+  private done = false;
+
+  private constructor(
+    readonly path: string, private readonly schema: Schema, private readonly rowGroupSize: number,
+    private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter, private readonly pw: ParquetWriter,
+  ) {}
+
+  static async create(path: string, schema: Schema, opts: WriteParquetOptions = {}): Promise<ParquetFileWriter> {
+    const rowGroupSize = Math.max(1, Math.floor(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE));
+    const elements: SchemaElement[] = [{ name: 'spillway_schema', num_children: schema.fields.length }, ...schema.fields.map(schemaElement)];
+    const target = localPath(path);
+    const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    let fh: FileHandle;
+    try {
+      fh = await openFile(temp, 'wx');
+    } catch (e) {
+      throw writeError(path, e);
+    }
+    const handle = fh;
+    const bytes = new ByteWriter(1 << 16);
+    // Called by ParquetWriter after each row group and at the end: move the bytes to disk.
+    const flush = async (): Promise<void> => {
+      if (bytes.index === 0) return;
+      await writeAll(handle, new Uint8Array(bytes.buffer, 0, bytes.index));
+      bytes.index = 0;
+    };
+    Object.assign(bytes, { flush, finish: flush });
+    const codec = CODEC_NAMES[opts.compression ?? 'snappy'];
+    const pw = new ParquetWriter({ writer: bytes, schema: elements, codec, compressors: COMPRESSORS, statistics: true, createdBy: 'spillway' });
+    return new ParquetFileWriter(path, schema, rowGroupSize, temp, handle, bytes, pw);
+  }
+
+  /** Rows buffered for the next row group. */
+  get bufferedRows(): number { return this.pendingRows; }
+
+  async write(b: Batch): Promise<void> {
+    try {
+      checkBatch(b, this.schema, this.path);
+      if (b.length === 0) return;
+      this.pending.push(b);
+      this.pendingRows += b.length;
+      while (this.pendingRows >= this.rowGroupSize) {
+        const all = concatBatches(this.schema, this.pending);
+        await this.writeGroup(sliceBatch(all, 0, this.rowGroupSize));
+        const rest = sliceBatch(all, this.rowGroupSize, all.length);
+        this.pending = rest.length > 0 ? [rest] : [];
+        this.pendingRows = rest.length;
+      }
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
+  }
+
+  /** Write what is buffered as a (smaller) row group now, to give its memory back. */
+  async flushRowGroup(): Promise<void> {
+    if (this.pendingRows === 0) return;
+    const all = concatBatches(this.schema, this.pending);
+    this.pending = [];
+    this.pendingRows = 0;
+    try {
+      await this.writeGroup(all);
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
+  }
+
+  async finish(): Promise<WriteParquetResult> {
+    await this.flushRowGroup();
+    try {
+      await this.pw.finish();
+      const size = this.bytes.offset;
+      await this.handle.close();
+      await rename(this.temp, localPath(this.path));
+      this.done = true;
+      return { path: this.path, rows: this.rows, rowGroups: this.rowGroups, bytes: size };
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
+  }
+
+  /** Close and delete the temporary file (idempotent; a no-op after finish). */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await rm(this.temp, { force: true }).catch(() => undefined);
+  }
+
+  private async writeGroup(b: Batch): Promise<void> {
+    const columnSources: ColumnSource[] = this.schema.fields.map((f, i) => ({ name: f.name, data: columnData(f, b.columns[i]!) }));
+    await this.pw.write({ columnData: columnSources, rowGroupSize: b.length });
+    this.rows += b.length;
+    this.rowGroups++;
+  }
+}
+
 export async function writeParquet(
   path: string,
   batches: AsyncIterable<Batch> | Iterable<Batch>,
   schema: Schema,
   opts: WriteParquetOptions = {},
 ): Promise<WriteParquetResult> {
-  const rowGroupSize = Math.max(1, Math.floor(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE));
-  const elements: SchemaElement[] = [{ name: 'spillway_schema', num_children: schema.fields.length }, ...schema.fields.map(schemaElement)];
-  const target = localPath(path);
-  const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-  let fh: FileHandle;
+  const w = await ParquetFileWriter.create(path, schema, opts);
   try {
-    fh = await openFile(temp, 'wx');
+    for await (const b of batches) await w.write(b);
+    return await w.finish();
   } catch (e) {
-    throw writeError(path, e);
-  }
-  const handle = fh;
-  const writer = new ByteWriter(1 << 16);
-  // Called by ParquetWriter after each row group and at the end: move the bytes to disk.
-  const flush = async (): Promise<void> => {
-    if (writer.index === 0) return;
-    await writeAll(handle, new Uint8Array(writer.buffer, 0, writer.index));
-    writer.index = 0;
-  };
-  Object.assign(writer, { flush, finish: flush });
-
-  let rows = 0;
-  let rowGroups = 0;
-  try {
-    const pw = new ParquetWriter({ writer, schema: elements, codec: 'SNAPPY', statistics: true, createdBy: 'spillway' });
-    const writeGroup = async (b: Batch): Promise<void> => {
-      const columnSources: ColumnSource[] = schema.fields.map((f, i) => ({ name: f.name, data: columnData(f, b.columns[i]!) }));
-      await pw.write({ columnData: columnSources, rowGroupSize: b.length });
-      rows += b.length;
-      rowGroups++;
-    };
-
-    let pending: Batch[] = [];
-    let pendingRows = 0;
-    for await (const b of batches) {
-      checkBatch(b, schema, path);
-      if (b.length === 0) continue;
-      pending.push(b);
-      pendingRows += b.length;
-      while (pendingRows >= rowGroupSize) {
-        const all = concatBatches(schema, pending);
-        await writeGroup(sliceBatch(all, 0, rowGroupSize));
-        const rest = sliceBatch(all, rowGroupSize, all.length);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingRows = rest.length;
-      }
-    }
-    if (pendingRows > 0) await writeGroup(concatBatches(schema, pending));
-    await pw.finish();
-    const bytes = writer.offset;
-    await handle.close();
-    await rename(temp, target);
-    return { path, rows, rowGroups, bytes };
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true }).catch(() => undefined);
+    await w.abort();
     throw writeError(path, e);
   }
 }

@@ -59,6 +59,7 @@ async function main(data: ThreadWorkerData): Promise<void> {
         answer(m.id, () => runtime.releaseQuery(m.queryId));
         break;
       case 'c-status':
+        runtime.renewLeases(m.queries ?? []);
         answer(m.id, async () => runtime.status());
         break;
       case 'c-close':

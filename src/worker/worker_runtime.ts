@@ -17,6 +17,11 @@
  *   CancelQuery ─▶ abort the query's tasks          ReleaseQuery ─▶ abort, wait for its tasks,
  *   status()    ─▶ running tasks, memory, uptime      drop its buffers, remove its spill folder
  *
+ * Leases: a query is held for query_lease_ms (its own setting) after its last task started
+ * or ended, or the last heartbeat naming it (renewLeases); then it is released as above,
+ * so a coordinator that died or forgot the query leaves nothing behind. A task that fails
+ * or is cancelled drops its partial output; a re-run of a task replaces its old output.
+ *
  * The worker's own memory_limit and spill_dir win over the coordinator's settings (they
  * describe this host); every other setting comes with the task. One log line per finished
  * task on stderr (start time, query/stage/task/attempt, outcome, rows, ms, error) unless quiet.
@@ -35,6 +40,8 @@ import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';
 import type { WorkerStatusInfo } from '../protocol/worker_status.js';
+import { deserializePlan } from '../plan/physical.js';
+import type { DataRoots } from './data_roots.js';
 
 export interface WorkerRuntimeOptions {
   /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
@@ -47,6 +54,8 @@ export interface WorkerRuntimeOptions {
   quiet?: boolean;
   /** Where log lines go (default stderr). */
   log?: (line: string) => void;
+  /** Folders tasks may read files from; null = any (worker threads run only their host's plans). */
+  dataRoots?: DataRoots | null;
 }
 
 /** What Heartbeat reports. */
@@ -60,6 +69,12 @@ interface QueryState {
   readonly controller: AbortController;
   readonly spill: DiskSpillManager;
   readonly tasks: Set<Promise<unknown>>;
+  /** The running attempt of each task ("stage/task"), so a re-run waits for a cancelled one. */
+  readonly attempts: Map<string, Promise<unknown>>;
+  /** The query's query_lease_ms. */
+  leaseMs: number;
+  /** When the lease was last renewed (Date.now()). */
+  renewedAt: number;
 }
 
 const NO_TABLES: ReadonlyMap<string, MemoryTable> = new Map();
@@ -94,9 +109,12 @@ export class WorkerRuntime {
   private running = 0;
   private closed = false;
   private readonly log: (line: string) => void;
+  private readonly leaseTimer: NodeJS.Timeout;
+  private readonly dataRoots: DataRoots | null;
 
   constructor(opts: WorkerRuntimeOptions) {
     this.config = { ...opts.config };
+    this.dataRoots = opts.dataRoots ?? null;
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
     // Task outputs spill into their query's folder (the query state exists while its tasks run).
@@ -105,6 +123,8 @@ export class WorkerRuntime {
     this.transport = new RoutingTransport(this, local);
     const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
     this.log = opts.quiet ? () => {} : write;
+    this.leaseTimer = setInterval(() => this.expireLeases(), 250);
+    this.leaseTimer.unref();
   }
 
   /** A runtime after removing spill folders that dead processes left under spill_dir. */
@@ -134,10 +154,37 @@ export class WorkerRuntime {
           compression: config.spill_compression, diskQuota: config.spill_disk_quota,
         }),
         tasks: new Set(),
+        attempts: new Map(),
+        leaseMs: config.query_lease_ms,
+        renewedAt: Date.now(),
       };
       this.queries.set(queryId, q);
     }
+    q.renewedAt = Date.now();
     return q;
+  }
+
+  /** The coordinator still runs these queries: renew their leases here. */
+  renewLeases(queryIds: readonly string[]): void {
+    const now = Date.now();
+    for (const id of queryIds) {
+      const q = this.queries.get(id);
+      if (q !== undefined) q.renewedAt = now;
+    }
+  }
+
+  /** Release every query whose lease ran out (its coordinator is gone or forgot it). */
+  private expireLeases(): void {
+    const now = Date.now();
+    for (const [id, q] of this.queries) {
+      const idle = now - q.renewedAt;
+      if (idle <= q.leaseMs) continue;
+      q.renewedAt = Number.POSITIVE_INFINITY; // once
+      this.log(`${new Date().toISOString()} spillway worker ${this.address}: query ${id}: lease expired (not renewed for ${idle} ms); releasing it`);
+      this.releaseQuery(id).catch((e: unknown) => {
+        this.log(`spillway worker ${this.address}: releasing query ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
   }
 
   /** Run one task to completion; its output stays in this.buffer until releaseQuery. */
@@ -145,6 +192,7 @@ export class WorkerRuntime {
     const where = `query ${req.queryId} stage ${req.stageId} task ${req.task}`;
     if (this.closed) throw new SpillwayError('cancelled', `worker ${this.address} is shutting down; ${where} not started`);
     if (this.released.has(req.queryId)) throw new SpillwayError('cancelled', `${where}: the query was already released on worker ${this.address}`);
+    this.dataRoots?.checkPlan(deserializePlan(req.plan));
     const q = this.stateOf(req.queryId, queryConfig);
     const config: Config = {
       ...queryConfig,
@@ -157,9 +205,17 @@ export class WorkerRuntime {
     });
     const started = new Date();
     const t0 = performance.now();
+    const writerId = { queryId: req.queryId, stageId: req.stageId, task: req.task };
+    const taskKey = `${req.stageId}/${req.task}`;
+    const earlier = q.attempts.get(taskKey);
+    // An abandoned attempt of the same task may still be unwinding here: let it finish first.
+    if (earlier !== undefined) await settleWithin([earlier], this.config.network_timeout_ms);
+    // A re-run (its earlier output was lost to the coordinator, or an attempt failed here).
+    this.buffer.dropWriter(writerId);
     this.running++;
     const run = runner.runTask(req, taskSignal);
     q.tasks.add(run);
+    q.attempts.set(taskKey, run);
     try {
       const result = await run;
       this.addSpillMetrics(req, result);
@@ -171,6 +227,8 @@ export class WorkerRuntime {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${(performance.now() - t0).toFixed(0)} ms: ${message}`);
+      // Nobody reads a failed or cancelled attempt's output: free it now, not at release.
+      this.buffer.dropWriter(writerId);
       if (cancelled && !(e instanceof SpillwayError && e.kind === 'cancelled')) {
         throw new SpillwayError('cancelled', `${where} cancelled on worker ${this.address}`, { cause: e });
       }
@@ -178,6 +236,8 @@ export class WorkerRuntime {
     } finally {
       this.running--;
       q.tasks.delete(run);
+      if (q.attempts.get(taskKey) === run) q.attempts.delete(taskKey);
+      if (q.renewedAt !== Number.POSITIVE_INFINITY) q.renewedAt = Date.now();
     }
   }
 
@@ -245,6 +305,7 @@ export class WorkerRuntime {
   /** Cancel everything and release every query (shutdown). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.leaseTimer);
     await Promise.all([...this.queries.keys()].map((q) => this.releaseQuery(q)));
     await this.peers?.close();
   }

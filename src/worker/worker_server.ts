@@ -21,17 +21,23 @@ import { startExchangeServer, type ExchangeServer } from '../exchange/grpc_serve
 import { ACK, CANCEL_QUERY_REQUEST, HEARTBEAT_REQUEST, RELEASE_QUERY_REQUEST, RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse } from '../protocol/worker_messages.js';
 import { decodeMessage, encodeMessage, ProtoDecodeError, type Spec } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA } from '../exchange/services.js';
+import { NO_SECURITY, type GrpcSecurity } from '../exchange/grpc_security.js';
 import { ExchangeError } from '../exchange/transport.js';
 import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';
+import { DataRoots } from './data_roots.js';
 import { WorkerRuntime } from './worker_runtime.js';
 
 export interface WorkerServerOptions {
-  /** Interface to bind (default 0.0.0.0). */
+  /** Interface to bind (default 127.0.0.1: loopback only). */
   host?: string;
   /** 0 = any free port. */
   port?: number;
   /** This worker's settings (memory_limit, spill_dir, network_timeout_ms, …). */
   config: Config;
+  /** Token and TLS callers must present, also used to dial peers (default none). */
+  security?: GrpcSecurity;
+  /** Folders tasks may read files from (default: the working folder). */
+  dataRoots?: DataRoots;
   quiet?: boolean;
   log?: (line: string) => void;
 }
@@ -144,6 +150,7 @@ export function workerServiceHandlers(runtime: WorkerRuntime): grpc.UntypedServi
     }),
     Heartbeat: unary(async (buf) => {
       const m = decode(HEARTBEAT_REQUEST, buf, 'HeartbeatRequest');
+      runtime.renewLeases(m.queries.filter((q) => validQueryId(q)));
       const s = runtime.status();
       return {
         workerId: s.address, address: s.address, runningTasks: s.runningTasks, memoryUsed: s.memoryUsed, memoryLimit: s.memoryLimit,
@@ -161,16 +168,17 @@ function firstLine(s: string): string {
 /** Start a worker: remove stale spill folders, bind, serve Exchange + Worker. */
 export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
   const config = opts.config;
+  const security = opts.security ?? NO_SECURITY;
   const runtime = await WorkerRuntime.start({
-    config, quiet: opts.quiet, ...(opts.log ? { log: opts.log } : {}),
+    config, quiet: opts.quiet, dataRoots: opts.dataRoots ?? new DataRoots([process.cwd()]), ...(opts.log ? { log: opts.log } : {}),
   });
-  const host = opts.host ?? '0.0.0.0';
+  const host = opts.host ?? '127.0.0.1';
   const server: ExchangeServer = await startExchangeServer({
-    host, port: opts.port ?? 0, buffers: runtime.buffer, networkTimeoutMs: config.network_timeout_ms,
+    host, port: opts.port ?? 0, buffers: runtime.buffer, networkTimeoutMs: config.network_timeout_ms, security,
     services: [{ definition: WORKER_SERVICE_RAW, implementation: workerServiceHandlers(runtime) }],
   });
   runtime.address = server.address;
-  runtime.peers = new GrpcTransport({ credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
+  runtime.peers = new GrpcTransport({ credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms, security });
   let closing: Promise<void> | null = null;
   return {
     runtime,

@@ -23,6 +23,8 @@ import { runStageDag, type StageDagResult } from '../../src/scheduler/stage_sche
 import type { StageDag } from '../../src/distributed/stage.js';
 import { formatScalar } from '../../src/format.js';
 import { normalise, type Cell } from '../helpers/compare.js';
+import type { GeneratedTable } from '../../src/testing/index.js';
+import { field } from '../../src/common/types.js';
 
 export interface TableSpec {
   name: string;
@@ -41,6 +43,11 @@ export function memoryTable(spec: TableSpec, batchSizes: readonly number[] = [3]
     i += n;
   }
   return { kind: 'memory', name: spec.name, schema, batches };
+}
+
+/** A table from the `spillway/testing` generators, stored in batches of `batchRows` rows. */
+export function generatedTable(t: GeneratedTable, batchRows: number): InMemoryTable {
+  return memoryTable({ name: t.name, fields: t.columns.map((c) => field(c.name, c.type)), rows: t.rows.map((r) => [...r]) }, [batchRows]);
 }
 
 export function catalogOf(tables: readonly InMemoryTable[], base = new Catalog()): Catalog {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
 import { assignUnits, scanUnits, splitScans } from '../../src/distributed/split_scans.js';
 import type { ParquetScanNode, PhysicalPlan } from '../../src/plan/physical.js';
 import type { ParquetFileInfo } from '../../src/storage/parquet_metadata.js';
@@ -42,6 +43,12 @@ describe('assignUnits', () => {
     expect(two).toEqual([[{ path: 'x', rowGroups: [0], bytes: 10 }], [{ path: 'x', rowGroups: [1, 2], bytes: 6 }]]);
     expect(assignUnits([], 4)).toEqual([[]]);
   });
+
+  it('leaves absolute paths and URLs as they are', async () => {
+    const m = metadata({ '/data/f': [4], 's3://bucket/g': [4] });
+    const out = await splitScans(scan([['/data/f', 4], ['s3://bucket/g', 4]]), { tasks: 2, metadata: m.read }) as ParquetScanNode;
+    expect(out.slices.flat().map((s) => s.path).sort()).toEqual(['/data/f', 's3://bucket/g']);
+  });
 });
 
 describe('scanUnits', () => {
@@ -60,6 +67,12 @@ describe('scanUnits', () => {
     expect((await scanUnits(scan([['f', 8], ['g', 1]]), 4, m.read)).length).toBe(3);
     expect((await scanUnits(scan([['f', 8], ['g', 1]]), 1, m.read)).length).toBe(2);
   });
+
+  it('leaves absolute paths and URLs as they are', async () => {
+    const m = metadata({ '/data/f': [4], 's3://bucket/g': [4] });
+    const out = await splitScans(scan([['/data/f', 4], ['s3://bucket/g', 4]]), { tasks: 2, metadata: m.read }) as ParquetScanNode;
+    expect(out.slices.flat().map((s) => s.path).sort()).toEqual(['/data/f', 's3://bucket/g']);
+  });
 });
 
 describe('splitScans', () => {
@@ -76,8 +89,16 @@ describe('splitScans', () => {
     if (out.kind !== 'UnionAll') throw new Error('shape');
     const [p, mem, v] = out.inputs;
     expect(p!.partitions).toBe(2);
-    expect((p as ParquetScanNode).slices).toEqual([[{ path: 'f', rowGroups: [0, 2], bytes: 8 }], [{ path: 'f', rowGroups: [1], bytes: 4 }]]);
+    // Shipped to workers as absolute paths (their working folder may differ).
+    const f = resolve('f');
+    expect((p as ParquetScanNode).slices).toEqual([[{ path: f, rowGroups: [0, 2], bytes: 8 }], [{ path: f, rowGroups: [1], bytes: 4 }]]);
     expect(mem!.partitions).toBe(2);
     expect(v!.partitions).toBe(1);
+  });
+
+  it('leaves absolute paths and URLs as they are', async () => {
+    const m = metadata({ '/data/f': [4], 's3://bucket/g': [4] });
+    const out = await splitScans(scan([['/data/f', 4], ['s3://bucket/g', 4]]), { tasks: 2, metadata: m.read }) as ParquetScanNode;
+    expect(out.slices.flat().map((s) => s.path).sort()).toEqual(['/data/f', 's3://bucket/g']);
   });
 });

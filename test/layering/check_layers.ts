@@ -27,7 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['protocol'],
   ['scheduler', 'worker'],
   ['api'],
-  ['datagen', 'slt'],
+  ['datagen', 'slt', 'testing'],
   ['bench'],
   ['cli'],
 ];

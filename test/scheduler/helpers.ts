@@ -63,7 +63,9 @@ export interface WorkerProcess {
 /** Start `node dist/src/cli/worker_main.js --port 0` on loopback; resolves once it listens. */
 export async function startWorkerProcess(extraArgs: string[] = [], spillDir = tempDir('spillway-worker-spill-')): Promise<WorkerProcess> {
   mkdirSync(spillDir, { recursive: true });
-  const proc = spawn(process.execPath, [WORKER_MAIN, '--port', '0', '--host', '127.0.0.1', '--spill-dir', spillDir, ...extraArgs], {
+  // Tests keep their tables in temp folders and ../shared: the worker may read there.
+  const roots = extraArgs.includes('--data-root') ? [] : ['--data-root', tmpdir(), '--data-root', resolve(REPO_ROOT, '..')];
+  const proc = spawn(process.execPath, [WORKER_MAIN, '--port', '0', '--listen', '127.0.0.1', '--spill-dir', spillDir, ...roots, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -296,6 +297,25 @@ describe('removeStaleSpillDirs', () => {
     expect(marker).toEqual({ pid: process.pid, host: hostname() });
     await fs.writeFile(markerPath, JSON.stringify({ ...marker, pid: DEAD_PID }));
     expect(await removeStaleSpillDirs(root)).toEqual([path.join(root, 'crashed')]);
+  });
+
+  it('counts a zombie process (exited, not yet reaped) as dead', async () => {
+    // The background sleep exits after its parent has exec'd into another sleep, which never reaps it.
+    const sh = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => sh.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'Z'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const stat = await fs.readFile(`/proc/${zombie}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }
+      expect(state).toBe('Z');
+      const dir = await queryDir('zombie', { pid: zombie, host: hostname() });
+      expect(await removeStaleSpillDirs(root)).toEqual([dir]);
+    } finally {
+      sh.kill('SIGKILL');
+    }
   });
 
   it('returns nothing when the spill folder does not exist', async () => {

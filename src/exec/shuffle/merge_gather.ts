@@ -15,6 +15,7 @@ import { makeBatch, type Batch } from '../../columnar/column.js';
 import { recordStreamMetrics } from '../../exchange/transport.js';
 import type { MergeGatherNode } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
+import { asFetchFailure } from './fetch_failure.js';
 import { inputLocation } from './task_exchange.js';
 
 export async function* mergeGather(node: MergeGatherNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
@@ -24,11 +25,16 @@ export async function* mergeGather(node: MergeGatherNode, partition: number, ctx
     throw new Error(`MergeGather#${node.id}: stage ${node.stageId} ran ${location.workers.length} tasks, the plan expects ${node.producerTasks}`);
   }
   for (let task = 0; task < location.workers.length; task++) {
-    const stream = exchange.transport.open({
+    const target = {
       queryId: ctx.queryId, stageId: node.stageId, task, partition: 0, worker: location.workers[task]!,
       compression: exchange.compression, credits: ctx.config.exchange_credits,
-    }, ctx.signal);
-    for await (const b of stream) yield makeBatch(node.schema, b.columns, b.length);
-    recordStreamMetrics(ctx.metrics, node.id, stream.counters, 'received');
+    };
+    try {
+      const stream = exchange.transport.open(target, ctx.signal);
+      for await (const b of stream) yield makeBatch(node.schema, b.columns, b.length);
+      recordStreamMetrics(ctx.metrics, node.id, stream.counters, 'received');
+    } catch (e) {
+      throw asFetchFailure(target, e);
+    }
   }
 }

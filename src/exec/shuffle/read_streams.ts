@@ -7,12 +7,14 @@
  *   targets[k] (waits for a free slot) ─┘
  *
  * A stream that ends frees its slot for the next target and reports its counters
- * (onStreamEnd, for metrics). The first error fails the whole read. When the consumer
+ * (onStreamEnd, for metrics). The first error fails the whole read (an output out of reach
+ * as a FetchFailedError naming its worker, fetch_failure.ts). When the consumer
  * stops early, open streams are aborted and awaited before the generator returns.
  */
 import type { Batch } from '../../columnar/column.js';
 import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../../exchange/transport.js';
 import { Waiters } from '../../exchange/waiters.js';
+import { asFetchFailure } from './fetch_failure.js';
 
 const QUEUED_PER_STREAM = 2;
 
@@ -54,7 +56,7 @@ export async function* readStreams(
       }
       onStreamEnd(stream);
     } catch (error) {
-      if (!closed) state.failure ??= { error };
+      if (!closed) state.failure ??= { error: asFetchFailure(target, error) };
     } finally {
       running--;
       startMore();

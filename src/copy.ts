@@ -1,0 +1,219 @@
+/**
+ * COPY … TO: a query's batches written to files as they arrive, never gathered in memory.
+ *
+ *   batches ─▶ one file:      <path>.tmp-XXXX ──rename when complete──▶ <path>
+ *           └▶ PARTITION_BY:  <path>.tmp-XXXX/col=v/part-0.<ext> … ──rename──▶ <path>/
+ *
+ * Nothing appears at `path` until every byte is written: a failed or cancelled COPY
+ * removes its temporary file or folder. An existing target is an error unless OVERWRITE.
+ * Partition folders are hive-style (`col=value`, NULL as `col=NULL`, other characters
+ * percent-encoded); the partition columns are not repeated inside the files. Buffered rows
+ * of all partitions together stay under a bound: past it the largest partition's rows go
+ * out as a row group early.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createGzip, type Gzip } from 'node:zlib';
+import { makeBatch, type Batch } from './columnar/column.js';
+import { takeBatch } from './columnar/kernels.js';
+import { SpillwayError } from './common/errors.js';
+import type { Schema } from './common/types.js';
+import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
+import type { CopySpec } from './sql/copy.js';
+import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter } from './storage/parquet_writer.js';
+
+/** Where batches of one output file go. */
+interface FileSink {
+  write(b: Batch): Promise<void>;
+  /** Rows held in memory, not yet in the file. */
+  readonly bufferedRows: number;
+  flushBuffered(): Promise<void>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface CopyResult {
+  rows: number;
+  files: number;
+}
+
+const EXTENSIONS = { parquet: 'parquet', csv: 'csv', json: 'json' } as const;
+
+/** Write every batch of `batches` (rows of `schema`) as `spec` says. */
+export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {
+  const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
+  const existing = await stat(target).catch(() => null);
+  if (existing && !spec.overwrite) {
+    throw new SpillwayError('io', `cannot COPY to "${spec.path}": it already exists (add OVERWRITE to replace it)`);
+  }
+  const partitionCols = spec.partitionBy.map((name) => {
+    const i = schema.fields.findIndex((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (i < 0) throw new SpillwayError('binder', `PARTITION_BY column "${name}" is not a column of the query (${schema.fields.map((f) => f.name).join(', ')})`);
+    return i;
+  });
+  if (partitionCols.length > 0 && partitionCols.length === schema.fields.length) {
+    throw new SpillwayError('binder', 'PARTITION_BY needs at least one column that is not a partition column');
+  }
+  const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  const dataCols = schema.fields.map((_f, i) => i).filter((i) => !partitionCols.includes(i));
+  const fileSchema: Schema = { fields: dataCols.map((i) => schema.fields[i]!) };
+  const sinks = new Map<string, FileSink>();
+  let rows = 0;
+  try {
+    if (partitionCols.length === 0) {
+      const sink = await openSink(spec, schema, temp);
+      sinks.set('', sink);
+      for await (const b of batches) {
+        await sink.write(b);
+        rows += b.length;
+      }
+      await sink.finish();
+    } else {
+      await mkdir(temp);
+      const budget = 4 * (spec.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE);
+      for await (const b of batches) {
+        for (const [folder, part] of splitByPartition(b, partitionCols, dataCols, fileSchema, schema)) {
+          let sink = sinks.get(folder);
+          if (!sink) {
+            await mkdir(join(temp, folder), { recursive: true });
+            sink = await openSink(spec, fileSchema, join(temp, folder, `part-0.${EXTENSIONS[spec.format]}${spec.format !== 'parquet' && spec.compression === 'gzip' ? '.gz' : ''}`));
+            sinks.set(folder, sink);
+          }
+          await sink.write(part);
+        }
+        rows += b.length;
+        await keepUnder(budget, sinks);
+      }
+      for (const s of sinks.values()) await s.finish();
+    }
+    if (existing) await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+    return { rows, files: sinks.size };
+  } catch (e) {
+    await Promise.all([...sinks.values()].map((s) => s.abort().catch(() => undefined)));
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw copyError(spec.path, e);
+  }
+}
+
+async function keepUnder(budget: number, sinks: Map<string, FileSink>): Promise<void> {
+  let total = 0;
+  for (const s of sinks.values()) total += s.bufferedRows;
+  while (total > budget) {
+    let largest: FileSink | null = null;
+    for (const s of sinks.values()) if (largest === null || s.bufferedRows > largest.bufferedRows) largest = s;
+    if (largest === null || largest.bufferedRows === 0) return;
+    total -= largest.bufferedRows;
+    await largest.flushBuffered();
+  }
+}
+
+/** One batch per partition folder, partition columns dropped, rows in input order. */
+function splitByPartition(b: Batch, partitionCols: readonly number[], dataCols: readonly number[], fileSchema: Schema, schema: Schema): [string, Batch][] {
+  const rowsOf = new Map<string, number[]>();
+  for (let i = 0; i < b.length; i++) {
+    let folder = '';
+    for (const c of partitionCols) {
+      const v = formatCell(b.columns[c]!, i);
+      folder += `${folder === '' ? '' : '/'}${encodeSegment(schema.fields[c]!.name)}=${v === null ? 'NULL' : encodeSegment(v)}`;
+    }
+    let list = rowsOf.get(folder);
+    if (!list) { list = []; rowsOf.set(folder, list); }
+    list.push(i);
+  }
+  const projected = makeBatch(fileSchema, dataCols.map((c) => b.columns[c]!), b.length);
+  return [...rowsOf].map(([folder, list]) => [folder, list.length === b.length ? projected : takeBatch(projected, Int32Array.from(list))]);
+}
+
+/** Characters that cannot stand in a folder name, or would be read as structure, are percent-encoded. */
+function encodeSegment(s: string): string {
+  const out = s.replace(/[\x00-\x1f%/\\=:*?"<>|#\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
+}
+
+async function openSink(spec: CopySpec, schema: Schema, path: string): Promise<FileSink> {
+  if (spec.format === 'parquet') {
+    if (spec.compression === 'zstd') throw new SpillwayError('unsupported', 'unsupported: writing Parquet with COMPRESSION zstd (snappy, gzip, brotli or none)');
+    const w = await ParquetFileWriter.create(path, schema, {
+      rowGroupSize: spec.rowGroupSize ?? undefined, compression: spec.compression,
+    });
+    return {
+      write: (b) => w.write(b),
+      get bufferedRows() { return w.bufferedRows; },
+      flushBuffered: () => w.flushRowGroup(),
+      finish: async () => { await w.finish(); },
+      abort: () => w.abort(),
+    };
+  }
+  return TextFileSink.open(spec, schema, path);
+}
+
+/** CSV or JSON lines through a file stream (optionally gzip), honouring its backpressure. */
+class TextFileSink implements FileSink {
+  readonly bufferedRows = 0;
+  private first = true;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly spec: CopySpec, private readonly schema: Schema, private readonly file: WriteStream, private readonly out: WriteStream | Gzip,
+  ) {
+    const fail = (e: Error) => { this.failure ??= e; };
+    file.on('error', fail);
+    if (out !== file) out.on('error', fail);
+  }
+
+  static async open(spec: CopySpec, schema: Schema, path: string): Promise<TextFileSink> {
+    const file = createWriteStream(path, { flags: 'wx' });
+    await new Promise<void>((resolve, reject) => {
+      file.once('open', () => resolve());
+      file.once('error', reject);
+    });
+    const out = spec.compression === 'gzip' ? createGzip() : file;
+    if (out !== file) (out as Gzip).pipe(file);
+    return new TextFileSink(spec, schema, file, out);
+  }
+
+  async write(b: Batch): Promise<void> {
+    const chunks = this.spec.format === 'csv'
+      ? toCsvChunks(this.schema, [b], { header: this.first && this.spec.header, delimiter: this.spec.delimiter })
+      : toJsonChunks(this.schema, [b]);
+    this.first = false;
+    for (const c of chunks) {
+      if (this.failure) throw this.failure;
+      if (!this.out.write(c)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    }
+  }
+
+  async flushBuffered(): Promise<void> {}
+
+  async finish(): Promise<void> {
+    if (this.first && this.spec.format === 'csv' && this.spec.header) {
+      for (const c of toCsvChunks(this.schema, [], { header: true, delimiter: this.spec.delimiter })) this.out.write(c);
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.file.once('finish', resolve);
+      this.file.once('error', reject);
+      this.out.end();
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  async abort(): Promise<void> {
+    this.out.destroy();
+    if (this.out !== this.file) this.file.destroy();
+    await rm(String(this.file.path), { force: true });
+  }
+}
+
+function copyError(path: string, e: unknown): Error {
+  if (e instanceof SpillwayError) return e;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined) {
+    const reason = code === 'ENOENT' ? `no such directory ${dirname(path)}` : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'ENOSPC' ? 'no space left on device' : code === 'EEXIST' ? 'it already exists' : (e as Error).message;
+    return new SpillwayError('io', `cannot COPY to "${path}": ${reason}`, { cause: e });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,120 @@
+/**
+ * Who may talk to a worker: a shared secret carried by every call, and optional TLS.
+ *
+ *   client ──metadata `authorization: Bearer <token>`──▶ server interceptor
+ *                                                        compares SHA-256 digests in constant time
+ *          ◀── UNAUTHENTICATED "missing or wrong token" ─┘ (before any handler runs)
+ *
+ * TLS: a server presents --tls-cert/--tls-key; given --tls-ca it also demands a client
+ * certificate signed by that CA (mutual TLS). A client verifies servers against --tls-ca
+ * (or the system roots) and presents its own --tls-cert/--tls-key when it has them.
+ * Workers use both sides: they serve, and they dial their peers for exchange data.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { SpillwayError } from '../common/errors.js';
+
+export interface TlsMaterial {
+  /** PEM certificate chain of this process (required to serve TLS). */
+  readonly cert: Buffer | null;
+  readonly key: Buffer | null;
+  /** PEM CA that peers' certificates must be signed by. */
+  readonly ca: Buffer | null;
+}
+
+export interface GrpcSecurity {
+  /** Shared secret every call carries and every server demands; null = none. */
+  readonly token: string | null;
+  readonly tls: TlsMaterial | null;
+}
+
+export const NO_SECURITY: GrpcSecurity = Object.freeze({ token: null, tls: null });
+
+/** Metadata key of the token (lower case, as gRPC metadata keys are). */
+export const AUTH_METADATA = 'authorization';
+
+export interface SecurityFiles {
+  tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}
+
+function readSecret(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new SpillwayError('config', `cannot read the ${what} file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Read the token and TLS files named on the command line or in the library options. */
+export function loadSecurity(files: SecurityFiles): GrpcSecurity {
+  let token: string | null = null;
+  if (files.tokenFile !== undefined) {
+    token = readSecret(files.tokenFile, 'token').toString('utf8').trim();
+    if (token.length < 16) throw new SpillwayError('config', `the token in "${files.tokenFile}" is shorter than 16 characters`);
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new SpillwayError('config', `the token in "${files.tokenFile}" must be printable ASCII without spaces`);
+  }
+  let tls: TlsMaterial | null = null;
+  if (files.tlsCert !== undefined || files.tlsKey !== undefined || files.tlsCa !== undefined) {
+    if ((files.tlsCert === undefined) !== (files.tlsKey === undefined)) {
+      throw new SpillwayError('config', '--tls-cert and --tls-key go together');
+    }
+    tls = {
+      cert: files.tlsCert === undefined ? null : readSecret(files.tlsCert, 'TLS certificate'),
+      key: files.tlsKey === undefined ? null : readSecret(files.tlsKey, 'TLS key'),
+      ca: files.tlsCa === undefined ? null : readSecret(files.tlsCa, 'TLS CA'),
+    };
+  }
+  return { token, tls };
+}
+
+export function serverCredentials(sec: GrpcSecurity): grpc.ServerCredentials {
+  if (sec.tls === null) return grpc.ServerCredentials.createInsecure();
+  if (sec.tls.cert === null || sec.tls.key === null) throw new SpillwayError('config', 'serving TLS needs --tls-cert and --tls-key');
+  return grpc.ServerCredentials.createSsl(sec.tls.ca, [{ cert_chain: sec.tls.cert, private_key: sec.tls.key }], sec.tls.ca !== null);
+}
+
+export function channelCredentials(sec: GrpcSecurity): grpc.ChannelCredentials {
+  if (sec.tls === null) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(sec.tls.ca, sec.tls.key, sec.tls.cert);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Refuses every call whose token is missing or wrong, before its handler sees it. */
+export function serverInterceptors(sec: GrpcSecurity): grpc.ServerInterceptor[] {
+  if (sec.token === null) return [];
+  const want = digest(`Bearer ${sec.token}`);
+  const check: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call, {
+    start: (next) => next({
+      onReceiveMetadata: (metadata, proceed) => {
+        const got = metadata.get(AUTH_METADATA)[0];
+        if (typeof got === 'string' && timingSafeEqual(digest(got), want)) {
+          metadata.remove(AUTH_METADATA);
+          proceed(metadata);
+        } else {
+          call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong token (see --token-file)', metadata: new grpc.Metadata() });
+        }
+      },
+    }),
+  });
+  return [check];
+}
+
+/** Adds the token to every call of a client. */
+export function clientInterceptors(sec: GrpcSecurity): grpc.Interceptor[] {
+  if (sec.token === null) return [];
+  const value = `Bearer ${sec.token}`;
+  const add: grpc.Interceptor = (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+    start: (metadata, listener, next) => {
+      metadata.set(AUTH_METADATA, value);
+      next(metadata, listener);
+    },
+  });
+  return [add];
+}
