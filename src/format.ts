@@ -84,8 +84,11 @@ export function* toJsonLines(schema: Schema, batches: Iterable<Batch>): Generato
   }
 }
 
-/** An aligned text table; at most `maxRows` rows are shown, with a count of the rest. */
-export function toTable(schema: Schema, batches: readonly Batch[], maxRows = 1000): string {
+/**
+ * An aligned text table; at most `maxRows` rows are shown, with a count of the rest
+ * (`totalRows` when the caller kept only the first batches of a longer result).
+ */
+export function toTable(schema: Schema, batches: readonly Batch[], maxRows = 1000, totalRows?: number): string {
   const header = schema.fields.map((f) => f.name);
   const rows: string[][] = [];
   let total = 0;
@@ -97,6 +100,7 @@ export function toTable(schema: Schema, batches: readonly Batch[], maxRows = 100
   const numeric = schema.fields.map((f) => f.type === 'int32' || f.type === 'int64' || f.type === 'float64');
   const line = (cells: string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(' | ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)];
+  if (totalRows !== undefined) total = totalRows;
   if (total > rows.length) out.push(`… ${total - rows.length} more rows`);
   out.push(`(${total} row${total === 1 ? '' : 's'})`);
   return out.join('\n');

@@ -11,6 +11,7 @@ import type { Config } from './common/config.js';
 import { loadSecurity } from './exchange/grpc_security.js';
 import { Session } from './session.js';
 import type { QueryResult } from './result.js';
+import type { QueryStream } from './query_stream.js';
 
 export interface SpillwayOptions {
   /** A folder whose `name.parquet` files and `name/` folders of Parquet files become tables. */
@@ -58,6 +59,15 @@ export class Spillway {
     return this.session.sql(text, options);
   }
 
+  /**
+   * Like sql(), but the last statement's rows arrive as apache-arrow RecordBatches while
+   * the query runs (`for await (const rb of await db.stream(…))`), never all in memory;
+   * `schema` is known up front and `stats` at the end. Breaking out cancels the query.
+   */
+  stream(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+    return this.session.stream(text, options);
+  }
+
   /** Names of the registered tables and views. */
   tables(): string[] {
     return this.session.catalog.names().sort();
@@ -75,6 +85,7 @@ export class Spillway {
 }
 
 export { QueryResult } from './result.js';
+export { QueryStream } from './query_stream.js';
 export { SpillwayError } from './common/errors.js';
 export type { Config } from './common/config.js';
 export type { DataType, Field, Schema, Scalar } from './common/types.js';

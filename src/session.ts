@@ -20,8 +20,10 @@ import { createPhysicalPlan } from './plan/physical_planner.js';
 import type { PhysicalPlan } from './plan/physical.js';
 import { explainLogical, explainPhysical } from './plan/explain.js';
 import { QueryResult } from './result.js';
-import { createSpillManager, removeStaleSpillDirs } from './spill/disk_spill_manager.js';
+import { createSpillManager, removeStaleSpillDirs, type DiskSpillManager } from './spill/disk_spill_manager.js';
+import { rmSync } from 'node:fs';
 import { copyTo } from './copy.js';
+import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
 import { batchFromRows } from './columnar/kernels.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
@@ -53,6 +55,7 @@ export class Session {
   private poolLimit: number;
   /** Running queries: how to cancel each, and when it has finished cleaning up. */
   private readonly running = new Map<AbortController, Promise<void>>();
+  private readonly spills = new Set<DiskSpillManager>();
   executor: QueryExecutor;
   private closed = false;
 
@@ -96,6 +99,37 @@ export class Session {
       last = await this.execute(stmt, opts.signal);
     }
     return last!;
+  }
+
+  /**
+   * Run every statement of `text` but the last, which must be a query; its result comes
+   * as a stream of batches, produced while the caller reads (see query_stream.ts).
+   */
+  async stream(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+    const r = await this.sqlStreaming(text, opts, true);
+    if (r instanceof QueryStream) return r;
+    throw new SpillwayError('unsupported', 'only a query can be streamed; the last statement is not one');
+  }
+
+  /**
+   * Like sql(), but when the last statement is a query its rows come as a stream (the
+   * command line prints them as they arrive). With `queryOnly`, the last statement is
+   * checked before any statement runs.
+   */
+  async sqlStreaming(text: string, opts: { signal?: AbortSignal } = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
+    if (this.closed) throw new SpillwayError('config', 'the session is closed');
+    const parsed = parseScript(text);
+    if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+    const last = parsed.at(-1)!;
+    if (queryOnly && (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select')) {
+      throw new SpillwayError('unsupported', 'only a query can be streamed; the last statement is not one');
+    }
+    const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
+    for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), opts.signal);
+    const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
+    if (stmt.kind !== 'Query') return this.execute(stmt, opts.signal);
+    const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
+    return new QueryStream(physical.schema, async (consume, signal) => (await this.runPhysical(physical, signal, consume)).result.stats, opts.signal);
   }
 
   private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
@@ -216,6 +250,7 @@ export class Session {
     this.running.set(controller, new Promise<void>((resolve) => { finished = resolve; }));
     const queryId = randomBytes(6).toString('hex');
     const spill = createSpillManager(this.config, queryId);
+    this.spills.add(spill);
     const pool = this.memoryPool;
     pool.resetPeak();
     const metrics = new MetricsSet();
@@ -235,10 +270,16 @@ export class Session {
       try {
         await spill.cleanup();
       } finally {
+        this.spills.delete(spill);
         this.running.delete(controller);
         finished();
       }
     }
+  }
+
+  /** For an exit that cannot wait (a second Ctrl-C, SIGTERM): remove running queries' spill folders now. */
+  removeSpillFilesNow(): void {
+    for (const s of this.spills) rmSync(s.queryDir, { recursive: true, force: true });
   }
 
   /** Cancel running queries and release resources. */

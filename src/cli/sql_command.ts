@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Spillway } from '../index.js';
 import type { QueryResult } from '../result.js';
+import { QueryStream } from '../query_stream.js';
+import type { Batch } from '../columnar/column.js';
+import { splitStatements } from '../sql/preparse.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './report_error.js';
@@ -10,7 +13,7 @@ import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca'],
   boolean: ['verbose', 'help', 'timing'],
 };
 
@@ -19,12 +22,15 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   --tables DIR          register DIR/name.parquet and DIR/name/ folders as tables
   --format FMT          table (default), csv or json (one object per line)
   --memory-limit SIZE   memory pool limit, e.g. 512MB; buffering operators spill beyond it
-  --spill-dir DIR       where spill files go (default ./spill)
+  --spill-dir DIR       where spill files go (default $TMPDIR/spillway)
   --batch-size N        rows per batch
   --workers N|LIST      N embedded worker threads (default: the number of cores), 0 for one
                         thread, or host:port,host:port of 'spillway worker' processes
   --set NAME=VALUE      any setting, as SET NAME = VALUE would
   -f, --file FILE       read the SQL from FILE
+  -o, --output FILE     write the last query's rows to FILE (.parquet, .csv, .json; as COPY … TO)
+  --token-file F        token the workers demand (also SPILLWAY_TOKEN_FILE)
+  --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
   --timing              print the elapsed time on stderr
   --verbose             print stack traces for errors`;
 
@@ -45,13 +51,29 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     batchSize: flag(args, 'batch-size') !== undefined ? Number(flag(args, 'batch-size')) : undefined,
     settings,
     workers: flag(args, 'workers') !== undefined ? parseWorkersFlag(flag(args, 'workers')!) : undefined,
+    tokenFile: flag(args, 'token-file'),
+    tls: { cert: flag(args, 'tls-cert'), key: flag(args, 'tls-key'), ca: flag(args, 'tls-ca') },
   });
+  // Ctrl-C or SIGTERM cancels the query (spill files are removed as it unwinds); a second
+  // one exits at once, removing the running queries' spill folders first.
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort(new SpillwayError('cancelled', 'query cancelled by Ctrl-C'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      db.internals.removeSpillFilesNow();
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    }
+    controller.abort(new SpillwayError('cancelled', signal === 'SIGTERM' ? 'query cancelled by SIGTERM' : 'query cancelled by Ctrl-C'));
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A reader that goes away (`| head`) ends the output quietly.
+  let outputClosed = false;
+  const onStdoutError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    outputClosed = true;
+    controller.abort(new SpillwayError('cancelled', 'the output was closed'));
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     const file = flag(args, 'f') ?? flag(args, 'file');
     let text: string | undefined;
@@ -67,35 +89,80 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
       text = readFileSync(0, 'utf8');
     }
     if (explain) text = `explain ${text}`;
+    const output = flag(args, 'o') ?? flag(args, 'output');
+    if (output !== undefined) text = copyLastStatement(text, output);
     const t0 = performance.now();
-    const res = await db.sql(text, { signal: controller.signal });
-    await printResult(res, format);
+    try {
+      const res = await db.internals.sqlStreaming(text, { signal: controller.signal });
+      await printResult(res, format);
+    } catch (e) {
+      // The reader closed the pipe: not an error of the query.
+      if (outputClosed || (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw e;
+    }
     if (hasFlag(args, 'timing')) process.stderr.write(`time: ${(performance.now() - t0).toFixed(1)} ms\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await db.close();
+    process.stdout.off('error', onStdoutError);
   }
+}
+
+/** `-o FILE`: the script with its last statement wrapped as COPY (…) TO 'FILE' (OVERWRITE). */
+function copyLastStatement(text: string, output: string): string {
+  const statements = splitStatements(text);
+  const last = statements.at(-1);
+  if (last === undefined) throw new SpillwayError('syntax', 'no SQL statement given');
+  const body = last.text.trim().replace(/;\s*$/, '');
+  return `${text.slice(0, last.offset)}copy (${body}) to '${output.replace(/'/g, "''")}' (overwrite)`;
 }
 
 /**
- * Print a result on stdout. CSV and JSON go out one write per batch, waiting for 'drain'
- * whenever the stream asks to; the table (at most 1000 rows) and statuses in one write,
- * before the returned promise is first awaited.
+ * Print a result on stdout. CSV and JSON go out one write per batch as the batches arrive,
+ * waiting for 'drain' whenever the stream asks to; a table keeps only its first 1000 rows
+ * and counts the rest. Statuses go out in one write.
  */
-export async function printResult(res: QueryResult, format: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function printResult(res: QueryResult | QueryStream, format: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (res instanceof QueryStream) return printStream(res, format, out);
   if (res.status !== null && res.schema.fields.length === 0) { out.write(res.status + '\n'); return; }
   if (res.status !== null && format === 'table') { out.write(res.status + '\n'); return; }
-  if (format === 'csv') return writeChunks(out, toCsvChunks(res.schema, res.batches));
-  if (format === 'json') return writeChunks(out, toJsonChunks(res.schema, res.batches));
+  if (format === 'csv') { await writeChunks(out, toCsvChunks(res.schema, res.batches)); return; }
+  if (format === 'json') { await writeChunks(out, toJsonChunks(res.schema, res.batches)); return; }
   out.write(toTable(res.schema, res.batches as never) + '\n');
 }
 
-async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<Uint8Array>): Promise<void> {
+const TABLE_ROWS = 1000;
+
+async function printStream(res: QueryStream, format: string, out: NodeJS.WritableStream): Promise<void> {
+  if (format === 'table') {
+    const kept: Batch[] = [];
+    let keptRows = 0, total = 0;
+    for await (const b of res.batches()) {
+      total += b.length;
+      if (keptRows < TABLE_ROWS) { kept.push(b); keptRows += b.length; }
+    }
+    out.write(toTable(res.columns, kept, TABLE_ROWS, total) + '\n');
+    return;
+  }
+  let first = true;
+  for await (const b of res.batches()) {
+    const chunks = format === 'csv' ? toCsvChunks(res.columns, [b], { header: first }) : toJsonChunks(res.columns, [b]);
+    first = false;
+    // The reader went away: leaving the loop cancels the query.
+    if (!(await writeChunks(out, chunks))) return;
+  }
+  if (first && format === 'csv') await writeChunks(out, toCsvChunks(res.columns, []));
+}
+
+/** False when the stream closed before every chunk was written. */
+async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<Uint8Array>): Promise<boolean> {
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
-    if (!out.write(chunk) && !(await drained(out))) return;
+    if (!out.write(chunk) && !(await drained(out))) return false;
   }
+  return true;
 }
 
 /** Resolves true on 'drain', false if the stream closes first; rejects on its error. */
@@ -121,7 +188,7 @@ async function repl(db: Spillway, format: string, verbose: boolean): Promise<num
     const text = buffer;
     buffer = '';
     try {
-      await printResult(await db.sql(text), format);
+      await printResult(await db.internals.sqlStreaming(text), format);
     } catch (err) {
       reportError(err, verbose);
     }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import { DEFAULT_ROW_GROUP_SIZE, writeParquet } from '../storage/parquet_writer.js';
-import { BatchChannel } from './batch_channel.js';
+import { BatchChannel } from '../columnar/batch_channel.js';
 import {
   generateCustomer, generateNation, generateOrdersAndLines, generatePart, generatePartsupp, generateRegion,
   generateSupplier, tpchScale, TpchContext, TPCH_SCHEMAS, type TpchTableName,

@@ -27,7 +27,8 @@ import type { StageDag } from '../distributed/stage.js';
 import { GrpcTransport } from '../exchange/grpc_transport.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
-import { collect } from '../exec/execute.js';
+import { executeAll } from '../exec/execute.js';
+import { BatchChannel } from '../columnar/batch_channel.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { LocalExecutor, type QueryExecutor } from './query_executor.js';
 import { ThreadWorkers } from './thread_workers.js';
@@ -72,7 +73,6 @@ interface Cluster {
 export class DistributedExecutor implements QueryExecutor {
   private clusterPromise: Promise<Cluster> | null = null;
   private readonly start: () => Promise<Cluster>;
-  private readonly local = new LocalExecutor();
   private readonly active = new Set<Promise<unknown>>();
   private readonly warn: (message: string) => void;
   private warnedLocal = false;
@@ -103,16 +103,43 @@ export class DistributedExecutor implements QueryExecutor {
   }
 
   async execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
-    const run = this.run(plan, ctx);
+    const batches: Batch[] = [];
+    await this.tracked(this.run(plan, ctx, async (b) => { batches.push(b); }));
+    return batches;
+  }
+
+  /**
+   * The result's batches as the root stage produces them: the read pauses while the
+   * caller does not pull, and stopping early cancels the query.
+   */
+  async *stream(plan: PhysicalPlan, ctx: TaskContext): AsyncGenerator<Batch> {
+    const channel = new BatchChannel();
+    const stop = new AbortController();
+    const run = this.tracked(this.run(plan, { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) }, (b) => channel.put(b)))
+      .then(() => channel.close(), (e: unknown) => channel.fail(e));
+    try {
+      yield* channel;
+    } finally {
+      const early = new SpillwayError('cancelled', `query ${ctx.queryId}: the caller stopped reading its result`);
+      stop.abort(early);
+      channel.fail(early);
+      await run;
+    }
+  }
+
+  private async tracked(run: Promise<void>): Promise<void> {
     this.active.add(run);
     try {
-      return await run;
+      await run;
     } finally {
       this.active.delete(run);
     }
   }
 
-  private async run(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]> {
+  private async run(plan: PhysicalPlan, ctx: TaskContext, sink: (b: Batch) => Promise<void>): Promise<void> {
+    const local = async (): Promise<void> => {
+      for await (const b of executeAll(plan, ctx)) await sink(b);
+    };
     if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
       // Decide with the planned worker count before starting any thread.
       const reason = planNodes(plan).some((n) => n.kind === 'MemoryScan')
@@ -120,14 +147,14 @@ export class DistributedExecutor implements QueryExecutor {
         : (await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables })).decision;
       if (typeof reason === 'string' || !reason.distribute) {
         this.lastRun = { queryId: ctx.queryId, dag: null, localReason: typeof reason === 'string' ? reason : reason.reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
-        return this.local.execute(plan, ctx);
+        return local();
       }
     }
     const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
-    const runLocally = (reason: string): Promise<Batch[]> => {
+    const runLocally = (reason: string): Promise<void> => {
       this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
-      return this.local.execute(plan, ctx);
+      return local();
     };
     if (healthy.length === 0) {
       const why = `no worker is reachable: ${cluster.runner.describeUnreachable()}`;
@@ -140,15 +167,15 @@ export class DistributedExecutor implements QueryExecutor {
 
     const dag = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
     if (!dag.decision.distribute) {
-      const batches = await collect(plan, ctx);
       this.lastRun = { queryId: ctx.queryId, dag, localReason: dag.decision.reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
-      return batches;
+      return local();
     }
     cluster.runner.beginQuery(ctx.queryId, ctx.config);
     const result = await runStageDag(dag, {
       ctx, runner: cluster.runner, transport: cluster.transport,
       // Enough to keep every worker's queue busy, with a little backlog for the priorities.
       maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
+      onBatch: sink,
     }).finally(() => {
       const stats = cluster.runner.takeQueryStats(ctx.queryId);
       this.lastRun = {
@@ -157,7 +184,6 @@ export class DistributedExecutor implements QueryExecutor {
     });
     this.lastRun!.stages = result.stages;
     ctx.metrics.merge(result.metrics);
-    return result.batches;
   }
 
   /** The stage DAG a query would run as, with the guard decision (EXPLAIN). */

@@ -76,6 +76,11 @@ export interface RunStageDagOptions {
   transport?: ExchangeTransport;
   /** Producer streams one reader partition opens at once (LocalTaskRunner only; default 4). */
   maxStreams?: number;
+  /**
+   * Hand each result batch here as it arrives (the caller's backpressure pauses the read)
+   * instead of collecting them; `batches` of the result is then empty.
+   */
+  onBatch?: (b: Batch) => Promise<void>;
 }
 
 export interface StageRunStats {
@@ -404,6 +409,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       .catch(() => { throw failure ?? cancelledError(controller.signal); });
 
     const root = runs.get(dag.rootStageId)!;
+    let delivered = 0;
     for (let round = 1; ; round++) {
       await ensure(root.stage.id);
       const where = root.outputs[0]!.worker;
@@ -412,12 +418,16 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           queryId, stageId: root.stage.id, task: 0, partition: 0, worker: where, compression: cfg.exchange_compression,
         }, controller.signal);
         const batches: Batch[] = [];
-        for await (const b of stream) batches.push(b);
+        for await (const b of stream) {
+          if (opts.onBatch === undefined) batches.push(b);
+          else { delivered++; await opts.onBatch(b); }
+        }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
         return { batches, metrics, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
       } catch (e) {
         checkAborted();
-        if (recovering === null || where === null || !isFetchFailure(e) || round >= maxStageAttempts) throw e;
+        // Batches already handed on cannot be taken back: a re-read would repeat them.
+        if (recovering === null || where === null || !isFetchFailure(e) || round >= maxStageAttempts || delivered > 0) throw e;
         recovering.reportLost(where, messageOf(e));
         invalidate(where, messageOf(e));
         await sleep(backoffMs(cfg.retry_backoff_ms, round));

@@ -3,8 +3,8 @@
  * answered by one clear line on stderr, exit code 1, no stack trace, nothing left behind.
  * Runs the compiled CLI (npm test compiles first).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,4 +115,50 @@ describe.skipIf(!HAVE_SHARED)('spillway sql on the TPC-H tables', () => {
     expect(r.stdout).toMatch(/Logical plan/);
     expect(r.stdout).toMatch(/ParquetScan/);
   });
+});
+
+describe('spillway sql on big results, pipes and signals', () => {
+  const values = Array.from({ length: 2000 }, (_, i) => `(${i})`).join(',');
+  const cross = `select a.x * 2000 + b.x as y from (values ${values}) a(x), (values ${values}) b(x)`;
+  const spillDir = join(work, 'spill');
+  const leftInSpill = () => { try { return readdirSync(spillDir); } catch { return []; } };
+
+  it('a reader that closes the pipe (| head) ends the query quietly with exit 0', () => {
+    const r = spawnSync('bash', ['-c', `node ${join(REPO_ROOT, 'bin/spillway.js')} sql --workers 0 --memory-limit 4MB --format csv "${cross} order by y desc" | head -2; exit \${PIPESTATUS[0]}`], {
+      cwd: work, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SPILLWAY_SPILL_DIR: spillDir },
+    });
+    expect(r.stdout).toBe('y\n3999999\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(leftInSpill()).toEqual([]);
+  });
+
+  it('the table format shows the first rows and counts the rest', () => {
+    const r = run(['sql', '--workers', '0', `select y from (${cross}) c where y < 5000 order by y`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n999\n… 4000 more rows\n\(5000 rows\)\n$/);
+  });
+
+  it('-o writes the last query to a file in the format of its extension', () => {
+    const out = join(work, 'answer.csv');
+    const r = run(['sql', '--workers', '0', '-o', out, "create table t(a integer); insert into t values (1), (2); select a, a * 10 as b from t order by a"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Count/);
+    expect(readFileSync(out, 'utf8')).toBe('a,b\n1,10\n2,20\n');
+  });
+
+  it('SIGTERM cancels the query, removes its spill files and exits with one line', async () => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/spillway.js'), 'sql', '--workers', '0', '--memory-limit', '2MB', `${cross} order by y desc`], {
+      cwd: work, env: { ...process.env, SPILLWAY_SPILL_DIR: spillDir },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    for (let i = 0; i < 400 && !leftInSpill().some((d) => readdirSync(join(spillDir, d)).length > 1); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(leftInSpill().length).toBe(1);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr.trim()).toBe('spillway: error: query cancelled by SIGTERM');
+    expect(leftInSpill()).toEqual([]);
+  }, 60_000);
 });

@@ -1,12 +1,13 @@
 /**
  * BatchChannel: hands batches from one producer to one consumer (an AsyncIterable), one at a
- * time. The data generator uses two, to feed the orders and lineitem writers from one loop.
+ * time (the data generator feeds two Parquet writers from one loop; a distributed query
+ * hands its result to a reading caller).
  *
  *   producer: await put(b) ──► [one slot] ──► for await (b of channel)  :consumer
  *   put() waits while the slot is full; fail(e) makes both sides throw e; close() ends the
  *   iteration once the slot is drained.
  */
-import type { Batch } from '../columnar/column.js';
+import type { Batch } from './column.js';
 
 export class BatchChannel implements AsyncIterable<Batch> {
   private slot: Batch | null = null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, type Batch } from '../../src/columnar/column.js';
-import { BatchChannel } from '../../src/datagen/batch_channel.js';
+import { BatchChannel } from '../../src/columnar/batch_channel.js';
 import { field, schema } from '../../src/common/types.js';
 
 const S = schema([field('x', 'int32', false)]);
