@@ -264,6 +264,15 @@ export class Session {
       if (consume === undefined) batches = await this.executor.execute(physical, ctx);
       else await consume(this.executor.stream ? this.executor.stream(physical, ctx) : await this.executor.execute(physical, ctx).then(toAsync));
       const stats = { queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes };
+      const ran = this.executor.lastRun;
+      if (ran?.queryId === queryId && ran.dag !== null) {
+        // Distributed: every worker's pool and every operator's spills, wherever they ran.
+        stats.peakMemoryBytes += ran.workerMemoryPeak ?? 0;
+        let files = 0, bytes = 0;
+        for (const m of metrics.byNode.values()) { files += m.spillCount; bytes += m.spillBytes; }
+        stats.spillFiles = Math.max(files, stats.spillFiles);
+        stats.spillBytes = Math.max(bytes, stats.spillBytes);
+      }
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -45,6 +45,8 @@ export interface TaskResult {
   metrics: Record<string, OperatorMetrics>;
   /** Range-partitioned output: the sampled sort keys (the scheduler computes the bounds). */
   sample?: KeySample;
+  /** The worker's memory pool peak since the query started there (query figures). */
+  memoryPeak?: number;
 }
 
 export interface TaskRunner {

@@ -62,6 +62,8 @@ export interface DistributedRunInfo {
   tasksPerWorker: Record<string, number>;
   /** Task attempts started (retries and speculative copies included). */
   taskAttempts: number;
+  /** The workers' memory pool peaks during the query, added up (0 when it ran here). */
+  workerMemoryPeak?: number;
 }
 
 interface Cluster {
@@ -183,6 +185,7 @@ export class DistributedExecutor implements QueryExecutor {
       };
     });
     this.lastRun!.stages = result.stages;
+    this.lastRun!.workerMemoryPeak = result.workerMemoryPeak;
     ctx.metrics.merge(result.metrics);
   }
 

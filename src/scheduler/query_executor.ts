@@ -19,7 +19,7 @@ export interface QueryExecutor {
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
   /** What the last query ran as, with per-stage figures (EXPLAIN ANALYZE). */
-  readonly lastRun?: { dag: StageDag | null; stages: StageRunStats[] } | null;
+  readonly lastRun?: { queryId: string; dag: StageDag | null; stages: StageRunStats[]; workerMemoryPeak?: number } | null;
 }
 
 export class LocalExecutor implements QueryExecutor {

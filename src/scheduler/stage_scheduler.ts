@@ -95,6 +95,8 @@ export interface StageRunStats {
 
 export interface StageDagResult {
   batches: Batch[];
+  /** The workers' memory pool peaks during the query, added up. */
+  workerMemoryPeak: number;
   /** Every task's metrics merged, keyed by plan node id (writers under Stage.exchangeId). */
   metrics: MetricsSet;
   stages: StageRunStats[];
@@ -194,6 +196,8 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   }, { once: true });
 
   const metrics = new MetricsSet();
+  /** Each worker's memory pool peak, as its tasks reported it. */
+  const workerPeaks = new Map<string, number>();
   const runs = new Map<number, StageRun>();
   for (const stage of dag.stages) runs.set(stage.id, new StageRun(stage));
   const slots = new Slots(opts.maxConcurrentTasks ?? 4);
@@ -332,6 +336,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
         if (r.sample !== undefined) run.samples[t] = r.sample;
         run.durations.push(Date.now() - copy.started);
         metrics.merge(r.metrics);
+        if (r.worker !== null && r.memoryPeak !== undefined) workerPeaks.set(r.worker, Math.max(workerPeaks.get(r.worker) ?? 0, r.memoryPeak));
         for (const c of set) {
           if (c !== copy) c.controller.abort(new SpillwayError('cancelled', `stage ${run.stage.id} task ${t}: another copy finished first`));
         }
@@ -423,7 +428,9 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           else { delivered++; await opts.onBatch(b); }
         }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
-        return { batches, metrics, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
+        let workerMemoryPeak = 0;
+        for (const p of workerPeaks.values()) workerMemoryPeak += p;
+        return { batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
       } catch (e) {
         checkAborted();
         // Batches already handed on cannot be taken back: a re-read would repeat them.

@@ -147,6 +147,8 @@ export class WorkerRuntime {
   private stateOf(queryId: string, config: Config): QueryState {
     let q = this.queries.get(queryId);
     if (q === undefined) {
+      // The pool's peak then covers this query (and any that overlaps it) for its figures.
+      if (this.queries.size === 0) this.pool.resetPeak();
       q = {
         controller: new AbortController(),
         spill: new DiskSpillManager({
@@ -222,7 +224,7 @@ export class WorkerRuntime {
       const partitionRows = this.partitionRows(req);
       const rows = partitionRows.reduce((a, b) => a + b, 0);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
-      return { result, partitionRows };
+      return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);

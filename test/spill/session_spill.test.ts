@@ -105,6 +105,13 @@ describe.skipIf(!have || !HAVE_DIST)('spilling on two worker threads (exchange o
       const got = await limited.sql(q);
       expect(totalMetric(got, 'rowsReceived')).toBeGreaterThan(0); // it shuffled
       expect(totalMetric(got, 'exchangeSpillBytes')).toBeGreaterThan(0);
+      // The query's figures add up what every worker spilled and held.
+      let spilled = 0, files = 0;
+      for (const m of got.metrics!.byNode.values()) { spilled += m.spillBytes; files += m.spillCount; }
+      expect(got.stats!.spillBytes).toBe(spilled);
+      expect(got.stats!.spillFiles).toBe(files);
+      expect(got.stats!.spillBytes).toBeGreaterThanOrEqual(totalMetric(got, 'exchangeSpillBytes'));
+      expect(got.stats!.peakMemoryBytes).toBeGreaterThan(0);
       const want = await reference.sql(q);
       expect(got.numRows).toBe(want.numRows);
       if (name === 'sort') expect(resultCells(got)).toEqual(resultCells(want));
