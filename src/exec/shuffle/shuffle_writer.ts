@@ -3,7 +3,9 @@
  * appends every batch to this process's ExchangeBuffer under (query, stage, task, output
  * partition), split by the stage's output partitioning:
  *
- *   hash(keys, n)       row → hashColumns(keys) % n; one take() per non-empty output partition
+ *   hash(keys, n)       row → hashColumns(keys) % n; one take() per non-empty output partition;
+ *                       the pieces of one output partition are gathered up to batch_size rows
+ *                       before they are appended (few large messages instead of many tiny ones)
  *   round_robin(n)      whole batch i → output partition (task + i) % n
  *   single, broadcast   everything → output partition 0 (broadcast: every reader reads it whole)
  *   range(keys, n)      everything → output partition 0, plus a reservoir sample of the keys
@@ -17,18 +19,22 @@
  *      ▼              ▼                   ▼
  *   out p0         out p1      …       out p(n-1)      ExchangeBuffer (q, stage, t, ·)
  *
- * Buffers: nothing of its own; the ExchangeBuffer keeps the output until the query is
- * released (its reservation, its spill hook). On error the writer is failed, so readers
+ * Buffers: the hash pieces being gathered, under a reservation `ShuffleWriter[…]`; when the
+ * pool refuses it, pieces are appended as they are. The ExchangeBuffer keeps the output
+ * until the query is released (its reservation, its spill hook). On error the writer is failed, so readers
  * receive the error instead of waiting. Metrics (under the stage's Exchange node id):
  * batchesSent, rowsSent, bytesSent (recordStreamMetrics 'sent'), plus the stage plan's own.
  */
 import { batchBytes, type Batch } from '../../columnar/column.js';
 import { hashColumns } from '../../columnar/hash.js';
+import { concatBatches } from '../../columnar/kernels.js';
 import { scatterBatch } from '../../columnar/scatter.js';
 import type { ExchangeBuffer } from '../../exchange/exchange_buffer.js';
 import { newStreamCounters, recordStreamMetrics, type StreamCounters } from '../../exchange/transport.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { PhysicalExpr } from '../../expr/expr.js';
+import type { MemoryReservation } from '../../memory/pool.js';
+import type { Schema } from '../../common/types.js';
 import type { Partitioning, PhysicalPlan } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
@@ -69,22 +75,28 @@ export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuff
     counters.rows += b.length;
     counters.rawBytes += batchBytes(b);
   };
+  const gather = t.output.kind === 'hash' && t.output.partitions > 1
+    ? new PieceGatherer(t.plan.schema, t.output.partitions, Math.max(1, ctx.config.batch_size),
+      ctx.memory.register(`ShuffleWriter[q ${ctx.queryId} stage ${t.stageId} task ${t.task}]`), append)
+    : null;
   try {
     let batchIndex = 0;
     for await (const batch of executePlan(t.plan, t.task, ctx)) {
       switch (t.output.kind) {
-        case 'hash': await splitByHash(batch, t.output.keys, t.output.partitions, append); break;
+        case 'hash': await splitByHash(batch, t.output.keys, t.output.partitions, gather ? (p, b) => gather.add(p, b) : append); break;
         case 'round_robin': await append((t.task + batchIndex) % t.output.partitions, batch); break;
         case 'range': sampler!.add(batch); await append(0, batch); break;
         case 'single': case 'broadcast': await append(0, batch); break;
       }
       batchIndex++;
     }
+    await gather?.flushAll();
     writer.finish();
   } catch (e) {
     writer.fail(e);
     throw e;
   } finally {
+    gather?.free();
     recordStreamMetrics(ctx.metrics, t.metricsNodeId, counters, 'sent');
   }
   return sampler ? { sample: sampler.result(), counters } : { counters };
@@ -104,5 +116,51 @@ async function splitByHash(
   for (let p = 0; p < parts; p++) {
     const part = split[p];
     if (part) await append(p, part);
+  }
+}
+
+/** Pieces of each output partition gathered up to `target` rows, reserved while held. */
+class PieceGatherer {
+  private readonly pending: Batch[][];
+  private readonly rows: number[];
+
+  constructor(
+    private readonly schema: Schema, partitions: number, private readonly target: number,
+    private readonly reservation: MemoryReservation, private readonly append: (p: number, b: Batch) => Promise<void>,
+  ) {
+    this.pending = Array.from({ length: partitions }, () => []);
+    this.rows = new Array<number>(partitions).fill(0);
+  }
+
+  async add(p: number, b: Batch): Promise<void> {
+    if (b.length >= this.target && this.rows[p] === 0) { await this.append(p, b); return; }
+    if (!this.reservation.tryGrow(batchBytes(b))) {
+      // No memory to hold it: send what is gathered and this piece as they are.
+      await this.flush(p);
+      await this.append(p, b);
+      return;
+    }
+    this.pending[p]!.push(b);
+    this.rows[p]! += b.length;
+    if (this.rows[p]! >= this.target) await this.flush(p);
+  }
+
+  async flushAll(): Promise<void> {
+    for (let p = 0; p < this.pending.length; p++) await this.flush(p);
+  }
+
+  free(): void {
+    this.reservation.free();
+  }
+
+  private async flush(p: number): Promise<void> {
+    const pieces = this.pending[p]!;
+    if (pieces.length === 0) return;
+    this.pending[p] = [];
+    this.rows[p] = 0;
+    let bytes = 0;
+    for (const piece of pieces) bytes += batchBytes(piece);
+    await this.append(p, pieces.length === 1 ? pieces[0]! : concatBatches(this.schema, pieces));
+    this.reservation.shrink(bytes);
   }
 }

@@ -73,6 +73,21 @@ describe('ShuffleWriter + ExchangeRead', () => {
     expect(ctx.metrics.byNode.get(99)!.extra.rowsSent).toBe(20);
   });
 
+  it('hash: small pieces of one output partition are gathered up to batch_size rows before they are sent', async () => {
+    const inputs = new Map([[0, { workers: [null] }]]);
+    const { ctx, buffer } = setup(inputs, 10);
+    const keys = [col(0, 'int32')];
+    const rows: Scalar[][] = Array.from({ length: 400 }, (_v, i) => [i, `v${i}`]);
+    const r = await runShuffleWriter({ stageId: 0, task: 0, plan: values(rows, 1), output: { kind: 'hash', keys, partitions: 4 }, metricsNodeId: 99 }, buffer, ctx);
+    // 40 input batches of 10 rows, each split four ways: ~160 pieces, sent as ~40 batches.
+    expect(r.counters.rows).toBe(400);
+    expect(r.counters.batches).toBeLessThanOrEqual(44);
+    const got: Scalar[][] = [];
+    for (let p = 0; p < 4; p++) got.push(...await drain(executePlan(reader({ kind: 'hash', keys, partitions: 4 }, 4, 1), p, ctx)));
+    expect(sortRows(got)).toEqual(sortRows(rows));
+    expect(ctx.memory.used).toBe(buffer.bufferedBytes);
+  });
+
   it('round robin and single deliver every row once; broadcast gives every reader everything', async () => {
     for (const output of [{ kind: 'round_robin', partitions: 3 }, { kind: 'single' }, { kind: 'broadcast' }] as Partitioning[]) {
       const inputs = new Map([[0, { workers: [null, null] }]]);
