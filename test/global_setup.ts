@@ -1,7 +1,7 @@
 /**
  * Tests that start worker threads or processes run the compiled code in dist/. Before any
  * test runs, rebuild when a source file is newer than its compiled output, so a test never
- * silently exercises a stale build; a failed build stops the run.
+ * silently exercises a stale build; a build that emits nothing stops the run.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -28,5 +28,12 @@ export default function setup(): void {
   const stale = staleSources();
   if (stale.length === 0) return;
   console.log(`dist/ is older than ${stale.length} source file(s) (${relative(REPO_ROOT, stale[0]!)} …): building`);
-  execFileSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  } catch {
+    // tsc still emitted what it could; npm test's own type check fails on these errors.
+    const left = staleSources();
+    if (left.length > 0) throw new Error(`the build did not produce dist/ for ${left.length} source file(s), e.g. ${relative(REPO_ROOT, left[0]!)}`);
+    console.warn('the build reported type errors (above); tests run against the code it emitted');
+  }
 }

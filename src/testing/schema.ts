@@ -3,7 +3,7 @@
  * two tables can be joined) and up to four more columns of random types.
  */
 import fc from 'fast-check';
-import type { DataType } from '../common/types.js';
+import { sqlTypeName, type DataType } from '../common/types.js';
 import { GENERATED_TYPES } from './values.js';
 
 export interface ColumnSchema {
@@ -46,15 +46,7 @@ export function createTableSql(t: TableSchema): string {
   return `CREATE TABLE ${t.name} (${t.columns.map((c) => `${c.name} ${sqlType(c.type)}`).join(', ')});`;
 }
 
+/** The SQL spelling of a column type; an all-NULL column is declared VARCHAR. */
 export function sqlType(t: DataType): string {
-  switch (t) {
-    case 'bool': return 'BOOLEAN';
-    case 'int32': return 'INTEGER';
-    case 'int64': return 'BIGINT';
-    case 'float64': return 'DOUBLE';
-    case 'utf8': return 'VARCHAR';
-    case 'date32': return 'DATE';
-    case 'timestamp': return 'TIMESTAMP';
-    case 'null': return 'VARCHAR';
-  }
+  return t === 'null' ? 'VARCHAR' : sqlTypeName(t);
 }

@@ -3,20 +3,9 @@
  * safe, dates → YYYY-MM-DD), floats compared with the TPC-H README's tolerance
  * abs(a-b) <= 1e-9 * max(1, |a|, |b|), rows compared in order or as bags.
  */
-export type Cell = string | number | boolean | null;
+import { cellEqual, type Cell } from '../../src/testing/compare.js';
 
-export function floatEqual(a: number, b: number, rel = 1e-9): boolean {
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
-}
-
-export function cellEqual(a: Cell, b: Cell): boolean {
-  if (a === null || b === null) return a === b;
-  if (typeof a === 'number' && typeof b === 'number') return floatEqual(a, b);
-  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b))) return floatEqual(a, Number(b));
-  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return floatEqual(Number(a), b);
-  return String(a) === String(b);
-}
+export { cellEqual, floatEqual, type Cell } from '../../src/testing/compare.js';
 
 function cellKey(c: Cell): string {
   if (typeof c === 'number') return Number.isInteger(c) ? String(c) : c.toPrecision(8);
