@@ -21,8 +21,15 @@
  * Hash tables built on these hashes must not take bucket = hash & mask: after a hash
  * exchange with a power-of-two partition count, all rows of one partition share their low
  * bits. Use `bucketOf` (Fibonacci hashing, takes the high bits) instead.
+ *
+ * Integer key words (the specialised join and group tables): integer keys packed row-major
+ * into 32-bit words, 1 per int32/date32 key and 2 (low, high half) per int64/timestamp key,
+ * so hot loops compare plain Int32Array entries instead of boxed or BigInt values.
+ * `hashWord1/2/N` hash such tuples for in-memory tables only (never for partitioning); take
+ * the bucket from their high bits (`h >>> (32 - bits)`).
  */
 import type { Column } from './column.js';
+import type { DataType } from '../common/types.js';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -189,4 +196,77 @@ export function anyNullMask(cols: readonly Column[], length: number): Uint8Array
     for (let i = 0; i < length; i++) mask[i] |= v[i]! ^ 1;
   }
   return mask;
+}
+
+/** 32-bit words a key of type t takes in a packed integer tuple: 1, 2, or 0 for a non-integer type. */
+export function intKeyWidth(t: DataType): number {
+  if (t === 'int32' || t === 'date32') return 1;
+  if (t === 'int64' || t === 'timestamp') return 2;
+  return 0;
+}
+
+/**
+ * Pack integer key columns into words: row i's tuple is out[i*W .. i*W+W), W = sum of widths,
+ * key k taking widths[k] words. An int32 value in a 2-word slot is sign-extended; an int64 value
+ * in a 1-word slot keeps its low word, and rows where it does not fit in int32 get 1 in
+ * `outOfRange` when given. NULL values (and 'null' columns) are packed as whatever their slot
+ * holds: callers look at validity. A lone int32 key is returned as its values, a lone int64 key
+ * as a view of its halves (no copy).
+ */
+export function packIntKeys(cols: readonly Column[], widths: readonly number[], length: number, outOfRange?: Uint8Array): Int32Array {
+  let w = 0;
+  for (const x of widths) w += x;
+  if (cols.length === 1) {
+    const c = cols[0]!;
+    if (w === 1 && (c.type === 'int32' || c.type === 'date32')) return c.values;
+    if (w === 2 && (c.type === 'int64' || c.type === 'timestamp')) return new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
+  }
+  const out = new Int32Array(length * w);
+  let off = 0;
+  for (let k = 0; k < cols.length; k++) {
+    const c = cols[k]!, width = widths[k]!;
+    if (c.type === 'int32' || c.type === 'date32') {
+      const v = c.values;
+      if (width === 1) for (let i = 0, p = off; i < length; i++, p += w) out[p] = v[i]!;
+      else for (let i = 0, p = off; i < length; i++, p += w) { const x = v[i]!; out[p] = x; out[p + 1] = x >> 31; }
+    } else if (c.type === 'int64' || c.type === 'timestamp') {
+      const h = new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
+      if (width === 2) for (let i = 0, p = off; i < length; i++, p += w) { out[p] = h[2 * i]!; out[p + 1] = h[2 * i + 1]!; }
+      else {
+        for (let i = 0, p = off; i < length; i++, p += w) {
+          const lo = h[2 * i]!;
+          out[p] = lo;
+          if (outOfRange !== undefined && h[2 * i + 1] !== lo >> 31) outOfRange[i] = 1;
+        }
+      }
+    } else if (c.type !== 'null') {
+      throw new Error(`packIntKeys: ${c.type} is not an integer key`);
+    }
+    off += width;
+  }
+  return out;
+}
+
+/** Hash of a 1-word tuple; the bucket is its high bits. */
+export function hashWord1(x: number): number {
+  let h = Math.imul(x, 0x9e3779b1);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x85ebca6b);
+}
+
+/** Hash of a 2-word tuple (a, b); the bucket is its high bits. */
+export function hashWord2(a: number, b: number): number {
+  let h = Math.imul(b, 0x9e3779b1);
+  h = ((h ^ (h >>> 15)) + a) | 0;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35);
+}
+
+/** Hash of the w-word tuple words[at .. at+w); hashWordN(words, at, 1 or 2) equals hashWord1/2. */
+export function hashWordN(words: Int32Array, at: number, w: number): number {
+  if (w === 1) return hashWord1(words[at]!);
+  let h = hashWord2(words[at]!, words[at + 1]!);
+  for (let k = 2; k < w; k++) h = hashWord2(h, words[at + k]!);
+  return h;
 }

@@ -3,7 +3,8 @@
  * inner, left, right, full, semi and anti joins, with an optional residual filter over
  * (left columns ++ right columns) that decides which key matches count.
  *
- *   build: all batches of the right input ─concat─▶ JoinHashTable (hashes, bucket heads, next)
+ *   build: all batches of the right input ─concat─▶ JoinHashTable (open addressing over packed
+ *          integer keys, or hash chains for other keys: join_table.ts)
  *          partition p reads right partition p ('single', 'partitioned'),
  *          or every right partition ('broadcast': each left partition builds the same table)
  *   probe: each left batch ─ProbeCursor─▶ ≤ batch_size candidate pairs ─PairJoiner─▶ output

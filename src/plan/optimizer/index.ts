@@ -6,10 +6,11 @@
  *   2. constantFolding     exact decimal literal arithmetic, constant expressions, AND/OR/NOT
  *                          simplification, Filter(true) removed, Filter(false) → empty Values
  *   3. orFactoring        terms shared by every branch of an OR move in front of it
- *   4. joinExtraction      comma joins + WHERE terms → inner joins with conditions
- *   5. predicatePushdown   Filter terms down through Project/Join/Aggregate/Union into scans
- *   6. joinReorder         greedy order of inner-join trees from row estimates
- *   7. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
+ *   4. orImpliedFilters    per-input filters (IN lists) implied by an OR, added next to it
+ *   5. joinExtraction      comma joins + WHERE terms → inner joins with conditions
+ *   6. predicatePushdown   Filter terms down through Project/Join/Aggregate/Union into scans
+ *   7. joinReorder         greedy order of inner-join trees from row estimates
+ *   8. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
  *                          every expression in its final place)
  */
 import type { IdGenerator, LogicalPlan } from '../logical.js';
@@ -17,6 +18,7 @@ import { decorrelate } from './decorrelate.js';
 import { constantFolding } from './constant_folding.js';
 import { joinExtraction } from './join_extraction.js';
 import { orFactoring } from './or_factoring.js';
+import { orImpliedFilters } from './or_implied_filters.js';
 import { predicatePushdown } from './predicate_pushdown.js';
 import { joinReorder } from './join_reorder.js';
 import { projectionPruning } from './projection_pruning.js';
@@ -30,6 +32,7 @@ export const OPTIMIZER_PASSES: readonly OptimizerPass[] = [
   { name: 'decorrelate', run: decorrelate },
   { name: 'constant_folding', run: (p) => constantFolding(p) },
   { name: 'or_factoring', run: (p) => orFactoring(p) },
+  { name: 'or_implied_filters', run: (p) => orImpliedFilters(p) },
   { name: 'join_extraction', run: (p) => joinExtraction(p) },
   { name: 'predicate_pushdown', run: (p) => predicatePushdown(p) },
   { name: 'join_reorder', run: (p) => joinReorder(p) },
@@ -42,4 +45,4 @@ export function optimize(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
   return p;
 }
 
-export { decorrelate, constantFolding, orFactoring, joinExtraction, predicatePushdown, joinReorder, projectionPruning };
+export { decorrelate, constantFolding, orFactoring, orImpliedFilters, joinExtraction, predicatePushdown, joinReorder, projectionPruning };

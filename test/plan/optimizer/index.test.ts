@@ -14,7 +14,7 @@ function physicalNodes(p: PhysicalPlan): PhysicalPlan[] {
 describe('optimize', () => {
   it('runs the passes in the documented order, decorrelation first', () => {
     expect(OPTIMIZER_PASSES.map((p) => p.name)).toEqual([
-      'decorrelate', 'constant_folding', 'or_factoring', 'join_extraction', 'predicate_pushdown', 'join_reorder', 'projection_pruning',
+      'decorrelate', 'constant_folding', 'or_factoring', 'or_implied_filters', 'join_extraction', 'predicate_pushdown', 'join_reorder', 'projection_pruning',
     ]);
   });
 
