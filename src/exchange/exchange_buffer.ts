@@ -32,8 +32,11 @@
  *   or memory held by operators that cannot spill right now), the batch goes straight to
  *   disk as its own segment. Encoded entries are decoded and written through the spill
  *   manager (which encodes them with spill_compression).
- * - Finished writers keep their output until release, so a flag the pool sets on them is
- *   also served when any writer of this buffer appends or any reader reads.
+ * - The pool calls back when it sets a writer's spillRequested (another consumer needs
+ *   the memory, or the pool is above its high watermark): the writer's whole in-memory
+ *   output moves to disk in the background at once, whether it is still writing or
+ *   finished (a finished writer keeps its output until release and runs no code of its
+ *   own). Flags are also served when any writer of this buffer appends or any reader reads.
  * - Readers go through a PartitionReader (one per stream): it pins the entry it is about
  *   to send (an in-memory entry stays alive even if it is spilled meanwhile), and reads
  *   spilled entries with its own sequential iterator over the segment's file, so each
@@ -393,7 +396,10 @@ export class StageOutput implements ExchangeWriter {
   ) {
     this.partitions = [];
     for (let p = 0; p < partitionCount; p++) this.partitions.push(new PartitionBuffer({ ...id, partition: p }, this));
-    this.reservation = buffer.pool.register(`ExchangeBuffer[q ${id.queryId} stage ${id.stageId} task ${id.task}]`, { spillable: true });
+    this.reservation = buffer.pool.register(`ExchangeBuffer[q ${id.queryId} stage ${id.stageId} task ${id.task}]`, {
+      spillable: true,
+      onSpillRequest: () => this.serviceSpillRequest(),
+    });
   }
 
   get partitionCount(): number { return this.partitions.length; }

@@ -25,17 +25,24 @@
  *   on after spilling): it ignores the fair share and only enforces the limit, throwing a
  *   resources error that names the holders.
  * - Watermarks: whenever used rises above high × limit, spillable consumers that hold
- *   memory are asked to spill, largest first, until their expected release (their whole
- *   size) brings used down to low × limit. A consumer clears its flag by shrinking.
+ *   memory are asked to spill until their expected release (their whole size) brings used
+ *   down to low × limit. A consumer clears its flag by shrinking.
+ * - Whom to ask: consumers registered with onSpillRequest (they spill in the background
+ *   as soon as they are told, e.g. exchange buffers) first, then the others; largest
+ *   first in each group. Setting the flag calls onSpillRequest in a microtask.
+ * - growWait() is grow() for a consumer that can wait: when the limit does not allow the
+ *   bytes now, it asks every other spillable holder (whatever its share) to release
+ *   enough, and waits for releases, at most `waitTimeoutMs` (or its own bound); then it
+ *   throws grow()'s resources error. An abort rejects it at once.
  *
  * Operators: tryGrow before buffering; on refusal (or when spillRequested is set between
- * batches) spill and shrink; then grow() what the next step strictly needs.
+ * batches) spill and shrink; then growWait() what the next step strictly needs.
  *
  * limit 0 means unlimited: everything is granted and counted, nothing is requested.
  */
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
-import type { MemoryPool, MemoryReservation } from './pool.js';
+import type { GrowWaitOptions, MemoryPool, MemoryReservation, RegisterOptions } from './pool.js';
 import { formatBytes } from './pool.js';
 import { UnboundedPool } from './unbounded_pool.js';
 
@@ -50,9 +57,12 @@ export interface FairSpillPoolOptions {
   readonly idleAfterMs?: number;
   /** Monotonic clock in ms (tests inject one). */
   readonly now?: () => number;
+  /** How long growWait waits for others to release memory before failing (default 5000). */
+  readonly waitTimeoutMs?: number;
 }
 
 const DEFAULT_IDLE_AFTER_MS = 1000;
+const DEFAULT_WAIT_TIMEOUT_MS = 5000;
 /** Holders listed in errors and describe(); the rest are summarised. */
 const MAX_LISTED_HOLDERS = 10;
 
@@ -65,6 +75,9 @@ export class FairSpillPool implements MemoryPool {
   private unspillableBytes = 0;
   private readonly idleAfterMs: number;
   private readonly now: () => number;
+  readonly waitTimeoutMs: number;
+  /** growWait callers waiting for a release: woken (all) on every shrink or free. */
+  private readonly waiters = new Set<() => void>();
   /** Registration order, for stable listings. */
   private readonly live = new Set<FairReservation>();
 
@@ -79,6 +92,7 @@ export class FairSpillPool implements MemoryPool {
     this.lowWatermark = low;
     this.idleAfterMs = opts.idleAfterMs ?? DEFAULT_IDLE_AFTER_MS;
     this.now = opts.now ?? (() => performance.now());
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   }
 
   get used(): number { return this.usedBytes; }
@@ -86,8 +100,11 @@ export class FairSpillPool implements MemoryPool {
   get unspillableUsed(): number { return this.unspillableBytes; }
   get spillableUsed(): number { return this.usedBytes - this.unspillableBytes; }
 
-  register(name: string, opts?: { spillable?: boolean }): MemoryReservation {
-    const r = new FairReservation(this, name, opts?.spillable ?? false);
+  /** growWait calls waiting right now. */
+  get waiting(): number { return this.waiters.size; }
+
+  register(name: string, opts?: RegisterOptions): MemoryReservation {
+    const r = new FairReservation(this, name, opts?.spillable ?? false, opts?.onSpillRequest);
     this.live.add(r);
     return r;
   }
@@ -145,15 +162,60 @@ export class FairSpillPool implements MemoryPool {
   growFor(r: FairReservation, bytes: number): void {
     if (this.tryGrowFor(r, bytes)) return;
     if (this.usedBytes + bytes <= this.limit) { this.take(r, bytes); return; }
+    throw this.limitError(r, bytes);
+  }
+
+  /** @internal See MemoryReservation.growWait. */
+  async growWaitFor(r: FairReservation, bytes: number, opts: GrowWaitOptions | undefined): Promise<void> {
+    if (this.tryGrowFor(r, bytes)) return;
+    if (this.usedBytes + bytes <= this.limit) { this.take(r, bytes); return; }
+    // More than the whole limit (with what it holds): no release by others can help.
+    if (r.size + bytes > this.limit) throw this.limitError(r, bytes);
+    const signal = opts?.signal;
+    const deadline = this.now() + (opts?.timeoutMs ?? this.waitTimeoutMs);
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal, r.name);
+      // Everyone else who can spill is asked, whatever their share: this is a minimum.
+      this.requestSpill(this.limit - bytes, null, r);
+      const left = deadline - this.now();
+      if (left <= 0) break;
+      const woken = await this.waitForRelease(left, signal);
+      if (signal?.aborted) throw abortError(signal, r.name);
+      r.checkLive();
+      if (this.usedBytes + bytes <= this.limit) { this.take(r, bytes); return; }
+      if (!woken) break;
+    }
+    throw this.limitError(r, bytes, ` after waiting ${Math.round(opts?.timeoutMs ?? this.waitTimeoutMs)} ms for others to spill`);
+  }
+
+  /** Resolve true on the next release, false after `ms` or on abort. */
+  private waitForRelease(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const done = (woken: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters.delete(wake);
+        resolve(woken);
+      };
+      const wake = (): void => done(true);
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), Math.max(1, ms));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(wake);
+    });
+  }
+
+  private limitError(r: FairReservation, bytes: number, detail = ''): SpillwayError {
     const holders = this.describe();
-    throw new SpillwayError('resources',
-      `memory limit of ${formatBytes(this.limit)} exceeded: ${r.name} wanted ${formatBytes(bytes)} more; holders: ${holders === '' ? 'none' : holders}`);
+    return new SpillwayError('resources',
+      `memory limit of ${formatBytes(this.limit)} exceeded${detail}: ${r.name} wanted ${formatBytes(bytes)} more; holders: ${holders === '' ? 'none' : holders}`);
   }
 
   /** @internal */
   release(r: FairReservation, bytes: number): void {
     this.usedBytes -= bytes;
     if (!r.spillable) this.unspillableBytes -= bytes;
+    if (this.waiters.size > 0) for (const w of [...this.waiters]) w();
   }
 
   /** @internal */
@@ -184,9 +246,10 @@ export class FairSpillPool implements MemoryPool {
       else if (r !== requester && (overShare === null || r.size > overShare)) candidates.push(r);
     }
     if (this.usedBytes - expected <= targetUsed) return;
-    candidates.sort((a, b) => b.size - a.size);
+    // Background spillers first (they act at once), then the largest.
+    candidates.sort((a, b) => (a.onSpillRequest === undefined ? 1 : 0) - (b.onSpillRequest === undefined ? 1 : 0) || b.size - a.size);
     for (const c of candidates) {
-      c.spillRequested = true;
+      c.requestSpill();
       expected += c.size;
       if (this.usedBytes - expected <= targetUsed) return;
     }
@@ -203,7 +266,38 @@ class FairReservation implements MemoryReservation {
   lastRequestAt: number | undefined = undefined;
   private freed = false;
 
-  constructor(private readonly pool: FairSpillPool, readonly name: string, readonly spillable: boolean) {}
+  constructor(
+    private readonly pool: FairSpillPool, readonly name: string, readonly spillable: boolean,
+    readonly onSpillRequest: (() => void) | undefined,
+  ) {}
+
+  get share(): number {
+    if (this.pool.limit === 0) return Infinity;
+    return this.spillable ? this.pool.fairShare(this) : this.pool.limit;
+  }
+
+  /** @internal Set the flag and tell the consumer (after the current pool call). */
+  requestSpill(): void {
+    this.spillRequested = true;
+    const cb = this.onSpillRequest;
+    if (cb !== undefined) queueMicrotask(() => { if (this.spillRequested && !this.freed) cb(); });
+  }
+
+  growWait(bytes: number, opts?: GrowWaitOptions): Promise<void> {
+    try {
+      this.check(bytes);
+      this.pool.touch(this);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (bytes === 0) return Promise.resolve();
+    return this.pool.growWaitFor(this, bytes, opts);
+  }
+
+  /** @internal Throws when the reservation was freed (e.g. while waiting). */
+  checkLive(): void {
+    if (this.freed) throw new SpillwayError('cancelled', `memory reservation ${this.name} was freed while it waited for memory`);
+  }
 
   tryGrow(bytes: number): boolean {
     this.check(bytes);
@@ -243,6 +337,12 @@ class FairReservation implements MemoryReservation {
     if (this.freed) throw new Error(`memory reservation ${this.name} used after free()`);
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`memory reservation ${this.name}: invalid byte count ${bytes}`);
   }
+}
+
+function abortError(signal: AbortSignal, name: string): SpillwayError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof SpillwayError) return reason;
+  return new SpillwayError('cancelled', `${name}: cancelled while waiting for memory${reason instanceof Error ? `: ${reason.message}` : ''}`);
 }
 
 /**

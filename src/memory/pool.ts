@@ -3,9 +3,26 @@
  * (`Sort[p3]`) and must `tryGrow` before it buffers; a refused grow means "spill now"
  * (spillable consumers) or "fail with a resources error" (`grow`). Never allocate anyway.
  *
- * A pool may also ask spillable consumers to spill (watermarks): it sets
- * `spillRequested`, which operators check between batches.
+ * A pool may also ask spillable consumers to spill (watermarks, or another consumer
+ * waiting in growWait): it sets `spillRequested`, which operators check between batches,
+ * and calls the consumer's `onSpillRequest`, so that a consumer that is not running (a
+ * finished exchange buffer) can spill in the background at once.
  */
+export interface RegisterOptions {
+  spillable?: boolean;
+  /**
+   * Called (in a microtask, not inside the pool call that set it) each time the pool
+   * sets spillRequested on this consumer.
+   */
+  onSpillRequest?: () => void;
+}
+
+export interface GrowWaitOptions {
+  signal?: AbortSignal;
+  /** Give up after this many ms (default: the pool's wait bound) with grow()'s resources error. */
+  timeoutMs?: number;
+}
+
 export interface MemoryReservation {
   readonly name: string;
   readonly spillable: boolean;
@@ -17,6 +34,15 @@ export interface MemoryReservation {
   tryGrow(bytes: number): boolean;
   /** Take `bytes` more or throw a resources error naming the holders. */
   grow(bytes: number): void;
+  /**
+   * Take `bytes` more, the least the consumer needs to make progress: when the limit does
+   * not allow it now, ask the other spillable consumers to release enough and wait for them,
+   * at most `timeoutMs`; then throw grow()'s resources error naming the holders. Rejects
+   * with the abort reason when `signal` aborts.
+   */
+  growWait(bytes: number, opts?: GrowWaitOptions): Promise<void>;
+  /** Bytes this consumer may hold now under the pool's fair sharing (Infinity when unlimited). */
+  readonly share: number;
   shrink(bytes: number): void;
   /** Set the held amount to exactly `bytes` (grow may throw). */
   resize(bytes: number): void;
@@ -30,7 +56,7 @@ export interface MemoryPool {
   readonly used: number;
   /** Highest `used` seen since creation or the last resetPeak(). */
   readonly peak: number;
-  register(name: string, opts?: { spillable?: boolean }): MemoryReservation;
+  register(name: string, opts?: RegisterOptions): MemoryReservation;
   resetPeak(): void;
   /** "Sort[p0] 12.0 MiB, HashJoin[p1] 3.2 MiB" — for errors and EXPLAIN ANALYZE. */
   describe(): string;

@@ -1,5 +1,5 @@
 /** A pool with no limit that still counts (embedded default when no --memory-limit is set). */
-import type { MemoryPool, MemoryReservation } from './pool.js';
+import type { MemoryPool, MemoryReservation, RegisterOptions } from './pool.js';
 import { formatBytes } from './pool.js';
 
 export class UnboundedPool implements MemoryPool {
@@ -8,7 +8,7 @@ export class UnboundedPool implements MemoryPool {
   peak = 0;
   private readonly live = new Set<Reservation>();
 
-  register(name: string, opts?: { spillable?: boolean }): MemoryReservation {
+  register(name: string, opts?: RegisterOptions): MemoryReservation {
     const r = new Reservation(this, name, opts?.spillable ?? false);
     this.live.add(r);
     return r;
@@ -33,9 +33,11 @@ export class UnboundedPool implements MemoryPool {
 class Reservation implements MemoryReservation {
   size = 0;
   readonly spillRequested = false;
+  readonly share = Infinity;
   constructor(private readonly pool: UnboundedPool, readonly name: string, readonly spillable: boolean) {}
   tryGrow(bytes: number): boolean { this.grow(bytes); return true; }
   grow(bytes: number): void { this.size += bytes; this.pool.change(bytes); }
+  growWait(bytes: number): Promise<void> { this.grow(bytes); return Promise.resolve(); }
   shrink(bytes: number): void { const b = Math.min(bytes, this.size); this.size -= b; this.pool.change(-b); }
   resize(bytes: number): void { if (bytes > this.size) this.grow(bytes - this.size); else this.shrink(this.size - bytes); }
   free(): void { this.shrink(this.size); this.pool.drop(this); }

@@ -64,6 +64,8 @@ export class LimitedPool implements MemoryPool {
         return true;
       },
       grow(bytes) { if (!this.tryGrow(bytes)) throw new Error('refused'); },
+      growWait(bytes) { return new Promise<void>((resolve) => { r.grow(bytes); resolve(); }); },
+      share: pool.limit,
       shrink(bytes) { const b = Math.min(bytes, this.size); this.size -= b; pool.used -= b; },
       resize(bytes) { if (bytes > this.size) this.grow(bytes - this.size); else this.shrink(this.size - bytes); },
       free() { this.shrink(this.size); pool.live.delete(r); },

@@ -25,6 +25,8 @@ export class RecordingPool implements MemoryPool {
         if (limit > 0 && pool.used + bytes > limit) throw new SpillwayError('resources', `memory limit reached by ${name}`);
         res.grow(bytes);
       },
+      growWait(bytes) { return new Promise<void>((resolve) => { guarded.grow(bytes); resolve(); }); },
+      get share() { return limit > 0 ? limit : Infinity; },
       shrink(bytes) { res.shrink(bytes); },
       resize(bytes) { if (bytes > res.size) guarded.grow(bytes - res.size); else res.shrink(res.size - bytes); },
       free() { res.free(); },

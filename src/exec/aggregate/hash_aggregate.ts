@@ -129,7 +129,7 @@ class AggregateRun {
       }.bind(this);
       if (!this.reserveFor(keys, n)) yield* relieve();
       insert();
-      if (!this.settle()) yield* relieve();
+      if (!(await this.settle())) yield* relieve();
     }
     ctx.metrics.add(node.id, 'earlyEmits', earlyEmits);
     if (this.parts === null) {
@@ -165,7 +165,7 @@ class AggregateRun {
   }
 
   /** Settle the reservation on the table's real size; false when it must shrink first. */
-  private settle(): boolean {
+  private async settle(): Promise<boolean> {
     const bytes = this.table.memoryBytes();
     if (bytes > this.peak) this.peak = bytes;
     const r = this.reservation;
@@ -173,13 +173,14 @@ class AggregateRun {
     if (r.tryGrow(bytes - r.size)) return true;
     const shrinkable = this.node.mode === 'partial' ? this.node.groupBy.length > 0 : this.splittable;
     if (shrinkable) return false;
-    this.growOrFail(bytes - r.size);
+    await this.growOrFail(bytes - r.size);
     return true;
   }
 
-  private growOrFail(bytes: number): void {
+  /** Take memory the table cannot do without: others are asked to spill (bounded wait). */
+  private async growOrFail(bytes: number): Promise<void> {
     try {
-      this.reservation.grow(bytes);
+      await this.reservation.growWait(bytes, { signal: this.ctx.signal });
     } catch (e) {
       if (!(e instanceof SpillwayError) || e.kind !== 'resources') throw e;
       const what = this.node.groupBy.length === 0 ? 'the single group of an aggregate without GROUP BY' : 'a single group';
@@ -230,9 +231,9 @@ class AggregateRun {
       const keys = b.columns.slice(0, k);
       if (!this.reserveFor(keys, n) && level < MAX_LEVELS) await split();
       this.table.insertSpilled(keys, b.columns.slice(k), n);
-      if (!this.settle()) {
+      if (!(await this.settle())) {
         if (level < MAX_LEVELS) await split();
-        else this.growOrFail(this.table.memoryBytes() - this.reservation.size);
+        else await this.growOrFail(this.table.memoryBytes() - this.reservation.size);
       }
     }
     await this.files.release(file);

@@ -185,13 +185,13 @@ export class GraceHashJoin {
       const cost = buildCost(b);
       if (!r.tryGrow(cost)) {
         if (block.length > 0) {
-          if (matched === null) { r.grow(probe.rows); matched = new Uint8Array(probe.rows); }
+          if (matched === null) { await r.growWait(probe.rows, { signal: this.ctx.signal }); matched = new Uint8Array(probe.rows); }
           yield* this.probeBlock(block, probe, matched);
           r.shrink(blockReserved);
           block = [];
           blockReserved = 0;
         }
-        if (!r.tryGrow(cost)) r.grow(cost);
+        await r.growWait(cost, { signal: this.ctx.signal });
       }
       blockReserved += cost;
       block.push(b);

@@ -40,7 +40,7 @@ export async function* nestedLoopJoin(node: NestedLoopJoinNode, partition: numbe
     for (let q = 0; q < node.right.partitions; q++) {
       for await (const b of executePlan(node.right, q, ctx)) {
         if (b.length === 0) continue;
-        reservation.grow(batchBytes(b));
+        await reservation.growWait(batchBytes(b), { signal: ctx.signal });
         parts.push(b);
       }
     }

@@ -5,16 +5,23 @@
  *                 │                                                   (free, keep buffering)
  *                 └─ input ends, no run written ─▶ sortBuffer ─▶ emit in batch_size chunks
  *
- *   runs r0 r1 … r(n-1)  (each sorted, written in batch_size chunks)
+ *   runs r0 r1 … r(n-1)  (each sorted, written in chunks of at most batch_size rows and
+ *                         at most share / 10 bytes, see below)
  *     while n > fanIn:   merge consecutive groups of fanIn runs into longer runs   (one pass)
  *     final pass:        k-way merge (merge.ts) of the remaining runs ─▶ output
  *
  * Buffers: the input batches, under a spillable reservation `Sort[p<partition>]`. Each
  * batch is reserved together with the headroom its sort will need (the concatenated copy,
  * derived key columns, the row index and radix scratch), so a full buffer can always be
- * sorted and written without asking for more. fanIn is what the reservation grants: one
- * slot per run cursor (its largest batch) plus three for the output being gathered; at
- * least two runs are merged at once (grow(), a resources error if even that does not fit).
+ * sorted and written without asking for more. The least the input phase needs is one
+ * input batch with that headroom (growWait: others are asked to spill and the sort waits
+ * for them, bounded, before a resources error); an input batch that would need more than
+ * half the sort's share is taken in slices (views, no copy) that each need at most that.
+ * Merge: fanIn is what the reservation grants: one slot per run cursor (its largest
+ * batch) plus three for the output being gathered; the minimum is two runs. Runs are
+ * written in batches of at most (fair share when the run was written) / 10 bytes, and the
+ * merge gathers output batches of no more rows than its runs' batches, so the minimum
+ * (2 + 3 slots) fits in half the share the sort had; it is taken with growWait too.
  * Runs are merged in input order with ties to the earlier run, so the sort stays stable.
  *
  * Metrics: extra.sortedRows; spillCount/spillBytes/spillRows (every spill file, intermediate
@@ -24,7 +31,7 @@
  * The pieces (sortBuffer, sortedChunks) are exported so that TopK sorts the same way.
  */
 import { batchBytes, columnBytes, emptyBatch, makeBatch, type Batch, type Column } from '../../columnar/column.js';
-import { concatBatches, takeBatch } from '../../columnar/kernels.js';
+import { concatBatches, sliceBatch, takeBatch } from '../../columnar/kernels.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { SortNode } from '../../plan/physical.js';
@@ -80,8 +87,15 @@ const OUTPUT_SLOTS = 3;
 /** Bytes per row a sort needs beyond its rows: index (4) plus radix scratch (12) plus slack. */
 const SORT_INDEX_BYTES_PER_ROW = 20;
 
-/** A sorted run on disk and the largest batch (with derived keys) a cursor over it holds. */
-interface Run { readonly file: SpillFile; readonly maxBatchBytes: number }
+/** Runs and merge output are sized so that this many slots fit in half the sort's share. */
+const MIN_MERGE_SLOTS = 2 + OUTPUT_SLOTS;
+const SLOT_SHARE_DIVISOR = 2 * MIN_MERGE_SLOTS;
+
+/**
+ * A sorted run on disk: the largest batch (with derived keys) a cursor over it holds, and
+ * the most rows per batch it was written with.
+ */
+interface Run { readonly file: SpillFile; readonly maxBatchBytes: number; readonly batchRows: number }
 
 /** Bytes a batch will need to be buffered and later sorted with the rest of the buffer. */
 export function sortBufferCost(batch: Batch, keys: readonly SortKey[]): number {
@@ -101,28 +115,33 @@ export async function* sort(node: SortNode, partition: number, ctx: TaskContext)
     let rows = 0;
     const runs: Run[] = [];
     const spillBuffer = async (): Promise<void> => {
-      runs.push(await writeRun(node, buffered, files, batchSize));
+      // Bytes per run batch: a fraction of the share, so the minimum merge fits later.
+      const slotBytes = Math.floor(reservation.share / SLOT_SHARE_DIVISOR);
+      runs.push(await writeRun(node, buffered, files, batchSize, slotBytes));
       ctx.metrics.add(node.id, 'sortedRows', rows);
       buffered = [];
       rows = 0;
       reservation.shrink(reservation.size);
     };
-    for await (const b of executePlan(node.input, partition, ctx)) {
-      if (b.length === 0) continue;
+    const take = async (b: Batch): Promise<void> => {
       const cost = sortBufferCost(b, node.keys);
       const granted = reservation.tryGrow(cost);
       if (!granted || reservation.spillRequested) {
         if (buffered.length > 0) {
           await spillBuffer(); // releases everything, this batch's grant included
           // The pool may still refuse (others hold the memory): this batch is the least
-          // the sort needs, so take it or fail with a resources error.
-          if (!reservation.tryGrow(cost)) reservation.grow(cost);
+          // the sort needs, so wait for others to spill (bounded) or fail.
+          await reservation.growWait(cost, { signal: ctx.signal });
         } else if (!granted) {
-          reservation.grow(cost);
+          await reservation.growWait(cost, { signal: ctx.signal });
         }
       }
       buffered.push(b);
       rows += b.length;
+    };
+    for await (const input of executePlan(node.input, partition, ctx)) {
+      if (input.length === 0) continue;
+      for (const b of slicesWithin(input, node.keys, reservation.share / 2)) await take(b);
     }
     if (runs.length === 0) {
       if (rows === 0) return;
@@ -141,37 +160,56 @@ export async function* sort(node: SortNode, partition: number, ctx: TaskContext)
   }
 }
 
-/** Sort the buffered batches and write them as one run, batchSize rows per batch. */
-async function writeRun(node: SortNode, buffered: readonly Batch[], files: SpillFiles, batchSize: number): Promise<Run> {
+/** The batch, or slices of it (views) whose sortBufferCost is at most about maxCost each. */
+function* slicesWithin(batch: Batch, keys: readonly SortKey[], maxCost: number): Generator<Batch> {
+  const cost = sortBufferCost(batch, keys);
+  if (cost <= maxCost || batch.length === 1) { yield batch; return; }
+  const step = Math.max(1, Math.floor(batch.length / Math.ceil(cost / Math.max(1, maxCost))));
+  for (let start = 0; start < batch.length; start += step) yield sliceBatch(batch, start, start + step);
+}
+
+/**
+ * Sort the buffered batches and write them as one run, in batches of at most batchSize
+ * rows and (on average row size, derived keys included) at most slotBytes bytes.
+ */
+async function writeRun(node: SortNode, buffered: readonly Batch[], files: SpillFiles, batchSize: number, slotBytes: number): Promise<Run> {
   const sorted = sortBuffer(node.schema, buffered, node.keys);
   const rows = sorted.order.length;
   let derived = 0;
   for (const c of sorted.keyColumns) if (!sorted.batch.columns.includes(c)) derived += columnBytes(c);
+  const bytesPerRow = (batchBytes(sorted.batch) + derived) / Math.max(1, rows);
+  const batchRows = Math.max(1, Math.min(batchSize, Math.floor(slotBytes / Math.max(1, bytesPerRow))));
   const w = files.writer(node.schema, 'run');
   let maxBatchBytes = 0;
-  for (const chunk of sortedChunks(sorted, node.schema, batchSize)) {
+  for (const chunk of sortedChunks(sorted, node.schema, batchRows)) {
     await w.write(chunk);
     const bytes = batchBytes(chunk) + Math.ceil((derived * chunk.length) / Math.max(1, rows));
     if (bytes > maxBatchBytes) maxBatchBytes = bytes;
   }
-  return { file: await files.finish(w), maxBatchBytes };
+  return { file: await files.finish(w), maxBatchBytes, batchRows };
 }
 
 /**
  * Merge the runs: intermediate passes while there are more runs than cursors fit, then the
- * final pass streams out. Holds one slot per cursor plus the output slots.
+ * final pass streams out. Holds one slot per cursor plus the output slots; output batches
+ * (and merged runs' batches) have at most as many rows as the runs' batches, so a slot
+ * holds one.
  */
 async function* mergeAll(
   node: SortNode, initial: readonly Run[], files: SpillFiles, reservation: MemoryReservation, ctx: TaskContext, batchSize: number,
 ): AsyncGenerator<Batch> {
   let runs = [...initial];
   let slot = 1;
-  for (const r of runs) slot = Math.max(slot, r.maxBatchBytes);
+  let mergeRows = batchSize;
+  for (const r of runs) {
+    slot = Math.max(slot, r.maxBatchBytes);
+    mergeRows = Math.min(mergeRows, r.batchRows);
+  }
   let granted = 0;
   while (granted < runs.length + OUTPUT_SLOTS && reservation.tryGrow(slot)) granted++;
-  if (granted < 2 + OUTPUT_SLOTS) {
-    reservation.grow((2 + OUTPUT_SLOTS - granted) * slot);
-    granted = 2 + OUTPUT_SLOTS;
+  if (granted < MIN_MERGE_SLOTS) {
+    await reservation.growWait((MIN_MERGE_SLOTS - granted) * slot, { signal: ctx.signal });
+    granted = MIN_MERGE_SLOTS;
   }
   const fanIn = granted - OUTPUT_SLOTS;
   let passes = 0;
@@ -182,18 +220,18 @@ async function* mergeAll(
       if (group.length === 1) { next.push(group[0]!); continue; }
       const w = files.writer(node.schema, 'merged');
       let maxBatchBytes = 0;
-      for await (const b of mergeRuns(group.map((r) => r.file), node.schema, node.keys, batchSize, ctx.signal)) {
+      for await (const b of mergeRuns(group.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal)) {
         await w.write(b);
         maxBatchBytes = Math.max(maxBatchBytes, batchBytes(b));
       }
       const file = await files.finish(w);
       for (const r of group) await files.release(r.file);
-      next.push({ file, maxBatchBytes: Math.max(maxBatchBytes, ...group.map((r) => r.maxBatchBytes)) });
+      next.push({ file, maxBatchBytes: Math.max(maxBatchBytes, ...group.map((r) => r.maxBatchBytes)), batchRows: mergeRows });
     }
     runs = next;
     passes++;
   }
   ctx.metrics.add(node.id, 'mergePasses', passes + 1);
-  yield* mergeRuns(runs.map((r) => r.file), node.schema, node.keys, batchSize, ctx.signal);
+  yield* mergeRuns(runs.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal);
   for (const r of runs) await files.release(r.file);
 }
