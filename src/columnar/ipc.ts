@@ -24,7 +24,7 @@ import * as arrow from 'apache-arrow';
 import { SpillwayError } from '../common/errors.js';
 import type { Schema } from '../common/types.js';
 import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema } from './arrow.js';
-import type { Batch } from './column.js';
+import { makeBatch, type Batch, type Column } from './column.js';
 import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';
 
 registerLz4Codec();
@@ -100,13 +100,59 @@ function kindOf(msg: arrow.Message): MessageInfo['kind'] {
   return 'other';
 }
 
+type BodyBuffer = Int32Array | BigInt64Array | Float64Array | Uint8Array;
+
+/**
+ * `batch` with no two of its value, offset and data buffers sharing memory (validity and
+ * booleans are packed into fresh buffers anyway). Arrow's stream writer joins body chunks
+ * that lie in one ArrayBuffer and touch or overlap (meant for adjacent slices), so a buffer
+ * repeated or overlapping the one before it (one column under two names, views into one
+ * array) would lose its bytes from the body. Copies only the buffers that overlap one seen
+ * before; returns `batch` itself when none does.
+ */
+function withDisjointBuffers(batch: Batch): Batch {
+  const seen = new Map<ArrayBufferLike, { start: number; end: number }[]>();
+  let copied = false;
+  const disjoint = <T extends BodyBuffer>(a: T): T => {
+    if (a.byteLength === 0) return a;
+    const start = a.byteOffset;
+    const end = start + a.byteLength;
+    const ranges = seen.get(a.buffer);
+    if (ranges === undefined) {
+      seen.set(a.buffer, [{ start, end }]);
+      return a;
+    }
+    if (ranges.some((r) => start < r.end && r.start < end)) {
+      copied = true;
+      return a.slice() as T;
+    }
+    ranges.push({ start, end });
+    return a;
+  };
+  const columns = batch.columns.map((c): Column => {
+    switch (c.type) {
+      case 'null': case 'bool': return c;
+      case 'utf8': {
+        const offsets = disjoint(c.offsets);
+        const data = disjoint(c.data);
+        return offsets === c.offsets && data === c.data ? c : { ...c, offsets, data };
+      }
+      default: {
+        const values = disjoint(c.values);
+        return values === c.values ? c : { ...c, values } as Column;
+      }
+    }
+  });
+  return copied ? makeBatch(batch.schema, columns, batch.length) : batch;
+}
+
 /**
  * Encode one batch as an IPC record batch message. Copies the batch's buffers once into
  * the body (and compresses each buffer with LZ4 when asked; a buffer LZ4 cannot shrink is
  * stored raw, as the format allows).
  */
 export function encodeBatchMessage(batch: Batch, compression: IpcCompression = 'none'): EncodedBatchMessage {
-  const rb = batchToArrow(batch);
+  const rb = batchToArrow(withDisjointBuffers(batch));
   const writeStream = (): Uint8Array => {
     const writer = new arrow.RecordBatchStreamWriter({ compressionType: compressionType(compression) });
     writer.write(rb);

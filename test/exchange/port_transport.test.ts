@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchFromRows, scalarAt } from '../../src/columnar/kernels.js';
-import type { Batch } from '../../src/columnar/column.js';
+import { batchFromRows, scalarAt, sliceBatch } from '../../src/columnar/kernels.js';
+import { makeBatch, type Batch } from '../../src/columnar/column.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
 import type { ExchangeTarget } from '../../src/exchange/transport.js';
 import { UnboundedPool } from '../../src/memory/unbounded_pool.js';
@@ -66,6 +66,29 @@ describe('PortTransport over a MessageChannel', () => {
     for await (const b of transport.open(target({ compression: 'lz4' }), never)) got.push(b);
     expect(rowsOf(got)).toEqual(rowsOf([batchOf(0, 2000)]));
   });
+
+  for (const storage of ['batches', 'none'] as const) {
+    it(`delivers one column under two names intact in tiny batches (storage ${storage})`, async () => {
+      // `select k as a, k as b, s as c, s as d`: both names hold the very same arrays, and
+      // each 2-row batch is a view into one larger batch, as scans slice a row group.
+      const twice = schema([field('a', 'int32'), field('b', 'int32'), field('c', 'utf8'), field('d', 'utf8')]);
+      const whole = batchFromRows(SCHEMA, Array.from({ length: 40 }, (_x, i) => [i, `v${i}`]));
+      const buffer = new ExchangeBuffer({ pool: new UnboundedPool(), storage });
+      const ch = new MessageChannel();
+      ports.push(ch.port1, ch.port2);
+      servePortExchange(ch.port2, buffer, { networkTimeoutMs: 2000 });
+      const transport = new PortTransport(new Map([['w', ch.port1]]), { credits: 4, networkTimeoutMs: 2000 });
+      const w = buffer.openWriter({ queryId: 'q', stageId: 0, task: 0 }, twice, 1);
+      for (let i = 0; i < whole.length; i += 2) {
+        const [k, s] = sliceBatch(whole, i, i + 2).columns;
+        await w.append(0, makeBatch(twice, [k!, k!, s!, s!], 2));
+      }
+      w.finish();
+      const got: Batch[] = [];
+      for await (const b of transport.open(target(), never)) got.push(b);
+      expect(rowsOf(got)).toEqual(Array.from({ length: 40 }, (_x, i) => [i, i, `v${i}`, `v${i}`]));
+    });
+  }
 
   it('never has more batches in flight than the credits granted', async () => {
     const { buffer, transport, readerPort } = setup(2000, 2);

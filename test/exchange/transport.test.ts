@@ -3,8 +3,10 @@
  * for DoExchange over real gRPC on loopback alike.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/columnar/column.js';
+import { makeBatch, type Batch } from '../../src/columnar/column.js';
+import { sliceBatch } from '../../src/columnar/kernels.js';
 import { SpillwayError } from '../../src/common/errors.js';
+import type { Schema } from '../../src/common/types.js';
 import { MetricsSet } from '../../src/common/metrics.js';
 import type { ExchangeWriter } from '../../src/exchange/exchange_buffer.js';
 import { ExchangeError, recordStreamMetrics, type ExchangeTarget } from '../../src/exchange/transport.js';
@@ -69,6 +71,22 @@ describe.each(HARNESSES)('%s transport', (_name, makeHarness) => {
     recordStreamMetrics(metrics, 7, stream.counters, 'received');
     expect(metrics.forNode(7).extra.rowsReceived).toBe(5101);
     expect(metrics.forNode(7).extra.bytesReceivedWire).toBe(stream.counters.wireBytes);
+  });
+
+  it('delivers every column under two names intact in tiny batches', async () => {
+    // `select id as a, id as b, …`: both names hold the very same arrays, and each 2-row
+    // batch is a view into one larger batch.
+    await open();
+    const twice: Schema = { fields: SCHEMA.fields.flatMap((f) => [f, { ...f, name: `${f.name}2` }]) };
+    const whole = sampleBatch(0, 40);
+    const w = h!.buffers.openWriter({ queryId: QUERY, stageId: 1, task: 0 }, twice, 1);
+    for (let i = 0; i < whole.length; i += 2) {
+      const part = sliceBatch(whole, i, i + 2);
+      await w.append(0, makeBatch(twice, part.columns.flatMap((c) => [c, c]), part.length));
+    }
+    w.finish();
+    const got = await collect(h!.transport.open(target(), new AbortController().signal));
+    expect(rowsOf(got)).toEqual(rowsOf([whole]).map((r) => r.flatMap((v) => [v, v])));
   });
 
   it('never sends more than the credits granted to a reader that does not consume', async () => {

@@ -55,6 +55,27 @@ describe.skipIf(!HAVE_SHARED || !HAVE_DIST)('worker threads (--workers 2)', () =
     }
   }, 60_000);
 
+  it('a column selected under two names crosses the ports intact in tiny batches', async () => {
+    // Tiny batches of a column without NULLs put one buffer twice in a row in the IPC body.
+    const batchSize = session!.config.batch_size;
+    await session!.sql('set batch_size = 2');
+    try {
+      const proj = await session!.sql('select n_nationkey as a, n_nationkey as b, n_name as c, n_name as d from nation');
+      expect(executor.lastRun!.dag?.decision.distribute).toBe(true);
+      expect(proj.numRows).toBe(25);
+      for (const [a, b, c, d] of proj.rows()) { expect(b).toBe(a); expect(d).toBe(c); }
+      const join = await session!.sql(
+        'select n_regionkey as a, n_regionkey as b, r_name as c, r_name as d from nation join region on n_regionkey = r_regionkey',
+      );
+      expect(join.numRows).toBe(25);
+      for (const [a, b, c, d] of join.rows()) { expect(b).toBe(a); expect(d).toBe(c); }
+      const agg = await session!.sql('select n_regionkey as a, n_regionkey as b, count(*) as n from nation group by n_regionkey order by a');
+      expect(agg.rows()).toEqual([0, 1, 2, 3, 4].map((k) => [k, k, 5n]));
+    } finally {
+      await session!.sql(`set batch_size = ${batchSize}`);
+    }
+  }, 60_000);
+
   it('cancellation reaches the threads and releases their buffers', async () => {
     const controller = new AbortController();
     const running = session!.sql(querySql('q05'), { signal: controller.signal }).then(() => null, (e: unknown) => e);
