@@ -10,11 +10,16 @@
  * percent-encoded); the partition columns are not repeated inside the files. Buffered rows
  * of all partitions together stay under a bound: past it the largest partition's rows go
  * out as a row group early.
+ *
+ * To s3://bucket/key the same files are written to a local temporary folder first, then
+ * uploaded (multipart when large): an S3 object appears only once its upload completed. With
+ * PARTITION_BY the objects appear one by one; a failure removes those already uploaded.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import { makeBatch, type Batch } from './columnar/column.js';
 import { takeBatch } from './columnar/kernels.js';
@@ -23,6 +28,9 @@ import type { Schema } from './common/types.js';
 import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
 import type { CopySpec } from './sql/copy.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter } from './storage/parquet_writer.js';
+import { localStore } from './storage/local_store.js';
+import { s3Store } from './storage/object_store.js';
+import { isS3Path } from './storage/s3_store.js';
 
 /** Where batches of one output file go. */
 interface FileSink {
@@ -43,6 +51,7 @@ const EXTENSIONS = { parquet: 'parquet', csv: 'csv', json: 'json' } as const;
 
 /** Write every batch of `batches` (rows of `schema`) as `spec` says. */
 export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {
+  if (isS3Path(spec.path)) return copyToS3(spec, schema, batches);
   const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
   const existing = await stat(target).catch(() => null);
   if (existing && !spec.overwrite) {
@@ -95,6 +104,38 @@ export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncItera
     await Promise.all([...sinks.values()].map((s) => s.abort().catch(() => undefined)));
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     throw copyError(spec.path, e);
+  }
+}
+
+/** COPY to S3: write locally as for a file target, then upload each finished file. */
+async function copyToS3(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {
+  const store = s3Store();
+  const base = spec.path.replace(/\/+$/, '');
+  const existing = await store.stat(base);
+  if (existing && !spec.overwrite) {
+    throw new SpillwayError('io', `cannot COPY to "${spec.path}": it already exists (add OVERWRITE to replace it)`);
+  }
+  const before = existing === null ? [] : existing.kind === 'file' ? [base] : await store.list(base);
+  const dir = await mkdtemp(join(tmpdir(), 'spillway-copy-'));
+  const local = join(dir, 'out');
+  const uploaded: string[] = [];
+  try {
+    const result = await copyTo({ ...spec, path: local, overwrite: false }, schema, batches);
+    const files = spec.partitionBy.length === 0 ? [local] : await localStore.list(local);
+    for (const f of files) {
+      const key = f === local ? base : `${base}/${relative(local, f).split(sep).join('/')}`;
+      await store.upload(f, key);
+      uploaded.push(key);
+    }
+    const stale = before.filter((k) => !uploaded.includes(k));
+    if (stale.length > 0) await store.remove(stale);
+    return result;
+  } catch (e) {
+    const mine = uploaded.filter((k) => !before.includes(k));
+    await store.remove(mine).catch(() => undefined);
+    throw copyError(spec.path, e);
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

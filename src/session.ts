@@ -28,6 +28,7 @@ import type { Batch } from './columnar/column.js';
 import { batchFromRows } from './columnar/kernels.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
 import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
+import { configureObjectStores } from './storage/object_store.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
@@ -63,6 +64,7 @@ export class Session {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
+    configureObjectStores(this.config);
     this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security });
   }
 
@@ -93,6 +95,7 @@ export class Session {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
     const parsed = parseScript(text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+    configureObjectStores(this.config);
     let last: QueryResult | null = null;
     for (const p of parsed) {
       const stmt = await bindStatement(p, this.catalog, { resolveParquet: resolveParquetPath, ids: new IdGenerator() });
@@ -124,6 +127,7 @@ export class Session {
     if (queryOnly && (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select')) {
       throw new SpillwayError('unsupported', 'only a query can be streamed; the last statement is not one');
     }
+    configureObjectStores(this.config);
     const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
     for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), opts.signal);
     const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
@@ -211,6 +215,7 @@ export class Session {
       }
       case 'Set': {
         applySetting(this.config, stmt.name, stmt.value);
+        configureObjectStores(this.config);
         return status('SET');
       }
       case 'Copy': {

@@ -51,6 +51,18 @@ export interface Config {
   local_fallback: boolean;
   /** A worker drops a query this long after the coordinator stopped renewing it. */
   query_lease_ms: number;
+  /** S3 (names as DuckDB's): region ('' = AWS_REGION / AWS_DEFAULT_REGION, else us-east-1). */
+  s3_region: string;
+  /** S3-compatible endpoint, host[:port] or a URL ('' = AWS). */
+  s3_endpoint: string;
+  /** 'vhost' (bucket.host/key) or 'path' (host/bucket/key, most S3-compatible servers). */
+  s3_url_style: 'vhost' | 'path';
+  /** Static credentials; both empty = the standard AWS credential chain. */
+  s3_access_key_id: string;
+  s3_secret_access_key: string;
+  s3_session_token: string;
+  /** https (true) or http for an s3_endpoint given without a scheme. */
+  s3_use_ssl: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -77,6 +89,13 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   speculation_min_ms: 5_000,
   local_fallback: false,
   query_lease_ms: 60_000,
+  s3_region: '',
+  s3_endpoint: '',
+  s3_url_style: 'vhost',
+  s3_access_key_id: '',
+  s3_secret_access_key: '',
+  s3_session_token: '',
+  s3_use_ssl: true,
 });
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -149,6 +168,9 @@ export function applySetting(cfg: Config, name: string, value: string | number |
     v = text;
     if ((key === 'spill_compression' || key === 'exchange_compression') && text !== 'none' && text !== 'lz4') {
       throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected none or lz4`);
+    }
+    if (key === 's3_url_style' && text !== 'vhost' && text !== 'path') {
+      throw new SpillwayError('config', `invalid value "${text}" for s3_url_style: expected vhost or path`);
     }
   }
   (cfg as unknown as Record<string, unknown>)[key] = v;

@@ -12,18 +12,23 @@
  * Buffers: one decoded row group of the projected columns (never a whole file); it does not
  * reserve pool memory and never spills. Checks cancellation between row groups.
  * Metrics (extra): filesRead, rowGroupsRead, rowGroupsPruned, bytesScanned (bytes fetched
- * from storage, footers included).
+ * from storage, footers included), filesPruned (only when some were).
+ *
+ * Hive partition columns (`…/year=2024/file.parquet`, storage/hive_partitions.ts) are not in
+ * the file: they come from the file's path as constants, and a file whose partition values
+ * make a pruning conjunct false is skipped before it is opened.
  */
 import type { FileMetaData } from 'hyparquet';
 import { makeBatch, type Batch } from '../columnar/column.js';
-import { sliceBatch } from '../columnar/kernels.js';
+import { repeatScalar, sliceBatch } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
 import type { ReadableObject } from '../storage/object_store.js';
 import { readRowGroupColumns } from '../storage/parquet_columns.js';
 import { openParquetFile, parquetReadError, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
-import { sqlTypeName } from '../common/types.js';
+import { constantStatistics, partitionValues } from '../storage/hive_partitions.js';
+import { sqlTypeName, type Scalar } from '../common/types.js';
 import type { TaskContext } from './context.js';
 
 /**
@@ -56,14 +61,23 @@ export async function* parquetScan(node: ParquetScanNode, partition: number, ctx
 
 async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskContext, extra: Record<string, number>): AsyncGenerator<Batch> {
   const path = slice.path;
+  const hive = partitionValues(path, node.columns.map((name, i) => ({ name, type: node.schema.fields[i]!.type, nullable: true })));
+  if (hive.size > 0 && node.pruning.length > 0 && canSkipRowGroup(node.pruning, (i) => {
+    const v = hive.get(i);
+    return v === undefined ? undefined : constantStatistics(v, 1);
+  }, 1)) {
+    extra.filesPruned = (extra.filesPruned ?? 0) + 1;
+    return;
+  }
   const { file, metadata, info } = await openParquetFile(path);
   try {
     extra.filesRead! += 1;
 
-    // Output column i reads file column fileIndex[i].
+    // Output column i reads file column fileIndex[i]; -1: a partition column from the path.
     const fileFields = info.schema.fields;
     const fileIndex = node.columns.map((name, i) => {
       const j = fileFields.findIndex((f) => f.name === name);
+      if (j < 0 && hive.has(i)) return -1;
       if (j < 0) {
         throw new SpillwayError('io', `Parquet file "${path}" has no column "${name}"${didYouMean(name, fileFields.map((f) => f.name))}`);
       }
@@ -82,13 +96,14 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
       if (rg.rows === 0) continue;
       if (node.pruning.length > 0 && canSkipRowGroup(node.pruning, (i) => {
         const j = fileIndex[i];
+        if (j === -1) return constantStatistics(hive.get(i)!, rg.rows);
         return j === undefined ? undefined : rg.columns[j];
       }, rg.rows)) {
         extra.rowGroupsPruned! += 1;
         continue;
       }
       extra.rowGroupsRead! += 1;
-      const batch = await readRowGroup(node, file, metadata, rg, fileIndex.map((j) => fileFields[j]!.name));
+      const batch = await readRowGroup(node, file, metadata, rg, fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name)), hive);
       const size = Math.max(1, ctx.config.batch_size);
       for (let start = 0; start < batch.length; start += size) {
         yield sliceBatch(batch, start, start + size);
@@ -101,11 +116,15 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
 }
 
 /** The projected columns of one row group as one batch (column chunks read and decoded in turn). */
-async function readRowGroup(node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: string[]): Promise<Batch> {
+async function readRowGroup(
+  node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: (string | null)[], constants: Map<number, Scalar>,
+): Promise<Batch> {
   if (names.length === 0) return makeBatch(node.schema, [], rg.rows);
   try {
-    const columns = await readRowGroupColumns(file, metadata, rg.index, rg.rows,
-      names.map((name, i) => ({ name, type: node.schema.fields[i]!.type })));
+    const wanted = names.flatMap((name, i) => (name === null ? [] : [{ name, type: node.schema.fields[i]!.type }]));
+    const read = wanted.length === 0 ? [] : await readRowGroupColumns(file, metadata, rg.index, rg.rows, wanted);
+    let k = 0;
+    const columns = names.map((name, i) => (name === null ? repeatScalar(node.schema.fields[i]!.type, constants.get(i) ?? null, rg.rows) : read[k++]!));
     return makeBatch(node.schema, columns, rg.rows);
   } catch (e) {
     throw parquetReadError(file.path, e);

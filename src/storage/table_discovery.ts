@@ -10,12 +10,15 @@
  * may differ between files and the table's field is nullable if any file's is. Only footers
  * are read; their row-group statistics are aggregated into table-level min/max/null counts per
  * column (for the optimizer's estimates). Files and folders whose names start with '.' or '_' (_SUCCESS, .crc) are ignored.
+ * Hive partition folders below a table's root (`year=2024/month=1/`) become columns after
+ * the file columns (storage/hive_partitions.ts).
  */
 import * as nodePath from 'node:path';
 import { SpillwayError } from '../common/errors.js';
 import { sqlTypeName, type Field, type Scalar, type Schema } from '../common/types.js';
 import { globBase, globToRegExp, hasGlob } from './glob.js';
-import { storeFor } from './object_store.js';
+import { constantStatistics, hivePartitionColumns, partitionValues } from './hive_partitions.js';
+import { isRemotePath, storeFor } from './object_store.js';
 import { readParquetMetadata, type ColumnStatistics, type ParquetFileInfo } from './parquet_metadata.js';
 
 export interface ParquetTable {
@@ -41,8 +44,16 @@ function isVisible(rel: string): boolean {
   return rel.split(/[\\/]/).every((s) => s === '' || s === '.' || s === '..' || !(s.startsWith('.') || s.startsWith('_')));
 }
 
+/** `file` relative to `dir` (object-store URLs are '/'-separated keys). */
+function relativePath(dir: string, file: string): string {
+  if (!isRemotePath(dir)) return nodePath.relative(dir, file);
+  const d = dir.endsWith('/') ? dir : `${dir}/`;
+  return file.startsWith(d) ? file.slice(d.length) : file;
+}
+
 function tableNameOf(path: string): string {
-  const base = nodePath.basename(path.replace(/[\\/]+$/, ''));
+  const trimmed = path.replace(/[\\/]+$/, '');
+  const base = isRemotePath(trimmed) ? trimmed.slice(trimmed.lastIndexOf('/') + 1) : nodePath.basename(trimmed);
   return isParquetFile(base) ? base.slice(0, -'.parquet'.length) : base;
 }
 
@@ -56,7 +67,7 @@ export async function discoverTables(dir: string): Promise<ParquetTable[]> {
   // Group by the first path segment below dir.
   const groups = new Map<string, string[]>();
   for (const file of all) {
-    const rel = nodePath.relative(dir, file);
+    const rel = relativePath(dir, file);
     if (!isVisible(rel) || !isParquetFile(rel)) continue;
     const first = rel.split(/[\\/]/)[0]!;
     let g = groups.get(first);
@@ -72,7 +83,8 @@ export async function discoverTables(dir: string): Promise<ParquetTable[]> {
       throw new SpillwayError('io', `table "${name}" is defined twice in "${dir}": by "${other}" and by "${entry}"`);
     }
     seen.set(name.toLowerCase(), entry);
-    tables.push(await tableFromFiles(name, files));
+    const root = isRemotePath(dir) ? `${dir.replace(/\/+$/, '')}/${entry}` : nodePath.join(dir, entry);
+    tables.push(await tableFromFiles(name, files, isParquetFile(entry) ? undefined : root));
   }
   return tables;
 }
@@ -81,26 +93,29 @@ export async function discoverTables(dir: string): Promise<ParquetTable[]> {
 export async function resolveParquetPath(pathOrGlob: string): Promise<ParquetTable> {
   const store = storeFor(pathOrGlob);
   if (hasGlob(pathOrGlob)) {
-    const pattern = nodePath.resolve(pathOrGlob).split(nodePath.sep).join('/');
+    const pattern = isRemotePath(pathOrGlob) ? pathOrGlob : nodePath.resolve(pathOrGlob).split(nodePath.sep).join('/');
     const base = globBase(pattern);
     const re = globToRegExp(pattern);
     const files = (await store.list(base)).filter((f) => {
       const p = f.split(nodePath.sep).join('/');
-      return re.test(p) && isParquetFile(p) && isVisible(nodePath.relative(base, f));
+      return re.test(p) && isParquetFile(p) && isVisible(relativePath(base, f));
     });
     if (files.length === 0) throw new SpillwayError('io', `no Parquet files match "${pathOrGlob}"`);
-    return tableFromFiles(tableNameOf(base), files);
+    return tableFromFiles(tableNameOf(base), files, base);
   }
   const info = await store.stat(pathOrGlob);
   if (!info) throw new SpillwayError('io', `cannot read Parquet file "${pathOrGlob}": no such file or directory`);
   if (info.kind === 'file') return tableFromFiles(tableNameOf(pathOrGlob), [pathOrGlob]);
-  const files = (await store.list(pathOrGlob)).filter((f) => isParquetFile(f) && isVisible(nodePath.relative(pathOrGlob, f)));
+  const files = (await store.list(pathOrGlob)).filter((f) => isParquetFile(f) && isVisible(relativePath(pathOrGlob, f)));
   if (files.length === 0) throw new SpillwayError('io', `no Parquet files in directory "${pathOrGlob}"`);
-  return tableFromFiles(tableNameOf(pathOrGlob), files);
+  return tableFromFiles(tableNameOf(pathOrGlob), files, pathOrGlob);
 }
 
-/** Read every footer, check the schemas agree, and sum rows and bytes. */
-export async function tableFromFiles(name: string, files: string[]): Promise<ParquetTable> {
+/**
+ * Read every footer, check the schemas agree, and sum rows and bytes. With the folder the
+ * files sit below (`root`), hive partition folders under it become columns.
+ */
+export async function tableFromFiles(name: string, files: string[], root?: string): Promise<ParquetTable> {
   const infos = await mapLimited(files, METADATA_CONCURRENCY, readParquetMetadata);
   const first = infos[0];
   if (!first) throw new SpillwayError('io', `table "${name}" has no Parquet files`);
@@ -113,6 +128,18 @@ export async function tableFromFiles(name: string, files: string[]): Promise<Par
     bytes += info.bytes;
   }
   const columnStatistics = aggregateStatistics(infos, fields.length);
+  if (root !== undefined) {
+    const partitions = hivePartitionColumns(infos.map((i) => relativePath(root, i.path)), fields.map((f) => f.name));
+    for (const [k, f] of partitions.entries()) {
+      const stats: ColumnStatistics[] = infos.map((i) => constantStatistics(partitionValues(relativePath(root, i.path), partitions).get(k) ?? null, i.rows));
+      const nonNull = stats.filter((st) => st.min !== undefined);
+      const min = nonNull.reduce<Scalar | undefined>((m, st) => (m === undefined || compareScalars(st.min!, m) < 0 ? st.min : m), undefined);
+      const max = nonNull.reduce<Scalar | undefined>((m, st) => (m === undefined || compareScalars(st.max!, m) > 0 ? st.max : m), undefined);
+      const nullCount = stats.reduce((n, st) => n + (st.nullCount ?? 0), 0);
+      columnStatistics.push({ ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), nullCount });
+      fields.push(f);
+    }
+  }
   return { kind: 'parquet', name, schema: { fields }, files: infos.map((i) => i.path), rows, bytes, columnStatistics };
 }
 

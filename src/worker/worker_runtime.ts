@@ -41,6 +41,7 @@ import type { MemoryPool } from '../memory/pool.js';
 import { DiskSpillManager, removeStaleSpillDirs, sanitizeFileName } from '../spill/disk_spill_manager.js';
 import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 import { deserializePlan } from '../plan/physical.js';
+import { configureObjectStores } from '../storage/object_store.js';
 import type { DataRoots } from './data_roots.js';
 
 export interface WorkerRuntimeOptions {
@@ -201,6 +202,7 @@ export class WorkerRuntime {
       memory_limit: this.config.memory_limit, spill_dir: this.config.spill_dir,
       memory_high_watermark: this.config.memory_high_watermark, memory_low_watermark: this.config.memory_low_watermark,
     };
+    configureObjectStores(config); // the task reads s3:// itself, with the query's S3 settings
     const taskSignal = signal ? AbortSignal.any([q.controller.signal, signal]) : q.controller.signal;
     const runner = new LocalTaskRunner({
       buffer: this.buffer, transport: this.transport, config, memory: this.pool, spill: q.spill, memoryTables: NO_TABLES, worker: this.address,
