@@ -13,6 +13,8 @@
  *                             a side already hashed on its keys keeps its partitions (co-located)
  *   NestedLoopJoin            inner/left/semi/anti: broadcast right; right/full: single both
  *   ORDER BY                  Exchange range(keys, n) ─▶ Sort ─▶ Exchange single (order-preserving)
+ *   Window                    Exchange hash(PARTITION BY keys, n) ─▶ Sort ─▶ Window; no keys: Exchange single
+ *                             (input already hashed on a subset of the keys: no exchange)
  *   ORDER BY … LIMIT          TopK ─▶ Exchange single ─▶ TopK
  *   LIMIT                     Limit(skip + fetch) ─▶ Exchange single ─▶ Limit
  *   root                      Exchange single when it has more than one partition
@@ -24,7 +26,7 @@ import type { Config } from '../common/config.js';
 import type { PhysicalExpr } from '../expr/expr.js';
 import { partialSchema } from '../expr/aggregate_state.js';
 import type {
-  ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan,
+  ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan, WindowNode,
 } from '../plan/physical.js';
 import { traitsOf } from '../plan/node_traits.js';
 import { exprKey, sameExprs } from '../expr/expr.js';
@@ -122,6 +124,7 @@ class ExchangeInserter {
         const sorted: PhysicalPlan = { ...p, input: ranged, partitions: ranged.partitions };
         return this.exchange(sorted, { kind: 'single' }, true);
       }
+      case 'Window': return this.window(p);
       case 'TopK': {
         const input = this.rewrite(p.input);
         if (input.partitions === 1) return { ...p, input, partitions: 1 };
@@ -177,6 +180,30 @@ class ExchangeInserter {
     const final: HashAggregateNode = { ...p, mode: 'final', input: ex, groupBy: groupCols, partitions: ex.partitions };
     if (k > 0) this.known.set(final, { keys: groupCols, partitions: ex.partitions });
     return final;
+  }
+
+  // ---- window functions ----
+
+  /** Rows of one window partition must meet in one task; the Sort the planner put below stays local. */
+  private window(p: WindowNode): PhysicalPlan {
+    const sort = p.input.kind === 'Sort' ? p.input : null;
+    const below = this.rewrite(sort ? sort.input : p.input);
+    let input = below;
+    if (below.partitions > 1) {
+      const have = this.distribution(below);
+      const colocated = have !== null && p.partitionBy.length > 0
+        && have.keys.every((key) => p.partitionBy.some((k) => exprKey(k) === exprKey(key)));
+      if (!colocated) {
+        input = p.partitionBy.length === 0
+          ? this.exchange(below, { kind: 'single' })
+          : this.exchange(below, { kind: 'hash', keys: p.partitionBy, partitions: this.n });
+      }
+    }
+    const sorted: PhysicalPlan = sort ? { ...sort, input, partitions: input.partitions } : input;
+    const out: PhysicalPlan = { ...p, input: sorted, partitions: input.partitions };
+    const d = this.distribution(input);
+    if (d !== null) this.known.set(out, d);
+    return out;
   }
 
   // ---- joins ----
@@ -245,7 +272,7 @@ class ExchangeInserter {
     const k = this.known.get(p);
     if (k !== undefined) return k.partitions === p.partitions ? k : null;
     switch (p.kind) {
-      case 'Filter': case 'Limit': case 'TopK': case 'Sort': {
+      case 'Filter': case 'Limit': case 'TopK': case 'Sort': case 'Window': {
         // Rows stay in their input's partition (node_traits: keepsPartitioning), columns too.
         const d = this.distribution(p.input);
         return d !== null && traitsOf(p).keepsPartitioning && p.partitions === p.input.partitions ? d : null;

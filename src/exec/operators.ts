@@ -22,6 +22,7 @@ import { sort } from './sort/sort.js';
 import { topK } from './sort/top_k.js';
 import { unionAll } from './union_all.js';
 import { values } from './values.js';
+import { window } from './window/window.js';
 
 export type Operator<K extends PhysicalKind> = (
   node: Extract<PhysicalPlan, { kind: K }>, partition: number, ctx: TaskContext,
@@ -46,6 +47,7 @@ export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   HashJoin: hashJoin,
   NestedLoopJoin: nestedLoopJoin,
   Sort: sort,
+  Window: window,
   TopK: topK,
   Limit: limit,
   UnionAll: unionAll,

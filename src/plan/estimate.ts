@@ -235,7 +235,7 @@ export class Estimator {
         });
         return { rows: input.rows, ndv, keys };
       }
-      case 'Sort': return this.estimate(plan.input);
+      case 'Sort': case 'Window': return this.estimate(plan.input);
       case 'Aggregate': {
         if (plan.groupBy.length === 0) return { rows: 1, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
         const input = this.estimate(plan.input);

@@ -13,7 +13,7 @@ import type { PhysicalExpr, SortKey } from '../expr/expr.js';
 import type { MetricsSet } from '../common/metrics.js';
 import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
-import { logicalChildren, type LExpr, type LogicalPlan } from './logical.js';
+import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type WindowFrame } from './logical.js';
 import { childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
 
 const INDENT = '  ';
@@ -158,11 +158,47 @@ function logicalLine(p: LogicalPlan): string {
       return `Join[${kind}${p.nullAware ? ', null-aware' : ''}]${p.condition ? ` on ${formatExpr(p.condition)}` : ''}`;
     }
     case 'Sort': return `Sort ${formatSortKeys(p.keys)}`;
+    case 'Window': return `Window ${windowText(p.partitionBy, p.orderBy)}${p.partitionBy.length + p.orderBy.length > 0 ? ' ' : ''}fns=${list(p.functions.map((f) => aliased(windowFnText(f), f.name)))}`;
     case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
     case 'Union': return `Union cols=${list(p.columns.map((c) => c.name))}`;
     case 'Distinct': return 'Distinct';
   }
 }
+
+function windowText(partitionBy: readonly AnyExpr[], orderBy: readonly { expr: AnyExpr; ascending: boolean; nullsFirst: boolean }[], input?: Schema): string {
+  const parts: string[] = [];
+  if (partitionBy.length > 0) parts.push(`partition=${list(partitionBy.map((e) => formatExpr(e, input)))}`);
+  if (orderBy.length > 0) parts.push(`order=[${formatSortKeys(orderBy, input)}]`);
+  return parts.join(' ');
+}
+
+function frameText(f: WindowFrame): string {
+  const bound = (b: FrameBound): string => {
+    switch (b.kind) {
+      case 'unbounded_preceding': return 'UNBOUNDED PRECEDING';
+      case 'preceding': return `${b.offset} PRECEDING`;
+      case 'current_row': return 'CURRENT ROW';
+      case 'following': return `${b.offset} FOLLOWING`;
+      case 'unbounded_following': return 'UNBOUNDED FOLLOWING';
+    }
+  };
+  return `${f.units.toUpperCase()} BETWEEN ${bound(f.start)} AND ${bound(f.end)}`;
+}
+
+/** A window function with its frame, e.g. `sum(x) ROWS BETWEEN 2 PRECEDING AND CURRENT ROW`. */
+function windowFnText(
+  f: { fn: string; arg: AnyExpr | null; n: number; defaultValue: AnyExpr | null; frame: WindowFrame }, input?: Schema,
+): string {
+  if (f.fn === 'count_star' || AGGREGATE_FNS.has(f.fn)) return `${aggText(f.fn, f.arg, false, input)} ${frameText(f.frame)}`;
+  const args: string[] = [];
+  if (f.arg) args.push(formatExpr(f.arg, input));
+  if (f.fn === 'lag' || f.fn === 'lead' || f.fn === 'ntile' || f.fn === 'nth_value') args.push(String(f.n));
+  if (f.defaultValue) args.push(formatExpr(f.defaultValue, input));
+  const text = `${f.fn}(${args.join(', ')})`;
+  return f.fn === 'first_value' || f.fn === 'last_value' || f.fn === 'nth_value' ? `${text} ${frameText(f.frame)}` : text;
+}
+
+const AGGREGATE_FNS: ReadonlySet<string> = new Set(['count', 'sum', 'avg', 'min', 'max']);
 
 function aggText(fn: string, arg: AnyExpr | null, distinct: boolean, input?: Schema): string {
   if (fn === 'count_star') return 'count(*)';
@@ -217,6 +253,10 @@ function physicalLine(p: PhysicalPlan): string {
       return `NestedLoopJoin[${kind}]${p.filter ? ` on ${formatExpr(p.filter, joinedSchema(p.left.schema, p.right.schema))}` : ''}`;
     }
     case 'Sort': return `Sort ${formatSortKeys(p.keys as SortKey[], p.input.schema)}`;
+    case 'Window': {
+      const fns = p.functions.map((f) => aliased(windowFnText(f, p.input.schema), f.name));
+      return `Window ${windowText(p.partitionBy, p.orderBy, p.input.schema)} fns=${list(fns)}`;
+    }
     case 'TopK': return `TopK fetch=${p.fetch} ${formatSortKeys(p.keys, p.input.schema)}`;
     case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
     case 'UnionAll': return `UnionAll inputs=${p.inputs.length}`;

@@ -47,6 +47,35 @@ export interface LAggregate {
 
 export interface LSortKey { expr: LExpr; ascending: boolean; nullsFirst: boolean }
 
+/** Window functions: ranking, offsets, and the aggregates evaluated over a frame. */
+export type WindowFunctionName =
+  | 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' | 'ntile'
+  | 'lag' | 'lead' | 'first_value' | 'last_value' | 'nth_value'
+  | AggregateFunction;
+
+/** One end of a window frame; `offset` counts rows (ROWS), peer groups (GROUPS) or order-key units (RANGE). */
+export interface FrameBound {
+  kind: 'unbounded_preceding' | 'preceding' | 'current_row' | 'following' | 'unbounded_following';
+  offset: number;
+}
+
+export interface WindowFrame { units: 'rows' | 'range' | 'groups'; start: FrameBound; end: FrameBound }
+
+export interface LWindowFunction {
+  /** Output column id. */
+  id: number;
+  name: string;
+  fn: WindowFunctionName;
+  /** The value argument (null for ranking functions and count(*)). */
+  arg: LExpr | null;
+  /** lag/lead: the offset; ntile: the bucket count; nth_value: n. */
+  n: number;
+  /** lag/lead: the value when the offset row is outside the partition (null = NULL). */
+  defaultValue: LExpr | null;
+  frame: WindowFrame;
+  type: DataType;
+}
+
 /** Where a scanned table's rows come from. */
 export type TableSource =
   | { kind: 'parquet'; files: string[] }
@@ -66,6 +95,8 @@ export type LogicalPlan =
       /** Anti join for NOT IN (HashJoin nullAware): a NULL right key empties the result; a NULL left key survives only an empty right. */
       nullAware?: boolean }
   | { kind: 'Sort'; input: LogicalPlan; keys: LSortKey[] }
+  /** Output: input columns then one column per function, all over one PARTITION BY / ORDER BY. */
+  | { kind: 'Window'; input: LogicalPlan; partitionBy: LExpr[]; orderBy: LSortKey[]; functions: LWindowFunction[] }
   | { kind: 'Limit'; input: LogicalPlan; skip: number; fetch: number | null }
   /** UNION ALL: the inputs' i-th columns feed columns[i]. */
   | { kind: 'Union'; inputs: LogicalPlan[]; columns: LColumn[] }
@@ -79,6 +110,10 @@ export function outputColumns(p: LogicalPlan): LColumn[] {
     case 'Aggregate': return [
       ...p.groupColumns,
       ...p.aggregates.map((a): LColumn => ({ id: a.id, name: a.name, type: a.type, nullable: true })),
+    ];
+    case 'Window': return [
+      ...outputColumns(p.input),
+      ...p.functions.map((f): LColumn => ({ id: f.id, name: f.name, type: f.type, nullable: true })),
     ];
     case 'Join': return p.joinType === 'semi' || p.joinType === 'anti'
       ? outputColumns(p.left)

@@ -206,6 +206,10 @@ export function nodeExprs(p: LogicalPlan): LExpr[] {
     case 'Aggregate': return [...p.groupBy, ...p.aggregates.flatMap((a) => (a.arg ? [a.arg] : []))];
     case 'Join': return p.condition ? [p.condition] : [];
     case 'Sort': return p.keys.map((k) => k.expr);
+    case 'Window': return [
+      ...p.partitionBy, ...p.orderBy.map((k) => k.expr),
+      ...p.functions.flatMap((w) => [...(w.arg ? [w.arg] : []), ...(w.defaultValue ? [w.defaultValue] : [])]),
+    ];
     case 'Limit': case 'Union': case 'Distinct': return [];
   }
 }

@@ -16,6 +16,12 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
     };
     case 'Join': return { ...p, condition: p.condition ? f(p.condition) : null };
     case 'Sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };
+    case 'Window': return {
+      ...p,
+      partitionBy: p.partitionBy.map(f),
+      orderBy: p.orderBy.map((k) => ({ ...k, expr: f(k.expr) })),
+      functions: p.functions.map((w) => ({ ...w, arg: w.arg ? f(w.arg) : null, defaultValue: w.defaultValue ? f(w.defaultValue) : null })),
+    };
     case 'Limit': case 'Union': case 'Distinct': return p;
   }
 }

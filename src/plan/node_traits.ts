@@ -13,6 +13,7 @@
  *   HashJoin        left,right  co-hashed keys, or right broadcast no                no
  *   NestedLoopJoin  left,right  right broadcast, or one partition  no                no
  *   Sort            input       range on its keys, or one partition yes              no (it orders)
+ *   Window          input       hash on PARTITION BY, or one partition yes             yes (sorted below it)
  *   TopK, Limit     input       one partition (after a local pass) yes               yes
  *   Coalesce        input       — (dropped when distributing)      no                no
  *   Exchange        input       — (it is the boundary)             no                preserveOrder
@@ -70,6 +71,7 @@ export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<Phy
   HashJoin: { ...binary(), requires: 'hash_keys', keepsPartitioning: false, keepsOrder: false },
   NestedLoopJoin: { ...binary(), requires: 'broadcast', keepsPartitioning: false, keepsOrder: false },
   Sort: { ...unary(), requires: 'ordered', keepsPartitioning: true, keepsOrder: false },
+  Window: { ...unary(), requires: 'hash_keys', keepsPartitioning: true, keepsOrder: true },
   TopK: { ...unary(), requires: 'single', keepsPartitioning: true, keepsOrder: false },
   Limit: { ...unary(), requires: 'single', keepsPartitioning: true, keepsOrder: true },
   Coalesce: { ...unary(), requires: 'boundary', keepsPartitioning: false, keepsOrder: false },

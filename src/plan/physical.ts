@@ -7,7 +7,8 @@
  * runs partition p. Operators that keep partitioning (filter, projection, partial
  * aggregate, joins against a broadcast side) have the same count as their input.
  */
-import type { Scalar, Schema } from '../common/types.js';
+import type { DataType, Scalar, Schema } from '../common/types.js';
+import type { WindowFrame, WindowFunctionName } from './logical.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { traitsOf } from './node_traits.js';
 
@@ -93,6 +94,31 @@ export interface NestedLoopJoinNode extends NodeBase {
   filter: PhysicalExpr | null;
 }
 
+/** One function of a Window node; expressions are over the node's input. */
+export interface WindowFunctionExpr {
+  fn: WindowFunctionName;
+  arg: PhysicalExpr | null;
+  /** lag/lead: offset; ntile: buckets; nth_value: n. */
+  n: number;
+  defaultValue: PhysicalExpr | null;
+  frame: WindowFrame;
+  type: DataType;
+  name: string;
+}
+
+/**
+ * Window functions over one PARTITION BY / ORDER BY. The input arrives sorted by
+ * (partition keys, order keys) — the planner puts a Sort below — and hash-distributed on
+ * the partition keys (one partition without any). Output: input columns ++ one per function.
+ */
+export interface WindowNode extends NodeBase {
+  kind: 'Window';
+  input: PhysicalPlan;
+  partitionBy: PhysicalExpr[];
+  orderBy: SortKey[];
+  functions: WindowFunctionExpr[];
+}
+
 export interface SortNode extends NodeBase { kind: 'Sort'; input: PhysicalPlan; keys: SortKey[] }
 
 /** ORDER BY … LIMIT: keeps only the best `fetch` rows (the planner adds OFFSET to it and puts a Limit above); never spills. */
@@ -107,7 +133,7 @@ export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: Physic
 
 export type PhysicalPlan =
   | ParquetScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode
-  | HashJoinNode | NestedLoopJoinNode | SortNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
+  | HashJoinNode | NestedLoopJoinNode | SortNode | WindowNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
   | ExchangeNode | ExchangeReadNode | MergeGatherNode;
 
 export type PhysicalKind = PhysicalPlan['kind'];

@@ -11,6 +11,7 @@
  *   Values          Values (each expression folded to a constant, else its error)
  *   Project         Projection          Filter → Filter
  *   Aggregate       HashAggregate mode 'single'; Distinct → HashAggregate on every column
+ *   Window          Window over Sort(partition keys, order keys) (no Sort for OVER ())
  *   Sort            Sort; Limit over Sort → TopK(fetch = skip + fetch) [+ Limit(skip) when skip > 0]
  *   Limit           Limit               Union → UnionAll (casts where an input's type differs)
  *   Join            ≥ 1 equality between a left-only and a right-only expression → HashJoin
@@ -34,7 +35,7 @@ import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
-import type { FileSlice, JoinType, PhysicalPlan } from './physical.js';
+import type { FileSlice, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
 
@@ -128,6 +129,7 @@ class PhysicalPlanner {
           input, keys: this.sortKeys(p, outputColumns(p.input)),
         };
       }
+      case 'Window': return this.window(p);
       case 'Limit': return this.limit(p);
       case 'Union': return this.union(p);
       case 'Join': return this.join(p);
@@ -192,6 +194,27 @@ class PhysicalPlanner {
 
   private sortKeys(p: Extract<LogicalPlan, { kind: 'Sort' }>, cols: readonly LColumn[]): SortKey[] {
     return p.keys.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst }));
+  }
+
+  /** Window over a Sort by (partition keys, order keys); no Sort for `OVER ()`. */
+  private window(p: Extract<LogicalPlan, { kind: 'Window' }>): PhysicalPlan {
+    const input = this.single(this.plan(p.input));
+    const cols = outputColumns(p.input);
+    const est = estimateRows(p);
+    const partitionBy = p.partitionBy.map((e) => lowerExpr(e, cols));
+    const orderBy: SortKey[] = p.orderBy.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst }));
+    const keys: SortKey[] = [...partitionBy.map((expr) => ({ expr, ascending: true, nullsFirst: false })), ...orderBy];
+    const sorted: PhysicalPlan = keys.length === 0 ? input : {
+      kind: 'Sort', id: this.id(), schema: input.schema, partitions: 1, estimatedRows: est, input, keys,
+    };
+    const functions: WindowFunctionExpr[] = p.functions.map((f) => ({
+      fn: f.fn, arg: f.arg ? lowerExpr(f.arg, cols) : null, n: f.n,
+      defaultValue: f.defaultValue ? lowerExpr(f.defaultValue, cols) : null, frame: f.frame, type: f.type, name: f.name,
+    }));
+    return {
+      kind: 'Window', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1, estimatedRows: est,
+      input: sorted, partitionBy, orderBy, functions,
+    };
   }
 
   private limit(p: Extract<LogicalPlan, { kind: 'Limit' }>): PhysicalPlan {

@@ -20,6 +20,7 @@ import {
 import { bindFunctionCall, isKnownFunction, knownFunctionNames, SignatureError } from './functions.js';
 import { exprDisplayName } from './names.js';
 import { bindSubquery } from './bind_select.js';
+import { bindWindowCall, isWindowFunctionName, writtenName, type WindowCollector } from './bind_window.js';
 
 export interface ExprEnv {
   ctx: BindContext;
@@ -31,6 +32,10 @@ export interface ExprEnv {
   clause: string;
   /** True inside an aggregate's argument (aggregates there are nested). */
   inAggregate?: boolean;
+  /** Where window functions go when they are allowed here (select list, ORDER BY, QUALIFY). */
+  windows?: WindowCollector | null;
+  /** True inside a window function's arguments or window (window functions there are nested). */
+  inWindow?: boolean;
 }
 
 /** Stable structural key of a bound expression (group-by matching, aggregate dedup). */
@@ -209,7 +214,7 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
     case 'interval':
       throw ctx.error('unsupported', `unsupported: INTERVAL outside date arithmetic (use date + interval 'n' day)${ctx.at(node)}`);
     case 'window_func':
-      throw ctx.error('unsupported', `unsupported: WINDOW functions${ctx.at(node)}`);
+      return bindWindowCall(node, env);
     case 'expr_list':
       throw ctx.error('unsupported', `unsupported: row values (a list in parentheses) here${ctx.at(node)}`);
     case 'param': case 'var':
@@ -551,7 +556,10 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const name = funcName(node).toLowerCase();
   const argNodes = funcArgs(node);
-  if (node.over) throw ctx.error('unsupported', `unsupported: WINDOW functions (${name} ... OVER)${ctx.at(node)}`);
+  if (node.over) return bindWindowCall(node, env);
+  if (isWindowFunctionName(name)) {
+    throw ctx.error('binder', `window function ${writtenName(node, ctx)} requires an OVER clause${ctx.at(node)}`);
+  }
   if (name === 'exists') {
     const sub = subqueryOf(argNodes[0]);
     if (!sub) throw ctx.error('syntax', `EXISTS needs a subquery${ctx.at(node)}`);
@@ -574,7 +582,7 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
 function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const name = funcName(node).toLowerCase();
-  if (node.over) throw ctx.error('unsupported', `unsupported: WINDOW functions (${name} ... OVER)${ctx.at(node)}`);
+  if (node.over) return bindWindowCall(node, env);
   if (env.inAggregate) throw ctx.error('binder', `aggregate function calls cannot be nested${ctx.at(node)}`);
   if (!env.aggregates) throw ctx.error('binder', `aggregate functions are not allowed in ${env.clause}${ctx.at(node)}`);
   if (!AGGREGATES.has(name)) throw ctx.error('unsupported', `unsupported: aggregate function ${name}${ctx.at(node)}`);
@@ -593,7 +601,7 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
   }
   if (!a.expr) throw ctx.error('binder', `function ${name} takes 1 argument, got 0${ctx.at(node)}`);
   if (Array.isArray(a.value) && a.value.length > 1) throw ctx.error('binder', `function ${name} takes 1 argument, got ${a.value.length}${ctx.at(node)}`);
-  let arg = bindExpr(a.expr, { ...env, aggregates: null, inAggregate: true, clause: 'aggregate function arguments' });
+  let arg = bindExpr(a.expr, { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' });
   if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
   let type: DataType;
   switch (name) {
@@ -651,8 +659,8 @@ export function containsAggregate(n: unknown): boolean {
   if (Array.isArray(n)) return n.some(containsAggregate);
   const o = n as ExprNode & Record<string, unknown>;
   if (o.ast || o.type === 'select') return false;
-  if (o.type === 'aggr_func') return true;
-  if (o.type === 'function' && AGGREGATES.has(funcName(o).toLowerCase())) return true;
+  if (o.type === 'aggr_func' && !o.over) return true;
+  if (o.type === 'function' && !o.over && AGGREGATES.has(funcName(o).toLowerCase())) return true;
   for (const [k, v] of Object.entries(o)) {
     if (k === 'loc') continue;
     if (v && typeof v === 'object' && containsAggregate(v)) return true;

@@ -7,13 +7,16 @@
  *      └ Filter(WHERE)
  *         └ Aggregate(GROUP BY exprs; aggregates of SELECT, HAVING, ORDER BY)   [if grouped]
  *            └ Filter(HAVING)
- *               └ Project(select items ++ hidden ORDER BY exprs)
- *                  └ Distinct                                                 [SELECT DISTINCT]
- *                     └ Sort ─ Limit
- *                        └ Project(select items only)                         [if hidden columns]
+ *               └ Window(one per distinct PARTITION BY / ORDER BY; bind_window.ts)
+ *                  └ Filter(QUALIFY)
+ *                     └ Project(select items ++ hidden ORDER BY exprs)
+ *                        └ Distinct                                           [SELECT DISTINCT]
+ *                           └ Sort ─ Limit
+ *                              └ Project(select items only)                   [if hidden columns]
  *
  * Every node that computes columns (Scan, Values, Project, Aggregate, Union) gives them
- * fresh ids; Filter, Join, Sort, Limit and Distinct pass their input's ids through.
+ * fresh ids (a Window adds its functions' columns); Filter, Join, Sort, Limit and Distinct
+ * pass their input's ids through.
  * Expressions are bound before aggregation with aggregates replaced by the aggregate's
  * output id, then rewritten over the Aggregate's output (group expressions → group
  * columns); a bare input column left over is the classic "must appear in GROUP BY" error.
@@ -32,6 +35,8 @@ import {
   AggregateCollector, bindBool, bindExpr, columnRefParts, compare, containsAggregate, exprKey, type ExprEnv,
 } from './bind_expr.js';
 import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
+import { WindowCollector } from './bind_window.js';
+import { QUALIFY_MARKER } from './preparse.js';
 import { exprDisplayName } from './names.js';
 
 /** A bound query: its plan, and the plan's output columns with user-visible names. */
@@ -253,7 +258,6 @@ interface SelectItem {
 
 export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | null, outer: Scope | null, withOrderLimit: boolean): BoundQuery {
   if (ast.distinct?.type && ast.distinct.type.toUpperCase() === 'DISTINCT ON') throw ctx.error('unsupported', 'unsupported: DISTINCT ON');
-  if (ast.window) throw ctx.error('unsupported', 'unsupported: WINDOW clause');
   const from = bindFrom(ast.from, ctx, ctes, outer);
   const scope = from.scope;
   let plan = from.plan;
@@ -262,10 +266,14 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
 
   const orderby = withOrderLimit ? ast.orderby ?? [] : [];
   const groupNodes = ast.groupby?.columns ?? [];
-  const grouped = groupNodes.length > 0 || ast.having !== null && ast.having !== undefined
-    || ast.columns.some((c) => containsAggregate(c.expr)) || orderby.some((o) => containsAggregate(o.expr));
+  const qualifyNode = ast.having && isQualify(ast.having) ? qualifyCondition(ast.having) : null;
+  const havingNode = qualifyNode ? null : ast.having;
+  const grouped = groupNodes.length > 0 || havingNode !== null && havingNode !== undefined
+    || ast.columns.some((c) => containsAggregate(c.expr)) || orderby.some((o) => containsAggregate(o.expr))
+    || (qualifyNode !== null && containsAggregate(qualifyNode));
   const collector = grouped ? new AggregateCollector(ctx) : null;
-  const env: ExprEnv = { ...baseEnv, aggregates: collector, clause: 'SELECT' };
+  const windows = new WindowCollector(ctx, ast.window ?? null);
+  const env: ExprEnv = { ...baseEnv, aggregates: collector, windows, clause: 'SELECT' };
 
   // Select list.
   const items: SelectItem[] = [];
@@ -277,7 +285,9 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
     }
     const expr = bindExpr(n, env);
     const isPlainColumn = n.type === 'column_ref' && expr.kind === 'column';
-    const name = col.as ?? (isPlainColumn && expr.kind === 'column' ? expr.name : exprDisplayName(n));
+    const shown = exprDisplayName(n);
+    // A window function the display names do not know shows the name its binder gave it.
+    const name = col.as ?? (expr.kind === 'column' && (isPlainColumn || shown === '?column?') ? expr.name : shown);
     items.push({ expr, name, node: n, refName: col.as ?? (isPlainColumn ? name : null) });
   }
   if (items.length === 0) throw ctx.error('binder', 'SELECT list is empty');
@@ -294,13 +304,14 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
       if (item.node && containsAggregate(item.node)) throw ctx.error('binder', `aggregate functions are not allowed in GROUP BY${ctx.at(g)}`);
       e = item.expr;
     } else {
-      e = bindExpr(g, { ...env, aggregates: null, clause: 'GROUP BY' });
+      e = bindExpr(g, { ...env, aggregates: null, windows: null, clause: 'GROUP BY' });
     }
     const k = exprKey(e);
     if (!groupKeys.has(k)) { groupKeys.set(k, groupExprs.length); groupExprs.push(e); }
   }
 
-  const having = ast.having ? bindBool(ast.having, { ...env, clause: 'HAVING' }, 'HAVING') : null;
+  const having = havingNode ? bindBool(havingNode, { ...env, windows: null, clause: 'HAVING' }, 'HAVING') : null;
+  const qualify = qualifyNode ? bindBool(withAliases(qualifyNode, items, scope, ctx), { ...env, clause: 'QUALIFY' }, 'QUALIFY') : null;
 
   // ORDER BY: position, output name, select-list expression, or a hidden expression.
   const hidden: LExpr[] = [];
@@ -323,6 +334,7 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
 
   let itemExprs = items.map((i) => i.expr);
   let hiddenExprs = hidden;
+  let rewriteGrouped = (e: LExpr): LExpr => e;
   if (collector) {
     const groupColumns = groupExprs.map((e) => ctx.column(e.kind === 'column' ? e.name : exprDisplayNameOfExpr(e), e.type, true));
     const inputIds = new Set(scope.columns.map((c) => c.id));
@@ -367,7 +379,11 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
     if (having) plan = { kind: 'Filter', input: plan, predicate: rewrite(having) };
     itemExprs = itemExprs.map(rewrite);
     hiddenExprs = hidden.map(rewrite);
+    windows.mapExprs(rewrite);
+    rewriteGrouped = rewrite;
   }
+  for (const g of windows.groups) plan = { kind: 'Window', input: plan, partitionBy: g.partitionBy, orderBy: g.orderBy, functions: g.functions };
+  if (qualify) plan = { kind: 'Filter', input: plan, predicate: rewriteGrouped(qualify) };
 
   const projectColumns = [
     ...items.map((it, i) => ctx.column(it.name, outType(itemExprs[i]!), ctx.nullable(itemExprs[i]!))),
@@ -389,6 +405,39 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
   if (hidden.length === 0) return { plan, columns: visible };
   const finalColumns = visible.map((c) => ctx.column(c.name, c.type, c.nullable));
   return { plan: { kind: 'Project', input: plan, exprs: visible.map(colRef), columns: finalColumns }, columns: finalColumns };
+}
+
+/** QUALIFY arrives as `HAVING __qualify(condition)` (sql/preparse.ts). */
+function isQualify(n: ExprNode): boolean {
+  const name = n.type === 'function' && typeof n.name === 'object' && n.name ? n.name.name.map((p) => p.value).join('.') : '';
+  return name.toLowerCase() === QUALIFY_MARKER;
+}
+
+function qualifyCondition(n: ExprNode): ExprNode {
+  const args = (n.args as { value?: ExprNode[] } | undefined)?.value ?? [];
+  return args[0]!;
+}
+
+/** QUALIFY may name select-list aliases (as DuckDB allows): substitute the aliased expressions. */
+function withAliases(n: ExprNode, items: SelectItem[], scope: Scope, ctx: BindContext): ExprNode {
+  const visit = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(visit);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as ExprNode;
+    if (o.ast || o.type === 'select') return o;
+    if (o.type === 'column_ref') {
+      const { name, qualifier, star } = columnRefParts(o);
+      if (!star && qualifier === undefined && !scope.lookup(name, undefined, ctx)) {
+        const item = items.find((it) => it.node !== null && it.refName !== null && it.refName.toLowerCase() === name.toLowerCase());
+        if (item?.node) return item.node;
+      }
+      return o;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = k === 'loc' ? x : visit(x);
+    return out;
+  };
+  return visit(n) as ExprNode;
 }
 
 /** Copy of a plan with every column reference passed through `f` (plans are plain data). */

@@ -19,6 +19,14 @@
  *   - `CASE (x) WHEN`                      → `CASE+(x) WHEN`       (grammar rejects `CASE (`)
  *   - `sum(DISTINCT x)`                    → `sum(DISTINCT(x))`    (grammar accepts bare DISTINCT only in count)
  *   - `CREATE EXTERNAL TABLE n STORED AS PARQUET LOCATION 'p'` → parsed here, never sent to the parser
+ *   - window frames `ROWS|RANGE|GROUPS [BETWEEN] b [AND b]` inside OVER (…) / WINDOW w AS (…)
+ *                                         → `ROWS BETWEEN <code> FOLLOWING AND <code> FOLLOWING`, the
+ *                                           one shape the grammar takes for every bound; each code is
+ *                                           9, units digit, bound digit, offset (decodeFrameBound)
+ *   - `percent_rank(`, `cume_dist(`        → `ntile(` padded with spaces (the grammar takes OVER only
+ *                                           after a few names; the binder reads the real name back)
+ *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
+ *                                           or after a WINDOW clause in the same SELECT)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  */
 import { SpillwayError } from '../common/errors.js';
@@ -240,8 +248,33 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
     copy = parsed.spec;
   }
 
+  const depth = parenDepths(sig);
   for (let k = first; k < sig.length; k++) {
     const t = sig[k]!;
+    if (t.kind === 'word' && FRAME_UNITS.has(t.text.toLowerCase())) {
+      const frame = rewriteFrame(sig, k, depth);
+      if (frame !== null) {
+        const last = sig[frame.end - 1]!;
+        const room = last.end - t.start;
+        overwrite(work, t.start, last.end, frame.text.slice(0, room));
+        if (frame.text.length > room) inserts.push({ at: last.end, text: frame.text.slice(room) });
+        rewrites.push('window_frame');
+        k = frame.end - 1;
+        continue;
+      }
+    }
+    if ((isWord(t, 'percent_rank') || isWord(t, 'cume_dist')) && sig[k + 1]?.text === '(') {
+      overwrite(work, t.start, t.end, 'ntile');
+      rewrites.push('window_function_name');
+      continue;
+    }
+    if (isWord(t, 'qualify')) {
+      const end = rewriteQualify(sig, k, depth, text, offset, script);
+      overwrite(work, t.start, t.end, 'HAVING');
+      inserts.push({ at: sig[k + 1]!.start, text: `${QUALIFY_MARKER}(` }, { at: sig[end - 1]!.end, text: ')' });
+      rewrites.push('qualify');
+      continue;
+    }
     // SELECT ALL x → SELECT x (ALL is the default; the grammar rejects it)
     if (isWord(t, 'select') && isWord(sig[k + 1], 'all')) {
       overwrite(work, sig[k + 1]!.start, sig[k + 1]!.end, '');
@@ -303,6 +336,92 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
 }
 
 interface Insert { at: number; text: string }
+
+/** Name of the marker call that carries a QUALIFY condition through HAVING. */
+export const QUALIFY_MARKER = '__qualify';
+
+const FRAME_UNITS = new Set(['rows', 'range', 'groups']);
+const UNIT_CODES = ['rows', 'range', 'groups'];
+const BOUND_CODES = ['unbounded_preceding', 'preceding', 'current_row', 'following', 'unbounded_following'];
+
+/** Parenthesis depth before each significant token. */
+function parenDepths(sig: readonly Token[]): Int32Array {
+  const d = new Int32Array(sig.length);
+  let depth = 0;
+  for (let k = 0; k < sig.length; k++) {
+    const t = sig[k]!;
+    if (t.kind === 'punct' && t.text === ')') depth--;
+    d[k] = depth;
+    if (t.kind === 'punct' && t.text === '(') depth++;
+  }
+  return d;
+}
+
+/** Frame bound of an encoded frame (see rewriteFrame): `9` units bound offset, e.g. "9112" = RANGE 2 PRECEDING. */
+export function decodeFrameBound(code: string): { units: string; kind: string; offset: number } | null {
+  const m = /^9([0-2])([0-4])(\d*)$/.exec(code);
+  if (!m) return null;
+  return { units: UNIT_CODES[Number(m[1])]!, kind: BOUND_CODES[Number(m[2])]!, offset: m[3] ? Number(m[3]) : 0 };
+}
+
+/**
+ * A frame clause starting at sig[k] directly inside `OVER (` or `AS (`, up to the closing
+ * parenthesis: its encoded text and the index of that parenthesis; null when it is not one.
+ */
+function rewriteFrame(sig: readonly Token[], k: number, depth: Int32Array): { text: string; end: number } | null {
+  let open = k - 1;
+  while (open >= 0 && !(depth[open] === depth[k]! - 1 && sig[open]!.text === '(')) open--;
+  if (open < 1 || !(isWord(sig[open - 1], 'over') || isWord(sig[open - 1], 'as'))) return null;
+  let close = k + 1;
+  while (close < sig.length && !(sig[close]!.text === ')' && depth[close] === depth[k]! - 1)) close++;
+  if (close >= sig.length) return null;
+  const words = sig.slice(k + 1, close).map((t) => t.text.toLowerCase());
+  const unit = UNIT_CODES.indexOf(sig[k]!.text.toLowerCase());
+  let i = 0;
+  const bound = (): string | null => {
+    const a = words[i], b = words[i + 1];
+    let kind: number;
+    let offset = '';
+    if (a === 'unbounded' && b === 'preceding') kind = 0;
+    else if (a === 'unbounded' && b === 'following') kind = 4;
+    else if (a === 'current' && b === 'row') kind = 2;
+    else if (a !== undefined && /^\d{1,9}$/.test(a) && (b === 'preceding' || b === 'following')) { kind = b === 'preceding' ? 1 : 3; offset = a; }
+    else return null;
+    i += 2;
+    return `9${unit}${kind}${offset}`;
+  };
+  let start: string | null, end: string | null;
+  if (words[0] === 'between') {
+    i = 1;
+    start = bound();
+    if (words[i] !== 'and') return null;
+    i++;
+    end = bound();
+  } else {
+    start = bound();
+    end = `9${unit}2`;
+  }
+  if (start === null || end === null || i !== words.length) return null;
+  return { text: `ROWS BETWEEN ${start} FOLLOWING AND ${end} FOLLOWING`, end: close };
+}
+
+/** QUALIFY at sig[k]: checks its SELECT and returns the index one past its condition. */
+function rewriteQualify(sig: readonly Token[], k: number, depth: Int32Array, text: string, offset: number, script: string): number {
+  const d = depth[k]!;
+  const refuse = (what: string): never => {
+    throw new SpillwayError('unsupported', `unsupported: QUALIFY ${what} at ${describePosition(script, offset + sig[k]!.start)}`);
+  };
+  for (let j = k - 1; j >= 0 && !(depth[j] === d && isWord(sig[j], 'select')); j--) {
+    if (depth[j] !== d) continue;
+    if (isWord(sig[j], 'having')) refuse('together with HAVING in one SELECT');
+    if (isWord(sig[j], 'window')) refuse('after a WINDOW clause (write it before WINDOW)');
+  }
+  const ends = new Set(['order', 'limit', 'offset', 'window', 'union', 'intersect', 'except', 'fetch']);
+  let j = k + 1;
+  while (j < sig.length && depth[j]! >= d && !(depth[j] === d && sig[j]!.kind === 'word' && ends.has(sig[j]!.text.toLowerCase()))) j++;
+  if (j === k + 1) throw new SpillwayError('syntax', `syntax error at ${describePosition(script, offset + (sig[k]?.end ?? text.length))}: QUALIFY needs a condition`);
+  return j;
+}
 
 /**
  * Apply insertions (positions in the original text); the returned map takes an offset in

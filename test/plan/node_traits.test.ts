@@ -18,6 +18,7 @@ function everyKind(): PhysicalPlan[] {
     { ...base(), kind: 'Filter', input, predicate: col },
     { ...base(), kind: 'Projection', input, exprs: [col] },
     { ...base(), kind: 'Sort', input, keys: [] },
+    { ...base(), kind: 'Window', input, partitionBy: [], orderBy: [], functions: [] },
     { ...base(), kind: 'TopK', input, keys: [], fetch: 1 },
     { ...base(), kind: 'Limit', input, skip: 0, fetch: 1 },
     { ...base(), kind: 'Coalesce', input },

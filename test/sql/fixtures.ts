@@ -87,6 +87,7 @@ export function showPlan(p: LogicalPlan, depth = 0): string {
     case 'Limit': line = `Limit skip=${p.skip} fetch=${p.fetch}`; kids = [p.input]; break;
     case 'Union': line = `Union [${cols(p.columns)}]`; kids = p.inputs; break;
     case 'Distinct': line = 'Distinct'; kids = [p.input]; break;
+    case 'Window': line = `Window [${p.functions.map((f) => `${f.fn} -> ${f.name}#${f.id}`).join(', ')}]`; kids = [p.input]; break;
   }
   return `${pad}${line}\n${kids.map((k) => showPlan(k, depth + 1)).join('')}`;
 }

@@ -112,3 +112,21 @@ describe('helpers', () => {
     expect(tokenize(text).map((t) => t.text).join('')).toBe(text);
   });
 });
+
+describe('window functions: pre-parse', () => {
+  it('encodes frames into the one shape the grammar takes, and QUALIFY into HAVING', () => {
+    expect(rewriteStatement('select sum(a) over (order by a range between 2 preceding and 1 following) from t').sql)
+      .toContain('ROWS BETWEEN 9112 FOLLOWING AND 9131 FOLLOWING');
+    expect(rewriteStatement('select sum(a) over (order by a groups current row) from t').sql).toContain('ROWS BETWEEN 922 FOLLOWING AND 922 FOLLOWING');
+    expect(rewriteStatement('select a from t qualify rank() over (order by a) = 1 order by a').sql).toMatch(/HAVING +__qualify\(rank\(\) over \(order by a\) = 1\) order by a/);
+    // A column named range is left alone.
+    expect(rewriteStatement('select range from t').sql).toBe('select range from t');
+  });
+
+  it('renames percent_rank and cume_dist for the grammar, and maps positions after inserted text back', () => {
+    expect(rewriteStatement('select cume_dist() over (order by a) from t').sql).toBe('select ntile    () over (order by a) from t');
+    const sql = 'select sum(a) over (order by a rows 2 preceding) from t';
+    const r = rewriteStatement(sql);
+    expect(r.toOriginal(r.sql.indexOf(' from t'))).toBe(sql.indexOf(' from t'));
+  });
+});

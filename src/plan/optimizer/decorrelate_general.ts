@@ -318,6 +318,8 @@ function dependent(p: LogicalPlan, outer: Outer): Dependent {
     }
     case 'Sort':
       return dependent(p.input, outer);
+    case 'Window':
+      throw unsupportedSubquery('a window function in a correlated subquery');
     case 'Limit':
       if (p.skip === 0 && p.fetch === null) return dependent(p.input, outer);
       throw unsupportedSubquery('LIMIT or OFFSET in a correlated subquery');

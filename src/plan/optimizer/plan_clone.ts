@@ -52,6 +52,11 @@ export function cloneWithFreshIds(plan: LogicalPlan, ids: IdGenerator): ClonedPl
         });
         return { ...rewritten, groupColumns, aggregates };
       }
+      case 'Window': {
+        const rewritten = mapNodeExprs(node, rewrite) as Extract<LogicalPlan, { kind: 'Window' }>;
+        const functions = rewritten.functions.map((f) => ({ ...f, id: renew({ id: f.id, name: f.name, type: f.type, nullable: true }).id }));
+        return { ...rewritten, functions };
+      }
       case 'Union': return { ...node, columns: node.columns.map(renew) };
       default: return mapNodeExprs(node, rewrite);
     }

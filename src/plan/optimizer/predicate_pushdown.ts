@@ -5,6 +5,7 @@
  *   Filter      its terms join the carried ones (Filters merge)
  *   Project     terms pass below with the projected expressions substituted for columns
  *   Sort, Distinct  pass through;   Limit: stop (filtering before a LIMIT changes it)
+ *   Window      terms reading only plain PARTITION BY columns pass below; others stay above
  *   Aggregate   terms reading only group columns pass below (group expressions substituted)
  *   Union       each input gets the terms with its own columns substituted
  *   Scan        terms become Scan.filters (a scan returns only rows passing its filters;
@@ -62,6 +63,17 @@ function push(p: LogicalPlan, terms: LExpr[]): LogicalPlan {
     }
     case 'Sort': case 'Distinct':
       return { ...p, input: push(p.input, terms) };
+    case 'Window': {
+      // Only terms on PARTITION BY columns pass below: they keep or drop whole partitions.
+      const keys = new Set(p.partitionBy.flatMap((e) => (e.kind === 'column' ? [e.id] : [])));
+      const down: LExpr[] = [];
+      const stay: LExpr[] = [];
+      for (const t of terms) {
+        const refs = columnRefs(t);
+        (refs.size > 0 && [...refs].every((id) => keys.has(id)) && !isVolatile(t) ? down : stay).push(t);
+      }
+      return wrap({ ...p, input: push(p.input, down) }, stay);
+    }
     case 'Limit':
       return wrap({ ...p, input: push(p.input, []) }, terms);
     case 'Aggregate': {

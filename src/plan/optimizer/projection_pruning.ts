@@ -8,6 +8,7 @@
  *   Project    drops unneeded expressions (keeps one if none is needed); an identity
  *              Project (same columns, same order) disappears
  *   Aggregate  drops unneeded aggregates (group columns always stay: they define groups)
+ *   Window     drops unneeded functions; with none left the Window disappears
  *   Join       needed ∪ condition columns, split by side (semi/anti: the right side only
  *              needs the condition's columns)
  *   Union      drops the same positions in every input (a Project per input if needed)
@@ -66,6 +67,12 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       const identity = exprs.every((e, i) => e.kind === 'column' && e.id === columns[i]!.id)
         && sameColumns(outputColumns(input), columns);
       return identity ? input : { kind: 'Project', input, exprs, columns };
+    }
+    case 'Window': {
+      const functions = p.functions.filter((f) => required.has(f.id));
+      if (functions.length === 0) return prune(p.input, required);
+      const next = { ...p, functions };
+      return { ...next, input: prune(p.input, withRefs(required, next)) };
     }
     case 'Aggregate': {
       const aggregates = p.aggregates.filter((a) => required.has(a.id));
