@@ -62,7 +62,7 @@ describe('spillway sql bad input: one clear line, exit 1', () => {
     expectOneLineError(run(['sql', 'select * frm t']), /syntax error at line 1, column 10/);
   });
   it('unsupported construct is named', () => {
-    expectOneLineError(run(['sql', 'select sum(x) over () from (values (1)) v(x)']), /unsupported: WINDOW/);
+    expectOneLineError(run(['sql', 'select sum(distinct x) over () from (values (1)) v(x)']), /unsupported: DISTINCT in a window aggregate at line 1, column 8/);
   });
   it('LIMIT that is not a number', () => {
     expectOneLineError(run(['sql', 'select 1 limit abc']), /LIMIT must be a non-negative integer, got abc/);
