@@ -23,6 +23,7 @@ function shape(p: PhysicalPlan): string {
     case 'NestedLoopJoin': head = `NLJ[${p.joinType}]`; break;
     case 'Limit': head = `Limit[${p.skip},${p.fetch}]`; break;
     case 'TopK': head = `TopK[${p.fetch}]`; break;
+    case 'Window': head = `Window[${p.functions.map((f) => f.fn).join(',')}]`; break;
     default: head = p.kind;
   }
   return `${head}/${p.partitions}(${kids.join(', ')})`;
@@ -92,5 +93,30 @@ describe('insert_exchanges', () => {
     const config = testConfig({ force_distribution: true });
     const plan = await singleNodePlan('select a, count(*) from big group by a order by a', catalog, config);
     expect(shape(insertExchanges(plan, { config, partitions: 4 }))).toBe('Projection/1(Sort/1(Projection/1(Agg[single]/1(big/1))))');
+  });
+});
+
+describe('insert_exchanges: Window', () => {
+  it('PARTITION BY: hash exchange on the keys, then the local Sort and the Window', async () => {
+    expect(await distributed('select a, row_number() over (partition by a order by b) from big')).toBe(
+      'Exchange[single]/1(Projection/4(Window[row_number]/4(Sort/4(Exchange[hash(a; 4)]/4(big/3)))))');
+  });
+
+  it('no PARTITION BY: everything to one partition', async () => {
+    expect(await distributed('select a, sum(a) over (order by b) from big')).toBe(
+      'Projection/1(Window[sum]/1(Sort/1(Exchange[single]/1(big/3))))');
+    expect(await distributed('select a, count(*) over () from big')).toBe(
+      'Projection/1(Window[count_star]/1(Exchange[single]/1(big/3)))');
+  });
+
+  it('input already hashed on a subset of the PARTITION BY keys: no new exchange', async () => {
+    const plan = await distributed('select a, c, rank() over (partition by a, c order by c) from (select a, count(*) c from big group by a) q');
+    expect(plan.match(/Exchange\[hash/g)!.length).toBe(1);
+    expect(plan).toMatch(/Window\[rank\]\/4\(Sort\/4\(Projection\/4\(Agg\[final\]\/4\(Exchange\[hash\(#0; 4\)\]/);
+  });
+
+  it('two windows over the same keys share the exchange', async () => {
+    const plan = await distributed('select a, row_number() over (partition by a order by b), sum(a) over (partition by a) from big');
+    expect(plan.match(/Exchange\[hash/g)!.length).toBe(1);
   });
 });
