@@ -22,7 +22,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import { makeBatch, type Batch } from './columnar/column.js';
-import { takeBatch } from './columnar/kernels.js';
+import { batchFromRows, takeBatch } from './columnar/kernels.js';
+import type { MetricsSet } from './common/metrics.js';
+import { QueryResult, type QueryStats } from './result.js';
 import { SpillwayError } from './common/errors.js';
 import type { Schema } from './common/types.js';
 import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
@@ -48,6 +50,13 @@ export interface CopyResult {
 }
 
 const EXTENSIONS = { parquet: 'parquet', csv: 'csv', json: 'json' } as const;
+
+const COUNT_SCHEMA: Schema = { fields: [{ name: 'Count', type: 'int64', nullable: false }] };
+
+/** What COPY answers: one row with the number of rows written. */
+export function copyCountResult(rows: number, metrics: MetricsSet | null = null, stats: QueryStats | null = null): QueryResult {
+  return new QueryResult(COUNT_SCHEMA, [batchFromRows(COUNT_SCHEMA, [[BigInt(rows)]])], null, metrics, stats);
+}
 
 /** Write every batch of `batches` (rows of `schema`) as `spec` says. */
 export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {

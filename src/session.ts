@@ -22,10 +22,9 @@ import { explainLogical, explainPhysical } from './plan/explain.js';
 import { QueryResult } from './result.js';
 import { createSpillManager, removeStaleSpillDirs, type DiskSpillManager } from './spill/disk_spill_manager.js';
 import { rmSync } from 'node:fs';
-import { copyTo } from './copy.js';
+import { copyCountResult, copyTo } from './copy.js';
 import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
-import { batchFromRows } from './columnar/kernels.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
 import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
 import { configureObjectStores } from './storage/object_store.js';
@@ -225,8 +224,7 @@ export class Session {
         const r = await this.runPhysical(physical, signal, async (batches) => {
           written = (await copyTo(stmt.target, physical.schema, batches)).rows;
         });
-        return new QueryResult(makeSchema([field('Count', 'int64', false)]), [batchFromRows(makeSchema([field('Count', 'int64', false)]), [[BigInt(written)]])],
-          null, r.result.metrics, r.result.stats);
+        return copyCountResult(written, r.result.metrics, r.result.stats);
       }
       case 'Ignored':
         return status(stmt.what);

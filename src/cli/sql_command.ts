@@ -5,7 +5,8 @@ import { Spillway } from '../index.js';
 import type { QueryResult } from '../result.js';
 import { QueryStream } from '../query_stream.js';
 import type { Batch } from '../columnar/column.js';
-import { splitStatements } from '../sql/preparse.js';
+import { copySpecFor } from '../sql/copy.js';
+import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './report_error.js';
@@ -90,11 +91,11 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     }
     if (explain) text = `explain ${text}`;
     const output = flag(args, 'o') ?? flag(args, 'output');
-    if (output !== undefined) text = copyLastStatement(text, output);
     const t0 = performance.now();
     try {
       const res = await db.internals.sqlStreaming(text, { signal: controller.signal });
-      await printResult(res, format);
+      if (output === undefined) await printResult(res, format);
+      else await printResult(await writeOutput(res, output), format);
     } catch (e) {
       // The reader closed the pipe: not an error of the query.
       if (outputClosed || (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
@@ -110,13 +111,11 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   }
 }
 
-/** `-o FILE`: the script with its last statement wrapped as COPY (…) TO 'FILE' (OVERWRITE). */
-function copyLastStatement(text: string, output: string): string {
-  const statements = splitStatements(text);
-  const last = statements.at(-1);
-  if (last === undefined) throw new SpillwayError('syntax', 'no SQL statement given');
-  const body = last.text.trim().replace(/;\s*$/, '');
-  return `${text.slice(0, last.offset)}copy (${body}) to '${output.replace(/'/g, "''")}' (overwrite)`;
+/** `-o FILE`: the last query's rows written as COPY … TO 'FILE' (OVERWRITE) would. */
+async function writeOutput(res: QueryResult | QueryStream, output: string): Promise<QueryResult> {
+  if (!(res instanceof QueryStream)) throw new SpillwayError('config', '-o needs the last statement to be a query');
+  const { rows } = await copyTo(copySpecFor(output, { overwrite: true }), res.columns, res.batches());
+  return copyCountResult(rows, null, res.stats);
 }
 
 /**

@@ -59,6 +59,13 @@ function formatOfPath(path: string): CopyFormat {
   return 'csv';
 }
 
+/** COPY's defaults for `path`: the format from its extension, that format's default compression. */
+export function copySpecFor(path: string, overrides: Partial<CopySpec> = {}): CopySpec {
+  const format = overrides.format ?? formatOfPath(path);
+  const compression = format === 'parquet' ? 'snappy' : /\.(gz|gzip)$/i.test(path) ? 'gzip' : 'none';
+  return { path, format, compression, rowGroupSize: null, partitionBy: [], overwrite: false, header: true, delimiter: ',', ...overrides };
+}
+
 /** `sig`: the statement's tokens without spaces and comments, starting at COPY. */
 export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
   let k = 1;
@@ -122,9 +129,7 @@ export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
   }
   if (sig[k] !== undefined) fail(sig[k], 'end of statement');
 
-  const spec: CopySpec = {
-    path, format: formatOfPath(path), compression: 'none', rowGroupSize: null, partitionBy: [], overwrite: false, header: true, delimiter: ',',
-  };
+  const spec = copySpecFor(path);
   let compression: CopyCompression | null = null;
   for (const [key, { tok, values }] of options) {
     const one = (what: string): Token => {

@@ -145,6 +145,9 @@ describe('spillway sql on big results, pipes and signals', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Count/);
     expect(readFileSync(out, 'utf8')).toBe('a,b\n1,10\n2,20\n');
+    // A trailing comment is part of the query, not of a rewritten statement.
+    expect(run(['sql', '--workers', '0', '-o', out, 'select 7 as n -- the answer']).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('n\n7\n');
   });
 
   it('SIGTERM cancels the query, removes its spill files and exits with one line', async () => {
