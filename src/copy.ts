@@ -27,6 +27,7 @@ import type { MetricsSet } from './common/metrics.js';
 import { QueryResult, type QueryStats } from './result.js';
 import { SpillwayError } from './common/errors.js';
 import type { Schema } from './common/types.js';
+import { compareRows } from './exec/sort/row_compare.js';
 import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
 import type { CopySpec } from './sql/copy.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter } from './storage/parquet_writer.js';
@@ -160,17 +161,26 @@ async function keepUnder(budget: number, sinks: Map<string, FileSink>): Promise<
   }
 }
 
+/** Any fixed order: only equality of partition values is asked of compareRows. */
+const ANY_ORDER = { ascending: true, nullsFirst: false };
+
 /** One batch per partition folder, partition columns dropped, rows in input order. */
 function splitByPartition(b: Batch, partitionCols: readonly number[], dataCols: readonly number[], fileSchema: Schema, schema: Schema): [string, Batch][] {
   const rowsOf = new Map<string, number[]>();
+  const keys = partitionCols.map((c) => b.columns[c]!);
+  const orders = keys.map(() => ANY_ORDER);
+  let list: number[] = [];
   for (let i = 0; i < b.length; i++) {
-    let folder = '';
-    for (const c of partitionCols) {
-      const v = formatCell(b.columns[c]!, i);
-      folder += `${folder === '' ? '' : '/'}${encodeSegment(schema.fields[c]!.name)}=${v === null ? 'NULL' : encodeSegment(v)}`;
+    // The folder name is built only where the partition values change (input is often clustered).
+    if (i === 0 || compareRows(keys, i - 1, keys, i, orders) !== 0) {
+      let folder = '';
+      for (const c of partitionCols) {
+        const v = formatCell(b.columns[c]!, i);
+        folder += `${folder === '' ? '' : '/'}${encodeSegment(schema.fields[c]!.name)}=${v === null ? 'NULL' : encodeSegment(v)}`;
+      }
+      list = rowsOf.get(folder) ?? [];
+      rowsOf.set(folder, list);
     }
-    let list = rowsOf.get(folder);
-    if (!list) { list = []; rowsOf.set(folder, list); }
     list.push(i);
   }
   const projected = makeBatch(fileSchema, dataCols.map((c) => b.columns[c]!), b.length);

@@ -265,7 +265,7 @@ export class Session {
     try {
       let batches: Batch[] = [];
       if (consume === undefined) batches = await this.executor.execute(physical, ctx);
-      else await consume(this.executor.stream ? this.executor.stream(physical, ctx) : await this.executor.execute(physical, ctx).then(toAsync));
+      else await consume(this.executor.stream(physical, ctx));
       const stats = { queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes };
       const ran = this.executor.lastRun;
       if (ran?.queryId === queryId && ran.dag !== null) {
@@ -314,8 +314,4 @@ function textResult(name: string, text: string): QueryResult {
   const sch: Schema = makeSchema([field(name, 'utf8', false)]);
   const rows = text.split('\n');
   return new QueryResult(sch, [{ schema: sch, length: rows.length, columns: [utf8(rows)] }], text);
-}
-
-async function* toAsync(batches: readonly Batch[]): AsyncGenerator<Batch> {
-  yield* batches;
 }

@@ -13,8 +13,8 @@ import type { PhysicalPlan } from '../plan/physical.js';
 
 export interface QueryExecutor {
   execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
-  /** The result's batches as they are produced; executors without it collect (execute). */
-  stream?(plan: PhysicalPlan, ctx: TaskContext): AsyncIterable<Batch>;
+  /** The result's batches as they are produced, paused while the caller does not pull. */
+  stream(plan: PhysicalPlan, ctx: TaskContext): AsyncIterable<Batch>;
   close(): Promise<void>;
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
