@@ -58,7 +58,7 @@ export class DataRoots {
   private inside(path: string): boolean {
     return this.roots.some((root) => {
       const rel = relative(root, path);
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+      return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
     });
   }
 }
