@@ -70,9 +70,12 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   // A reader that goes away (`| head`) ends the output quietly.
   let outputClosed = false;
   const onStdoutError = (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    outputClosed = true;
-    controller.abort(new SpillwayError('cancelled', 'the output was closed'));
+    if (e.code === 'EPIPE') {
+      outputClosed = true;
+      controller.abort(new SpillwayError('cancelled', 'the output was closed'));
+    } else {
+      controller.abort(new SpillwayError('io', `cannot write the output: ${e.code ?? e.message}`));
+    }
   };
   process.stdout.on('error', onStdoutError);
   try {
