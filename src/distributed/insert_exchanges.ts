@@ -26,7 +26,7 @@ import type { Config } from '../common/config.js';
 import type { PhysicalExpr } from '../expr/expr.js';
 import { partialSchema } from '../expr/aggregate_state.js';
 import type {
-  ExchangeNode, HashAggregateNode, HashJoinNode, JoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan, WindowNode,
+  ExchangeNode, HashAggregateNode, HashJoinNode, HashJoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan, WindowNode,
 } from '../plan/physical.js';
 import { traitsOf } from '../plan/node_traits.js';
 import { exprKey, sameExprs } from '../expr/expr.js';
@@ -50,9 +50,9 @@ export function exchangePartitions(p: Partitioning): number {
   return p.kind === 'hash' || p.kind === 'range' || p.kind === 'round_robin' ? p.partitions : 1;
 }
 
-const BROADCASTABLE: ReadonlySet<JoinType> = new Set<JoinType>(['inner', 'left', 'semi', 'anti']);
+const BROADCASTABLE: ReadonlySet<HashJoinType> = new Set<HashJoinType>(['inner', 'left', 'semi', 'anti']);
 /** Joins whose output keeps the probe (left) rows where they were. */
-const KEEPS_LEFT: ReadonlySet<JoinType> = BROADCASTABLE;
+const KEEPS_LEFT: ReadonlySet<HashJoinType> = BROADCASTABLE;
 
 export function insertExchanges(plan: PhysicalPlan, opts: InsertExchangesOptions): PhysicalPlan {
   return new ExchangeInserter(plan, opts).run(plan);

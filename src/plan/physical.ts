@@ -13,6 +13,13 @@ import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { traitsOf } from './node_traits.js';
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+/**
+ * A hash join may also run a semi/anti join with its inputs swapped: the build side is the
+ * side whose rows are kept (the smaller one), the probe side only marks which build rows
+ * matched, and the kept rows come out after the whole probe side (right_semi: matched,
+ * right_anti: unmatched). Output: the build side's columns.
+ */
+export type HashJoinType = JoinType | 'right_semi' | 'right_anti';
 
 /** One Parquet file (or a row-group range of it) read by one scan partition. */
 export interface FileSlice {
@@ -75,7 +82,7 @@ export interface HashJoinNode extends NodeBase {
   left: PhysicalPlan;
   /** Build side (hashed in memory, spilled when it does not fit). */
   right: PhysicalPlan;
-  joinType: JoinType;
+  joinType: HashJoinType;
   leftKeys: PhysicalExpr[];
   rightKeys: PhysicalExpr[];
   /** Residual condition over (left columns ++ right columns); null = none. */

@@ -19,7 +19,8 @@
  *                   filter); the smaller estimated side is built (HashJoin builds its right
  *                   input): inner/left/right/full joins swap inputs when the left is smaller
  *                   (left ↔ right join types) and a Projection restores the column order;
- *                   semi/anti never swap (the subquery side is the build side).
+ *                   semi/anti (not NOT IN) build on the kept side when it is estimated
+ *                   2× smaller (right_semi/right_anti), else on the subquery side.
  *                   No equality → NestedLoopJoin with the whole condition (null = cross).
  *
  * Partitions: scans have one partition for now (the distributed planner splits them);
@@ -35,7 +36,7 @@ import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
-import type { FileSlice, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
+import type { FileSlice, HashJoinType, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
 
@@ -77,6 +78,9 @@ export function commonType(a: DataType, b: DataType): DataType | undefined {
 function castTo(e: PhysicalExpr, t: DataType): PhysicalExpr {
   return e.type === t ? e : { kind: 'cast', arg: e, type: t };
 }
+
+/** A semi/anti join builds on its kept side when that side is estimated this many times smaller. */
+const SEMI_SWAP_FACTOR = 2;
 
 function mirror(t: JoinType): JoinType {
   return t === 'left' ? 'right' : t === 'right' ? 'left' : t;
@@ -293,7 +297,11 @@ class PhysicalPlanner {
     }
 
     const swappable = p.joinType === 'inner' || p.joinType === 'left' || p.joinType === 'right' || p.joinType === 'full';
-    const swap = swappable && estimateRows(p.left) < estimateRows(p.right);
+    // A semi/anti join whose kept side is much the smaller builds on it instead (right_semi/
+    // right_anti): hashing a large subquery side costs more than marking a small table.
+    const keptSideBuild = (p.joinType === 'semi' || p.joinType === 'anti') && !p.nullAware
+      && SEMI_SWAP_FACTOR * estimateRows(p.left) < estimateRows(p.right);
+    const swap = (swappable && estimateRows(p.left) < estimateRows(p.right)) || keptSideBuild;
     const [probe, build] = swap ? [right, left] : [left, right];
     const [probeCols, buildCols] = swap ? [rightCols, leftCols] : [leftCols, rightCols];
     const leftKeys: PhysicalExpr[] = [];
@@ -305,8 +313,9 @@ class PhysicalPlanner {
       rightKeys.push(castTo(lowerExpr(be, buildCols), t));
     }
     const filterExpr = conjoin(residual);
-    const joinType = swap ? mirror(p.joinType) : p.joinType;
-    const joinCols = joinType === 'semi' || joinType === 'anti' ? probeCols : [...probeCols, ...buildCols];
+    const joinType: HashJoinType = keptSideBuild ? (p.joinType === 'semi' ? 'right_semi' : 'right_anti') : swap ? mirror(p.joinType) : p.joinType;
+    const joinCols = joinType === 'semi' || joinType === 'anti' ? probeCols
+      : joinType === 'right_semi' || joinType === 'right_anti' ? buildCols : [...probeCols, ...buildCols];
     const node: PhysicalPlan = {
       kind: 'HashJoin', id: this.id(), schema: schemaOf(joinCols), partitions: 1, estimatedRows: est,
       left: probe, right: build, joinType, leftKeys, rightKeys,
@@ -314,7 +323,7 @@ class PhysicalPlanner {
       distribution: 'single',
       ...(p.nullAware ? { nullAware: true } : {}),
     };
-    if (!swap) return node;
+    if (!swap || keptSideBuild) return node; // right_semi/right_anti output the left columns already
     // Restore left ++ right column order.
     const outCols = outputColumns(p);
     return {

@@ -64,16 +64,25 @@ describe('physical planning: joins and column positions', () => {
     expect(out.exprs.map((e) => (e.kind === 'column' ? e.index : -1))).toEqual([3, 0]);
   });
 
-  it('turns a swapped left join into a right join, and never swaps semi/anti joins', () => {
+  it('turns a swapped left join into a right join, and a semi/anti join on a small kept side into right_semi/right_anti', () => {
     const { t, u } = twoTables(10, 1000);
     const lj = plan(join(t.plan, u.plan, 'left', eq(t.r('a'), u.r('c'))));
     expect(lj.kind === 'Projection' && lj.input.kind === 'HashJoin' && lj.input.joinType).toBe('right');
-    const semi = plan(join(t.plan, u.plan, 'semi', eq(t.r('a'), u.r('c'))));
-    expect(semi.kind).toBe('HashJoin');
-    expect(semi.kind === 'HashJoin' && semi.right.kind === 'ParquetScan' && semi.right.table).toBe('u');
-    expect(semi.schema.fields.map((f) => f.name)).toEqual(['a', 'b']);
+    for (const [kind, swapped] of [['semi', 'right_semi'], ['anti', 'right_anti']] as const) {
+      const j = plan(join(t.plan, u.plan, kind, eq(t.r('a'), u.r('c'))));
+      if (j.kind !== 'HashJoin') throw new Error(j.kind);
+      expect(j.joinType).toBe(swapped);
+      // the kept side (t) is the build side; its columns are the output, no Projection needed
+      expect(j.right.kind === 'ParquetScan' && j.right.table).toBe('t');
+      expect(j.schema.fields.map((f) => f.name)).toEqual(['a', 'b']);
+    }
+    // NOT IN keeps the subquery side as the build side (a NULL there empties the result).
     const anti = plan({ ...join(t.plan, u.plan, 'anti', eq(t.r('a'), u.r('c'))), nullAware: true });
-    expect(anti.kind === 'HashJoin' && anti.nullAware).toBe(true);
+    expect(anti.kind === 'HashJoin' && anti.nullAware && anti.joinType).toBe('anti');
+    // A kept side that is not much smaller stays the probe side.
+    const big = twoTables(1000, 1000);
+    const semi = plan(join(big.t.plan, big.u.plan, 'semi', eq(big.t.r('a'), big.u.r('c'))));
+    expect(semi.kind === 'HashJoin' && semi.joinType).toBe('semi');
   });
 
   it('casts join keys of different types to a common type', () => {

@@ -1,6 +1,7 @@
 /**
  * HashJoin: equi-join of a probe side (left) against a hashed build side (right), for
- * inner, left, right, full, semi and anti joins, with an optional residual filter over
+ * inner, left, right, full, semi and anti joins (and semi/anti with the kept side as the build
+ * side: right_semi, right_anti), with an optional residual filter over
  * (left columns ++ right columns) that decides which key matches count.
  *
  *   build: all batches of the right input ─concat─▶ JoinHashTable (open addressing over packed
@@ -8,7 +9,7 @@
  *          partition p reads right partition p ('single', 'partitioned'),
  *          or every right partition ('broadcast': each left partition builds the same table)
  *   probe: each left batch ─ProbeCursor─▶ ≤ batch_size candidate pairs ─PairJoiner─▶ output
- *   end:   unmatched build rows (right/full)
+ *   end:   unmatched build rows (right/full/right_anti), matched build rows (right_semi)
  *
  * NULL keys never match. A null-aware anti join (NOT IN) returns nothing when the build
  * side has a NULL key, and drops probe rows with a NULL key unless the build side is empty.
@@ -35,7 +36,7 @@ import type { HashJoinNode } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import { JoinHashTable, ProbeCursor } from './join_table.js';
-import { PairJoiner, tracksBuild } from './join_output.js';
+import { keepsBuildOnly, PairJoiner, tracksBuild } from './join_output.js';
 import { buildCost, GraceHashJoin } from './grace_hash_join.js';
 import { coalesceBatches } from '../../columnar/coalesce_batches.js';
 import { SpillFiles } from '../spill/spill_files.js';
@@ -93,7 +94,7 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     reservation.resize(batchBytes(build) + keyBytes + table.structureBytes() + (tracksBuild(joinType) ? build.length : 0));
     ctx.metrics.add(node.id, 'buildRows', build.length);
 
-    if (build.length === 0 && (joinType === 'inner' || joinType === 'semi' || joinType === 'right')) return;
+    if (build.length === 0 && (joinType === 'inner' || joinType === 'semi' || joinType === 'right' || keepsBuildOnly(joinType))) return;
     if (node.nullAware && joinType === 'anti' && table.hasNullKey) return;
 
     // ---- probe ----

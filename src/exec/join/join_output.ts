@@ -9,29 +9,35 @@
  *                                      build columns (left/full), matched rows (semi),
  *                                      unmatched rows (anti)
  *   finishBuild()                      after the whole probe side: unmatched build rows with
- *                                      NULL probe columns (right/full)
+ *                                      NULL probe columns (right/full), matched build rows
+ *                                      (right_semi), unmatched build rows (right_anti)
  */
 import { emptyColumn, makeBatch, type Batch, type Column } from '../../columnar/column.js';
 import { maskToIndices, take } from '../../columnar/kernels.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { PhysicalExpr } from '../../expr/expr.js';
-import type { JoinType } from '../../plan/physical.js';
+import type { HashJoinType } from '../../plan/physical.js';
 import { schema as makeSchema, type Field, type Schema } from '../../common/types.js';
 
 /** Join types whose output carries the build side's columns. */
-export function emitsPairs(t: JoinType): boolean {
+export function emitsPairs(t: HashJoinType): boolean {
   return t === 'inner' || t === 'left' || t === 'right' || t === 'full';
 }
 
 /** Join types that must remember which build rows matched. */
-export function tracksBuild(t: JoinType): boolean {
-  return t === 'right' || t === 'full';
+export function tracksBuild(t: HashJoinType): boolean {
+  return t === 'right' || t === 'full' || t === 'right_semi' || t === 'right_anti';
+}
+
+/** Join types whose output is build rows only (swapped semi/anti). */
+export function keepsBuildOnly(t: HashJoinType): boolean {
+  return t === 'right_semi' || t === 'right_anti';
 }
 
 export interface JoinShape {
-  joinType: JoinType;
+  joinType: HashJoinType;
   filter: PhysicalExpr | null;
-  /** Output schema (left ++ right, or left only for semi/anti). */
+  /** Output schema (left ++ right, left only for semi/anti, right only for right_semi/right_anti). */
   schema: Schema;
   leftFields: readonly Field[];
   rightFields: readonly Field[];
@@ -39,7 +45,7 @@ export interface JoinShape {
 
 export class PairJoiner {
   private readonly pairSchema: Schema;
-  /** 1 at build rows that matched some probe row (right/full only). */
+  /** 1 at build rows that matched some probe row (join types that track the build side). */
   readonly buildMatched: Uint8Array | null;
   private minusOnes = new Int32Array(0);
 
@@ -87,7 +93,7 @@ export class PairJoiner {
   /** The rows a finished probe batch contributes on its own, in chunks of batchSize. */
   *finishProbe(probe: Batch, probeMatched: Uint8Array): Generator<Batch> {
     const t = this.shape.joinType;
-    if (t === 'inner' || t === 'right') return;
+    if (t === 'inner' || t === 'right' || keepsBuildOnly(t)) return;
     // semi keeps matched rows; left/full/anti keep unmatched ones.
     const want = t === 'semi' ? 1 : 0;
     const rows = new Int32Array(probe.length);
@@ -105,14 +111,19 @@ export class PairJoiner {
     }
   }
 
-  /** Unmatched build rows with NULL probe columns (right/full), in chunks of batchSize. */
+  /**
+   * Build rows no probe row matched, with NULL probe columns (right/full) or alone
+   * (right_anti); or the matched ones, alone (right_semi). In chunks of batchSize.
+   */
   *finishBuild(): Generator<Batch> {
     const bm = this.buildMatched;
     if (bm === null) return;
+    const t = this.shape.joinType;
+    const want = t === 'right_semi' ? 1 : 0;
     const rows = new Int32Array(bm.length);
     let n = 0;
-    for (let j = 0; j < bm.length; j++) if (bm[j] === 0) rows[n++] = j;
-    const leftEmpty = this.shape.leftFields.map((f) => emptyColumn(f.type));
+    for (let j = 0; j < bm.length; j++) if (bm[j] === want) rows[n++] = j;
+    const leftEmpty = keepsBuildOnly(t) ? [] : this.shape.leftFields.map((f) => emptyColumn(f.type));
     for (let s = 0; s < n; s += this.batchSize) {
       const m = Math.min(this.batchSize, n - s);
       const idx = rows.subarray(s, s + m);

@@ -4,12 +4,12 @@ import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/col
 import { batchRows } from '../../../src/columnar/kernels.js';
 import { collect, executePlan } from '../../../src/exec/execute.js';
 import type { PhysicalExpr } from '../../../src/expr/expr.js';
-import type { HashJoinNode, JoinType } from '../../../src/plan/physical.js';
+import type { HashJoinNode, HashJoinType } from '../../../src/plan/physical.js';
 import { field, schema, type Schema } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
 import { spillContext, spillContexts } from '../../spill/spill_context.js';
-import { cmp, hashJoinNode, JOIN_TYPES, sortRows } from './reference.js';
+import { cmp, HASH_JOIN_TYPES, hashJoinNode, sortRows } from './reference.js';
 
 const L = schema([field('k', 'int32'), field('ks', 'utf8'), field('lv', 'int32'), field('lp', 'utf8')]);
 const R = schema([field('k', 'int32'), field('ks', 'utf8'), field('rv', 'int32'), field('rp', 'utf8')]);
@@ -36,7 +36,7 @@ function makeSide(s: Schema, rows: number, keys: number, batchRows: number, seed
   return out;
 }
 
-function join(left: Batch[], right: Batch[], t: JoinType, filter: PhysicalExpr | null = null, extra: Partial<HashJoinNode> = {}): HashJoinNode {
+function join(left: Batch[], right: Batch[], t: HashJoinType, filter: PhysicalExpr | null = null, extra: Partial<HashJoinNode> = {}): HashJoinNode {
   return hashJoinNode(sourceNode(left, L), sourceNode(right, R), t, [0, 1], [0, 1], filter, extra);
 }
 
@@ -50,7 +50,7 @@ describe('grace hash join', () => {
   const left = makeSide(L, 6000, 3000, 500, 1);
   const right = makeSide(R, 8000, 3000, 500, 2);
 
-  for (const t of JOIN_TYPES) {
+  for (const t of HASH_JOIN_TYPES) {
     it(`${t} join spills both sides under 128 KiB and equals the in-memory answer`, async () => {
       const s = spillCtx(128 * 1024, 512);
       const node = join(left, right, t);
@@ -66,7 +66,7 @@ describe('grace hash join', () => {
 
   it('keeps residual filters and null-aware anti semantics while spilling', async () => {
     const filter = cmp('<', L, 2, R, 2);
-    for (const t of ['left', 'full', 'semi', 'anti'] as JoinType[]) {
+    for (const t of ['left', 'full', 'semi', 'anti', 'right_semi', 'right_anti'] as HashJoinType[]) {
       const s = spillCtx(128 * 1024, 512);
       const node = join(left, right, t, filter);
       expect(sortRows((await collect(node, s.ctx)).flatMap(batchRows))).toEqual(await inMemory(node));
@@ -100,7 +100,7 @@ describe('grace hash join', () => {
   it('joins a part with one key bigger than memory in blocks (skew)', async () => {
     const skewRight = makeSide(R, 6000, 50, 500, 5, 0.9);
     const probe = makeSide(L, 300, 50, 200, 6, 0.01);
-    for (const t of ['inner', 'full', 'semi', 'anti'] as JoinType[]) {
+    for (const t of ['inner', 'full', 'semi', 'anti'] as HashJoinType[]) {
       const s = spillCtx(64 * 1024, 512);
       const node = join(probe, skewRight, t, t === 'anti' || t === 'semi' ? cmp('<', L, 2, R, 2) : null);
       const out = await collect(node, s.ctx);
@@ -146,7 +146,7 @@ describe('grace hash join', () => {
 
   it('property: any memory limit gives the in-memory answer', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 192 * 1024, max: 2 * 1024 * 1024 }), fc.constantFrom(...JOIN_TYPES), fc.integer({ min: 200, max: 5000 }),
+      fc.integer({ min: 192 * 1024, max: 2 * 1024 * 1024 }), fc.constantFrom(...HASH_JOIN_TYPES), fc.integer({ min: 200, max: 5000 }),
       fc.integer({ min: 100, max: 3000 }), fc.constantFrom(256, 700), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 1000 }),
       async (limit, t, keys, rows, batchSize, hot, seed) => {
         const node = join(makeSide(L, rows, keys, batchSize, seed), makeSide(R, rows * 2, keys, batchSize, seed + 1, hot / 10), t);

@@ -5,12 +5,12 @@ import { hashColumns } from '../../../src/columnar/hash.js';
 import { batchFromRows, batchRows } from '../../../src/columnar/kernels.js';
 import { collect } from '../../../src/exec/execute.js';
 import type { PhysicalExpr } from '../../../src/expr/expr.js';
-import type { JoinType } from '../../../src/plan/physical.js';
+import type { HashJoinType, JoinType } from '../../../src/plan/physical.js';
 import { field, schema, type Scalar } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
 import {
-  and, cmp, hashJoinNode, JOIN_TYPES, nestedLoopJoinNode, referenceJoin, sortRows, sqlCmp, toBatches, type RowPredicate,
+  and, cmp, HASH_JOIN_TYPES, hashJoinNode, JOIN_TYPES, nestedLoopJoinNode, referenceJoin, sortRows, sqlCmp, toBatches, type RowPredicate,
 } from './reference.js';
 
 const L = schema([field('k1', 'int32'), field('k2', 'utf8'), field('lv', 'int64'), field('lf', 'float64')]);
@@ -28,7 +28,7 @@ function keyPredicate(lk: number[], rk: number[]): RowPredicate {
 }
 
 async function run(
-  t: JoinType, left: Batch[] | Batch[][], right: Batch[] | Batch[][], lk: number[], rk: number[],
+  t: HashJoinType, left: Batch[] | Batch[][], right: Batch[] | Batch[][], lk: number[], rk: number[],
   filter: PhysicalExpr | null, batchSize: number, opts: { leftParts?: number; rightParts?: number; distribution?: 'single' | 'partitioned' | 'broadcast'; nullAware?: boolean } = {},
 ) {
   const ls = sourceNode(left, L, opts.leftParts ?? 1);
@@ -52,7 +52,7 @@ const KEY_SETS: { name: string; lk: number[]; rk: number[] }[] = [
   { name: 'int32 + utf8 keys', lk: [0, 1], rk: [0, 1] },
 ];
 
-describe.each(JOIN_TYPES)('HashJoin %s', (t) => {
+describe.each(HASH_JOIN_TYPES)('HashJoin %s', (t) => {
   for (const { name, lk, rk } of KEY_SETS) {
     for (const withFilter of [false, true]) {
       it(`${name}${withFilter ? ' with a residual filter' : ''}: NULL and duplicate keys, batch boundaries`, async () => {

@@ -3,19 +3,22 @@
  * and row sorting for unordered comparison.
  */
 import { col, type PhysicalExpr } from '../../../src/expr/expr.js';
-import type { HashJoinNode, JoinType, NestedLoopJoinNode, PhysicalPlan } from '../../../src/plan/physical.js';
+import type { HashJoinNode, HashJoinType, JoinType, NestedLoopJoinNode, PhysicalPlan } from '../../../src/plan/physical.js';
 import { schema, type Scalar, type Schema } from '../../../src/common/types.js';
 
 export const JOIN_TYPES: JoinType[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'];
+/** The hash join also runs semi/anti joins that keep build rows. */
+export const HASH_JOIN_TYPES: HashJoinType[] = [...JOIN_TYPES, 'right_semi', 'right_anti'];
 
 let nextId = 1;
 
-export function joinSchema(left: Schema, right: Schema, t: JoinType): Schema {
+export function joinSchema(left: Schema, right: Schema, t: HashJoinType): Schema {
+  if (t === 'right_semi' || t === 'right_anti') return right;
   return t === 'semi' || t === 'anti' ? left : schema([...left.fields, ...right.fields]);
 }
 
 export function hashJoinNode(
-  left: PhysicalPlan, right: PhysicalPlan, joinType: JoinType, leftKeys: number[], rightKeys: number[],
+  left: PhysicalPlan, right: PhysicalPlan, joinType: HashJoinType, leftKeys: number[], rightKeys: number[],
   filter: PhysicalExpr | null = null, extra: Partial<HashJoinNode> = {},
 ): HashJoinNode {
   return {
@@ -66,7 +69,7 @@ export function sqlCmp(op: '=' | '<' | '<>' | '>=', x: Scalar, y: Scalar): boole
 
 /** Naive join: every pair tested with `on` (keys equal and residual). */
 export function referenceJoin(
-  left: readonly Scalar[][], right: readonly Scalar[][], leftWidth: number, rightWidth: number, t: JoinType, on: RowPredicate,
+  left: readonly Scalar[][], right: readonly Scalar[][], leftWidth: number, rightWidth: number, t: HashJoinType, on: RowPredicate,
 ): Scalar[][] {
   const out: Scalar[][] = [];
   const rightMatched = new Uint8Array(right.length);
@@ -77,7 +80,7 @@ export function referenceJoin(
       if (!on(l, r)) return;
       matched = true;
       rightMatched[j] = 1;
-      if (t !== 'semi' && t !== 'anti') out.push([...l, ...r]);
+      if (t === 'inner' || t === 'left' || t === 'right' || t === 'full') out.push([...l, ...r]);
     });
     if (t === 'semi' && matched) out.push([...l]);
     if (t === 'anti' && !matched) out.push([...l]);
@@ -87,6 +90,10 @@ export function referenceJoin(
     right.forEach((r, j) => {
       if (rightMatched[j] === 0) out.push([...new Array<Scalar>(leftWidth).fill(null), ...r]);
     });
+  }
+  if (t === 'right_semi' || t === 'right_anti') {
+    const want = t === 'right_semi' ? 1 : 0;
+    right.forEach((r, j) => { if (rightMatched[j] === want) out.push([...r]); });
   }
   return out;
 }
