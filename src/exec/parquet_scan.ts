@@ -9,6 +9,9 @@
  *       else read each needed column chunk of the group and decode its pages straight into
  *       typed-array columns (storage/parquet_columns.ts), yield batch_size slices (rowGroupsRead)
  *
+ * A filter (node.filter) is applied per row group by exec/scan_filter.ts, which keeps
+ * dictionary-encoded string columns encoded until it knows which rows survive.
+ *
  * Buffers: one decoded row group of the projected columns (never a whole file); it does not
  * reserve pool memory and never spills. Checks cancellation between row groups.
  * Metrics (extra): filesRead, rowGroupsRead, rowGroupsPruned, bytesScanned (bytes fetched
@@ -19,17 +22,18 @@
  * make a pruning conjunct false is skipped before it is opened.
  */
 import type { FileMetaData } from 'hyparquet';
-import { makeBatch, type Batch } from '../columnar/column.js';
+import { makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { repeatScalar, sliceBatch } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
 import type { ReadableObject } from '../storage/object_store.js';
-import { readRowGroupColumns } from '../storage/parquet_columns.js';
+import { readRowGroupColumns, readRowGroupColumnsEncoded, type DictionaryColumn } from '../storage/parquet_columns.js';
 import { openParquetFile, parquetReadError, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
 import { constantStatistics, partitionValues } from '../storage/hive_partitions.js';
 import { sqlTypeName, type Scalar } from '../common/types.js';
 import type { TaskContext } from './context.js';
+import { filterRowGroup, perValueColumns } from './scan_filter.js';
 
 /**
  * The error for an aborted signal, as execute.ts's cancelled() builds it; not imported from
@@ -103,7 +107,10 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
         continue;
       }
       extra.rowGroupsRead! += 1;
-      const batch = await readRowGroup(node, file, metadata, rg, fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name)), hive);
+      const columns = await readRowGroup(node, file, metadata, rg, fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name)), hive);
+      const batch = node.filter !== undefined
+        ? filterRowGroup(node.schema, columns, rg.rows, node.filter)
+        : makeBatch(node.schema, columns as Column[], rg.rows);
       const size = Math.max(1, ctx.config.batch_size);
       for (let start = 0; start < batch.length; start += size) {
         yield sliceBatch(batch, start, start + size);
@@ -115,17 +122,23 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
   }
 }
 
-/** The projected columns of one row group as one batch (column chunks read and decoded in turn). */
+/**
+ * The projected columns of one row group (column chunks read and decoded in turn); with a
+ * filter, dictionary-encoded strings stay encoded for filterRowGroup.
+ */
 async function readRowGroup(
   node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: (string | null)[], constants: Map<number, Scalar>,
-): Promise<Batch> {
-  if (names.length === 0) return makeBatch(node.schema, [], rg.rows);
+): Promise<(Column | DictionaryColumn)[]> {
+  if (names.length === 0) return [];
   try {
-    const wanted = names.flatMap((name, i) => (name === null ? [] : [{ name, type: node.schema.fields[i]!.type }]));
-    const read = wanted.length === 0 ? [] : await readRowGroupColumns(file, metadata, rg.index, rg.rows, wanted);
+    const encoded = node.filter !== undefined ? perValueColumns(node.filter) : null;
+    const wanted = names.flatMap((name, i) => (name === null ? [] : [{ name, type: node.schema.fields[i]!.type, keepDictionary: encoded?.has(i) === true }]));
+    const read: (Column | DictionaryColumn)[] = wanted.length === 0 ? []
+      : node.filter !== undefined ? await readRowGroupColumnsEncoded(file, metadata, rg.index, rg.rows, wanted)
+        : await readRowGroupColumns(file, metadata, rg.index, rg.rows, wanted);
     let k = 0;
     const columns = names.map((name, i) => (name === null ? repeatScalar(node.schema.fields[i]!.type, constants.get(i) ?? null, rg.rows) : read[k++]!));
-    return makeBatch(node.schema, columns, rg.rows);
+    return columns;
   } catch (e) {
     throw parquetReadError(file.path, e);
   }

@@ -230,7 +230,8 @@ function physicalLine(p: PhysicalPlan): string {
     case 'ParquetScan': {
       const files = p.slices.reduce((n, s) => n + s.length, 0);
       const pruning = p.pruning.length > 0 ? ` pruning=${list(p.pruning.map((e) => formatExpr(e, p.schema)))}` : '';
-      return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${pruning}`;
+      const filter = p.filter !== undefined ? ` filter=${formatExpr(p.filter, p.schema)}` : '';
+      return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${filter}${pruning}`;
     }
     case 'MemoryScan': return `MemoryScan ${p.table} cols=${list(p.schema.fields.map((f) => f.name))}`;
     case 'Values': return `Values cols=${list(p.schema.fields.map((f) => f.name))} rows=${p.rows.length}`;

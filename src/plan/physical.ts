@@ -47,6 +47,8 @@ export interface ParquetScanNode extends NodeBase {
   columns: string[];
   /** Conjuncts over the output columns, used only to prune row groups from statistics. */
   pruning: PhysicalExpr[];
+  /** Rows must satisfy this (over the output columns); the scan applies it (exec/scan_filter.ts). */
+  filter?: PhysicalExpr;
 }
 
 /** Rows held in the plan itself (VALUES, in-memory tables shipped to workers). */

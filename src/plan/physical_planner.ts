@@ -184,7 +184,10 @@ class PhysicalPlanner {
   /** The scan's filters still have to be applied: pruning only skips whole row groups. */
   private scanFilters(scan: PhysicalPlan, p: Extract<LogicalPlan, { kind: 'Scan' }>): PhysicalPlan {
     const pred = conjoin(p.filters);
-    return pred === null ? scan : this.filterOver(scan, lowerExpr(pred, p.columns), estimateRows(p));
+    if (pred === null) return scan;
+    // A Parquet scan filters its own row groups (per distinct value of dictionary-encoded strings).
+    if (scan.kind === 'ParquetScan') return { ...scan, filter: lowerExpr(pred, p.columns), estimatedRows: estimateRows(p) };
+    return this.filterOver(scan, lowerExpr(pred, p.columns), estimateRows(p));
   }
 
   private values(p: Extract<LogicalPlan, { kind: 'Values' }>): PhysicalPlan {

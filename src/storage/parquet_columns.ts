@@ -23,6 +23,19 @@ import type { PhysicalType } from './parquet_decode/physical.js';
 export interface ColumnRequest {
   name: string;
   type: DataType;
+  /** readRowGroupColumnsEncoded: a utf8 chunk whose pages are all dictionary-encoded stays so. */
+  keepDictionary?: boolean;
+}
+
+/**
+ * A utf8 column chunk kept dictionary-encoded: `dictionary` holds its distinct values and
+ * `indices` one position in it per row (-1 = NULL), so `take(dictionary, indices)` is the
+ * column. Lets a scan evaluate a predicate once per distinct value.
+ */
+export interface DictionaryColumn {
+  kind: 'dictionary';
+  dictionary: Column;
+  indices: Int32Array;
 }
 
 /** The top-level schema element named `name` (nested columns are rejected by the schema mapping). */
@@ -51,7 +64,9 @@ function chunkRange(chunk: ColumnChunk): [number, number] {
   return [start, start + Number(md.total_compressed_size)];
 }
 
-function decodeChunk(bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number): Column {
+function decodeChunk(
+  bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number, keepDictionary: boolean,
+): Column | DictionaryColumn {
   const md = chunk.meta_data!;
   const physical = (el.type ?? md.type) as PhysicalType;
   const phys = decodeColumnChunk(bytes, {
@@ -61,7 +76,12 @@ function decodeChunk(bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, t
     codec: md.codec as Codec,
     rows,
     uncompressedBytes: Number(md.total_uncompressed_size),
+    keepDictionary: keepDictionary && type === 'utf8' && physical === 'BYTE_ARRAY',
   });
+  if (phys.kind === 'dict') {
+    const dictionary: Column = { type: 'utf8', length: phys.count, validity: null, offsets: phys.offsets, data: phys.data };
+    return { kind: 'dictionary', dictionary, indices: phys.indices };
+  }
   return toColumn(phys, el, type, rows);
 }
 
@@ -72,6 +92,19 @@ function decodeChunk(bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, t
 export async function readRowGroupColumns(
   file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[],
 ): Promise<Column[]> {
+  return readColumns(file, metadata, rowGroup, rows, columns, false) as Promise<Column[]>;
+}
+
+/** As readRowGroupColumns, but requests marked keepDictionary may come back as DictionaryColumns. */
+export async function readRowGroupColumnsEncoded(
+  file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[],
+): Promise<(Column | DictionaryColumn)[]> {
+  return readColumns(file, metadata, rowGroup, rows, columns, true);
+}
+
+async function readColumns(
+  file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[], keepDictionary: boolean,
+): Promise<(Column | DictionaryColumn)[]> {
   const unique: ColumnRequest[] = [];
   for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
   const plans = unique.map((c) => {
@@ -82,7 +115,7 @@ export async function readRowGroupColumns(
     const [start, end] = plans[i]!.range;
     return file.slice(start, end);
   };
-  const decoded = new Map<string, Column>();
+  const decoded = new Map<string, Column | DictionaryColumn>();
   let next: Promise<ArrayBuffer> | null = plans.length > 0 ? fetch(0) : null;
   for (let i = 0; i < plans.length; i++) {
     const bytes = new Uint8Array(await next!);
@@ -92,7 +125,7 @@ export async function readRowGroupColumns(
     next?.catch(() => undefined);
     const p = plans[i]!;
     try {
-      decoded.set(p.req.name, decodeChunk(bytes, p.el, p.chunk, p.req.type, rows));
+      decoded.set(p.req.name, decodeChunk(bytes, p.el, p.chunk, p.req.type, rows, keepDictionary && p.req.keepDictionary === true));
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`column "${p.req.name}", row group ${rowGroup}: ${msg}`, { cause: e });

@@ -66,8 +66,7 @@ describe('explain trees', () => {
       'Projection l_quantity AS q est=60000',
       '  HashJoin[inner] on l_orderkey = o_orderkey build=right est=60000',
       '    ParquetScan lineitem cols=[l_orderkey, l_quantity] files=0 est=60000',
-      "    Filter o_orderdate > DATE '1995-01-01' est=4950",
-      "      ParquetScan orders cols=[o_orderkey, o_orderdate] files=0 pruning=[o_orderdate > DATE '1995-01-01'] est=15000",
+      "    ParquetScan orders cols=[o_orderkey, o_orderdate] files=0 filter=o_orderdate > DATE '1995-01-01' pruning=[o_orderdate > DATE '1995-01-01'] est=4950",
     ].join('\n'));
     const m = new MetricsSet();
     const jm = m.forNode(p.kind === 'Projection' ? p.input.id : -1);

@@ -110,15 +110,15 @@ describe('physical planning: joins and column positions', () => {
 });
 
 describe('physical planning: scans, values, sort, limit, union', () => {
-  it.skipIf(!HAVE_SHARED)('plans a Parquet scan with its filters as a Filter and as pruning, sized from the file', () => {
+  it.skipIf(!HAVE_SHARED)('plans a Parquet scan with its filters as the scan filter and as pruning, sized from the file', () => {
     const b = new Builder();
     const n = b.table('nation', { n_nationkey: 'int32', n_name: 'utf8' }, 25, [NATION]);
     const scan: LogicalPlan = { ...n.plan, columns: [n.c.n_name!, n.c.n_nationkey!], filters: [gt(n.r('n_nationkey'), int(3))] };
     const out = plan(scan);
-    if (out.kind !== 'Filter' || out.input.kind !== 'ParquetScan') throw new Error(out.kind);
-    const ps = out.input;
+    if (out.kind !== 'ParquetScan') throw new Error(out.kind);
+    const ps = out;
     const pred = { kind: 'binary', op: '>', type: 'bool', left: { kind: 'column', index: 1, type: 'int32', name: 'n_nationkey' }, right: { kind: 'literal', value: 3, type: 'int32' } };
-    expect(out.predicate).toEqual(pred);
+    expect(ps.filter).toEqual(pred);
     expect(ps.pruning).toEqual([pred]);
     expect(ps.columns).toEqual(['n_name', 'n_nationkey']);
     expect(ps.partitions).toBe(1);
@@ -208,12 +208,13 @@ describe('physical planning: ids and serialization', () => {
     const b = new Builder();
     const n = b.table('nation', { n_nationkey: 'int32', n_name: 'utf8' }, 25, [NATION]);
     const m = b.memoryTable('mem', { x: 'int64' });
+    const mFiltered: LogicalPlan = { ...m.plan, filters: [gt(m.r('x'), lit(0n, 'int64'))] }; // a Filter node (a MemoryScan's)
     const u = b.table('u', { c: 'int32' }, 5);
     const vcol = b.column('v', 'int64');
     const values: LogicalPlan = { kind: 'Values', columns: [vcol], rows: [[lit(7n, 'int64')], [lit(null, 'int64')]] };
     const filtered: LogicalPlan = { ...n.plan, filters: [gt(n.r('n_nationkey'), int(1))] };
     const hj = join(filtered, u.plan, 'inner', eq(n.r('n_nationkey'), u.r('c')));
-    const nl = join(hj, m.plan, 'left', gt(m.r('x'), lit(3n, 'int64')));
+    const nl = join(hj, mFiltered, 'left', gt(m.r('x'), lit(3n, 'int64')));
     const proj = b.project(nl, [['k', n.r('n_nationkey')], ['x', m.r('x')]]);
     const ycol = b.column('y', 'int64');
     const union: LogicalPlan = { kind: 'Union', inputs: [b.project(proj, [['x', ref(proj.columns[1]!)]]), values], columns: [ycol] };

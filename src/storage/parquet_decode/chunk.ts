@@ -29,6 +29,12 @@ export interface ChunkLayout {
   rows: number;
   /** Uncompressed size of the chunk (sizes string buffers up front). */
   uncompressedBytes: number;
+  /**
+   * BYTE_ARRAY only: return a dictionary-encoded chunk as its dictionary and per-row indices
+   * (a 'dict' chunk) instead of gathering the values, as long as every data page is
+   * dictionary-encoded (a writer may fall back to PLAIN mid-chunk; then it is gathered).
+   */
+  keepDictionary?: boolean;
 }
 
 type Dict = { kind: 'fixed'; dict: FixedDict } | { kind: 'var'; dict: VarDict };
@@ -40,20 +46,29 @@ function u32(b: Uint8Array, p: number): number {
 class ChunkDecoder {
   private readonly width: number;
   private readonly fixed: FixedOut | null = null;
-  private readonly varOut: VarOut | null = null;
+  /** BYTE_ARRAY values; created on first use (a chunk kept as a dictionary needs none). */
+  private varOut: VarOut | null = null;
   private readonly bools: Uint8Array | null = null;
   private readonly validity: Uint8Array | null;
   private dict: Dict | null = null;
   private scratch = new Int32Array(0);
+  /** Per-row dictionary indices (-1 = NULL) while every page so far was dictionary-encoded. */
+  private rowIndices: Int32Array | null = null;
+  /** A page that is not dictionary-encoded was seen: values are gathered into varOut. */
+  private gathered = false;
   rowPos = 0;
 
   constructor(private readonly layout: ChunkLayout) {
     const n = layout.rows;
     this.width = physicalWidth(layout.physical, layout.typeLength);
     if (layout.physical === 'BOOLEAN') this.bools = new Uint8Array(n);
-    else if (layout.physical === 'BYTE_ARRAY') this.varOut = new VarOut(n, layout.uncompressedBytes);
+    else if (layout.physical === 'BYTE_ARRAY') { /* varOut on first use */ }
     else this.fixed = new FixedOut(n, this.width);
     this.validity = layout.optional ? new Uint8Array(n) : null;
+  }
+
+  private var(): VarOut {
+    return this.varOut ??= new VarOut(this.layout.rows, this.layout.uncompressedBytes);
   }
 
   private indices(k: number): Int32Array {
@@ -160,15 +175,18 @@ class ChunkDecoder {
       const idx = this.indices(k);
       if (k > 0) decodeHybrid(page, p + 1, end, page[p]!, idx, 0, k);
       if (dict.kind === 'fixed') this.fixed!.gather(dict.dict, idx, k, rowPos, rows, validity);
-      else this.varOut!.gather(dict.dict, idx, rowPos, rows, validity);
+      else if (this.layout.keepDictionary === true && !this.gathered) this.keepIndices(dict.dict, idx, rowPos, rows, validity);
+      else this.var().gather(dict.dict, idx, rowPos, rows, validity);
       return;
     }
+    if (this.rowIndices !== null) this.gatherKept();
+    this.gathered = true;
     if (this.bools !== null) {
       this.boolValues(encoding, page, p, end, k, rows);
       return;
     }
-    if (this.varOut !== null) {
-      const out = this.varOut;
+    if (this.layout.physical === 'BYTE_ARRAY') {
+      const out = this.var();
       switch (encoding) {
         case 'PLAIN': out.plain(page, p, end, rowPos, rows, validity); return;
         case 'DELTA_LENGTH_BYTE_ARRAY': out.deltaLength(page, p, end, k, rowPos, rows, validity); return;
@@ -217,6 +235,32 @@ class ChunkDecoder {
     }
   }
 
+  /** Dictionary indices of the valid rows into per-row slots (NULL rows: -1). */
+  private keepIndices(dict: VarDict, idx: Int32Array, rowPos: number, rows: number, validity: Uint8Array | null): void {
+    this.rowIndices ??= new Int32Array(this.layout.rows);
+    const out = this.rowIndices;
+    const n = dict.count;
+    let j = 0;
+    for (let r = rowPos, stop = rowPos + rows; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) { out[r] = -1; continue; }
+      const d = idx[j++]!;
+      if (d >>> 0 >= n) throw new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
+      out[r] = d;
+    }
+  }
+
+  /** A non-dictionary page follows kept indices: gather the rows decoded so far. */
+  private gatherKept(): void {
+    const kept = this.rowIndices!;
+    const dict = this.dict;
+    if (dict === null || dict.kind !== 'var') throw new Error('kept dictionary indices without a BYTE_ARRAY dictionary');
+    const dense = new Int32Array(this.rowPos);
+    let k = 0;
+    for (let r = 0; r < this.rowPos; r++) if (kept[r]! >= 0) dense[k++] = kept[r]!;
+    this.var().gather(dict.dict, dense, 0, this.rowPos, this.validity);
+    this.rowIndices = null;
+  }
+
   private boolValues(encoding: string, page: Uint8Array, p: number, end: number, k: number, rows: number): void {
     const out = this.bools!;
     const validity = this.validity;
@@ -247,8 +291,12 @@ class ChunkDecoder {
       if (nulls === 0) validity = null;
     }
     if (this.bools !== null) return { kind: 'bool', values: this.bools, validity };
-    if (this.varOut !== null) {
-      const { offsets, data } = this.varOut.finish();
+    if (this.rowIndices !== null) {
+      const d = (this.dict as { kind: 'var'; dict: VarDict }).dict;
+      return { kind: 'dict', count: d.count, offsets: d.offsets, data: d.data, indices: this.rowIndices };
+    }
+    if (this.layout.physical === 'BYTE_ARRAY') {
+      const { offsets, data } = this.var().finish();
       return { kind: 'var', offsets, data, validity };
     }
     return { kind: 'fixed', width: this.width, bytes: this.fixed!.bytes, validity };

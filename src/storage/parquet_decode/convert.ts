@@ -13,7 +13,7 @@
 import type { SchemaElement } from 'hyparquet';
 import { fixedColumn, type Column } from '../../columnar/column.js';
 import type { DataType } from '../../common/types.js';
-import type { FixedChunk, PhysicalChunk } from './physical.js';
+import type { DictChunk, FixedChunk, PhysicalChunk } from './physical.js';
 
 const TWO32 = 4294967296;
 
@@ -21,7 +21,7 @@ function isDecimal(el: SchemaElement): boolean {
   return el.converted_type === 'DECIMAL' || el.logical_type?.type === 'DECIMAL';
 }
 
-export function toColumn(chunk: PhysicalChunk, el: SchemaElement, type: DataType, n: number): Column {
+export function toColumn(chunk: Exclude<PhysicalChunk, DictChunk>, el: SchemaElement, type: DataType, n: number): Column {
   const validity = chunk.validity;
   switch (type) {
     case 'null':

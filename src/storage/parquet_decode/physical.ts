@@ -6,6 +6,8 @@
  *          one 8-byte aligned buffer, so typed-array views over it are free
  *   var    BYTE_ARRAY: Int32Array offsets (rows + 1) + bytes
  *   bool   BOOLEAN: one byte per row, 0 or 1
+ *   dict   BYTE_ARRAY whose every data page is dictionary-encoded, when the caller asked to
+ *          keep it so: the dictionary (offsets + bytes) and one index per row, -1 = NULL
  */
 export type PhysicalType = 'BOOLEAN' | 'INT32' | 'INT64' | 'INT96' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY' | 'FIXED_LEN_BYTE_ARRAY';
 
@@ -29,7 +31,16 @@ export interface BoolChunk {
   validity: Uint8Array | null;
 }
 
-export type PhysicalChunk = FixedChunk | VarChunk | BoolChunk;
+export interface DictChunk {
+  kind: 'dict';
+  count: number;
+  offsets: Int32Array;
+  data: Uint8Array;
+  /** Per row: an index into the dictionary, or -1 for NULL. */
+  indices: Int32Array;
+}
+
+export type PhysicalChunk = FixedChunk | VarChunk | BoolChunk | DictChunk;
 
 /** Bytes per value of a fixed-width physical type (0 for BYTE_ARRAY and BOOLEAN). */
 export function physicalWidth(type: PhysicalType, typeLength: number | undefined): number {
