@@ -27,6 +27,11 @@ export interface Config {
   broadcast_threshold: number;
   /** Below this estimated scan size a query runs as one local task. */
   distribute_min_bytes: number;
+  /**
+   * A query whose exchanges would move more than this × the bytes its scans decode runs as
+   * one local task (distributed/guards.ts, exchange_heavy); 0 = never.
+   */
+  distribute_max_exchange_ratio: number;
   /** Distribute even tiny inputs (tests). */
   force_distribution: boolean;
   exchange_compression: 'none' | 'lz4';
@@ -76,6 +81,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   target_partitions: 0,
   broadcast_threshold: 10 * 1024 * 1024,
   distribute_min_bytes: 1024 * 1024,
+  distribute_max_exchange_ratio: 0.3,
   force_distribution: false,
   exchange_compression: 'none',
   exchange_credits: 8,
@@ -125,6 +131,7 @@ const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: 
   target_partitions: { min: 0, max: MAX_PARTITIONS, integer: true },
   broadcast_threshold: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   distribute_min_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  distribute_max_exchange_ratio: { min: 0, max: 1e6, integer: false },
   exchange_credits: { min: 1, max: 1024, integer: true },
   network_timeout_ms: { min: 100, max: 24 * 3600 * 1000, integer: true },
   heartbeat_interval_ms: { min: 10, max: 60_000, integer: true },

@@ -2,7 +2,8 @@
  * The distributed planner, as a list of small passes over a single-node physical plan:
  *
  *   guards ──(a guard fired)──────────────────────────────▶ cutStages: one local task
- *      └──(distribute)──▶ split_scans ──▶ insert_exchanges ──▶ cutStages: the stage DAG
+ *      └──(distribute)──▶ split_scans ──▶ insert_exchanges ──▶ exchange_heavy guard
+ *              ──(fired)──▶ cutStages: one local task; ──(else)──▶ cutStages: the stage DAG
  *
  * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
  * scans are split over the workers.
@@ -12,7 +13,7 @@ import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
-import { decideDistribution } from './guards.js';
+import { checkExchangeVolume, decideDistribution, exchangeVolume } from './guards.js';
 import { insertExchanges } from './insert_exchanges.js';
 import { splitScans, type MetadataSource } from './split_scans.js';
 import { cutStages, type StageDag } from './stage.js';
@@ -33,7 +34,10 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
   const split = await splitScans(plan, { tasks, metadata });
-  return cutStages(insertExchanges(split, { config: opts.config, partitions }), decision);
+  const distributed = insertExchanges(split, { config: opts.config, partitions });
+  const checked = checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
+  if (!checked.distribute) return cutStages(gathered(plan), checked);
+  return cutStages(distributed, checked);
 }
 
 /** A plan whose output has several partitions (a UNION ALL at the root) read as one. */

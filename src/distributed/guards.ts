@@ -6,6 +6,10 @@
  *   no_scan         the plan reads no table (VALUES, constants): nothing to split
  *   few_scan_units  fewer scan units (files, row groups, in-memory batches) than workers
  *   small_input     estimated scan bytes under config.distribute_min_bytes
+ *   exchange_heavy  (after exchanges are placed) the estimated bytes the exchanges would
+ *                   move exceed config.distribute_max_exchange_ratio × the bytes the scans
+ *                   decode: moving rows between workers would cost more than the scan work
+ *                   the other workers take over (checkExchangeVolume)
  *
  * config.force_distribution overrides the two size guards (few_scan_units, small_input), so
  * tests exercise every exchange on tiny inputs; it cannot conjure workers or scans.
@@ -13,14 +17,16 @@
  * projection and pruning); in-memory tables: their batches' in-memory size.
  */
 import { batchBytes } from '../columnar/column.js';
+import { rowWidth } from '../common/types.js';
 import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../catalog.js';
 import { formatBytes } from '../memory/pool.js';
-import type { PhysicalPlan } from '../plan/physical.js';
+import type { ParquetScanNode, PhysicalPlan } from '../plan/physical.js';
 import { planNodes } from '../plan/physical_tree.js';
+import { traitsOf } from '../plan/node_traits.js';
 import { scanUnits, type MetadataSource } from './split_scans.js';
 
-export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input';
+export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input' | 'exchange_heavy';
 
 export interface GuardDecision {
   distribute: boolean;
@@ -80,4 +86,72 @@ export async function decideDistribution(plan: PhysicalPlan, opts: GuardOptions)
       ? `distributed over ${workers} workers (force_distribution overrides: ${overridden})`
       : `distributed over ${workers} workers (${units} scan units, ${formatBytes(bytes)})`,
   };
+}
+
+/** What a distributed plan would move through its exchanges, against what its scans decode. */
+export interface ExchangeVolume {
+  /** Estimated bytes written into exchanges (a broadcast counts once per reading task). */
+  exchangeBytes: number;
+  /** Estimated decoded bytes of the scanned columns (rows before filters × row width). */
+  scanBytes: number;
+}
+
+export async function exchangeVolume(plan: PhysicalPlan, workers: number, opts: Pick<GuardOptions, 'memoryTables' | 'metadata'>): Promise<ExchangeVolume> {
+  let exchangeBytes = 0, scanBytes = 0;
+  const visit = async (p: PhysicalPlan, parent: PhysicalPlan | null): Promise<void> => {
+    if (p.kind === 'Exchange') {
+      const copies = p.partitioning.kind === 'broadcast' ? Math.max(1, workers) : 1;
+      exchangeBytes += copies * outputRows(p.input, parent, workers) * rowWidth(p.input.schema.fields);
+    } else if (p.kind === 'ParquetScan') {
+      scanBytes += (await scanRows(p, opts.metadata)) * rowWidth(p.schema.fields);
+    } else if (p.kind === 'MemoryScan') {
+      const table = opts.memoryTables?.get(p.table.toLowerCase()) ?? opts.memoryTables?.get(p.table);
+      for (const b of table?.batches ?? []) scanBytes += b.length * rowWidth(p.schema.fields);
+    }
+    for (const c of childrenOf(p)) await visit(c, p.kind === 'Exchange' ? parent : p);
+  };
+  await visit(plan, null);
+  return { exchangeBytes, scanBytes };
+}
+
+/**
+ * The exchange_heavy guard: keep the query local when its exchanges would move more than
+ * distribute_max_exchange_ratio × its decoded scan bytes (0 turns the guard off). The
+ * default is the break-even measured on TPC-H (bench/RESULTS.md, "Threads that pay").
+ */
+export function checkExchangeVolume(decision: GuardDecision, volume: ExchangeVolume, config: Config): GuardDecision {
+  const limit = config.distribute_max_exchange_ratio;
+  const ratio = volume.scanBytes > 0 ? volume.exchangeBytes / volume.scanBytes : Infinity;
+  const figures = `exchanges ≈ ${formatBytes(volume.exchangeBytes)} = ${(100 * ratio).toFixed(0)}% of ${formatBytes(volume.scanBytes)} decoded`;
+  if (!decision.distribute || limit <= 0 || ratio <= limit) {
+    return decision.distribute ? { ...decision, reason: `${decision.reason}; ${figures}` } : decision;
+  }
+  const reason = `${figures} > distribute_max_exchange_ratio ${limit}`;
+  if (config.force_distribution) return { ...decision, forced: true, reason: `${decision.reason} (force_distribution overrides: ${reason})` };
+  return { ...decision, distribute: false, guard: 'exchange_heavy', forced: false, reason: `${reason}: the query runs as one local task` };
+}
+
+/** Estimated output rows; a partial aggregate has at most its final's groups per task. */
+function outputRows(p: PhysicalPlan, consumer: PhysicalPlan | null, workers: number): number {
+  if (p.estimatedRows !== undefined) return p.estimatedRows;
+  const below = childrenOf(p).map((c) => outputRows(c, p, workers));
+  const input = below.length === 0 ? 0 : Math.max(...below);
+  if (p.kind === 'HashAggregate' && consumer?.estimatedRows !== undefined) return Math.min(input, consumer.estimatedRows * Math.max(1, workers));
+  return input;
+}
+
+async function scanRows(scan: ParquetScanNode, metadata: MetadataSource | undefined): Promise<number> {
+  if (metadata === undefined) return scan.estimatedRows ?? 0;
+  let rows = 0;
+  for (const slice of scan.slices.flat()) {
+    const info = await metadata(slice.path);
+    if (slice.rowGroups === undefined) { rows += info.rows; continue; }
+    const wanted = new Set(slice.rowGroups);
+    for (const g of info.rowGroups) if (wanted.has(g.index)) rows += g.rows;
+  }
+  return rows;
+}
+
+function childrenOf(p: PhysicalPlan): PhysicalPlan[] {
+  return traitsOf(p).children(p);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideDistribution } from '../../src/distributed/guards.js';
+import { planStageDag } from '../../src/distributed/distribute.js';
 import { field } from '../../src/common/types.js';
 import { catalogOf, memoryTable, singleNodePlan, testConfig } from './harness.js';
 
@@ -37,5 +38,31 @@ describe('guards', () => {
     const big = await decide('select a from t', 2, { distribute_min_bytes: 1 });
     expect(big).toMatchObject({ distribute: true, forced: false, guard: null });
     expect(big.scanBytes).toBeGreaterThan(0);
+  });
+
+  it('exchange_heavy: keeps a query local when its exchanges would move more than the ratio × its decoded scan bytes', async () => {
+    const plan = async (sql: string, overrides = {}) => {
+      const config = testConfig({ distribute_min_bytes: 1, ...overrides });
+      const single = await singleNodePlan(sql, catalog, config);
+      return planStageDag(single, { config, workers: 2, memoryTables: catalog.memoryTables() });
+    };
+    // A self-join shuffles both inputs: as many bytes as its two scans decode (or more, by estimate).
+    const join = 'select x.a from t x join t y on x.a = y.a';
+    const heavy = await plan(join, { distribute_max_exchange_ratio: 0.5, broadcast_threshold: 0 });
+    expect(heavy.decision).toMatchObject({ distribute: false, guard: 'exchange_heavy' });
+    expect(heavy.decision.reason).toMatch(/exchanges ≈ \d+ B = \d+% of 120 B decoded > distribute_max_exchange_ratio 0\.5: the query runs as one local task/);
+    expect(heavy.stages).toHaveLength(1);
+    // Under the ratio, or with the guard off, or forced, it distributes and says what it moves.
+    for (const overrides of [{ distribute_max_exchange_ratio: 4 }, { distribute_max_exchange_ratio: 0 }, { force_distribution: true }]) {
+      const d = await plan(join, { broadcast_threshold: 0, distribute_max_exchange_ratio: 0.5, ...overrides });
+      expect(d.decision).toMatchObject({ distribute: true });
+      expect(d.stages.length).toBeGreaterThan(1);
+    }
+    // A global aggregate moves one partial row per task: far under the ratio on 3,000 rows.
+    const big = catalogOf([memoryTable({ name: 'big', fields: [field('a', 'int32')], rows: Array.from({ length: 3000 }, (_v, i) => [i]) }, [500])]);
+    const config = testConfig({ distribute_min_bytes: 1, distribute_max_exchange_ratio: 0.5 });
+    const agg = await planStageDag(await singleNodePlan('select sum(a) from big', big, config), { config, workers: 2, memoryTables: big.memoryTables() });
+    expect(agg.decision, agg.decision.reason).toMatchObject({ distribute: true });
+    expect(agg.decision.reason).toMatch(/exchanges ≈ \d+ B = \d% of 14\.6 KiB decoded/);
   });
 });
