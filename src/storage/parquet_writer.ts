@@ -1,12 +1,14 @@
 /**
- * writeParquet: batches → one Parquet file, a row group at a time (hyparquet-writer).
+ * writeParquet: batches → one Parquet file, a row group at a time.
  *
  *   batches ──► pending (< rowGroupSize rows) ──► row group ──► encode ──► flush to temp file
  *                                                                         │
  *   end: footer ──► close ──► rename temp → path        error: close + delete temp, rethrow
  *
- * Memory stays bounded by one row group: its columns converted to what hyparquet-writer takes
- * plus its encoded bytes, which are flushed to the file before the next group starts.
+ * Column chunks are encoded straight from the columns' typed arrays (parquet_encode.ts);
+ * the footer is written by hyparquet-writer's thrift serializer.
+ * Memory stays bounded by one row group: its columns plus one encoded page, and the group's
+ * encoded bytes, which are flushed to the file before the next group starts.
  * Nobody ever sees a half-written file at `path`: the data goes to `path.tmp-<random>` first.
  *
  * Types: int32 → INT32, int64 → INT64, float64 → DOUBLE, utf8 → BYTE_ARRAY (UTF8),
@@ -17,15 +19,16 @@
 import { randomBytes } from 'node:crypto';
 import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { ByteWriter } from 'hyparquet-writer';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { compressSync as snappyCompress } from 'snappy';
-import type { ColumnSource } from 'hyparquet-writer';
-import type { SchemaElement } from 'hyparquet';
+import type { CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
 import type { Batch, Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
 import { SpillwayError } from '../common/errors.js';
 import { sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
+import { chunkContext, writeColumnChunk, type ChunkContext, type Compressor } from './parquet_encode.js';
 
 export interface WriteParquetOptions {
   /** Rows per row group (default 122880, as DuckDB). */
@@ -62,36 +65,14 @@ function schemaElement(f: Field): SchemaElement {
   }
 }
 
-/** One column of a row group in the form hyparquet-writer encodes. */
-function columnData(f: Field, c: Column): ColumnSource['data'] {
-  const n = c.length;
+/** A NOT NULL field must not receive NULLs. */
+function checkNotNull(f: Field, c: Column): void {
+  if (f.nullable) return;
+  if (c.type === 'null' && c.length > 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but a row group has NULLs`);
   const v = c.validity;
-  if (!f.nullable && v !== null) {
-    for (let i = 0; i < n; i++) {
-      if (v[i] === 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but row ${i + 1} of a row group is NULL`);
-    }
-  }
-  switch (c.type) {
-    case 'utf8': {
-      const out = new Array<Uint8Array | null>(n);
-      for (let i = 0; i < n; i++) out[i] = v !== null && v[i] === 0 ? null : c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!);
-      return out;
-    }
-    case 'bool': {
-      const out = new Array<boolean | null>(n);
-      for (let i = 0; i < n; i++) out[i] = v !== null && v[i] === 0 ? null : c.values[i] === 1;
-      return out;
-    }
-    case 'null':
-      if (!f.nullable && n > 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but a row group has NULLs`);
-      return new Array<null>(n).fill(null);
-    default: {
-      if (v === null) return c.values;
-      const out = new Array<number | bigint | null>(n);
-      const vals = c.values;
-      for (let i = 0; i < n; i++) out[i] = v[i] === 0 ? null : vals[i]!;
-      return out;
-    }
+  if (v === null) return;
+  for (let i = 0; i < c.length; i++) {
+    if (v[i] === 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but row ${i + 1} of a row group is NULL`);
   }
 }
 
@@ -103,19 +84,21 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Codecs hyparquet-writer can be given (ZSTD has no compressor on Node 20). */
+/** Codecs the writer compresses with (ZSTD has no compressor on Node 20). */
 export type ParquetWriteCodec = 'snappy' | 'gzip' | 'brotli' | 'none';
 
-const CODEC_NAMES: Record<ParquetWriteCodec, 'SNAPPY' | 'GZIP' | 'BROTLI' | 'UNCOMPRESSED'> = {
+const CODEC_NAMES: Record<ParquetWriteCodec, CompressionCodec> = {
   snappy: 'SNAPPY', gzip: 'GZIP', brotli: 'BROTLI', none: 'UNCOMPRESSED',
 };
 
-/** Native compressors where they beat hyparquet-writer's own (snappy) or it has none. */
-const COMPRESSORS = {
-  SNAPPY: (b: Uint8Array) => new Uint8Array(snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength))),
-  GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)),
-  BROTLI: (b: Uint8Array) => new Uint8Array(brotliCompressSync(b)),
+const COMPRESSORS: Record<ParquetWriteCodec, Compressor | null> = {
+  snappy: (b) => { const out = snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength)); return new Uint8Array(out.buffer, out.byteOffset, out.byteLength); },
+  gzip: (b) => new Uint8Array(gzipSync(b)),
+  brotli: (b) => new Uint8Array(brotliCompressSync(b)),
+  none: null,
 };
+
+const MAGIC = 0x31524150; // "PAR1"
 
 /**
  * One Parquet file written batch by batch (push): rows gather into row groups of
@@ -129,9 +112,12 @@ export class ParquetFileWriter {
   private rowGroups = 0;
   private done = false;
 
+  private readonly groups: RowGroup[] = [];
+
   private constructor(
     readonly path: string, private readonly schema: Schema, private readonly rowGroupSize: number,
-    private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter, private readonly pw: ParquetWriter,
+    private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter,
+    private readonly elements: SchemaElement[], private readonly chunks: ChunkContext,
   ) {}
 
   static async create(path: string, schema: Schema, opts: WriteParquetOptions = {}): Promise<ParquetFileWriter> {
@@ -147,16 +133,17 @@ export class ParquetFileWriter {
     }
     const handle = fh;
     const bytes = new ByteWriter(1 << 16);
-    // Called by ParquetWriter after each row group and at the end: move the bytes to disk.
-    const flush = async (): Promise<void> => {
-      if (bytes.index === 0) return;
-      await writeAll(handle, new Uint8Array(bytes.buffer, 0, bytes.index));
-      bytes.index = 0;
-    };
-    Object.assign(bytes, { flush, finish: flush });
-    const codec = CODEC_NAMES[opts.compression ?? 'snappy'];
-    const pw = new ParquetWriter({ writer: bytes, schema: elements, codec, compressors: COMPRESSORS, statistics: true, createdBy: 'spillway' });
-    return new ParquetFileWriter(path, schema, rowGroupSize, temp, handle, bytes, pw);
+    bytes.appendUint32(MAGIC);
+    const compression = opts.compression ?? 'snappy';
+    const chunks = chunkContext(bytes, CODEC_NAMES[compression], COMPRESSORS[compression]);
+    return new ParquetFileWriter(path, schema, rowGroupSize, temp, handle, bytes, elements, chunks);
+  }
+
+  /** Move the encoded bytes to disk (the writer's offset keeps counting file bytes). */
+  private async flushBytes(): Promise<void> {
+    if (this.bytes.index === 0) return;
+    await writeAll(this.handle, new Uint8Array(this.bytes.buffer, 0, this.bytes.index));
+    this.bytes.index = 0;
   }
 
   /** Rows buffered for the next row group. */
@@ -196,7 +183,12 @@ export class ParquetFileWriter {
   async finish(): Promise<WriteParquetResult> {
     await this.flushRowGroup();
     try {
-      await this.pw.finish();
+      writeMetadata(this.bytes, {
+        version: 2, created_by: 'spillway', schema: this.elements, row_groups: this.groups,
+        num_rows: BigInt(this.rows), metadata_length: 0,
+      });
+      this.bytes.appendUint32(MAGIC);
+      await this.flushBytes();
       const size = this.bytes.offset;
       await this.handle.close();
       await rename(this.temp, localPath(this.path));
@@ -216,8 +208,19 @@ export class ParquetFileWriter {
   }
 
   private async writeGroup(b: Batch): Promise<void> {
-    const columnSources: ColumnSource[] = this.schema.fields.map((f, i) => ({ name: f.name, data: columnData(f, b.columns[i]!) }));
-    await this.pw.write({ columnData: columnSources, rowGroupSize: b.length });
+    const start = this.bytes.offset;
+    const columns = this.schema.fields.map((f, i) => {
+      const c = b.columns[i]!;
+      checkNotNull(f, c);
+      return writeColumnChunk(this.chunks, this.elements[i + 1]!, c);
+    });
+    let uncompressed = 0n;
+    for (const c of columns) uncompressed += c.meta_data!.total_uncompressed_size;
+    this.groups.push({
+      columns, total_byte_size: uncompressed, num_rows: BigInt(b.length),
+      file_offset: BigInt(start), total_compressed_size: BigInt(this.bytes.offset - start),
+    });
+    await this.flushBytes();
     this.rows += b.length;
     this.rowGroups++;
   }

@@ -100,6 +100,53 @@ describe('writeParquet', () => {
     expect(required).toEqual([['big', 'OPTIONAL'], ['id', 'REQUIRED']]);
   });
 
+  it('encodes many rows as DuckDB reads them back: NULL patterns, several pages, dictionary and PLAIN strings, every codec', async () => {
+    const W = schema([field('i', 'int32'), field('b', 'int64'), field('f', 'float64'), field('low', 'utf8'), field('high', 'utf8'), field('ok', 'bool')]);
+    let x = 7;
+    const rnd = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+    const n = 300_000; // float64 and int64 take more than one 1 MiB page per row group
+    const rows: Scalar[][] = [];
+    for (let r = 0; r < n; r++) {
+      // NULLs in short alternating runs (bit-packed levels) and in long runs (RLE levels)
+      const nullish = (r % 1000 < 300) ? rnd() < 0.5 : r % 1000 > 900;
+      rows.push([
+        nullish ? null : (r * 37) % 1000 - 500,
+        r % 7 === 0 ? null : BigInt(r) * -1234567891n,
+        nullish ? null : rnd() * 1e6 - 5e5,
+        r % 11 === 0 ? null : ['red', 'green', 'blue', 'ümlaut'][r % 4]!,
+        nullish ? null : `row ${r} ${'x'.repeat(r % 40)}`,
+        r % 13 === 0 ? null : rnd() < 0.3,
+      ]);
+    }
+    for (const compression of ['snappy', 'gzip', 'none'] as const) {
+      const path = nodePath.join(dir, `many_${compression}.parquet`);
+      await writeParquet(path, [batchFromRows(W, rows.slice(0, 150_001)), batchFromRows(W, rows.slice(150_001))], W, { rowGroupSize: 200_000, compression });
+      const got = await duck(`SELECT * FROM read_parquet('${path}')`);
+      expect(got.length).toBe(n);
+      for (let r = 0; r < n; r += 997) expect(got[r], `row ${r}`).toEqual(rows[r]);
+      const sums = await duck(`SELECT count(i), sum(i), count(b), sum(b), count(f), count(low), count(high), sum(length(high)), count(ok), sum(ok::int) FROM read_parquet('${path}')`);
+      const want = [0, 0, 0, 0n, 0, 0, 0, 0, 0, 0];
+      let sumB = 0n;
+      for (const row of rows) {
+        if (row[0] !== null) { want[0]!++; (want[1] as number) += row[0] as number; }
+        if (row[1] !== null) { want[2]!++; sumB += row[1] as bigint; }
+        if (row[2] !== null) want[4]!++;
+        if (row[3] !== null) want[5]!++;
+        if (row[4] !== null) { want[6]!++; (want[7] as number) += (row[4] as string).length; }
+        if (row[5] !== null) { want[8]!++; (want[9] as number) += row[5] ? 1 : 0; }
+      }
+      expect(sums[0]!.map((v) => (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v)))
+        .toEqual([want[0], want[1], want[2], sumB, want[4], want[5], want[6], want[7], want[8], want[9]]);
+      // the low-cardinality strings are dictionary-encoded, the unique ones PLAIN
+      const enc = await duck(`SELECT path_in_schema, encodings FROM parquet_metadata('${path}') WHERE row_group_id = 0 AND path_in_schema IN ('low', 'high') ORDER BY 1`);
+      expect(enc).toEqual([['high', 'PLAIN, RLE'], ['low', 'PLAIN, RLE_DICTIONARY, RLE']]);
+      // the row-group statistics Spillway prunes with
+      const info = await readParquetMetadata(path);
+      expect(info.rowGroups[0]!.columns[3]).toEqual({ min: 'blue', max: 'ümlaut', nullCount: rows.slice(0, 200_000).filter((row) => row[3] === null).length });
+      expect(await scanAll(path, W).then((all) => all.length)).toBe(n);
+    }
+  });
+
   it('writes a valid empty file for no rows', async () => {
     const path = nodePath.join(dir, 'empty.parquet');
     const res = await writeParquet(path, [], S);
