@@ -32,7 +32,8 @@
  * tasks keep the first bounds, so every reader splits the same way.
  * The first fatal error aborts the rest and is reported once, naming stage and task; the
  * query's exchange buffers are released at the end whatever happened (success, error,
- * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats).
+ * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats)
+ * and the stage and exchange-edge figures (query_figures.ts).
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
@@ -42,6 +43,9 @@ import { InProcessTransport } from '../exchange/in_process_transport.js';
 import { recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
 import { isFetchFailure } from '../exec/shuffle/fetch_failure.js';
+import { timedReads } from '../exec/shuffle/read_streams.js';
+import type { QueryFigures } from '../common/figures.js';
+import { queryFigures, type StageOutcome } from './query_figures.js';
 import { computeRangeBounds, type KeySample } from '../exec/shuffle/range_bounds.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
@@ -100,6 +104,8 @@ export interface StageDagResult {
   /** Every task's metrics merged, keyed by plan node id (writers under Stage.exchangeId). */
   metrics: MetricsSet;
   stages: StageRunStats[];
+  /** Per stage and per exchange edge (the result read by the coordinator included). */
+  figures: QueryFigures;
 }
 
 /** A counting semaphore for task slots. */
@@ -423,14 +429,20 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           queryId, stageId: root.stage.id, task: 0, partition: 0, worker: where, compression: cfg.exchange_compression,
         }, controller.signal);
         const batches: Batch[] = [];
-        for await (const b of stream) {
+        const wait = { ms: 0 };
+        for await (const b of timedReads(stream, wait)) {
           if (opts.onBatch === undefined) batches.push(b);
           else { delivered++; await opts.onBatch(b); }
         }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
-        return { batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
+        const outcomes = new Map<number, StageOutcome>();
+        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: r.elapsedMs });
+        return {
+          batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
+          figures: queryFigures(dag, outcomes, { counters: stream.counters, waitMs: wait.ms }),
+        };
       } catch (e) {
         checkAborted();
         // Batches already handed on cannot be taken back: a re-read would repeat them.
