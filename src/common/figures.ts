@@ -15,7 +15,10 @@ export interface StageFigures {
   output: string;
   /** Stages it reads. */
   inputs: number[];
-  /** From the first of its tasks starting to the last one finishing, as the scheduler saw it. */
+  /**
+   * From the first of its tasks starting on a worker to the last one finishing, as the
+   * scheduler saw it (waiting for input stages and for a task slot not included).
+   */
   wallMs: number;
   /** CPU time of its tasks, added up (measured on the workers). */
   cpuMs: number;

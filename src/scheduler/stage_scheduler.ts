@@ -136,6 +136,8 @@ interface Copy {
   readonly inputs: ReadonlySet<string | null>;
   /** When the worker started it (placement time until then). */
   started: number;
+  /** The same moment on performance.now()'s clock (stage figures). */
+  startedPerf: number;
 }
 
 /** A stage's lineage and progress. */
@@ -152,6 +154,9 @@ class StageRun {
   rounds = 0;
   t0 = 0;
   elapsedMs = 0;
+  /** performance.now() when the first winning task started and the last one finished (figures). */
+  firstTaskStart = Number.POSITIVE_INFINITY;
+  lastTaskEnd = 0;
   readonly running = new Map<number, Set<Copy>>();
   readonly speculated = new Set<number>();
   /** Durations of finished tasks (ms), for the straggler test. */
@@ -321,7 +326,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     }
     const readFrom = new Set<string | null>();
     for (const loc of Object.values(inputs)) for (const w of loc.workers) readFrom.add(w);
-    const copy: Copy = { controller: new AbortController(), worker: null, inputs: readFrom, started: Date.now() };
+    const copy: Copy = { controller: new AbortController(), worker: null, inputs: readFrom, started: Date.now(), startedPerf: performance.now() };
     let set = run.running.get(t);
     if (set === undefined) run.running.set(t, set = new Set());
     set.add(copy);
@@ -334,13 +339,15 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       };
       const r = recovering
         ? await recovering.runTask(req, copy.controller.signal, {
-          ...placement, exclude: others, onPlaced: (w) => { copy.worker = w; }, onStarted: () => { copy.started = Date.now(); },
+          ...placement, exclude: others, onPlaced: (w) => { copy.worker = w; }, onStarted: () => { copy.started = Date.now(); copy.startedPerf = performance.now(); },
         })
         : await taskRunner.runTask(req, copy.controller.signal);
       if (run.outputs[t] === undefined) {
         run.outputs[t] = r;
         if (r.sample !== undefined) run.samples[t] = r.sample;
         run.durations.push(Date.now() - copy.started);
+        run.firstTaskStart = Math.min(run.firstTaskStart, copy.startedPerf);
+        run.lastTaskEnd = Math.max(run.lastTaskEnd, performance.now());
         metrics.merge(r.metrics);
         if (r.worker !== null && r.memoryPeak !== undefined) workerPeaks.set(r.worker, Math.max(workerPeaks.get(r.worker) ?? 0, r.memoryPeak));
         for (const c of set) {
@@ -438,7 +445,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
         const outcomes = new Map<number, StageOutcome>();
-        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: r.elapsedMs });
+        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
         return {
           batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
           figures: queryFigures(dag, outcomes, { counters: stream.counters, waitMs: wait.ms }),
