@@ -10,8 +10,9 @@
  *       ParquetScan orders cols=[o_orderkey, o_orderdate] files=1 pruning=[…] est=15000
  *
  * explainFigures prints a query's stage and exchange-edge figures (common/figures.ts)
- * after the analyzed plan, one line each:
+ * after the analyzed plan, under a title line:
  *
+ *   Figures per stage and exchange:
  *   Stage 1: tasks=2 wall=41.2ms cpu=60.3ms peak_memory=1048576 spill_bytes=0 spill_files=0
  *   Exchange stage 0 → stage 1 (hash): streams=4 rows=6000 batches=4 wire_bytes=60112 raw_bytes=72000
  *     partition_bytes max=36100 median=35900 skew=1.01 writer_credit_wait=3.1ms reader_wait=12.0ms
@@ -300,9 +301,9 @@ function metricsText(metrics: MetricsSet, id: number): string {
 
 const ms = (v: number): string => `${v.toFixed(1)}ms`;
 
-/** One line per stage, then two per exchange edge (see the header). */
+/** A title, one line per stage, then two per exchange edge (see the header). */
 export function explainFigures(f: QueryFigures): string {
-  return [...f.stages.map(stageFiguresLine), ...f.edges.map(edgeFiguresLines)].join('\n');
+  return ['Figures per stage and exchange:', ...f.stages.map(stageFiguresLine), ...f.edges.map(edgeFiguresLines)].join('\n');
 }
 
 function stageFiguresLine(s: StageFigures): string {
