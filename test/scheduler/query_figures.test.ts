@@ -13,6 +13,10 @@ import { SpillwayError } from '../../src/common/errors.js';
 import { DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
 import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
 import { Session } from '../../src/session.js';
+import { planStageDag } from '../../src/distributed/distribute.js';
+import { runStageDag } from '../../src/scheduler/stage_scheduler.js';
+import { field } from '../../src/common/types.js';
+import { catalogOf, contextFor, memoryTable, singleNodePlan, testConfig } from '../distributed/harness.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, tempDir, type WorkerProcess } from './helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
@@ -85,6 +89,30 @@ const sumWire = (edges: readonly { wireBytes: number }[]) => edges.reduce((n, e)
 function textWireBytes(text: string): number[] {
   return [...text.matchAll(/^Exchange stage .* wire_bytes=(\d+) /gm)].map((m) => Number(m[1]));
 }
+
+describe('query figures of a stage DAG run in one process (in-process transport)', () => {
+  it('has one edge per stage input plus the result, nothing on the wire, and every row read once', async () => {
+    const t = memoryTable({ name: 't', fields: [field('a', 'int32'), field('b', 'int32')], rows: Array.from({ length: 300 }, (_v, i) => [i % 17, i]) }, [7]);
+    const catalog = catalogOf([t]);
+    const config = testConfig({ force_distribution: true, batch_size: 16, exchange_credits: 1 });
+    // Hash aggregation, then a range-partitioned sort gathered in order (MergeGather).
+    const plan = await singleNodePlan('select a, count(*), sum(b) from t group by a order by a', catalog, config);
+    const dag = await planStageDag(plan, { config, workers: 3, memoryTables: catalog.memoryTables() });
+    const result = await runStageDag(dag, { ctx: contextFor(catalog, config) });
+    const f = result.figures;
+    expect(f.stages.map((s) => s.stageId)).toEqual(dag.stages.map((s) => s.id));
+    expect(f.edges).toHaveLength(dag.stages.reduce((n, s) => n + s.inputs.length, 0) + 1);
+    expect(f.edges.map((e) => e.partitioning)).toContain('range');
+    for (const e of f.edges) {
+      expect(e.wireBytes).toBe(0);
+      expect(e.rawBytes).toBe(e.partitionBytes.reduce((a, b) => a + b, 0));
+      const producer = f.stages.find((s) => s.stageId === e.producerStage)!;
+      if (e.partitioning === 'hash') expect(e.rows).toBe(producer.rowsOut);
+    }
+    expect(f.edges.at(-1)).toMatchObject({ consumerStage: null, partitioning: 'result', rows: 17 });
+    for (const s of f.stages) expect(s.tasks).toBe(dag.stages.find((d) => d.id === s.stageId)!.tasks);
+  });
+});
 
 describe.skipIf(!HAVE_DIST)('query figures', () => {
   let tables = '';
