@@ -18,6 +18,8 @@ export interface ChartSeries {
   color: string;
   /** SVG stroke-dasharray, e.g. "6 3"; none = solid. */
   dash?: string;
+  /** Stroke width (default 2): a thin line stays visible on top of a wide one it equals. */
+  width?: number;
   /** [x, y] in data units; x > 0 on the log axis. Drawn in x order. */
   points: readonly (readonly [number, number])[];
 }
@@ -127,13 +129,15 @@ export function renderLineChart(c: LineChart): string {
     if (!(v.x > 0) || !Number.isFinite(v.x)) continue;
     const x = f2(px(v.x));
     out.push(`<line x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${MARGIN.top + plotH}" stroke="${v.color}" stroke-width="1.5"${v.dash ? ` stroke-dasharray="${v.dash}"` : ''}/>`);
-    out.push(`<text x="${x}" y="${MARGIN.top - 4}" text-anchor="middle" fill="${v.color}" font-size="10">${escapeXml(v.label)}</text>`);
+    // Along the line, so the labels of close lines do not overlap.
+    const ly = MARGIN.top + 4;
+    out.push(`<text x="${f2(px(v.x) - 4)}" y="${ly}" text-anchor="end" fill="${v.color}" font-size="10" transform="rotate(-90 ${f2(px(v.x) - 4)} ${ly})">${escapeXml(v.label)}</text>`);
   }
   for (const s of c.series) {
     const pts = [...s.points].filter((p) => p[0] > 0 && Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]);
     if (pts.length === 0) continue;
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${f2(px(p[0]))},${f2(py(p[1]))}`).join(' ')}"/>`);
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${dash} points="${pts.map((p) => `${f2(px(p[0]))},${f2(py(p[1]))}`).join(' ')}"/>`);
     for (const p of pts) out.push(`<circle cx="${f2(px(p[0]))}" cy="${f2(py(p[1]))}" r="2.5" fill="${s.color}"/>`);
   }
   for (const m of c.markers ?? []) {
@@ -146,7 +150,7 @@ export function renderLineChart(c: LineChart): string {
   const lx = MARGIN.left + plotW + 20;
   let ly = MARGIN.top + 6;
   for (const s of c.series) {
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
     out.push(`<text x="${lx + 34}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
     ly += 18;
   }
