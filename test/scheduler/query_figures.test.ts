@@ -21,7 +21,8 @@ import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, tempDir, 
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
-const SETTINGS = { force_distribution: true, network_timeout_ms: 10_000, heartbeat_interval_ms: 500, broadcast_threshold: 0 };
+// No speculative copies: a losing copy's reads reach the servers' counts but not the figures.
+const SETTINGS = { force_distribution: true, network_timeout_ms: 10_000, heartbeat_interval_ms: 500, broadcast_threshold: 0, speculation_multiplier: 0 };
 // A partitioned join (both sides hashed), then a hash aggregation, a gather, and the result: 5 edges.
 const SQL = 'select p.k % 7 as g, count(*) as n, sum(b.v) as s from probe_30000 p join build_2000 b on p.k = b.k group by 1';
 const GROUPS = 7;
