@@ -12,6 +12,7 @@ import {
 } from '../../bench/joins_bench.js';
 import { renderLineChart } from '../../bench/svg_chart.js';
 import type { EdgeFigures } from '../../src/common/figures.js';
+import { benchCommand, parseCountList } from '../../src/cli/bench_command.js';
 
 const VOID = new Set(['meta', 'img', 'br', 'hr', 'link', 'input']);
 
@@ -75,6 +76,15 @@ describe('bench joins', () => {
     expect(() => checkTags('<svg><g></svg>', false)).toThrow(/closes/);
     expect(() => checkTags('<svg><text>a < b</text></svg>', false)).toThrow(/stray/);
     expect(() => checkTags('<svg><line x1=3/></svg>', false)).toThrow();
+  });
+
+  it('reads its command line: size lists with k and M, one clear error for a bad value or a missing flag', async () => {
+    expect(parseCountList('build-rows', '10k, 1M,250,10k', 1)).toEqual([10_000, 1_000_000, 250]);
+    expect(parseCountList('workers', '1,2,3', 1)).toEqual([1, 2, 3]);
+    expect(() => parseCountList('workers', '0,2', 1)).toThrow(/--workers: "0" is not an integer of at least 1/);
+    expect(() => parseCountList('probe-rows', '1.5k2', 1)).toThrow(/--probe-rows/);
+    await expect(benchCommand(['joins', '--probe-rows', '10', '--out', out])).rejects.toThrow(/needs --build-rows/);
+    await expect(benchCommand(['joins', '--build-rows', '1', '--probe-rows', '10', '--out', out, '--mode', 'cluster'])).rejects.toThrow(/--mode must be threads or processes/);
   });
 
   it('forces a strategy through one function', () => {
