@@ -51,8 +51,14 @@ export interface EdgeFigures {
   wireBytes: number;
   /** In-memory bytes of the batches received (before encoding and compression). */
   rawBytes: number;
-  /** rawBytes per consumer partition (= consumer task), in task order. */
+  /**
+   * Bytes (in memory) per consumer partition (= consumer task), in task order: what it
+   * received; for a range exchange, what it kept of it (each reader receives every
+   * writer's whole output and keeps its range).
+   */
   partitionBytes: number[];
+  /** Rows per consumer partition, counted the same way. */
+  partitionRows: number[];
   maxPartitionBytes: number;
   medianPartitionBytes: number;
   /**

@@ -7,6 +7,7 @@
  *   edge S→C  the metrics of C's reader node for S (ExchangeRead or MergeGather), task by
  *             task: rows, batches, wire and raw bytes, streams, the writers' credit wait
  *             (told at end of stream) and the reader's data wait; one partition per task of C
+ *             (what it received; for a range exchange, what it kept)
  *   edge R→∅  the root stage's output as the coordinator read it (its stream's counters)
  *
  * Only the winning attempt of each task counts (the one whose output the query used).
@@ -47,7 +48,7 @@ export function queryFigures(dag: StageDag, outcomes: ReadonlyMap<number, StageO
     producerStage: root.id, consumerStage: null, exchangeId: root.exchangeId, partitioning: 'result', streams: 1,
     rows: c.rows, batches: c.batches, wireBytes: c.wireBytes, rawBytes: c.rawBytes,
     writerCreditWaitMs: c.writerCreditWaitMs, readerWaitMs: result.waitMs,
-  }, [c.rawBytes]));
+  }, [c.rawBytes], [c.rows]));
   return { stages, edges };
 }
 
@@ -83,8 +84,11 @@ function edgeFigures(dag: StageDag, producer: number, o: StageOutcome): EdgeFigu
     streams: 0, rows: 0, batches: 0, wireBytes: 0, rawBytes: 0, writerCreditWaitMs: 0, readerWaitMs: 0,
   };
   const perTask: number[] = [];
+  const rowsPerTask: number[] = [];
+  // A range reader receives every writer's whole output and keeps its range: its partition is what it kept.
+  const kept = p.output.kind === 'range';
   for (const r of o.results) {
-    let raw = 0;
+    let raw = 0, partBytes = 0, partRows = 0;
     for (const id of readers) {
       const x = (r?.metrics[id] as OperatorMetrics | undefined)?.extra;
       if (x === undefined) continue;
@@ -93,22 +97,26 @@ function edgeFigures(dag: StageDag, producer: number, o: StageOutcome): EdgeFigu
       e.batches += x.batchesReceived ?? 0;
       e.wireBytes += x.bytesReceivedWire ?? 0;
       raw += x.bytesReceived ?? 0;
+      partBytes += (kept ? x.bytesKept : x.bytesReceived) ?? 0;
+      partRows += (kept ? x.rowsKept : x.rowsReceived) ?? 0;
       e.writerCreditWaitMs += x.writerCreditWaitMs ?? 0;
       e.readerWaitMs += x.readWaitMs ?? 0;
     }
     e.rawBytes += raw;
-    perTask.push(raw);
+    perTask.push(partBytes);
+    rowsPerTask.push(partRows);
   }
-  return withPartitions(e, perTask);
+  return withPartitions(e, perTask, rowsPerTask);
 }
 
 function withPartitions(
-  e: Omit<EdgeFigures, 'partitionBytes' | 'maxPartitionBytes' | 'medianPartitionBytes' | 'skew'>, partitionBytes: number[],
+  e: Omit<EdgeFigures, 'partitionBytes' | 'partitionRows' | 'maxPartitionBytes' | 'medianPartitionBytes' | 'skew'>,
+  partitionBytes: number[], partitionRows: number[],
 ): EdgeFigures {
   const sorted = [...partitionBytes].sort((a, b) => a - b);
   const max = sorted.length > 0 ? sorted[sorted.length - 1]! : 0;
   const mid = sorted.length >> 1;
   const median = sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   const skew = max === 0 ? 0 : median === 0 ? null : max / median;
-  return { ...e, partitionBytes, maxPartitionBytes: max, medianPartitionBytes: median, skew };
+  return { ...e, partitionBytes, partitionRows, maxPartitionBytes: max, medianPartitionBytes: median, skew };
 }

@@ -56,6 +56,7 @@ function checkConsistent(f: AnalyzeJson, workers: number): void {
     const producer = stages.get(e.producerStage)!;
     expect(producer, `stage ${e.producerStage}`).toBeDefined();
     expect(e.rawBytes).toBe(e.partitionBytes.reduce((a, b) => a + b, 0));
+    expect(e.rows).toBe(e.partitionRows.reduce((a, b) => a + b, 0));
     expect(e.maxPartitionBytes).toBe(Math.max(...e.partitionBytes));
     expect(e.maxPartitionBytes).toBeGreaterThanOrEqual(e.medianPartitionBytes);
     if (e.medianPartitionBytes > 0) expect(e.skew).toBeCloseTo(e.maxPartitionBytes / e.medianPartitionBytes, 9);
@@ -106,8 +107,17 @@ describe('query figures of a stage DAG run in one process (in-process transport)
     expect(f.edges.map((e) => e.partitioning)).toContain('range');
     for (const e of f.edges) {
       expect(e.wireBytes).toBe(0);
-      expect(e.rawBytes).toBe(e.partitionBytes.reduce((a, b) => a + b, 0));
       const producer = f.stages.find((s) => s.stageId === e.producerStage)!;
+      const consumer = f.stages.find((s) => s.stageId === e.consumerStage);
+      if (e.partitioning === 'range') {
+        // Every reader received everything and kept its range: each row kept exactly once.
+        expect(e.rows).toBe(producer.rowsOut * consumer!.tasks);
+        expect(e.partitionRows.reduce((a, b) => a + b, 0)).toBe(producer.rowsOut);
+        expect(e.partitionRows.filter((n) => n > 0).length).toBeGreaterThan(1);
+        continue;
+      }
+      expect(e.rawBytes).toBe(e.partitionBytes.reduce((a, b) => a + b, 0));
+      expect(e.rows).toBe(e.partitionRows.reduce((a, b) => a + b, 0));
       if (e.partitioning === 'hash') expect(e.rows).toBe(producer.rowsOut);
     }
     expect(f.edges.at(-1)).toMatchObject({ consumerStage: null, partitioning: 'result', rows: 17 });

@@ -12,9 +12,11 @@
  * Buffers at most 2 batches per open stream; the writers' output stays in their exchange
  * buffers. Metrics: batchesReceived, rowsReceived, bytesReceived, bytesReceivedWire,
  * writerCreditWaitMs (recordStreamMetrics 'received'; range readers count what crossed,
- * before routing), readWaitMs (time this reader waited for data).
+ * before routing), readWaitMs (time this reader waited for data); range readers add
+ * rowsKept and bytesKept (what they kept of it).
  */
-import { makeBatch, type Batch } from '../../columnar/column.js';
+import { batchBytes, makeBatch, type Batch } from '../../columnar/column.js';
+import type { MetricsSet } from '../../common/metrics.js';
 import { takeBatch } from '../../columnar/kernels.js';
 import { recordStreamMetrics, type ExchangeTarget } from '../../exchange/transport.js';
 import type { ExchangeReadNode } from '../../plan/physical.js';
@@ -40,7 +42,7 @@ export async function* exchangeRead(node: ExchangeReadNode, partition: number, c
     (s) => recordStreamMetrics(ctx.metrics, node.id, s.counters, 'received'));
   const wait = { ms: 0 };
   try {
-    yield* routed(timedReads(streams, wait), node, partition, router, rows);
+    yield* routed(timedReads(streams, wait), node, partition, router, rows, ctx.metrics);
   } finally {
     ctx.metrics.add(node.id, 'readWaitMs', wait.ms);
   }
@@ -48,6 +50,7 @@ export async function* exchangeRead(node: ExchangeReadNode, partition: number, c
 
 async function* routed(
   streams: AsyncIterable<Batch>, node: ExchangeReadNode, partition: number, router: RangeRouter | null, rows: Int32Array | null,
+  metrics: MetricsSet,
 ): AsyncGenerator<Batch> {
   for await (const b of streams) {
     if (router === null) {
@@ -60,6 +63,8 @@ async function* routed(
     for (let i = 0; i < b.length; i++) if (ranges[i] === partition) keep[n++] = i;
     if (n === 0) continue;
     const out = n === b.length ? b : takeBatch(b, keep, n);
+    metrics.add(node.id, 'rowsKept', n);
+    metrics.add(node.id, 'bytesKept', batchBytes(out));
     yield makeBatch(node.schema, out.columns, out.length);
   }
 }
