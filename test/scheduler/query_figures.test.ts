@@ -229,6 +229,16 @@ describe.skipIf(!HAVE_DIST)('query figures', () => {
       const text = (await session!.sql(`explain analyze ${SQL}`)).toString();
       sent = (await served()) - before;
       expect(textWireBytes(text).reduce((a, b) => a + b, 0)).toBe(sent);
+
+      // A streamed result carries the same figures once read.
+      before = await served();
+      const stream = await session!.stream(SQL);
+      let rows = 0;
+      for await (const rb of stream) rows += rb.numRows;
+      sent = (await served()) - before;
+      expect(rows).toBe(GROUPS);
+      expect(stream.stats!.edges).toHaveLength(5);
+      expect(sumWire(stream.stats!.edges)).toBe(sent);
     }, 30_000);
   });
 
