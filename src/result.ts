@@ -6,6 +6,7 @@ import { tableFromBatches } from './columnar/arrow.js';
 import { toCsvChunks, toJsonChunks, toTable } from './format.js';
 import type { MetricsSet } from './common/metrics.js';
 import type { Scalar, Schema } from './common/types.js';
+import type { EdgeFigures, StageFigures } from './common/figures.js';
 
 export interface QueryStats {
   queryId: string;
@@ -13,6 +14,10 @@ export interface QueryStats {
   peakMemoryBytes: number;
   spillFiles: number;
   spillBytes: number;
+  /** Per stage (README.md, "Query figures"); one stage, 0, when the query ran in this process. */
+  stages: StageFigures[];
+  /** Per exchange edge, the coordinator's read of the result included; none when it ran in this process. */
+  edges: EdgeFigures[];
 }
 
 export class QueryResult {

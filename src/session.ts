@@ -18,8 +18,9 @@ import { IdGenerator, type LogicalPlan } from './plan/logical.js';
 import { optimize } from './plan/optimizer/index.js';
 import { createPhysicalPlan } from './plan/physical_planner.js';
 import type { PhysicalPlan } from './plan/physical.js';
-import { explainLogical, explainPhysical } from './plan/explain.js';
-import { QueryResult } from './result.js';
+import { explainFigures, explainLogical, explainPhysical } from './plan/explain.js';
+import { QueryResult, type QueryStats } from './result.js';
+import { measureTask } from './exec/task_figures.js';
 import { createSpillManager, removeStaleSpillDirs, type DiskSpillManager } from './spill/disk_spill_manager.js';
 import { rmSync } from 'node:fs';
 import { copyCountResult, copyTo } from './copy.js';
@@ -151,11 +152,13 @@ export class Session {
           const r = await this.runPhysical(physical, signal);
           const s = r.result.stats!;
           const metrics = r.result.metrics ?? undefined;
-          const ran = this.executor.lastRun;
+          const ran = this.executor.lastRun?.queryId === s.queryId ? this.executor.lastRun : null;
+          if (stmt.format === 'json') return textResult('plan', JSON.stringify(analyzeJson(s, ran, metrics), null, 2));
           const body = ran?.dag ? explainStageDag(ran.dag, metrics, ran.stages) : explainPhysical(physical, metrics);
-          text = `Physical plan (analyzed):\n${body}\n` +
+          text = `Physical plan (analyzed):\n${body}\n${explainFigures(s)}\n` +
             `Total: ${s.elapsedMs.toFixed(1)} ms, peak memory ${formatBytes(s.peakMemoryBytes)}, spilled ${formatBytes(s.spillBytes)} in ${s.spillFiles} files`;
         } else {
+          if (stmt.format === 'json') throw new SpillwayError('unsupported', 'EXPLAIN (FORMAT JSON) needs ANALYZE: EXPLAIN (ANALYZE, FORMAT JSON) query');
           text = `Logical plan:\n${explainLogical(optimized)}\n\nPhysical plan:\n${explainPhysical(physical)}`;
           if (this.executor.planDag) {
             const dag = await this.executor.planDag(physical, this.config, this.catalog.memoryTables());
@@ -262,12 +265,27 @@ export class Session {
       memoryTables: this.catalog.memoryTables(),
     };
     const t0 = performance.now();
+    const measure = measureTask(pool);
     try {
       let batches: Batch[] = [];
       if (consume === undefined) batches = await this.executor.execute(physical, ctx);
       else await consume(this.executor.stream(physical, ctx));
-      const stats = { queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes };
+      const here = measure.finish();
+      const stats: QueryStats = {
+        queryId, elapsedMs: performance.now() - t0, peakMemoryBytes: pool.peak, spillFiles: spill.stats.files, spillBytes: spill.stats.bytes,
+        stages: [], edges: [],
+      };
       const ran = this.executor.lastRun;
+      if (ran?.queryId === queryId && ran.figures !== undefined) {
+        stats.stages = ran.figures.stages;
+        stats.edges = ran.figures.edges;
+      } else {
+        const root = metrics.byNode.get(physical.id);
+        stats.stages = [{
+          stageId: 0, tasks: 1, output: 'result', inputs: [], wallMs: here.wallMs, cpuMs: here.cpuMs, peakMemoryBytes: pool.peak,
+          spillFiles: spill.stats.files, spillBytes: spill.stats.bytes, rowsOut: root?.outputRows ?? 0, batchesOut: root?.outputBatches ?? 0, bytesOut: 0,
+        }];
+      }
       if (ran?.queryId === queryId && ran.dag !== null) {
         // Distributed: every worker's pool and every operator's spills, wherever they ran.
         stats.peakMemoryBytes += ran.workerMemoryPeak ?? 0;
@@ -278,6 +296,7 @@ export class Session {
       }
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
     } finally {
+      measure.finish();
       signal?.removeEventListener('abort', onAbort);
       try {
         await spill.cleanup();
@@ -304,6 +323,22 @@ export class Session {
     await Promise.all(cleanedUp);
     await this.executor.close();
   }
+}
+
+/** EXPLAIN (ANALYZE, FORMAT JSON): the query's figures as one JSON document (README.md, "Query figures"). */
+function analyzeJson(s: QueryStats, ran: QueryExecutor['lastRun'] | null, metrics: MetricsSet | undefined): object {
+  return {
+    queryId: s.queryId,
+    distributed: ran?.dag?.decision.distribute === true,
+    localReason: ran?.dag?.decision.distribute === true ? null : ran?.localReason ?? ran?.dag?.decision.reason ?? null,
+    elapsedMs: s.elapsedMs,
+    peakMemoryBytes: s.peakMemoryBytes,
+    spillFiles: s.spillFiles,
+    spillBytes: s.spillBytes,
+    stages: s.stages,
+    edges: s.edges,
+    operators: metrics?.toJSON() ?? {},
+  };
 }
 
 function status(text: string): QueryResult {

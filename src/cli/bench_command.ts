@@ -2,6 +2,7 @@
  * `spillway bench tpch --data DIR [options]`: times the TPC-H queries on Spillway and DuckDB
  * (when installed) and prints a Markdown table; see HELP. Progress goes to stderr, the
  * table to stdout. Exit code 1 when a query failed or row counts disagree.
+ * `spillway bench joins …`: the join strategy sweep (bench/joins_bench.ts); see JOINS_HELP.
  */
 import { writeFileSync } from 'node:fs';
 import { SpillwayError } from '../common/errors.js';
@@ -9,11 +10,67 @@ import { flag, hasFlag, parseArgs } from './args.js';
 import type { WorkersSpec } from '../../bench/engines.js';
 import { formatCsv, formatReport } from '../../bench/report.js';
 import { runTpchBench } from '../../bench/tpch_bench.js';
+import { runJoinsBench, type SweepMode } from '../../bench/joins_bench.js';
 
 export const BENCH_OPTIONS = {
-  value: ['data', 'queries', 'queries-dir', 'runs', 'warmup', 'workers', 'memory-limit', 'csv', 'timeout'],
+  value: ['data', 'queries', 'queries-dir', 'runs', 'warmup', 'workers', 'memory-limit', 'csv', 'timeout', 'build-rows', 'probe-rows', 'out', 'mode'],
   boolean: ['no-duckdb', 'no-scan', 'help', 'verbose'],
 };
+
+const JOINS_HELP = `usage: spillway bench joins --build-rows LIST --probe-rows LIST --out DIR [options]
+
+  --workers LIST        worker counts, e.g. 1,2,3 (default 2)
+  --build-rows LIST     rows of the build table(s), e.g. 10k,100k,1M
+  --probe-rows LIST     rows of the probe table(s); every build × probe pair is a point
+  --runs K              runs of each strategy per point (default 3)
+  --out DIR             writes DIR/results.csv, DIR/time.svg, DIR/bytes.svg, DIR/index.html
+  --data DIR            where the tables are written and reused (default DIR/data)
+  --mode MODE           threads (default) or processes (spillway worker processes, gRPC on loopback)`;
+
+/** "1,2,3" → [1, 2, 3]: positive integers, at least one, no repeats kept. */
+export function parseCountList(name: string, text: string, min: number): number[] {
+  const out: number[] = [];
+  for (const raw of text.split(',')) {
+    const t = raw.trim();
+    if (t === '') continue;
+    const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(t);
+    const v = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]!) ? 1e3 : 1e6) : NaN;
+    if (!Number.isSafeInteger(v) || v < min) throw new SpillwayError('config', `--${name}: "${t}" is not an integer of at least ${min} (10k and 1M are accepted)`);
+    if (!out.includes(v)) out.push(v);
+  }
+  if (out.length === 0) throw new SpillwayError('config', `--${name} names no value`);
+  return out;
+}
+
+async function joinsCommand(args: ReturnType<typeof parseArgs>): Promise<number> {
+  if (hasFlag(args, 'help')) { process.stdout.write(JOINS_HELP + '\n'); return 0; }
+  const required = (name: string): string => {
+    const v = flag(args, name);
+    if (v === undefined || v === '') throw new SpillwayError('config', `bench joins needs --${name}; see spillway bench joins --help`);
+    return v;
+  };
+  const mode = flag(args, 'mode') ?? 'threads';
+  if (mode !== 'threads' && mode !== 'processes') throw new SpillwayError('config', `--mode must be threads or processes, got "${mode}"`);
+  const data = flag(args, 'data');
+  const report = await runJoinsBench({
+    workers: parseCountList('workers', flag(args, 'workers') ?? '2', 1),
+    buildRows: parseCountList('build-rows', required('build-rows'), 1),
+    probeRows: parseCountList('probe-rows', required('probe-rows'), 1),
+    runs: intFlag('runs', flag(args, 'runs'), 3, 1),
+    out: required('out'),
+    ...(data !== undefined ? { data } : {}),
+    mode: mode as SweepMode,
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  process.stdout.write(`auto picked the faster strategy in ${report.autoRight} of ${report.autoCounted} points ` +
+    `(points where broadcast and partitioned differ by more than 10 %)\n`);
+  for (const c of report.crossovers) {
+    const fmt = (v: number | null) => (v === null ? 'none' : String(+v.toPrecision(3)));
+    process.stdout.write(`crossover build/probe with ${c.workers} worker${c.workers === 1 ? '' : 's'}: model ${fmt(c.model)}, measured ${fmt(c.measured)}\n`);
+  }
+  process.stdout.write(`wrote ${report.files.join(', ')}\n`);
+  return 0;
+}
 
 const HELP = `usage: spillway bench tpch --data DIR [options]
 
@@ -71,11 +128,12 @@ export function parseWorkers(text: string): WorkersSpec {
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, BENCH_OPTIONS);
-  if (hasFlag(args, 'help')) { process.stdout.write(HELP + '\n'); return 0; }
+  if (hasFlag(args, 'help') && args.positionals[0] !== 'joins') { process.stdout.write(HELP + '\n'); return 0; }
   const [suite, ...extra] = args.positionals;
-  if (suite === undefined) throw new SpillwayError('config', `bench needs a benchmark name: spillway bench tpch --data DIR`);
-  if (suite !== 'tpch') throw new SpillwayError('config', `unknown benchmark "${suite}"; available: tpch`);
-  if (extra.length > 0) throw new SpillwayError('config', `unexpected argument "${extra[0]}" for bench tpch`);
+  if (suite === undefined) throw new SpillwayError('config', `bench needs a benchmark name: spillway bench tpch --data DIR, or spillway bench joins …`);
+  if (suite !== 'tpch' && suite !== 'joins') throw new SpillwayError('config', `unknown benchmark "${suite}"; available: tpch, joins`);
+  if (extra.length > 0) throw new SpillwayError('config', `unexpected argument "${extra[0]}" for bench ${suite}`);
+  if (suite === 'joins') return joinsCommand(args);
   const data = flag(args, 'data');
   if (data === undefined || data === '') throw new SpillwayError('config', 'bench tpch needs --data DIR (the folder of the TPC-H Parquet tables)');
   const queriesText = flag(args, 'queries');

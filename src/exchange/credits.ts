@@ -10,7 +10,8 @@
  *   consumer asks for the next batch ───▶    gate += 1
  *
  * Entries are awaited before credits, so the end of stream is delivered without needing a
- * credit, and "blocked" means exactly "a batch is ready but the reader has no room".
+ * credit, and "blocked" means exactly "a batch is ready but the reader has no room"; the
+ * time spent blocked is the writer's credit wait (reported to the reader at end of stream).
  * Each pump reads through its own PartitionReader (spilled entries come back from disk).
  */
 import type { PartitionBuffer } from './exchange_buffer.js';
@@ -41,6 +42,8 @@ export class CreditGate {
 export interface PumpHooks {
   /** Called when entry `index` is ready but no credit is left. */
   onBlocked?(index: number): void;
+  /** Called after such a wait with its length (the writer waiting for the reader). */
+  onCreditWait?(ms: number): void;
   /** While waiting for the writer: call `beat` every `everyMs` (gRPC heartbeats). */
   heartbeat?: { everyMs: number; beat: () => void };
 }
@@ -63,8 +66,14 @@ export async function pumpPartition(
   try {
     for (let i = 0; ; i++) {
       if (!(await reader.waitForEntry(i, signal, hooks.heartbeat))) return i;
-      if (gate.available <= 0) hooks.onBlocked?.(i);
-      await gate.take(signal, what);
+      if (gate.available <= 0) {
+        hooks.onBlocked?.(i);
+        const t0 = performance.now();
+        await gate.take(signal, what);
+        hooks.onCreditWait?.(performance.now() - t0);
+      } else {
+        await gate.take(signal, what);
+      }
       await send(i);
     }
   } finally {

@@ -594,8 +594,18 @@ const writerKey = (id: WriterId) => `${id.queryId}${SEP}${id.stageId}${SEP}${id.
 /** Remember this many released query ids, so late readers fail fast instead of waiting. */
 const RELEASED_MEMORY = 10_000;
 
+/** What the transports served from a buffer to other processes or threads. */
+export interface ServedCounters {
+  /** Streams opened by remote readers (gRPC or MessagePort). */
+  streams: number;
+  /** Bytes those streams put on the wire, as the serving transport counted them. */
+  wireBytes: number;
+}
+
 export class ExchangeBuffer {
   readonly pool: MemoryPool;
+  /** Incremented by the gRPC and MessagePort servers (worker status, figures tests). */
+  readonly served: ServedCounters = { streams: 0, wireBytes: 0 };
   readonly codec: BatchCodec;
   readonly storage: ExchangeStorage;
   readonly onMemoryPressure: MemoryPressureHook | undefined;

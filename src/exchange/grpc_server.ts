@@ -9,7 +9,7 @@
  *                                   ◀──        schema message
  *                                   ◀──        batch × (while credits > 0)   [write() false
  *   FlightData{credits k} ──────────▶          gate += k                       → await 'drain']
- *                                   ◀──        {"eos":true}, status OK
+ *                                   ◀──        {"eos":true, "creditWaitMs":w}, status OK
  *                       or          ◀──        status ≠ OK naming query/stage/task/partition
  *
  * The handler decodes FlightData itself (identity deserializer), so a malformed message
@@ -68,9 +68,9 @@ export interface ExchangeServerStats {
   failedStreams: number;
   batchesSent: number;
   rowsSent: number;
-  /** Batch body bytes before compression. */
+  /** In-memory bytes of the batches sent (before encoding and compression). */
   rawBytesSent: number;
-  /** FlightData bytes written. */
+  /** FlightData bytes written: every message of every stream (schema, batches, heartbeats, end of stream). */
   wireBytesSent: number;
 }
 
@@ -124,7 +124,6 @@ interface ServeEnv {
   active: Set<AbortController>;
 }
 
-const EOS_MESSAGE = encodeFlightData(flightData({ appMetadata: encodeAppMetadata({ eos: true }) }));
 const HEARTBEAT_MESSAGE = encodeFlightData(flightData({ appMetadata: encodeAppMetadata({ heartbeat: true }) }));
 
 function decodeRequest(buf: Buffer): FlightData {
@@ -170,9 +169,16 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
     env.timeoutMs,
   );
 
+  /** Every message written is on the wire: the stream's, the server's and the buffer's counts. */
+  const count = (buf: Buffer): void => {
+    counters.wireBytes += buf.byteLength;
+    env.stats.wireBytesSent += buf.byteLength;
+    env.buffers.served.wireBytes += buf.byteLength;
+  };
   /** Write one message, waiting for 'drain' when grpc-js says its buffer is full. */
   const write = (buf: Buffer): Promise<void> => {
     if (stop.signal.aborted) return Promise.reject(new SpillwayError('cancelled', 'exchange stream closed'));
+    count(buf);
     if (call.write(buf)) return Promise.resolve();
     env.stats.drainWaits++;
     return new Promise<void>((resolve, reject) => {
@@ -182,7 +188,7 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
       stop.signal.addEventListener('abort', onAbort, { once: true });
     });
   };
-  const heartbeat = () => { if (!closed) call.write(HEARTBEAT_MESSAGE); };
+  const heartbeat = () => { if (!closed) { count(HEARTBEAT_MESSAGE); call.write(HEARTBEAT_MESSAGE); } };
   const noCreditsLeft = () => new ExchangeError('invalid_argument', `${describeKey(key!)}: the reader closed its side with no credits left`);
 
   const run = async (k: PartitionKey, g: CreditGate, compression: 'none' | 'lz4'): Promise<void> => {
@@ -194,6 +200,7 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
       clearInterval(beat);
     }
     emit('open');
+    env.buffers.served.streams++;
     await write(encodeFlightData(flightData({ dataHeader: env.buffers.codec.encodeSchema(part.schema) })));
     await pumpPartition(part, g, stop.signal, async (i) => {
       waitingForCredit = false;
@@ -202,11 +209,9 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
       counters.batches++;
       counters.rows += out.rows;
       counters.rawBytes += out.rawBytes;
-      counters.wireBytes += buf.byteLength;
       env.stats.batchesSent++;
       env.stats.rowsSent += out.rows;
       env.stats.rawBytesSent += out.rawBytes;
-      env.stats.wireBytesSent += buf.byteLength;
       await write(buf);
       sent++;
       emit('sent');
@@ -216,9 +221,11 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
         if (halfClosed) fail(noCreditsLeft());
         else emit('blocked');
       },
+      onCreditWait: (ms) => { counters.writerCreditWaitMs += ms; },
       heartbeat: { everyMs: env.heartbeatMs, beat: heartbeat },
     });
-    await write(EOS_MESSAGE);
+    // The end of stream tells the reader how long this writer waited for its credits.
+    await write(encodeFlightData(flightData({ appMetadata: encodeAppMetadata({ eos: true, creditWaitMs: counters.writerCreditWaitMs }) })));
     emit('eos');
   };
 

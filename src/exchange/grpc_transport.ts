@@ -21,6 +21,7 @@ import {
   describeKey,
   encodeAppMetadata,
   encodeTicket,
+  endOfStreamFigures,
   ExchangeError,
   newStreamCounters,
   parseJsonObject,
@@ -144,7 +145,10 @@ class GrpcStream implements ExchangeStream {
       try {
         const m = decodeFlightData(buf);
         const meta = m.appMetadata.byteLength > 0 ? parseJsonObject(m.appMetadata, 'exchange message metadata') : null;
-        if (meta?.eos === true) eos = true;
+        if (meta?.eos === true) {
+          eos = true;
+          this.counters.writerCreditWaitMs = endOfStreamFigures(meta).creditWaitMs;
+        }
         else if (m.dataHeader.byteLength > 0) {
           if (this.schema === null) this.schema = this.codec.decodeSchema(m.dataHeader);
           else inbox.push(m);

@@ -111,7 +111,10 @@ class InProcessStream implements ExchangeStream {
         sent++;
         this.emit('sent', sent);
         arrived.wakeAll();
-      }, { onBlocked: () => this.emit('blocked', sent) }).then(
+      }, {
+        onBlocked: () => this.emit('blocked', sent),
+        onCreditWait: (ms) => { this.counters.writerCreditWaitMs += ms; },
+      }).then(
         () => { ended = true; this.emit('eos', sent); },
         (e: unknown) => { failure = e; if (!stop.signal.aborted) this.emit('error', sent, (e as Error).message); },
       ).finally(() => arrived.wakeAll());

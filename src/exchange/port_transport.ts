@@ -10,7 +10,7 @@
  *                                          ◀──   {x-schema id, header}
  *                                          ◀──   {x-batch id, header, body} × ≤ credits
  *   {x-credit id, 1} per consumed batch     ──▶
- *                                          ◀──   {x-eos id}  or  {x-error id, failure, kind, message}
+ *                                          ◀──   {x-eos id, creditWaitMs}  or  {x-error id, failure, kind, message}
  *   {x-cancel id} when the reader stops     ──▶  stop sending
  *
  * One port links two parties both ways: each may read from the other (stream ids are per
@@ -18,7 +18,8 @@
  * control messages of scheduler/thread_workers.ts with their own types pass through untouched).
  * Bodies are copied once out of the ExchangeBuffer into a fresh ArrayBuffer that is
  * transferred, not cloned, so it crosses the thread boundary without a second copy and
- * arrives 8-byte aligned. A reader waits at most network_timeout_ms of silence; a port
+ * arrives 8-byte aligned. Bytes "on the wire" here are the schema and batch payloads
+ * (header + body), counted alike by both ends. A reader waits at most network_timeout_ms of silence; a port
  * whose other end closed (its thread exited) fails every open stream on it at once.
  */
 import type { MessagePort } from 'node:worker_threads';
@@ -29,7 +30,7 @@ import { ipcBatchCodec, type BatchCodec, type ExchangeCompression } from './batc
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import {
-  describeKey, ExchangeError, MAX_CREDITS, newStreamCounters,
+  describeKey, endOfStreamFigures, ExchangeError, MAX_CREDITS, newStreamCounters,
   type ExchangeFailure, type ExchangeStream, type ExchangeTarget, type ExchangeTransport, type PartitionKey, type StreamCounters,
 } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';
@@ -44,7 +45,7 @@ type WriterMessage =
   | { t: 'x-schema'; id: number; header: Uint8Array }
   | { t: 'x-batch'; id: number; header: Uint8Array; body: Uint8Array; rows: number; raw: number }
   | { t: 'x-beat'; id: number }
-  | { t: 'x-eos'; id: number }
+  | { t: 'x-eos'; id: number; creditWaitMs: number }
   | { t: 'x-error'; id: number; failure: ExchangeFailure; kind: ErrorKind; message: string };
 
 const FAILURES = new Set<string>(['invalid_argument', 'not_found', 'deadline_exceeded', 'writer_failed', 'cancelled', 'unavailable']);
@@ -102,14 +103,22 @@ export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opt
     } finally {
       clearInterval(beat);
     }
-    post({ t: 'x-schema', id, header: buffer.codec.encodeSchema(part.schema) });
+    const schemaHeader = buffer.codec.encodeSchema(part.schema);
+    buffer.served.streams++;
+    buffer.served.wireBytes += schemaHeader.byteLength;
+    post({ t: 'x-schema', id, header: schemaHeader });
+    let creditWaitMs = 0;
     await pumpPartition(part, gate, stop.signal, (i) => {
       const out = part.readEncoded(i, compression);
       const header = ownCopy(out.header);
       const body = ownCopy(out.body);
+      buffer.served.wireBytes += header.byteLength + body.byteLength;
       post({ t: 'x-batch', id, header, body, rows: out.rows, raw: out.rawBytes }, [header.buffer as ArrayBuffer, body.buffer as ArrayBuffer]);
-    }, { heartbeat: { everyMs: heartbeatMs, beat: () => post({ t: 'x-beat', id }) } });
-    post({ t: 'x-eos', id });
+    }, {
+      onCreditWait: (ms) => { creditWaitMs += ms; },
+      heartbeat: { everyMs: heartbeatMs, beat: () => post({ t: 'x-beat', id }) },
+    });
+    post({ t: 'x-eos', id, creditWaitMs });
   };
 
   const onOpen = (m: Record<string, unknown>, id: number) => {
@@ -280,9 +289,9 @@ class PortStream implements ExchangeStream {
       deliver: (m) => {
         lastHeard = Date.now();
         switch (m.t) {
-          case 'x-schema': this.schema = this.codec.decodeSchema(m.header); break;
+          case 'x-schema': this.schema = this.codec.decodeSchema(m.header); this.counters.wireBytes += m.header.byteLength; break;
           case 'x-batch': inbox.push({ header: m.header, body: m.body, raw: m.raw }); this.counters.wireBytes += m.header.byteLength + m.body.byteLength; break;
-          case 'x-eos': eos = true; break;
+          case 'x-eos': eos = true; this.counters.writerCreditWaitMs = endOfStreamFigures(m as unknown as Record<string, unknown>).creditWaitMs; break;
           case 'x-error': {
             const failureName: ExchangeFailure = FAILURES.has(m.failure) ? m.failure : 'unavailable';
             const message = m.message.includes(where) ? `${m.message} (worker ${worker})` : `${where} from worker ${worker}: ${m.message}`;

@@ -50,12 +50,21 @@ export interface StreamCounters {
    * encoding and compression), the same figure on every transport and compression.
    */
   rawBytes: number;
-  /** Bytes that crossed the wire (FlightData messages as sent); 0 in-process. */
+  /**
+   * Bytes that crossed the wire, counted by the transport: every FlightData message of the
+   * stream (schema, batches, heartbeats, end of stream) over gRPC; the schema and batch
+   * payloads (header + body) over MessagePorts; 0 in-process.
+   */
   wireBytes: number;
+  /**
+   * Time the sending side of this stream held a ready batch but no credit (the writer
+   * waiting for this reader): counted by the sender, told to the reader at end of stream.
+   */
+  writerCreditWaitMs: number;
 }
 
 export function newStreamCounters(): StreamCounters {
-  return { batches: 0, rows: 0, rawBytes: 0, wireBytes: 0 };
+  return { batches: 0, rows: 0, rawBytes: 0, wireBytes: 0, writerCreditWaitMs: 0 };
 }
 
 export interface ExchangeStream extends AsyncIterable<Batch> {
@@ -95,6 +104,22 @@ export function recordStreamMetrics(metrics: MetricsSet, nodeId: number, c: Read
   metrics.add(nodeId, `rows${d}`, c.rows);
   metrics.add(nodeId, `bytes${d}`, c.rawBytes);
   metrics.add(nodeId, `bytes${d}Wire`, c.wireBytes);
+  if (direction === 'received') {
+    metrics.add(nodeId, 'streamsReceived', 1);
+    metrics.add(nodeId, 'writerCreditWaitMs', c.writerCreditWaitMs);
+  }
+}
+
+/** What the end-of-stream message tells the reader about the sending side. */
+export interface EndOfStreamFigures {
+  /** Time the sender held a ready batch but no credit. */
+  creditWaitMs: number;
+}
+
+/** The figures of an end-of-stream message's metadata (absent or foreign fields count 0). */
+export function endOfStreamFigures(meta: Record<string, unknown>): EndOfStreamFigures {
+  const w = meta.creditWaitMs;
+  return { creditWaitMs: typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w : 0 };
 }
 
 export function describeKey(k: PartitionKey): string {

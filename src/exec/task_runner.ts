@@ -4,7 +4,7 @@
  *
  *   scheduler ──TaskRequest (JSON: serialized stage plan, task, input locations)──▶ runner
  *   runner:   deserializePlan → TaskContext{exchange: inputs} → ShuffleWriter → its ExchangeBuffer
- *   scheduler ◀──TaskResult (where the output lives, metrics, range sample)── runner
+ *   scheduler ◀──TaskResult (where the output lives, metrics, figures, range sample)── runner
  *
  * Everything in a request and a result is plain data, so a remote runner ships them as
  * they are (protocol/task_codec.ts). Readers of the task's output later find it by
@@ -21,6 +21,7 @@ import type { StageInputLocation } from './shuffle/task_exchange.js';
 import { MetricsSet, type OperatorMetrics } from '../common/metrics.js';
 import type { MemoryPool } from '../memory/pool.js';
 import { deserializePlan, type Partitioning } from '../plan/physical.js';
+import { measureTask, type TaskFigures } from './task_figures.js';
 import type { SpillManager } from '../spill/spill_manager.js';
 
 export interface TaskRequest {
@@ -47,6 +48,8 @@ export interface TaskResult {
   sample?: KeySample;
   /** The worker's memory pool peak since the query started there (query figures). */
   memoryPeak?: number;
+  /** Wall and CPU time and peak memory of the task, measured where it ran. */
+  figures?: TaskFigures;
 }
 
 export interface TaskRunner {
@@ -78,8 +81,9 @@ export class LocalTaskRunner implements TaskRunner {
   async runTask(req: TaskRequest, signal: AbortSignal): Promise<TaskResult> {
     const o = this.opts;
     const metrics = new MetricsSet();
+    const measure = measureTask(o.memory);
     const ctx: TaskContext = {
-      queryId: req.queryId, config: o.config, signal, memory: o.memory, spill: o.spill, metrics, memoryTables: o.memoryTables,
+      queryId: req.queryId, config: o.config, signal, memory: measure.memory, spill: o.spill, metrics, memoryTables: o.memoryTables,
       exchange: {
         transport: o.transport,
         inputs: new Map(Object.entries(req.inputs).map(([k, v]) => [Number(k), v])),
@@ -87,10 +91,15 @@ export class LocalTaskRunner implements TaskRunner {
         maxStreams: o.maxStreams ?? 4,
       },
     };
-    const written = await runShuffleWriter({
-      stageId: req.stageId, task: req.task, plan: deserializePlan(req.plan), output: req.output, metricsNodeId: req.writerMetricsId,
-    }, o.buffer, ctx);
-    const result: TaskResult = { worker: o.worker ?? null, metrics: metrics.toJSON() };
+    let written;
+    try {
+      written = await runShuffleWriter({
+        stageId: req.stageId, task: req.task, plan: deserializePlan(req.plan), output: req.output, metricsNodeId: req.writerMetricsId,
+      }, o.buffer, ctx);
+    } finally {
+      measure.finish();
+    }
+    const result: TaskResult = { worker: o.worker ?? null, metrics: metrics.toJSON(), figures: measure.finish() };
     if (written.sample) result.sample = written.sample;
     return result;
   }

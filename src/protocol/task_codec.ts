@@ -8,8 +8,9 @@
  *                                   inputs {stage: StageInputLocation}, the output
  *                                   Partitioning and writerMetricsId; bigint-safe like
  *                                   serializePlan (range bounds may hold bigints)
- *   RunTaskResponse.metrics         encodeTaskMessage(TaskResult): the task's metrics plus,
- *                                   for a range-partitioned stage, its key sample
+ *   RunTaskResponse.metrics         encodeTaskMessage(TaskResult): the task's metrics, its
+ *                                   figures (wall, CPU, peak memory) and, for a
+ *                                   range-partitioned stage, its key sample
  *
  * The proto documents input_locations as a bare list and metrics as MetricsSet JSON; the
  * task also needs its output partitioning, its writer metrics id and (range) the sample
@@ -205,6 +206,11 @@ export function decodeTaskResult(bytes: Uint8Array, worker: string): TaskResult 
     throw new Error(`worker ${worker} sent a task result that is not JSON`);
   }
   if (!isObject(v) || !isObject(v.metrics)) throw new Error(`worker ${worker} sent a task result without metrics`);
+  if (v.figures !== undefined) {
+    const f = v.figures;
+    const ok = isObject(f) && (['wallMs', 'cpuMs', 'peakMemoryBytes'] as const).every((k) => typeof f[k] === 'number' && Number.isFinite(f[k]) && f[k] >= 0);
+    if (!ok) throw new Error(`worker ${worker} sent task figures that are not {wallMs, cpuMs, peakMemoryBytes} non-negative numbers`);
+  }
   return v as unknown as TaskResult;
 }
 

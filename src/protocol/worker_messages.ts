@@ -39,6 +39,7 @@ export interface WorkerStatus {
   exchangeBufferedBytes: number;
   uptimeMs: number;
   sentAtMs: number;
+  exchangeWireBytesSent: number;
 }
 
 export const RUN_TASK_REQUEST: Spec<RunTaskRequest> = {
@@ -89,4 +90,5 @@ export const WORKER_STATUS: Spec<WorkerStatus> = {
   exchangeBufferedBytes: { no: 6, kind: 'uint64' },
   uptimeMs: { no: 7, kind: 'uint64' },
   sentAtMs: { no: 8, kind: 'uint64' },
+  exchangeWireBytesSent: { no: 9, kind: 'uint64' },
 };

@@ -8,4 +8,6 @@ export interface WorkerStatusInfo {
   uptimeMs: number;
   /** Queries with state on this worker (running or holding output). */
   queries: number;
+  /** Bytes its exchange servers put on the wire since it started (gRPC or MessagePort, as counted there). */
+  exchangeWireBytesSent: number;
 }

@@ -22,6 +22,7 @@ import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { planStageDag } from '../distributed/distribute.js';
 import { runStageDag, type StageRunStats } from './stage_scheduler.js';
+import type { QueryFigures } from '../common/figures.js';
 import { planNodes } from '../plan/physical_tree.js';
 import type { StageDag } from '../distributed/stage.js';
 import { GrpcTransport } from '../exchange/grpc_transport.js';
@@ -64,6 +65,8 @@ export interface DistributedRunInfo {
   taskAttempts: number;
   /** The workers' memory pool peaks during the query, added up (0 when it ran here). */
   workerMemoryPeak?: number;
+  /** Per stage and per exchange edge, once a distributed run finished. */
+  figures?: QueryFigures;
 }
 
 interface Cluster {
@@ -186,6 +189,7 @@ export class DistributedExecutor implements QueryExecutor {
     });
     this.lastRun!.stages = result.stages;
     this.lastRun!.workerMemoryPeak = result.workerMemoryPeak;
+    this.lastRun!.figures = result.figures;
     ctx.metrics.merge(result.metrics);
   }
 

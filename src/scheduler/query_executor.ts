@@ -6,6 +6,7 @@
 import type { Batch } from '../columnar/column.js';
 import type { Config } from '../common/config.js';
 import type { StageRunStats } from './stage_scheduler.js';
+import type { QueryFigures } from '../common/figures.js';
 import type { StageDag } from '../distributed/stage.js';
 import type { TaskContext } from '../exec/context.js';
 import { collect, executeAll } from '../exec/execute.js';
@@ -19,7 +20,9 @@ export interface QueryExecutor {
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
   /** What the last query ran as, with per-stage figures (EXPLAIN ANALYZE). */
-  readonly lastRun?: { queryId: string; dag: StageDag | null; stages: StageRunStats[]; workerMemoryPeak?: number } | null;
+  readonly lastRun?: {
+    queryId: string; dag: StageDag | null; localReason?: string | null; stages: StageRunStats[]; workerMemoryPeak?: number; figures?: QueryFigures;
+  } | null;
 }
 
 export class LocalExecutor implements QueryExecutor {

@@ -32,7 +32,8 @@
  * tasks keep the first bounds, so every reader splits the same way.
  * The first fatal error aborts the rest and is reported once, naming stage and task; the
  * query's exchange buffers are released at the end whatever happened (success, error,
- * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats).
+ * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats)
+ * and the stage and exchange-edge figures (query_figures.ts).
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
@@ -42,6 +43,9 @@ import { InProcessTransport } from '../exchange/in_process_transport.js';
 import { recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
 import { isFetchFailure } from '../exec/shuffle/fetch_failure.js';
+import { timedReads } from '../exec/shuffle/read_streams.js';
+import type { QueryFigures } from '../common/figures.js';
+import { queryFigures, type StageOutcome } from './query_figures.js';
 import { computeRangeBounds, type KeySample } from '../exec/shuffle/range_bounds.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
@@ -100,6 +104,8 @@ export interface StageDagResult {
   /** Every task's metrics merged, keyed by plan node id (writers under Stage.exchangeId). */
   metrics: MetricsSet;
   stages: StageRunStats[];
+  /** Per stage and per exchange edge (the result read by the coordinator included). */
+  figures: QueryFigures;
 }
 
 /** A counting semaphore for task slots. */
@@ -130,6 +136,8 @@ interface Copy {
   readonly inputs: ReadonlySet<string | null>;
   /** When the worker started it (placement time until then). */
   started: number;
+  /** The same moment on performance.now()'s clock (stage figures). */
+  startedPerf: number;
 }
 
 /** A stage's lineage and progress. */
@@ -146,6 +154,9 @@ class StageRun {
   rounds = 0;
   t0 = 0;
   elapsedMs = 0;
+  /** performance.now() when the first winning task started and the last one finished (figures). */
+  firstTaskStart = Number.POSITIVE_INFINITY;
+  lastTaskEnd = 0;
   readonly running = new Map<number, Set<Copy>>();
   readonly speculated = new Set<number>();
   /** Durations of finished tasks (ms), for the straggler test. */
@@ -315,7 +326,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     }
     const readFrom = new Set<string | null>();
     for (const loc of Object.values(inputs)) for (const w of loc.workers) readFrom.add(w);
-    const copy: Copy = { controller: new AbortController(), worker: null, inputs: readFrom, started: Date.now() };
+    const copy: Copy = { controller: new AbortController(), worker: null, inputs: readFrom, started: Date.now(), startedPerf: performance.now() };
     let set = run.running.get(t);
     if (set === undefined) run.running.set(t, set = new Set());
     set.add(copy);
@@ -328,13 +339,15 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       };
       const r = recovering
         ? await recovering.runTask(req, copy.controller.signal, {
-          ...placement, exclude: others, onPlaced: (w) => { copy.worker = w; }, onStarted: () => { copy.started = Date.now(); },
+          ...placement, exclude: others, onPlaced: (w) => { copy.worker = w; }, onStarted: () => { copy.started = Date.now(); copy.startedPerf = performance.now(); },
         })
         : await taskRunner.runTask(req, copy.controller.signal);
       if (run.outputs[t] === undefined) {
         run.outputs[t] = r;
         if (r.sample !== undefined) run.samples[t] = r.sample;
         run.durations.push(Date.now() - copy.started);
+        run.firstTaskStart = Math.min(run.firstTaskStart, copy.startedPerf);
+        run.lastTaskEnd = Math.max(run.lastTaskEnd, performance.now());
         metrics.merge(r.metrics);
         if (r.worker !== null && r.memoryPeak !== undefined) workerPeaks.set(r.worker, Math.max(workerPeaks.get(r.worker) ?? 0, r.memoryPeak));
         for (const c of set) {
@@ -423,14 +436,20 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           queryId, stageId: root.stage.id, task: 0, partition: 0, worker: where, compression: cfg.exchange_compression,
         }, controller.signal);
         const batches: Batch[] = [];
-        for await (const b of stream) {
+        const wait = { ms: 0 };
+        for await (const b of timedReads(stream, wait)) {
           if (opts.onBatch === undefined) batches.push(b);
           else { delivered++; await opts.onBatch(b); }
         }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
-        return { batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
+        const outcomes = new Map<number, StageOutcome>();
+        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
+        return {
+          batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
+          figures: queryFigures(dag, outcomes, { counters: stream.counters, waitMs: wait.ms }),
+        };
       } catch (e) {
         checkAborted();
         // Batches already handed on cannot be taken back: a re-read would repeat them.

@@ -119,7 +119,7 @@ export class GrpcWorkerClient implements WorkerClient {
     const s: WorkerStatus = await this.unary(WORKER_SERVICE.Heartbeat, 'Heartbeat', { coordinatorId: 'coordinator', sentAtMs: Date.now(), queries: [...queries] }, timeoutMs);
     return {
       address: this.address, runningTasks: s.runningTasks, memoryUsed: s.memoryUsed, memoryLimit: s.memoryLimit,
-      exchangeBufferedBytes: s.exchangeBufferedBytes, uptimeMs: s.uptimeMs, queries: 0,
+      exchangeBufferedBytes: s.exchangeBufferedBytes, uptimeMs: s.uptimeMs, queries: 0, exchangeWireBytesSent: s.exchangeWireBytesSent,
     };
   }
 

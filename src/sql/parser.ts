@@ -11,6 +11,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { StatementAst } from './ast.js';
 import type { CopySpec } from './copy.js';
 import {
+  type ExplainOptions,
   describePosition, rewriteStatement, splitStatements, tokenize,
   type ExternalTableSpec,
 } from './preparse.js';
@@ -26,7 +27,7 @@ export interface ParsedStatement {
   offset: number;
   /** The whole script, for error positions. */
   script: string;
-  explain: { analyze: boolean } | null;
+  explain: ExplainOptions | null;
   /** COPY … TO: where the query's rows go (the body is the query). */
   copy: CopySpec | null;
   /** Offset in the parser's input → offset in `text` (identity unless a rewrite inserted text). */

@@ -11,7 +11,8 @@
  *    `toOriginal`, so errors always point into the original text.
  *
  * Rewrites (each one has a test in test/sql/preparse.test.ts):
- *   - `EXPLAIN [ANALYZE] [VERBOSE] stmt`   → prefix blanked, flags returned
+ *   - `EXPLAIN [ANALYZE] [VERBOSE] stmt`, `EXPLAIN (ANALYZE, FORMAT JSON) stmt`
+ *                                         → prefix blanked, flags returned
  *   - `substring(x from a for b)`          → `substring(x, a, b)`  (also `from a` alone, `for b` alone)
  *   - `interval '90' day (3)`              → `interval '90' day`   (field precision dropped)
  *   - `SELECT ALL x`                       → `SELECT x`
@@ -145,7 +146,7 @@ export interface PreparsedStatement {
   sql: string;
   /** Offset in `sql` → offset in the original statement text. */
   toOriginal: (offset: number) => number;
-  explain: { analyze: boolean } | null;
+  explain: ExplainOptions | null;
   /** Set when the statement is CREATE EXTERNAL TABLE (then `sql` is not to be parsed). */
   external: ExternalTableSpec | null;
   /** Set when the statement is COPY … TO (then `sql` is its query). */
@@ -155,6 +156,54 @@ export interface PreparsedStatement {
 }
 
 const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+
+/** EXPLAIN's flags; `format` only when given as an option (`EXPLAIN (ANALYZE, FORMAT JSON)`). */
+export interface ExplainOptions {
+  analyze: boolean;
+  format?: 'text' | 'json';
+}
+
+/**
+ * The PostgreSQL option list `EXPLAIN (ANALYZE [bool], VERBOSE [bool], FORMAT TEXT|JSON)`
+ * starting after its `(` at sig[k]; returns the options and the index after `)`.
+ */
+function parseExplainOptions(sig: readonly Token[], k: number, text: string, offset: number, script: string): { options: ExplainOptions; next: number } {
+  const options: ExplainOptions = { analyze: false };
+  const fail = (t: Token | undefined, what: string): never => {
+    const at = offset + (t?.start ?? text.length);
+    throw new SpillwayError('syntax', `syntax error at ${describePosition(script, at)}: ${what} in the EXPLAIN option list (expected ANALYZE, VERBOSE or FORMAT TEXT|JSON)`);
+  };
+  for (;;) {
+    const name = sig[k];
+    if (name === undefined || name.kind !== 'word') fail(name, name === undefined ? 'unterminated (' : `unexpected "${name.text}"`);
+    const n = name!.text.toLowerCase();
+    k++;
+    if (n === 'analyze' || n === 'analyse' || n === 'verbose') {
+      let on = true;
+      const v = sig[k];
+      if (v !== undefined && (v.kind === 'word' || v.kind === 'number') && !(v.kind === 'word' && ['analyze', 'analyse', 'verbose', 'format'].includes(v.text.toLowerCase()))) {
+        const t = v.text.toLowerCase();
+        if (t === 'true' || t === 'on' || t === '1') on = true;
+        else if (t === 'false' || t === 'off' || t === '0') on = false;
+        else fail(v, `"${v.text}" is not a boolean`);
+        k++;
+      }
+      if (n !== 'verbose') options.analyze = on;
+    } else if (n === 'format') {
+      const v = sig[k];
+      const f = v?.kind === 'word' ? v.text.toLowerCase() : '';
+      if (f !== 'text' && f !== 'json') fail(v, `unsupported EXPLAIN format "${v?.text ?? ''}" (TEXT or JSON)`);
+      options.format = f as 'text' | 'json';
+      k++;
+    } else {
+      fail(name, `unsupported option "${name!.text}"`);
+    }
+    const sep = sig[k];
+    if (sep?.kind === 'punct' && sep.text === ',') { k++; continue; }
+    if (sep?.kind === 'punct' && sep.text === ')') return { options, next: k + 1 };
+    fail(sep, sep === undefined ? 'unterminated (' : `unexpected "${sep.text}"`);
+  }
+}
 
 const isWord = (t: Token | undefined, w: string): boolean => t !== undefined && t.kind === 'word' && t.text.toLowerCase() === w;
 
@@ -205,20 +254,27 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   const work: string[] = text.split('');
   const rewrites: string[] = [];
   const inserts: Insert[] = [];
-  let explain: { analyze: boolean } | null = null;
+  let explain: ExplainOptions | null = null;
 
   let first = 0;
   if (isWord(sig[0], 'explain')) {
     let analyze = false;
     let last = sig[0]!;
     let k = 1;
-    for (; k < sig.length; k++) {
-      if (isWord(sig[k], 'analyze') || isWord(sig[k], 'analyse')) { analyze = true; last = sig[k]!; continue; }
-      if (isWord(sig[k], 'verbose')) { last = sig[k]!; continue; }
-      break;
+    if (sig[1]?.kind === 'punct' && sig[1].text === '(') {
+      const parsed = parseExplainOptions(sig, 2, text, offset, script);
+      explain = parsed.options;
+      k = parsed.next;
+      last = sig[k - 1]!;
+    } else {
+      for (; k < sig.length; k++) {
+        if (isWord(sig[k], 'analyze') || isWord(sig[k], 'analyse')) { analyze = true; last = sig[k]!; continue; }
+        if (isWord(sig[k], 'verbose')) { last = sig[k]!; continue; }
+        break;
+      }
+      explain = { analyze };
     }
     overwrite(work, sig[0]!.start, last.end, '');
-    explain = { analyze };
     first = k;
     rewrites.push('explain');
   }

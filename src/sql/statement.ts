@@ -40,7 +40,7 @@ export interface QueryStatement {
 
 export type Statement =
   | QueryStatement
-  | { kind: 'Explain'; analyze: boolean; statement: Statement }
+  | { kind: 'Explain'; analyze: boolean; format: 'text' | 'json'; statement: Statement }
   | { kind: 'CreateTable'; name: string; columns: Field[]; ifNotExists: boolean }
   | { kind: 'CreateTableAs'; name: string; query: LogicalPlan; columnNames: string[]; ids: IdGenerator; ifNotExists: boolean }
   /**
@@ -81,7 +81,7 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
       inner = { kind: 'Copy', query: inner, target: parsed.copy };
     }
   }
-  return parsed.explain ? { kind: 'Explain', analyze: parsed.explain.analyze, statement: inner } : inner;
+  return parsed.explain ? { kind: 'Explain', analyze: parsed.explain.analyze, format: parsed.explain.format ?? 'text', statement: inner } : inner;
 }
 
 /** Parse and bind a single query (convenience for tests and the library API). */

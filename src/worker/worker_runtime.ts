@@ -303,6 +303,7 @@ export class WorkerRuntime {
       exchangeBufferedBytes: this.buffer.bufferedBytes,
       uptimeMs: Date.now() - this.startedAt,
       queries: this.queries.size,
+      exchangeWireBytesSent: this.buffer.served.wireBytes,
     };
   }
 

@@ -154,7 +154,7 @@ export function workerServiceHandlers(runtime: WorkerRuntime): grpc.UntypedServi
       const s = runtime.status();
       return {
         workerId: s.address, address: s.address, runningTasks: s.runningTasks, memoryUsed: s.memoryUsed, memoryLimit: s.memoryLimit,
-        exchangeBufferedBytes: s.exchangeBufferedBytes, uptimeMs: s.uptimeMs, sentAtMs: m.sentAtMs,
+        exchangeBufferedBytes: s.exchangeBufferedBytes, uptimeMs: s.uptimeMs, sentAtMs: m.sentAtMs, exchangeWireBytesSent: s.exchangeWireBytesSent,
       };
     }),
   };

@@ -66,7 +66,7 @@ describe('proto codec', () => {
     expect(decodeMessage(RUN_TASK_RESPONSE, encodeMessage(RUN_TASK_RESPONSE, r))).toEqual(r);
     const s: WorkerStatus = {
       workerId: 'w1', address: '127.0.0.1:5000', runningTasks: 4, memoryUsed: 2 ** 33 + 5,
-      memoryLimit: 0, exchangeBufferedBytes: 123, uptimeMs: Number.MAX_SAFE_INTEGER, sentAtMs: 1_700_000_000_000,
+      memoryLimit: 0, exchangeBufferedBytes: 123, uptimeMs: Number.MAX_SAFE_INTEGER, sentAtMs: 1_700_000_000_000, exchangeWireBytesSent: 2 ** 40,
     };
     expect(decodeMessage(WORKER_STATUS, encodeMessage(WORKER_STATUS, s))).toEqual(s);
   });
@@ -119,7 +119,7 @@ describe.skipIf(protobuf === null)('wire compatibility with protobufjs reading p
     const W = root.lookupType('spillway.WorkerStatus');
     const s: WorkerStatus = {
       workerId: 'w', address: 'h:1', runningTasks: 1, memoryUsed: 2 ** 45, memoryLimit: 1,
-      exchangeBufferedBytes: 0, uptimeMs: 99, sentAtMs: 5,
+      exchangeBufferedBytes: 0, uptimeMs: 99, sentAtMs: 5, exchangeWireBytesSent: 77,
     };
     expect(decodeMessage(WORKER_STATUS, W.encode(W.fromObject({ ...s })).finish())).toEqual(s);
   });

@@ -27,6 +27,15 @@ describe('task codec', () => {
     expect(() => decodeTaskResult(new TextEncoder().encode('[]'), 'h:9')).toThrow(/h:9/);
   });
 
+  it('carries the task figures, and refuses figures that are not non-negative numbers', () => {
+    const r = { worker: 'h:1', metrics: {}, figures: { wallMs: 12.5, cpuMs: 9.25, peakMemoryBytes: 4096 } };
+    expect(decodeTaskResult(encodeTaskResult(r), 'h:1')).toEqual(r);
+    const bad = (figures: unknown) => new TextEncoder().encode(JSON.stringify({ metrics: {}, figures }));
+    expect(() => decodeTaskResult(bad({ wallMs: 1, cpuMs: '2', peakMemoryBytes: 0 }), 'h:2')).toThrow(/worker h:2 sent task figures/);
+    expect(() => decodeTaskResult(bad({ wallMs: -1, cpuMs: 2, peakMemoryBytes: 0 }), 'h:2')).toThrow(/task figures/);
+    expect(() => decodeTaskResult(bad(7), 'h:2')).toThrow(/task figures/);
+  });
+
   const base = encodeRunTaskRequest({ request, config: makeConfig({}, {}), attempt: 0 });
   const utf8 = (s: string) => new TextEncoder().encode(s);
   it.each([

@@ -10,6 +10,9 @@
  * (onStreamEnd, for metrics). The first error fails the whole read (an output out of reach
  * as a FetchFailedError naming its worker, fetch_failure.ts). When the consumer
  * stops early, open streams are aborted and awaited before the generator returns.
+ *
+ * timedReads wraps any such read to measure how long its consumer waited for data (the
+ * time spent inside next(): 0 while batches are queued), the reader's "data wait" figure.
  */
 import type { Batch } from '../../columnar/column.js';
 import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../../exchange/transport.js';
@@ -90,5 +93,22 @@ export async function* readStreams(
     spaceFree.wakeAll();
     signal.removeEventListener('abort', onAbort);
     await Promise.allSettled(pumps);
+  }
+}
+
+/** `source` as it is, adding the time each next() took to `wait.ms`. */
+export async function* timedReads<T>(source: AsyncIterable<T>, wait: { ms: number }): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      const t0 = performance.now();
+      const r = await it.next();
+      wait.ms += performance.now() - t0;
+      if (r.done === true) { done = true; return; }
+      yield r.value;
+    }
+  } finally {
+    if (!done) await it.return?.();
   }
 }
