@@ -33,7 +33,7 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
   const split = await splitScans(plan, { tasks, metadata });
-  return cutStages(insertExchanges(split, { config: opts.config, partitions }), decision);
+  return cutStages(insertExchanges(split, { config: opts.config, partitions, workers: tasks }), decision);
 }
 
 /** A plan whose output has several partitions (a UNION ALL at the root) read as one. */

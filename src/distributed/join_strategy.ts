@@ -1,0 +1,119 @@
+/**
+ * The join cost model: how a distributed hash join moves its inputs, and why.
+ *
+ *   B = estimated bytes of the build side (right input), P = of the probe side (left input),
+ *   N = tasks the join runs on (the hash partition count). Bytes moved over the network:
+ *
+ *     broadcast    B·(N−1)            every task but the one holding it gets the build side
+ *     partitioned  (B+P)·(N−1)/N      each row leaves its task with probability (N−1)/N
+ *     colocated    0                  both inputs already hash-partitioned on the keys
+ *
+ *   broadcast < partitioned  ⇔  B·(N−1) < (B+P)·(N−1)/N  ⇔  B < P/(N−1)
+ *
+ * auto picks, in order: colocated when both inputs are already hash-partitioned on the join
+ * keys (same partition count); broadcast when the join type allows it (inner, left, semi,
+ * anti: the build side's unmatched rows are not kept) and B < P/(N−1) and B < the
+ * broadcast_threshold cap and, with a memory_limit, B ≤ memory_limit / workers (one copy
+ * per worker must fit its share); otherwise partitioned. A NOT IN (null-aware anti join)
+ * always broadcasts: every task needs the whole subquery result.
+ *
+ * Estimates: rows from plan/estimate.ts (Parquet row counts, pushed-down filters) times the
+ * row width of the columns left after projection (types.ts rowWidth).
+ */
+import type { Config } from '../common/config.js';
+import { SpillwayError } from '../common/errors.js';
+import { rowWidth } from '../common/types.js';
+import { formatBytes } from '../memory/pool.js';
+import type { HashJoinNode, JoinStrategyChoice, JoinType, PhysicalPlan } from '../plan/physical.js';
+
+export const BROADCASTABLE: ReadonlySet<JoinType> = new Set<JoinType>(['inner', 'left', 'semi', 'anti']);
+
+/** Estimated bytes of a plan's output: estimatedRows × row width; Infinity when unknown. */
+export function estimatedBytes(p: PhysicalPlan): number {
+  return p.estimatedRows === undefined ? Infinity : p.estimatedRows * rowWidth(p.schema.fields);
+}
+
+export function bytesText(n: number): string {
+  return Number.isFinite(n) ? formatBytes(Math.round(n)) : 'unknown';
+}
+
+/** The largest build side that broadcasts (exclusive), and which rule sets it. */
+export interface BroadcastLimit {
+  bytes: number;
+  /** e.g. `P/(N−1)=40.0 MiB`, `broadcast_threshold=10.0 MiB`, `memory share=64.0 MiB`. */
+  rule: string;
+}
+
+export function broadcastLimit(probeBytes: number, n: number, config: Config, workers: number): BroadcastLimit {
+  const limits: BroadcastLimit[] = [
+    { bytes: n <= 1 ? Infinity : probeBytes / (n - 1), rule: `P/(N−1)=${n <= 1 ? '∞ (N=1)' : bytesText(probeBytes / (n - 1))}` },
+    { bytes: config.broadcast_threshold, rule: `broadcast_threshold=${bytesText(config.broadcast_threshold)}` },
+  ];
+  if (config.memory_limit > 0) {
+    const share = config.memory_limit / Math.max(1, workers);
+    limits.push({ bytes: share, rule: `memory share=${bytesText(share)} (memory_limit / ${Math.max(1, workers)} workers)` });
+  }
+  return limits.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+}
+
+export interface JoinInputs {
+  /** The build (right) input already hash-partitioned on the right keys? the probe (left) on the left keys? */
+  leftHashed: boolean;
+  rightHashed: boolean;
+  /** Both hashed with the same partition count. */
+  colocated: boolean;
+  /** Partitions of a partitioned join (N). */
+  n: number;
+  workers: number;
+  config: Config;
+}
+
+/**
+ * The strategy of one distributed hash join: forced (a hint, SET join_strategy), or the
+ * cost model's. Throws one clear error when a forced strategy cannot apply.
+ */
+export function chooseJoinStrategy(p: HashJoinNode, left: PhysicalPlan, right: PhysicalPlan, x: JoinInputs): JoinStrategyChoice {
+  const forced = p.forced;
+  const what = (by: string) => (by.startsWith('hint ') ? `join hint ${by.slice(5)}` : `${by} = ${forced!.strategy}`);
+  if (p.nullAware) {
+    if (forced !== undefined && forced.strategy !== 'broadcast') {
+      throw new SpillwayError('unsupported', `${what(forced.by)} cannot apply to NOT IN: every task needs the whole subquery result (one NULL in it empties the answer), so it is broadcast`);
+    }
+    return { kind: 'broadcast', reason: forced ? `forced by ${forced.by}` : 'NOT IN: every task needs the whole subquery result' };
+  }
+  if (forced !== undefined) {
+    switch (forced.strategy) {
+      case 'broadcast':
+        if (!BROADCASTABLE.has(p.joinType)) {
+          throw new SpillwayError('unsupported', `${what(forced.by)} cannot apply: the build side of this ${p.joinType.toUpperCase()} join is preserved (its unmatched rows would repeat in every task)`);
+        }
+        return { kind: 'broadcast', reason: `forced by ${forced.by}` };
+      case 'colocated':
+        if (!x.colocated) {
+          const missing = !x.leftHashed && !x.rightHashed ? 'neither input is' : !x.leftHashed ? 'the left (probe) input is not' : !x.rightHashed ? 'the right (build) input is not' : 'the inputs are not';
+          const detail = x.leftHashed && x.rightHashed ? ' with the same partition count' : ' already hash-partitioned on the join keys by an earlier exchange';
+          throw new SpillwayError('unsupported', `${what(forced.by)} cannot apply: ${missing}${detail}, so the join would need a shuffle`);
+        }
+        return { kind: 'colocated', reason: `forced by ${forced.by}` };
+      case 'partitioned':
+        return x.colocated
+          ? { kind: 'colocated', reason: `forced by ${forced.by}: both inputs are already hash-partitioned on the keys, no shuffle needed` }
+          : { kind: 'partitioned', reason: `forced by ${forced.by}` };
+    }
+  }
+  if (x.colocated) return { kind: 'colocated', reason: 'auto: both inputs already hash-partitioned on the join keys' };
+  const B = estimatedBytes(right);
+  const P = estimatedBytes(left);
+  if (!BROADCASTABLE.has(p.joinType)) {
+    return { kind: 'partitioned', reason: `auto: a ${p.joinType.toUpperCase()} join keeps its build side's unmatched rows, which a broadcast would repeat` };
+  }
+  const limit = broadcastLimit(P, x.n, x.config, x.workers);
+  if (B < limit.bytes) return { kind: 'broadcast', reason: `auto: B=${bytesText(B)} < ${limit.rule}` };
+  const choice: JoinStrategyChoice = { kind: 'partitioned', reason: `auto: B=${bytesText(B)} ≥ ${limit.rule}` };
+  // Adaptive: the build side is measured once its stage ran; both sides must be shuffled
+  // (the probe side's stage is then merged into the join's, see adaptive_join.ts).
+  if (x.config.adaptive_join && !x.leftHashed && !x.rightHashed && limit.bytes > 0) {
+    choice.adaptive = { limitBytes: limit.bytes, limitReason: limit.rule };
+  }
+  return choice;
+}
