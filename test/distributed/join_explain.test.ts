@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => { await db.close(); });
 
 async function explain(sql: string): Promise<string> {
-  return (await db.sql(`explain ${sql}`)).status;
+  return (await db.sql(`explain ${sql}`)).status ?? '';
 }
 
 const JOIN = 'select big.v, small.name from big join small on big.k = small.k';
