@@ -33,7 +33,7 @@ export interface Config {
   broadcast_threshold: number;
   /** How hash joins are distributed: 'auto' (the cost model) or one strategy forced on every join. */
   join_strategy: JoinStrategySetting;
-  /** Re-plan a partitioned join as broadcast once its build side has run and is measured small. */
+  /** Decide an auto join's strategy again once its build side has run and is measured (distributed/adaptive_join.ts). */
   adaptive_join: boolean;
   /** Below this estimated scan size a query runs as one local task. */
   distribute_min_bytes: number;

@@ -108,12 +108,14 @@ export function chooseJoinStrategy(p: HashJoinNode, left: PhysicalPlan, right: P
     return { kind: 'partitioned', reason: `auto: a ${p.joinType.toUpperCase()} join keeps its build side's unmatched rows, which a broadcast would repeat` };
   }
   const limit = broadcastLimit(P, x.n, x.config, x.workers);
-  if (B < limit.bytes) return { kind: 'broadcast', reason: `auto: B=${bytesText(B)} < ${limit.rule}` };
-  const choice: JoinStrategyChoice = { kind: 'partitioned', reason: `auto: B=${bytesText(B)} ≥ ${limit.rule}` };
-  // Adaptive: the build side is measured once its stage ran; both sides must be shuffled
-  // (the probe side's stage is then merged into the join's, see adaptive_join.ts).
-  if (x.config.adaptive_join && !x.leftHashed && !x.rightHashed && limit.bytes > 0) {
-    choice.adaptive = { limitBytes: limit.bytes, limitReason: limit.rule };
+  // Adaptive (adaptive_join.ts): decided again once the build side's stage ran and is measured.
+  const open = x.config.adaptive_join && limit.bytes > 0 && Number.isFinite(limit.bytes)
+    ? { limitBytes: limit.bytes, limitReason: limit.rule, partitions: x.n } : null;
+  if (B < limit.bytes) {
+    return { kind: 'broadcast', reason: `auto: B=${bytesText(B)} < ${limit.rule}`, ...(open ? { adaptive: open } : {}) };
   }
+  const choice: JoinStrategyChoice = { kind: 'partitioned', reason: `auto: B=${bytesText(B)} ≥ ${limit.rule}` };
+  // Both sides must be shuffled for it: the probe side's stage is what a switch merges away.
+  if (open !== null && !x.leftHashed && !x.rightHashed) choice.adaptive = open;
   return choice;
 }

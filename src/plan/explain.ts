@@ -14,7 +14,7 @@ import type { MetricsSet } from '../common/metrics.js';
 import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type WindowFrame } from './logical.js';
-import { childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
+import { ADAPTIVE_BACK_FACTOR, childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
 
 const INDENT = '  ';
 
@@ -278,8 +278,12 @@ function joinStrategyText(p: Extract<PhysicalPlan, { kind: 'HashJoin' }>): strin
     return p.distribution === 'single' ? '' : ` ${p.distribution}`;
   }
   const adaptive = s.switched !== undefined ? `${s.switched}; planned: ` : '';
-  const open = s.adaptive !== undefined && s.switched === undefined
-    ? `; adaptive: broadcast instead if the build side measures under ${s.adaptive.limitReason}` : '';
+  let open = '';
+  if (s.adaptive !== undefined && s.switched === undefined) {
+    open = s.kind === 'broadcast'
+      ? `; adaptive: partitioned instead if the build side measures ≥ ${ADAPTIVE_BACK_FACTOR} × ${s.adaptive.limitReason}`
+      : `; adaptive: broadcast instead if the build side measures under ${s.adaptive.limitReason}`;
+  }
   return ` strategy=${s.kind} (${adaptive}${s.reason}${open})`;
 }
 

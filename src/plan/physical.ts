@@ -90,6 +90,12 @@ export interface HashJoinNode extends NodeBase {
   strategy?: JoinStrategyChoice;
 }
 
+/**
+ * An adaptive broadcast join goes back to partitioned only when its build side measures at
+ * least this many times the broadcast limit: the switch runs the build side's stage again.
+ */
+export const ADAPTIVE_BACK_FACTOR = 4;
+
 /** A strategy forced on a join, and by what: `hint BROADCAST(nation)` or `SET join_strategy`. */
 export interface ForcedJoinStrategy {
   strategy: JoinStrategy;
@@ -99,14 +105,15 @@ export interface ForcedJoinStrategy {
 /**
  * The strategy a distributed hash join runs with. colocated = partitioned with both inputs
  * already hash-partitioned on the keys (no exchange). `reason` is EXPLAIN's text: the rule
- * that fired with its figures, or what forced it. `adaptive` (partitioned joins only) lets
- * the scheduler switch it to broadcast once its build side ran, if the measured bytes are
- * at most `limitBytes` (distributed/adaptive_join.ts).
+ * that fired with its figures, or what forced it. `adaptive` (auto choices only) lets the
+ * scheduler decide again once the build side ran (distributed/adaptive_join.ts): a
+ * partitioned join becomes broadcast when the measured bytes are under `limitBytes`, a
+ * broadcast join becomes partitioned (over `partitions`) when they are far over it.
  */
 export interface JoinStrategyChoice {
   kind: JoinStrategy;
   reason: string;
-  adaptive?: { limitBytes: number; limitReason: string };
+  adaptive?: { limitBytes: number; limitReason: string; partitions: number };
   /** Set by the scheduler when it switched the join: EXPLAIN ANALYZE prints it. */
   switched?: string;
 }

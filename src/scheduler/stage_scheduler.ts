@@ -413,8 +413,9 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     : null;
   speculation?.unref();
 
-  // Adaptive joins (distributed/adaptive_join.ts): the probe side's stage and the join's
-  // stage wait until the build side's stage ran; its measured bytes decide the strategy.
+  // Adaptive joins (distributed/adaptive_join.ts): the stages a decision rewrites (the join's,
+  // and the probe side's of a partitioned join) wait until the build side's stage ran; its
+  // measured bytes decide the strategy.
   const gates = new Map<number, Promise<void>>();
   const merged = new Set<number>();
   const decide = async (c: AdaptiveJoin): Promise<void> => {
@@ -423,12 +424,15 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     const measured = metrics.byNode.get(runs.get(c.buildStage)!.stage.exchangeId)?.extra.bytesSent ?? 0;
     const next = decideAdaptiveJoin(dag, c, measured);
     for (const s of next.dag.stages) {
-      const run = runs.get(s.id)!;
-      if (run.stage === s) continue;
-      if (s.id === c.joinStage) runs.set(s.id, new StageRun(s)); // not started: it waited for this decision
+      const run = runs.get(s.id);
+      if (run?.stage === s) continue;
+      // New stages, and the join's stage (not started: it waited for this decision), run as planned now.
+      if (run === undefined || s.id === c.joinStage) runs.set(s.id, new StageRun(s));
       else { run.stage = s; run.plan = serializePlan(s.plan); } // a consumer: only its readers' task counts changed
     }
-    if (next.switched) { merged.add(c.probeStage); runs.delete(c.probeStage); }
+    for (const old of dag.stages) {
+      if (!next.dag.stages.some((s) => s.id === old.id)) { merged.add(old.id); runs.delete(old.id); }
+    }
     // In place, so the caller's EXPLAIN ANALYZE shows the plan that ran.
     dag.stages = next.dag.stages;
   };
@@ -436,8 +440,8 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     for (const c of adaptiveJoins(dag)) {
       const decided = decide(c);
       decided.catch(() => {}); // reported by whoever waits on the gate
-      gates.set(c.probeStage, decided);
       gates.set(c.joinStage, decided);
+      if (c.probeStage !== null) gates.set(c.probeStage, decided);
     }
   }
 

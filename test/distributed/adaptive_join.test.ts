@@ -1,7 +1,8 @@
 /**
  * Adaptive joins: a join planned partitioned (its build side estimated over the broadcast
  * limit) switches to broadcast when the build side's stage measures under the limit, and
- * stays partitioned when it does not; the answer is the single-node one either way, and
+ * stays partitioned when it does not; a join planned broadcast whose build side turns out far
+ * larger goes back to partitioned. The answer is the single-node one either way, and
  * EXPLAIN ANALYZE's stage DAG reports the switch.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +19,9 @@ import { catalogOf, cells, memoryTable, runDistributed, runSingle, singleNodePla
 // a: 3000 probe rows; b: 1000 build rows with w = 0..999, so `w < x` keeps x of them while the
 // estimate guesses a third (range selectivity 0.33) whatever x is.
 const a = memoryTable({ name: 'a', fields: [field('k', 'int32'), field('v', 'int32')], rows: Array.from({ length: 3000 }, (_v, i) => [i % 1000, i]) }, [250]);
-const b = memoryTable({ name: 'b', fields: [field('k', 'int32'), field('w', 'int32')], rows: Array.from({ length: 1000 }, (_v, i) => [(i * 7) % 1000, i]) }, [100]);
+const b = memoryTable({
+  name: 'b', fields: [field('k', 'int32'), field('w', 'int32'), field('z', 'int32')], rows: Array.from({ length: 1000 }, (_v, i) => [(i * 7) % 1000, i, 0]),
+}, [100]);
 const catalog = catalogOf([a, b]);
 
 /** Estimated build side: 330 rows × 10 bytes = 3.3 KB; measured: x rows of two int32 columns (~10 bytes each). */
@@ -34,8 +37,8 @@ function theJoin(dag: StageDag): HashJoinNode {
   return joins[0]!;
 }
 
-async function run(x: number, cfg: Config) {
-  const plan = await singleNodePlan(sql(x), catalog, cfg);
+async function run(x: number | string, cfg: Config) {
+  const plan = await singleNodePlan(typeof x === 'string' ? x : sql(x), catalog, cfg);
   const expected = cells(await runSingle(plan, catalog, cfg));
   const planned = await planStageDag(plan, { config: cfg, workers: 3, memoryTables: catalog.memoryTables() });
   const plannedStages = planned.stages.length;
@@ -97,5 +100,34 @@ describe('adaptive join', () => {
     const { dag: ran, result } = await runDistributed(plan, catalog, cfg, 3);
     expect(diffResults(cells(result.batches), expected)).toBeNull();
     expect(theJoin(ran).distribution).toBe('partitioned');
+  });
+
+  // `z = 0` holds for every row of b, but without statistics the estimate keeps a tenth:
+  // 100 rows (~1 KiB), under the 2 KiB cap: planned broadcast.
+  const wide = (extra: string) => `select a.v, b.w from a join b on a.k = b.k where b.z = 0${extra}`;
+
+  it('goes back to partitioned when the measured build side is far over the limit', async () => {
+    const { dag, result, plannedStages, planned } = await run(wide(''), config());
+    expect(theJoin(planned).distribution).toBe('broadcast');
+    expect(explainStageDag(planned)).toMatch(/strategy=broadcast \(auto: B=[\d.]+ KiB < broadcast_threshold=2\.0 KiB; adaptive: partitioned instead if the build side measures ≥ 4 × broadcast_threshold=2\.0 KiB\)/);
+    const join = theJoin(dag);
+    expect(join.distribution).toBe('partitioned');
+    expect(join.strategy?.switched).toMatch(/^adaptive: broadcast → partitioned \(measured B=[\d.]+ KiB ≥ 4 × broadcast_threshold=2\.0 KiB\)$/);
+    // Two new stages: the probe side shuffled, the build side's plan run again hashed.
+    expect(dag.stages.length).toBe(plannedStages + 2);
+    expect(result.stages.length).toBe(plannedStages + 2);
+    expect(join.left.kind).toBe('ExchangeRead');
+    expect(join.right.kind).toBe('ExchangeRead');
+    const rowsIntoJoin = result.stages.filter((s) => [join.left, join.right].some((r) => r.kind === 'ExchangeRead' && r.stageId === s.stageId))
+      .reduce((n, s) => n + s.rowsOut, 0);
+    expect(rowsIntoJoin).toBe(3000 + 1000);
+  });
+
+  it('stays broadcast when the measured build side is not far over the limit', async () => {
+    const { dag, result, plannedStages } = await run(wide(' and b.w < 300'), config());
+    const join = theJoin(dag);
+    expect(join.distribution).toBe('broadcast');
+    expect(join.strategy?.switched).toMatch(/^adaptive: stayed broadcast \(measured B=[\d.]+ KiB < 4 × broadcast_threshold=2\.0 KiB\)$/);
+    expect(result.stages.length).toBe(plannedStages);
   });
 });
