@@ -14,6 +14,7 @@ import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { decideDistribution } from './guards.js';
 import { insertExchanges } from './insert_exchanges.js';
+import { utf8Widths } from './join_strategy.js';
 import { splitScans, type MetadataSource } from './split_scans.js';
 import { cutStages, type StageDag } from './stage.js';
 
@@ -33,7 +34,8 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
   const split = await splitScans(plan, { tasks, metadata });
-  return cutStages(insertExchanges(split, { config: opts.config, partitions, workers: tasks }), decision);
+  const widths = await utf8Widths(split, metadata);
+  return cutStages(insertExchanges(split, { config: opts.config, partitions, workers: tasks, utf8Widths: widths }), decision);
 }
 
 /** A plan whose output has several partitions (a UNION ALL at the root) read as one. */

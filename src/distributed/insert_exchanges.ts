@@ -33,7 +33,7 @@ import type {
 import { traitsOf } from '../plan/node_traits.js';
 import { exprKey, sameExprs } from '../expr/expr.js';
 import { maxNodeId } from '../plan/physical_tree.js';
-import { BROADCASTABLE, chooseJoinStrategy } from './join_strategy.js';
+import { BROADCASTABLE, chooseJoinStrategy, type Utf8Widths } from './join_strategy.js';
 
 export interface InsertExchangesOptions {
   config: Config;
@@ -41,6 +41,8 @@ export interface InsertExchangesOptions {
   partitions: number;
   /** Workers the query runs on (the memory share of a broadcast copy); default `partitions`. */
   workers?: number;
+  /** utf8 column widths from Parquet metadata, for the join cost model (join_strategy.ts). */
+  utf8Widths?: Utf8Widths;
 }
 
 /** Rows of this node are hash-partitioned on `keys` (over its output) into `partitions`. */
@@ -219,6 +221,7 @@ class ExchangeInserter {
     const colocated = leftHashed && rightHashed && l.partitions === r.partitions;
     const strategy = chooseJoinStrategy(p, left, right, {
       leftHashed, rightHashed, colocated, n: this.n, workers: this.opts.workers ?? this.n, config: this.opts.config,
+      ...(this.opts.utf8Widths ? { utf8: this.opts.utf8Widths } : {}),
     });
     if (strategy.kind === 'broadcast') {
       const out: PhysicalPlan = {

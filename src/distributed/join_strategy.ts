@@ -17,20 +17,76 @@
  * per worker must fit its share); otherwise partitioned. A NOT IN (null-aware anti join)
  * always broadcasts: every task needs the whole subquery result.
  *
- * Estimates: rows from plan/estimate.ts (Parquet row counts, pushed-down filters) times the
- * row width of the columns left after projection (types.ts rowWidth).
+ * Estimates: rows from plan/estimate.ts (Parquet row counts and min/max statistics,
+ * pushed-down filters) times the width of the columns left after projection: fixed-width
+ * types by their in-memory size (types.ts rowWidth), utf8 columns read from Parquet by the
+ * files' own figures (utf8Widths): a plain-encoded column chunk's uncompressed bytes per
+ * value (4-byte length + the string ≈ offset + bytes in memory), a dictionary-encoded one's
+ * min/max value lengths; other utf8 columns count 24 bytes.
  */
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { rowWidth } from '../common/types.js';
 import { formatBytes } from '../memory/pool.js';
 import type { HashJoinNode, JoinStrategyChoice, JoinType, PhysicalPlan } from '../plan/physical.js';
+import { planNodes } from '../plan/physical_tree.js';
+import type { MetadataSource } from './split_scans.js';
 
 export const BROADCASTABLE: ReadonlySet<JoinType> = new Set<JoinType>(['inner', 'left', 'semi', 'anti']);
 
+/** Bytes per value of utf8 columns by (lower-case) column name, from Parquet metadata. */
+export type Utf8Widths = ReadonlyMap<string, number>;
+
 /** Estimated bytes of a plan's output: estimatedRows × row width; Infinity when unknown. */
-export function estimatedBytes(p: PhysicalPlan): number {
-  return p.estimatedRows === undefined ? Infinity : p.estimatedRows * rowWidth(p.schema.fields);
+export function estimatedBytes(p: PhysicalPlan, utf8?: Utf8Widths): number {
+  if (p.estimatedRows === undefined) return Infinity;
+  let width = 0;
+  for (const f of p.schema.fields) {
+    const w = f.type === 'utf8' ? utf8?.get(f.name.toLowerCase()) : undefined;
+    width += w ?? rowWidth([f]);
+  }
+  return p.estimatedRows * Math.max(1, width);
+}
+
+/**
+ * In-memory bytes per value of the utf8 columns the plan's Parquet scans read (offset,
+ * bytes, validity), averaged over their files' row groups; a name read from several tables
+ * keeps the widest.
+ */
+export async function utf8Widths(plan: PhysicalPlan, metadata: MetadataSource): Promise<Map<string, number>> {
+  const widths = new Map<string, number>();
+  for (const scan of planNodes(plan)) {
+    if (scan.kind !== 'ParquetScan') continue;
+    const wanted = new Set(scan.schema.fields.filter((f) => f.type === 'utf8').map((f) => f.name.toLowerCase()));
+    if (wanted.size === 0) continue;
+    const sums = new Map<string, { bytes: number; values: number }>();
+    for (const slice of scan.slices.flat()) {
+      const info = await metadata(slice.path);
+      info.metadata.row_groups.forEach((rg, r) => {
+        rg.columns.forEach((chunk, i) => {
+          const m = chunk.meta_data;
+          const name = m?.path_in_schema.join('.').toLowerCase();
+          const values = Number(m?.num_values ?? 0);
+          if (m === undefined || name === undefined || !wanted.has(name) || values <= 0) return;
+          let perValue: number;
+          if (m.dictionary_page_offset === undefined && !m.encodings.some((e) => e.endsWith('DICTIONARY'))) {
+            perValue = Number(m.total_uncompressed_size) / values; // 4-byte length + bytes, per value
+          } else {
+            const st = info.rowGroups[r]?.columns[i];
+            const lengths = [st?.min, st?.max].filter((v): v is string => typeof v === 'string').map((v) => Buffer.byteLength(v));
+            if (lengths.length === 0) return;
+            perValue = 4 + lengths.reduce((a, b) => a + b, 0) / lengths.length;
+          }
+          const sum = sums.get(name) ?? { bytes: 0, values: 0 };
+          sum.bytes += (perValue + 1) * values; // + validity byte
+          sum.values += values;
+          sums.set(name, sum);
+        });
+      });
+    }
+    for (const [name, s] of sums) widths.set(name, Math.max(widths.get(name) ?? 0, s.bytes / s.values));
+  }
+  return widths;
 }
 
 export function bytesText(n: number): string {
@@ -66,6 +122,8 @@ export interface JoinInputs {
   n: number;
   workers: number;
   config: Config;
+  /** utf8 widths from the scans' Parquet metadata (estimatedBytes). */
+  utf8?: Utf8Widths;
 }
 
 /**
@@ -102,8 +160,8 @@ export function chooseJoinStrategy(p: HashJoinNode, left: PhysicalPlan, right: P
     }
   }
   if (x.colocated) return { kind: 'colocated', reason: 'auto: both inputs already hash-partitioned on the join keys' };
-  const B = estimatedBytes(right);
-  const P = estimatedBytes(left);
+  const B = estimatedBytes(right, x.utf8);
+  const P = estimatedBytes(left, x.utf8);
   if (!BROADCASTABLE.has(p.joinType)) {
     return { kind: 'partitioned', reason: `auto: a ${p.joinType.toUpperCase()} join keeps its build side's unmatched rows, which a broadcast would repeat` };
   }
