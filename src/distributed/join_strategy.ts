@@ -169,10 +169,11 @@ export function chooseJoinStrategy(p: HashJoinNode, left: PhysicalPlan, right: P
   // Adaptive (adaptive_join.ts): decided again once the build side's stage ran and is measured.
   const open = x.config.adaptive_join && limit.bytes > 0 && Number.isFinite(limit.bytes)
     ? { limitBytes: limit.bytes, limitReason: limit.rule, partitions: x.n } : null;
+  const figures = `(P=${bytesText(P)}, N=${x.n})`;
   if (B < limit.bytes) {
-    return { kind: 'broadcast', reason: `auto: B=${bytesText(B)} < ${limit.rule}`, ...(open ? { adaptive: open } : {}) };
+    return { kind: 'broadcast', reason: `auto: B=${bytesText(B)} < ${limit.rule} ${figures}`, ...(open ? { adaptive: open } : {}) };
   }
-  const choice: JoinStrategyChoice = { kind: 'partitioned', reason: `auto: B=${bytesText(B)} ≥ ${limit.rule}` };
+  const choice: JoinStrategyChoice = { kind: 'partitioned', reason: `auto: B=${bytesText(B)} ≥ ${limit.rule} ${figures}` };
   // Both sides must be shuffled for it: the probe side's stage is what a switch merges away.
   if (open !== null && !x.leftHashed && !x.rightHashed) choice.adaptive = open;
   return choice;

@@ -286,7 +286,7 @@ class PhysicalPlanner {
     for (const h of [hl, hr]) if (h !== undefined) this.hintsUsed.add(h);
     if (hl !== undefined && hr !== undefined) {
       if (hl.strategy !== hr.strategy) throw new SpillwayError('unsupported', `join hints ${hl.text} and ${hr.text} ask for different strategies for one join`);
-      if (hl.strategy === 'broadcast') throw new SpillwayError('unsupported', `join hints ${hl.text} and ${hr.text}: a join broadcasts one input only`);
+      if (hl.strategy === 'broadcast') throw new SpillwayError('unsupported', `join hints ${hl.text} and ${hr.text}: a join broadcasts one input only (a table joined with itself: name one side by its alias)`);
     }
     const hint = hl ?? hr;
     if (hint !== undefined) {

@@ -54,7 +54,7 @@ describe('adaptive join', () => {
     expect(join.distribution).toBe('partitioned');
     expect(join.strategy?.adaptive?.limitBytes).toBe(2000);
     expect(adaptiveJoins(planned).length).toBe(1);
-    expect(explainStageDag(planned)).toMatch(/strategy=partitioned \(auto: B=3\.2 KiB ≥ broadcast_threshold=2\.0 KiB; adaptive: broadcast instead if the build side measures under broadcast_threshold=2\.0 KiB\)/);
+    expect(explainStageDag(planned)).toMatch(/strategy=partitioned \(auto: B=3\.2 KiB ≥ broadcast_threshold=2\.0 KiB \(P=[\d.]+ KiB, N=3\); adaptive: broadcast instead if the build side measures under broadcast_threshold=2\.0 KiB\)/);
   });
 
   it('switches to broadcast when the measured build side is under the limit', async () => {
@@ -68,7 +68,7 @@ describe('adaptive join', () => {
     expect(result.stages.length).toBe(plannedStages - 1);
     expect(join.left.kind).not.toBe('ExchangeRead');
     const text = explainStageDag(dag, result.metrics, result.stages);
-    expect(text).toMatch(/HashJoin\[inner\] on k = k build=right strategy=broadcast \(adaptive: partitioned → broadcast \(measured B=\d+ B < broadcast_threshold=2\.0 KiB\); planned: auto: B=3\.2 KiB ≥ broadcast_threshold=2\.0 KiB\)/);
+    expect(text).toMatch(/HashJoin\[inner\] on k = k build=right strategy=broadcast \(adaptive: partitioned → broadcast \(measured B=\d+ B < broadcast_threshold=2\.0 KiB\); planned: auto: B=3\.2 KiB ≥ broadcast_threshold=2\.0 KiB \(P=[\d.]+ KiB, N=3\)\)/);
   });
 
   it('stays partitioned when the measured build side is over the limit', async () => {
@@ -109,7 +109,7 @@ describe('adaptive join', () => {
   it('goes back to partitioned when the measured build side is far over the limit', async () => {
     const { dag, result, plannedStages, planned } = await run(wide(''), config());
     expect(theJoin(planned).distribution).toBe('broadcast');
-    expect(explainStageDag(planned)).toMatch(/strategy=broadcast \(auto: B=[\d.]+ KiB < broadcast_threshold=2\.0 KiB; adaptive: partitioned instead if the build side measures ≥ 4 × broadcast_threshold=2\.0 KiB\)/);
+    expect(explainStageDag(planned)).toMatch(/strategy=broadcast \(auto: B=[\d.]+ KiB < broadcast_threshold=2\.0 KiB \(P=[\d.]+ KiB, N=3\); adaptive: partitioned instead if the build side measures ≥ 4 × broadcast_threshold=2\.0 KiB\)/);
     const join = theJoin(dag);
     expect(join.distribution).toBe('partitioned');
     expect(join.strategy?.switched).toMatch(/^adaptive: broadcast → partitioned \(measured B=[\d.]+ KiB ≥ 4 × broadcast_threshold=2\.0 KiB\)$/);

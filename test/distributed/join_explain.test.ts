@@ -27,10 +27,10 @@ const JOIN = 'select big.v, small.name from big join small on big.k = small.k';
 
 describe('EXPLAIN shows the join strategy and the reason', () => {
   it('auto: the cost model with B, P/(N−1) and the rule that fired', async () => {
-    expect(await explain(JOIN)).toMatch(/HashJoin\[inner\] on k = k build=right strategy=broadcast \(auto: B=\d+ B < P\/\(N−1\)=[\d.]+ KiB\)/);
+    expect(await explain(JOIN)).toMatch(/HashJoin\[inner\] on k = k build=right strategy=broadcast \(auto: B=\d+ B < P\/\(N−1\)=[\d.]+ KiB \(P=[\d.]+ KiB, N=2\)\)/);
     await db.sql('set broadcast_threshold = 10');
     try {
-      expect(await explain(JOIN)).toMatch(/strategy=partitioned \(auto: B=\d+ B ≥ broadcast_threshold=10 B\)/);
+      expect(await explain(JOIN)).toMatch(/strategy=partitioned \(auto: B=\d+ B ≥ broadcast_threshold=10 B \(P=[\d.]+ KiB, N=2\)\)/);
     } finally {
       await db.sql("set broadcast_threshold = '10MB'");
     }
