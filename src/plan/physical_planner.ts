@@ -87,6 +87,8 @@ function mirror(t: JoinType): JoinType {
 
 class PhysicalPlanner {
   private nextId = 1;
+  /** Hints a join applied (every hint must apply to a join). */
+  private readonly hintsUsed = new Set<JoinHint>();
 
   constructor(private readonly opts: PhysicalPlanOptions) {}
 
@@ -266,9 +268,6 @@ class PhysicalPlanner {
     };
   }
 
-  /** Hints a join applied (every hint must apply to a join). */
-  private readonly hintsUsed = new Set<JoinHint>();
-
   /** Every hinted table must be a whole input of some join. */
   checkHintsUsed(plan: LogicalPlan): void {
     const visit = (q: LogicalPlan): void => {
@@ -280,7 +279,8 @@ class PhysicalPlanner {
     visit(plan);
   }
 
-  private forcedStrategy(p: Extract<LogicalPlan, { kind: 'Join' }>): ForcedOnJoin | null {
+  /** `equi`: the join has equality keys (a hash join); SET join_strategy governs hash joins only. */
+  private forcedStrategy(p: Extract<LogicalPlan, { kind: 'Join' }>, equi: boolean): ForcedOnJoin | null {
     const hl = inputHint(p.left);
     const hr = inputHint(p.right);
     for (const h of [hl, hr]) if (h !== undefined) this.hintsUsed.add(h);
@@ -295,7 +295,7 @@ class PhysicalPlanner {
       return { strategy: hint.strategy, by: `hint ${hint.text}`, hint: true, side };
     }
     const setting = this.opts.config.join_strategy;
-    if (setting === 'auto' || setting === undefined) return null;
+    if (!equi || setting === 'auto' || setting === undefined) return null;
     if (setting === 'broadcast') this.checkBroadcastable(p.joinType, null, 'SET join_strategy = broadcast', null);
     return { strategy: setting, by: 'SET join_strategy', hint: false, side: null };
   }
@@ -344,7 +344,7 @@ class PhysicalPlanner {
       else residual.push(t);
     }
 
-    const forced = this.forcedStrategy(p);
+    const forced = this.forcedStrategy(p, pairs.length > 0);
     if (pairs.length === 0) {
       if (p.nullAware) {
         throw new SpillwayError('unsupported', 'unsupported subquery: NOT IN whose left side reads no column of the outer query');

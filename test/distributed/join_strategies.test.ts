@@ -130,6 +130,13 @@ describe('a strategy that cannot apply is one clear error', () => {
     await fails(hinted(JOINS.inner, 'COLOCATED(b)'), {}, /join hint COLOCATED\(b\) cannot apply/);
   });
 
+  it('SET join_strategy governs hash joins only: a nested loop join (no equality) runs as before', async () => {
+    for (const join_strategy of ['broadcast', 'partitioned', 'colocated'] as const) {
+      expect(await check('select a.k, b.k from a full join b on a.k < b.k', c, { join_strategy })).toEqual([]);
+    }
+    await fails(hinted('select a.k, b.k from a join b on a.k < b.k', 'PARTITIONED(b)'), {}, /join hint PARTITIONED\(b\) cannot apply: the join has no equality between its inputs/);
+  });
+
   it('NOT IN cannot be partitioned', async () => {
     await fails('select a.k from a where a.k not in (select k from b)', { join_strategy: 'partitioned' }, /cannot apply to NOT IN/);
   });
