@@ -5,13 +5,14 @@
  * larger goes back to partitioned. The answer is the single-node one either way, and
  * EXPLAIN ANALYZE's stage DAG reports the switch.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/common/config.js';
 import { field } from '../../src/common/types.js';
 import { adaptiveJoins } from '../../src/distributed/adaptive_join.js';
 import { planStageDag } from '../../src/distributed/distribute.js';
 import { explainStageDag, type StageDag } from '../../src/distributed/stage.js';
-import type { HashJoinNode } from '../../src/plan/physical.js';
+import type { ExchangeReadNode, HashJoinNode } from '../../src/plan/physical.js';
 import { planNodes } from '../../src/plan/physical_tree.js';
 import { diffResults } from '../../src/testing/index.js';
 import { catalogOf, cells, memoryTable, runDistributed, runSingle, singleNodePlan, testConfig } from './harness.js';
@@ -129,5 +130,21 @@ describe('adaptive join', () => {
     expect(join.distribution).toBe('broadcast');
     expect(join.strategy?.switched).toMatch(/^adaptive: stayed broadcast \(measured B=[\d.]+ KiB < 4 × broadcast_threshold=2\.0 KiB\)$/);
     expect(result.stages.length).toBe(plannedStages);
+  });
+
+  it('switches exactly when the measured build side crosses the limit (random cut-offs and caps)', async () => {
+    const seen = new Set<boolean>();
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 200, max: 3200 }), async (x, cap) => {
+      const cfg = config({ broadcast_threshold: cap });
+      const { dag, result, planned } = await run(x, cfg);
+      const plannedJoin = theJoin(planned);
+      fc.pre(plannedJoin.distribution === 'partitioned' && plannedJoin.strategy?.adaptive !== undefined);
+      const buildStage = (plannedJoin.right as ExchangeReadNode).stageId;
+      const measured = result.stages.find((st) => st.stageId === buildStage)!.bytesOut;
+      const switched = theJoin(dag).distribution === 'broadcast';
+      seen.add(switched);
+      expect(switched).toBe(measured < plannedJoin.strategy!.adaptive!.limitBytes);
+    }), { numRuns: 12, seed: 7104 });
+    expect([...seen].sort()).toEqual([false, true]); // both sides of the limit were tried
   });
 });
