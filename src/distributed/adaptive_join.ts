@@ -39,8 +39,9 @@
  * root relies on how the join's output is partitioned: only Filter, Projection, partial
  * aggregates, Limit, TopK and the probe side of broadcast joins may sit above it (a final
  * aggregate or a window computed in place would be wrong once partitions change). The
- * topmost open join of a stage is its candidate; a candidate whose stages another
- * candidate rewrites is left alone (one decision per stage).
+ * topmost open join of a stage is its candidate; going through the stages producers first,
+ * a candidate that rewrites or measures a stage an earlier kept one rewrites (or rewrites the
+ * stage it measures) is left alone: one decision per stage.
  *
  * Not done: splitting skewed partitions.
  */
@@ -90,9 +91,15 @@ export function adaptiveJoins(dag: StageDag): AdaptiveJoin[] {
     if (left.stageId === right.stageId || readers.get(left.stageId) !== 1) continue;
     found.push({ ...base, planned: 'partitioned', probeStage: left.stageId });
   }
-  // One decision per stage: drop candidates whose stages another candidate rewrites.
-  const touched = (c: AdaptiveJoin): number[] => (c.probeStage === null ? [c.joinStage] : [c.joinStage, c.probeStage]);
-  return found.filter((c) => !found.some((o) => o !== c && touched(o).some((id) => touched(c).includes(id))));
+  // One decision per stage: producers first (stage order), a candidate is kept unless it
+  // rewrites or measures a stage a kept one rewrites, or rewrites one a kept one measures.
+  const rewrites = (c: AdaptiveJoin): number[] => (c.probeStage === null ? [c.joinStage] : [c.joinStage, c.probeStage]);
+  const kept: AdaptiveJoin[] = [];
+  for (const c of found) {
+    const clash = kept.some((k) => rewrites(k).some((id) => [...rewrites(c), c.buildStage].includes(id)) || rewrites(c).includes(k.buildStage));
+    if (!clash) kept.push(c);
+  }
+  return kept;
 }
 
 /** The topmost open adaptive join reached from `root` through partition-wise nodes only, if any. */

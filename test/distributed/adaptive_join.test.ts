@@ -147,4 +147,14 @@ describe('adaptive join', () => {
     }), { numRuns: 12, seed: 7104 });
     expect([...seen].sort()).toEqual([false, true]); // both sides of the limit were tried
   });
+
+  it('several joins in one query: each decided on its own, the answer unchanged', async () => {
+    const three = 'select a.v, b.w, c.w from a join b on a.k = b.k join b c on c.k = a.v % 1000 where b.w < 30 and c.w < 40';
+    for (const cap of [0, 300, 2000, 3000, 1 << 20]) {
+      const { dag } = await run(three, config({ broadcast_threshold: cap }));
+      const joins = dag.stages.flatMap((st) => planNodes(st.plan)).filter((n): n is HashJoinNode => n.kind === 'HashJoin');
+      expect(joins.length).toBe(2);
+      if (cap === 2000) expect(joins.some((j) => j.strategy?.switched?.startsWith('adaptive: partitioned → broadcast'))).toBe(true);
+    }
+  });
 });
