@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpillwayError } from './errors.js';
 
+export type JoinStrategySetting = 'auto' | 'broadcast' | 'partitioned' | 'colocated';
+export const JOIN_STRATEGIES: readonly JoinStrategySetting[] = ['auto', 'broadcast', 'partitioned', 'colocated'];
+
 export interface Config {
   /** Rows per batch produced by scans and operators. */
   batch_size: number;
@@ -23,8 +26,15 @@ export interface Config {
   spill_compression: 'none' | 'lz4';
   /** Partitions for hash exchanges and parallel operators; 0 = number of workers. */
   target_partitions: number;
-  /** Broadcast the build side of a join when its estimated bytes are below this. */
+  /**
+   * Upper cap on the build side a join may broadcast (estimated or, adaptively, measured
+   * bytes); below it the cost model decides (ARCHITECTURE.md, Join strategies). 0 = never.
+   */
   broadcast_threshold: number;
+  /** How hash joins are distributed: 'auto' (the cost model) or one strategy forced on every join. */
+  join_strategy: JoinStrategySetting;
+  /** Decide an auto join's strategy again once its build side has run and is measured (distributed/adaptive_join.ts). */
+  adaptive_join: boolean;
   /** Below this estimated scan size a query runs as one local task. */
   distribute_min_bytes: number;
   /**
@@ -80,6 +90,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   spill_compression: 'none',
   target_partitions: 0,
   broadcast_threshold: 10 * 1024 * 1024,
+  join_strategy: 'auto',
+  adaptive_join: true,
   distribute_min_bytes: 1024 * 1024,
   distribute_max_exchange_ratio: 0.3,
   force_distribution: false,
@@ -175,6 +187,9 @@ export function applySetting(cfg: Config, name: string, value: string | number |
     v = text;
     if ((key === 'spill_compression' || key === 'exchange_compression') && text !== 'none' && text !== 'lz4') {
       throw new SpillwayError('config', `invalid value "${text}" for ${key}: expected none or lz4`);
+    }
+    if (key === 'join_strategy' && !(JOIN_STRATEGIES as readonly string[]).includes(text)) {
+      throw new SpillwayError('config', `invalid value "${text}" for join_strategy: expected ${JOIN_STRATEGIES.join(', ')}`);
     }
     if (key === 's3_url_style' && text !== 'vhost' && text !== 'path') {
       throw new SpillwayError('config', `invalid value "${text}" for s3_url_style: expected vhost or path`);

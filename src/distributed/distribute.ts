@@ -8,13 +8,14 @@
  * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
  * scans are split over the workers.
  */
-import { maxNodeId } from '../plan/physical_tree.js';
+import { maxNodeId, planNodes } from '../plan/physical_tree.js';
 import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { checkExchangeVolume, decideDistribution, exchangeVolume } from './guards.js';
 import { insertExchanges } from './insert_exchanges.js';
+import { utf8Widths } from './join_strategy.js';
 import { splitScans, type MetadataSource } from './split_scans.js';
 import { cutStages, type StageDag } from './stage.js';
 
@@ -34,8 +35,11 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
   const split = await splitScans(plan, { tasks, metadata });
-  const distributed = insertExchanges(split, { config: opts.config, partitions });
-  const checked = checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
+  const widths = await utf8Widths(split, metadata);
+  const distributed = insertExchanges(split, { config: opts.config, partitions, workers: tasks, utf8Widths: widths });
+  // A join strategy forced by a hint or SET asks for distribution: exchange_heavy does not overrule it.
+  const forced = planNodes(plan).some((p) => p.kind === 'HashJoin' && p.forced !== undefined);
+  const checked = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
   if (!checked.distribute) return cutStages(gathered(plan), checked);
   return cutStages(distributed, checked);
 }

@@ -7,10 +7,12 @@
  *   global aggregate          partial agg ─▶ Exchange single ─▶ final agg
  *   DISTINCT aggregate        Exchange hash(group keys, n) | single ─▶ agg 'single'
  *   input already hashed on a subset of the group keys  → agg 'single' in place
- *   HashJoin broadcast        build (right) ─▶ Exchange broadcast; probe stays put
- *     when inner/left/semi/anti and est. right bytes < broadcast_threshold (NOT IN: always)
- *   HashJoin partitioned      Exchange hash(left keys, n) ⋈ Exchange hash(right keys, n);
- *                             a side already hashed on its keys keeps its partitions (co-located)
+ *   HashJoin                  the strategy comes from join_strategy.ts (forced, or the cost model):
+ *     broadcast               build (right) ─▶ Exchange broadcast; probe stays put
+ *     partitioned             Exchange hash(left keys, n) ⋈ Exchange hash(right keys, n);
+ *                             a side already hashed on its keys keeps its partitions
+ *     colocated               both sides already hashed on their keys (same n): no exchange
+ *     (adaptive: distributed/adaptive_join.ts may turn a partitioned join into a broadcast one at run time)
  *   NestedLoopJoin            inner/left/semi/anti: broadcast right; right/full: single both
  *   ORDER BY                  Exchange range(keys, n) ─▶ Sort ─▶ Exchange single (order-preserving)
  *   Window                    Exchange hash(PARTITION BY keys, n) ─▶ Sort ─▶ Window; no keys: Exchange single
@@ -31,12 +33,16 @@ import type {
 import { traitsOf } from '../plan/node_traits.js';
 import { exprKey, sameExprs } from '../expr/expr.js';
 import { maxNodeId } from '../plan/physical_tree.js';
-import { rowWidth } from '../common/types.js';
+import { BROADCASTABLE, chooseJoinStrategy, type Utf8Widths } from './join_strategy.js';
 
 export interface InsertExchangesOptions {
   config: Config;
   /** Partitions of hash and range exchanges. */
   partitions: number;
+  /** Workers the query runs on (the memory share of a broadcast copy); default `partitions`. */
+  workers?: number;
+  /** utf8 column widths from Parquet metadata, for the join cost model (join_strategy.ts). */
+  utf8Widths?: Utf8Widths;
 }
 
 /** Rows of this node are hash-partitioned on `keys` (over its output) into `partitions`. */
@@ -50,7 +56,6 @@ export function exchangePartitions(p: Partitioning): number {
   return p.kind === 'hash' || p.kind === 'range' || p.kind === 'round_robin' ? p.partitions : 1;
 }
 
-const BROADCASTABLE: ReadonlySet<HashJoinType> = new Set<HashJoinType>(['inner', 'left', 'semi', 'anti']);
 /** Joins whose output keeps the probe (left) rows where they were. */
 const KEEPS_LEFT: ReadonlySet<HashJoinType> = BROADCASTABLE;
 
@@ -58,10 +63,7 @@ export function insertExchanges(plan: PhysicalPlan, opts: InsertExchangesOptions
   return new ExchangeInserter(plan, opts).run(plan);
 }
 
-/** Estimated bytes of a plan's output: estimatedRows × row width; Infinity when unknown. */
-export function estimatedBytes(p: PhysicalPlan): number {
-  return p.estimatedRows === undefined ? Infinity : p.estimatedRows * rowWidth(p.schema.fields);
-}
+export { estimatedBytes } from './join_strategy.js';
 
 class ExchangeInserter {
   private nextId: number;
@@ -208,47 +210,43 @@ class ExchangeInserter {
 
   // ---- joins ----
 
-  private broadcastable(p: HashJoinNode): boolean {
-    if (!BROADCASTABLE.has(p.joinType)) return false;
-    // NOT IN needs the whole build side in every task (a NULL anywhere empties the result).
-    if (p.nullAware) return true;
-    return estimatedBytes(p.right) < this.opts.config.broadcast_threshold;
-  }
-
   private hashJoin(p: HashJoinNode): PhysicalPlan {
     const left = this.rewrite(p.left);
     const right = this.rewrite(p.right);
     if (left.partitions === 1 && right.partitions === 1) return { ...p, left, right, partitions: 1, distribution: 'single' };
-    if (this.broadcastable(p)) {
+    const l = this.distribution(left);
+    const r = this.distribution(right);
+    const leftHashed = l !== null && sameExprs(l.keys, p.leftKeys);
+    const rightHashed = r !== null && sameExprs(r.keys, p.rightKeys);
+    const colocated = leftHashed && rightHashed && l.partitions === r.partitions;
+    const strategy = chooseJoinStrategy(p, left, right, {
+      leftHashed, rightHashed, colocated, n: this.n, workers: this.opts.workers ?? this.n, config: this.opts.config,
+      ...(this.opts.utf8Widths ? { utf8: this.opts.utf8Widths } : {}),
+    });
+    if (strategy.kind === 'broadcast') {
       const out: PhysicalPlan = {
-        ...p, left, right: this.exchange(right, { kind: 'broadcast' }), partitions: left.partitions, distribution: 'broadcast',
+        ...p, left, right: this.exchange(right, { kind: 'broadcast' }), partitions: left.partitions, distribution: 'broadcast', strategy,
       };
-      const l = this.distribution(left);
       if (l !== null) this.known.set(out, l);
       return out;
     }
-    if (p.nullAware) {
-      // Right/full never carry nullAware; keep the rule total anyway: one task sees everything.
-      return { ...p, left: this.gather(left), right: this.gather(right), partitions: 1, distribution: 'single' };
-    }
-    const l = this.distribution(left);
-    const r = this.distribution(right);
-    const leftOk = l !== null && sameExprs(l.keys, p.leftKeys);
-    const rightOk = r !== null && sameExprs(r.keys, p.rightKeys);
     let newLeft = left, newRight = right, n = this.n;
-    if (leftOk && rightOk && l.partitions === r.partitions) {
-      n = l.partitions; // co-located: no exchange
-    } else if (leftOk) {
+    if (colocated) {
+      n = l.partitions; // no exchange
+    } else if (leftHashed) {
       n = l.partitions;
       newRight = this.exchange(right, { kind: 'hash', keys: p.rightKeys, partitions: n });
-    } else if (rightOk) {
-      n = r.partitions;
+    } else if (rightHashed) {
+      n = r!.partitions;
       newLeft = this.exchange(left, { kind: 'hash', keys: p.leftKeys, partitions: n });
     } else {
       newLeft = this.exchange(left, { kind: 'hash', keys: p.leftKeys, partitions: n });
       newRight = this.exchange(right, { kind: 'hash', keys: p.rightKeys, partitions: n });
     }
-    const out: PhysicalPlan = { ...p, left: newLeft, right: newRight, partitions: n, distribution: 'partitioned' };
+    if (strategy.kind === 'partitioned' && (leftHashed || rightHashed)) {
+      strategy.reason += `; the ${leftHashed ? 'left' : 'right'} input is already hash-partitioned on its keys, only the other one moves`;
+    }
+    const out: PhysicalPlan = { ...p, left: newLeft, right: newRight, partitions: n, distribution: 'partitioned', strategy };
     if (KEEPS_LEFT.has(p.joinType)) this.known.set(out, { keys: p.leftKeys, partitions: n });
     return out;
   }

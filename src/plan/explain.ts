@@ -23,7 +23,7 @@ import type { EdgeFigures, QueryFigures, StageFigures } from '../common/figures.
 import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type WindowFrame } from './logical.js';
-import { childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
+import { ADAPTIVE_BACK_FACTOR, childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
 
 const INDENT = '  ';
 
@@ -255,8 +255,7 @@ function physicalLine(p: PhysicalPlan): string {
     case 'HashJoin': {
       const keys = p.leftKeys.map((k, i) => `${formatExpr(k, p.left.schema)} = ${formatExpr(p.rightKeys[i]!, p.right.schema)}`);
       const filter = p.filter ? ` filter=${formatExpr(p.filter, joinedSchema(p.left.schema, p.right.schema))}` : '';
-      const dist = p.distribution === 'single' ? '' : ` ${p.distribution}`;
-      return `HashJoin[${p.joinType}${p.nullAware ? ', null-aware' : ''}] on ${keys.join(' AND ')}${filter} build=right${dist}`;
+      return `HashJoin[${p.joinType}${p.nullAware ? ', null-aware' : ''}] on ${keys.join(' AND ')}${filter} build=right${joinStrategyText(p)}`;
     }
     case 'NestedLoopJoin': {
       const kind = p.joinType === 'inner' && p.filter === null ? 'cross' : p.joinType;
@@ -275,6 +274,27 @@ function physicalLine(p: PhysicalPlan): string {
     case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning, p.schema)} from ${p.producerTasks} tasks`;
     case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
   }
+}
+
+/**
+ * ` strategy=broadcast (auto: B=1.2 KiB < P/(N−1)=40.0 MiB)`; an adaptive switch is shown
+ * first: ` strategy=broadcast (adaptive: partitioned → broadcast (measured B=…); planned: …)`.
+ * Before distribution (or when it runs as one task) the forced strategy, if any.
+ */
+function joinStrategyText(p: Extract<PhysicalPlan, { kind: 'HashJoin' }>): string {
+  const s = p.strategy;
+  if (s === undefined) {
+    if (p.forced !== undefined) return ` forced=${p.forced.strategy} (${p.forced.by})`;
+    return p.distribution === 'single' ? '' : ` ${p.distribution}`;
+  }
+  const adaptive = s.switched !== undefined ? `${s.switched}; planned: ` : '';
+  let open = '';
+  if (s.adaptive !== undefined && s.switched === undefined) {
+    open = s.kind === 'broadcast'
+      ? `; adaptive: partitioned instead if the build side measures ≥ ${ADAPTIVE_BACK_FACTOR} × ${s.adaptive.limitReason}`
+      : `; adaptive: broadcast instead if the build side measures under ${s.adaptive.limitReason}`;
+  }
+  return ` strategy=${s.kind} (${adaptive}${s.reason}${open})`;
 }
 
 /** hash(a, b; 4), range(a ASC; 4), broadcast, single, round_robin(4). */

@@ -9,6 +9,18 @@ import type { DataType, Scalar } from '../common/types.js';
 import type { BinaryOp, UnaryOp, AggregateFunction } from '../expr/expr.js';
 import type { JoinType } from './physical.js';
 
+/** A join strategy a query or the session can force (auto is the cost model's choice). */
+export type JoinStrategy = 'broadcast' | 'partitioned' | 'colocated';
+
+/** `/*+ BROADCAST(nation) *\/`: force `strategy` on the join whose input is table (or alias) `table`. */
+export interface JoinHint {
+  strategy: JoinStrategy;
+  /** Table or alias named, lower case. */
+  table: string;
+  /** The hint as written, for messages and EXPLAIN: BROADCAST(nation). */
+  text: string;
+}
+
 export interface LColumn {
   id: number;
   name: string;
@@ -83,7 +95,9 @@ export type TableSource =
 
 export type LogicalPlan =
   /** `columns`: the columns read, in table order (projection pruning removes unused ones); `filters`: conjuncts pushed into the scan. */
-  | { kind: 'Scan'; table: string; source: TableSource; columns: LColumn[]; filters: LExpr[]; rowEstimate: number }
+  | { kind: 'Scan'; table: string; source: TableSource; columns: LColumn[]; filters: LExpr[]; rowEstimate: number;
+      /** A join hint naming this table (sql/join_hints.ts): the strategy of the join it is an input of. */
+      joinHint?: JoinHint }
   | { kind: 'Values'; columns: LColumn[]; rows: LExpr[][] }
   | { kind: 'Filter'; input: LogicalPlan; predicate: LExpr }
   /** exprs[i] computes columns[i]. */

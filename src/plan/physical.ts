@@ -8,7 +8,7 @@
  * aggregate, joins against a broadcast side) have the same count as their input.
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
-import type { WindowFrame, WindowFunctionName } from './logical.js';
+import type { JoinStrategy, WindowFrame, WindowFunctionName } from './logical.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { traitsOf } from './node_traits.js';
 
@@ -93,6 +93,38 @@ export interface HashJoinNode extends NodeBase {
   distribution: 'single' | 'partitioned' | 'broadcast';
   /** Null-aware anti join (NOT IN): a NULL key on the build side empties the result. */
   nullAware?: boolean;
+  /** A strategy forced on this join by a hint or SET join_strategy (physical_planner.ts). */
+  forced?: ForcedJoinStrategy;
+  /** How the distributed planner distributed it and why (insert_exchanges.ts; EXPLAIN prints it). */
+  strategy?: JoinStrategyChoice;
+}
+
+/**
+ * An adaptive broadcast join goes back to partitioned only when its build side measures at
+ * least this many times the broadcast limit: the switch runs the build side's stage again.
+ */
+export const ADAPTIVE_BACK_FACTOR = 4;
+
+/** A strategy forced on a join, and by what: `hint BROADCAST(nation)` or `SET join_strategy`. */
+export interface ForcedJoinStrategy {
+  strategy: JoinStrategy;
+  by: string;
+}
+
+/**
+ * The strategy a distributed hash join runs with. colocated = partitioned with both inputs
+ * already hash-partitioned on the keys (no exchange). `reason` is EXPLAIN's text: the rule
+ * that fired with its figures, or what forced it. `adaptive` (auto choices only) lets the
+ * scheduler decide again once the build side ran (distributed/adaptive_join.ts): a
+ * partitioned join becomes broadcast when the measured bytes are under `limitBytes`, a
+ * broadcast join becomes partitioned (over `partitions`) when they are far over it.
+ */
+export interface JoinStrategyChoice {
+  kind: JoinStrategy;
+  reason: string;
+  adaptive?: { limitBytes: number; limitReason: string; partitions: number };
+  /** Set by the scheduler when it switched the join: EXPLAIN ANALYZE prints it. */
+  switched?: string;
 }
 
 export interface NestedLoopJoinNode extends NodeBase {

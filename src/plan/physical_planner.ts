@@ -35,7 +35,7 @@ import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
-import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 import type { FileSlice, HashJoinType, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
@@ -49,7 +49,10 @@ export interface PhysicalPlanOptions {
 }
 
 export function createPhysicalPlan(plan: LogicalPlan, opts: PhysicalPlanOptions): PhysicalPlan {
-  return new PhysicalPlanner(opts).plan(plan);
+  const planner = new PhysicalPlanner(opts);
+  const out = planner.plan(plan);
+  planner.checkHintsUsed(plan);
+  return out;
 }
 
 /** Schema of a list of logical columns. */
@@ -88,6 +91,8 @@ function mirror(t: JoinType): JoinType {
 
 class PhysicalPlanner {
   private nextId = 1;
+  /** Hints a join applied (every hint must apply to a join). */
+  private readonly hintsUsed = new Set<JoinHint>();
 
   constructor(private readonly opts: PhysicalPlanOptions) {}
 
@@ -270,6 +275,64 @@ class PhysicalPlanner {
     };
   }
 
+  /** Every hinted table must be a whole input of some join. */
+  checkHintsUsed(plan: LogicalPlan): void {
+    const visit = (q: LogicalPlan): void => {
+      if (q.kind === 'Scan' && q.joinHint !== undefined && !this.hintsUsed.has(q.joinHint)) {
+        throw new SpillwayError('unsupported', `join hint ${q.joinHint.text} cannot apply: ${q.joinHint.table} is not a whole input of any join (it is joined only together with other tables, or not joined)`);
+      }
+      logicalChildren(q).forEach(visit);
+    };
+    visit(plan);
+  }
+
+  /** `equi`: the join has equality keys (a hash join); SET join_strategy governs hash joins only. */
+  private forcedStrategy(p: Extract<LogicalPlan, { kind: 'Join' }>, equi: boolean): ForcedOnJoin | null {
+    const hl = inputHint(p.left);
+    const hr = inputHint(p.right);
+    for (const h of [hl, hr]) if (h !== undefined) this.hintsUsed.add(h);
+    if (hl !== undefined && hr !== undefined) {
+      if (hl.strategy !== hr.strategy) throw new SpillwayError('unsupported', `join hints ${hl.text} and ${hr.text} ask for different strategies for one join`);
+      if (hl.strategy === 'broadcast') throw new SpillwayError('unsupported', `join hints ${hl.text} and ${hr.text}: a join broadcasts one input only (a table joined with itself: name one side by its alias)`);
+    }
+    const hint = hl ?? hr;
+    if (hint !== undefined) {
+      const side = hl !== undefined && hr === undefined ? 'left' : hr !== undefined && hl === undefined ? 'right' : null;
+      if (hint.strategy === 'broadcast') this.checkBroadcastable(p.joinType, side === 'left', `join hint ${hint.text}`, hint.table);
+      return { strategy: hint.strategy, by: `hint ${hint.text}`, hint: true, side };
+    }
+    const setting = this.opts.config.join_strategy;
+    if (!equi || setting === 'auto' || setting === undefined) return null;
+    if (setting === 'broadcast') this.checkBroadcastable(p.joinType, null, 'SET join_strategy = broadcast', null);
+    return { strategy: setting, by: 'SET join_strategy', hint: false, side: null };
+  }
+
+  /** Broadcasting an input is wrong when that input's unmatched rows are kept (they would repeat in every task). */
+  private checkBroadcastable(t: JoinType, leftInput: boolean | null, what: string, table: string | null): void {
+    const name = table ?? 'its build side';
+    if (t === 'full') throw new SpillwayError('unsupported', `${what} cannot apply to a FULL JOIN: both inputs are preserved (the unmatched rows of a broadcast input would repeat in every task)`);
+    if (leftInput === null) return; // SET: the planner builds the side that may be broadcast
+    const preserved = (t === 'left' && leftInput) || (t === 'right' && !leftInput);
+    if (preserved) throw new SpillwayError('unsupported', `${what} cannot apply: ${name} is the preserved side of the ${JOIN_WORDS[t]} (its unmatched rows would repeat in every task)`);
+    if ((t === 'semi' || t === 'anti') && leftInput) {
+      throw new SpillwayError('unsupported', `${what} cannot apply: ${name} is the outer side of a ${JOIN_WORDS[t]}; only the subquery side can be broadcast`);
+    }
+  }
+
+  /**
+   * Build (hash) the logical left input? The smaller estimated side, unless a forced
+   * broadcast says which input must be the build side.
+   */
+  private buildLeft(p: Extract<LogicalPlan, { kind: 'Join' }>, forced: ForcedOnJoin | null): boolean {
+    if (forced?.strategy === 'broadcast') {
+      if (forced.side !== null) return forced.side === 'left';
+      // SET broadcast: the non-preserved side of an outer join is built.
+      if (p.joinType === 'left') return false;
+      if (p.joinType === 'right') return true;
+    }
+    return estimateRows(p.left) < estimateRows(p.right);
+  }
+
   private join(p: Extract<LogicalPlan, { kind: 'Join' }>): PhysicalPlan {
     const left = this.single(this.plan(p.left));
     const right = this.single(this.plan(p.right));
@@ -288,9 +351,13 @@ class PhysicalPlanner {
       else residual.push(t);
     }
 
+    const forced = this.forcedStrategy(p, pairs.length > 0);
     if (pairs.length === 0) {
       if (p.nullAware) {
         throw new SpillwayError('unsupported', 'unsupported subquery: NOT IN whose left side reads no column of the outer query');
+      }
+      if (forced !== null && forced.hint && !(forced.strategy === 'broadcast' && forced.side === 'right' && (p.joinType === 'inner' || p.joinType === 'left' || p.joinType === 'semi' || p.joinType === 'anti'))) {
+        throw new SpillwayError('unsupported', `join hint ${forced.by.replace(/^hint /, '')} cannot apply: the join has no equality between its inputs, so it runs as a nested loop that broadcasts its right input (or gathers both)`);
       }
       return {
         kind: 'NestedLoopJoin', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1, estimatedRows: est,
@@ -301,10 +368,11 @@ class PhysicalPlanner {
 
     const swappable = p.joinType === 'inner' || p.joinType === 'left' || p.joinType === 'right' || p.joinType === 'full';
     // A semi/anti join whose kept side is much the smaller builds on it instead (right_semi/
-    // right_anti): hashing a large subquery side costs more than marking a small table.
-    const keptSideBuild = (p.joinType === 'semi' || p.joinType === 'anti') && !p.nullAware
+    // right_anti): hashing a large subquery side costs more than marking a small table. Not
+    // when broadcast is forced: the kept side cannot be broadcast.
+    const keptSideBuild = (p.joinType === 'semi' || p.joinType === 'anti') && !p.nullAware && forced?.strategy !== 'broadcast'
       && SEMI_SWAP_FACTOR * estimateRows(p.left) < estimateRows(p.right);
-    const swap = (swappable && estimateRows(p.left) < estimateRows(p.right)) || keptSideBuild;
+    const swap = (swappable && this.buildLeft(p, forced)) || keptSideBuild;
     const [probe, build] = swap ? [right, left] : [left, right];
     const [probeCols, buildCols] = swap ? [rightCols, leftCols] : [leftCols, rightCols];
     const leftKeys: PhysicalExpr[] = [];
@@ -325,6 +393,7 @@ class PhysicalPlanner {
       filter: filterExpr === null ? null : lowerExpr(filterExpr, [...probeCols, ...buildCols]),
       distribution: 'single',
       ...(p.nullAware ? { nullAware: true } : {}),
+      ...(forced !== null ? { forced: { strategy: forced.strategy, by: forced.by } } : {}),
     };
     if (!swap || keptSideBuild) return node; // right_semi/right_anti output the left columns already
     // Restore left ++ right column order.
@@ -335,6 +404,28 @@ class PhysicalPlanner {
     };
   }
 }
+
+/**
+ * The strategy forced on a join: a hint on the table that is one whole input of it, else a
+ * non-auto SET join_strategy. `side` is the hinted input (logical left or right).
+ */
+interface ForcedOnJoin { strategy: JoinStrategy; by: string; hint: boolean; side: 'left' | 'right' | null }
+
+/** The join hint of a join input that reads exactly one table (no join below), if any. */
+function inputHint(p: LogicalPlan): JoinHint | undefined {
+  let hint: JoinHint | undefined;
+  let scans = 0;
+  const visit = (q: LogicalPlan): boolean => {
+    if (q.kind === 'Join' || q.kind === 'Union') return false;
+    if (q.kind === 'Scan') { scans++; hint = q.joinHint; }
+    return logicalChildren(q).every(visit);
+  };
+  return visit(p) && scans === 1 ? hint : undefined;
+}
+
+const JOIN_WORDS: Record<JoinType, string> = {
+  inner: 'INNER JOIN', left: 'LEFT JOIN', right: 'RIGHT JOIN', full: 'FULL JOIN', semi: 'semi join (EXISTS/IN)', anti: 'anti join (NOT EXISTS/NOT IN)',
+};
 
 /** For `a = b`: the side reading only left columns and the side reading only right ones. */
 function splitEquality(a: LExpr, b: LExpr, leftIds: Set<number>, rightIds: Set<number>): { l: LExpr; r: LExpr } | null {

@@ -51,6 +51,7 @@ import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
 import { serializePlan } from '../plan/physical.js';
 import type { Stage, StageDag } from '../distributed/stage.js';
+import { adaptiveJoins, decideAdaptiveJoin, type AdaptiveJoin } from '../distributed/adaptive_join.js';
 import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../exec/task_runner.js';
 import type { Placement, WorkerLostListener } from './cluster_task_runner.js';
 import { backoffMs, classifyFailure, InputsLostError } from './failures.js';
@@ -142,7 +143,8 @@ interface Copy {
 
 /** A stage's lineage and progress. */
 class StageRun {
-  readonly plan: string;
+  /** The stage's plan as shipped; an adaptive join may re-plan a stage before it runs. */
+  plan: string;
   /** Where each task's output is; undefined = not computed yet, or lost. */
   readonly outputs: (TaskResult | undefined)[];
   readonly samples: (KeySample | undefined)[];
@@ -161,7 +163,7 @@ class StageRun {
   readonly speculated = new Set<number>();
   /** Durations of finished tasks (ms), for the straggler test. */
   readonly durations: number[] = [];
-  constructor(readonly stage: Stage) {
+  constructor(public stage: Stage) {
     this.plan = serializePlan(stage.plan);
     this.outputs = new Array<TaskResult | undefined>(stage.tasks).fill(undefined);
     this.samples = new Array<KeySample | undefined>(stage.tasks).fill(undefined);
@@ -259,6 +261,9 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
 
   /** Resolves once every output of stage `id` is available. */
   const ensure = async (id: number): Promise<void> => {
+    const gate = gates.get(id);
+    if (gate !== undefined) await gate;
+    if (merged.has(id)) return; // an adaptive join ran this stage's plan inside its own
     const run = runs.get(id);
     if (run === undefined) throw new Error(`stage ${id} is read but not in the DAG`);
     for (;;) {
@@ -420,6 +425,38 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     ? setInterval(speculate, Math.max(50, Math.min(1000, Math.floor(cfg.speculation_min_ms / 4))))
     : null;
   speculation?.unref();
+
+  // Adaptive joins (distributed/adaptive_join.ts): the stages a decision rewrites (the join's,
+  // and the probe side's of a partitioned join) wait until the build side's stage ran; its
+  // measured bytes decide the strategy.
+  const gates = new Map<number, Promise<void>>();
+  const merged = new Set<number>();
+  const decide = async (c: AdaptiveJoin): Promise<void> => {
+    await ensure(c.buildStage);
+    checkAborted();
+    const measured = metrics.byNode.get(runs.get(c.buildStage)!.stage.exchangeId)?.extra.bytesSent ?? 0;
+    const next = decideAdaptiveJoin(dag, c, measured);
+    for (const s of next.dag.stages) {
+      const run = runs.get(s.id);
+      if (run?.stage === s) continue;
+      // New stages, and the join's stage (not started: it waited for this decision), run as planned now.
+      if (run === undefined || s.id === c.joinStage) runs.set(s.id, new StageRun(s));
+      else { run.stage = s; run.plan = serializePlan(s.plan); } // a consumer: only its readers' task counts changed
+    }
+    for (const old of dag.stages) {
+      if (!next.dag.stages.some((s) => s.id === old.id)) { merged.add(old.id); runs.delete(old.id); }
+    }
+    // In place, so the caller's EXPLAIN ANALYZE shows the plan that ran.
+    dag.stages = next.dag.stages;
+  };
+  if (cfg.adaptive_join) {
+    for (const c of adaptiveJoins(dag)) {
+      const decided = decide(c);
+      decided.catch(() => {}); // reported by whoever waits on the gate
+      gates.set(c.joinStage, decided);
+      if (c.probeStage !== null) gates.set(c.probeStage, decided);
+    }
+  }
 
   try {
     // Every stage, inputs first (ensure recurses), so independent stages run side by side.

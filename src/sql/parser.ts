@@ -10,6 +10,8 @@ import pkg from 'node-sql-parser/build/postgresql.js';
 import { SpillwayError } from '../common/errors.js';
 import type { StatementAst } from './ast.js';
 import type { CopySpec } from './copy.js';
+import type { JoinHint } from '../plan/logical.js';
+import { extractJoinHints } from './join_hints.js';
 import {
   type ExplainOptions,
   describePosition, rewriteStatement, splitStatements, tokenize,
@@ -34,6 +36,8 @@ export interface ParsedStatement {
   toOriginal: (offset: number) => number;
   body: { kind: 'ast'; ast: StatementAst } | { kind: 'external'; spec: ExternalTableSpec };
   rewrites: string[];
+  /** Join hints from `/*+ … *\/` comments (join_hints.ts); node-sql-parser drops comments. */
+  hints: JoinHint[];
 }
 
 /** Split a script and parse every statement. Throws on the first syntax error. */
@@ -58,7 +62,8 @@ function isPegError(e: unknown): e is PegSyntaxError {
 
 function parseOne(script: string, text: string, offset: number): ParsedStatement {
   const pre = rewriteStatement(text, offset, script);
-  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
+  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, rewrites: pre.rewrites, toOriginal: pre.toOriginal,
+    hints: extractJoinHints(text, offset, script) };
   if (pre.external) return { ...base, body: { kind: 'external', spec: pre.external } };
   let ast: unknown;
   try {

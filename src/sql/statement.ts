@@ -23,6 +23,7 @@ import { bindQueryExpr, bindValues, isViewQuery, type BoundQuery, type ViewQuery
 import { castTo, commonType, dataTypeFromSql } from './coercion.js';
 import type { CopySpec } from './copy.js';
 import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
+import { attachJoinHints } from './join_hints.js';
 
 export type { ParsedStatement } from './parser.js';
 export { parseScript, parseStatement } from './parser.js';
@@ -81,7 +82,19 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
       inner = { kind: 'Copy', query: inner, target: parsed.copy };
     }
   }
+  attachJoinHints(statementPlans(inner), parsed.hints);
   return parsed.explain ? { kind: 'Explain', analyze: parsed.explain.analyze, format: parsed.explain.format ?? 'text', statement: inner } : inner;
+}
+
+/** The logical plans a statement runs (join hints attach to their scans). */
+function statementPlans(s: Statement): LogicalPlan[] {
+  switch (s.kind) {
+    case 'Query': return [s.plan];
+    case 'Explain': return statementPlans(s.statement);
+    case 'CreateTableAs': case 'Insert': return [s.query];
+    case 'Copy': return [s.query.plan];
+    default: return [];
+  }
 }
 
 /** Parse and bind a single query (convenience for tests and the library API). */
