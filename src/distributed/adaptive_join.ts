@@ -68,7 +68,7 @@ export interface AdaptiveJoin {
   partitions: number;
 }
 
-/** The joins of `dag` that the scheduler may switch to broadcast at run time. */
+/** The joins of `dag` whose strategy the scheduler decides again at run time (either way). */
 export function adaptiveJoins(dag: StageDag): AdaptiveJoin[] {
   const readers = new Map<number, number>();
   for (const s of dag.stages) {

@@ -29,6 +29,8 @@
  *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
  *                                           or after a WINDOW clause in the same SELECT)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
+ * Join hints (`/*+ BROADCAST(t) *\/`) are comments, which the parser drops: join_hints.ts reads
+ * them from this lexer's tokens (parser.ts keeps them with the parsed statement).
  */
 import { SpillwayError } from '../common/errors.js';
 import { parseCopy, type CopySpec } from './copy.js';

@@ -83,6 +83,11 @@ describe('forced join strategies give the single-node answer', () => {
           const h = await check(hinted(sql, type === 'right' ? 'BROADCAST(a)' : 'BROADCAST(b)'), c, {});
           expect(h.map((j) => [j.strategy?.kind, j.strategy?.reason])).toEqual([['broadcast', `forced by hint BROADCAST(${type === 'right' ? 'a' : 'b'})`]]);
         }
+        if (type === 'inner') {
+          // Broadcasting the left input of an inner join builds it (the inputs swap).
+          const ha = await check(hinted(sql, 'BROADCAST(a)'), c, {});
+          expect(ha.map((j) => [j.strategy?.kind, j.right.schema.fields.map((f) => f.name)])).toEqual([['broadcast', ['k', 'v']]]);
+        }
         const hp = await check(hinted(sql, 'PARTITIONED(a)'), c, { join_strategy: 'broadcast' });
         expect(hp.map((j) => j.strategy?.kind)).toEqual(['partitioned']);
       }
