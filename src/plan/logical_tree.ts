@@ -12,7 +12,9 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
     case 'Aggregate': return {
       ...p,
       groupBy: p.groupBy.map(f),
-      aggregates: p.aggregates.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null })),
+      aggregates: p.aggregates.map((a) => ({
+        ...a, arg: a.arg ? f(a.arg) : null, ...(a.orderBy ? { orderBy: a.orderBy.map((k) => ({ ...k, expr: f(k.expr) })) } : {}),
+      })),
     };
     case 'Join': return { ...p, condition: p.condition ? f(p.condition) : null };
     case 'Sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };

@@ -338,6 +338,7 @@ function dependent(p: LogicalPlan, outer: Outer): Dependent {
 }
 
 function dependentAggregate(p: Extract<LogicalPlan, { kind: 'Aggregate' }>, outer: Outer): Dependent {
+  if (p.groupingSets) throw unsupportedSubquery('GROUPING SETS, ROLLUP or CUBE in a correlated subquery');
   const ids = outer.ids;
   const r = dependent(p.input, outer);
   const groups = r.domain.map((c) => freshLike(c, ids));
