@@ -160,7 +160,9 @@ export interface PreparsedStatement {
   rewrites: string[];
 }
 
-const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+const AGGREGATE_NAMES = new Set([
+  'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
+]);
 
 const isWord = (t: Token | undefined, w: string): boolean => t !== undefined && t.kind === 'word' && t.text.toLowerCase() === w;
 

@@ -43,9 +43,11 @@ const QUERIES: string[] = [
   'select g, id, count(*), sum(a), max(s) from t group by rollup(g, id)',
   'select g + 1 as k, s, count(*) from t group by rollup(1, s)',
   'select count(*) from t group by ()',
+  'select g, s, count(*) from t group by rollup(g, s) having g = 1 or g is null',
   // the other aggregates
   'select g, bool_and(a > 10), bool_or(b), var_samp(x), var_pop(a), stddev_samp(a), stddev_pop(x), variance(a), stddev(x) from t group by g',
   'select bool_and(b), bool_or(a > 38), var_pop(x), stddev(a) from t',
+  'select g, var_samp(distinct a), bool_or(distinct b), stddev(all a) from t group by g',
   'select bool_and(b), var_samp(x), stddev_pop(a) from t where id < 0',
   "select g, string_agg(s, ',' order by id), listagg(s, '|' order by s desc nulls last, id) from t group by g",
   "select h, string_agg(distinct s, ',' order by s), string_agg(a, '-' order by a nulls first, id) from t group by h",
