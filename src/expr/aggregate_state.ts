@@ -15,9 +15,11 @@
  *   bool_and, bool_or   [value bool]                  (NULL: no input)
  *   var_*, stddev_*     [count int64, mean float64, m2 float64]   (Welford; merged with
  *                                                      Chan's formula)
- *   approx_count_distinct [registers utf8]            (HyperLogLog, 4,096 registers, one
- *                                                      ASCII character each: '0' + rank;
- *                                                      '' = no input; merged by maximum)
+ *   approx_count_distinct [registers utf8]            (HyperLogLog of 4,096 registers as ASCII:
+ *                                                      '' no input, 'S' + 3 characters per
+ *                                                      non-zero register (sparse), or one
+ *                                                      character per register; exec/aggregate/
+ *                                                      hll.ts; merged by maximum)
  *
  * `count` is the number of non-NULL inputs (all rows for count_star); a sum state with
  * count 0 has a NULL or zero sum and stands for "no input". A partial aggregate with no

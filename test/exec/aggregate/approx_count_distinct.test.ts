@@ -35,9 +35,12 @@ describe('approx_count_distinct', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const mode of [{ name: 'one thread', workers: 0, force: false }, { name: '2 worker threads', workers: 2, force: true }]) {
+  for (const mode of [
+    { name: 'one thread, 2 MB memory limit', workers: 0, force: false, memory: 2 << 20 },
+    { name: '2 worker threads, 4 MB memory limit', workers: 2, force: true, memory: 4 << 20 },
+  ]) {
     it(`is within 5% of the exact count on 100k values (${mode.name})`, async () => {
-      const db = await Spillway.create({ tables: dir, workers: mode.workers, settings: { force_distribution: mode.force } });
+      const db = await Spillway.create({ tables: dir, workers: mode.workers, settings: { force_distribution: mode.force, memory_limit: mode.memory } });
       try {
         const [row] = (await db.sql('select approx_count_distinct(v), approx_count_distinct(s), approx_count_distinct(null::int) from t')).rows();
         const [v, s, none] = row!.map(Number);
@@ -48,26 +51,46 @@ describe('approx_count_distinct', () => {
         const groups = (await db.sql('select g, approx_count_distinct(v), count(distinct v) from t group by g')).rows();
         expect(groups.length).toBe(8);
         for (const [, approx, exact] of groups) expect(Math.abs(Number(approx) - Number(exact)) / Number(exact)).toBeLessThan(0.05);
+        // 5,000 small groups (sparse sketches): partial states are merged (and spilled under
+        // the limit); small counts stay within one or two.
+        const small = (await db.sql('select v % 5000, approx_count_distinct(s), count(distinct s) from t group by v % 5000')).rows();
+        expect(small.length).toBe(5000);
+        for (const [, approx, exact] of small) expect(Math.abs(Number(approx) - Number(exact))).toBeLessThanOrEqual(2);
       } finally {
         await db.close();
       }
     }, 120_000);
   }
 
-  it('merged partial sketches equal the sketch of the whole input', () => {
-    const values = Array.from({ length: 5000 }, (_v, i) => `v${i % 3777}`);
-    const gids = new Int32Array(values.length).map((_g, i) => i % 3);
+  it('merged partial sketches equal the sketch of the whole input (sparse and dense states alike)', () => {
+    // Group 0 stays sparse (a few values), groups 1 and 2 turn dense; the split point puts
+    // sparse and dense states of the same group on either side.
+    const values = Array.from({ length: 6000 }, (_v, i) => `v${i % 3777}`);
+    const gids = new Int32Array(values.length).map((_g, i) => (i % 50 === 0 ? 0 : 1 + (i % 2)));
     const whole = new HllAccumulator();
     whole.ensure(3);
     whole.update(gids, values.length, utf8Column(values));
-    const left = new HllAccumulator(), right = new HllAccumulator(), merged = new HllAccumulator();
-    for (const a of [left, right, merged]) a.ensure(3);
-    left.update(gids.subarray(0, 2000), 2000, utf8Column(values.slice(0, 2000)));
-    right.update(gids.subarray(2000), 3000, utf8Column(values.slice(2000)));
-    const three = new Int32Array([0, 1, 2]);
-    merged.merge(three, 3, left.state(0, 3));
-    merged.merge(three, 3, right.state(0, 3));
-    expect(merged.result(0, 3)).toEqual(whole.result(0, 3));
+    for (const split of [150, 2000, 5900]) {
+      const left = new HllAccumulator(), right = new HllAccumulator(), merged = new HllAccumulator();
+      for (const a of [left, right, merged]) a.ensure(3);
+      left.update(gids.subarray(0, split), split, utf8Column(values.slice(0, split)));
+      right.update(gids.subarray(split), values.length - split, utf8Column(values.slice(split)));
+      const three = new Int32Array([0, 1, 2]);
+      merged.merge(three, 3, right.state(0, 3));
+      merged.merge(three, 3, left.state(0, 3));
+      expect(merged.result(0, 3)).toEqual(whole.result(0, 3));
+    }
+  });
+
+  it('a group stays sparse (bytes per value) until it has 256 registers', () => {
+    const groups = 10_000;
+    const acc = new HllAccumulator();
+    acc.ensure(groups);
+    const gids = new Int32Array(3 * groups).map((_g, i) => i % groups);
+    acc.update(gids, gids.length, fixedColumn('int32', new Int32Array(gids.length).map((_v, i) => i)));
+    expect(acc.memoryBytes()).toBeLessThan(groups * 64);
+    const [state] = acc.state(0, 1);
+    expect(state!.type === 'utf8' ? state!.offsets[1] : -1).toBe(1 + 3 * 3);
   });
 
   it('counts small sets exactly, skips NULLs, and gives 0 for a group without values', () => {
