@@ -56,6 +56,9 @@ const QUERIES: string[] = [
   "select g, s, median(a), string_agg(s, '' order by id) from t group by rollup(g, s)",
   "select median(x), percentile_disc(0.1) within group (order by id), string_agg(s, ',' order by id) from t",
   "select median(x), string_agg(s, ',') from t where id < 0",
+  // correlated subqueries: outer columns inside the value and the ORDER BY of the aggregate
+  "select id, (select median(x + t.a) from t t2 where t2.g = t.g and t2.h < 5) from t where id < 300",
+  "select id, (select string_agg(s, ',' order by x * t.a nulls first, id) from t t2 where t2.g = t.g and t2.h < 5) from t where id < 300",
   "select id % 1500 as k, median(x), string_agg(s, '' order by id), quantile_disc(id, 0.5) from t group by id % 1500",
 ];
 
