@@ -39,6 +39,8 @@ export interface ExprNode {
   /** subquery */
   ast?: SelectAst;
   parentheses?: boolean;
+  /** agg(x) FILTER (WHERE c) */
+  filter?: { where?: ExprNode } | null;
   /** percentile_cont(f) WITHIN GROUP (ORDER BY x) */
   within_group_orderby?: OrderByItem[] | null;
   loc?: Loc;

@@ -624,19 +624,24 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
     a.expr = funcArgs(a.expr!)[0]!;
   }
   const display = exprDisplayName(node);
+  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): every aggregate skips NULLs.
+  const filter = node.filter?.where ? bindBool(node.filter.where, { ...argEnv, clause: 'FILTER' }, 'FILTER') : null;
+  const only = (e: LExpr): LExpr => (filter === null ? e : { kind: 'case', operand: null, whens: [{ when: filter, then: e }], else: null, type: e.type });
   if (a.expr?.type === 'star') {
     if (name !== 'count') throw ctx.error('binder', `${name}(*) is not allowed: only count(*)${ctx.at(node)}`);
+    if (filter !== null) return env.aggregates.add('count', only(lit(1, 'int32')), false, 'int64', display);
     return env.aggregates.add('count_star', null, false, 'int64', display);
   }
-  if (name === 'percentile_cont' || name === 'percentile_disc') return bindPercentile(node, name, a, distinct, display, env);
+  if (name === 'percentile_cont' || name === 'percentile_disc') return bindPercentile(node, name, a, distinct, display, env, only);
   if (!a.expr) throw ctx.error('binder', `function ${name} takes 1 argument, got 0${ctx.at(node)}`);
   const argCount = Array.isArray(a.value) ? a.value.length : 1;
   const maxArgs = name === 'quantile' || name === 'quantile_cont' || name === 'quantile_disc' || name === 'string_agg' ? 2 : 1;
   if (argCount > maxArgs) throw ctx.error('binder', `function ${name} takes ${maxArgs} argument${maxArgs > 1 ? 's' : ''}, got ${argCount}${ctx.at(node)}`);
-  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
   let arg = bindExpr(a.expr, argEnv);
-  if (NEW_AGGREGATES.has(name)) return bindOtherAggregate(node, name, arg, a, distinct, display, env);
   if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
+  arg = only(arg);
+  if (NEW_AGGREGATES.has(name)) return bindOtherAggregate(node, name, arg, a, distinct, display, env);
   let type: DataType;
   switch (name) {
     case 'count': type = 'int64'; break;
@@ -707,14 +712,14 @@ function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArg
 }
 
 /** percentile_cont(f) / percentile_disc(f) WITHIN GROUP (ORDER BY x [DESC]) */
-function bindPercentile(node: ExprNode, name: string, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv): LExpr {
+function bindPercentile(node: ExprNode, name: string, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv, only: (e: LExpr) => LExpr): LExpr {
   const { ctx } = env;
   const within = node.within_group_orderby ?? [];
   if (within.length !== 1 || !a.expr) throw ctx.error('binder', `${name} needs a fraction and WITHIN GROUP (ORDER BY one value)${ctx.at(node)}`);
   const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
   const fraction = fractionOf(bindExpr(a.expr, argEnv), name, node, env);
   const key = orderKey(bindExpr(within[0]!.expr, argEnv), within[0]!);
-  return percentile(name as AggregateFunction, key.expr, fraction, key.ascending, distinct, display, node, env);
+  return percentile(name as AggregateFunction, only(key.expr), fraction, key.ascending, distinct, display, node, env);
 }
 
 function percentile(fn: AggregateFunction, arg: LExpr, fraction: number, ascending: boolean, distinct: boolean, display: string, node: ExprNode, env: ExprEnv): LExpr {

@@ -56,6 +56,9 @@ const QUERIES: string[] = [
   "select g, s, median(a), string_agg(s, '' order by id) from t group by rollup(g, s)",
   "select median(x), percentile_disc(0.1) within group (order by id), string_agg(s, ',' order by id) from t",
   "select median(x), string_agg(s, ',') from t where id < 0",
+  // FILTER (WHERE …)
+  "select g, count(*) filter (where x > 100), sum(a) filter (where b), count(distinct s) filter (where a < 20), string_agg(s, ',' order by id) filter (where h < 30) from t group by rollup(g)",
+  'select h, percentile_cont(0.5) within group (order by x) filter (where b), min(s) filter (where g = 1), avg(x) filter (where a > 30) from t group by cube(h)',
   // correlated subqueries: outer columns inside the value and the ORDER BY of the aggregate
   "select id, (select median(x + t.a) from t t2 where t2.g = t.g and t2.h < 5) from t where id < 300",
   "select id, (select string_agg(s, ',' order by x * t.a nulls first, id) from t t2 where t2.g = t.g and t2.h < 5) from t where id < 300",

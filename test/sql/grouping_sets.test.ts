@@ -118,5 +118,6 @@ describe('the other aggregates: binding', () => {
     expect(await fails("select string_agg(distinct s, ',' order by a) from t", 'binder')).toMatch(/ORDER BY may only name the aggregated value/);
     expect(await fails('select percentile_cont(0.5) within group (order by s) from t', 'type')).toMatch(/percentile_cont expects a number/);
     expect(await fails('select median(median(a)) from t', 'binder')).toMatch(/cannot be nested/);
+    expect(await fails('select sum(a) filter (where a) from t', 'type')).toMatch(/argument of FILTER must be type BOOLEAN/);
   });
 });
