@@ -35,10 +35,11 @@ import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
-import { outputColumns, type LAggregate, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import { outputColumns, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 import type { FileSlice, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
+import type { LAggregate } from './logical.js';
 
 export interface PhysicalPlanOptions {
   config: Config;
@@ -77,16 +78,6 @@ export function commonType(a: DataType, b: DataType): DataType | undefined {
 
 function castTo(e: PhysicalExpr, t: DataType): PhysicalExpr {
   return e.type === t ? e : { kind: 'cast', arg: e, type: t };
-}
-
-/** One aggregate over a node whose input has columns `cols`. */
-function lowerAggregate(a: LAggregate, cols: readonly LColumn[]): AggregateExpr {
-  return {
-    fn: a.fn, arg: a.arg ? lowerExpr(a.arg, cols) : null, distinct: a.distinct, type: a.type, name: a.name,
-    ...(a.separator !== undefined ? { separator: a.separator } : {}),
-    ...(a.fraction !== undefined ? { fraction: a.fraction } : {}),
-    ...(a.orderBy ? { orderBy: a.orderBy.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst })) } : {}),
-  };
 }
 
 function mirror(t: JoinType): JoinType {
@@ -404,4 +395,14 @@ function fileBytes(path: string, table: string): number {
   } catch (err) {
     throw ioError(`cannot read Parquet file "${path}" of table "${table}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
   }
+}
+
+/** One aggregate over a node whose input has columns `cols`. */
+function lowerAggregate(a: LAggregate, cols: readonly LColumn[]): AggregateExpr {
+  return {
+    fn: a.fn, arg: a.arg ? lowerExpr(a.arg, cols) : null, distinct: a.distinct, type: a.type, name: a.name,
+    ...(a.separator !== undefined ? { separator: a.separator } : {}),
+    ...(a.fraction !== undefined ? { fraction: a.fraction } : {}),
+    ...(a.orderBy ? { orderBy: a.orderBy.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst })) } : {}),
+  };
 }
