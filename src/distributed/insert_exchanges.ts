@@ -5,7 +5,7 @@
  *
  *   GROUP BY (decomposable)   partial agg ─▶ Exchange hash(group keys, n) ─▶ final agg
  *   global aggregate          partial agg ─▶ Exchange single ─▶ final agg
- *   DISTINCT aggregate        Exchange hash(group keys, n) | single ─▶ agg 'single'
+ *   DISTINCT or holistic agg  Exchange hash(group keys, n) | single ─▶ agg 'single'
  *   input already hashed on a subset of the group keys  → agg 'single' in place
  *   HashJoin                  the strategy comes from join_strategy.ts (forced, or the cost model):
  *     broadcast               build (right) ─▶ Exchange broadcast; probe stays put
@@ -26,7 +26,7 @@
  */
 import type { Config } from '../common/config.js';
 import type { PhysicalExpr } from '../expr/expr.js';
-import { partialSchema } from '../expr/aggregate_state.js';
+import { decomposable, partialSchema } from '../expr/aggregate_state.js';
 import type {
   ExchangeNode, HashAggregateNode, HashJoinNode, HashJoinType, NestedLoopJoinNode, Partitioning, PhysicalPlan, WindowNode,
 } from '../plan/physical.js';
@@ -107,7 +107,7 @@ class ExchangeInserter {
       case 'Coalesce':
         // The consumer decides what distribution it needs.
         return this.rewrite(p.input);
-      case 'Filter': case 'Projection': {
+      case 'Filter': case 'Projection': case 'Expand': {
         // Partition-wise: any input distribution will do.
         const input = this.rewrite(p.input);
         return { ...p, input, partitions: input.partitions };
@@ -163,8 +163,8 @@ class ExchangeInserter {
       }
     }
 
-    if (p.aggregates.some((a) => a.distinct && a.fn !== 'count_star')) {
-      // Not decomposable: move the raw rows.
+    if (!p.aggregates.every(decomposable)) {
+      // DISTINCT or holistic: move the raw rows.
       if (k === 0) return { ...p, input: this.exchange(input, { kind: 'single' }), partitions: 1 };
       const ex = this.exchange(input, { kind: 'hash', keys: p.groupBy, partitions: this.n });
       const out: PhysicalPlan = { ...p, input: ex, partitions: ex.partitions };

@@ -7,6 +7,7 @@
 import type { Batch } from '../columnar/column.js';
 import type { ExchangeNode, PhysicalKind, PhysicalPlan } from '../plan/physical.js';
 import type { TaskContext } from './context.js';
+import { expand } from './aggregate/expand.js';
 import { hashAggregate } from './aggregate/hash_aggregate.js';
 import { coalesce } from './coalesce_partitions.js';
 import { filter } from './filter.js';
@@ -44,6 +45,7 @@ export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   Filter: filter,
   Projection: projection,
   HashAggregate: hashAggregate,
+  Expand: expand,
   HashJoin: hashJoin,
   NestedLoopJoin: nestedLoopJoin,
   Sort: sort,

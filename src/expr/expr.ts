@@ -43,7 +43,13 @@ export type PhysicalExpr =
   | { kind: 'like'; arg: PhysicalExpr; pattern: PhysicalExpr; negated: boolean; caseInsensitive: boolean; type: 'bool' }
   | { kind: 'call'; name: FunctionName; args: PhysicalExpr[]; type: DataType };
 
-export type AggregateFunction = 'count_star' | 'count' | 'sum' | 'avg' | 'min' | 'max';
+export type AggregateFunction =
+  | 'count_star' | 'count' | 'sum' | 'avg' | 'min' | 'max'
+  | 'bool_and' | 'bool_or'
+  | 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'
+  | 'approx_count_distinct'
+  /** Holistic: they need every value of a group (no partial state; mode single only). */
+  | 'string_agg' | 'percentile_cont' | 'percentile_disc';
 
 /**
  * One aggregate of a HashAggregate node. `arg` is evaluated over the node's input
@@ -54,9 +60,19 @@ export interface AggregateExpr {
   fn: AggregateFunction;
   arg: PhysicalExpr | null;
   distinct: boolean;
-  /** Output type: count → int64; sum(int) → int64; sum(float) → float64; avg → float64; min/max → arg type. */
+  /**
+   * Output type: count, approx_count_distinct → int64; sum(int) → int64; sum(float) → float64;
+   * avg, var_*, stddev_*, percentile_cont → float64; bool_and/or → bool; string_agg → utf8;
+   * min/max, percentile_disc → arg type.
+   */
   type: DataType;
   name: string;
+  /** string_agg: the separator (NULL = none: the values are concatenated). */
+  separator?: string | null;
+  /** string_agg: ORDER BY inside the call (over the node's input); percentile_*: one key, the value's order. */
+  orderBy?: SortKey[];
+  /** percentile_cont / percentile_disc: the fraction, 0 to 1. */
+  fraction?: number;
 }
 
 export interface SortKey {

@@ -160,7 +160,8 @@ function logicalLine(p: LogicalPlan): string {
     case 'Aggregate': {
       const group = p.groupBy.map((e, i) => aliased(formatExpr(e), p.groupColumns[i]!.name));
       const aggs = p.aggregates.map((a) => aliased(aggText(a.fn, a.arg, a.distinct), a.name));
-      return `Aggregate group=${list(group)} aggs=${list(aggs)}`;
+      const sets = p.groupingSets ? ` sets=${setsText(p.groupingSets, p.groupColumns.map((c) => c.name))}` : '';
+      return `Aggregate group=${list(group)}${sets} aggs=${list(aggs)}`;
     }
     case 'Join': {
       const kind = p.joinType === 'inner' && p.condition === null ? 'cross' : p.joinType;
@@ -209,6 +210,11 @@ function windowFnText(
 
 const AGGREGATE_FNS: ReadonlySet<string> = new Set(['count', 'sum', 'avg', 'min', 'max']);
 
+/** Grouping sets as `[(a, b), (a), ()]`. */
+function setsText(sets: readonly number[][], keys: readonly string[]): string {
+  return `[${sets.map((s) => `(${s.map((i) => keys[i]).join(', ')})`).join(', ')}]`;
+}
+
 function aggText(fn: string, arg: AnyExpr | null, distinct: boolean, input?: Schema): string {
   if (fn === 'count_star') return 'count(*)';
   return `${fn}(${distinct ? 'DISTINCT ' : ''}${arg ? formatExpr(arg, input) : ''})`;
@@ -247,6 +253,7 @@ function physicalLine(p: PhysicalPlan): string {
     case 'Filter': return `Filter ${formatExpr(p.predicate, p.input.schema)}`;
     case 'Projection':
       return `Projection ${p.exprs.map((e, i) => aliased(formatExpr(e, p.input.schema), p.schema.fields[i]?.name ?? '?')).join(', ')}`;
+    case 'Expand': return `Expand sets=${setsText(p.sets, p.keys.map((k) => formatExpr(k, p.input.schema)))}`;
     case 'HashAggregate': {
       const group = p.groupBy.map((e) => formatExpr(e, p.input.schema));
       const aggs = p.aggregates.map((a) => aliased(aggText(a.fn, a.arg, a.distinct, p.input.schema), a.name));

@@ -55,6 +55,12 @@ export interface LAggregate {
   arg: LExpr | null;
   distinct: boolean;
   type: DataType;
+  /** string_agg: the separator (NULL = none). */
+  separator?: string | null;
+  /** string_agg: ORDER BY inside the call; percentile_cont/disc: the value and its order. */
+  orderBy?: LSortKey[];
+  /** percentile_cont / percentile_disc: the fraction, 0 to 1. */
+  fraction?: number;
 }
 
 export interface LSortKey { expr: LExpr; ascending: boolean; nullsFirst: boolean }
@@ -102,8 +108,14 @@ export type LogicalPlan =
   | { kind: 'Filter'; input: LogicalPlan; predicate: LExpr }
   /** exprs[i] computes columns[i]. */
   | { kind: 'Project'; input: LogicalPlan; exprs: LExpr[]; columns: LColumn[] }
-  /** Output: group columns then aggregate columns. groupBy[i] computes groupColumns[i]. */
-  | { kind: 'Aggregate'; input: LogicalPlan; groupBy: LExpr[]; groupColumns: LColumn[]; aggregates: LAggregate[] }
+  /**
+   * Output: group columns [, grouping id] then aggregate columns. groupBy[i] computes groupColumns[i].
+   * GROUPING SETS / ROLLUP / CUBE: `groupingSets` lists each set as indices into groupBy (a
+   * key not in a set is NULL in that set's rows) and `groupingId` (int32, the set's index in
+   * groupingSets) follows the group columns: it keeps the sets' groups apart.
+   */
+  | { kind: 'Aggregate'; input: LogicalPlan; groupBy: LExpr[]; groupColumns: LColumn[]; aggregates: LAggregate[];
+      groupingSets?: number[][]; groupingId?: LColumn }
   /** Output: left columns then right columns (only left for semi/anti). condition null = cross join. */
   | { kind: 'Join'; left: LogicalPlan; right: LogicalPlan; joinType: JoinType; condition: LExpr | null;
       /** Anti join for NOT IN (HashJoin nullAware): a NULL right key empties the result; a NULL left key survives only an empty right. */
@@ -123,6 +135,7 @@ export function outputColumns(p: LogicalPlan): LColumn[] {
     case 'Filter': case 'Sort': case 'Limit': case 'Distinct': return outputColumns(p.input);
     case 'Aggregate': return [
       ...p.groupColumns,
+      ...(p.groupingId ? [p.groupingId] : []),
       ...p.aggregates.map((a): LColumn => ({ id: a.id, name: a.name, type: a.type, nullable: true })),
     ];
     case 'Window': return [

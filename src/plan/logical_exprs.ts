@@ -203,7 +203,10 @@ export function nodeExprs(p: LogicalPlan): LExpr[] {
     case 'Values': return p.rows.flat();
     case 'Filter': return [p.predicate];
     case 'Project': return p.exprs;
-    case 'Aggregate': return [...p.groupBy, ...p.aggregates.flatMap((a) => (a.arg ? [a.arg] : []))];
+    case 'Aggregate': return [
+      ...p.groupBy,
+      ...p.aggregates.flatMap((a) => [...(a.arg ? [a.arg] : []), ...(a.orderBy ?? []).map((k) => k.expr)]),
+    ];
     case 'Join': return p.condition ? [p.condition] : [];
     case 'Sort': return p.keys.map((k) => k.expr);
     case 'Window': return [

@@ -1,5 +1,5 @@
 /** Logical plan trees: the expressions a node holds, rebuilding nodes, bottom-up rewrites, column sets. */
-import { logicalChildren, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import { logicalChildren, type LAggregate, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
 import { colRef } from './logical_exprs.js';
 
 /** The same node with every held expression passed through `f` (children untouched). */
@@ -12,7 +12,7 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
     case 'Aggregate': return {
       ...p,
       groupBy: p.groupBy.map(f),
-      aggregates: p.aggregates.map((a) => ({ ...a, arg: a.arg ? f(a.arg) : null })),
+      aggregates: p.aggregates.map((a) => mapAggregateExprs(a, f)),
     };
     case 'Join': return { ...p, condition: p.condition ? f(p.condition) : null };
     case 'Sort': return { ...p, keys: p.keys.map((k) => ({ ...k, expr: f(k.expr) })) };
@@ -24,6 +24,11 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
     };
     case 'Limit': case 'Union': case 'Distinct': return p;
   }
+}
+
+/** An aggregate with its argument and ORDER BY keys passed through `f`. */
+export function mapAggregateExprs<A extends LAggregate>(a: A, f: (e: LExpr) => LExpr): A {
+  return { ...a, arg: a.arg ? f(a.arg) : null, ...(a.orderBy ? { orderBy: a.orderBy.map((k) => ({ ...k, expr: f(k.expr) })) } : {}) };
 }
 
 /** The same node over new children (same order as logicalChildren). */

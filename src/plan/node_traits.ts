@@ -10,6 +10,7 @@
  *   Projection      input       any                                yes (keys remap)  yes
  *   UnionAll        inputs      any                                yes (appended)    no
  *   HashAggregate   input       hash on group keys (partial: any)  no                no
+ *   Expand          input       any                                yes               no
  *   HashJoin        left,right  co-hashed keys, or right broadcast no                no
  *   NestedLoopJoin  left,right  right broadcast, or one partition  no                no
  *   Sort            input       range on its keys, or one partition yes              no (it orders)
@@ -68,6 +69,7 @@ export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<Phy
     requires: 'any', keepsPartitioning: true, keepsOrder: false,
   },
   HashAggregate: { ...unary(), requires: 'hash_keys', keepsPartitioning: false, keepsOrder: false },
+  Expand: { ...unary(), requires: 'any', keepsPartitioning: true, keepsOrder: false },
   HashJoin: { ...binary(), requires: 'hash_keys', keepsPartitioning: false, keepsOrder: false },
   NestedLoopJoin: { ...binary(), requires: 'broadcast', keepsPartitioning: false, keepsOrder: false },
   Sort: { ...unary(), requires: 'ordered', keepsPartitioning: true, keepsOrder: false },

@@ -76,6 +76,26 @@ export interface HashAggregateNode extends NodeBase {
   mode: 'single' | 'partial' | 'final';
   groupBy: PhysicalExpr[];
   aggregates: AggregateExpr[];
+  /**
+   * GROUPING SETS: the grouping ids of the empty sets (the grouping id is the last group
+   * key). Each is a group (NULL keys…, id) of the output even when the input is empty; in
+   * modes single and final the one partition that (NULL keys…, id) hashes to creates it.
+   */
+  emptyGroupingSets?: number[];
+}
+
+/**
+ * GROUPING SETS: every input row once per set, as [input columns | keys, NULL where the
+ * key is not in the set | the set's index (int32)]. A HashAggregate grouped by the keys and
+ * the index sits above it.
+ */
+export interface ExpandNode extends NodeBase {
+  kind: 'Expand';
+  input: PhysicalPlan;
+  /** Group keys over the input. */
+  keys: PhysicalExpr[];
+  /** Each set as indices into keys. */
+  sets: number[][];
 }
 
 export interface HashJoinNode extends NodeBase {
@@ -173,7 +193,7 @@ export interface UnionAllNode extends NodeBase { kind: 'UnionAll'; inputs: Physi
 export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: PhysicalPlan }
 
 export type PhysicalPlan =
-  | ParquetScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode
+  | ParquetScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode | ExpandNode
   | HashJoinNode | NestedLoopJoinNode | SortNode | WindowNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
   | ExchangeNode | ExchangeReadNode | MergeGatherNode;
 

@@ -10,7 +10,8 @@
  *   Scan(memory)    [Filter] over MemoryScan(projection = the columns' positions)
  *   Values          Values (each expression folded to a constant, else its error)
  *   Project         Projection          Filter → Filter
- *   Aggregate       HashAggregate mode 'single'; Distinct → HashAggregate on every column
+ *   Aggregate       HashAggregate mode 'single'; Distinct → HashAggregate on every column;
+ *                   GROUPING SETS → HashAggregate over Expand (keys + grouping id)
  *   Window          Window over Sort(partition keys, order keys) (no Sort for OVER ())
  *   Sort            Sort; Limit over Sort → TopK(fetch = skip + fetch) [+ Limit(skip) when skip > 0]
  *   Limit           Limit               Union → UnionAll (casts where an input's type differs)
@@ -39,6 +40,7 @@ import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type 
 import type { FileSlice, HashJoinType, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
+import type { LAggregate } from './logical.js';
 
 export interface PhysicalPlanOptions {
   config: Config;
@@ -115,12 +117,12 @@ class PhysicalPlanner {
       case 'Aggregate': {
         const input = this.single(this.plan(p.input));
         const cols = outputColumns(p.input);
-        const aggregates: AggregateExpr[] = p.aggregates.map((a) => ({
-          fn: a.fn, arg: a.arg ? lowerExpr(a.arg, cols) : null, distinct: a.distinct, type: a.type, name: a.name,
-        }));
+        const aggregates: AggregateExpr[] = p.aggregates.map((a) => lowerAggregate(a, cols));
+        const groupBy = p.groupBy.map((e) => lowerExpr(e, cols));
+        if (p.groupingSets) return this.groupingSets(p, p.groupingSets, input, groupBy, aggregates);
         return {
           kind: 'HashAggregate', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1,
-          estimatedRows: estimateRows(p), input, mode: 'single', groupBy: p.groupBy.map((e) => lowerExpr(e, cols)), aggregates,
+          estimatedRows: estimateRows(p), input, mode: 'single', groupBy, aggregates,
         };
       }
       case 'Distinct': {
@@ -143,6 +145,34 @@ class PhysicalPlanner {
       case 'Union': return this.union(p);
       case 'Join': return this.join(p);
     }
+  }
+
+  /**
+   * GROUPING SETS: Expand (each row once per set, keys NULLed out, set index appended) under
+   * a HashAggregate grouped by the expanded keys and the set index. Aggregate arguments read
+   * the input columns, which Expand keeps in place.
+   */
+  private groupingSets(
+    p: Extract<LogicalPlan, { kind: 'Aggregate' }>, sets: number[][], input: PhysicalPlan, keys: PhysicalExpr[], aggregates: AggregateExpr[],
+  ): PhysicalPlan {
+    const width = input.schema.fields.length;
+    const expand: PhysicalPlan = {
+      kind: 'Expand', id: this.id(), partitions: input.partitions, input, keys, sets,
+      schema: { fields: [
+        ...input.schema.fields,
+        ...keys.map((k, i) => ({ name: p.groupColumns[i]!.name, type: k.type, nullable: true })),
+        { name: p.groupingId?.name ?? 'grouping_id', type: 'int32' as const, nullable: false },
+      ] },
+      ...(input.estimatedRows !== undefined ? { estimatedRows: input.estimatedRows * sets.length } : {}),
+    };
+    const groupBy: PhysicalExpr[] = [...keys.map((k, i): PhysicalExpr => ({ kind: 'column', index: width + i, type: k.type })),
+      { kind: 'column', index: width + keys.length, type: 'int32' }];
+    const empty = sets.flatMap((s, i) => (s.length === 0 ? [i] : []));
+    return {
+      kind: 'HashAggregate', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1,
+      estimatedRows: estimateRows(p), input: expand, mode: 'single', groupBy, aggregates,
+      ...(empty.length > 0 ? { emptyGroupingSets: empty } : {}),
+    };
   }
 
   private id(): number {
@@ -468,4 +498,14 @@ function fileBytes(path: string, table: string): number {
   } catch (err) {
     throw ioError(`cannot read Parquet file "${path}" of table "${table}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
   }
+}
+
+/** One aggregate over a node whose input has columns `cols`. */
+function lowerAggregate(a: LAggregate, cols: readonly LColumn[]): AggregateExpr {
+  return {
+    fn: a.fn, arg: a.arg ? lowerExpr(a.arg, cols) : null, distinct: a.distinct, type: a.type, name: a.name,
+    ...(a.separator !== undefined ? { separator: a.separator } : {}),
+    ...(a.fraction !== undefined ? { fraction: a.fraction } : {}),
+    ...(a.orderBy ? { orderBy: a.orderBy.map((k) => ({ expr: lowerExpr(k.expr, cols), ascending: k.ascending, nullsFirst: k.nullsFirst })) } : {}),
+  };
 }

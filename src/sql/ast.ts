@@ -39,10 +39,19 @@ export interface ExprNode {
   /** subquery */
   ast?: SelectAst;
   parentheses?: boolean;
+  /** agg(x) FILTER (WHERE c) */
+  filter?: { where?: ExprNode } | null;
+  /** percentile_cont(f) WITHIN GROUP (ORDER BY x) */
+  within_group_orderby?: OrderByItem[] | null;
   loc?: Loc;
 }
 
-export interface FuncArgs { type?: string; value?: ExprNode[]; expr?: ExprNode; distinct?: string | null }
+export interface FuncArgs {
+  type?: string; value?: ExprNode[]; expr?: ExprNode; distinct?: string | null;
+  /** string_agg(x, sep ORDER BY …) */
+  orderby?: OrderByItem[] | null;
+  separator?: { symbol?: string; delimiter?: ExprNode } | null;
+}
 export interface ExtractArgs { field: string; source: ExprNode }
 export interface CaseArg { type: 'when' | 'else'; cond?: ExprNode; result: ExprNode }
 

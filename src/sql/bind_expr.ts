@@ -43,19 +43,38 @@ export function exprKey(e: LExpr | null): string {
   return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
+/** A grouping() call: a placeholder column until the GROUP BY is known (grouping_sets.ts). */
+export interface GroupingCall { id: number; name: string; args: LExpr[] }
+
+/** What some aggregates take besides their argument. */
+export type AggregateOptions = Pick<LAggregate, 'separator' | 'orderBy' | 'fraction'>;
+
 /** The aggregates of one SELECT; equal aggregates share one output column. */
 export class AggregateCollector {
   readonly aggregates: LAggregate[] = [];
+  readonly groupingCalls: GroupingCall[] = [];
   private readonly byKey = new Map<string, LAggregate>();
 
   constructor(private readonly ctx: BindContext) {}
 
-  add(fn: AggregateFunction, arg: LExpr | null, distinct: boolean, type: DataType, name: string): LExpr {
-    const key = `${fn}|${distinct}|${exprKey(arg)}`;
+  /** A grouping(args) call: a column the SELECT's grouping rewrite replaces by its value. */
+  addGrouping(args: LExpr[], name: string): LExpr {
+    const key = exprKey({ kind: 'call', name: 'grouping', args, type: 'int64' });
+    let c = this.groupingCalls.find((g) => exprKey({ kind: 'call', name: 'grouping', args: g.args, type: 'int64' }) === key);
+    if (!c) {
+      c = { id: this.ctx.fresh(), name, args };
+      this.ctx.markNullable(c.id, false);
+      this.groupingCalls.push(c);
+    }
+    return { kind: 'column', id: c.id, type: 'int64', name };
+  }
+
+  add(fn: AggregateFunction, arg: LExpr | null, distinct: boolean, type: DataType, name: string, options: AggregateOptions = {}): LExpr {
+    const key = `${fn}|${distinct}|${exprKey(arg)}|${JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
     let a = this.byKey.get(key);
     if (!a) {
-      a = { id: this.ctx.fresh(), name, fn, arg, distinct, type };
-      this.ctx.markNullable(a.id, fn !== 'count' && fn !== 'count_star');
+      a = { id: this.ctx.fresh(), name, fn, arg, distinct, type, ...options };
+      this.ctx.markNullable(a.id, fn !== 'count' && fn !== 'count_star' && fn !== 'approx_count_distinct');
       this.aggregates.push(a);
       this.byKey.set(key, a);
     }
@@ -550,7 +569,16 @@ function callFunction(name: string, args: LExpr[], env: ExprEnv, node: ExprNode)
   }
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+const AGGREGATES = new Set([
+  'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or',
+  'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop', 'approx_count_distinct',
+  'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'percentile_cont', 'percentile_disc',
+]);
+
+/** Spellings of the same aggregate. */
+const AGGREGATE_ALIASES: Record<string, AggregateFunction> = {
+  variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
+};
 
 function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
@@ -571,7 +599,8 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   if (name === 'all' || name === 'any' || name === 'some') {
     throw ctx.error('unsupported', `unsupported: ${name.toUpperCase()} (subquery) comparisons${ctx.at(node)}`);
   }
-  if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0] } }, env);
+  if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0], value: argNodes } }, env);
+  if (name === 'grouping' || name === 'grouping_id') return bindGrouping(node, argNodes, env);
   if (name === 'read_parquet') throw ctx.error('binder', `read_parquet(...) is a table function: use it in FROM${ctx.at(node)}`);
   if (!isKnownFunction(name)) {
     throw ctx.error('binder', `unknown function "${name}"${ctx.at(node)}${didYouMean(name, [...knownFunctionNames(), ...AGGREGATES])}`);
@@ -595,14 +624,24 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
     a.expr = funcArgs(a.expr!)[0]!;
   }
   const display = exprDisplayName(node);
+  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): every aggregate skips NULLs.
+  const filter = node.filter?.where ? bindBool(node.filter.where, { ...argEnv, clause: 'FILTER' }, 'FILTER') : null;
+  const only = (e: LExpr): LExpr => (filter === null ? e : { kind: 'case', operand: null, whens: [{ when: filter, then: e }], else: null, type: e.type });
   if (a.expr?.type === 'star') {
     if (name !== 'count') throw ctx.error('binder', `${name}(*) is not allowed: only count(*)${ctx.at(node)}`);
+    if (filter !== null) return env.aggregates.add('count', only(lit(1, 'int32')), false, 'int64', display);
     return env.aggregates.add('count_star', null, false, 'int64', display);
   }
+  if (name === 'percentile_cont' || name === 'percentile_disc') return bindPercentile(node, name, a, distinct, display, env, only);
   if (!a.expr) throw ctx.error('binder', `function ${name} takes 1 argument, got 0${ctx.at(node)}`);
-  if (Array.isArray(a.value) && a.value.length > 1) throw ctx.error('binder', `function ${name} takes 1 argument, got ${a.value.length}${ctx.at(node)}`);
-  let arg = bindExpr(a.expr, { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' });
+  const argCount = Array.isArray(a.value) ? a.value.length : 1;
+  const maxArgs = name === 'quantile' || name === 'quantile_cont' || name === 'quantile_disc' || name === 'string_agg' ? 2 : 1;
+  if (argCount > maxArgs) throw ctx.error('binder', `function ${name} takes ${maxArgs} argument${maxArgs > 1 ? 's' : ''}, got ${argCount}${ctx.at(node)}`);
+  let arg = bindExpr(a.expr, argEnv);
   if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
+  arg = only(arg);
+  if (NEW_AGGREGATES.has(name)) return bindOtherAggregate(node, name, arg, a, distinct, display, env);
   let type: DataType;
   switch (name) {
     case 'count': type = 'int64'; break;
@@ -616,6 +655,110 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
       type = arg.type;
   }
   return env.aggregates.add(name as AggregateFunction, arg, distinct, type, display);
+}
+
+/** The aggregates beyond count/sum/avg/min/max. */
+const NEW_AGGREGATES = new Set([
+  'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
+  'approx_count_distinct', 'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc',
+]);
+
+function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const collector = env.aggregates!;
+  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  const fn = AGGREGATE_ALIASES[name] ?? (name as AggregateFunction);
+  const typeError = (want: string): never => {
+    throw ctx.error('type', `function ${name} expects ${want}, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
+  };
+  if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
+  switch (fn) {
+    case 'bool_and': case 'bool_or':
+      if (arg.type === 'null') arg = castTo(arg, 'bool');
+      if (arg.type !== 'bool') typeError('a boolean');
+      return collector.add(fn, arg, distinct, 'bool', display);
+    case 'var_samp': case 'var_pop': case 'stddev_samp': case 'stddev_pop':
+      if (arg.type === 'null') arg = castTo(arg, 'float64');
+      if (!isNumeric(arg.type)) typeError('a number');
+      return collector.add(fn, arg, distinct, 'float64', display);
+    case 'approx_count_distinct':
+      return collector.add(fn, arg, false, 'int64', display);
+    case 'string_agg': {
+      let separator: string | null = ',';
+      const sepNode = a.separator?.delimiter ?? (Array.isArray(a.value) && a.value.length > 1 ? a.value[1] : undefined);
+      if (sepNode) {
+        const sep = bindExpr(sepNode, argEnv);
+        if (sep.kind !== 'literal' || (sep.value !== null && typeof sep.value !== 'string')) {
+          throw ctx.error('binder', `the separator of ${name} must be a constant string${ctx.at(node)}`);
+        }
+        separator = sep.value as string | null;
+      }
+      if (arg.type !== 'utf8') arg = castTo(arg, 'utf8');
+      const orderBy = (a.orderby ?? []).map((o) => orderKey(bindExpr(o.expr, argEnv), o));
+      if (distinct && !(orderBy.length === 0 || (orderBy.length === 1 && exprKey(orderBy[0]!.expr) === exprKey(arg)))) {
+        throw ctx.error('binder', `in ${name}(DISTINCT …), ORDER BY may only name the aggregated value${ctx.at(node)}`);
+      }
+      return collector.add('string_agg', arg, distinct, 'utf8', display, { separator, ...(orderBy.length > 0 ? { orderBy } : {}) });
+    }
+    default: {
+      // median(x), quantile_cont(x, f), quantile_disc(x, f), quantile(x, f)
+      const fractionNode = Array.isArray(a.value) ? a.value[1] : undefined;
+      if (name !== 'median' && !fractionNode) throw ctx.error('binder', `function ${name} takes 2 arguments (value, fraction), got 1${ctx.at(node)}`);
+      const fraction = fractionNode ? fractionOf(bindExpr(fractionNode, argEnv), name, node, env) : 0.5;
+      const cont = name === 'median' ? isNumeric(arg.type) : fn === 'percentile_cont';
+      return percentile(cont ? 'percentile_cont' : 'percentile_disc', arg, fraction, true, distinct, display, node, env);
+    }
+  }
+}
+
+/** percentile_cont(f) / percentile_disc(f) WITHIN GROUP (ORDER BY x [DESC]) */
+function bindPercentile(node: ExprNode, name: string, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv, only: (e: LExpr) => LExpr): LExpr {
+  const { ctx } = env;
+  const within = node.within_group_orderby ?? [];
+  if (within.length !== 1 || !a.expr) throw ctx.error('binder', `${name} needs a fraction and WITHIN GROUP (ORDER BY one value)${ctx.at(node)}`);
+  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  const fraction = fractionOf(bindExpr(a.expr, argEnv), name, node, env);
+  const key = orderKey(bindExpr(within[0]!.expr, argEnv), within[0]!);
+  return percentile(name as AggregateFunction, only(key.expr), fraction, key.ascending, distinct, display, node, env);
+}
+
+function percentile(fn: AggregateFunction, arg: LExpr, fraction: number, ascending: boolean, distinct: boolean, display: string, node: ExprNode, env: ExprEnv): LExpr {
+  const { ctx } = env;
+  if (distinct) throw ctx.error('unsupported', `unsupported: DISTINCT in ${fn}${ctx.at(node)}`);
+  if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
+  if (arg.type === 'null') arg = castTo(arg, 'float64');
+  if (fn === 'percentile_cont' && !isNumeric(arg.type)) {
+    throw ctx.error('type', `${fn} expects a number, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
+  }
+  const type = fn === 'percentile_cont' ? 'float64' : arg.type;
+  const orderBy = [{ expr: arg, ascending, nullsFirst: false }];
+  return env.aggregates!.add(fn, arg, false, type, display, { fraction, orderBy });
+}
+
+/** The fraction of a percentile: a constant from 0 to 1. */
+function fractionOf(e: LExpr, name: string, node: ExprNode, env: ExprEnv): number {
+  const v = e.kind === 'literal' ? e.value : e.kind === 'cast' && e.arg.kind === 'literal' ? e.arg.value : undefined;
+  const f = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
+  if (!(f >= 0 && f <= 1)) throw env.ctx.error('binder', `the fraction of ${name} must be a constant from 0 to 1${env.ctx.at(node)}`);
+  return f;
+}
+
+/** A bound ORDER BY item (NULLS LAST for ASC, FIRST for DESC unless spelled out, as PostgreSQL). */
+function orderKey(expr: LExpr, o: { type: string | null; nulls: string | null }): { expr: LExpr; ascending: boolean; nullsFirst: boolean } {
+  const ascending = (o.type ?? 'ASC').toUpperCase() !== 'DESC';
+  const nulls = (o.nulls ?? '').toLowerCase();
+  return { expr, ascending, nullsFirst: nulls.includes('first') ? true : nulls.includes('last') ? false : !ascending };
+}
+
+/** grouping(a, …) / grouping_id(a, …): a placeholder until the GROUP BY is bound. */
+function bindGrouping(node: ExprNode, argNodes: ExprNode[], env: ExprEnv): LExpr {
+  const { ctx } = env;
+  const name = funcName(node).toLowerCase();
+  if (env.inAggregate) throw ctx.error('binder', `${name} cannot be used inside an aggregate function${ctx.at(node)}`);
+  if (!env.aggregates) throw ctx.error('binder', `${name} is not allowed in ${env.clause}: it needs a GROUP BY${ctx.at(node)}`);
+  if (argNodes.length === 0 || argNodes.length > 62) throw ctx.error('binder', `${name} takes 1 to 62 GROUP BY expressions, got ${argNodes.length}${ctx.at(node)}`);
+  const args = argNodes.map((a) => bindExpr(a, { ...env, aggregates: null, windows: null, clause: `${name} arguments` }));
+  return env.aggregates.addGrouping(args, exprDisplayName(node));
 }
 
 function bindCase(node: ExprNode, env: ExprEnv): LExpr {

@@ -38,6 +38,7 @@ import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
 import { WindowCollector } from './bind_window.js';
 import { QUALIFY_MARKER } from './preparse.js';
 import { exprDisplayName } from './names.js';
+import { bindGroupingSets, groupingValue } from './grouping_sets.js';
 
 /** A bound query: its plan, and the plan's output columns with user-visible names. */
 export interface BoundQuery {
@@ -292,10 +293,11 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
   }
   if (items.length === 0) throw ctx.error('binder', 'SELECT list is empty');
 
-  // GROUP BY: position, output alias (when no input column has the name), or expression.
+  // GROUP BY: position, output alias (when no input column has the name), or expression;
+  // ROLLUP / CUBE / GROUPING SETS list sets of those (grouping_sets.ts).
   const groupExprs: LExpr[] = [];
   const groupKeys = new Map<string, number>();
-  for (const g of groupNodes) {
+  const keyIndex = (g: ExprNode): number => {
     let e: LExpr;
     const pos = positionOf(g, items.length, ctx, 'GROUP BY');
     const aliasItem = pos === null ? outputAlias(g, items, scope, ctx) : null;
@@ -307,8 +309,11 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
       e = bindExpr(g, { ...env, aggregates: null, windows: null, clause: 'GROUP BY' });
     }
     const k = exprKey(e);
-    if (!groupKeys.has(k)) { groupKeys.set(k, groupExprs.length); groupExprs.push(e); }
-  }
+    let i = groupKeys.get(k);
+    if (i === undefined) { i = groupExprs.length; groupKeys.set(k, i); groupExprs.push(e); }
+    return i;
+  };
+  const groupingSets = bindGroupingSets(groupNodes, keyIndex, ctx);
 
   const having = havingNode ? bindBool(havingNode, { ...env, windows: null, clause: 'HAVING' }, 'HAVING') : null;
   const qualify = qualifyNode ? bindBool(withAliases(qualifyNode, items, scope, ctx), { ...env, clause: 'QUALIFY' }, 'QUALIFY') : null;
@@ -337,13 +342,16 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
   let rewriteGrouped = (e: LExpr): LExpr => e;
   if (collector) {
     const groupColumns = groupExprs.map((e) => ctx.column(e.kind === 'column' ? e.name : exprDisplayNameOfExpr(e), e.type, true));
+    const groupingId = groupingSets ? ctx.column('grouping_id', 'int32', false) : undefined;
     const inputIds = new Set(scope.columns.map((c) => c.id));
     const aggIds = collector.ids();
+    const groupingCalls = new Map(collector.groupingCalls.map((c) => [c.id, c]));
     const rewrite = (e: LExpr): LExpr => {
       const g = groupKeys.get(exprKey(e));
       if (g !== undefined) return colRef(groupColumns[g]!);
       switch (e.kind) {
         case 'column':
+          if (groupingCalls.has(e.id)) return groupingValue(groupingCalls.get(e.id)!, groupKeys, groupingSets, groupingId, ctx);
           if (!aggIds.has(e.id) && inputIds.has(e.id)) {
             throw ctx.error('binder', `column "${e.name}" must appear in the GROUP BY clause or be used in an aggregate function${ctx.atIdent(e.name)}`);
           }
@@ -375,7 +383,10 @@ export function bindSelect(ast: SelectAst, ctx: BindContext, ctes: CteScope | nu
       }
       return c;
     });
-    plan = { kind: 'Aggregate', input: plan, groupBy: groupExprs, groupColumns, aggregates: collector.aggregates };
+    plan = {
+      kind: 'Aggregate', input: plan, groupBy: groupExprs, groupColumns, aggregates: collector.aggregates,
+      ...(groupingSets && groupingId ? { groupingSets, groupingId } : {}),
+    };
     if (having) plan = { kind: 'Filter', input: plan, predicate: rewrite(having) };
     itemExprs = itemExprs.map(rewrite);
     hiddenExprs = hidden.map(rewrite);

@@ -28,6 +28,12 @@
  *                                           after a few names; the binder reads the real name back)
  *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
  *                                           or after a WINDOW clause in the same SELECT)
+ *   - `GROUPING SETS (…)`                 → `grouping_sets(…)`, and an empty set `()` in it
+ *                                           → `__empty_grouping_set()`; `GROUP BY ()` →
+ *                                           `GROUP BY grouping_sets(__empty_grouping_set())`
+ *                                           (the binder reads both back as grouping sets)
+ *   - `listagg(`                          → `string_agg(` (the grammar takes ORDER BY and a
+ *                                           separator inside only that call)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  * Join hints (`/*+ BROADCAST(t) *\/`) are comments, which the parser drops: join_hints.ts reads
  * them from this lexer's tokens (parser.ts keeps them with the parsed statement).
@@ -157,7 +163,9 @@ export interface PreparsedStatement {
   rewrites: string[];
 }
 
-const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+const AGGREGATE_NAMES = new Set([
+  'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
+]);
 
 /** EXPLAIN's flags; `format` only when given as an option (`EXPLAIN (ANALYZE, FORMAT JSON)`). */
 export interface ExplainOptions {
@@ -333,6 +341,33 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       rewrites.push('qualify');
       continue;
     }
+    if (isWord(t, 'grouping') && isWord(sig[k + 1], 'sets') && sig[k + 2]?.text === '(') {
+      overwrite(work, t.start, sig[k + 1]!.end, 'grouping_sets');
+      let d = 0;
+      for (let j = k + 2; j < sig.length; j++) {
+        const u = sig[j]!;
+        if (u.kind === 'punct' && u.text === '(') {
+          d++;
+          const prev = sig[j - 1]!;
+          if (d > 1 && sig[j + 1]?.text === ')' && prev.kind === 'punct' && (prev.text === '(' || prev.text === ',')) {
+            inserts.push({ at: u.start, text: EMPTY_GROUPING_SET });
+          }
+        } else if (u.kind === 'punct' && u.text === ')' && --d === 0) break;
+      }
+      rewrites.push('grouping_sets');
+      continue;
+    }
+    if (isWord(t, 'group') && isWord(sig[k + 1], 'by') && sig[k + 2]?.text === '(' && sig[k + 3]?.text === ')') {
+      inserts.push({ at: sig[k + 2]!.start, text: `grouping_sets(${EMPTY_GROUPING_SET}` }, { at: sig[k + 3]!.end, text: ')' });
+      rewrites.push('group_by_empty');
+      continue;
+    }
+    if (isWord(t, 'listagg') && sig[k + 1]?.text === '(') {
+      overwrite(work, t.start, t.end, 'string_');
+      inserts.push({ at: t.end, text: 'agg' });
+      rewrites.push('listagg');
+      continue;
+    }
     // SELECT ALL x → SELECT x (ALL is the default; the grammar rejects it)
     if (isWord(t, 'select') && isWord(sig[k + 1], 'all')) {
       overwrite(work, sig[k + 1]!.start, sig[k + 1]!.end, '');
@@ -394,6 +429,9 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
 }
 
 interface Insert { at: number; text: string }
+
+/** Name of the marker call that stands for the empty grouping set `()`. */
+export const EMPTY_GROUPING_SET = '__empty_grouping_set';
 
 /** Name of the marker call that carries a QUALIFY condition through HAVING. */
 export const QUALIFY_MARKER = '__qualify';

@@ -13,6 +13,11 @@
  *   avg          Float64Array sums + counts
  *   min / max    typed array per type + "seen" bytes; utf8 keeps each group's bytes in an
  *                arena (start/length per group), compacted when mostly garbage
+ *   bool_and/or  Uint8Array values + "seen" bytes
+ *   var, stddev  Float64Array counts, means and sums of squared deviations (Welford's
+ *                update; states merge with Chan's formula)
+ *   approx_count_distinct   HyperLogLog registers per group (hll.ts)
+ *   string_agg, percentile_cont/disc   every (group, value[, order keys]) row (value_list.ts)
  *   DISTINCT     a GroupTable over (group id, value) pairs in front of the plain accumulator:
  *                only the first occurrence of each pair reaches it
  */
@@ -22,12 +27,18 @@ import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import type { DataType } from '../../common/types.js';
 import { GroupTable } from './group_table.js';
+import { HllAccumulator } from './hll.js';
+import { ValueListAccumulator } from './value_list.js';
+import { isHolistic } from '../../expr/aggregate_state.js';
 
 export interface Accumulator {
   /** Make room for groups [0, groups). New groups start empty. */
   ensure(groups: number): void;
-  /** Fold raw input rows: row r belongs to group gids[r]. `arg` is null for count_star. */
-  update(gids: Int32Array, n: number, arg: Column | null): void;
+  /**
+   * Fold raw input rows: row r belongs to group gids[r]. `arg` is null for count_star;
+   * `extra` holds string_agg's ORDER BY key columns (orderInputs in aggregate_state.ts).
+   */
+  update(gids: Int32Array, n: number, arg: Column | null, extra?: readonly Column[]): void;
   /** Fold partial-state columns (mode final): row r belongs to group gids[r]. */
   merge(gids: Int32Array, n: number, state: readonly Column[]): void;
   /** Final values of groups [start, end). */
@@ -35,9 +46,15 @@ export interface Accumulator {
   /** Partial-state columns of groups [start, end) (layout in state.ts). */
   state(start: number, end: number): Column[];
   memoryBytes(): number;
+  /**
+   * Accumulators that hold rows rather than a state (DISTINCT sets, holistic aggregates):
+   * every row held, as [group ids (int32), value, extra columns…]. A spill writes these and
+   * update() folds them back.
+   */
+  heldRows?(): [Column, Column[]];
 }
 
-function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+export function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
   if (n <= a.length) return a;
   const b = new Float64Array(Math.max(n, a.length * 2)); b.set(a); return b;
 }
@@ -45,11 +62,11 @@ function growI64(a: BigInt64Array<ArrayBuffer>, n: number): BigInt64Array<ArrayB
   if (n <= a.length) return a;
   const b = new BigInt64Array(Math.max(n, a.length * 2)); b.set(a); return b;
 }
-function growU8(a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+export function growU8(a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
   if (n <= a.length) return a;
   const b = new Uint8Array(Math.max(n, a.length * 2)); b.set(a); return b;
 }
-function growI32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+export function growI32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
   if (n <= a.length) return a;
   const b = new Int32Array(Math.max(n, a.length * 2)); b.set(a); return b;
 }
@@ -419,6 +436,108 @@ class Utf8MinMaxAccumulator implements Accumulator {
   memoryBytes(): number { return this.starts.byteLength + this.lengths.byteLength + this.seen.byteLength + this.arena.byteLength; }
 }
 
+/** bool_and / bool_or: the running AND / OR of the non-NULL inputs (NULL without any). */
+class BoolAccumulator implements Accumulator {
+  private values = new Uint8Array(16);
+  private seen = new Uint8Array(16);
+  constructor(private readonly isAnd: boolean) {}
+
+  ensure(groups: number): void { this.values = growU8(this.values, groups); this.seen = growU8(this.seen, groups); }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'bool') throw new Error(`bool_and/bool_or over ${arg.type}`);
+    const vals = arg.values, valid = arg.validity, values = this.values, seen = this.seen;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!, x = vals[r]!;
+      if (seen[g] === 0) { seen[g] = 1; values[g] = x; continue; }
+      values[g] = this.isAnd ? values[g]! & x : values[g]! | x;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    let validity: Uint8Array | null = null;
+    for (let g = start; g < end; g++) if (this.seen[g] === 0) { validity = this.seen.slice(start, end); break; }
+    return fixedColumn('bool', this.values.slice(start, end), validity);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
+}
+
+/**
+ * var_samp, var_pop, stddev_samp, stddev_pop: count, mean and m2 (the sum of squared
+ * deviations from the mean) per group, updated one value at a time (Welford) and merged
+ * with Chan's parallel formula, which stay accurate where sum-of-squares formulas cancel.
+ */
+class VarianceAccumulator implements Accumulator {
+  private counts = new Float64Array(16);
+  private means = new Float64Array(16);
+  private m2s = new Float64Array(16);
+  constructor(private readonly fn: 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop') {}
+
+  ensure(groups: number): void {
+    this.counts = growF64(this.counts, groups); this.means = growF64(this.means, groups); this.m2s = growF64(this.m2s, groups);
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null) return;
+    const counts = this.counts, means = this.means, m2s = this.m2s;
+    forEachNumber(gids, n, arg, (g, x) => {
+      const c = ++counts[g]!;
+      const d = x - means[g]!;
+      means[g]! += d / c;
+      m2s[g]! += d * (x - means[g]!);
+    });
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void {
+    const c = state[0]!, mean = state[1]!, m2 = state[2]!;
+    if (mean.type !== 'float64' || m2.type !== 'float64') throw new Error('variance state must be float64');
+    const counts = this.counts, means = this.means, m2s = this.m2s;
+    for (let r = 0; r < n; r++) {
+      const k = countAt(c, r);
+      if (k === 0) continue;
+      const g = gids[r]!, na = counts[g]!, total = na + k;
+      const d = mean.values[r]! - means[g]!;
+      means[g]! += d * k / total;
+      m2s[g]! += m2.values[r]! + d * d * na * k / total;
+      counts[g] = total;
+    }
+  }
+
+  result(start: number, end: number): Column {
+    const out = new Float64Array(end - start);
+    const validity = new Uint8Array(end - start);
+    const samp = this.fn === 'var_samp' || this.fn === 'stddev_samp';
+    const root = this.fn === 'stddev_samp' || this.fn === 'stddev_pop';
+    let allValid = true;
+    for (let g = start; g < end; g++) {
+      const c = this.counts[g]!;
+      const d = samp ? c - 1 : c;
+      if (d <= 0) { allValid = false; continue; }
+      const v = Math.max(0, this.m2s[g]! / d);
+      out[g - start] = root ? Math.sqrt(v) : v;
+      validity[g - start] = 1;
+    }
+    return fixedColumn('float64', out, allValid ? null : validity);
+  }
+
+  state(start: number, end: number): Column[] {
+    const valid = validityFromCounts(this.counts, start, end);
+    return [
+      countColumn(this.counts, start, end),
+      fixedColumn('float64', this.means.slice(start, end), valid),
+      fixedColumn('float64', this.m2s.slice(start, end), valid),
+    ];
+  }
+
+  memoryBytes(): number { return this.counts.byteLength + this.means.byteLength + this.m2s.byteLength; }
+}
+
 /** An aggregate whose result type is NULL (min/max/sum of a NULL literal): always NULL. */
 class NullAccumulator implements Accumulator {
   constructor(private readonly withCount: boolean) {}
@@ -465,10 +584,10 @@ export class DistinctAccumulator implements Accumulator {
 
   merge(): void { throw new Error('DISTINCT aggregates have no partial state (run them in mode single)'); }
 
-  /** Every distinct (group id, value) pair seen: [group ids (int32), values]. A spill writes these. */
-  pairColumns(): [Column, Column] {
+  /** Every distinct (group id, value) pair seen: [group ids (int32), [values]]. A spill writes these. */
+  heldRows(): [Column, Column[]] {
     const cols = this.pairs.keyColumns(0, this.pairs.groupCount);
-    return [cols[0]!, cols[1]!];
+    return [cols[0]!, [cols[1]!]];
   }
 
   result(start: number, end: number): Column { return this.inner.result(start, end); }
@@ -478,13 +597,17 @@ export class DistinctAccumulator implements Accumulator {
 
 /** The accumulator for one aggregate. `argType` is the type of its input (unused for count_star). */
 export function makeAccumulator(agg: AggregateExpr, argType: DataType | null): Accumulator {
-  const inner = makePlain(agg, argType);
+  const inner = isHolistic(agg) ? new ValueListAccumulator(agg, argType ?? 'null') : makePlain(agg, argType);
   if (!agg.distinct || agg.fn === 'count_star') return inner;
   return new DistinctAccumulator(inner, argType ?? 'null');
 }
 
 function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
   switch (agg.fn) {
+    case 'bool_and': case 'bool_or': return new BoolAccumulator(agg.fn === 'bool_and');
+    case 'var_samp': case 'var_pop': case 'stddev_samp': case 'stddev_pop': return new VarianceAccumulator(agg.fn);
+    case 'approx_count_distinct': return new HllAccumulator();
+    case 'string_agg': case 'percentile_cont': case 'percentile_disc': return new ValueListAccumulator(agg, argType ?? 'null');
     case 'count_star': return new CountAccumulator(true);
     case 'count': return new CountAccumulator(false);
     case 'avg': return new FloatSumAccumulator(true);

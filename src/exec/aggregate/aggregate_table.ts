@@ -10,19 +10,21 @@
  *   emitSpill / insertSpilled     the spill format (spillFields), read back into a fresh table
  *
  * Spill format: [group keys | per aggregate: its partial-state columns, or for a DISTINCT
- * aggregate one column of its argument values]. A table is written as one row per group
- * (states, NULL distinct values), then one row per distinct (group, value) pair of each
- * DISTINCT aggregate (neutral states: count 0, NULL sum/min/max). Folding all those rows
- * back (insertSpilled) rebuilds exactly the same groups, states and distinct sets; NULL
- * values and neutral states change nothing. Without DISTINCT it is the partial-state layout.
+ * or holistic aggregate one column of its argument values (plus string_agg's ORDER BY key
+ * columns)]. A table is written as one row per group (states, NULL values), then one row per
+ * row held by each DISTINCT or holistic aggregate (its distinct (group, value) pairs, or
+ * every (group, value, keys) row; neutral states elsewhere: count 0, NULL sum/min/max).
+ * Folding all those rows back (insertSpilled) rebuilds exactly the same groups, states and
+ * held rows; NULL values and neutral states change nothing. Without DISTINCT or holistic
+ * aggregates it is the partial-state layout.
  */
 import { fixedColumn, makeBatch, type Batch, type Column } from '../../columnar/column.js';
 import { repeatScalar, sliceColumn, take } from '../../columnar/kernels.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import { field, type DataType, type Field, type Schema } from '../../common/types.js';
-import { DistinctAccumulator, makeAccumulator, type Accumulator } from './accumulators.js';
+import { makeAccumulator, type Accumulator } from './accumulators.js';
 import { GroupTable } from './group_table.js';
-import { partialStateFields, partialStateWidth } from '../../expr/aggregate_state.js';
+import { isHolistic, orderInputs, partialStateFields, partialStateWidth } from '../../expr/aggregate_state.js';
 
 export type AggregateMode = 'single' | 'partial' | 'final';
 
@@ -50,11 +52,16 @@ export class AggregateTable {
     return gids;
   }
 
-  /** Fold n raw input rows (modes single and partial). */
-  insertRaw(keys: readonly Column[], args: readonly (Column | null)[], n: number): void {
+  /** Create these groups (if new) without folding any value into them. */
+  addGroups(keys: readonly Column[], n: number): void {
+    if (n > 0) this.groupIds(keys, n);
+  }
+
+  /** Fold n raw input rows (modes single and partial); extra[i]: aggregate i's ORDER BY key columns. */
+  insertRaw(keys: readonly Column[], args: readonly (Column | null)[], n: number, extra?: readonly (readonly Column[])[]): void {
     if (n === 0) return;
     const gids = this.groupIds(keys, n);
-    for (let i = 0; i < this.accs.length; i++) this.accs[i]!.update(gids, n, args[i] ?? null);
+    for (let i = 0; i < this.accs.length; i++) this.accs[i]!.update(gids, n, args[i] ?? null, extra?.[i]);
   }
 
   /** Fold n rows of partial states (mode final). */
@@ -97,7 +104,12 @@ export class AggregateTable {
     let c = 0;
     for (let i = 0; i < this.accs.length; i++) {
       const a = this.aggs[i]!;
-      if (isDistinct(a)) { this.accs[i]!.update(gids, n, cols[c]!); c++; continue; }
+      if (holdsRows(a)) {
+        const w = heldWidth(a);
+        this.accs[i]!.update(gids, n, cols[c]!, cols.slice(c + 1, c + w));
+        c += w;
+        continue;
+      }
       const w = partialStateWidth(a);
       this.accs[i]!.merge(gids, n, cols.slice(c, c + w));
       c += w;
@@ -112,7 +124,7 @@ export class AggregateTable {
       const end = Math.min(total, start + step);
       const cols: Column[] = this.groups.keyColumns(start, end);
       this.accs.forEach((acc, i) => {
-        if (isDistinct(this.aggs[i]!)) cols.push(repeatScalar(this.argTypes[i] ?? 'null', null, end - start));
+        if (holdsRows(this.aggs[i]!)) cols.push(...this.noRows(i, end - start));
         else cols.push(...acc.state(start, end));
       });
       yield makeBatch(spillSchema, cols, end - start);
@@ -120,23 +132,39 @@ export class AggregateTable {
     let allKeys: Column[] | null = null;
     for (let d = 0; d < this.accs.length; d++) {
       const acc = this.accs[d]!;
-      if (!(acc instanceof DistinctAccumulator)) continue;
+      if (!holdsRows(this.aggs[d]!) || acc.heldRows === undefined) continue;
       allKeys ??= this.groups.keyColumns(0, total);
-      const [pairGids, values] = acc.pairColumns();
-      const gidValues = (pairGids as Extract<Column, { type: 'int32' }>).values;
-      for (let start = 0; start < values.length; start += step) {
-        const end = Math.min(values.length, start + step), m = end - start;
+      const [heldGids, held] = acc.heldRows();
+      const gidValues = (heldGids as Extract<Column, { type: 'int32' }>).values;
+      for (let start = 0; start < gidValues.length; start += step) {
+        const end = Math.min(gidValues.length, start + step), m = end - start;
         const gids = gidValues.subarray(start, end);
         const cols: Column[] = allKeys.map((k) => take(k, gids, m));
         this.aggs.forEach((a, i) => {
-          if (i === d) cols.push(sliceColumn(values, start, end));
-          else if (isDistinct(a)) cols.push(repeatScalar(this.argTypes[i] ?? 'null', null, m));
+          if (i === d) cols.push(...held.map((c) => sliceColumn(c, start, end)));
+          else if (holdsRows(a)) cols.push(...this.noRows(i, m));
           else cols.push(...neutralState(a, m));
         });
         yield makeBatch(spillSchema, cols, m);
       }
     }
   }
+
+  /** Spill columns of a row-holding aggregate for rows that hold none of its values: NULLs. */
+  private noRows(i: number, m: number): Column[] {
+    const a = this.aggs[i]!;
+    return [repeatScalar(this.argTypes[i] ?? 'null', null, m), ...orderInputs(a).map((k) => repeatScalar(k.expr.type, null, m))];
+  }
+}
+
+/** Whether an aggregate holds rows (a DISTINCT set or a holistic aggregate's values) rather than a state. */
+function holdsRows(a: AggregateExpr): boolean {
+  return isDistinct(a) || isHolistic(a);
+}
+
+/** Spill columns of a row-holding aggregate: its value and string_agg's ORDER BY keys. */
+function heldWidth(a: AggregateExpr): number {
+  return 1 + (isDistinct(a) ? 0 : orderInputs(a).length);
 }
 
 /** Whether an aggregate keeps a distinct set (count_star ignores DISTINCT). */
@@ -151,8 +179,12 @@ export function isDistinct(a: AggregateExpr): boolean {
 export function spillFields(groupFields: readonly Field[], aggs: readonly AggregateExpr[], argTypes: readonly (DataType | null)[]): Field[] {
   const out: Field[] = [...groupFields];
   aggs.forEach((a, i) => {
-    if (isDistinct(a)) out.push(field(`${a.name}.value`, argTypes[i] ?? 'null', true));
-    else out.push(...partialStateFields(a));
+    if (holdsRows(a)) {
+      out.push(field(`${a.name}.value`, argTypes[i] ?? 'null', true));
+      if (!isDistinct(a)) orderInputs(a).forEach((k, j) => out.push(field(`${a.name}.key${j}`, k.expr.type, true)));
+    } else {
+      out.push(...partialStateFields(a));
+    }
   });
   return out;
 }

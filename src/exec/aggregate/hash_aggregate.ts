@@ -1,5 +1,6 @@
 /**
- * HashAggregate: GROUP BY with count/sum/avg/min/max (and their DISTINCT forms).
+ * HashAggregate: GROUP BY with count/sum/avg/min/max (and their DISTINCT forms), bool_and/or,
+ * variances, approx_count_distinct and the holistic string_agg / percentiles (value_list.ts).
  *
  * Modes (state layout in state.ts):
  *   single   raw rows      → [group keys | results]          (the node's schema)
@@ -28,13 +29,17 @@
  * grow(), and fails with a resources error naming itself if the limit does not allow it.
  * No GROUP BY: one group, nothing to split; only DISTINCT sets grow (same rule).
  *
- * DISTINCT aggregates spill their (group, value) pairs; see aggregate_table.ts.
+ * DISTINCT aggregates spill their (group, value) pairs and holistic ones their (group, value,
+ * keys) rows; see aggregate_table.ts. GROUPING SETS: the Expand below (expand.ts) adds the
+ * grouping id as the last key; emptyGroupingSets groups exist even without input.
  *
  * Metrics: extra.groups (groups emitted), extra.peakMemory; spillCount/spillBytes/spillRows
  * (files written), extra.spillLevels (deepest recursion level used, 1 = one split),
  * extra.earlyEmits (partial mode: times the table was emitted before the input ended).
  */
-import type { Batch, Column } from '../../columnar/column.js';
+import { fixedColumn, type Batch, type Column } from '../../columnar/column.js';
+import { hashColumns } from '../../columnar/hash.js';
+import { repeatScalar, take } from '../../columnar/kernels.js';
 import { SpillwayError } from '../../common/errors.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { MemoryReservation } from '../../memory/pool.js';
@@ -46,7 +51,7 @@ import { cancelled, executePlan } from '../execute.js';
 import { HashPartitionWriter, partitionSeed } from '../spill/hash_partitions.js';
 import { SpillFiles } from '../spill/spill_files.js';
 import { AggregateTable, spillFields } from './aggregate_table.js';
-import { partialStateWidth, stateOffset } from '../../expr/aggregate_state.js';
+import { decomposable, orderInputs, partialStateWidth, stateOffset } from '../../expr/aggregate_state.js';
 
 /** Files one spill level splits into. */
 const FANOUT = 16;
@@ -58,8 +63,8 @@ const GROUP_OVERHEAD_BYTES = 48;
 export async function* hashAggregate(node: HashAggregateNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { mode, aggregates: aggs } = node;
   if (mode !== 'single') {
-    const d = aggs.find((a) => a.distinct && a.fn !== 'count_star');
-    if (d) throw new SpillwayError('unsupported', `DISTINCT aggregate ${d.name} cannot run in ${mode} mode; plan it as a single aggregate`);
+    const d = aggs.find((a) => !decomposable(a));
+    if (d) throw new SpillwayError('unsupported', `${d.distinct ? 'DISTINCT' : 'holistic'} aggregate ${d.name} cannot run in ${mode} mode; plan it as a single aggregate`);
   }
   const name = `HashAggregate[p${partition}]`;
   const reservation = ctx.memory.register(name, { spillable: true });
@@ -104,6 +109,7 @@ class AggregateRun {
     const { mode, aggregates: aggs, groupBy } = node;
     const offsets = aggs.map((_a, i) => stateOffset(groupBy.length, aggs, i));
     this.reservation.grow(this.table.memoryBytes());
+    this.seedEmptyGroupingSets(partition);
     let earlyEmits = 0;
     for await (const batch of executePlan(node.input, partition, ctx)) {
       const n = batch.length;
@@ -113,7 +119,8 @@ class AggregateRun {
         if (mode === 'final') {
           this.table.insertState(keys, aggs.map((a, i): Column[] => batch.columns.slice(offsets[i]!, offsets[i]! + partialStateWidth(a))), n);
         } else {
-          this.table.insertRaw(keys, aggs.map((a) => (a.arg === null ? null : evaluate(a.arg, batch))), n);
+          this.table.insertRaw(keys, aggs.map((a) => (a.arg === null ? null : evaluate(a.arg, batch))), n,
+            aggs.map((a) => orderInputs(a).map((k) => evaluate(k.expr, batch))));
         }
       };
       // Called when the table must shrink: emit (partial) or spill it, then start afresh.
@@ -141,6 +148,24 @@ class AggregateRun {
     ctx.metrics.add(node.id, 'groups', this.groups);
     ctx.metrics.add(node.id, 'peakMemory', this.peak);
     ctx.metrics.add(node.id, 'spillLevels', this.spillLevels);
+  }
+
+  /**
+   * GROUPING SETS: an empty set's group (NULL keys…, id) exists even when the input is
+   * empty. Modes single and final create it in the one partition its keys hash to (the
+   * exchange below routes its rows there too); partial states add nothing to it.
+   */
+  private seedEmptyGroupingSets(partition: number): void {
+    const ids = this.node.emptyGroupingSets;
+    if (ids === undefined || ids.length === 0 || this.node.mode === 'partial') return;
+    const k = this.keyTypes.length;
+    const keys: Column[] = this.keyTypes.map((t, i) => (i === k - 1
+      ? fixedColumn('int32', Int32Array.from(ids), null)
+      : repeatScalar(t, null, ids.length)));
+    const parts = this.node.partitions;
+    const hashes = hashColumns(keys, ids.length);
+    const rows = Int32Array.from(ids.keys()).filter((r) => parts <= 1 || hashes[r]! % parts === partition);
+    if (rows.length > 0) this.table.addGroups(keys.map((c) => take(c, rows, rows.length)), rows.length);
   }
 
   /** Whether splitting the table by group key can make it smaller. */
@@ -184,7 +209,7 @@ class AggregateRun {
     } catch (e) {
       if (!(e instanceof SpillwayError) || e.kind !== 'resources') throw e;
       const what = this.node.groupBy.length === 0 ? 'the single group of an aggregate without GROUP BY' : 'a single group';
-      throw new SpillwayError('resources', `${this.name}: ${what} needs more memory than the limit allows (its DISTINCT values cannot be split to disk): ${e.message}`);
+      throw new SpillwayError('resources', `${this.name}: ${what} needs more memory than the limit allows (the DISTINCT or holistic values of one group cannot be split to disk): ${e.message}`);
     }
   }
 

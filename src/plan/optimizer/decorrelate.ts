@@ -49,7 +49,7 @@ import {
   outputColumns, type IdGenerator, type LAggregate, type LColumn, type LExpr, type LogicalPlan,
 } from '../logical.js';
 import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, hasSubquery, idSet, mapExpr, nodeExprs, substitute } from '../logical_exprs.js';
-import { projectColumns, sameColumns, transformUp } from '../logical_tree.js';
+import { mapAggregateExprs, projectColumns, sameColumns, transformUp } from '../logical_tree.js';
 import {
   correlatedColumns, countsZero, generalScalar, markExists, markIn, singleRowGuard, stripForExists,
   unsupportedSubquery,
@@ -150,7 +150,7 @@ function rewriteAggregate(node: Extract<LogicalPlan, { kind: 'Aggregate' }>, ids
     return r.expr;
   };
   const groupBy = node.groupBy.map(replace);
-  const aggregates = node.aggregates.map((a) => ({ ...a, arg: a.arg ? replace(a.arg) : null }));
+  const aggregates = node.aggregates.map((a) => mapAggregateExprs(a, replace));
   return { ...node, input, groupBy, aggregates };
 }
 
@@ -303,7 +303,9 @@ function rewriteCorrelatedScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGe
   const innerIds = idSet(outputColumns(base));
   const outerIds = idSet(outputColumns(input));
   for (const a of agg.aggregates) {
-    if (a.arg && ![...columnRefs(a.arg)].every((id) => innerIds.has(id))) return null;
+    for (const e of [...(a.arg ? [a.arg] : []), ...(a.orderBy ?? []).map((k) => k.expr)]) {
+      if (![...columnRefs(e)].every((id) => innerIds.has(id))) return null;
+    }
   }
   const aggIds = new Set(agg.aggregates.map((a) => a.id));
   if (top !== null && ![...columnRefs(top)].every((id) => aggIds.has(id) || outerIds.has(id))) return null;

@@ -50,6 +50,7 @@ import {
 import { colRef, columnRefs, conjoin, conjuncts, eq, freeRefs, idSet, substitute, TRUE } from '../logical_exprs.js';
 
 import { cloneWithFreshIds } from './plan_clone.js';
+import { mapAggregateExprs } from '../logical_tree.js';
 
 export const MORE_THAN_ONE_ROW = 'scalar subquery returned more than one row';
 
@@ -94,7 +95,7 @@ export function generalScalar(input: LogicalPlan, sub: LogicalPlan, ids: IdGener
   if (p.kind === 'Aggregate' && p.groupBy.length === 0) {
     const dep = dependent(p.input, outer);
     const groups = dep.domain.map((c) => freshLike(c, ids));
-    const aggregates = p.aggregates.map((a) => ({ ...a, arg: a.arg ? substituteDomain(a.arg, outer, dep.domain) : null }));
+    const aggregates = p.aggregates.map((a) => mapAggregateExprs(a, (e) => substituteDomain(e, outer, dep.domain)));
     const grouped: LogicalPlan = { kind: 'Aggregate', input: dep.plan, groupBy: dep.domain.map(colRef), groupColumns: groups, aggregates };
     const joined = joinOuter(input, outer, grouped, groups, 'left', null);
     const replace = new Map<number, LExpr>(p.aggregates.map((a) => [a.id, countsZero(a)]));
@@ -338,20 +339,21 @@ function dependent(p: LogicalPlan, outer: Outer): Dependent {
 }
 
 function dependentAggregate(p: Extract<LogicalPlan, { kind: 'Aggregate' }>, outer: Outer): Dependent {
+  if (p.groupingSets) throw unsupportedSubquery('GROUPING SETS, ROLLUP or CUBE in a correlated subquery');
   const ids = outer.ids;
   const r = dependent(p.input, outer);
   const groups = r.domain.map((c) => freshLike(c, ids));
   const groupBy = [...r.domain.map(colRef), ...p.groupBy.map((e) => substituteDomain(e, outer, r.domain))];
-  const args = (a: LAggregate): LExpr | null => substituteAll(a.arg, outer, r.domain);
+  const args = (a: LAggregate): LAggregate => mapAggregateExprs(a, (e) => substituteAll(e, outer, r.domain)!);
   if (p.groupBy.length > 0) {
-    const aggregates = p.aggregates.map((a) => ({ ...a, arg: args(a) }));
+    const aggregates = p.aggregates.map(args);
     return {
       plan: { kind: 'Aggregate', input: r.plan, groupBy, groupColumns: [...groups, ...p.groupColumns], aggregates },
       domain: groups,
     };
   }
   // Without GROUP BY an aggregate gives one row even over no rows: left join the domain.
-  const inner = p.aggregates.map((a) => ({ ...a, id: ids.fresh(), arg: args(a) }));
+  const inner = p.aggregates.map((a) => ({ ...args(a), id: ids.fresh() }));
   const grouped: LogicalPlan = { kind: 'Aggregate', input: r.plan, groupBy, groupColumns: groups, aggregates: inner };
   const d = domain(outer);
   const joined: LogicalPlan = { kind: 'Join', left: d.plan, right: grouped, joinType: 'left', condition: nullSafeEqualAll(d.domain, groups) };

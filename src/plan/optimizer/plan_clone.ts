@@ -50,7 +50,7 @@ export function cloneWithFreshIds(plan: LogicalPlan, ids: IdGenerator): ClonedPl
           const fresh = renew({ id: a.id, name: a.name, type: a.type, nullable: true });
           return { ...a, id: fresh.id };
         });
-        return { ...rewritten, groupColumns, aggregates };
+        return { ...rewritten, groupColumns, aggregates, ...(node.groupingId ? { groupingId: renew(node.groupingId) } : {}) };
       }
       case 'Window': {
         const rewritten = mapNodeExprs(node, rewrite) as Extract<LogicalPlan, { kind: 'Window' }>;

@@ -77,6 +77,8 @@ function push(p: LogicalPlan, terms: LExpr[]): LogicalPlan {
     case 'Limit':
       return wrap({ ...p, input: push(p.input, []) }, terms);
     case 'Aggregate': {
+      // A grouping set without a key has NULL there: a filter on it must stay above.
+      if (p.groupingSets) return wrap({ ...p, input: push(p.input, []) }, terms);
       const map = new Map<number, LExpr>(p.groupColumns.map((c, i) => [c.id, p.groupBy[i]!]));
       const down: LExpr[] = [];
       const stay: LExpr[] = [];
