@@ -12,6 +12,7 @@ import { loadSecurity } from './exchange/grpc_security.js';
 import { Session } from './session.js';
 import type { QueryResult } from './result.js';
 import type { QueryStream } from './query_stream.js';
+import type { QueryOptions } from './session.js';
 
 export interface SpillwayOptions {
   /** A folder whose `name.parquet` files and `name/` folders of Parquet files become tables. */
@@ -55,7 +56,7 @@ export class Spillway {
   }
 
   /** Run `;`-separated statements; resolves to the last statement's result. */
-  sql(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+  sql(text: string, options: QueryOptions = {}): Promise<QueryResult> {
     return this.session.sql(text, options);
   }
 
@@ -64,7 +65,7 @@ export class Spillway {
    * the query runs (`for await (const rb of await db.stream(…))`), never all in memory;
    * `schema` is known up front and `stats` at the end. Breaking out cancels the query.
    */
-  stream(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+  stream(text: string, options: QueryOptions = {}): Promise<QueryStream> {
     return this.session.stream(text, options);
   }
 
@@ -88,4 +89,6 @@ export { QueryResult } from './result.js';
 export { QueryStream } from './query_stream.js';
 export { SpillwayError } from './common/errors.js';
 export type { Config } from './common/config.js';
+export type { QueryOptions } from './session.js';
+export type { QueryProgress, StageProgress, EdgeProgress } from './observe/progress.js';
 export type { DataType, Field, Schema, Scalar } from './common/types.js';

@@ -6,6 +6,7 @@
  *     DDL/DML/SET: applied to the catalog / settings here.
  */
 import { randomBytes } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { utf8Column as utf8 } from './columnar/column.js';
 import { Catalog, type InMemoryTable } from './catalog.js';
 import { applySetting, makeConfig, type Config } from './common/config.js';
@@ -34,8 +35,29 @@ import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js
 import { createExecutor } from './scheduler/distributed_executor.js';
 import type { GrpcSecurity } from './exchange/grpc_security.js';
 import { explainStageDag } from './distributed/stage.js';
+import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.js';
+import { QueryLog } from './observe/query_log.js';
+import { SpillwayMetrics } from './observe/prometheus.js';
+import { localStageInfo } from './scheduler/progress_info.js';
 
 export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
+
+/** Options of one call of sql() or stream(). */
+export interface QueryOptions {
+  signal?: AbortSignal;
+  /** Called with the query's figures as it runs (after each task, at most every progressIntervalMs) and once at the end. */
+  onProgress?: (p: QueryProgress) => void;
+  /** Least time between two onProgress calls while figures change (default 200 ms). */
+  progressIntervalMs?: number;
+}
+
+/** The call a query runs for (its text and progress callback), whatever path leads to runPhysical. */
+interface CallScope { text: string; onProgress?: (p: QueryProgress) => void; progressIntervalMs?: number }
+const callScope = new AsyncLocalStorage<CallScope>();
+
+function scopeOf(text: string, opts: QueryOptions): CallScope {
+  return { text, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}) };
+}
 
 export interface SessionOptions {
   /** A folder whose `name.parquet` files and `name/` folders become tables. */
@@ -58,6 +80,10 @@ export class Session {
   private readonly spills = new Set<DiskSpillManager>();
   executor: QueryExecutor;
   private closed = false;
+  /** Running and recent queries with their progress (the web page lists them). */
+  readonly queries = new QueryLog();
+  /** This session's Prometheus metrics (queries, tasks, exchange reads, spill, memory). */
+  readonly metrics = new SpillwayMetrics();
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
@@ -65,6 +91,7 @@ export class Session {
     this.pool = createMemoryPool(this.config);
     configureObjectStores(this.config);
     this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security });
+    this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
@@ -90,7 +117,11 @@ export class Session {
   }
 
   /** Run every statement of `text`; return the last one's result. */
-  async sql(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+  async sql(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
+    return callScope.run(scopeOf(text, opts), () => this.runScript(text, opts));
+  }
+
+  private async runScript(text: string, opts: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
     const parsed = parseScript(text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
@@ -107,7 +138,7 @@ export class Session {
    * Run every statement of `text` but the last, which must be a query; its result comes
    * as a stream of batches, produced while the caller reads (see query_stream.ts).
    */
-  async stream(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+  async stream(text: string, opts: QueryOptions = {}): Promise<QueryStream> {
     const r = await this.sqlStreaming(text, opts, true);
     if (r instanceof QueryStream) return r;
     throw new SpillwayError('unsupported', 'only a query can be streamed; the last statement is not one');
@@ -118,7 +149,11 @@ export class Session {
    * command line prints them as they arrive). With `queryOnly`, the last statement is
    * checked before any statement runs.
    */
-  async sqlStreaming(text: string, opts: { signal?: AbortSignal } = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
+  async sqlStreaming(text: string, opts: QueryOptions = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
+    return callScope.run(scopeOf(text, opts), () => this.runScriptStreaming(text, opts, queryOnly));
+  }
+
+  private async runScriptStreaming(text: string, opts: QueryOptions, queryOnly: boolean): Promise<QueryResult | QueryStream> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
     const parsed = parseScript(text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
@@ -132,7 +167,10 @@ export class Session {
     const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
     if (stmt.kind !== 'Query') return this.execute(stmt, opts.signal);
     const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
-    return new QueryStream(physical.schema, async (consume, signal) => (await this.runPhysical(physical, signal, consume)).result.stats, opts.signal);
+    // The stream runs when read, outside this call: it keeps the call's text and callback.
+    const scope = callScope.getStore();
+    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => this.runPhysical(physical, signal, consume);
+    return new QueryStream(physical.schema, async (consume, signal) => (await (scope ? callScope.run(scope, () => run(consume, signal)) : run(consume, signal))).result.stats, opts.signal);
   }
 
   private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
@@ -252,16 +290,26 @@ export class Session {
     let finished!: () => void;
     this.running.set(controller, new Promise<void>((resolve) => { finished = resolve; }));
     const queryId = randomBytes(6).toString('hex');
-    const spill = createSpillManager(this.config, queryId);
+    const spill = createSpillManager(this.config, queryId, this.metrics);
     this.spills.add(spill);
     const pool = this.memoryPool;
     pool.resetPeak();
     const metrics = new MetricsSet();
+    const scope = callScope.getStore();
+    const tracker = new QueryTracker(queryId, scope?.text ?? '', {
+      metrics: this.metrics,
+      ...(scope?.onProgress ? { onProgress: scope.onProgress } : {}),
+      ...(scope?.progressIntervalMs !== undefined ? { intervalMs: scope.progressIntervalMs } : {}),
+    });
+    tracker.runLocal(localStageInfo(physical), metrics, () => spill.stats);
+    this.queries.started(tracker);
+    this.metrics.queriesStarted.inc();
     const ctx: TaskContext = {
       queryId, config: { ...this.config }, signal: controller.signal, memory: pool, spill, metrics,
-      memoryTables: this.catalog.memoryTables(),
+      memoryTables: this.catalog.memoryTables(), observer: tracker,
     };
     const t0 = performance.now();
+    let outcome: unknown = null;
     try {
       let batches: Batch[] = [];
       if (consume === undefined) batches = await this.executor.execute(physical, ctx);
@@ -276,8 +324,20 @@ export class Session {
         stats.spillFiles = Math.max(files, stats.spillFiles);
         stats.spillBytes = Math.max(bytes, stats.spillBytes);
       }
+      const dag = ran?.queryId === queryId ? ran.dag : null;
+      const ranStages = ran?.stages ?? [];
+      tracker.finish(null, () => (dag !== null ? explainStageDag(dag, metrics, ranStages) : explainPhysical(physical, metrics)));
+      this.metrics.queriesFinished.inc();
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
+    } catch (e) {
+      outcome = e;
+      throw e;
     } finally {
+      if (outcome !== null) {
+        tracker.finish(outcome);
+        this.metrics.queriesFailed.inc({ kind: errorKind(outcome) });
+      }
+      this.queries.finished(tracker);
       signal?.removeEventListener('abort', onAbort);
       try {
         await spill.cleanup();

@@ -12,10 +12,11 @@ import { flag, hasFlag, type ParsedArgs } from './args.js';
 import { reportError } from './report_error.js';
 import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
+import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
   value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca'],
-  boolean: ['verbose', 'help', 'timing'],
+  boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
 const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
@@ -33,6 +34,8 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   --token-file F        token the workers demand (also SPILLWAY_TOKEN_FILE)
   --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
   --timing              print the elapsed time on stderr
+  --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
+                        queries running over a second)
   --verbose             print stack traces for errors`;
 
 export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<number> {
@@ -78,6 +81,10 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     }
   };
   process.stdout.on('error', onStdoutError);
+  // The bar goes to a terminal's stderr, never into output, and not when rows stream to
+  // the same terminal while the query runs (csv, json).
+  const bar = process.stderr.isTTY && !hasFlag(args, 'no-progress') && !(process.stdout.isTTY && format !== 'table')
+    ? new ProgressBar(process.stderr) : null;
   try {
     const file = flag(args, 'f') ?? flag(args, 'file');
     let text: string | undefined;
@@ -89,17 +96,18 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
       text = args.positionals.join(' ');
     }
     if (text === undefined) {
-      if (process.stdin.isTTY) return await repl(db, format, hasFlag(args, 'verbose'));
+      if (process.stdin.isTTY) return await repl(db, format, hasFlag(args, 'verbose'), bar);
       text = readFileSync(0, 'utf8');
     }
     if (explain) text = `explain ${text}`;
     const output = flag(args, 'o') ?? flag(args, 'output');
     const t0 = performance.now();
     try {
-      const res = await db.internals.sqlStreaming(text, { signal: controller.signal });
+      const res = await db.internals.sqlStreaming(text, { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) });
       if (output === undefined) await printResult(res, format);
       else await printResult(await writeOutput(res, output), format);
     } catch (e) {
+      bar?.clear();
       // The reader closed the pipe: not an error of the query.
       if (outputClosed || (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
       throw e;
@@ -107,6 +115,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     if (hasFlag(args, 'timing')) process.stderr.write(`time: ${(performance.now() - t0).toFixed(1)} ms\n`);
     return 0;
   } finally {
+    bar?.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await db.close();
@@ -179,7 +188,7 @@ function drained(out: NodeJS.WritableStream): Promise<boolean> {
   });
 }
 
-async function repl(db: Spillway, format: string, verbose: boolean): Promise<number> {
+async function repl(db: Spillway, format: string, verbose: boolean, bar: ProgressBar | null): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'spillway> ' });
   process.stdout.write(`Spillway SQL. End statements with ';'. Tables: ${db.tables().join(', ') || '(none)'}. Ctrl-D quits.\n`);
   let buffer = '';
@@ -190,8 +199,9 @@ async function repl(db: Spillway, format: string, verbose: boolean): Promise<num
     const text = buffer;
     buffer = '';
     try {
-      await printResult(await db.internals.sqlStreaming(text), format);
+      await printResult(await db.internals.sqlStreaming(text, bar ? { onProgress: bar.update } : {}), format);
     } catch (err) {
+      bar?.clear();
       reportError(err, verbose);
     }
     rl.setPrompt('spillway> ');

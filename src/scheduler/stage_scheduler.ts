@@ -50,6 +50,7 @@ import type { Stage, StageDag } from '../distributed/stage.js';
 import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../exec/task_runner.js';
 import type { Placement, WorkerLostListener } from './cluster_task_runner.js';
 import { backoffMs, classifyFailure, InputsLostError } from './failures.js';
+import { stageInfoOf } from './progress_info.js';
 
 /** A runner that places tasks on workers that can be lost (ClusterTaskRunner). */
 export interface RecoveringTaskRunner extends TaskRunner {
@@ -201,6 +202,8 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   const runs = new Map<number, StageRun>();
   for (const stage of dag.stages) runs.set(stage.id, new StageRun(stage));
   const slots = new Slots(opts.maxConcurrentTasks ?? 4);
+  const observer = ctx.observer;
+  observer?.stagesPlanned(dag.stages.map(stageInfoOf), dag.rootStageId);
   let failure: Error | null = null;
   const fail = (e: unknown): Error => {
     if (failure === null) {
@@ -322,6 +325,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     copies.add(copy);
     const others = new Set<string>();
     for (const c of set) if (c !== copy && c.worker !== null) others.add(c.worker);
+    observer?.taskStarted(run.stage.id, t, null);
     try {
       const req: TaskRequest = {
         queryId, stageId: run.stage.id, task: t, plan: run.plan, output: run.stage.output, writerMetricsId: run.stage.exchangeId, inputs,
@@ -336,6 +340,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
         if (r.sample !== undefined) run.samples[t] = r.sample;
         run.durations.push(Date.now() - copy.started);
         metrics.merge(r.metrics);
+        observer?.taskFinished(run.stage.id, t, r.worker, r.metrics, Date.now() - copy.started);
         if (r.worker !== null && r.memoryPeak !== undefined) workerPeaks.set(r.worker, Math.max(workerPeaks.get(r.worker) ?? 0, r.memoryPeak));
         for (const c of set) {
           if (c !== copy) c.controller.abort(new SpillwayError('cancelled', `stage ${run.stage.id} task ${t}: another copy finished first`));
@@ -343,6 +348,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       }
       return { ok: true };
     } catch (error) {
+      observer?.taskFailed(run.stage.id, t, copy.worker, error, Date.now() - copy.started);
       return { ok: false, error, worker: copy.worker };
     } finally {
       set.delete(copy);
@@ -428,6 +434,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           else { delivered++; await opts.onBatch(b); }
         }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
+        observer?.resultRead(stream.counters.rawBytes);
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
         return { batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)) };
