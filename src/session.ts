@@ -32,12 +32,12 @@ import { configureObjectStores } from './storage/object_store.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
-import { createExecutor } from './scheduler/distributed_executor.js';
+import { createExecutor, DistributedExecutor } from './scheduler/distributed_executor.js';
 import type { GrpcSecurity } from './exchange/grpc_security.js';
 import { explainStageDag } from './distributed/stage.js';
 import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.js';
 import { QueryLog } from './observe/query_log.js';
-import { SpillwayMetrics } from './observe/prometheus.js';
+import { SpillwayMetrics, metricsText } from './observe/prometheus.js';
 import { localStageInfo } from './scheduler/progress_info.js';
 
 export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
@@ -90,7 +90,7 @@ export class Session {
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
     configureObjectStores(this.config);
-    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security });
+    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security, metrics: this.metrics });
     this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
   }
 
@@ -347,6 +347,12 @@ export class Session {
         finished();
       }
     }
+  }
+
+  /** This session's metrics and its worker threads', as one Prometheus scrape. */
+  async metricsText(): Promise<{ text: string; contentType: string }> {
+    const threads = this.executor instanceof DistributedExecutor ? await this.executor.workerMetrics() : [];
+    return metricsText(this.metrics, threads);
   }
 
   /** For an exit that cannot wait (a second Ctrl-C, SIGTERM): remove running queries' spill folders now. */

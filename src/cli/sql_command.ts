@@ -8,14 +8,15 @@ import type { Batch } from '../columnar/column.js';
 import { copySpecFor } from '../sql/copy.js';
 import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
-import { flag, hasFlag, type ParsedArgs } from './args.js';
+import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
+import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
 import { reportError } from './report_error.js';
 import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port'],
   boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
@@ -33,6 +34,7 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   -o, --output FILE     write the last query's rows to FILE (.parquet, .csv, .json; as COPY … TO)
   --token-file F        token the workers demand (also SPILLWAY_TOKEN_FILE)
   --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
+  --metrics-port M      serve Prometheus metrics at http://127.0.0.1:M/metrics while it runs
   --timing              print the elapsed time on stderr
   --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
                         queries running over a second)
@@ -48,6 +50,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     if (eq <= 0) throw new SpillwayError('config', `--set expects NAME=VALUE, got "${s}"`);
     settings[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
   }
+  const metricsPort = portFlag(args, 'metrics-port');
   const db = await Spillway.create({
     tables: flag(args, 'tables'),
     memoryLimit: flag(args, 'memory-limit'),
@@ -70,6 +73,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let metrics: HttpEndpoint | null = null;
   // A reader that goes away (`| head`) ends the output quietly.
   let outputClosed = false;
   const onStdoutError = (e: NodeJS.ErrnoException) => {
@@ -86,6 +90,11 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   const bar = process.stderr.isTTY && !hasFlag(args, 'no-progress') && !(process.stdout.isTTY && format !== 'table')
     ? new ProgressBar(process.stderr) : null;
   try {
+    if (metricsPort !== undefined) {
+      metrics = await startMetricsServer({ port: metricsPort, source: () => db.internals.metricsText() }).catch((e: unknown) => {
+        throw new SpillwayError('config', `cannot serve metrics on 127.0.0.1:${metricsPort}: ${(e as Error).message}`);
+      });
+    }
     const file = flag(args, 'f') ?? flag(args, 'file');
     let text: string | undefined;
     if (file !== undefined) {
@@ -116,6 +125,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     return 0;
   } finally {
     bar?.clear();
+    await metrics?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await db.close();

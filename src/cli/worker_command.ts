@@ -15,13 +15,15 @@
  */
 import { makeConfig, type Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
-import { flag, hasFlag, parseArgs } from './args.js';
+import { flag, hasFlag, parseArgs, portFlag } from './args.js';
+import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
+import { metricsText } from '../observe/prometheus.js';
 import { loadSecurity } from '../exchange/grpc_security.js';
 import { DataRoots } from '../worker/data_roots.js';
 import { startWorkerServer } from '../worker/worker_server.js';
 
 export const WORKER_OPTIONS = {
-  value: ['port', 'listen', 'host', 'data-root', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'memory-limit', 'spill-dir', 'set'],
+  value: ['port', 'listen', 'host', 'data-root', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'memory-limit', 'spill-dir', 'set', 'metrics-port'],
   boolean: ['quiet', 'help', 'verbose'],
 };
 
@@ -36,6 +38,7 @@ const HELP = `usage: spillway worker --port P [options]
   --memory-limit SIZE   this worker's memory pool limit, e.g. 2GB; operators spill beyond it
   --spill-dir DIR       where this worker's spill files go (default $TMPDIR/spillway)
   --set NAME=VALUE      any other setting (network_timeout_ms, exchange_credits, …)
+  --metrics-port M      serve Prometheus metrics at http://H:M/metrics (H: the --listen interface)
   --quiet               no per-task log lines on stderr`;
 
 export async function workerCommand(argv: readonly string[]): Promise<number> {
@@ -46,6 +49,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   if (portText === undefined) throw new SpillwayError('config', 'spillway worker needs --port P (0 = any free port)');
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SpillwayError('config', `invalid --port "${portText}": expected 0..65535`);
+  const metricsPort = portFlag(args, 'metrics-port');
   const settings: Partial<Record<keyof Config, string>> = {};
   for (const s of args.flags.get('set') ?? []) {
     const eq = s.indexOf('=');
@@ -74,7 +78,18 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     throw new SpillwayError('config', `cannot start the worker on ${host}:${port}: ${(e as Error).message}`, { cause: e });
   }
   const shown = host.includes(':') ? `[${host}]` : host;
+  let metrics: HttpEndpoint | null = null;
+  if (metricsPort !== undefined) {
+    const runtime = server.runtime;
+    try {
+      metrics = await startMetricsServer({ host, port: metricsPort, source: () => metricsText(runtime.metrics) });
+    } catch (e) {
+      await server.close();
+      throw new SpillwayError('config', `cannot serve metrics on ${host}:${metricsPort}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   process.stdout.write(`spillway worker listening on ${shown}:${server.port}\n`);
+  if (metrics !== null) process.stdout.write(`spillway worker metrics on http://${metrics.address}/metrics\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (s: NodeJS.Signals) => {
@@ -86,6 +101,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', on);
   });
   process.stderr.write(`spillway worker ${server.address}: ${signal}, shutting down\n`);
+  await metrics?.close();
   await server.close();
   return 0;
 }

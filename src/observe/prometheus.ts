@@ -11,7 +11,7 @@
  *
  * Every name starts with `spillway_`; the README's table lists names and labels.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the spill manager reports as it writes (DiskSpillManager's `sink`). */
 export interface SpillSink {
@@ -118,4 +118,15 @@ export class SpillwayMetrics implements SpillSink {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * One scrape of a runtime's metrics plus other registries' (worker threads, as
+ * registry.getMetricsAsJSON() sent over): series with the same labels are summed, so each
+ * thread labels its own (runtime="thread:N").
+ */
+export async function metricsText(own: SpillwayMetrics, others: readonly unknown[][] = []): Promise<{ text: string; contentType: string }> {
+  if (others.length === 0) return { text: await own.text(), contentType: own.contentType };
+  const all = [await own.registry.getMetricsAsJSON(), ...others] as Parameters<typeof AggregatorRegistry.aggregate>[0];
+  return { text: await AggregatorRegistry.aggregate(all).metrics(), contentType: own.contentType };
 }

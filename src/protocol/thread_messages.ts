@@ -22,7 +22,9 @@ export type HostMessage =
   | { t: 'c-cancel'; queryId: string; reason: string }
   | { t: 'c-release'; id: number; queryId: string }
   | { t: 'c-status'; id: number; queries?: string[] }
-  | { t: 'c-close'; id: number };
+  | { t: 'c-close'; id: number }
+  /** The thread's Prometheus metrics as registry JSON (folded into the coordinator's /metrics). */
+  | { t: 'c-metrics'; id: number };
 
 export type ThreadMessage =
   | { t: 'c-ready'; address: string }

@@ -124,6 +124,11 @@ export class ThreadWorker {
     return this.call<WorkerStatusInfo>((id) => ({ t: 'c-status', id, queries: [...queries] }), timeoutMs, 'Heartbeat').done;
   }
 
+  /** The thread's Prometheus metrics (registry JSON, for AggregatorRegistry). */
+  metrics(timeoutMs = 5000): Promise<unknown[]> {
+    return this.call<unknown[]>((id) => ({ t: 'c-metrics', id }), timeoutMs, 'metrics').done;
+  }
+
   /** Release everything on the thread, then stop it. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.alive) await this.call<void>((id) => ({ t: 'c-close', id }), timeoutMs, 'close').done.catch(() => {});

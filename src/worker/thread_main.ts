@@ -16,6 +16,8 @@ import { WorkerRuntime } from './worker_runtime.js';
 async function main(data: ThreadWorkerData): Promise<void> {
   const { config, control } = data;
   const runtime = await WorkerRuntime.start({ config, address: data.address, quiet: data.quiet, storage: 'none' });
+  // Folded into the coordinator's metrics: the thread's series keep apart by this label.
+  runtime.metrics.registry.setDefaultLabels({ runtime: data.address });
   const peers = new Map<string, MessagePort>(data.peers);
   runtime.peers = new PortTransport(peers, { credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
   const serveOpts = { networkTimeoutMs: config.network_timeout_ms };
@@ -61,6 +63,9 @@ async function main(data: ThreadWorkerData): Promise<void> {
       case 'c-status':
         runtime.renewLeases(m.queries ?? []);
         answer(m.id, async () => runtime.status());
+        break;
+      case 'c-metrics':
+        answer(m.id, () => runtime.metrics.registry.getMetricsAsJSON());
         break;
       case 'c-close':
         answer(m.id, async () => {

@@ -43,6 +43,8 @@ import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 import { deserializePlan } from '../plan/physical.js';
 import { configureObjectStores } from '../storage/object_store.js';
 import type { DataRoots } from './data_roots.js';
+import { SpillwayMetrics } from '../observe/prometheus.js';
+import { errorKind } from '../observe/progress.js';
 
 export interface WorkerRuntimeOptions {
   /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
@@ -57,6 +59,8 @@ export interface WorkerRuntimeOptions {
   log?: (line: string) => void;
   /** Folders tasks may read files from; null = any (worker threads run only their host's plans). */
   dataRoots?: DataRoots | null;
+  /** Where this worker counts tasks, exchange bytes, spill and memory (default: a registry of its own). */
+  metrics?: SpillwayMetrics;
 }
 
 /** What Heartbeat reports. */
@@ -101,6 +105,8 @@ export class WorkerRuntime {
   readonly pool: MemoryPool;
   readonly config: Config;
   address: string;
+  /** This worker's Prometheus metrics (GET /metrics with --metrics-port). */
+  readonly metrics: SpillwayMetrics;
   /** How tasks read outputs held by other workers; set by the host. */
   peers: ExchangeTransport | null = null;
   private readonly transport: RoutingTransport;
@@ -118,9 +124,14 @@ export class WorkerRuntime {
     this.dataRoots = opts.dataRoots ?? null;
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
+    this.metrics = opts.metrics ?? new SpillwayMetrics();
+    this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
     // Task outputs spill into their query's folder (the query state exists while its tasks run).
     this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill });
-    const local = new InProcessTransport({ buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms });
+    const local = new InProcessTransport({
+      buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms,
+      onStreamEvent: (e) => { if (e.type === 'sent') this.metrics.streamSent(e.counters); },
+    });
     this.transport = new RoutingTransport(this, local);
     const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
     this.log = opts.quiet ? () => {} : write;
@@ -154,7 +165,7 @@ export class WorkerRuntime {
         controller: new AbortController(),
         spill: new DiskSpillManager({
           spillDir: this.config.spill_dir, queryId: this.spillQueryName(queryId),
-          compression: config.spill_compression, diskQuota: config.spill_disk_quota,
+          compression: config.spill_compression, diskQuota: config.spill_disk_quota, sink: this.metrics,
         }),
         tasks: new Set(),
         attempts: new Map(),
@@ -169,6 +180,7 @@ export class WorkerRuntime {
 
   /** The coordinator still runs these queries: renew their leases here. */
   renewLeases(queryIds: readonly string[]): void {
+    this.metrics.heartbeats.inc({ worker: this.address, outcome: 'received' });
     const now = Date.now();
     for (const id of queryIds) {
       const q = this.queries.get(id);
@@ -217,6 +229,7 @@ export class WorkerRuntime {
     // A re-run (its earlier output was lost to the coordinator, or an attempt failed here).
     this.buffer.dropWriter(writerId);
     this.running++;
+    this.metrics.tasksStarted.inc();
     const run = runner.runTask(req, taskSignal);
     q.tasks.add(run);
     q.attempts.set(taskKey, run);
@@ -225,11 +238,16 @@ export class WorkerRuntime {
       this.addSpillMetrics(req, result);
       const partitionRows = this.partitionRows(req);
       const rows = partitionRows.reduce((a, b) => a + b, 0);
+      this.metrics.taskEnded((performance.now() - t0) / 1000, null);
+      let received = 0;
+      for (const m of Object.values(result.metrics)) received += m.extra.bytesReceived ?? 0;
+      this.metrics.exchangeReceivedBytes.inc(received);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
       return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);
+      this.metrics.taskEnded((performance.now() - t0) / 1000, cancelled ? 'cancelled' : errorKind(e));
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${(performance.now() - t0).toFixed(0)} ms: ${message}`);
       // Nobody reads a failed or cancelled attempt's output: free it now, not at release.
       this.buffer.dropWriter(writerId);

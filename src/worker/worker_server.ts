@@ -175,9 +175,11 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   const host = opts.host ?? '127.0.0.1';
   const server: ExchangeServer = await startExchangeServer({
     host, port: opts.port ?? 0, buffers: runtime.buffer, networkTimeoutMs: config.network_timeout_ms, security,
+    onStreamEvent: (e) => { if (e.type === 'sent') runtime.metrics.streamSent(e.counters); },
     services: [{ definition: WORKER_SERVICE_RAW, implementation: workerServiceHandlers(runtime) }],
   });
   runtime.address = server.address;
+  runtime.metrics.watchStreams(() => server.stats.activeStreams);
   runtime.peers = new GrpcTransport({ credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms, security });
   let closing: Promise<void> | null = null;
   return {
