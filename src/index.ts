@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './common/config.js';
 import { loadSecurity } from './exchange/grpc_security.js';
 import { Session } from './session.js';
+import { createLogger, parseLogLevel } from './observe/log.js';
 import type { QueryResult } from './result.js';
 import type { QueryStream } from './query_stream.js';
 import type { QueryOptions } from './session.js';
@@ -37,6 +38,11 @@ export interface SpillwayOptions {
    */
   tokenFile?: string;
   tls?: { cert?: string; key?: string; ca?: string };
+  /**
+   * Structured logs on stderr (JSON; readable lines on a terminal) at this level and above:
+   * fatal, error, warn, info, debug, trace or silent. Default: none, worker warnings as lines.
+   */
+  logLevel?: string;
 }
 
 export class Spillway {
@@ -51,7 +57,8 @@ export class Spillway {
       tokenFile: options.tokenFile ?? (process.env.SPILLWAY_TOKEN_FILE || undefined),
       tlsCert: options.tls?.cert, tlsKey: options.tls?.key, tlsCa: options.tls?.ca,
     });
-    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security });
+    const logger = options.logLevel !== undefined ? createLogger({ level: parseLogLevel(options.logLevel, 'logLevel'), base: { role: 'coordinator' } }) : undefined;
+    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security, ...(logger ? { logger } : {}) });
     return new Spillway(session);
   }
 

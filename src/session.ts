@@ -39,6 +39,7 @@ import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.
 import { QueryLog } from './observe/query_log.js';
 import { SpillwayMetrics, metricsText } from './observe/prometheus.js';
 import { localStageInfo } from './scheduler/progress_info.js';
+import type { Logger } from './observe/log.js';
 
 export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 
@@ -68,6 +69,8 @@ export interface SessionOptions {
   workers?: readonly string[] | number;
   /** Token and TLS for worker processes. */
   security?: GrpcSecurity;
+  /** Structured logs of queries, tasks and workers (default: none; worker warnings as lines on stderr). */
+  logger?: Logger;
 }
 
 export class Session {
@@ -84,13 +87,19 @@ export class Session {
   readonly queries = new QueryLog();
   /** This session's Prometheus metrics (queries, tasks, exchange reads, spill, memory). */
   readonly metrics = new SpillwayMetrics();
+  private readonly logger: Logger | null;
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
     configureObjectStores(this.config);
-    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security, metrics: this.metrics });
+    this.logger = opts.logger ?? null;
+    const logger = this.logger;
+    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({
+      workers: opts.workers, config: this.config, security: opts.security, metrics: this.metrics,
+      ...(logger ? { warn: (m: string) => logger.warn(m), logLevel: logger.level, quiet: false } : {}),
+    });
     this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
   }
 
@@ -297,13 +306,14 @@ export class Session {
     const metrics = new MetricsSet();
     const scope = callScope.getStore();
     const tracker = new QueryTracker(queryId, scope?.text ?? '', {
-      metrics: this.metrics,
+      metrics: this.metrics, ...(this.logger ? { logger: this.logger } : {}),
       ...(scope?.onProgress ? { onProgress: scope.onProgress } : {}),
       ...(scope?.progressIntervalMs !== undefined ? { intervalMs: scope.progressIntervalMs } : {}),
     });
     tracker.runLocal(localStageInfo(physical), metrics, () => spill.stats);
     this.queries.started(tracker);
     this.metrics.queriesStarted.inc();
+    this.logger?.debug({ queryId, sql: tracker.sql }, `query ${queryId} started`);
     const ctx: TaskContext = {
       queryId, config: { ...this.config }, signal: controller.signal, memory: pool, spill, metrics,
       memoryTables: this.catalog.memoryTables(), observer: tracker,
@@ -328,6 +338,7 @@ export class Session {
       const ranStages = ran?.stages ?? [];
       tracker.finish(null, () => (dag !== null ? explainStageDag(dag, metrics, ranStages) : explainPhysical(physical, metrics)));
       this.metrics.queriesFinished.inc();
+      this.logger?.info({ queryId, ms: Math.round(stats.elapsedMs), peakMemoryBytes: stats.peakMemoryBytes, spillBytes: stats.spillBytes }, `query ${queryId} finished in ${stats.elapsedMs.toFixed(0)} ms`);
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
     } catch (e) {
       outcome = e;
@@ -336,6 +347,8 @@ export class Session {
       if (outcome !== null) {
         tracker.finish(outcome);
         this.metrics.queriesFailed.inc({ kind: errorKind(outcome) });
+        const message = outcome instanceof Error ? outcome.message : String(outcome);
+        this.logger?.info({ queryId, kind: errorKind(outcome), error: message }, `query ${queryId} failed: ${message}`);
       }
       this.queries.finished(tracker);
       signal?.removeEventListener('abort', onAbort);

@@ -10,13 +10,14 @@ import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
+import { parseLogLevel } from '../observe/log.js';
 import { reportError } from './report_error.js';
 import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level'],
   boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
@@ -34,6 +35,8 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   -o, --output FILE     write the last query's rows to FILE (.parquet, .csv, .json; as COPY … TO)
   --token-file F        token the workers demand (also SPILLWAY_TOKEN_FILE)
   --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
+  --log-level LEVEL     structured logs on stderr from this level up (default warn): fatal,
+                        error, warn, info, debug, trace, silent (JSON; readable on a terminal)
   --metrics-port M      serve Prometheus metrics at http://127.0.0.1:M/metrics while it runs
   --timing              print the elapsed time on stderr
   --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
@@ -51,6 +54,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     settings[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
   }
   const metricsPort = portFlag(args, 'metrics-port');
+  const logLevel = parseLogLevel(flag(args, 'log-level') ?? 'warn');
   const db = await Spillway.create({
     tables: flag(args, 'tables'),
     memoryLimit: flag(args, 'memory-limit'),
@@ -60,6 +64,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     workers: flag(args, 'workers') !== undefined ? parseWorkersFlag(flag(args, 'workers')!) : undefined,
     tokenFile: flag(args, 'token-file'),
     tls: { cert: flag(args, 'tls-cert'), key: flag(args, 'tls-key'), ca: flag(args, 'tls-ca') },
+    logLevel,
   });
   // Ctrl-C or SIGTERM cancels the query (spill files are removed as it unwinds); a second
   // one exits at once, removing the running queries' spill folders first.

@@ -19,6 +19,7 @@
  */
 import type { MetricsSet, OperatorMetrics } from '../common/metrics.js';
 import type { SpillwayMetrics } from './prometheus.js';
+import type { Logger } from './log.js';
 
 /** What the scheduler knows of a stage before it runs (plain data: no plan types here). */
 export interface StagePlanInfo {
@@ -129,6 +130,8 @@ export interface QueryTrackerOptions {
   intervalMs?: number;
   /** The runtime's Prometheus metrics (tasks, exchange bytes read). */
   metrics?: SpillwayMetrics;
+  /** The coordinator's log: stages planned and tasks finished (debug), tasks failed (info). */
+  logger?: Logger;
 }
 
 export class QueryTracker implements QueryObserver {
@@ -167,6 +170,7 @@ export class QueryTracker implements QueryObserver {
     this.local = null;
     this.rootStageId = rootStageId;
     this.stages = new Map(stages.map((s) => [s.id, newTrack(s)]));
+    this.opts.logger?.debug({ queryId: this.queryId, stages: stages.length, tasks: stages.reduce((n, s) => n + s.tasks, 0) }, `query ${this.queryId}: ${stages.length} stages`);
     this.emit();
   }
 
@@ -178,9 +182,10 @@ export class QueryTracker implements QueryObserver {
     if (this.mode === 'distributed') this.opts.metrics?.tasksStarted.inc();
   }
 
-  taskFinished(stageId: number, task: number, _worker: string | null, metrics: Record<string, OperatorMetrics>, ms: number): void {
+  taskFinished(stageId: number, task: number, worker: string | null, metrics: Record<string, OperatorMetrics>, ms: number): void {
     const s = this.stages.get(stageId);
     if (s === undefined) return;
+    this.opts.logger?.debug({ queryId: this.queryId, stageId, task, worker, ms }, `query ${this.queryId} stage ${stageId} task ${task}: done in ${ms} ms`);
     this.opts.metrics?.taskEnded(ms / 1000, null);
     s.running = Math.max(0, s.running - 1);
     s.taskMetrics.set(task, metrics);
@@ -188,9 +193,12 @@ export class QueryTracker implements QueryObserver {
     this.emit();
   }
 
-  taskFailed(stageId: number, _task: number, _worker: string | null, error: unknown, ms: number): void {
+  taskFailed(stageId: number, task: number, worker: string | null, error: unknown, ms: number): void {
     const s = this.stages.get(stageId);
     if (s === undefined) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.opts.logger?.info({ queryId: this.queryId, stageId, task, worker, ms, kind: errorKind(error), error: message },
+      `query ${this.queryId} stage ${stageId} task ${task}${worker !== null ? ` on worker ${worker}` : ''} failed: ${message}`);
     this.opts.metrics?.taskEnded(ms / 1000, errorKind(error));
     s.running = Math.max(0, s.running - 1);
   }

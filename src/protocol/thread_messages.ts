@@ -36,6 +36,8 @@ export interface ThreadWorkerData {
   address: string;
   config: Config;
   quiet: boolean;
+  /** Level of the thread's logs (observe/log.ts); absent: info, or silent when quiet. */
+  logLevel?: string;
   /** Control + exchange with the host. */
   control: MessagePort;
   /** Exchange with each other thread, by its address. */

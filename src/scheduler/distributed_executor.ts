@@ -52,6 +52,8 @@ export interface ExecutorOptions {
   security?: GrpcSecurity;
   /** The coordinator's metrics (worker heartbeats). */
   metrics?: SpillwayMetrics;
+  /** Worker threads: level of their logs (default: none, see quiet). */
+  logLevel?: string;
 }
 
 /** How the last query ran, for EXPLAIN-like reports and tests. */
@@ -237,7 +239,7 @@ async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions
 }
 
 async function threadCluster(count: number, opts: ExecutorOptions): Promise<Cluster> {
-  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true });
+  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true, ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
   const runner = new ClusterTaskRunner(threads.workers, runnerOptions(opts));
   await runner.connect();
   return {

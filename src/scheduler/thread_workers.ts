@@ -29,6 +29,8 @@ export interface ThreadWorkersOptions {
   config: Config;
   /** No per-task log lines. */
   quiet?: boolean;
+  /** Level of the threads' logs (overrides quiet). */
+  logLevel?: string;
   /** Override the compiled thread entry (tests). */
   entry?: URL;
 }
@@ -165,7 +167,9 @@ export class ThreadWorkers {
       const address = addresses[i]!;
       const control = new MessageChannel();
       hostPorts.set(address, control.port1);
-      const data: ThreadWorkerData = { address, config, quiet: opts.quiet ?? false, control: control.port2, peers: [...peers[i]!] };
+      const data: ThreadWorkerData = {
+        address, config, quiet: opts.quiet ?? false, control: control.port2, peers: [...peers[i]!], ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      };
       const thread = new Worker(entry, { workerData: data, transferList: [control.port2, ...peers[i]!.values()] });
       const handle = new ThreadWorker(address, thread, control.port1);
       workers.push(handle);

@@ -12,10 +12,13 @@ import { SpillwayError } from '../common/errors.js';
 import { servePortExchange, PortTransport } from '../exchange/port_transport.js';
 import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
 import { WorkerRuntime } from './worker_runtime.js';
+import { createLogger, parseLogLevel } from '../observe/log.js';
 
 async function main(data: ThreadWorkerData): Promise<void> {
   const { config, control } = data;
-  const runtime = await WorkerRuntime.start({ config, address: data.address, quiet: data.quiet, storage: 'none' });
+  const level = data.logLevel !== undefined ? parseLogLevel(data.logLevel) : data.quiet ? 'silent' : 'info';
+  const logger = createLogger({ level, base: { role: 'worker' } });
+  const runtime = await WorkerRuntime.start({ config, address: data.address, logger, storage: 'none' });
   // Folded into the coordinator's metrics: the thread's series keep apart by this label.
   runtime.metrics.registry.setDefaultLabels({ runtime: data.address });
   const peers = new Map<string, MessagePort>(data.peers);

@@ -23,8 +23,9 @@
  * or is cancelled drops its partial output; a re-run of a task replaces its old output.
  *
  * The worker's own memory_limit and spill_dir win over the coordinator's settings (they
- * describe this host); every other setting comes with the task. One log line per finished
- * task on stderr (start time, query/stage/task/attempt, outcome, rows, ms, error) unless quiet.
+ * describe this host); every other setting comes with the task. One structured log event per
+ * finished task (observe/log.ts: worker, queryId, stageId, task, attempt, rows, ms, outcome,
+ * error) at level info (warn when it failed), unless quiet.
  */
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
@@ -45,6 +46,7 @@ import { configureObjectStores } from '../storage/object_store.js';
 import type { DataRoots } from './data_roots.js';
 import { SpillwayMetrics } from '../observe/prometheus.js';
 import { errorKind } from '../observe/progress.js';
+import { createLogger, type Logger } from '../observe/log.js';
 
 export interface WorkerRuntimeOptions {
   /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
@@ -53,9 +55,11 @@ export interface WorkerRuntimeOptions {
   address?: string;
   /** How output is kept: 'none' (IPC-encoded once, default) or 'batches'. */
   storage?: ExchangeStorage;
-  /** No task log lines. */
+  /** No task log lines (level silent). */
   quiet?: boolean;
-  /** Where log lines go (default stderr). */
+  /** Structured logs (default: JSON on stderr at level info). */
+  logger?: Logger;
+  /** Instead of a logger: each log event's message goes here. */
   log?: (line: string) => void;
   /** Folders tasks may read files from; null = any (worker threads run only their host's plans). */
   dataRoots?: DataRoots | null;
@@ -115,7 +119,7 @@ export class WorkerRuntime {
   private readonly startedAt = Date.now();
   private running = 0;
   private closed = false;
-  private readonly log: (line: string) => void;
+  readonly logger: Logger;
   private readonly leaseTimer: NodeJS.Timeout;
   private readonly dataRoots: DataRoots | null;
 
@@ -133,8 +137,7 @@ export class WorkerRuntime {
       onStreamEvent: (e) => { if (e.type === 'sent') this.metrics.streamSent(e.counters); },
     });
     this.transport = new RoutingTransport(this, local);
-    const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
-    this.log = opts.quiet ? () => {} : write;
+    this.logger = opts.logger ?? createLogger({ level: opts.quiet ? 'silent' : 'info', base: { role: 'worker' }, ...(opts.log ? { lines: opts.log } : {}) });
     this.leaseTimer = setInterval(() => this.expireLeases(), 250);
     this.leaseTimer.unref();
   }
@@ -143,7 +146,7 @@ export class WorkerRuntime {
   static async start(opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(opts);
     const removed = await removeStaleSpillDirs(rt.config.spill_dir);
-    if (removed.length > 0) rt.log(`spillway worker: removed ${removed.length} stale spill folder(s) under ${rt.config.spill_dir}`);
+    if (removed.length > 0) rt.logger.info({ spillDir: rt.config.spill_dir, removed: removed.length }, `removed ${removed.length} stale spill folder(s) under ${rt.config.spill_dir}`);
     return rt;
   }
 
@@ -195,9 +198,9 @@ export class WorkerRuntime {
       const idle = now - q.renewedAt;
       if (idle <= q.leaseMs) continue;
       q.renewedAt = Number.POSITIVE_INFINITY; // once
-      this.log(`${new Date().toISOString()} spillway worker ${this.address}: query ${id}: lease expired (not renewed for ${idle} ms); releasing it`);
+      this.logger.warn({ worker: this.address, queryId: id, idleMs: idle }, `query ${id}: lease expired (not renewed for ${idle} ms); releasing it`);
       this.releaseQuery(id).catch((e: unknown) => {
-        this.log(`spillway worker ${this.address}: releasing query ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.logger.error({ worker: this.address, queryId: id }, `releasing query ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
       });
     }
   }
@@ -222,6 +225,7 @@ export class WorkerRuntime {
     const started = new Date();
     const t0 = performance.now();
     const writerId = { queryId: req.queryId, stageId: req.stageId, task: req.task };
+    const ids = { worker: this.address, queryId: req.queryId, stageId: req.stageId, task: req.task, attempt };
     const taskKey = `${req.stageId}/${req.task}`;
     const earlier = q.attempts.get(taskKey);
     // An abandoned attempt of the same task may still be unwinding here: let it finish first.
@@ -242,13 +246,16 @@ export class WorkerRuntime {
       let received = 0;
       for (const m of Object.values(result.metrics)) received += m.extra.bytesReceived ?? 0;
       this.metrics.exchangeReceivedBytes.inc(received);
-      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
+      const ms = Math.round(performance.now() - t0);
+      this.logger.info({ ...ids, startedAt: started.toISOString(), rows, ms }, `${where} attempt ${attempt}: ok, ${rows} rows in ${ms} ms`);
       return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);
       this.metrics.taskEnded((performance.now() - t0) / 1000, cancelled ? 'cancelled' : errorKind(e));
-      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${(performance.now() - t0).toFixed(0)} ms: ${message}`);
+      const ms = Math.round(performance.now() - t0);
+      this.logger[cancelled ? 'info' : 'warn']({ ...ids, startedAt: started.toISOString(), ms, outcome: cancelled ? 'cancelled' : 'failed', error: message },
+        `${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${ms} ms: ${message}`);
       // Nobody reads a failed or cancelled attempt's output: free it now, not at release.
       this.buffer.dropWriter(writerId);
       if (cancelled && !(e instanceof SpillwayError && e.kind === 'cancelled')) {
