@@ -336,7 +336,9 @@ export class Session {
       }
       const dag = ran?.queryId === queryId ? ran.dag : null;
       const ranStages = ran?.stages ?? [];
-      tracker.finish(null, () => (dag !== null ? explainStageDag(dag, metrics, ranStages) : explainPhysical(physical, metrics)));
+      // The web page's EXPLAIN ANALYZE of the query, made when first asked for.
+      tracker.finish(null, () => `Physical plan (analyzed):\n${dag !== null ? explainStageDag(dag, metrics, ranStages) : explainPhysical(physical, metrics)}\n` +
+        `Total: ${stats.elapsedMs.toFixed(1)} ms, peak memory ${formatBytes(stats.peakMemoryBytes)}, spilled ${formatBytes(stats.spillBytes)} in ${stats.spillFiles} files`);
       this.metrics.queriesFinished.inc();
       this.logger?.info({ queryId, ms: Math.round(stats.elapsedMs), peakMemoryBytes: stats.peakMemoryBytes, spillBytes: stats.spillBytes }, `query ${queryId} finished in ${stats.elapsedMs.toFixed(0)} ms`);
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };

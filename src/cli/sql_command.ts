@@ -11,13 +11,14 @@ import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
 import { parseLogLevel } from '../observe/log.js';
+import { startUiServer } from '../ui/ui_server.js';
 import { reportError } from './report_error.js';
 import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level', 'ui'],
   boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
@@ -37,6 +38,9 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
   --log-level LEVEL     structured logs on stderr from this level up (default warn): fatal,
                         error, warn, info, debug, trace, silent (JSON; readable on a terminal)
+  --ui PORT             serve a web page of running and recent queries (stage DAG, live
+                        figures, EXPLAIN ANALYZE) and /metrics on http://127.0.0.1:PORT/
+                        while the command runs (the REPL, or a long query)
   --metrics-port M      serve Prometheus metrics at http://127.0.0.1:M/metrics while it runs
   --timing              print the elapsed time on stderr
   --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
@@ -54,6 +58,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     settings[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
   }
   const metricsPort = portFlag(args, 'metrics-port');
+  const uiPort = portFlag(args, 'ui');
   const logLevel = parseLogLevel(flag(args, 'log-level') ?? 'warn');
   const db = await Spillway.create({
     tables: flag(args, 'tables'),
@@ -79,6 +84,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let metrics: HttpEndpoint | null = null;
+  let ui: HttpEndpoint | null = null;
   // A reader that goes away (`| head`) ends the output quietly.
   let outputClosed = false;
   const onStdoutError = (e: NodeJS.ErrnoException) => {
@@ -99,6 +105,12 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
       metrics = await startMetricsServer({ port: metricsPort, source: () => db.internals.metricsText() }).catch((e: unknown) => {
         throw new SpillwayError('config', `cannot serve metrics on 127.0.0.1:${metricsPort}: ${(e as Error).message}`);
       });
+    }
+    if (uiPort !== undefined) {
+      ui = await startUiServer({ port: uiPort, source: db.internals }).catch((e: unknown) => {
+        throw new SpillwayError('config', `cannot serve the web page on 127.0.0.1:${uiPort}: ${(e as Error).message}`);
+      });
+      process.stderr.write(`spillway: web page on http://${ui.address}/\n`);
     }
     const file = flag(args, 'f') ?? flag(args, 'file');
     let text: string | undefined;
@@ -131,6 +143,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   } finally {
     bar?.clear();
     await metrics?.close();
+    await ui?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await db.close();
