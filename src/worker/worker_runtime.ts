@@ -87,6 +87,8 @@ interface QueryState {
 }
 
 const NO_TABLES: ReadonlyMap<string, MemoryTable> = new Map();
+/** Error kinds of a task that say nothing about the worker's health (logged at info, not warn). */
+const QUERY_FAULTS: ReadonlySet<string> = new Set(['cancelled', 'execution', 'type', 'syntax', 'binder', 'unsupported']);
 /** Remember this many released query ids, so a late task of one fails fast. */
 const RELEASED_MEMORY = 10_000;
 
@@ -252,9 +254,12 @@ export class WorkerRuntime {
     } catch (e) {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);
-      this.metrics.taskEnded((performance.now() - t0) / 1000, cancelled ? 'cancelled' : errorKind(e));
+      const kind = cancelled ? 'cancelled' : errorKind(e);
       const ms = Math.round(performance.now() - t0);
-      this.logger[cancelled ? 'info' : 'warn']({ ...ids, startedAt: started.toISOString(), ms, outcome: cancelled ? 'cancelled' : 'failed', error: message },
+      this.metrics.taskEnded(ms / 1000, kind);
+      // Failures of the query itself (bad data, a bad cast) are the coordinator's to report: info.
+      const level = QUERY_FAULTS.has(kind) ? 'info' : 'warn';
+      this.logger[level]({ ...ids, startedAt: started.toISOString(), ms, outcome: cancelled ? 'cancelled' : 'failed', kind, error: message },
         `${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${ms} ms: ${message}`);
       // Nobody reads a failed or cancelled attempt's output: free it now, not at release.
       this.buffer.dropWriter(writerId);
