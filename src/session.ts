@@ -176,10 +176,17 @@ export class Session {
     const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
     if (stmt.kind !== 'Query') return this.execute(stmt, opts.signal);
     const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
-    // The stream runs when read, outside this call: it keeps the call's text and callback.
-    const scope = callScope.getStore();
-    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => this.runPhysical(physical, signal, consume);
-    return new QueryStream(physical.schema, async (consume, signal) => (await (scope ? callScope.run(scope, () => run(consume, signal)) : run(consume, signal))).result.stats, opts.signal);
+    // The stream runs when read, outside this call: it keeps the call's text and callback,
+    // and also tells its own 'progress' listeners.
+    const outer = callScope.getStore();
+    let stream: QueryStream | null = null;
+    const scope: CallScope = {
+      ...outer, text: outer?.text ?? text,
+      onProgress: (p) => { outer?.onProgress?.(p); if (stream !== null && stream.listenerCount('progress') > 0) stream.emit('progress', p); },
+    };
+    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => callScope.run(scope, () => this.runPhysical(physical, signal, consume));
+    stream = new QueryStream(physical.schema, async (consume, signal) => (await run(consume, signal)).result.stats, opts.signal);
+    return stream;
   }
 
   private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {

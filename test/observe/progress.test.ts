@@ -76,8 +76,12 @@ describe.skipIf(!HAVE_SHARED || !HAVE_DIST)('onProgress', () => {
       const stream = await db.stream('select l_returnflag, l_linestatus, count(*) from lineitem group by 1, 2 order by 1, 2', {
         onProgress: (p) => calls.push(p), progressIntervalMs: 10,
       });
+      const events: QueryProgress[] = [];
+      stream.on('progress', (p: QueryProgress) => events.push(p));
       let rows = 0;
       for await (const rb of stream) rows += rb.numRows;
+      // The stream's 'progress' events are the onProgress calls.
+      expect(events).toEqual(calls);
       expect(rows).toBe(4);
       const dag = calls.filter((c) => c.mode === 'distributed');
       expect(dag.length).toBeGreaterThan(1);
