@@ -172,13 +172,17 @@ describe.skipIf(!HAVE_SHARED || !HAVE_DIST)('/metrics', () => {
   it('worker threads: their series join the coordinator\'s scrape, labelled by thread', async () => {
     const s = await Session.create({ tables: data, workers: 2, config: { force_distribution: true } });
     try {
-      await s.sql('select count(*) from lineitem');
+      await s.sql('select l_returnflag, count(*) from lineitem group by 1');
       const samples = parsePrometheus((await s.metricsText()).text);
       const threads = samples.filter((x) => x.name === 'spillway_tasks_finished_total' && x.labels.runtime?.startsWith('thread:'));
       expect(threads.length).toBe(2);
       const own = total(samples.filter((x) => x.labels.runtime === undefined), 'spillway_tasks_finished_total');
       expect(threads.reduce((n, x) => n + x.value, 0)).toBe(own);
       expect(own).toBeGreaterThan(0);
+      // Bytes the threads served (over ports and in-process) = bytes they and the coordinator read.
+      const sent = total(samples, 'spillway_exchange_sent_bytes_total');
+      expect(sent).toBeGreaterThan(0);
+      expect(total(samples, 'spillway_exchange_received_bytes_total')).toBe(sent);
     } finally {
       await s.close();
     }
