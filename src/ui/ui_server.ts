@@ -35,7 +35,13 @@ export function startUiServer(opts: UiServerOptions): Promise<HttpEndpoint> {
   const server = createServer((req, res) => {
     if (serveMetrics(req, res, () => source.metricsText())) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET' }).end(); return; }
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('malformed URL\n');
+      return;
+    }
     if (path === '/') { html(res, LIST_PAGE); return; }
     if (path === '/api/queries') {
       json(res, source.queries.list().map((t) => {

@@ -118,6 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_SHARED || !HAVE_DIST)('web page (headles
   it('serves /metrics and answers an unknown query with a message', async () => {
     const metrics = await fetch(`http://${ui.address}/metrics`);
     expect(await metrics.text()).toMatch(/^spillway_queries_finished_total \d+$/m);
+    expect((await fetch(`http://${ui.address}/query/%E0%A4%A`)).status).toBe(400);
     const missing = await fetch(`http://${ui.address}/api/queries/nosuchquery`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'no query nosuchquery (only the last ones are kept)' });
