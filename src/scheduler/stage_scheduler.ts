@@ -33,6 +33,8 @@
  * The first fatal error aborts the rest and is reported once, naming stage and task; the
  * query's exchange buffers are released at the end whatever happened (success, error,
  * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats).
+ * Progress: the stages, each task attempt's start and end, and the result read go to
+ * ctx.observer (observe/progress.ts) when the query has one.
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
