@@ -22,7 +22,18 @@ export function localStageInfo(plan: PhysicalPlan): StagePlanInfo {
   return { ...figuresOf(plan), id: 0, tasks: 1, inputs: [], output: 'result', writerId: -1, rootNodeId: plan.id };
 }
 
-function figuresOf(plan: PhysicalPlan): Pick<StagePlanInfo, 'label' | 'scanNodeIds' | 'scanBytesPerTask' | 'rowsToScan' | 'readers'> {
+type PlanFigures = Pick<StagePlanInfo, 'label' | 'scanNodeIds' | 'scanBytesPerTask' | 'rowsToScan' | 'readers'>;
+
+/** What the progress needs of a plan; a plan it cannot walk (a node kind without traits) gets no figures, never an error. */
+function figuresOf(plan: PhysicalPlan): PlanFigures {
+  try {
+    return walk(plan);
+  } catch {
+    return { label: String(plan.kind), scanNodeIds: [], scanBytesPerTask: [], rowsToScan: 0, readers: [] };
+  }
+}
+
+function walk(plan: PhysicalPlan): PlanFigures {
   const nodes = planNodes(plan);
   const scanNodeIds: number[] = [];
   const scanBytesPerTask: number[] = [];
