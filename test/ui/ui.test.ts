@@ -124,3 +124,10 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_SHARED || !HAVE_DIST)('web page (headles
     expect(await missing.json()).toEqual({ error: 'no query nosuchquery (only the last ones are kept)' });
   });
 });
+
+it('spillway sql --ui with a bad port is one clear error', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [resolve(REPO_ROOT, 'bin/spillway.js'), 'sql', '--ui', '70000', 'select 1'], { encoding: 'utf8' });
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim()).toBe('spillway: error: invalid --ui "70000": expected a port number 0..65535');
+});
