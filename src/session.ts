@@ -321,12 +321,12 @@ export class Session {
     this.queries.started(tracker);
     this.metrics.queriesStarted.inc();
     this.logger?.debug({ queryId, sql: tracker.sql }, `query ${queryId} started`);
+    let outcome: unknown = null;
     const ctx: TaskContext = {
       queryId, config: { ...this.config }, signal: controller.signal, memory: pool, spill, metrics,
       memoryTables: this.catalog.memoryTables(), observer: tracker,
     };
     const t0 = performance.now();
-    let outcome: unknown = null;
     try {
       let batches: Batch[] = [];
       if (consume === undefined) batches = await this.executor.execute(physical, ctx);
@@ -353,6 +353,7 @@ export class Session {
       outcome = e;
       throw e;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       if (outcome !== null) {
         tracker.finish(outcome);
         this.metrics.queriesFailed.inc({ kind: errorKind(outcome) });
@@ -360,7 +361,6 @@ export class Session {
         this.logger?.info({ queryId, kind: errorKind(outcome), error: message }, `query ${queryId} failed: ${message}`);
       }
       this.queries.finished(tracker);
-      signal?.removeEventListener('abort', onAbort);
       try {
         await spill.cleanup();
       } finally {

@@ -33,8 +33,6 @@
  * The first fatal error aborts the rest and is reported once, naming stage and task; the
  * query's exchange buffers are released at the end whatever happened (success, error,
  * abort). Metrics: every winning task's MetricsSet merged, plus per-stage totals (StageRunStats).
- * Progress: the stages, each task attempt's start and end, and the result read go to
- * ctx.observer (observe/progress.ts) when the query has one.
  */
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
@@ -204,6 +202,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   const runs = new Map<number, StageRun>();
   for (const stage of dag.stages) runs.set(stage.id, new StageRun(stage));
   const slots = new Slots(opts.maxConcurrentTasks ?? 4);
+  // Progress (observe/progress.ts): the stages, each task attempt's start and end, the result read.
   const observer = ctx.observer;
   observer?.stagesPlanned(dag.stages.map(stageInfoOf), dag.rootStageId);
   let failure: Error | null = null;
