@@ -30,7 +30,7 @@ import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import {
   describeKey, ExchangeError, MAX_CREDITS, newStreamCounters,
-  type ExchangeFailure, type ExchangeStream, type ExchangeTarget, type ExchangeTransport, type PartitionKey, type StreamCounters, type StreamObserver,
+  type ExchangeFailure, type ExchangeStream, type ExchangeTarget, type ExchangeTransport, type PartitionKey, type StreamCounters,
 } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';
 import type { Schema } from '../common/types.js';
@@ -69,8 +69,8 @@ export interface PortExchangeServerOptions {
   networkTimeoutMs: number;
   /** Heartbeats while the writer is busy; default timeout / 3. */
   heartbeatMs?: number;
-  /** Told after each batch sent ('sent', with the stream's counters so far). */
-  onStreamEvent?: StreamObserver;
+  /** Told of each batch sent: its bytes before IPC and compression (the runtime's metrics). */
+  onBatchSent?: (rawBytes: number) => void;
 }
 
 export interface PortExchangeServer {
@@ -84,7 +84,10 @@ export interface PortExchangeServer {
 export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opts: PortExchangeServerOptions): PortExchangeServer {
   const streams = new Map<number, { stop: AbortController; gate: CreditGate }>();
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(opts.networkTimeoutMs / 3));
-  const post = (m: WriterMessage, transfer: ArrayBuffer[] = []) => { port.postMessage(m, transfer); };
+  const post = (m: WriterMessage, transfer: ArrayBuffer[] = []) => {
+    port.postMessage(m, transfer);
+    if (m.t === 'x-batch') opts.onBatchSent?.(m.raw);
+  };
 
   const fail = (id: number, key: PartitionKey | null, err: unknown) => {
     let failure: ExchangeFailure = 'writer_failed';
@@ -105,18 +108,11 @@ export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opt
       clearInterval(beat);
     }
     post({ t: 'x-schema', id, header: buffer.codec.encodeSchema(part.schema) });
-    const counters = newStreamCounters();
-    let sent = 0;
     await pumpPartition(part, gate, stop.signal, (i) => {
       const out = part.readEncoded(i, compression);
       const header = ownCopy(out.header);
       const body = ownCopy(out.body);
-      counters.batches++;
-      counters.rows += out.rows;
-      counters.rawBytes += out.rawBytes;
-      counters.wireBytes += header.byteLength + body.byteLength;
       post({ t: 'x-batch', id, header, body, rows: out.rows, raw: out.rawBytes }, [header.buffer as ArrayBuffer, body.buffer as ArrayBuffer]);
-      opts.onStreamEvent?.({ type: 'sent', key, sent: ++sent, counters });
     }, { heartbeat: { everyMs: heartbeatMs, beat: () => post({ t: 'x-beat', id }) } });
     post({ t: 'x-eos', id });
   };

@@ -10,7 +10,6 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { SpillwayError } from '../common/errors.js';
 import { servePortExchange, PortTransport } from '../exchange/port_transport.js';
-import type { ExchangeStreamEvent } from '../exchange/transport.js';
 import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
 import { WorkerRuntime } from './worker_runtime.js';
 import { createLogger, parseLogLevel } from '../observe/log.js';
@@ -26,7 +25,7 @@ async function main(data: ThreadWorkerData): Promise<void> {
   runtime.peers = new PortTransport(peers, { credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
   const serveOpts = {
     networkTimeoutMs: config.network_timeout_ms,
-    onStreamEvent: (e: ExchangeStreamEvent) => { if (e.type === 'sent') runtime.metrics.streamSent(e.counters); },
+    onBatchSent: (rawBytes: number) => runtime.metrics.exchangeSentBytes.inc(rawBytes),
   };
   const servers = [servePortExchange(control, runtime.buffer, serveOpts), ...[...peers.values()].map((p) => servePortExchange(p, runtime.buffer, serveOpts))];
   runtime.metrics.watchStreams(() => servers.reduce((n, s) => n + s.active, 0));
