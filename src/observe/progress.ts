@@ -300,7 +300,8 @@ export class QueryTracker implements QueryObserver {
     const end = state === 'running' ? now : s.lastEnd;
     return {
       stageId: info.id, label: info.label, output: info.output, inputs: info.inputs, state,
-      tasks: info.tasks, tasksDone, tasksRunning: s.running,
+      // A speculative copy that lost reports no end: a done or failed stage runs nothing.
+      tasks: info.tasks, tasksDone, tasksRunning: state === 'running' ? s.running : 0,
       rowsScanned, rowsToScan: Math.max(info.rowsToScan, rowsScanned), bytesScanned, bytesToScan,
       rowsIn, bytesIn, rowsOut, bytesOut, spillBytes, spillFiles,
       elapsedMs: s.firstStart > 0 ? Math.max(0, end - s.firstStart) : 0,
