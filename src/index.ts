@@ -10,8 +10,10 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './common/config.js';
 import { loadSecurity } from './exchange/grpc_security.js';
 import { Session } from './session.js';
+import { createLogger, parseLogLevel } from './observe/log.js';
 import type { QueryResult } from './result.js';
 import type { QueryStream } from './query_stream.js';
+import type { QueryOptions } from './session.js';
 
 export interface SpillwayOptions {
   /** A folder whose `name.parquet` files and `name/` folders of Parquet files become tables. */
@@ -36,6 +38,11 @@ export interface SpillwayOptions {
    */
   tokenFile?: string;
   tls?: { cert?: string; key?: string; ca?: string };
+  /**
+   * Structured logs on stderr (JSON; readable lines on a terminal) at this level and above:
+   * fatal, error, warn, info, debug, trace or silent. Default: none, worker warnings as lines.
+   */
+  logLevel?: string;
 }
 
 export class Spillway {
@@ -50,12 +57,13 @@ export class Spillway {
       tokenFile: options.tokenFile ?? (process.env.SPILLWAY_TOKEN_FILE || undefined),
       tlsCert: options.tls?.cert, tlsKey: options.tls?.key, tlsCa: options.tls?.ca,
     });
-    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security });
+    const logger = options.logLevel !== undefined ? createLogger({ level: parseLogLevel(options.logLevel, 'logLevel'), base: { role: 'coordinator' } }) : undefined;
+    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security, ...(logger ? { logger } : {}) });
     return new Spillway(session);
   }
 
   /** Run `;`-separated statements; resolves to the last statement's result. */
-  sql(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+  sql(text: string, options: QueryOptions = {}): Promise<QueryResult> {
     return this.session.sql(text, options);
   }
 
@@ -64,7 +72,7 @@ export class Spillway {
    * the query runs (`for await (const rb of await db.stream(…))`), never all in memory;
    * `schema` is known up front and `stats` at the end. Breaking out cancels the query.
    */
-  stream(text: string, options: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+  stream(text: string, options: QueryOptions = {}): Promise<QueryStream> {
     return this.session.stream(text, options);
   }
 
@@ -88,4 +96,6 @@ export { QueryResult } from './result.js';
 export { QueryStream } from './query_stream.js';
 export { SpillwayError } from './common/errors.js';
 export type { Config } from './common/config.js';
+export type { QueryOptions } from './session.js';
+export type { QueryProgress, StageProgress, EdgeProgress } from './observe/progress.js';
 export type { DataType, Field, Schema, Scalar } from './common/types.js';

@@ -9,6 +9,8 @@
  * The query runs while the caller iterates and pauses while it does not (one batch is
  * handed over at a time), so a slow consumer holds nothing back in memory. Leaving the
  * loop early (break, throw) cancels the query and removes its spill files.
+ *
+ *   s.on('progress', (p: QueryProgress) => …)   the query's figures while it runs (as onProgress)
  */
 import type * as arrow from 'apache-arrow';
 import { batchToArrow, toArrowSchema } from './columnar/arrow.js';
@@ -17,15 +19,18 @@ import type { Batch } from './columnar/column.js';
 import { SpillwayError } from './common/errors.js';
 import type { Schema } from './common/types.js';
 import type { QueryStats } from './result.js';
+import { EventEmitter } from 'node:events';
 
 /** Runs the query, handing its batches to `consume`; resolves with its figures. */
 export type QueryRun = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => Promise<QueryStats | null>;
 
-export class QueryStream implements AsyncIterable<arrow.RecordBatch> {
+export class QueryStream extends EventEmitter implements AsyncIterable<arrow.RecordBatch> {
   private started = false;
   private figures: QueryStats | null = null;
 
-  constructor(readonly columns: Schema, private readonly run: QueryRun, private readonly signal?: AbortSignal) {}
+  constructor(readonly columns: Schema, private readonly run: QueryRun, private readonly signal?: AbortSignal) {
+    super();
+  }
 
   /** The result's schema as Arrow sees it. */
   get schema(): arrow.Schema {

@@ -6,6 +6,7 @@
  *     DDL/DML/SET: applied to the catalog / settings here.
  */
 import { randomBytes } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { utf8Column as utf8 } from './columnar/column.js';
 import { Catalog, type InMemoryTable } from './catalog.js';
 import { applySetting, makeConfig, type Config } from './common/config.js';
@@ -32,11 +33,33 @@ import { configureObjectStores } from './storage/object_store.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
-import { createExecutor } from './scheduler/distributed_executor.js';
+import { createExecutor, DistributedExecutor } from './scheduler/distributed_executor.js';
 import type { GrpcSecurity } from './exchange/grpc_security.js';
 import { explainStageDag } from './distributed/stage.js';
+import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.js';
+import { QueryLog } from './observe/query_log.js';
+import { SpillwayMetrics, metricsText } from './observe/prometheus.js';
+import { localStageInfo } from './scheduler/progress_info.js';
+import type { Logger } from './observe/log.js';
 
 export { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
+
+/** Options of one call of sql() or stream(). */
+export interface QueryOptions {
+  signal?: AbortSignal;
+  /** Called with the query's figures as it runs (after each task, at most every progressIntervalMs) and once at the end. */
+  onProgress?: (p: QueryProgress) => void;
+  /** Least time between two onProgress calls while figures change (default 200 ms). */
+  progressIntervalMs?: number;
+}
+
+/** The call a query runs for (its text and progress callback), whatever path leads to runPhysical. */
+interface CallScope { text: string; onProgress?: (p: QueryProgress) => void; progressIntervalMs?: number }
+const callScope = new AsyncLocalStorage<CallScope>();
+
+function scopeOf(text: string, opts: QueryOptions): CallScope {
+  return { text, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}) };
+}
 
 export interface SessionOptions {
   /** A folder whose `name.parquet` files and `name/` folders become tables. */
@@ -47,6 +70,8 @@ export interface SessionOptions {
   workers?: readonly string[] | number;
   /** Token and TLS for worker processes. */
   security?: GrpcSecurity;
+  /** Structured logs of queries, tasks and workers (default: none; worker warnings as lines on stderr). */
+  logger?: Logger;
 }
 
 export class Session {
@@ -59,13 +84,24 @@ export class Session {
   private readonly spills = new Set<DiskSpillManager>();
   executor: QueryExecutor;
   private closed = false;
+  /** Running and recent queries with their progress (the web page lists them). */
+  readonly queries = new QueryLog();
+  /** This session's Prometheus metrics (queries, tasks, exchange reads, spill, memory). */
+  readonly metrics = new SpillwayMetrics();
+  private readonly logger: Logger | null;
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
     configureObjectStores(this.config);
-    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({ workers: opts.workers, config: this.config, security: opts.security });
+    this.logger = opts.logger ?? null;
+    const logger = this.logger;
+    this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({
+      workers: opts.workers, config: this.config, security: opts.security, metrics: this.metrics,
+      ...(logger ? { warn: (m: string) => logger.warn(m), logLevel: logger.level, quiet: false } : {}),
+    });
+    this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
@@ -91,7 +127,11 @@ export class Session {
   }
 
   /** Run every statement of `text`; return the last one's result. */
-  async sql(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryResult> {
+  async sql(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
+    return callScope.run(scopeOf(text, opts), () => this.runScript(text, opts));
+  }
+
+  private async runScript(text: string, opts: QueryOptions): Promise<QueryResult> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
     const parsed = parseScript(text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
@@ -108,7 +148,7 @@ export class Session {
    * Run every statement of `text` but the last, which must be a query; its result comes
    * as a stream of batches, produced while the caller reads (see query_stream.ts).
    */
-  async stream(text: string, opts: { signal?: AbortSignal } = {}): Promise<QueryStream> {
+  async stream(text: string, opts: QueryOptions = {}): Promise<QueryStream> {
     const r = await this.sqlStreaming(text, opts, true);
     if (r instanceof QueryStream) return r;
     throw new SpillwayError('unsupported', 'only a query can be streamed; the last statement is not one');
@@ -119,7 +159,11 @@ export class Session {
    * command line prints them as they arrive). With `queryOnly`, the last statement is
    * checked before any statement runs.
    */
-  async sqlStreaming(text: string, opts: { signal?: AbortSignal } = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
+  async sqlStreaming(text: string, opts: QueryOptions = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
+    return callScope.run(scopeOf(text, opts), () => this.runScriptStreaming(text, opts, queryOnly));
+  }
+
+  private async runScriptStreaming(text: string, opts: QueryOptions, queryOnly: boolean): Promise<QueryResult | QueryStream> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
     const parsed = parseScript(text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
@@ -133,7 +177,17 @@ export class Session {
     const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
     if (stmt.kind !== 'Query') return this.execute(stmt, opts.signal);
     const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
-    return new QueryStream(physical.schema, async (consume, signal) => (await this.runPhysical(physical, signal, consume)).result.stats, opts.signal);
+    // The stream runs when read, outside this call: it keeps the call's text and callback,
+    // and also tells its own 'progress' listeners.
+    const outer = callScope.getStore();
+    let stream: QueryStream | null = null;
+    const scope: CallScope = {
+      ...outer, text: outer?.text ?? text,
+      onProgress: (p) => { outer?.onProgress?.(p); if (stream !== null && stream.listenerCount('progress') > 0) stream.emit('progress', p); },
+    };
+    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => callScope.run(scope, () => this.runPhysical(physical, signal, consume));
+    stream = new QueryStream(physical.schema, async (consume, signal) => (await run(consume, signal)).result.stats, opts.signal);
+    return stream;
   }
 
   private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
@@ -255,14 +309,25 @@ export class Session {
     let finished!: () => void;
     this.running.set(controller, new Promise<void>((resolve) => { finished = resolve; }));
     const queryId = randomBytes(6).toString('hex');
-    const spill = createSpillManager(this.config, queryId);
+    const spill = createSpillManager(this.config, queryId, this.metrics);
     this.spills.add(spill);
     const pool = this.memoryPool;
     pool.resetPeak();
     const metrics = new MetricsSet();
+    const scope = callScope.getStore();
+    const tracker = new QueryTracker(queryId, scope?.text ?? '', {
+      metrics: this.metrics, ...(this.logger ? { logger: this.logger } : {}),
+      ...(scope?.onProgress ? { onProgress: scope.onProgress } : {}),
+      ...(scope?.progressIntervalMs !== undefined ? { intervalMs: scope.progressIntervalMs } : {}),
+    });
+    tracker.runLocal(localStageInfo(physical), metrics, () => spill.stats);
+    this.queries.started(tracker);
+    this.metrics.queriesStarted.inc();
+    this.logger?.debug({ queryId, sql: tracker.sql }, `query ${queryId} started`);
+    let outcome: unknown = null;
     const ctx: TaskContext = {
       queryId, config: { ...this.config }, signal: controller.signal, memory: pool, spill, metrics,
-      memoryTables: this.catalog.memoryTables(),
+      memoryTables: this.catalog.memoryTables(), observer: tracker,
     };
     const t0 = performance.now();
     const measure = measureTask(pool);
@@ -294,10 +359,27 @@ export class Session {
         stats.spillFiles = Math.max(files, stats.spillFiles);
         stats.spillBytes = Math.max(bytes, stats.spillBytes);
       }
+      const dag = ran?.queryId === queryId ? ran.dag : null;
+      const ranStages = ran?.stages ?? [];
+      // The web page's EXPLAIN ANALYZE of the query, made when first asked for.
+      tracker.finish(null, () => `Physical plan (analyzed):\n${dag !== null ? explainStageDag(dag, metrics, ranStages) : explainPhysical(physical, metrics)}\n` +
+        `Total: ${stats.elapsedMs.toFixed(1)} ms, peak memory ${formatBytes(stats.peakMemoryBytes)}, spilled ${formatBytes(stats.spillBytes)} in ${stats.spillFiles} files`);
+      this.metrics.queriesFinished.inc();
+      this.logger?.info({ queryId, ms: Math.round(stats.elapsedMs), peakMemoryBytes: stats.peakMemoryBytes, spillBytes: stats.spillBytes }, `query ${queryId} finished in ${stats.elapsedMs.toFixed(0)} ms`);
       return { result: new QueryResult(physical.schema, batches, null, metrics, stats) };
+    } catch (e) {
+      outcome = e;
+      throw e;
     } finally {
       measure.finish();
       signal?.removeEventListener('abort', onAbort);
+      if (outcome !== null) {
+        tracker.finish(outcome);
+        this.metrics.queriesFailed.inc({ kind: errorKind(outcome) });
+        const message = outcome instanceof Error ? outcome.message : String(outcome);
+        this.logger?.info({ queryId, kind: errorKind(outcome), error: message }, `query ${queryId} failed: ${message}`);
+      }
+      this.queries.finished(tracker);
       try {
         await spill.cleanup();
       } finally {
@@ -306,6 +388,12 @@ export class Session {
         finished();
       }
     }
+  }
+
+  /** This session's metrics and its worker threads', as one Prometheus scrape. */
+  async metricsText(): Promise<{ text: string; contentType: string }> {
+    const threads = this.executor instanceof DistributedExecutor ? await this.executor.workerMetrics() : [];
+    return metricsText(this.metrics, threads);
   }
 
   /** For an exit that cannot wait (a second Ctrl-C, SIGTERM): remove running queries' spill folders now. */

@@ -35,6 +35,15 @@ export function flag(args: ParsedArgs, name: string): string | undefined {
   return v ? v[v.length - 1] : undefined;
 }
 
+/** A port flag's value (0 = any free port), or undefined when absent. */
+export function portFlag(args: ParsedArgs, name: string): number | undefined {
+  const text = flag(args, name);
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new SpillwayError('config', `invalid --${name} "${text}": expected a port number 0..65535`);
+  return port;
+}
+
 export function hasFlag(args: ParsedArgs, name: string): boolean {
   return args.flags.has(name);
 }

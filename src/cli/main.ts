@@ -21,7 +21,7 @@ commands:
   explain   print the logical and physical plans of a query
   demo      generate a small data set and run example queries on it
   datagen   generate TPC-H data as Parquet: datagen tpch --sf N --out DIR [--files-per-table K]
-  worker    serve as a worker: worker --port P [--host H] [--memory-limit M] [--spill-dir D]
+  worker    serve as a worker: worker --port P [--host H] [--memory-limit M] [--spill-dir D] [--metrics-port M]
   slt       run sqllogictest files: slt FILE... [--engine NAME]
   bench     benchmark TPC-H against DuckDB: bench tpch --data DIR [--queries 1,3] [--workers ...];
             join strategy sweep: bench joins --workers 1,2,3 --build-rows … --probe-rows … --out DIR

@@ -8,14 +8,18 @@ import type { Batch } from '../columnar/column.js';
 import { copySpecFor } from '../sql/copy.js';
 import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
-import { flag, hasFlag, type ParsedArgs } from './args.js';
+import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
+import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
+import { parseLogLevel } from '../observe/log.js';
+import { startUiServer } from '../ui/ui_server.js';
 import { reportError } from './report_error.js';
 import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
+import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca'],
-  boolean: ['verbose', 'help', 'timing'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level', 'ui'],
+  boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
 const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
@@ -32,7 +36,15 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   -o, --output FILE     write the last query's rows to FILE (.parquet, .csv, .json; as COPY … TO)
   --token-file F        token the workers demand (also SPILLWAY_TOKEN_FILE)
   --tls-ca F, --tls-cert F, --tls-key F   TLS to the workers (cert and key for mutual TLS)
+  --log-level LEVEL     structured logs on stderr from this level up (default warn): fatal,
+                        error, warn, info, debug, trace, silent (JSON; readable on a terminal)
+  --ui PORT             serve a web page of running and recent queries (stage DAG, live
+                        figures, EXPLAIN ANALYZE) and /metrics on http://127.0.0.1:PORT/
+                        while the command runs (the REPL, or a long query)
+  --metrics-port M      serve Prometheus metrics at http://127.0.0.1:M/metrics while it runs
   --timing              print the elapsed time on stderr
+  --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
+                        queries running over a second)
   --verbose             print stack traces for errors`;
 
 export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<number> {
@@ -45,6 +57,9 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     if (eq <= 0) throw new SpillwayError('config', `--set expects NAME=VALUE, got "${s}"`);
     settings[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
   }
+  const metricsPort = portFlag(args, 'metrics-port');
+  const uiPort = portFlag(args, 'ui');
+  const logLevel = parseLogLevel(flag(args, 'log-level') ?? 'warn');
   const db = await Spillway.create({
     tables: flag(args, 'tables'),
     memoryLimit: flag(args, 'memory-limit'),
@@ -54,6 +69,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     workers: flag(args, 'workers') !== undefined ? parseWorkersFlag(flag(args, 'workers')!) : undefined,
     tokenFile: flag(args, 'token-file'),
     tls: { cert: flag(args, 'tls-cert'), key: flag(args, 'tls-key'), ca: flag(args, 'tls-ca') },
+    logLevel,
   });
   // Ctrl-C or SIGTERM cancels the query (spill files are removed as it unwinds); a second
   // one exits at once, removing the running queries' spill folders first.
@@ -67,6 +83,8 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let metrics: HttpEndpoint | null = null;
+  let ui: HttpEndpoint | null = null;
   // A reader that goes away (`| head`) ends the output quietly.
   let outputClosed = false;
   const onStdoutError = (e: NodeJS.ErrnoException) => {
@@ -78,7 +96,22 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     }
   };
   process.stdout.on('error', onStdoutError);
+  // The bar goes to a terminal's stderr, never into output, and not when rows stream to
+  // the same terminal while the query runs (csv, json).
+  const bar = process.stderr.isTTY && !hasFlag(args, 'no-progress') && !(process.stdout.isTTY && format !== 'table')
+    ? new ProgressBar(process.stderr) : null;
   try {
+    if (metricsPort !== undefined) {
+      metrics = await startMetricsServer({ port: metricsPort, source: () => db.internals.metricsText() }).catch((e: unknown) => {
+        throw new SpillwayError('config', `cannot serve metrics on 127.0.0.1:${metricsPort}: ${(e as Error).message}`);
+      });
+    }
+    if (uiPort !== undefined) {
+      ui = await startUiServer({ port: uiPort, source: db.internals }).catch((e: unknown) => {
+        throw new SpillwayError('config', `cannot serve the web page on 127.0.0.1:${uiPort}: ${(e as Error).message}`);
+      });
+      process.stderr.write(`spillway: web page on http://${ui.address}/\n`);
+    }
     const file = flag(args, 'f') ?? flag(args, 'file');
     let text: string | undefined;
     if (file !== undefined) {
@@ -89,17 +122,18 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
       text = args.positionals.join(' ');
     }
     if (text === undefined) {
-      if (process.stdin.isTTY) return await repl(db, format, hasFlag(args, 'verbose'));
+      if (process.stdin.isTTY) return await repl(db, format, hasFlag(args, 'verbose'), bar);
       text = readFileSync(0, 'utf8');
     }
     if (explain) text = `explain ${text}`;
     const output = flag(args, 'o') ?? flag(args, 'output');
     const t0 = performance.now();
     try {
-      const res = await db.internals.sqlStreaming(text, { signal: controller.signal });
+      const res = await db.internals.sqlStreaming(text, { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) });
       if (output === undefined) await printResult(res, format);
       else await printResult(await writeOutput(res, output), format);
     } catch (e) {
+      bar?.clear();
       // The reader closed the pipe: not an error of the query.
       if (outputClosed || (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
       throw e;
@@ -107,6 +141,9 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     if (hasFlag(args, 'timing')) process.stderr.write(`time: ${(performance.now() - t0).toFixed(1)} ms\n`);
     return 0;
   } finally {
+    bar?.clear();
+    await metrics?.close();
+    await ui?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await db.close();
@@ -179,7 +216,7 @@ function drained(out: NodeJS.WritableStream): Promise<boolean> {
   });
 }
 
-async function repl(db: Spillway, format: string, verbose: boolean): Promise<number> {
+async function repl(db: Spillway, format: string, verbose: boolean, bar: ProgressBar | null): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'spillway> ' });
   process.stdout.write(`Spillway SQL. End statements with ';'. Tables: ${db.tables().join(', ') || '(none)'}. Ctrl-D quits.\n`);
   let buffer = '';
@@ -190,8 +227,9 @@ async function repl(db: Spillway, format: string, verbose: boolean): Promise<num
     const text = buffer;
     buffer = '';
     try {
-      await printResult(await db.internals.sqlStreaming(text), format);
+      await printResult(await db.internals.sqlStreaming(text, bar ? { onProgress: bar.update } : {}), format);
     } catch (err) {
+      bar?.clear();
       reportError(err, verbose);
     }
     rl.setPrompt('spillway> ');

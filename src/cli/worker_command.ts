@@ -15,13 +15,16 @@
  */
 import { makeConfig, type Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
-import { flag, hasFlag, parseArgs } from './args.js';
+import { flag, hasFlag, parseArgs, portFlag } from './args.js';
+import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
+import { createLogger, parseLogLevel } from '../observe/log.js';
+import { metricsText } from '../observe/prometheus.js';
 import { loadSecurity } from '../exchange/grpc_security.js';
 import { DataRoots } from '../worker/data_roots.js';
 import { startWorkerServer } from '../worker/worker_server.js';
 
 export const WORKER_OPTIONS = {
-  value: ['port', 'listen', 'host', 'data-root', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'memory-limit', 'spill-dir', 'set'],
+  value: ['port', 'listen', 'host', 'data-root', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'memory-limit', 'spill-dir', 'set', 'metrics-port', 'log-level'],
   boolean: ['quiet', 'help', 'verbose'],
 };
 
@@ -36,7 +39,10 @@ const HELP = `usage: spillway worker --port P [options]
   --memory-limit SIZE   this worker's memory pool limit, e.g. 2GB; operators spill beyond it
   --spill-dir DIR       where this worker's spill files go (default $TMPDIR/spillway)
   --set NAME=VALUE      any other setting (network_timeout_ms, exchange_credits, …)
-  --quiet               no per-task log lines on stderr`;
+  --metrics-port M      serve Prometheus metrics at http://H:M/metrics (H: the --listen interface)
+  --log-level LEVEL     structured logs on stderr from this level up (default info): fatal,
+                        error, warn, info, debug, trace, silent (JSON; readable on a terminal)
+  --quiet               no per-task log lines (only warnings and errors of tasks)`;
 
 export async function workerCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, WORKER_OPTIONS);
@@ -46,6 +52,10 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   if (portText === undefined) throw new SpillwayError('config', 'spillway worker needs --port P (0 = any free port)');
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SpillwayError('config', `invalid --port "${portText}": expected 0..65535`);
+  const metricsPort = portFlag(args, 'metrics-port');
+  const logger = createLogger({ level: parseLogLevel(flag(args, 'log-level') ?? 'info'), base: { role: 'worker' } });
+  // --quiet: no per-task lines; the worker's own (listening, shutting down) stay.
+  const taskLogger = hasFlag(args, 'quiet') && logger.isLevelEnabled('info') ? logger.child({}, { level: 'warn' }) : logger;
   const settings: Partial<Record<keyof Config, string>> = {};
   for (const s of args.flags.get('set') ?? []) {
     const eq = s.indexOf('=');
@@ -64,17 +74,28 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   const dataRoots = new DataRoots(args.flags.get('data-root') ?? [process.cwd()]);
   const host = flag(args, 'listen') ?? flag(args, 'host') ?? (security.token === null ? '127.0.0.1' : '0.0.0.0');
   if (security.token === null && !isLoopback(host)) {
-    process.stderr.write(`spillway worker: warning: no --token-file, so anyone who reaches ${host} can run tasks on this worker\n`);
+    logger.warn({ host }, `no --token-file, so anyone who reaches ${host} can run tasks on this worker`);
   }
 
   let server;
   try {
-    server = await startWorkerServer({ host, port, config, security, dataRoots, quiet: hasFlag(args, 'quiet') });
+    server = await startWorkerServer({ host, port, config, security, dataRoots, logger: taskLogger });
   } catch (e) {
     throw new SpillwayError('config', `cannot start the worker on ${host}:${port}: ${(e as Error).message}`, { cause: e });
   }
   const shown = host.includes(':') ? `[${host}]` : host;
+  let metrics: HttpEndpoint | null = null;
+  if (metricsPort !== undefined) {
+    const runtime = server.runtime;
+    try {
+      metrics = await startMetricsServer({ host, port: metricsPort, source: () => metricsText(runtime.metrics) });
+    } catch (e) {
+      await server.close();
+      throw new SpillwayError('config', `cannot serve metrics on ${host}:${metricsPort}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   process.stdout.write(`spillway worker listening on ${shown}:${server.port}\n`);
+  if (metrics !== null) process.stdout.write(`spillway worker metrics on http://${metrics.address}/metrics\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (s: NodeJS.Signals) => {
@@ -85,7 +106,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
-  process.stderr.write(`spillway worker ${server.address}: ${signal}, shutting down\n`);
+  logger.info({ worker: server.address, signal }, `${signal}, shutting down`);
+  await metrics?.close();
   await server.close();
   return 0;
 }

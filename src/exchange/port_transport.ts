@@ -70,6 +70,8 @@ export interface PortExchangeServerOptions {
   networkTimeoutMs: number;
   /** Heartbeats while the writer is busy; default timeout / 3. */
   heartbeatMs?: number;
+  /** Told of each batch sent: its bytes before IPC and compression (the runtime's metrics). */
+  onBatchSent?: (rawBytes: number) => void;
 }
 
 export interface PortExchangeServer {
@@ -83,7 +85,10 @@ export interface PortExchangeServer {
 export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opts: PortExchangeServerOptions): PortExchangeServer {
   const streams = new Map<number, { stop: AbortController; gate: CreditGate }>();
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(opts.networkTimeoutMs / 3));
-  const post = (m: WriterMessage, transfer: ArrayBuffer[] = []) => { port.postMessage(m, transfer); };
+  const post = (m: WriterMessage, transfer: ArrayBuffer[] = []) => {
+    port.postMessage(m, transfer);
+    if (m.t === 'x-batch') opts.onBatchSent?.(m.raw);
+  };
 
   const fail = (id: number, key: PartitionKey | null, err: unknown) => {
     let failure: ExchangeFailure = 'writer_failed';

@@ -8,6 +8,7 @@ import type { MemoryPool } from '../memory/pool.js';
 import type { SpillManager } from '../spill/spill_manager.js';
 import type { MetricsSet } from '../common/metrics.js';
 import type { TaskExchange } from './shuffle/task_exchange.js';
+import type { QueryObserver } from '../observe/progress.js';
 
 export interface TaskContext {
   readonly queryId: string;
@@ -20,4 +21,6 @@ export interface TaskContext {
   readonly memoryTables: ReadonlyMap<string, MemoryTable>;
   /** Distributed tasks only: how exchange readers find the stages they read (set by the scheduler). */
   readonly exchange?: TaskExchange;
+  /** The coordinator's progress tracker of the query (scheduler events); absent on workers. */
+  readonly observer?: QueryObserver;
 }

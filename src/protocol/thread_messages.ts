@@ -22,7 +22,9 @@ export type HostMessage =
   | { t: 'c-cancel'; queryId: string; reason: string }
   | { t: 'c-release'; id: number; queryId: string }
   | { t: 'c-status'; id: number; queries?: string[] }
-  | { t: 'c-close'; id: number };
+  | { t: 'c-close'; id: number }
+  /** The thread's Prometheus metrics as registry JSON (folded into the coordinator's /metrics). */
+  | { t: 'c-metrics'; id: number };
 
 export type ThreadMessage =
   | { t: 'c-ready'; address: string }
@@ -34,6 +36,8 @@ export interface ThreadWorkerData {
   address: string;
   config: Config;
   quiet: boolean;
+  /** Level of the thread's logs (observe/log.ts); absent: info, or silent when quiet. */
+  logLevel?: string;
   /** Control + exchange with the host. */
   control: MessagePort;
   /** Exchange with each other thread, by its address. */

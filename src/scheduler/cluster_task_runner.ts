@@ -47,6 +47,8 @@ export interface ClusterTaskRunnerOptions {
   missedHeartbeats?: number;
   /** Warnings (unreachable/unhealthy workers); default stderr. Each distinct message once. */
   warn?: (message: string) => void;
+  /** Told of every heartbeat's outcome (the coordinator's metrics). */
+  onHeartbeat?: (worker: string, ok: boolean) => void;
 }
 
 /** Where one attempt may run (the stage scheduler's view of the task's copies and failures). */
@@ -238,8 +240,9 @@ export class ClusterTaskRunner implements TaskRunner {
           s.status = status;
           s.lastSeen = Date.now();
           if (!s.healthy) this.markHealthy(s);
+          this.opts.onHeartbeat?.(s.client.address, true);
         },
-        () => {},
+        () => { this.opts.onHeartbeat?.(s.client.address, false); },
       ).finally(() => { s.beating = false; });
     }
   }

@@ -36,6 +36,7 @@ import { ThreadWorkers } from './thread_workers.js';
 import { ClusterTaskRunner } from './cluster_task_runner.js';
 import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
 import type { GrpcSecurity } from '../exchange/grpc_security.js';
+import type { SpillwayMetrics } from '../observe/prometheus.js';
 
 export interface ExecutorOptions {
   /** Remote worker addresses ("host:port"), or a number of worker threads. */
@@ -50,6 +51,10 @@ export interface ExecutorOptions {
   tasksPerWorker?: number;
   /** Token and TLS for worker processes (default none). */
   security?: GrpcSecurity;
+  /** The coordinator's metrics (worker heartbeats). */
+  metrics?: SpillwayMetrics;
+  /** Worker threads: level of their logs (default: none, see quiet). */
+  logLevel?: string;
 }
 
 /** How the last query ran, for EXPLAIN-like reports and tests. */
@@ -72,6 +77,8 @@ export interface DistributedRunInfo {
 interface Cluster {
   runner: ClusterTaskRunner;
   transport: ExchangeTransport;
+  /** Worker threads: each thread's metrics as registry JSON (worker processes serve their own). */
+  metrics?(): Promise<unknown[][]>;
   close(): Promise<void>;
 }
 
@@ -193,6 +200,12 @@ export class DistributedExecutor implements QueryExecutor {
     ctx.metrics.merge(result.metrics);
   }
 
+  /** Metrics of the worker threads, once started (registry JSON each); none for worker processes. */
+  async workerMetrics(): Promise<unknown[][]> {
+    const cluster = this.clusterPromise ? await this.clusterPromise.catch(() => null) : null;
+    return (await cluster?.metrics?.().catch(() => [])) ?? [];
+  }
+
   /** The stage DAG a query would run as, with the guard decision (EXPLAIN). */
   async planDag(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag> {
     const workers = this.clusterPromise === null && this.lazyWorkers !== undefined
@@ -209,9 +222,18 @@ export class DistributedExecutor implements QueryExecutor {
   }
 }
 
+/** The runner's options from the executor's. */
+function runnerOptions(opts: ExecutorOptions): ConstructorParameters<typeof ClusterTaskRunner>[1] {
+  const m = opts.metrics;
+  return {
+    config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}),
+    ...(m ? { onHeartbeat: (worker: string, ok: boolean) => m.heartbeats.inc({ worker, outcome: ok ? 'ok' : 'failed' }) } : {}),
+  };
+}
+
 async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions): Promise<Cluster> {
   const clients: WorkerClient[] = addresses.map((a) => new GrpcWorkerClient(a, opts.security));
-  const runner = new ClusterTaskRunner(clients, { config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}) });
+  const runner = new ClusterTaskRunner(clients, runnerOptions(opts));
   await runner.connect();
   const transport = new GrpcTransport({ credits: opts.config.exchange_credits, networkTimeoutMs: opts.config.network_timeout_ms, security: opts.security });
   return {
@@ -221,11 +243,12 @@ async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions
 }
 
 async function threadCluster(count: number, opts: ExecutorOptions): Promise<Cluster> {
-  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true });
-  const runner = new ClusterTaskRunner(threads.workers, { config: opts.config, ...(opts.warn ? { warn: opts.warn } : {}), ...(opts.tasksPerWorker ? { tasksPerWorker: opts.tasksPerWorker } : {}) });
+  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true, ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
+  const runner = new ClusterTaskRunner(threads.workers, runnerOptions(opts));
   await runner.connect();
   return {
     runner, transport: threads.transport,
+    metrics: () => Promise.all(threads.workers.filter((w) => w.alive).map((w) => w.metrics())),
     close: async () => { await runner.close(); await threads.close(); },
   };
 }

@@ -55,6 +55,7 @@ import { adaptiveJoins, decideAdaptiveJoin, type AdaptiveJoin } from '../distrib
 import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../exec/task_runner.js';
 import type { Placement, WorkerLostListener } from './cluster_task_runner.js';
 import { backoffMs, classifyFailure, InputsLostError } from './failures.js';
+import { stageInfoOf } from './progress_info.js';
 
 /** A runner that places tasks on workers that can be lost (ClusterTaskRunner). */
 export interface RecoveringTaskRunner extends TaskRunner {
@@ -214,6 +215,9 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   const runs = new Map<number, StageRun>();
   for (const stage of dag.stages) runs.set(stage.id, new StageRun(stage));
   const slots = new Slots(opts.maxConcurrentTasks ?? 4);
+  // Progress (observe/progress.ts): the stages, each task attempt's start and end, the result read.
+  const observer = ctx.observer;
+  observer?.stagesPlanned(dag.stages.map(stageInfoOf), dag.rootStageId);
   let failure: Error | null = null;
   const fail = (e: unknown): Error => {
     if (failure === null) {
@@ -338,6 +342,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     copies.add(copy);
     const others = new Set<string>();
     for (const c of set) if (c !== copy && c.worker !== null) others.add(c.worker);
+    observer?.taskStarted(run.stage.id, t, null);
     try {
       const req: TaskRequest = {
         queryId, stageId: run.stage.id, task: t, plan: run.plan, output: run.stage.output, writerMetricsId: run.stage.exchangeId, inputs,
@@ -354,6 +359,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
         run.firstTaskStart = Math.min(run.firstTaskStart, copy.startedPerf);
         run.lastTaskEnd = Math.max(run.lastTaskEnd, performance.now());
         metrics.merge(r.metrics);
+        observer?.taskFinished(run.stage.id, t, r.worker, r.metrics, Date.now() - copy.started);
         if (r.worker !== null && r.memoryPeak !== undefined) workerPeaks.set(r.worker, Math.max(workerPeaks.get(r.worker) ?? 0, r.memoryPeak));
         for (const c of set) {
           if (c !== copy) c.controller.abort(new SpillwayError('cancelled', `stage ${run.stage.id} task ${t}: another copy finished first`));
@@ -361,6 +367,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       }
       return { ok: true };
     } catch (error) {
+      observer?.taskFailed(run.stage.id, t, copy.worker, error, Date.now() - copy.started);
       return { ok: false, error, worker: copy.worker };
     } finally {
       set.delete(copy);
@@ -479,6 +486,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
           else { delivered++; await opts.onBatch(b); }
         }
         recordStreamMetrics(metrics, root.stage.exchangeId, stream.counters, 'received');
+        observer?.resultRead(stream.counters.rawBytes);
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
         const outcomes = new Map<number, StageOutcome>();

@@ -29,6 +29,8 @@ export interface ThreadWorkersOptions {
   config: Config;
   /** No per-task log lines. */
   quiet?: boolean;
+  /** Level of the threads' logs (overrides quiet). */
+  logLevel?: string;
   /** Override the compiled thread entry (tests). */
   entry?: URL;
 }
@@ -124,6 +126,11 @@ export class ThreadWorker {
     return this.call<WorkerStatusInfo>((id) => ({ t: 'c-status', id, queries: [...queries] }), timeoutMs, 'Heartbeat').done;
   }
 
+  /** The thread's Prometheus metrics (registry JSON, for AggregatorRegistry). */
+  metrics(timeoutMs = 5000): Promise<unknown[]> {
+    return this.call<unknown[]>((id) => ({ t: 'c-metrics', id }), timeoutMs, 'metrics').done;
+  }
+
   /** Release everything on the thread, then stop it. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.alive) await this.call<void>((id) => ({ t: 'c-close', id }), timeoutMs, 'close').done.catch(() => {});
@@ -160,7 +167,9 @@ export class ThreadWorkers {
       const address = addresses[i]!;
       const control = new MessageChannel();
       hostPorts.set(address, control.port1);
-      const data: ThreadWorkerData = { address, config, quiet: opts.quiet ?? false, control: control.port2, peers: [...peers[i]!] };
+      const data: ThreadWorkerData = {
+        address, config, quiet: opts.quiet ?? false, control: control.port2, peers: [...peers[i]!], ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      };
       const thread = new Worker(entry, { workerData: data, transferList: [control.port2, ...peers[i]!.values()] });
       const handle = new ThreadWorker(address, thread, control.port1);
       workers.push(handle);

@@ -33,6 +33,7 @@ import { SpillwayError } from '../common/errors.js';
 import { formatBytes } from '../memory/pool.js';
 import type { Schema } from '../common/types.js';
 import type { SpillFile, SpillManager, SpillWriter } from './spill_manager.js';
+import type { SpillSink } from '../observe/prometheus.js';
 
 export interface DiskSpillManagerOptions {
   /** Root spill folder; this query writes under <spillDir>/<queryId>/. */
@@ -41,6 +42,8 @@ export interface DiskSpillManagerOptions {
   readonly compression?: IpcCompression;
   /** Bytes this query's spill files may occupy at once; 0 = unlimited. */
   readonly diskQuota?: number;
+  /** Told of every file created and every byte written (the runtime's Prometheus counters). */
+  readonly sink?: SpillSink;
 }
 
 export interface SpillStats {
@@ -74,11 +77,13 @@ export class DiskSpillManager implements SpillManager {
   private generation = 0;
   private dirReady: Promise<void> | null = null;
   private readonly openWriters = new Set<DiskSpillWriter>();
+  private readonly sink: SpillSink | undefined;
 
   constructor(opts: DiskSpillManagerOptions) {
     this.queryDir = path.join(opts.spillDir, sanitizeFileName(opts.queryId));
     this.compression = opts.compression ?? 'none';
     this.diskQuota = opts.diskQuota ?? 0;
+    this.sink = opts.sink;
   }
 
   /** Bytes of spill files currently on disk for this query. */
@@ -130,13 +135,14 @@ export class DiskSpillManager implements SpillManager {
   }
 
   /** @internal */
-  fileCreated(): void { this.stats.files++; }
+  fileCreated(): void { this.stats.files++; this.sink?.spilled(0, 1); }
 
   /** @internal */
   written(bytes: number, uncompressedBytes: number, rows: number): void {
     this.stats.bytes += bytes;
     this.stats.uncompressedBytes += uncompressedBytes;
     this.stats.rows += rows;
+    this.sink?.spilled(bytes, 0);
   }
 
   /** @internal */
@@ -389,6 +395,6 @@ function isProcessAlive(pid: number): boolean {
 }
 
 /** The query's spill manager as configured (spill_dir, spill_compression, spill_disk_quota). */
-export function createSpillManager(config: Pick<Config, 'spill_dir' | 'spill_compression' | 'spill_disk_quota'>, queryId: string): DiskSpillManager {
-  return new DiskSpillManager({ spillDir: config.spill_dir, queryId, compression: config.spill_compression, diskQuota: config.spill_disk_quota });
+export function createSpillManager(config: Pick<Config, 'spill_dir' | 'spill_compression' | 'spill_disk_quota'>, queryId: string, sink?: SpillSink): DiskSpillManager {
+  return new DiskSpillManager({ spillDir: config.spill_dir, queryId, compression: config.spill_compression, diskQuota: config.spill_disk_quota, ...(sink ? { sink } : {}) });
 }

@@ -12,14 +12,23 @@ import { SpillwayError } from '../common/errors.js';
 import { servePortExchange, PortTransport } from '../exchange/port_transport.js';
 import type { HostMessage, ThreadMessage, ThreadWorkerData } from '../protocol/thread_messages.js';
 import { WorkerRuntime } from './worker_runtime.js';
+import { createLogger, parseLogLevel } from '../observe/log.js';
 
 async function main(data: ThreadWorkerData): Promise<void> {
   const { config, control } = data;
-  const runtime = await WorkerRuntime.start({ config, address: data.address, quiet: data.quiet, storage: 'none' });
+  const level = data.logLevel !== undefined ? parseLogLevel(data.logLevel) : data.quiet ? 'silent' : 'info';
+  const logger = createLogger({ level, base: { role: 'worker' } });
+  const runtime = await WorkerRuntime.start({ config, address: data.address, logger, storage: 'none' });
+  // Folded into the coordinator's metrics: the thread's series keep apart by this label.
+  runtime.metrics.registry.setDefaultLabels({ runtime: data.address });
   const peers = new Map<string, MessagePort>(data.peers);
   runtime.peers = new PortTransport(peers, { credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms });
-  const serveOpts = { networkTimeoutMs: config.network_timeout_ms };
+  const serveOpts = {
+    networkTimeoutMs: config.network_timeout_ms,
+    onBatchSent: (rawBytes: number) => runtime.metrics.exchangeSentBytes.inc(rawBytes),
+  };
   const servers = [servePortExchange(control, runtime.buffer, serveOpts), ...[...peers.values()].map((p) => servePortExchange(p, runtime.buffer, serveOpts))];
+  runtime.metrics.watchStreams(() => servers.reduce((n, s) => n + s.active, 0));
   const running = new Map<number, AbortController>();
 
   const reply = (m: ThreadMessage) => control.postMessage(m);
@@ -61,6 +70,9 @@ async function main(data: ThreadWorkerData): Promise<void> {
       case 'c-status':
         runtime.renewLeases(m.queries ?? []);
         answer(m.id, async () => runtime.status());
+        break;
+      case 'c-metrics':
+        answer(m.id, () => runtime.metrics.registry.getMetricsAsJSON());
         break;
       case 'c-close':
         answer(m.id, async () => {

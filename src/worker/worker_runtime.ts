@@ -23,8 +23,9 @@
  * or is cancelled drops its partial output; a re-run of a task replaces its old output.
  *
  * The worker's own memory_limit and spill_dir win over the coordinator's settings (they
- * describe this host); every other setting comes with the task. One log line per finished
- * task on stderr (start time, query/stage/task/attempt, outcome, rows, ms, error) unless quiet.
+ * describe this host); every other setting comes with the task. One structured log event per
+ * finished task (observe/log.ts: worker, queryId, stageId, task, attempt, rows, ms, outcome,
+ * error) at level info (warn when it failed), unless quiet.
  */
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
@@ -43,6 +44,9 @@ import type { WorkerStatusInfo } from '../protocol/worker_status.js';
 import { deserializePlan } from '../plan/physical.js';
 import { configureObjectStores } from '../storage/object_store.js';
 import type { DataRoots } from './data_roots.js';
+import { SpillwayMetrics } from '../observe/prometheus.js';
+import { errorKind } from '../observe/progress.js';
+import { createLogger, type Logger } from '../observe/log.js';
 
 export interface WorkerRuntimeOptions {
   /** memory_limit, watermarks, spill_dir, exchange_credits and network_timeout_ms of this worker. */
@@ -51,12 +55,16 @@ export interface WorkerRuntimeOptions {
   address?: string;
   /** How output is kept: 'none' (IPC-encoded once, default) or 'batches'. */
   storage?: ExchangeStorage;
-  /** No task log lines. */
+  /** No task log lines (level silent). */
   quiet?: boolean;
-  /** Where log lines go (default stderr). */
+  /** Structured logs (default: JSON on stderr at level info). */
+  logger?: Logger;
+  /** Instead of a logger: each log event's message goes here. */
   log?: (line: string) => void;
   /** Folders tasks may read files from; null = any (worker threads run only their host's plans). */
   dataRoots?: DataRoots | null;
+  /** Where this worker counts tasks, exchange bytes, spill and memory (default: a registry of its own). */
+  metrics?: SpillwayMetrics;
 }
 
 /** What Heartbeat reports. */
@@ -79,6 +87,8 @@ interface QueryState {
 }
 
 const NO_TABLES: ReadonlyMap<string, MemoryTable> = new Map();
+/** Error kinds of a task that say nothing about the worker's health (logged at info, not warn). */
+const QUERY_FAULTS: ReadonlySet<string> = new Set(['cancelled', 'execution', 'type', 'syntax', 'binder', 'unsupported']);
 /** Remember this many released query ids, so a late task of one fails fast. */
 const RELEASED_MEMORY = 10_000;
 
@@ -101,6 +111,8 @@ export class WorkerRuntime {
   readonly pool: MemoryPool;
   readonly config: Config;
   address: string;
+  /** This worker's Prometheus metrics (GET /metrics with --metrics-port). */
+  readonly metrics: SpillwayMetrics;
   /** How tasks read outputs held by other workers; set by the host. */
   peers: ExchangeTransport | null = null;
   private readonly transport: RoutingTransport;
@@ -109,7 +121,7 @@ export class WorkerRuntime {
   private readonly startedAt = Date.now();
   private running = 0;
   private closed = false;
-  private readonly log: (line: string) => void;
+  readonly logger: Logger;
   private readonly leaseTimer: NodeJS.Timeout;
   private readonly dataRoots: DataRoots | null;
 
@@ -118,12 +130,16 @@ export class WorkerRuntime {
     this.dataRoots = opts.dataRoots ?? null;
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
+    this.metrics = opts.metrics ?? new SpillwayMetrics();
+    this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
     // Task outputs spill into their query's folder (the query state exists while its tasks run).
     this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill });
-    const local = new InProcessTransport({ buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms });
+    const local = new InProcessTransport({
+      buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms,
+      onStreamEvent: (e) => { if (e.type === 'sent') this.metrics.streamSent(e.counters); },
+    });
     this.transport = new RoutingTransport(this, local);
-    const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
-    this.log = opts.quiet ? () => {} : write;
+    this.logger = opts.logger ?? createLogger({ level: opts.quiet ? 'silent' : 'info', base: { role: 'worker' }, ...(opts.log ? { lines: opts.log } : {}) });
     this.leaseTimer = setInterval(() => this.expireLeases(), 250);
     this.leaseTimer.unref();
   }
@@ -132,7 +148,7 @@ export class WorkerRuntime {
   static async start(opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(opts);
     const removed = await removeStaleSpillDirs(rt.config.spill_dir);
-    if (removed.length > 0) rt.log(`spillway worker: removed ${removed.length} stale spill folder(s) under ${rt.config.spill_dir}`);
+    if (removed.length > 0) rt.logger.info({ spillDir: rt.config.spill_dir, removed: removed.length }, `removed ${removed.length} stale spill folder(s) under ${rt.config.spill_dir}`);
     return rt;
   }
 
@@ -154,7 +170,7 @@ export class WorkerRuntime {
         controller: new AbortController(),
         spill: new DiskSpillManager({
           spillDir: this.config.spill_dir, queryId: this.spillQueryName(queryId),
-          compression: config.spill_compression, diskQuota: config.spill_disk_quota,
+          compression: config.spill_compression, diskQuota: config.spill_disk_quota, sink: this.metrics,
         }),
         tasks: new Set(),
         attempts: new Map(),
@@ -169,6 +185,7 @@ export class WorkerRuntime {
 
   /** The coordinator still runs these queries: renew their leases here. */
   renewLeases(queryIds: readonly string[]): void {
+    this.metrics.heartbeats.inc({ worker: this.address, outcome: 'received' });
     const now = Date.now();
     for (const id of queryIds) {
       const q = this.queries.get(id);
@@ -183,9 +200,9 @@ export class WorkerRuntime {
       const idle = now - q.renewedAt;
       if (idle <= q.leaseMs) continue;
       q.renewedAt = Number.POSITIVE_INFINITY; // once
-      this.log(`${new Date().toISOString()} spillway worker ${this.address}: query ${id}: lease expired (not renewed for ${idle} ms); releasing it`);
+      this.logger.warn({ worker: this.address, queryId: id, idleMs: idle }, `query ${id}: lease expired (not renewed for ${idle} ms); releasing it`);
       this.releaseQuery(id).catch((e: unknown) => {
-        this.log(`spillway worker ${this.address}: releasing query ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.logger.error({ worker: this.address, queryId: id }, `releasing query ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
       });
     }
   }
@@ -210,6 +227,7 @@ export class WorkerRuntime {
     const started = new Date();
     const t0 = performance.now();
     const writerId = { queryId: req.queryId, stageId: req.stageId, task: req.task };
+    const ids = { worker: this.address, queryId: req.queryId, stageId: req.stageId, task: req.task, attempt };
     const taskKey = `${req.stageId}/${req.task}`;
     const earlier = q.attempts.get(taskKey);
     // An abandoned attempt of the same task may still be unwinding here: let it finish first.
@@ -217,6 +235,7 @@ export class WorkerRuntime {
     // A re-run (its earlier output was lost to the coordinator, or an attempt failed here).
     this.buffer.dropWriter(writerId);
     this.running++;
+    this.metrics.tasksStarted.inc();
     const run = runner.runTask(req, taskSignal);
     q.tasks.add(run);
     q.attempts.set(taskKey, run);
@@ -225,12 +244,23 @@ export class WorkerRuntime {
       this.addSpillMetrics(req, result);
       const partitionRows = this.partitionRows(req);
       const rows = partitionRows.reduce((a, b) => a + b, 0);
-      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
+      this.metrics.taskEnded((performance.now() - t0) / 1000, null);
+      let received = 0;
+      for (const m of Object.values(result.metrics)) received += m.extra.bytesReceived ?? 0;
+      this.metrics.exchangeReceivedBytes.inc(received);
+      const ms = Math.round(performance.now() - t0);
+      this.logger.info({ ...ids, startedAt: started.toISOString(), rows, ms }, `${where} attempt ${attempt}: ok, ${rows} rows in ${ms} ms`);
       return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
       const cancelled = taskSignal.aborted || (e instanceof SpillwayError && e.kind === 'cancelled');
       const message = e instanceof Error ? e.message : String(e);
-      this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${(performance.now() - t0).toFixed(0)} ms: ${message}`);
+      const kind = cancelled ? 'cancelled' : errorKind(e);
+      const ms = Math.round(performance.now() - t0);
+      this.metrics.taskEnded(ms / 1000, kind);
+      // Failures of the query itself (bad data, a bad cast) are the coordinator's to report: info.
+      const level = QUERY_FAULTS.has(kind) ? 'info' : 'warn';
+      this.logger[level]({ ...ids, startedAt: started.toISOString(), ms, outcome: cancelled ? 'cancelled' : 'failed', kind, error: message },
+        `${where} attempt ${attempt}: ${cancelled ? 'cancelled' : 'failed'} after ${ms} ms: ${message}`);
       // Nobody reads a failed or cancelled attempt's output: free it now, not at release.
       this.buffer.dropWriter(writerId);
       if (cancelled && !(e instanceof SpillwayError && e.kind === 'cancelled')) {

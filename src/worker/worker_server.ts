@@ -26,6 +26,7 @@ import { ExchangeError } from '../exchange/transport.js';
 import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';
 import { DataRoots } from './data_roots.js';
 import { WorkerRuntime } from './worker_runtime.js';
+import type { Logger } from '../observe/log.js';
 
 export interface WorkerServerOptions {
   /** Interface to bind (default 127.0.0.1: loopback only). */
@@ -39,6 +40,8 @@ export interface WorkerServerOptions {
   /** Folders tasks may read files from (default: the working folder). */
   dataRoots?: DataRoots;
   quiet?: boolean;
+  /** Structured logs (default: JSON on stderr at level info, silent when quiet). */
+  logger?: Logger;
   log?: (line: string) => void;
 }
 
@@ -171,13 +174,16 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
   const security = opts.security ?? NO_SECURITY;
   const runtime = await WorkerRuntime.start({
     config, quiet: opts.quiet, dataRoots: opts.dataRoots ?? new DataRoots([process.cwd()]), ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const host = opts.host ?? '127.0.0.1';
   const server: ExchangeServer = await startExchangeServer({
     host, port: opts.port ?? 0, buffers: runtime.buffer, networkTimeoutMs: config.network_timeout_ms, security,
+    onStreamEvent: (e) => { if (e.type === 'sent') runtime.metrics.streamSent(e.counters); },
     services: [{ definition: WORKER_SERVICE_RAW, implementation: workerServiceHandlers(runtime) }],
   });
   runtime.address = server.address;
+  runtime.metrics.watchStreams(() => server.stats.activeStreams);
   runtime.peers = new GrpcTransport({ credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms, security });
   let closing: Promise<void> | null = null;
   return {

@@ -14,6 +14,7 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
 
 export const LAYERS: readonly (readonly string[])[] = [
   ['common'],
+  ['observe'],
   ['columnar'],
   ['expr'],
   ['memory'],
@@ -27,7 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['protocol'],
   ['scheduler', 'worker'],
   ['api'],
-  ['datagen', 'slt', 'testing'],
+  ['datagen', 'slt', 'testing', 'ui'],
   ['bench'],
   ['cli'],
 ];
