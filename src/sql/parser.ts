@@ -29,6 +29,8 @@ export interface ParsedStatement {
   explain: { analyze: boolean } | null;
   /** COPY … TO: where the query's rows go (the body is the query). */
   copy: CopySpec | null;
+  /** DESCRIBE: the body is the query whose columns are listed; `table` when a table was named. */
+  describe: { table: boolean } | null;
   /** Offset in the parser's input → offset in `text` (identity unless a rewrite inserted text). */
   toOriginal: (offset: number) => number;
   body: { kind: 'ast'; ast: StatementAst } | { kind: 'external'; spec: ExternalTableSpec };
@@ -57,7 +59,7 @@ function isPegError(e: unknown): e is PegSyntaxError {
 
 function parseOne(script: string, text: string, offset: number): ParsedStatement {
   const pre = rewriteStatement(text, offset, script);
-  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
+  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, describe: pre.describe, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
   if (pre.external) return { ...base, body: { kind: 'external', spec: pre.external } };
   let ast: unknown;
   try {

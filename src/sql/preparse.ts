@@ -25,6 +25,9 @@
  *                                           9, units digit, bound digit, offset (decodeFrameBound)
  *   - `percent_rank(`, `cume_dist(`        → `ntile(` padded with spaces (the grammar takes OVER only
  *                                           after a few names; the binder reads the real name back)
+ *   - `SHOW TABLES`                       → a query of information_schema.tables (column `name`)
+ *   - `DESCRIBE|DESC name`                → `select * from name`, flag returned (also a quoted path)
+ *   - `DESCRIBE query`                    → keyword blanked, flag returned
  *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
  *                                           or after a WINDOW clause in the same SELECT)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
@@ -150,6 +153,8 @@ export interface PreparsedStatement {
   external: ExternalTableSpec | null;
   /** Set when the statement is COPY … TO (then `sql` is its query). */
   copy: CopySpec | null;
+  /** Set when the statement is DESCRIBE (then `sql` is the query described); `table` for DESCRIBE name. */
+  describe: { table: boolean } | null;
   /** Names of the rewrites applied, for tests and EXPLAIN VERBOSE-style diagnostics. */
   rewrites: string[];
 }
@@ -224,7 +229,30 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   }
 
   if (isWord(sig[first], 'create') && isWord(sig[first + 1], 'external')) {
-    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), copy: null, rewrites: [...rewrites, 'create_external_table'] };
+    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), copy: null, describe: null, rewrites: [...rewrites, 'create_external_table'] };
+  }
+
+  if (isWord(sig[first], 'show') && isWord(sig[first + 1], 'tables') && sig.length === first + 2) {
+    const sql = 'select table_name as name from information_schema.tables order by table_name';
+    return { sql, toOriginal: () => sig[first]!.start, explain, external: null, copy: null, describe: null, rewrites: [...rewrites, 'show_tables'] };
+  }
+
+  let describe: { table: boolean } | null = null;
+  if ((isWord(sig[first], 'describe') || isWord(sig[first], 'desc')) && sig[first + 1] !== undefined) {
+    const next = sig[first + 1]!;
+    rewrites.push('describe');
+    if (next.text === '(' || ['select', 'with', 'values', 'from'].includes(next.text.toLowerCase())) {
+      overwrite(work, sig[first]!.start, sig[first]!.end, '');
+      describe = { table: false };
+      first++;
+    } else {
+      // DESCRIBE t → the columns of SELECT * FROM t; positions map to the name.
+      const prefix = 'select * from ';
+      return {
+        sql: prefix + text.slice(next.start), toOriginal: (o) => next.start + Math.max(0, o - prefix.length),
+        explain, external: null, copy: null, describe: { table: true }, rewrites,
+      };
+    }
   }
 
   let copy: CopySpec | null = null;
@@ -241,7 +269,7 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       const prefix = 'select * from ';
       return {
         sql: prefix + name.text, toOriginal: (o) => name.start + Math.max(0, o - prefix.length),
-        explain, external: null, copy: parsed.spec, rewrites,
+        explain, external: null, copy: parsed.spec, describe, rewrites,
       };
     }
     for (const t of parsed.outside) overwrite(work, t.start, t.end, '');
@@ -332,7 +360,7 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       }
     }
   }
-  return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, rewrites };
+  return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, describe, rewrites };
 }
 
 interface Insert { at: number; text: string }

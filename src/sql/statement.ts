@@ -23,6 +23,7 @@ import { bindQueryExpr, bindValues, isViewQuery, type BoundQuery, type ViewQuery
 import { castTo, commonType, dataTypeFromSql } from './coercion.js';
 import type { CopySpec } from './copy.js';
 import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
+import { describeColumns, isParquetPathName } from './introspection.js';
 
 export type { ParsedStatement } from './parser.js';
 export { parseScript, parseStatement } from './parser.js';
@@ -76,6 +77,12 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
     const parquet = await resolveTableFunctions(ast, catalog, env);
     const ctx = new BindContext(catalog, env.ids, parquet, source);
     inner = bindAst(ast, ctx, parsed);
+    if (parsed.describe) {
+      if (inner.kind !== 'Query') throw ctx.error('syntax', 'DESCRIBE takes a table name or a query');
+      const cols = inner.plan.kind === 'Project' ? inner.plan.columns : [];
+      const d = describeColumns(ctx, cols, parsed.describe.table);
+      inner = asQueryStatement({ plan: d.plan, columns: d.columns }, ctx);
+    }
     if (parsed.copy) {
       if (inner.kind !== 'Query') throw ctx.error('syntax', 'COPY … TO takes a query or a table name');
       inner = { kind: 'Copy', query: inner, target: parsed.copy };
@@ -294,6 +301,7 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
     }
     if (typeof item.table === 'string' && !('column' in o)) {
       const e = catalog.get(item.table);
+      if (!e && !item.db && isParquetPathName(item.table)) paths.add(item.table);
       if (e && e.kind === 'view' && !seenViews.has(e.name.toLowerCase())) {
         seenViews.add(e.name.toLowerCase());
         walk(isViewQuery(e.query) ? e.query.ast : e.query);
