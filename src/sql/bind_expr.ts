@@ -573,6 +573,18 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   }
   if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0] } }, env);
   if (name === 'read_parquet') throw ctx.error('binder', `read_parquet(...) is a table function: use it in FROM${ctx.at(node)}`);
+  if (name === 'typeof') {
+    if (argNodes.length !== 1) throw ctx.error('binder', `function typeof takes 1 argument, got ${argNodes.length}${ctx.at(node)}`);
+    const a = bindExpr(argNodes[0]!, env);
+    // DuckDB's spellings: an untyped string literal is VARCHAR, NULL is "NULL".
+    return lit(a.type === 'null' ? '"NULL"' : sqlTypeName(isUntypedString(a) ? 'utf8' : a.type), 'utf8');
+  }
+  if (name === 'date_add' && argNodes.length === 2 && argNodes[1]!.type === 'interval') {
+    // date_add(d, INTERVAL …) is d + INTERVAL …, a TIMESTAMP as in DuckDB.
+    const sum = bindIntervalArithmetic({ type: 'binary_expr', operator: '+', left: argNodes[0]!, right: argNodes[1]! } as ExprNode, env, '+');
+    return castTo(sum, 'timestamp');
+  }
+  if (name === 'date_add') throw ctx.error('binder', `function date_add takes a date or timestamp and an INTERVAL, e.g. date_add(d, INTERVAL 1 MONTH)${ctx.at(node)}`);
   if (!isKnownFunction(name)) {
     throw ctx.error('binder', `unknown function "${name}"${ctx.at(node)}${didYouMean(name, [...knownFunctionNames(), ...AGGREGATES])}`);
   }
