@@ -97,6 +97,10 @@ function negateLiteral(e: LExpr & { kind: 'literal' }): LExpr | null {
     const n = -v;
     return n >= -2147483648n && n <= 2147483647n ? { kind: 'literal', value: Number(n), type: 'int32' } : { kind: 'literal', value: n, type: 'int64' };
   }
+  if (e.type === 'float64' && typeof v === 'number' && e.decimal === '9223372036854775808') {
+    // -9223372036854775808 is the smallest BIGINT, though its digits alone are not one.
+    return { kind: 'literal', value: -(2n ** 63n), type: 'int64' };
+  }
   if (e.type === 'float64' && typeof v === 'number') {
     const text = e.decimal ?? String(v);
     const decimal = text.startsWith('-') ? text.slice(1) : `-${text}`;

@@ -10,6 +10,7 @@ import pkg from 'node-sql-parser/build/postgresql.js';
 import { SpillwayError } from '../common/errors.js';
 import type { StatementAst } from './ast.js';
 import type { CopySpec } from './copy.js';
+import { balanceAndCheckDepth, checkParenthesesDepth } from './expression_depth.js';
 import {
   describePosition, rewriteStatement, splitStatements, tokenize,
   type ExternalTableSpec,
@@ -61,6 +62,7 @@ function parseOne(script: string, text: string, offset: number): ParsedStatement
   const pre = rewriteStatement(text, offset, script);
   const base = { text, offset, script, explain: pre.explain, copy: pre.copy, describe: pre.describe, rewrites: pre.rewrites, toOriginal: pre.toOriginal };
   if (pre.external) return { ...base, body: { kind: 'external', spec: pre.external } };
+  checkParenthesesDepth(script, text, offset);
   let ast: unknown;
   try {
     ast = parser.astify(pre.sql, PARSE_OPTIONS);
@@ -69,6 +71,7 @@ function parseOne(script: string, text: string, offset: number): ParsedStatement
     // The library also throws plain Errors for constructs it parses but cannot represent.
     throw new SpillwayError('syntax', `syntax error in the statement at ${describePosition(script, offset + (text.length - text.trimStart().length))}: ${(e as Error).message}`);
   }
+  balanceAndCheckDepth(ast, `at ${describePosition(script, offset + (text.length - text.trimStart().length))}`);
   const list = Array.isArray(ast) ? ast : [ast];
   if (list.length !== 1) throw new SpillwayError('syntax', `syntax error at ${describePosition(script, offset)}: expected one statement`);
   return { ...base, body: { kind: 'ast', ast: list[0] as StatementAst } };

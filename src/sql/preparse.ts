@@ -25,6 +25,8 @@
  *                                           9, units digit, bound digit, offset (decodeFrameBound)
  *   - `percent_rank(`, `cume_dist(`        → `ntile(` padded with spaces (the grammar takes OVER only
  *                                           after a few names; the binder reads the real name back)
+ *   - `-9007199254740993`                 → `- 9007199254740993` (the grammar would fold the sign
+ *                                           into a lossy JS number; unsigned, the digits stay exact)
  *   - `SHOW TABLES`                       → a query of information_schema.tables (column `name`)
  *   - `DESCRIBE|DESC name`                → `select * from name`, flag returned (also a quoted path)
  *   - `DESCRIBE query`                    → keyword blanked, flag returned
@@ -279,6 +281,12 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   const depth = parenDepths(sig);
   for (let k = first; k < sig.length; k++) {
     const t = sig[k]!;
+    // -9007199254740993 → - 9007199254740993: the grammar folds a signed number into a JS
+    // number (losing digits beyond 2^53); unsigned, long integers keep their text.
+    if (t.kind === 'number' && /^\d{16,}$/.test(t.text) && sig[k - 1]?.text === '-' && sig[k - 1]!.end === t.start) {
+      inserts.push({ at: t.start, text: ' ' });
+      rewrites.push('signed_long_integer');
+    }
     if (t.kind === 'word' && FRAME_UNITS.has(t.text.toLowerCase())) {
       const frame = rewriteFrame(sig, k, depth);
       if (frame !== null) {
