@@ -9,7 +9,8 @@
  * Options: c (case-sensitive, the default), i (case-insensitive), g (every match), s (`.`
  * matches a newline), m/n/p (newline-sensitive: `^`/`$` at line ends), l (the pattern is
  * literal text). RE2 spellings JavaScript lacks are translated: a leading `(?i)`/`(?s)`/
- * `(?m)`, `(?P<name>…)`, `\A`, `\z` and POSIX classes such as `[[:alpha:]]`. Patterns are
+ * `(?m)`, `(?P<name>…)`, `\A`, `\z`, escaped punctuation such as `\-` and POSIX classes
+ * such as `[[:alpha:]]`. Patterns are
  * compiled once per distinct (pattern, options) and kept in a small cache; a pattern that
  * does not compile is one error naming the function and argument.
  *
@@ -62,12 +63,25 @@ function translate(pattern: string): { source: string; flags: string } {
     for (const f of lead[1]!) if (f !== 'U') flags += f;
     p = p.slice(lead[0].length);
   }
-  p = p.replace(/\[:([a-z]+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m)
-    .replace(/\(\?P</g, '(?<')
-    .replace(/(^|[^\\])((?:\\\\)*)\\A/g, '$1$2^')
-    .replace(/(^|[^\\])((?:\\\\)*)\\z/g, '$1$2(?![\\s\\S])');
-  return { source: p, flags };
+  p = p.replace(/\[:([a-z]+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m).replace(/\(\?P</g, '(?<');
+  // Escapes, one at a time (so `\\A` stays a backslash and an A): \A and \z anchor the
+  // text; an escaped punctuation mark JavaScript's unicode mode rejects (`\-`, `\:`, `\#`)
+  // becomes a hex escape of the same character, valid in and out of brackets.
+  let out = '';
+  for (let i = 0; i < p.length; i++) {
+    const ch = p[i]!;
+    if (ch !== '\\' || i + 1 >= p.length) { out += ch; continue; }
+    const next = p[++i]!;
+    if (next === 'A') out += '^';
+    else if (next === 'z') out += '(?![\\s\\S])';
+    else if (/[!-\/:-@[-`{-~]/.test(next) && !JS_SYNTAX.includes(next)) out += `\\x${next.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else out += `\\${next}`;
+  }
+  return { source: out, flags };
 }
+
+/** Characters JavaScript's unicode mode lets a backslash escape as themselves. */
+const JS_SYNTAX = '^$\\.*+?()[]{}|/';
 
 const cache = new Map<string, RegExp>();
 const CACHE_LIMIT = 256;

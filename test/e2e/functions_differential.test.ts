@@ -28,6 +28,7 @@ const PATTERNS = ['a', '^[A-Z]', '[0-9]$', 'b.*c', 'ü', ',,', '^$'];
 const QUERIES: string[] = [
   `select id, regexp_matches(s, '[0-9]+'), regexp_matches(s, '^a', 'i'), regexp_matches(s, p), regexp_matches(s, 'b.c', 'l') from t`,
   `select id, regexp_replace(s, '[aeiou]', '_'), regexp_replace(s, '[aeiou]', '_', 'g'), regexp_replace(s, '([a-z])([0-9])', '\\2\\1', 'g'), regexp_replace(s, 'A', '<\\0>', 'gi') from t`,
+  `select id, regexp_replace(s, '\\-|\\:|\\.|[\\,]', '#', 'g'), regexp_matches(s, '^[a\\-z]+$'), regexp_matches(s, '\\A[[:alpha:]]+\\z'), regexp_extract(s, '(?P<w>[[:lower:]]+)([[:digit:]])', 2), regexp_matches(s, '(?i)^a') from t`,
   `select id, regexp_extract(s, '[0-9]+'), regexp_extract(s, '([a-z]+)([0-9]*)', 1), regexp_extract(s, '([a-z]+)([0-9]*)', 2), regexp_extract(s, p) from t`,
   `select id, split_part(s, ',', k), split_part(s, ',', 2), split_part(s, '', 2), split_part(s, '.', -1) from t`,
   `select id, starts_with(s, 'a'), ends_with(s, 'z'), ends_with(s, p), starts_with(s, '') from t`,
