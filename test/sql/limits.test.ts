@@ -74,8 +74,14 @@ describe('integer overflow is an error', () => {
     await expect(db.sql(sql)).rejects.toThrow(/^integer out of range$/);
   });
 
-  it('sum over BIGINT', async () => {
+  it('sum over BIGINT, aggregate and window', async () => {
     await expect(db.sql('select sum(x) from (select hi as x from b union all select 1) t')).rejects.toThrow(/bigint out of range/i);
+    await expect(db.sql('select sum(x) over () from (select hi as x from b union all select 1) t')).rejects.toThrow(/^bigint out of range$/);
+    await expect(db.sql('select sum(x) over (order by x) from (select hi as x from b union all select 1) t')).rejects.toThrow(/^bigint out of range$/);
+    // Frames that fit are exact even where a running total would not.
+    const frames = await db.sql(`select sum(x) over (order by k rows between current row and current row)
+      from (select 1 as k, hi as x from b union all select 2, hi from b union all select 3, -5) t order by k`);
+    expect(frames.rows()).toEqual([[9223372036854775807n], [9223372036854775807n], [-5n]]);
   });
 
   it('results at the edges are exact', async () => {
