@@ -364,7 +364,9 @@ export function dateDiff(unit: string, a: Column, b: Column, n: number): Column 
       if (unit === 'millisecond' || unit === 'microsecond') {
         const p = BigInt(perUnit);
         const at = (BigInt(da) * US_PER_DAY_N + BigInt(ua)), bt = (BigInt(db) * US_PER_DAY_N + BigInt(ub));
-        out[i] = floorDiv(bt, p) - floorDiv(at, p);
+        const d = floorDiv(bt, p) - floorDiv(at, p);
+        if (d > 9223372036854775807n || d < -9223372036854775808n) throw outOfRange('int64');
+        out[i] = d;
       } else {
         const perDay = US_PER_DAY / perUnit;
         out[i] = BigInt((db - da) * perDay + (Math.floor(ub / perUnit) - Math.floor(ua / perUnit)));

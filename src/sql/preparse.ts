@@ -28,7 +28,7 @@
  *   - `-9007199254740993`                 → `- 9007199254740993` (the grammar would fold the sign
  *                                           into a lossy JS number; unsigned, the digits stay exact)
  *   - `SHOW TABLES`                       → a query of information_schema.tables (column `name`)
- *   - `DESCRIBE|DESC name`                → `select * from name`, flag returned (also a quoted path)
+ *   - `DESCRIBE|DESC|SHOW name`           → `select * from name`, flag returned (also a quoted path)
  *   - `DESCRIBE query`                    → keyword blanked, flag returned
  *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
  *                                           or after a WINDOW clause in the same SELECT)
@@ -240,7 +240,9 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   }
 
   let describe: { table: boolean } | null = null;
-  if ((isWord(sig[first], 'describe') || isWord(sig[first], 'desc')) && sig[first + 1] !== undefined) {
+  // SHOW name is DESCRIBE name, as in DuckDB.
+  const describes = isWord(sig[first], 'describe') || isWord(sig[first], 'desc') || isWord(sig[first], 'show');
+  if (describes && sig[first + 1] !== undefined) {
     const next = sig[first + 1]!;
     rewrites.push('describe');
     if (next.text === '(' || ['select', 'with', 'values', 'from'].includes(next.text.toLowerCase())) {

@@ -115,6 +115,7 @@ describe('scalar function errors', () => {
     [`select make_date(2021, 2, 29)`, /make_date: 2021-2-29 is not a valid date/],
     [`select date_diff('fortnight', date '2020-01-01', date '2020-01-02')`, /date_diff: unknown unit 'fortnight'/],
     [`select date_add(date '2020-01-01', 3)`, /date_add takes a date or timestamp and an INTERVAL/],
+    [`select date_diff('microsecond', timestamp '0001-01-01', timestamp '294000-01-01')`, /^bigint out of range$/],
   ])('%s', async (sql, message) => {
     await expect(db.sql(sql)).rejects.toThrow(message);
   });

@@ -55,6 +55,7 @@ describe('introspection, differential against DuckDB', () => {
   it('DESCRIBE a table, a quoted file and a query', async () => {
     await same('describe facts');
     await same('DESC parts');
+    await same('show parts');
     await same(`describe '${join(dir, 'facts.parquet')}'`);
     await same('describe select id + 1, name, big * 2 as b2, ratio > 1 from facts');
     const res = await one.sql('describe facts');
