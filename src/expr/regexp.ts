@@ -176,7 +176,7 @@ export function regexpReplace(s: Column, p: Column, r: Column, opts: RegexpOptio
     if (!valid(s, j) || !valid(p, k) || !valid(r, q)) { w.endNull(); continue; }
     const re = patternAt('regexp_replace', p, k, g);
     const build = replacer(text(r, q));
-    w.pushString(text(s, j).replace(re, (...m: unknown[]) => {
+    w.pushString(opts.global ? replaceEvery(text(s, j), re, build) : text(s, j).replace(re, (...m: unknown[]) => {
       // m = [match, group1, …, offset, whole string(, named groups)]
       const groups: (string | undefined)[] = [];
       for (const x of m) { if (typeof x !== 'string' && x !== undefined) break; groups.push(x); }
@@ -185,6 +185,35 @@ export function regexpReplace(s: Column, p: Column, r: Column, opts: RegexpOptio
     w.endRow();
   }
   return w.finish();
+}
+
+/**
+ * Every match replaced, as RE2's GlobalReplace does it: unlike String.replace, an empty
+ * match right where the previous match ended is skipped ('a?' on 'ba' → '<>b<a>', not
+ * '<>b<a><>'). `re` has the g flag.
+ */
+function replaceEvery(t: string, re: RegExp, build: (groups: (string | undefined)[]) => string): string {
+  let out = '';
+  let p = 0;
+  let lastEnd = -1;
+  while (p <= t.length) {
+    re.lastIndex = p;
+    const m = re.exec(t);
+    if (m === null) break;
+    const start = m.index, end = start + m[0].length;
+    out += t.slice(p, start);
+    p = start;
+    if (start === end && start === lastEnd) {
+      if (start >= t.length) break;
+      const step = (t.codePointAt(start) ?? 0) > 0xffff ? 2 : 1;
+      out += t.slice(start, start + step);
+      p = start + step;
+      continue;
+    }
+    out += build(Array.from(m));
+    p = lastEnd = end;
+  }
+  return out + t.slice(p);
 }
 
 export function regexpExtract(s: Column, p: Column, group: Column | null, opts: RegexpOptions, n: number): Column {

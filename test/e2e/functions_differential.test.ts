@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { batchFromRows } from '../../src/columnar/kernels.js';
@@ -42,6 +43,24 @@ const QUERIES: string[] = [
   `select id, typeof(id), typeof(s), typeof(d), typeof(ts), typeof(k + 1), typeof(null), typeof(date_diff('day', d, d2)) from t`,
   `select id, datediff('day', d, d2), prefix(s, 'a'), suffix(s, 'c'), try_strptime(s, '%Y-%m-%d') from t`,
 ];
+
+/** Regular expressions from a grammar both RE2 and JavaScript read alike. */
+const atomArb = fc.constantFrom('a', 'b', 'z', '1', '9', ',', '\\.', '.', '[a-c]', '[^a-z]', '\\d', '\\w', '\\s', '[[:upper:]]', 'ü', '\\-');
+const pieceArb = fc.tuple(atomArb, fc.constantFrom('', '*', '+', '?', '{1,2}', '*?')).map(([a, q]) => a + q);
+const seqArb = fc.array(pieceArb, { minLength: 1, maxLength: 4 }).map((p) => p.join(''));
+const regexArb = fc.tuple(fc.constantFrom('', '^'), fc.array(seqArb, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.constantFrom('', '$'))
+  .map(([start, alts, group, end]) => `${start}${group ? `(${alts.join('|')})` : alts.join('|')}${end}`);
+const regexpQueryArb = fc.tuple(regexArb, fc.constantFrom('', 'i', 'c'), fc.constantFrom('<\\0>', '_', '\\1\\1', ''), fc.boolean())
+  .map(([re, opts, repl, global]) => {
+    const o = (x: string) => (x ? `, '${x}'` : '');
+    const group = re.includes('(') ? 1 : 0;
+    const r = group ? repl : repl.replace(/\\1/g, '\\0');
+    return `select id, regexp_matches(s, '${re}'${o(opts)}), regexp_replace(s, '${re}', '${r}'${o(opts + (global ? 'g' : ''))}), regexp_extract(s, '${re}', ${group}${o(opts)}) from t`;
+  });
+const formatQueryArb = fc.array(fc.constantFrom('%Y', '%y', '%m', '%-m', '%d', '%-d', '%j', '%a', '%A', '%b', '%B', '%H', '%-H', '%I', '%p', '%M', '%S', '%f', '%g', '%U', '%W', '%w', '%u', '%V', '%G', '%%', '-', ' ', '/', 'T', ':'), { minLength: 1, maxLength: 8 })
+  .map((codes) => `select id, strftime(ts, '${codes.join('')}'), strftime(d, '${codes.join('')}') from t`);
+const splitQueryArb = fc.tuple(fc.constantFrom(',', '', '.', 'a', ',,', 'ü'), fc.integer({ min: -4, max: 4 }))
+  .map(([delim, k]) => `select id, split_part(s, '${delim}', ${k}), split_part(s, '${delim}', k) from t`);
 
 describe.each([
   { mode: 'one thread', workers: 0, force: false },
@@ -83,6 +102,15 @@ describe.each([
     duck?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('random patterns, formats and split_part arguments (property)', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(regexpQueryArb, formatQueryArb, splitQueryArb), async (sql) => {
+      const ours = resultCells(await db.sql(`${sql} order by id`));
+      const theirs = await duck.query(`${sql} order by id`);
+      const diff = diffRows(ours, theirs, true);
+      if (diff !== null) throw new Error(`${sql}\n${diff}`);
+    }), { numRuns: workers === 0 ? 60 : 10, seed: 20261205 });
+  }, 120_000);
 
   for (const sql of QUERIES) {
     it(sql, async () => {
