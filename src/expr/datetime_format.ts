@@ -16,7 +16,8 @@
  * strptime reads the same codes (names case-insensitively; %f up to 6 fraction digits,
  * %g up to 3; %y 00–68 → 20xx, 69–99 → 19xx; a weekday name is read and not checked);
  * whitespace in the format matches any run of whitespace, and the whole text must be
- * used. %z, %Z, %U, %W, %V, %G, %u and %w are refused in strptime formats.
+ * used; %j sets the date unless %m or %d is read too. %z, %Z, %U, %W, %V, %G, %u and %w
+ * are refused in strptime formats.
  * The format is compiled once (an unknown code is one error naming the function and
  * argument); a row that does not parse is an error naming the text (try_strptime: NULL).
  */
@@ -146,6 +147,7 @@ function parseOne(t: string, pieces: readonly Piece[]): bigint | string {
   let year = 1900, month = 1, day = 1, doy = -1, hour = 0, minute = 0, second = 0, micros = 0;
   let pm: boolean | null = null;
   let hour12 = false;
+  let monthOrDay = false;
   const digits = (max: number, signed = false): number | null => {
     const start = pos;
     let neg = false;
@@ -178,8 +180,8 @@ function parseOne(t: string, pieces: readonly Piece[]): bigint | string {
     switch (p.code) {
       case 'Y': v = digits(9, true); if (v !== null) year = v; break;
       case 'y': v = digits(2); if (v !== null) year = v < 69 ? 2000 + v : 1900 + v; break;
-      case 'm': v = digits(2); if (v !== null) month = v; break;
-      case 'd': v = digits(2); if (v !== null) day = v; break;
+      case 'm': v = digits(2); if (v !== null) { month = v; monthOrDay = true; } break;
+      case 'd': v = digits(2); if (v !== null) { day = v; monthOrDay = true; } break;
       case 'j': v = digits(3); if (v !== null) doy = v; break;
       case 'H': v = digits(2); if (v !== null) hour = v; break;
       case 'I': v = digits(2); if (v !== null) { hour = v; hour12 = true; } break;
@@ -215,9 +217,10 @@ function parseOne(t: string, pieces: readonly Piece[]): bigint | string {
   }
   if (hour > 23 || minute > 59 || second > 59) return 'time out of range';
   let days: number;
-  if (doy >= 0) {
-    const max = daysInMonth(year, 2) === 29 ? 366 : 365;
-    if (doy < 1 || doy > max) return `day of year ${doy} out of range`;
+  // Day of year counts unless a month or day number was read (DuckDB's rule).
+  if (doy >= 0 && !monthOrDay) {
+    // 366 in a common year is the next 1 January, as DuckDB reads it.
+    if (doy < 1 || doy > 366) return `day of year ${doy} out of range`;
     days = daysFromCivil(year, 1, 1) + doy - 1;
   } else {
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return `date out of range: ${year}-${month}-${day}`;

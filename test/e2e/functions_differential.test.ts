@@ -59,6 +59,15 @@ const regexpQueryArb = fc.tuple(regexArb, fc.constantFrom('', 'i', 'c'), fc.cons
   });
 const formatQueryArb = fc.array(fc.constantFrom('%Y', '%y', '%m', '%-m', '%d', '%-d', '%j', '%a', '%A', '%b', '%B', '%H', '%-H', '%I', '%p', '%M', '%S', '%f', '%g', '%U', '%W', '%w', '%u', '%V', '%G', '%%', '-', ' ', '/', 'T', ':'), { minLength: 1, maxLength: 8 })
   .map((codes) => `select id, strftime(ts, '${codes.join('')}'), strftime(d, '${codes.join('')}') from t`);
+/** strptime formats with each field at most once (DuckDB refuses a repeated one). */
+const FIELD_OF: Record<string, string> = {
+  '%Y': 'year', '%y': 'year', '%m': 'month', '%-m': 'month', '%b': 'month', '%B': 'month', '%d': 'day', '%-d': 'day', '%j': 'doy',
+  '%a': 'weekday', '%A': 'weekday', '%H': 'hour', '%I %p': 'hour', '%M': 'minute', '%S': 'second', '%f': 'fraction', '%g': 'fraction',
+};
+const parseQueryArb = fc.uniqueArray(fc.constantFrom(...Object.keys(FIELD_OF)), { minLength: 1, maxLength: 6, selector: (c) => FIELD_OF[c]! })
+  .chain((codes) => fc.array(fc.constantFrom('-', ' ', '/', 'T', ':', '.'), { minLength: codes.length, maxLength: codes.length })
+    .map((seps) => codes.map((c, i) => c + seps[i]).join('').slice(0, -1)))
+  .map((f) => `select id, try_strptime(strftime(ts, '${f}'), '${f}') from t`);
 const splitQueryArb = fc.tuple(fc.constantFrom(',', '', '.', 'a', ',,', 'ü'), fc.integer({ min: -4, max: 4 }))
   .map(([delim, k]) => `select id, split_part(s, '${delim}', ${k}), split_part(s, '${delim}', k) from t`);
 
@@ -104,7 +113,7 @@ describe.each([
   });
 
   it('random patterns, formats and split_part arguments (property)', async () => {
-    await fc.assert(fc.asyncProperty(fc.oneof(regexpQueryArb, formatQueryArb, splitQueryArb), async (sql) => {
+    await fc.assert(fc.asyncProperty(fc.oneof(regexpQueryArb, formatQueryArb, parseQueryArb, splitQueryArb), async (sql) => {
       const ours = resultCells(await db.sql(`${sql} order by id`));
       const theirs = await duck.query(`${sql} order by id`);
       const diff = diffRows(ours, theirs, true);
