@@ -5,8 +5,8 @@
  *
  *   text ──checkParenthesesDepth──▶ parser ──balanceAndCheckDepth──▶ binder …
  *
- * - Parentheses: at most MAX_PARENTHESES_DEPTH nested (the parser recurses through
- *   some twenty grammar rules per level).
+ * - Parentheses and CASE expressions: at most MAX_PARENTHESES_DEPTH nested, counted
+ *   together (the parser recurses through some twenty grammar rules per level).
  * - Expressions: at most MAX_EXPRESSION_DEPTH nested nodes (DuckDB's default
  *   max_expression_depth), counted after long AND/OR chains are rebalanced: `c1 OR c2 OR …
  *   OR c2000` is a 2,000-deep tree as parsed, and log2(2,000) deep once balanced, which
@@ -31,9 +31,20 @@ const BALANCE_MIN_TERMS = 32;
  */
 export function checkParenthesesDepth(script: string, text: string, offset: number): void {
   let depth = 0;
+  let openCases = 0;
   let nots = 0;
+  const deeper = (t: { start: number }): void => {
+    if (++depth > MAX_PARENTHESES_DEPTH) {
+      throw new SpillwayError('unsupported',
+        `the statement nests parentheses and CASE expressions more than ${MAX_PARENTHESES_DEPTH} deep at ${describePosition(script, offset + t.start)} (the limit is ${MAX_PARENTHESES_DEPTH})`);
+    }
+  };
   for (const t of tokenize(text)) {
     if (t.kind === 'space' || t.kind === 'comment') continue;
+    if (t.kind === 'word') {
+      const w = t.text.toLowerCase();
+      if (w === 'case') { openCases++; deeper(t); } else if (w === 'end' && openCases > 0) { openCases--; depth--; }
+    }
     if (t.kind === 'word' && t.text.toLowerCase() === 'not') {
       if (++nots > MAX_EXPRESSION_DEPTH) {
         throw new SpillwayError('unsupported',
@@ -43,10 +54,7 @@ export function checkParenthesesDepth(script: string, text: string, offset: numb
       nots = 0;
     }
     if (t.kind !== 'punct') continue;
-    if (t.text === '(' && ++depth > MAX_PARENTHESES_DEPTH) {
-      throw new SpillwayError('unsupported',
-        `the statement nests parentheses more than ${MAX_PARENTHESES_DEPTH} deep at ${describePosition(script, offset + t.start)} (the limit is ${MAX_PARENTHESES_DEPTH})`);
-    }
+    if (t.text === '(') deeper(t);
     if (t.text === ')') depth--;
   }
 }

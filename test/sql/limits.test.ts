@@ -103,6 +103,10 @@ describe('deep expressions', () => {
     expect(await one(mixed)).toBe(1n);
   });
 
+  it('evaluates CASE and parentheses nested within the limit', async () => {
+    expect(await one(`select ${'(case when true then '.repeat(100)}7${' end)'.repeat(100)}`)).toBe(7);
+  });
+
   it(`evaluates a sum of ${MAX_EXPRESSION_DEPTH / 2} terms`, async () => {
     expect(await one(`select ${terms(MAX_EXPRESSION_DEPTH / 2, () => 'a', ' + ')} from (values (2)) v(a)`)).toBe(MAX_EXPRESSION_DEPTH);
   });
@@ -111,8 +115,11 @@ describe('deep expressions', () => {
     ['2,000 + terms', `select ${terms(2000, () => '1', ' + ')}`, /nests expressions more than 1000 deep \(the limit is 1000/],
     ['2,000 || terms', `select ${terms(2000, () => "'a'", ' || ')}`, /the limit is 1000/],
     ['5,000 NOTs', `select ${'not '.repeat(5000)}true`, /nests more than 1000 NOTs at line 1, column \d+ \(the limit is 1000\)/],
-    ['5,000 nested parentheses', `select ${'('.repeat(5000)}1${')'.repeat(5000)}`, new RegExp(`parentheses more than ${MAX_PARENTHESES_DEPTH} deep at line 1, column \\d+ \\(the limit is ${MAX_PARENTHESES_DEPTH}\\)`)],
+    ['5,000 nested parentheses', `select ${'('.repeat(5000)}1${')'.repeat(5000)}`, new RegExp(`parentheses and CASE expressions more than ${MAX_PARENTHESES_DEPTH} deep at line 1, column \\d+ \\(the limit is ${MAX_PARENTHESES_DEPTH}\\)`)],
     ['5,000 nested parentheses in a WHERE', `select 1 where ${'('.repeat(5000)}true${')'.repeat(5000)}`, /the limit is 256/],
+    ['3,000 nested CASEs', `select ${'case when true then '.repeat(3000)}1${' end'.repeat(3000)}`, /parentheses and CASE expressions more than 256 deep .*\(the limit is 256\)/],
+    ['3,000 nested ELSE CASEs', `select ${'case when false then 1 else '.repeat(3000)}1${' end'.repeat(3000)}`, /the limit is 256/],
+    ['3,000 unary minus signs', `select ${'- '.repeat(3000)}1`, /the limit is 1000/],
   ])('refuses %s with the limit', async (_what, sql, message) => {
     await expect(db.sql(sql)).rejects.toThrow(message);
   });
