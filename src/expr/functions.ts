@@ -114,6 +114,11 @@ const FUNCTIONS: Record<string, Impl> = {
     const opts = parseRegexpOptions(e.name, e.args.length > 2 ? constantText(e, 2) : '');
     return regexpMatches(arg(e, 0, b), arg(e, 1, b), opts, b.length);
   },
+  regexp_full_match: (e, b) => {
+    arity(e, 2, 3);
+    const opts = { ...parseRegexpOptions(e.name, e.args.length > 2 ? constantText(e, 2) : ''), full: true };
+    return regexpMatches(arg(e, 0, b), arg(e, 1, b), opts, b.length);
+  },
   regexp_replace: (e, b) => {
     arity(e, 3, 4);
     const opts = parseRegexpOptions(e.name, e.args.length > 3 ? constantText(e, 3) : '');

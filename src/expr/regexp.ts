@@ -2,6 +2,7 @@
  * Regular expressions as DuckDB spells them (RE2 syntax, evaluated with JavaScript RegExp):
  *
  *   regexp_matches(s, pattern[, options])           does the pattern match anywhere in s
+ *   regexp_full_match(s, pattern[, options])        does it match all of s
  *   regexp_replace(s, pattern, replacement[, options])  first match, or every one with 'g';
  *                                                    \1…\9 in the replacement insert groups, \0 the match
  *   regexp_extract(s, pattern[, group])              the group of the first match, '' when none
@@ -27,6 +28,8 @@ export interface RegexpOptions {
   flags: string;
   global: boolean;
   literal: boolean;
+  /** regexp_full_match: the pattern must match the whole text. */
+  full?: boolean;
 }
 
 /** Parse DuckDB's option letters; throws naming the function for an unknown one. */
@@ -91,17 +94,20 @@ const CACHE_LIMIT = 256;
  * ("regexp_matches: invalid regular expression '(' (argument 2): …").
  */
 export function compileRegexp(fn: string, pattern: string, opts: RegexpOptions, argument = 2): RegExp {
-  const key = `${opts.flags}${opts.literal ? 'l' : ''}\u0000${pattern}`;
+  const key = `${opts.flags}${opts.literal ? 'l' : ''}${opts.full ? 'F' : ''}\u0000${pattern}`;
   const hit = cache.get(key);
   if (hit) return hit;
   let re: RegExp;
   try {
+    // The whole text, whatever the m flag makes of ^ and $ inside the pattern.
+    const whole = (src: string) => (opts.full ? `(?<![\\s\\S])(?:${src})(?![\\s\\S])` : src);
     if (opts.literal) {
-      re = new RegExp(pattern.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), opts.flags);
+      re = new RegExp(whole(pattern.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), opts.flags);
     } else {
       const t = translate(pattern);
       const flags = [...new Set(opts.flags + t.flags)].join('');
-      re = new RegExp(t.source, flags);
+      if (opts.full) new RegExp(t.source, flags); // so an error quotes the pattern as written
+      re = new RegExp(whole(t.source), flags);
     }
   } catch (e) {
     const reason = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
@@ -138,7 +144,7 @@ export function regexpMatches(s: Column, p: Column, opts: RegexpOptions, n: numb
     const j = i & sm, k = i & pm;
     if (!valid(s, j) || !valid(p, k)) continue;
     validity[i] = 1;
-    out[i] = patternAt('regexp_matches', p, k, opts).test(text(s, j)) ? 1 : 0;
+    out[i] = patternAt(opts.full ? 'regexp_full_match' : 'regexp_matches', p, k, opts).test(text(s, j)) ? 1 : 0;
   }
   return fixedColumn('bool', out, validity);
 }

@@ -316,6 +316,13 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
       }
       return { kind: 'binary', op: 'or', left: compare('<', x, lo, env, node), right: compare('>', x, hi, env, node), type: 'bool' };
     }
+    case '~': case '~*': case '!~': case '!~*': {
+      // PostgreSQL's regular-expression match operators: regexp_matches, 'i' for ~*.
+      const args = [bindExpr(left, env), bindExpr(right, env)];
+      if (op.endsWith('*')) args.push(lit('i', 'utf8'));
+      const m = callFunction('regexp_matches', args, env, node);
+      return op.startsWith('!') ? { kind: 'unary', op: 'not', arg: m, type: 'bool' } : m;
+    }
     case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE': {
       const arg = bindExpr(left, env);
       const pattern = bindExpr(right, env);

@@ -218,6 +218,7 @@ const FUNCTIONS: Record<string, FnBinder> = {
     return call(name, args.map((a, i) => (i === 1 ? intArg(name, a) : textArg(name, a))), 'utf8');
   },
   regexp_matches: regexpFn(2, 3, 2, 'bool'),
+  regexp_full_match: regexpFn(2, 3, 2, 'bool'),
   regexp_replace: regexpFn(3, 4, 3, 'utf8'),
   regexp_extract: regexpFn(2, 4, 3, 'utf8', 2),
   strftime: (name, args) => {

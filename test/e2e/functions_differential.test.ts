@@ -55,7 +55,7 @@ const regexpQueryArb = fc.tuple(regexArb, fc.constantFrom('', 'i', 'c'), fc.cons
     const o = (x: string) => (x ? `, '${x}'` : '');
     const group = re.includes('(') ? 1 : 0;
     const r = group ? repl : repl.replace(/\\1/g, '\\0');
-    return `select id, regexp_matches(s, '${re}'${o(opts)}), regexp_replace(s, '${re}', '${r}'${o(opts + (global ? 'g' : ''))}), regexp_extract(s, '${re}', ${group}${o(opts)}) from t`;
+    return `select id, regexp_matches(s, '${re}'${o(opts)}), regexp_full_match(s, '${re}'${o(opts)}), regexp_replace(s, '${re}', '${r}'${o(opts + (global ? 'g' : ''))}), regexp_extract(s, '${re}', ${group}${o(opts)}) from t`;
   });
 const formatQueryArb = fc.array(fc.constantFrom('%Y', '%y', '%m', '%-m', '%d', '%-d', '%j', '%a', '%A', '%b', '%B', '%H', '%-H', '%I', '%p', '%M', '%S', '%f', '%g', '%U', '%W', '%w', '%u', '%V', '%G', '%%', '-', ' ', '/', 'T', ':'), { minLength: 1, maxLength: 8 })
   .map((codes) => `select id, strftime(ts, '${codes.join('')}'), strftime(d, '${codes.join('')}') from t`);
@@ -140,6 +140,7 @@ describe('scalar function errors', () => {
     [`select regexp_matches('a', '(')`, /regexp_matches: invalid regular expression '\(' \(argument 2\)/],
     [`select regexp_replace('a', '[', 'b')`, /regexp_replace: invalid regular expression '\[' \(argument 2\)/],
     [`select regexp_matches('a', 'a', 'q')`, /regexp_matches: unknown option 'q'/],
+    [`select regexp_full_match('a', 'a(')`, /regexp_full_match: invalid regular expression 'a\(' \(argument 2\)/],
     [`select regexp_matches('a', 'a', 'g')`, /option 'g' applies to regexp_replace only/],
     [`select regexp_extract('ab', '(a)', 3)`, /regexp_extract: group 3 \(argument 3\)/],
     [`select regexp_matches(x, y) from (values ('a', '(')) v(x, y)`, /regexp_matches: invalid regular expression '\('/],
@@ -155,6 +156,12 @@ describe('scalar function errors', () => {
     [`select date_diff('microsecond', timestamp '0001-01-01', timestamp '294000-01-01')`, /^bigint out of range$/],
   ])('%s', async (sql, message) => {
     await expect(db.sql(sql)).rejects.toThrow(message);
+  });
+
+  it("PostgreSQL's match operators ~ ~* !~ !~* find the pattern anywhere (DuckDB's ~ is a full match)", async () => {
+    expect((await db.sql(`select 'abc' ~ 'b', 'abc' ~* 'B', 'abc' !~ 'b', 'abc' !~* 'B', 'abc' ~ '^b', null ~ 'a'`)).rows())
+      .toEqual([[true, true, false, false, false, null]]);
+    await expect(db.sql(`select 'a' ~ '('`)).rejects.toThrow(/invalid regular expression '\('/);
   });
 
   it('try_strptime gives NULL for text that does not parse', async () => {
