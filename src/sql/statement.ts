@@ -23,7 +23,7 @@ import { bindQueryExpr, bindValues, isViewQuery, type BoundQuery, type ViewQuery
 import { castTo, commonType, dataTypeFromSql } from './coercion.js';
 import type { CopySpec } from './copy.js';
 import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
-import { describeColumns, isParquetPathName } from './introspection.js';
+import { describeColumns, INFORMATION_SCHEMA, isParquetPathName } from './introspection.js';
 
 export type { ParsedStatement } from './parser.js';
 export { parseScript, parseStatement } from './parser.js';
@@ -302,6 +302,16 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
     if (typeof item.table === 'string' && !('column' in o)) {
       const e = catalog.get(item.table);
       if (!e && !item.db && isParquetPathName(item.table)) paths.add(item.table);
+      // information_schema lists every view's columns: resolve what each view reads.
+      if (item.db?.toLowerCase() === INFORMATION_SCHEMA) {
+        for (const name of catalog.names()) {
+          const v = catalog.get(name);
+          if (v?.kind === 'view' && !seenViews.has(name.toLowerCase())) {
+            seenViews.add(name.toLowerCase());
+            walk(isViewQuery(v.query) ? v.query.ast : v.query);
+          }
+        }
+      }
       if (e && e.kind === 'view' && !seenViews.has(e.name.toLowerCase())) {
         seenViews.add(e.name.toLowerCase());
         walk(isViewQuery(e.query) ? e.query.ast : e.query);

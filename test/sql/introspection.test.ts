@@ -91,6 +91,11 @@ describe('introspection of the session catalog', () => {
       expect(cols.rows()).toEqual([['a', 1, 'NO', 'INTEGER'], ['b', 2, 'YES', 'VARCHAR'], ['c', 3, 'YES', 'DATE']]);
       expect((await db.sql('describe m')).rows().map((r) => r.slice(0, 3))).toEqual([['a', 'INTEGER', 'NO'], ['b', 'VARCHAR', 'YES'], ['c', 'DATE', 'YES']]);
       expect((await db.sql('describe v')).rows().map((r) => r[0])).toEqual(['a', 'b']);
+      // a view over a file lists its columns too
+      await db.sql(`create view pv as select k, label from '${join(dir, 'parts.parquet')}'; create view rv as select * from read_parquet('${join(dir, 'parts.parquet')}')`);
+      const viewCols = await db.sql(`select table_name, column_name, data_type from information_schema.columns where table_name in ('pv', 'rv') order by 1, 2`);
+      expect(viewCols.rows()).toEqual([['pv', 'k', 'INTEGER'], ['pv', 'label', 'VARCHAR'], ['rv', 'k', 'INTEGER'], ['rv', 'label', 'VARCHAR']]);
+      await db.sql('drop view pv; drop view rv');
       // the catalog as it is when the statement starts
       await db.sql('drop view v');
       expect((await db.sql('show tables')).rows()).toEqual([['m']]);
