@@ -95,7 +95,13 @@ describe('introspection of the session catalog', () => {
       await db.sql(`create view pv as select k, label from '${join(dir, 'parts.parquet')}'; create view rv as select * from read_parquet('${join(dir, 'parts.parquet')}')`);
       const viewCols = await db.sql(`select table_name, column_name, data_type from information_schema.columns where table_name in ('pv', 'rv') order by 1, 2`);
       expect(viewCols.rows()).toEqual([['pv', 'k', 'INTEGER'], ['pv', 'label', 'VARCHAR'], ['rv', 'k', 'INTEGER'], ['rv', 'label', 'VARCHAR']]);
-      await db.sql('drop view pv; drop view rv');
+      // a view whose file is gone lists no columns, and does not fail the query
+      const gone = join(dir, 'gone.parquet');
+      await db.sql(`copy (select 1 as x) to '${gone}'; create view gv as select * from '${gone}'`);
+      rmSync(gone);
+      const afterRm = await db.sql(`select table_name, count(*) from information_schema.columns where table_name in ('pv', 'gv') group by 1`);
+      expect(afterRm.rows()).toEqual([['pv', 2n]]);
+      await db.sql('drop view pv; drop view rv; drop view gv');
       // the catalog as it is when the statement starts
       await db.sql('drop view v');
       expect((await db.sql('show tables')).rows()).toEqual([['m']]);
