@@ -1,6 +1,7 @@
 /**
  * Rendering results as text: CSV (RFC 4180, quoting only where needed), an aligned table,
- * and JSON lines. Floats use the shortest round-trip form, dates YYYY-MM-DD, NULL as an
+ * JSON lines and a JSON array (BIGINT always as a number with its exact digits, as DuckDB
+ * writes JSON). Floats use the shortest round-trip form, dates YYYY-MM-DD, NULL as an
  * empty CSV field (`NULL` in tables, null in JSON).
  *
  * toCsvChunks / toJsonChunks render a batch at a time into UTF-8 bytes (one buffer per
@@ -65,21 +66,29 @@ export function* toCsvLines(schema: Schema, batches: Iterable<Batch>): Generator
   }
 }
 
-/** A value as it goes into a JSON object: dates as text, big integers as strings. */
-function jsonValue(type: DataType, v: Scalar): unknown {
-  return v === null ? null
-    : type === 'date32' || type === 'timestamp' ? formatScalar(type, v)
-    : typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString())
-    : typeof v === 'number' && !Number.isFinite(v) ? formatFloat(v)
-    : v;
+/**
+ * A value as JSON text. BIGINT is always a JSON number with its exact digits, as DuckDB
+ * writes it (a reader that parses numbers into doubles rounds beyond 2^53); dates and
+ * timestamps are their SQL text; NaN and ±Infinity, which JSON lacks, are strings.
+ */
+function jsonText(type: DataType, v: Scalar): string {
+  if (v === null) return 'null';
+  if (type === 'date32' || type === 'timestamp') return JSON.stringify(formatScalar(type, v));
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && !Number.isFinite(v)) return JSON.stringify(formatFloat(v));
+  return JSON.stringify(v);
 }
 
+/**
+ * One JSON object per row: the text JSON.stringify gives an object built member by member
+ * (so integer-like names come first and a repeated name keeps its first place and last
+ * value), with BIGINT values as exact numbers.
+ */
 export function* toJsonLines(schema: Schema, batches: Iterable<Batch>): Generator<string> {
+  const members = jsonKeyOrder(schema);
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
-      const obj: Record<string, unknown> = {};
-      schema.fields.forEach((f, j) => { obj[f.name] = jsonValue(f.type, scalarAt(b.columns[j]!, i)); });
-      yield JSON.stringify(obj);
+      yield `{${members.map(([key, j]) => `${JSON.stringify(key)}:${jsonText(schema.fields[j]!.type, scalarAt(b.columns[j]!, i))}`).join(',')}}`;
     }
   }
 }
@@ -306,13 +315,11 @@ export function* toCsvChunks(schema: Schema, batches: Iterable<Batch>, opts: Csv
   }
 }
 
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** Writes the JSON of value i of a column as JSON.stringify renders the value toJsonLines builds. */
+/** Writes the JSON of value i of a column as toJsonLines renders it. */
 function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end: number): (i: number) => void {
   const valid = c.validity;
   // A column whose type is not its field's: value by value, as toJsonLines does it.
-  if (c.type !== type) return (i) => out.text(JSON.stringify(jsonValue(type, scalarAt(c, i))) ?? 'null');
+  if (c.type !== type) return (i) => out.text(jsonText(type, scalarAt(c, i)));
   switch (c.type) {
     case 'null': return () => out.ascii('null');
     case 'bool': { const v = c.values; return (i) => out.ascii(valid !== null && valid[i] === 0 ? 'null' : v[i] === 1 ? 'true' : 'false'); }
@@ -321,9 +328,7 @@ function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end
       const v = c.values;
       return (i) => {
         if (valid !== null && valid[i] === 0) { out.ascii('null'); return; }
-        const x = v[i]!;
-        if (x >= MIN_SAFE && x <= MAX_SAFE) out.ascii(String(x));
-        else { out.byte(0x22); out.ascii(String(x)); out.byte(0x22); }
+        out.ascii(String(v[i]!));
       };
     }
     case 'float64': {
@@ -372,12 +377,22 @@ interface JsonMember { prefix: Uint8Array; column: number }
  * repeated name).
  */
 function jsonMembers(schema: Schema): JsonMember[] {
-  const probe: Record<string, unknown> = {};
-  schema.fields.forEach((f, j) => { probe[f.name] = j; });
-  return Object.keys(probe).map((k) => ({ prefix: encoder.encode(JSON.stringify(k) + ':'), column: probe[k] as number }));
+  return jsonKeyOrder(schema).map(([k, column]) => ({ prefix: encoder.encode(JSON.stringify(k) + ':'), column }));
 }
 
-function jsonRows(members: readonly JsonMember[], schema: Schema, b: Batch, start: number, end: number): Uint8Array {
+/** [key, column] in the order JSON.stringify writes an object's own keys. */
+function jsonKeyOrder(schema: Schema): [string, number][] {
+  const probe: Record<string, number> = {};
+  schema.fields.forEach((f, j) => { probe[f.name] = j; });
+  return Object.keys(probe).map((k) => [k, probe[k]!]);
+}
+
+/**
+ * Rows [start, end) as JSON objects: each followed by a newline (JSON lines), or, with
+ * `array`, each preceded by the separator of a JSON array (`\n` before the first row of
+ * the result, `,\n` before the others; `array.rows` counts the rows written so far).
+ */
+function jsonRows(members: readonly JsonMember[], schema: Schema, b: Batch, start: number, end: number, array: { rows: number } | null = null): Uint8Array {
   let width = 0;
   for (const m of members) width += m.prefix.length + 1;
   const out = new ByteSink(estimate(b, start, end) + width * (end - start));
@@ -385,6 +400,8 @@ function jsonRows(members: readonly JsonMember[], schema: Schema, b: Batch, star
   const prefixes = members.map((m) => m.prefix);
   const n = members.length;
   for (let i = start; i < end; i++) {
+    if (array !== null && array.rows++ > 0) out.byte(0x2c);
+    if (array !== null) out.byte(0x0a);
     out.byte(0x7b);
     for (let j = 0; j < n; j++) {
       if (j > 0) out.byte(0x2c);
@@ -393,9 +410,43 @@ function jsonRows(members: readonly JsonMember[], schema: Schema, b: Batch, star
       values[j]!(i);
     }
     out.byte(0x7d);
-    out.byte(0x0a);
+    if (array === null) out.byte(0x0a);
   }
   return out.done();
+}
+
+/**
+ * The result as one JSON array (`--format json`), written a batch at a time:
+ * `[`, then one object per line separated by commas, then `]` (`[\n]` when empty):
+ *
+ *   const w = new JsonArrayWriter(schema);
+ *   write(w.start()); for (const b of batches) for (const c of w.chunks(b)) write(c); write(w.end());
+ */
+export class JsonArrayWriter {
+  private readonly members: JsonMember[];
+  private readonly state = { rows: 0 };
+
+  constructor(private readonly schema: Schema) {
+    this.members = jsonMembers(schema);
+  }
+
+  start(): Uint8Array { return encoder.encode('['); }
+
+  *chunks(b: Batch): Generator<Uint8Array> {
+    for (let start = 0; start < b.length; start += CHUNK_ROWS) {
+      yield jsonRows(this.members, this.schema, b, start, Math.min(b.length, start + CHUNK_ROWS), this.state);
+    }
+  }
+
+  end(): Uint8Array { return encoder.encode('\n]\n'); }
+}
+
+/** The whole result as the text of one JSON array (what JsonArrayWriter writes). */
+export function* toJsonArrayChunks(schema: Schema, batches: Iterable<Batch>): Generator<Uint8Array> {
+  const w = new JsonArrayWriter(schema);
+  yield w.start();
+  for (const b of batches) yield* w.chunks(b);
+  yield w.end();
 }
 
 /** JSON lines as UTF-8 bytes, the text toJsonLines renders with every line ending in '\n': one buffer per batch. */

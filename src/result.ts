@@ -3,9 +3,9 @@ import type * as arrow from 'apache-arrow';
 import type { Batch } from './columnar/column.js';
 import { batchRows } from './columnar/kernels.js';
 import { tableFromBatches } from './columnar/arrow.js';
-import { toCsvChunks, toJsonChunks, toTable } from './format.js';
+import { formatScalar, toCsvChunks, toJsonChunks, toTable } from './format.js';
 import type { MetricsSet } from './common/metrics.js';
-import type { Scalar, Schema } from './common/types.js';
+import type { DataType, Scalar, Schema } from './common/types.js';
 import type { EdgeFigures, StageFigures } from './common/figures.js';
 
 export interface QueryStats {
@@ -50,6 +50,22 @@ export class QueryResult {
     return this.batches.flatMap((b) => batchRows(b));
   }
 
+  /**
+   * Rows as plain objects keyed by column name, ready for JSON.stringify: DATE as
+   * 'YYYY-MM-DD' and TIMESTAMP as 'YYYY-MM-DD HH:MM:SS[.ffffff]' (the ISO 8601 text SQL
+   * prints), BIGINT as a number when it is a safe integer (|v| ≤ 2^53 − 1) and otherwise
+   * as a string of its exact digits, NaN and ±Infinity as 'NaN', 'Infinity', '-Infinity',
+   * NULL as null. For small results.
+   */
+  toObjects(): Record<string, string | number | boolean | null>[] {
+    const fields = this.schema.fields;
+    return this.rows().map((r) => {
+      const o: Record<string, string | number | boolean | null> = {};
+      fields.forEach((f, j) => { o[f.name] = plainValue(f.type, r[j]!); });
+      return o;
+    });
+  }
+
   toCsv(): string {
     return textOf(toCsvChunks(this.schema, this.batches));
   }
@@ -69,4 +85,16 @@ function textOf(chunks: Iterable<Uint8Array>): string {
   let s = '';
   for (const c of chunks) s += decoder.decode(c, { stream: true });
   return s + decoder.decode();
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A value as toObjects gives it (see there). */
+function plainValue(type: DataType, v: Scalar): string | number | boolean | null {
+  if (v === null) return null;
+  if (type === 'date32' || type === 'timestamp') return formatScalar(type, v);
+  if (typeof v === 'bigint') return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
+  // JSON has no NaN or Infinity: text, as --format json writes them.
+  if (typeof v === 'number' && !Number.isFinite(v)) return formatScalar('float64', v);
+  return v;
 }

@@ -13,7 +13,7 @@ import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server
 import { parseLogLevel } from '../observe/log.js';
 import { startUiServer } from '../ui/ui_server.js';
 import { reportError } from './report_error.js';
-import { toCsvChunks, toJsonChunks, toTable } from '../format.js';
+import { JsonArrayWriter, toCsvChunks, toJsonArrayChunks, toJsonChunks, toTable } from '../format.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 import { ProgressBar } from './progress_bar.js';
 
@@ -25,7 +25,8 @@ export const SQL_OPTIONS = {
 const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
 
   --tables DIR          register DIR/name.parquet and DIR/name/ folders as tables
-  --format FMT          table (default), csv or json (one object per line)
+  --format FMT          table (default), csv, json (one array) or ndjson (one object per
+                        line); BIGINT is a JSON number with its exact digits, dates text
   --memory-limit SIZE   memory pool limit, e.g. 512MB; buffering operators spill beyond it
   --spill-dir DIR       where spill files go (default $TMPDIR/spillway)
   --batch-size N        rows per batch
@@ -47,10 +48,25 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
                         queries running over a second)
   --verbose             print stack traces for errors`;
 
+const EXPLAIN_HELP = `usage: spillway explain [options] 'SQL' | -f FILE
+
+Prints the logical plan, the physical plan and, with workers, the stage DAG of the last
+statement (a query); EXPLAIN ANALYZE in the SQL runs it and adds what each operator did.
+
+  --tables DIR          register DIR/name.parquet and DIR/name/ folders as tables
+  --workers N|LIST      plan for N embedded worker threads, 0 for one thread, or host:port,…
+  --memory-limit SIZE, --spill-dir DIR, --batch-size N, --set NAME=VALUE
+                        settings, as for 'spillway sql'
+  -f, --file FILE       read the SQL from FILE
+  --token-file F, --tls-ca F, --tls-cert F, --tls-key F   reaching worker processes
+  --verbose             print stack traces for errors`;
+
+const FORMATS = ['table', 'csv', 'json', 'ndjson'];
+
 export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<number> {
-  if (hasFlag(args, 'help')) { process.stdout.write(HELP + '\n'); return 0; }
+  if (hasFlag(args, 'help')) { process.stdout.write((explain ? EXPLAIN_HELP : HELP) + '\n'); return 0; }
   const format = flag(args, 'format') ?? 'table';
-  if (!['table', 'csv', 'json'].includes(format)) throw new SpillwayError('config', `unknown --format "${format}": use table, csv or json`);
+  if (!FORMATS.includes(format)) throw new SpillwayError('config', `unknown --format "${format}": use table, csv, json or ndjson`);
   const settings: Record<string, string> = {};
   for (const s of args.flags.get('set') ?? []) {
     const eq = s.indexOf('=');
@@ -168,7 +184,8 @@ export async function printResult(res: QueryResult | QueryStream, format: string
   if (res.status !== null && res.schema.fields.length === 0) { out.write(res.status + '\n'); return; }
   if (res.status !== null && format === 'table') { out.write(res.status + '\n'); return; }
   if (format === 'csv') { await writeChunks(out, toCsvChunks(res.schema, res.batches)); return; }
-  if (format === 'json') { await writeChunks(out, toJsonChunks(res.schema, res.batches)); return; }
+  if (format === 'ndjson') { await writeChunks(out, toJsonChunks(res.schema, res.batches)); return; }
+  if (format === 'json') { await writeChunks(out, toJsonArrayChunks(res.schema, res.batches)); return; }
   out.write(toTable(res.schema, res.batches as never) + '\n');
 }
 
@@ -186,13 +203,17 @@ async function printStream(res: QueryStream, format: string, out: NodeJS.Writabl
     return;
   }
   let first = true;
+  // json: '[' goes out with the first batch, so a query that fails prints no half array.
+  const array = format === 'json' ? new JsonArrayWriter(res.columns) : null;
   for await (const b of res.batches()) {
-    const chunks = format === 'csv' ? toCsvChunks(res.columns, [b], { header: first }) : toJsonChunks(res.columns, [b]);
+    const chunks = format === 'csv' ? toCsvChunks(res.columns, [b], { header: first })
+      : array !== null ? [...(first ? [array.start()] : []), ...array.chunks(b)] : toJsonChunks(res.columns, [b]);
     first = false;
     // The reader went away: leaving the loop cancels the query.
     if (!(await writeChunks(out, chunks))) return;
   }
   if (first && format === 'csv') await writeChunks(out, toCsvChunks(res.columns, []));
+  if (array !== null) await writeChunks(out, first ? [array.start(), array.end()] : [array.end()]);
 }
 
 /** False when the stream closed before every chunk was written. */

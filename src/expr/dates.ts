@@ -321,3 +321,96 @@ export function dateAdd(unit: 'days' | 'months', x: Column, k: Column, n: number
   }
   return fixedColumn('timestamp', out, validity);
 }
+
+// ---- date_diff / make_date --------------------------------------------------------------
+
+/** Units date_diff counts, by canonical name (normalizePart's spellings are accepted too). */
+export const DATE_DIFF_UNITS: readonly string[] = ['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'decade'];
+
+/** The canonical date_diff unit for a spelling ('days', 'mon', 'ms' …), or null. */
+export function dateDiffUnit(text: string): string | null {
+  const t = text.trim().toLowerCase();
+  const alias: Record<string, string> = {
+    years: 'year', y: 'year', yr: 'year', yrs: 'year', quarters: 'quarter', months: 'month', mon: 'month', mons: 'month',
+    weeks: 'week', w: 'week', days: 'day', d: 'day', hours: 'hour', h: 'hour', hr: 'hour', hrs: 'hour',
+    minutes: 'minute', min: 'minute', mins: 'minute', m: 'minute', seconds: 'second', sec: 'second', secs: 'second', s: 'second',
+    milliseconds: 'millisecond', ms: 'millisecond', msec: 'millisecond', microseconds: 'microsecond', us: 'microsecond', usec: 'microsecond',
+    decades: 'decade',
+  };
+  const u = alias[t] ?? t;
+  return DATE_DIFF_UNITS.includes(u) ? u : null;
+}
+
+const UNIT_MICROS: Record<string, number> = { hour: 3_600_000_000, minute: 60_000_000, second: 1_000_000, millisecond: 1000, microsecond: 1 };
+
+/**
+ * date_diff(unit, a, b): how many unit boundaries lie between a and b (negative when b is
+ * earlier), as DuckDB counts them: months from 01-31 to 02-01 is 1; weeks are whole
+ * 7-day spans of the day difference. a and b are both date32 or both timestamp.
+ */
+export function dateDiff(unit: string, a: Column, b: Column, n: number): Column {
+  const out = new BigInt64Array(n);
+  if (a.type === 'null' || b.type === 'null') return fixedColumn('int64', out, new Uint8Array(n));
+  if ((a.type !== 'date32' && a.type !== 'timestamp') || b.type !== a.type) throw new SpillwayError('type', `date_diff expects two dates or two timestamps, got ${a.type} and ${b.type}`);
+  const am = maskOf(a, n), bm = maskOf(b, n);
+  const validity = andValidity(a.validity, am, b.validity, bm, n);
+  const perUnit = UNIT_MICROS[unit];
+  for (let i = 0; i < n; i++) {
+    if (validity !== null && validity[i] === 0) continue;
+    let da: number, ua: number, db: number, ub: number;
+    if (a.type === 'date32') { da = a.values[i & am]!; ua = 0; db = (b.values as Int32Array)[i & bm]!; ub = 0; }
+    else { splitTimestamp(a.values[i & am]!); da = tsParts.days; ua = tsParts.micros; splitTimestamp((b.values as BigInt64Array)[i & bm]!); db = tsParts.days; ub = tsParts.micros; }
+    if (perUnit !== undefined) {
+      if (unit === 'millisecond' || unit === 'microsecond') {
+        const p = BigInt(perUnit);
+        const at = (BigInt(da) * US_PER_DAY_N + BigInt(ua)), bt = (BigInt(db) * US_PER_DAY_N + BigInt(ub));
+        const d = floorDiv(bt, p) - floorDiv(at, p);
+        if (d > 9223372036854775807n || d < -9223372036854775808n) throw outOfRange('int64');
+        out[i] = d;
+      } else {
+        const perDay = US_PER_DAY / perUnit;
+        out[i] = BigInt((db - da) * perDay + (Math.floor(ub / perUnit) - Math.floor(ua / perUnit)));
+      }
+      continue;
+    }
+    if (unit === 'day') { out[i] = BigInt(db - da); continue; }
+    if (unit === 'week') { out[i] = BigInt(Math.trunc((db - da) / 7)); continue; }
+    civilFromDays(da);
+    const ya = civil.year, ma = civil.month;
+    civilFromDays(db);
+    const yb = civil.year, mb = civil.month;
+    switch (unit) {
+      case 'year': out[i] = BigInt(yb - ya); break;
+      case 'decade': out[i] = BigInt(Math.floor(yb / 10) - Math.floor(ya / 10)); break;
+      case 'quarter': out[i] = BigInt(yb * 4 + Math.floor((mb - 1) / 3) - (ya * 4 + Math.floor((ma - 1) / 3))); break;
+      case 'month': out[i] = BigInt(yb * 12 + mb - (ya * 12 + ma)); break;
+      default: throw new SpillwayError('binder', `date_diff: unknown unit '${unit}'`);
+    }
+  }
+  return fixedColumn('int64', out, validity);
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+}
+
+/** make_date(year, month, day) from integer columns; a date that does not exist is an error. */
+export function makeDate(y: Column, m: Column, d: Column, n: number): Column {
+  const out = new Int32Array(n);
+  if (y.type === 'null' || m.type === 'null' || d.type === 'null') return fixedColumn('date32', out, new Uint8Array(n));
+  const ym = maskOf(y, n), mm = maskOf(m, n), dm = maskOf(d, n);
+  const v1 = andValidity(validityOf(y), ym, validityOf(m), mm, n);
+  const validity = andValidity(v1, -1, validityOf(d), dm, n);
+  if (y.type === 'utf8' || m.type === 'utf8' || d.type === 'utf8') throw new SpillwayError('type', 'make_date expects integers');
+  const yv = y.values, mv = m.values, dv = d.values;
+  for (let i = 0; i < n; i++) {
+    if (validity !== null && validity[i] === 0) continue;
+    const yy = Number(yv[i & ym]!), mo = Number(mv[i & mm]!), dd = Number(dv[i & dm]!);
+    if (!(mo >= 1 && mo <= 12 && dd >= 1 && dd <= daysInMonth(yy, mo)) || Math.abs(yy) > 5_000_000) {
+      throw new SpillwayError('execution', `make_date: ${yy}-${mo}-${dd} is not a valid date`);
+    }
+    out[i] = daysFromCivil(yy, mo, dd);
+  }
+  return fixedColumn('date32', out, validity);
+}

@@ -164,7 +164,7 @@ function evalNode(expr: PhysicalExpr, batch: Batch): Column {
     case 'literal': return literalColumn(expr);
     case 'binary': {
       const op = expr.op;
-      if (op === 'and' || op === 'or') return evalAndOr(op === 'and', expr.left, expr.right, batch);
+      if (op === 'and' || op === 'or') return evalAndOr(op === 'and', expr, batch);
       const left = evalAny(expr.left, batch);
       const right = evalAny(expr.right, batch);
       if (isArithOp(op)) return arithmetic(op, left, right, expr.type, n);
@@ -194,14 +194,33 @@ function evalNode(expr: PhysicalExpr, batch: Batch): Column {
   }
 }
 
+/** The operands of a chain of one operator (`a AND b AND c`, any grouping), left to right, without recursion. */
+function chainOperands(root: PhysicalExpr, op: 'and' | 'or'): PhysicalExpr[] {
+  const out: PhysicalExpr[] = [];
+  const stack: PhysicalExpr[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e.kind === 'binary' && e.op === op) { stack.push(e.right, e.left); continue; }
+    out.push(e);
+  }
+  return out;
+}
+
 /**
- * AND / OR. If the left side already decides every row the right side is skipped; if the
- * right side raises over the whole batch it is re-evaluated over only the rows the left
- * side leaves open, so `x <> 0 AND 100 / x ...`-style guards never raise for guarded rows.
+ * AND / OR over the whole chain of operands (so a chain of thousands never recurses),
+ * left to right: once the operands so far decide every row the rest are skipped; an
+ * operand that raises over the whole batch is re-evaluated over only the rows still open,
+ * so `x <> 0 AND 100 / x ...`-style guards never raise for guarded rows.
  */
-function evalAndOr(isAnd: boolean, leftExpr: PhysicalExpr, rightExpr: PhysicalExpr, batch: Batch): Column {
+function evalAndOr(isAnd: boolean, expr: PhysicalExpr, batch: Batch): Column {
+  const operands = chainOperands(expr, isAnd ? 'and' : 'or');
+  let acc = evalAny(operands[0]!, batch);
+  for (let k = 1; k < operands.length; k++) acc = evalAndOrStep(isAnd, acc, operands[k]!, batch);
+  return acc;
+}
+
+function evalAndOrStep(isAnd: boolean, left: Column, rightExpr: PhysicalExpr, batch: Batch): Column {
   const n = batch.length;
-  const left = evalAny(leftExpr, batch);
   const dominant = isAnd ? 0 : 1;
   if (left.type === 'bool') {
     const lm = maskOf(left, n);

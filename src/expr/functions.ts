@@ -7,12 +7,14 @@ import type { Batch, Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import { arithmetic } from './arithmetic.js';
 import { evalCoalesce, greatestLeast, nullif } from './conditional.js';
-import { dateAdd, datePart, dateTrunc } from './dates.js';
+import { dateAdd, dateDiff, datePart, dateTrunc, makeDate } from './dates.js';
+import { compileFormat, strftime, strptime } from './datetime_format.js';
+import { parseRegexpOptions, regexpExtract, regexpMatches, regexpReplace } from './regexp.js';
 import { evalAny, evaluateConstant, isConstant } from './evaluate.js';
 import type { PhysicalExpr } from './expr.js';
 import { abs, power, round, rounding, sign, unaryMath } from './math.js';
 import {
-  concat, leftRight, lengthOf, lowerColumn, pad, replace, reverse, startsWith, strpos, substring, trim, upperColumn,
+  concat, endsWith, leftRight, lengthOf, lowerColumn, pad, replace, reverse, splitPart, startsWith, strpos, substring, trim, upperColumn,
 } from './strings.js';
 
 type CallExpr = Extract<PhysicalExpr, { kind: 'call' }>;
@@ -103,6 +105,30 @@ const FUNCTIONS: Record<string, Impl> = {
   lpad: (e, b) => { arity(e, 2, 3); return pad(true, arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   rpad: (e, b) => { arity(e, 2, 3); return pad(false, arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   reverse: unary((x) => reverse(x)),
+  ends_with: (e, b) => { arity(e, 2); return endsWith(arg(e, 0, b), arg(e, 1, b), b.length); },
+  split_part: (e, b) => { arity(e, 3); return splitPart(arg(e, 0, b), arg(e, 1, b), arg(e, 2, b), b.length); },
+
+  // regular expressions (options must be constant; patterns may vary by row)
+  regexp_matches: (e, b) => {
+    arity(e, 2, 3);
+    const opts = parseRegexpOptions(e.name, e.args.length > 2 ? constantText(e, 2) : '');
+    return regexpMatches(arg(e, 0, b), arg(e, 1, b), opts, b.length);
+  },
+  regexp_full_match: (e, b) => {
+    arity(e, 2, 3);
+    const opts = { ...parseRegexpOptions(e.name, e.args.length > 2 ? constantText(e, 2) : ''), full: true };
+    return regexpMatches(arg(e, 0, b), arg(e, 1, b), opts, b.length);
+  },
+  regexp_replace: (e, b) => {
+    arity(e, 3, 4);
+    const opts = parseRegexpOptions(e.name, e.args.length > 3 ? constantText(e, 3) : '');
+    return regexpReplace(arg(e, 0, b), arg(e, 1, b), arg(e, 2, b), opts, b.length);
+  },
+  regexp_extract: (e, b) => {
+    arity(e, 2, 4);
+    const opts = parseRegexpOptions(e.name, e.args.length > 3 ? constantText(e, 3) : '');
+    return regexpExtract(arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), opts, b.length);
+  },
 
   // conditional
   coalesce: (e, b) => { arity(e, 1, Infinity); return evalCoalesce(e.args, e.type, b); },
@@ -117,6 +143,19 @@ const FUNCTIONS: Record<string, Impl> = {
   date_trunc: (e, b) => { arity(e, 2); return dateTrunc(constantText(e, 0), arg(e, 1, b), e.type); },
   date_add_days: (e, b) => { arity(e, 2); return dateAdd('days', arg(e, 0, b), arg(e, 1, b), b.length, e.type); },
   date_add_months: (e, b) => { arity(e, 2); return dateAdd('months', arg(e, 0, b), arg(e, 1, b), b.length, e.type); },
+  date_diff: (e, b) => { arity(e, 3); return dateDiff(constantText(e, 0), arg(e, 1, b), arg(e, 2, b), b.length); },
+  make_date: (e, b) => { arity(e, 3); return makeDate(arg(e, 0, b), arg(e, 1, b), arg(e, 2, b), b.length); },
+  strftime: (e, b) => { arity(e, 2); return strftime(arg(e, 0, b), compileFormat(e.name, constantText(e, 1), false), b.length); },
+  strptime: (e, b) => {
+    arity(e, 2);
+    const format = constantText(e, 1);
+    return strptime(arg(e, 0, b), compileFormat(e.name, format, true), format, false, b.length);
+  },
+  try_strptime: (e, b) => {
+    arity(e, 2);
+    const format = constantText(e, 1);
+    return strptime(arg(e, 0, b), compileFormat(e.name, format, true), format, true, b.length);
+  },
   year: extractAlias('year'),
   quarter: extractAlias('quarter'),
   month: extractAlias('month'),

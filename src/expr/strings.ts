@@ -263,6 +263,62 @@ export function startsWith(s0: Column, p0: Column, n: number): Column {
   return fixedColumn('bool', out, validity);
 }
 
+/** ends_with(s, suffix): byte comparison of the tail (UTF-8 is suffix-safe). */
+export function endsWith(s0: Column, p0: Column, n: number): Column {
+  const validity = argsValidity([s0, p0], n);
+  const s = requireUtf8(s0, 'ends_with'), p = requireUtf8(p0, 'ends_with');
+  const out = new Uint8Array(n);
+  if (s === null || p === null) return fixedColumn('bool', out, new Uint8Array(n));
+  const sm = maskOf(s, n), pm = maskOf(p, n);
+  for (let i = 0; i < n; i++) {
+    const j = i & sm, k = i & pm;
+    const be = s.offsets[j + 1]!, ps = p.offsets[k]!, pe = p.offsets[k + 1]!;
+    const len = pe - ps;
+    out[i] = len <= be - s.offsets[j]! && equalBytes(s.data, be - len, be, p.data, ps, pe) ? 1 : 0;
+  }
+  return fixedColumn('bool', out, validity);
+}
+
+/**
+ * split_part(s, delimiter, k): the k-th field (1-based; negative counts from the end) of s
+ * split on delimiter, '' when there is no such field or k = 0; an empty delimiter splits
+ * into characters (DuckDB's rules).
+ */
+export function splitPart(s0: Column, d0: Column, k0: Column, n: number): Column {
+  const validity = argsValidity([s0, d0, k0], n);
+  const s = requireUtf8(s0, 'split_part'), d = requireUtf8(d0, 'split_part');
+  if (s === null || d === null || k0.type === 'null') return nullUtf8(n);
+  const sm = maskOf(s, n), dm = maskOf(d, n), km = maskOf(k0, n);
+  const kv = asDoubles(k0);
+  const w = new Utf8Writer(n, 16);
+  const starts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (validity !== null && validity[i] === 0) { w.endNull(); continue; }
+    const j = i & sm, dj = i & dm;
+    const bs = s.offsets[j]!, be = s.offsets[j + 1]!;
+    const ds = d.offsets[dj]!, de = d.offsets[dj + 1]!;
+    const k = kv[i & km]!;
+    // Field boundaries: field f spans [starts[2f], starts[2f + 1]).
+    starts.length = 0;
+    if (de === ds) {
+      for (let p = bs; p < be; p = skipChars(s.data, p, be, 1)) starts.push(p, skipChars(s.data, p, be, 1));
+    } else {
+      let p = bs;
+      for (;;) {
+        const q = indexOfBytes(s.data, p, be, d.data, ds, de);
+        if (q < 0) { starts.push(p, be); break; }
+        starts.push(p, q);
+        p = q + (de - ds);
+      }
+    }
+    const fields = starts.length / 2;
+    const f = k > 0 ? k - 1 : k < 0 ? fields + k : -1;
+    if (f >= 0 && f < fields) w.pushBytes(s.data, starts[2 * f]!, starts[2 * f + 1]!);
+    w.endRow();
+  }
+  return w.finish();
+}
+
 // ---- concatenation ----------------------------------------------------------------------
 
 /**

@@ -36,16 +36,27 @@ export function exprType(e: LExpr): DataType {
   return e.type;
 }
 
-/** Split `a AND b AND c` into [a, b, c]. */
+/** Split `a AND b AND c` into [a, b, c] (without recursion: chains may hold thousands). */
 export function conjuncts(e: LExpr | null): LExpr[] {
   if (e === null) return [];
-  if (e.kind === 'binary' && e.op === 'and') return [...conjuncts(e.left), ...conjuncts(e.right)];
-  return [e];
+  const out: LExpr[] = [];
+  const stack: LExpr[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x.kind === 'binary' && x.op === 'and') stack.push(x.right, x.left);
+    else out.push(x);
+  }
+  return out;
 }
 
-/** AND of a list; null for an empty list. */
+/** AND of a list; null for an empty list. Long lists become a balanced tree (log depth). */
 export function conjoin(list: readonly LExpr[]): LExpr | null {
   if (list.length === 0) return null;
+  if (list.length > 32) {
+    const balanced = (lo: number, hi: number): LExpr => (hi - lo === 1 ? list[lo]!
+      : { kind: 'binary', op: 'and', left: balanced(lo, (lo + hi) >>> 1), right: balanced((lo + hi) >>> 1, hi), type: 'bool' });
+    return balanced(0, list.length);
+  }
   let acc = list[0]!;
   for (let i = 1; i < list.length; i++) acc = { kind: 'binary', op: 'and', left: acc, right: list[i]!, type: 'bool' };
   return acc;

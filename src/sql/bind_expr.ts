@@ -116,6 +116,10 @@ function negateLiteral(e: LExpr & { kind: 'literal' }): LExpr | null {
     const n = -v;
     return n >= -2147483648n && n <= 2147483647n ? { kind: 'literal', value: Number(n), type: 'int32' } : { kind: 'literal', value: n, type: 'int64' };
   }
+  if (e.type === 'float64' && typeof v === 'number' && e.decimal === '9223372036854775808') {
+    // -9223372036854775808 is the smallest BIGINT, though its digits alone are not one.
+    return { kind: 'literal', value: -(2n ** 63n), type: 'int64' };
+  }
   if (e.type === 'float64' && typeof v === 'number') {
     const text = e.decimal ?? String(v);
     const decimal = text.startsWith('-') ? text.slice(1) : `-${text}`;
@@ -330,6 +334,13 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
         return { kind: 'binary', op: 'and', left: compare('>=', x, lo, env, node), right: compare('<=', x, hi, env, node), type: 'bool' };
       }
       return { kind: 'binary', op: 'or', left: compare('<', x, lo, env, node), right: compare('>', x, hi, env, node), type: 'bool' };
+    }
+    case '~': case '~*': case '!~': case '!~*': {
+      // PostgreSQL's regular-expression match operators: regexp_matches, 'i' for ~*.
+      const args = [bindExpr(left, env), bindExpr(right, env)];
+      if (op.endsWith('*')) args.push(lit('i', 'utf8'));
+      const m = callFunction('regexp_matches', args, env, node);
+      return op.startsWith('!') ? { kind: 'unary', op: 'not', arg: m, type: 'bool' } : m;
     }
     case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE': {
       const arg = bindExpr(left, env);
@@ -602,6 +613,18 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0], value: argNodes } }, env);
   if (name === 'grouping' || name === 'grouping_id') return bindGrouping(node, argNodes, env);
   if (name === 'read_parquet') throw ctx.error('binder', `read_parquet(...) is a table function: use it in FROM${ctx.at(node)}`);
+  if (name === 'typeof') {
+    if (argNodes.length !== 1) throw ctx.error('binder', `function typeof takes 1 argument, got ${argNodes.length}${ctx.at(node)}`);
+    const a = bindExpr(argNodes[0]!, env);
+    // DuckDB's spellings: an untyped string literal is VARCHAR, NULL is "NULL".
+    return lit(a.type === 'null' ? '"NULL"' : sqlTypeName(isUntypedString(a) ? 'utf8' : a.type), 'utf8');
+  }
+  if (name === 'date_add' && argNodes.length === 2 && argNodes[1]!.type === 'interval') {
+    // date_add(d, INTERVAL …) is d + INTERVAL …, a TIMESTAMP as in DuckDB.
+    const sum = bindIntervalArithmetic({ type: 'binary_expr', operator: '+', left: argNodes[0]!, right: argNodes[1]! } as ExprNode, env, '+');
+    return castTo(sum, 'timestamp');
+  }
+  if (name === 'date_add') throw ctx.error('binder', `function date_add takes a date or timestamp and an INTERVAL, e.g. date_add(d, INTERVAL 1 MONTH)${ctx.at(node)}`);
   if (!isKnownFunction(name)) {
     throw ctx.error('binder', `unknown function "${name}"${ctx.at(node)}${didYouMean(name, [...knownFunctionNames(), ...AGGREGATES])}`);
   }

@@ -27,7 +27,8 @@ import type { LColumn, LExpr, LogicalPlan, LSortKey } from '../plan/logical.js';
 import type { JoinType } from '../plan/physical.js';
 import { distinctFromStatistics } from '../plan/estimate.js';
 import type { ParquetTable } from '../storage/table_discovery.js';
-import type { InMemoryTable, ViewDefinition } from '../catalog.js';
+import type { CatalogEntry, InMemoryTable, ViewDefinition } from '../catalog.js';
+import { didYouMean } from '../common/errors.js';
 import type { ExprNode, FromItem, OrderByItem, SelectAst, SelectColumn } from './ast.js';
 import { BindContext, CteScope, type CteDefinition } from './bind_context.js';
 import { Scope, type ScopeColumn } from './scope.js';
@@ -39,6 +40,9 @@ import { WindowCollector } from './bind_window.js';
 import { QUALIFY_MARKER } from './preparse.js';
 import { exprDisplayName } from './names.js';
 import { bindGroupingSets, groupingValue } from './grouping_sets.js';
+import {
+  informationSchemaTable, INFORMATION_SCHEMA, INFORMATION_SCHEMA_TABLES, isParquetPathName, parquetPathStem, type DescribedColumn,
+} from './introspection.js';
 
 /** A bound query: its plan, and the plan's output columns with user-visible names. */
 export interface BoundQuery {
@@ -650,6 +654,13 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
     return scanParquet(table, alias.name ?? 'read_parquet', alias.columns, ctx);
   }
   if (typeof item.table !== 'string') throw ctx.error('unsupported', 'unsupported: this kind of FROM item');
+  if (item.db && item.db.toLowerCase() === INFORMATION_SCHEMA) {
+    const q = informationSchemaTable(item.table, ctx, (e) => catalogEntryColumns(e, ctx));
+    if (!q) {
+      throw ctx.error('binder', `unknown table "${item.db}.${item.table}"${ctx.atIdent(item.table)}${didYouMean(item.table, INFORMATION_SCHEMA_TABLES)}`);
+    }
+    return { plan: q.plan, cols: renamed(q, alias.name ?? item.table, alias.columns, ctx, `table "${item.table}"`) };
+  }
   if (item.db && !['public', 'main'].includes(item.db.toLowerCase())) {
     throw ctx.error('unsupported', `unsupported: schema-qualified table "${item.db}.${item.table}"`);
   }
@@ -663,7 +674,12 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
     return { plan: q.plan, cols: renamed(asQuery, qualifier, alias.columns, ctx, `table "${qualifier}"`) };
   }
   const entry = ctx.catalog.get(name);
-  if (!entry) throw ctx.unknownTable(name, ctes);
+  if (!entry) {
+    // FROM 'data/t.parquet' (or a glob): the file is the table, named after it, as in DuckDB.
+    const file = isParquetPathName(name) ? ctx.parquet.get(name) : undefined;
+    if (file) return scanParquet(file, alias.name ?? parquetPathStem(name), alias.columns, ctx);
+    throw ctx.unknownTable(name, ctes);
+  }
   switch (entry.kind) {
     case 'parquet': return scanParquet(entry, qualifier, alias.columns, ctx);
     case 'memory': return scanMemory(entry, qualifier, alias.columns, ctx);
@@ -705,6 +721,16 @@ function scanMemory(t: InMemoryTable, qualifier: string, rename: string[], ctx: 
     plan: { kind: 'Scan', table: t.name, source: { kind: 'memory', name: t.name.toLowerCase() }, columns, filters: [], rowEstimate: rows },
     cols: scopeOf(columns, qualifier, rename),
   };
+}
+
+/** An entry's columns for information_schema.columns; null for a view that no longer binds. */
+function catalogEntryColumns(e: CatalogEntry, ctx: BindContext): DescribedColumn[] | null {
+  if (e.kind !== 'view') return e.schema.fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable }));
+  try {
+    return bindView(e, ctx).columns.map((c) => ({ name: c.name, type: c.type, nullable: true }));
+  } catch {
+    return null;
+  }
 }
 
 /** A view is bound anew at every use, with positions reported inside the view's text. */

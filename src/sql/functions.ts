@@ -7,6 +7,10 @@ import type { DataType } from '../common/types.js';
 import { isNumeric, sqlTypeName } from '../common/types.js';
 import type { LExpr } from '../plan/logical.js';
 import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
+import { SpillwayError } from '../common/errors.js';
+import { compileFormat } from '../expr/datetime_format.js';
+import { dateDiffUnit, DATE_DIFF_UNITS } from '../expr/dates.js';
+import { compileRegexp, parseRegexpOptions } from '../expr/regexp.js';
 
 /** Raised by a signature check; the binder turns it into a positioned SpillwayError. */
 export class SignatureError extends Error {
@@ -24,6 +28,9 @@ const ALIASES: Record<string, string> = {
   pow: 'power',
   char_length: 'length',
   character_length: 'length',
+  datediff: 'date_diff',
+  prefix: 'starts_with',
+  suffix: 'ends_with',
 };
 
 function arity(name: string, args: LExpr[], min: number, max: number): void {
@@ -71,6 +78,46 @@ function partArg(name: string, e: LExpr): LExpr {
 const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade']);
 
 const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
+
+/** Argument i as constant text (a regexp's options, a format): its value, after the type check. */
+function constantTextArg(name: string, args: LExpr[], i: number, what: string): string {
+  const e = args[i]!;
+  if (e.kind !== 'literal' || (typeof e.value !== 'string' && e.value !== null)) {
+    throw new SignatureError('binder', `function ${name} needs a constant ${what} as argument ${i + 1}`);
+  }
+  if (e.value === null) throw new SignatureError('binder', `function ${name}: the ${what} (argument ${i + 1}) is NULL`);
+  return e.value;
+}
+
+/** Run a check from expr/ (a regexp or format compiler) and turn its error into a SignatureError. */
+function check(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof SpillwayError) throw new SignatureError('binder', e.message);
+    throw e;
+  }
+}
+
+/** regexp_*: text arguments, constant options checked now, a constant pattern compiled now. */
+const regexpFn = (min: number, max: number, optionsAt: number, type: DataType, intAt = -1): FnBinder => (name, args) => {
+  arity(name, args, min, max);
+  const bound = args.map((a, i) => (i === intAt ? intArg(name, a) : textArg(name, a)));
+  const options = args.length > optionsAt ? constantTextArg(name, bound, optionsAt, 'options text') : '';
+  check(() => {
+    const opts = parseRegexpOptions(name, options);
+    const p = bound[1]!;
+    if (p.kind === 'literal' && typeof p.value === 'string') compileRegexp(name, p.value, opts);
+  });
+  return call(name, bound, type);
+};
+
+/** Both arguments of date_diff as one type: timestamps when either is. */
+function sameTemporal(name: string, a: LExpr, b: LExpr): [LExpr, LExpr] {
+  const x = temporalArg(name, a), y = temporalArg(name, b);
+  if (x.type === y.type) return [x, y];
+  return [castTo(x, 'timestamp'), castTo(y, 'timestamp')];
+}
 
 const sameNumeric: FnBinder = (name, args) => {
   arity(name, args, 1, 1);
@@ -153,6 +200,57 @@ const FUNCTIONS: Record<string, FnBinder> = {
     arity(name, args, 2, 2);
     const d = temporalArg(name, args[1]!);
     return call(name, [partArg(name, args[0]!), d], d.type);
+  },
+  ends_with: (name, args) => {
+    arity(name, args, 2, 2);
+    return call(name, args.map((a) => textArg(name, a)), 'bool');
+  },
+  split_part: (name, args) => {
+    arity(name, args, 3, 3);
+    return call(name, [textArg(name, args[0]!), textArg(name, args[1]!), intArg(name, args[2]!)], 'utf8');
+  },
+  lpad: (name, args) => {
+    arity(name, args, 2, 3);
+    return call(name, args.map((a, i) => (i === 1 ? intArg(name, a) : textArg(name, a))), 'utf8');
+  },
+  rpad: (name, args) => {
+    arity(name, args, 2, 3);
+    return call(name, args.map((a, i) => (i === 1 ? intArg(name, a) : textArg(name, a))), 'utf8');
+  },
+  regexp_matches: regexpFn(2, 3, 2, 'bool'),
+  regexp_full_match: regexpFn(2, 3, 2, 'bool'),
+  regexp_replace: regexpFn(3, 4, 3, 'utf8'),
+  regexp_extract: regexpFn(2, 4, 3, 'utf8', 2),
+  strftime: (name, args) => {
+    arity(name, args, 2, 2);
+    const format = constantTextArg(name, args, 1, 'format');
+    check(() => compileFormat(name, format, false));
+    return call(name, [temporalArg(name, args[0]!), castTo(args[1]!, 'utf8')], 'utf8');
+  },
+  strptime: (name, args) => {
+    arity(name, args, 2, 2);
+    const format = constantTextArg(name, args, 1, 'format');
+    check(() => compileFormat(name, format, true));
+    return call(name, [textArg(name, args[0]!), castTo(args[1]!, 'utf8')], 'timestamp');
+  },
+  try_strptime: (name, args) => {
+    arity(name, args, 2, 2);
+    const format = constantTextArg(name, args, 1, 'format');
+    check(() => compileFormat(name, format, true));
+    return call(name, [textArg(name, args[0]!), castTo(args[1]!, 'utf8')], 'timestamp');
+  },
+  date_diff: (name, args) => {
+    arity(name, args, 3, 3);
+    const unit = dateDiffUnit(constantTextArg(name, args, 0, 'unit such as \'day\''));
+    if (unit === null) {
+      throw new SignatureError('binder', `function ${name}: unknown unit '${String((args[0] as { value: unknown }).value)}' (argument 1; one of ${DATE_DIFF_UNITS.join(', ')})`);
+    }
+    const [a, b] = sameTemporal(name, args[1]!, args[2]!);
+    return call(name, [{ kind: 'literal', value: unit, type: 'utf8' }, a, b], 'int64');
+  },
+  make_date: (name, args) => {
+    arity(name, args, 3, 3);
+    return call(name, args.map((a) => intArg(name, a)), 'date32');
   },
   date_add_days: (name, args) => {
     arity(name, args, 2, 2);

@@ -12,6 +12,7 @@ import type { StatementAst } from './ast.js';
 import type { CopySpec } from './copy.js';
 import type { JoinHint } from '../plan/logical.js';
 import { extractJoinHints } from './join_hints.js';
+import { balanceAndCheckDepth, checkParenthesesDepth } from './expression_depth.js';
 import {
   type ExplainOptions,
   describePosition, rewriteStatement, splitStatements, tokenize,
@@ -32,6 +33,8 @@ export interface ParsedStatement {
   explain: ExplainOptions | null;
   /** COPY … TO: where the query's rows go (the body is the query). */
   copy: CopySpec | null;
+  /** DESCRIBE: the body is the query whose columns are listed; `table` when a table was named. */
+  describe: { table: boolean } | null;
   /** Offset in the parser's input → offset in `text` (identity unless a rewrite inserted text). */
   toOriginal: (offset: number) => number;
   body: { kind: 'ast'; ast: StatementAst } | { kind: 'external'; spec: ExternalTableSpec };
@@ -62,9 +65,10 @@ function isPegError(e: unknown): e is PegSyntaxError {
 
 function parseOne(script: string, text: string, offset: number): ParsedStatement {
   const pre = rewriteStatement(text, offset, script);
-  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, rewrites: pre.rewrites, toOriginal: pre.toOriginal,
+  const base = { text, offset, script, explain: pre.explain, copy: pre.copy, describe: pre.describe, rewrites: pre.rewrites, toOriginal: pre.toOriginal,
     hints: extractJoinHints(text, offset, script) };
   if (pre.external) return { ...base, body: { kind: 'external', spec: pre.external } };
+  checkParenthesesDepth(script, text, offset);
   let ast: unknown;
   try {
     ast = parser.astify(pre.sql, PARSE_OPTIONS);
@@ -73,6 +77,7 @@ function parseOne(script: string, text: string, offset: number): ParsedStatement
     // The library also throws plain Errors for constructs it parses but cannot represent.
     throw new SpillwayError('syntax', `syntax error in the statement at ${describePosition(script, offset + (text.length - text.trimStart().length))}: ${(e as Error).message}`);
   }
+  balanceAndCheckDepth(ast, `at ${describePosition(script, offset + (text.length - text.trimStart().length))}`);
   const list = Array.isArray(ast) ? ast : [ast];
   if (list.length !== 1) throw new SpillwayError('syntax', `syntax error at ${describePosition(script, offset)}: expected one statement`);
   return { ...base, body: { kind: 'ast', ast: list[0] as StatementAst } };

@@ -26,6 +26,11 @@
  *                                           9, units digit, bound digit, offset (decodeFrameBound)
  *   - `percent_rank(`, `cume_dist(`        → `ntile(` padded with spaces (the grammar takes OVER only
  *                                           after a few names; the binder reads the real name back)
+ *   - `-9007199254740993`                 → `- 9007199254740993` (the grammar would fold the sign
+ *                                           into a lossy JS number; unsigned, the digits stay exact)
+ *   - `SHOW TABLES`                       → a query of information_schema.tables (column `name`)
+ *   - `DESCRIBE|DESC|SHOW name`           → `select * from name`, flag returned (also a quoted path)
+ *   - `DESCRIBE query`                    → keyword blanked, flag returned
  *   - `QUALIFY cond`                      → `HAVING __qualify(cond)` (refused together with HAVING
  *                                           or after a WINDOW clause in the same SELECT)
  *   - `GROUPING SETS (…)`                 → `grouping_sets(…)`, and an empty set `()` in it
@@ -159,6 +164,8 @@ export interface PreparsedStatement {
   external: ExternalTableSpec | null;
   /** Set when the statement is COPY … TO (then `sql` is its query). */
   copy: CopySpec | null;
+  /** Set when the statement is DESCRIBE (then `sql` is the query described); `table` for DESCRIBE name. */
+  describe: { table: boolean } | null;
   /** Names of the rewrites applied, for tests and EXPLAIN VERBOSE-style diagnostics. */
   rewrites: string[];
 }
@@ -290,7 +297,32 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   }
 
   if (isWord(sig[first], 'create') && isWord(sig[first + 1], 'external')) {
-    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), copy: null, rewrites: [...rewrites, 'create_external_table'] };
+    return { sql: work.join(''), toOriginal: (o) => o, explain, external: parseExternalTable(sig.slice(first), text, offset, script), copy: null, describe: null, rewrites: [...rewrites, 'create_external_table'] };
+  }
+
+  if (isWord(sig[first], 'show') && isWord(sig[first + 1], 'tables') && sig.length === first + 2) {
+    const sql = 'select table_name as name from information_schema.tables order by table_name';
+    return { sql, toOriginal: () => sig[first]!.start, explain, external: null, copy: null, describe: null, rewrites: [...rewrites, 'show_tables'] };
+  }
+
+  let describe: { table: boolean } | null = null;
+  // SHOW name is DESCRIBE name, as in DuckDB.
+  const describes = isWord(sig[first], 'describe') || isWord(sig[first], 'desc') || isWord(sig[first], 'show');
+  if (describes && sig[first + 1] !== undefined) {
+    const next = sig[first + 1]!;
+    rewrites.push('describe');
+    if (next.text === '(' || ['select', 'with', 'values', 'from'].includes(next.text.toLowerCase())) {
+      overwrite(work, sig[first]!.start, sig[first]!.end, '');
+      describe = { table: false };
+      first++;
+    } else {
+      // DESCRIBE t → the columns of SELECT * FROM t; positions map to the name.
+      const prefix = 'select * from ';
+      return {
+        sql: prefix + text.slice(next.start), toOriginal: (o) => next.start + Math.max(0, o - prefix.length),
+        explain, external: null, copy: null, describe: { table: true }, rewrites,
+      };
+    }
   }
 
   let copy: CopySpec | null = null;
@@ -307,7 +339,7 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       const prefix = 'select * from ';
       return {
         sql: prefix + name.text, toOriginal: (o) => name.start + Math.max(0, o - prefix.length),
-        explain, external: null, copy: parsed.spec, rewrites,
+        explain, external: null, copy: parsed.spec, describe, rewrites,
       };
     }
     for (const t of parsed.outside) overwrite(work, t.start, t.end, '');
@@ -317,6 +349,12 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
   const depth = parenDepths(sig);
   for (let k = first; k < sig.length; k++) {
     const t = sig[k]!;
+    // -9007199254740993 → - 9007199254740993: the grammar folds a signed number into a JS
+    // number (losing digits beyond 2^53); unsigned, long integers keep their text.
+    if (t.kind === 'number' && /^\d{16,}$/.test(t.text) && sig[k - 1]?.text === '-' && sig[k - 1]!.end === t.start) {
+      inserts.push({ at: t.start, text: ' ' });
+      rewrites.push('signed_long_integer');
+    }
     if (t.kind === 'word' && FRAME_UNITS.has(t.text.toLowerCase())) {
       const frame = rewriteFrame(sig, k, depth);
       if (frame !== null) {
@@ -425,7 +463,7 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       }
     }
   }
-  return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, rewrites };
+  return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, describe, rewrites };
 }
 
 interface Insert { at: number; text: string }

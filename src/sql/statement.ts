@@ -24,6 +24,7 @@ import { castTo, commonType, dataTypeFromSql } from './coercion.js';
 import type { CopySpec } from './copy.js';
 import { parseScript, parseStatement, type ParsedStatement } from './parser.js';
 import { attachJoinHints } from './join_hints.js';
+import { describeColumns, INFORMATION_SCHEMA, isParquetPathName } from './introspection.js';
 
 export type { ParsedStatement } from './parser.js';
 export { parseScript, parseStatement } from './parser.js';
@@ -77,6 +78,12 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
     const parquet = await resolveTableFunctions(ast, catalog, env);
     const ctx = new BindContext(catalog, env.ids, parquet, source);
     inner = bindAst(ast, ctx, parsed);
+    if (parsed.describe) {
+      if (inner.kind !== 'Query') throw ctx.error('syntax', 'DESCRIBE takes a table name or a query');
+      const cols = inner.plan.kind === 'Project' ? inner.plan.columns : [];
+      const d = describeColumns(ctx, cols, parsed.describe.table);
+      inner = asQueryStatement({ plan: d.plan, columns: d.columns }, ctx);
+    }
     if (parsed.copy) {
       if (inner.kind !== 'Query') throw ctx.error('syntax', 'COPY … TO takes a query or a table name');
       inner = { kind: 'Copy', query: inner, target: parsed.copy };
@@ -290,8 +297,15 @@ function bindSet(ast: SetAst, ctx: BindContext): Statement {
 
 /** Collect read_parquet('...') arguments in the statement and in the views it uses, and resolve them. */
 async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: BindEnv): Promise<Map<string, ParquetTable>> {
+  // DROP reads nothing (and must work on a view whose files are gone).
+  if (ast.type === 'drop') return new Map();
   const paths = new Set<string>();
+  // Paths read only by views that information_schema lists: one that fails to resolve
+  // leaves that view without columns instead of failing the query.
+  const optionalPaths = new Set<string>();
+  let optional = false;
   const seenViews = new Set<string>();
+  const add = (p: string): void => { (optional ? optionalPaths : paths).add(p); };
   const walk = (n: unknown): void => {
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) { for (const x of n) walk(x); return; }
@@ -302,11 +316,21 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
       const fname = typeof name === 'object' && name ? name.name.map((p) => p.value).join('.').toLowerCase() : String(name ?? '').toLowerCase();
       if (fname === 'read_parquet') {
         const first = ((o as ExprNode).args as { value?: ExprNode[] } | undefined)?.value?.[0];
-        if (first && (first.type === 'single_quote_string' || first.type === 'string')) paths.add(String(first.value));
+        if (first && (first.type === 'single_quote_string' || first.type === 'string')) add(String(first.value));
       }
     }
     if (typeof item.table === 'string' && !('column' in o)) {
       const e = catalog.get(item.table);
+      if (!e && !item.db && isParquetPathName(item.table)) add(item.table);
+      // information_schema lists every view's columns: resolve what each view reads.
+      if (item.db?.toLowerCase() === INFORMATION_SCHEMA && !optional) {
+        optional = true;
+        for (const name of catalog.names()) {
+          const v = catalog.get(name);
+          if (v?.kind === 'view') walk(isViewQuery(v.query) ? v.query.ast : v.query);
+        }
+        optional = false;
+      }
       if (e && e.kind === 'view' && !seenViews.has(e.name.toLowerCase())) {
         seenViews.add(e.name.toLowerCase());
         walk(isViewQuery(e.query) ? e.query.ast : e.query);
@@ -317,5 +341,9 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
   walk(ast);
   const out = new Map<string, ParquetTable>();
   for (const p of paths) out.set(p, await env.resolveParquet(p));
+  for (const p of optionalPaths) {
+    if (out.has(p)) continue;
+    try { out.set(p, await env.resolveParquet(p)); } catch { /* that view lists no columns */ }
+  }
   return out;
 }

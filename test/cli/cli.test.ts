@@ -38,9 +38,17 @@ describe('spillway sql output formats', () => {
     expect(r.stdout).toBe('a,s,d,x\n1,plain,2024-02-29,0.1\n2,"with, comma",,1e+21\n,"say ""hi""",1999-12-31,-2.5\n');
   });
 
-  it('json: one object per line', () => {
-    const r = run(['sql', '--format', 'json', sql]);
+  it('ndjson: one object per line', () => {
+    const r = run(['sql', '--format', 'ndjson', sql]);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows[0]).toEqual({ a: 1, s: 'plain', d: '2024-02-29', x: 0.1 });
+    expect(rows[2].a).toBeNull();
+  });
+
+  it('json: one array', () => {
+    const r = run(['sql', '--format', 'json', sql]);
+    const rows = JSON.parse(r.stdout);
+    expect(rows).toHaveLength(3);
     expect(rows[0]).toEqual({ a: 1, s: 'plain', d: '2024-02-29', x: 0.1 });
     expect(rows[2].a).toBeNull();
   });

@@ -95,6 +95,33 @@ describe('rewriteStatement', () => {
 });
 
 describe('helpers', () => {
+  it('SHOW TABLES becomes a query of information_schema.tables', () => {
+    const r = rewriteStatement('SHOW  TABLES');
+    expect(r.sql).toMatch(/^select table_name as name from information_schema\.tables order by table_name$/);
+    expect(r.rewrites).toEqual(['show_tables']);
+    expect(r.describe).toBeNull();
+  });
+
+  it('DESCRIBE name, SHOW name and DESCRIBE query set the flag; positions map back to the name', () => {
+    const t = rewriteStatement('describe "My T"');
+    expect(t.sql).toBe('select * from "My T"');
+    expect(t.describe).toEqual({ table: true });
+    expect(t.toOriginal('select * from '.length + 1)).toBe('describe '.length + 1);
+    expect(rewriteStatement("desc 'x.parquet'").sql).toBe("select * from 'x.parquet'");
+    expect(rewriteStatement('show lineitem').describe).toEqual({ table: true });
+    const q = rewriteStatement('DESCRIBE select a from t');
+    expect(q.sql).toBe('         select a from t');
+    expect(q.describe).toEqual({ table: false });
+    expect(rewriteStatement('select 1').describe).toBeNull();
+  });
+
+  it('a minus sign glued to a long integer is spaced off so the digits stay exact', () => {
+    const r = rewriteStatement('select -9007199254740993, 1-9223372036854775807, -5, x-12');
+    expect(r.sql).toBe('select - 9007199254740993, 1- 9223372036854775807, -5, x-12');
+    expect(r.rewrites).toContain('signed_long_integer');
+    expect(r.toOriginal('select - 9'.length)).toBe('select -9'.length);
+  });
+
   it('lineColumn is 1-based', () => {
     expect(lineColumn('ab\ncd', 0)).toEqual({ line: 1, column: 1 });
     expect(lineColumn('ab\ncd', 4)).toEqual({ line: 2, column: 2 });

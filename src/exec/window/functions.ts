@@ -14,6 +14,7 @@
  */
 import { fixedColumn, type Column, type Utf8Column } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
+import { SpillwayError } from '../../common/errors.js';
 import { compareBytes } from '../../expr/compare.js';
 import { assemble } from '../../expr/conditional.js';
 import { allNull } from '../../expr/broadcast.js';
@@ -144,7 +145,7 @@ export function accumulate(f: WindowFunctionExpr, k: number, arg: Column | null,
     carry.counts[k] = carry.counts[k]! + 1;
     if (f.fn === 'count') continue;
     if (arg.type === 'int64') {
-      carry.bigSums[k] = carry.bigSums[k]! + arg.values[i]!;
+      carry.bigSums[k] = checkedInt64(carry.bigSums[k]! + arg.values[i]!);
       carry.sums[k] = carry.sums[k]! + Number(arg.values[i]!);
     } else if (arg.type === 'int32' || arg.type === 'float64') {
       carry.bigSums[k] = carry.bigSums[k]! + (arg.type === 'int32' ? BigInt(arg.values[i]!) : 0n);
@@ -226,11 +227,16 @@ function sumOrAvg(
   }
   const valid = arg.type === 'null' ? null : arg.validity;
   if (f.type === 'int64' && f.fn === 'sum' && (arg.type === 'int64' || arg.type === 'int32')) {
-    const prefix = new BigInt64Array(n + 1);
+    // Unbounded bigints: a prefix may leave BIGINT's range where no frame's sum does.
+    const prefix: bigint[] = new Array<bigint>(n + 1);
+    prefix[0] = 0n;
     const vals = arg.values;
     for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + (valid === null || valid[i] === 1 ? BigInt(vals[i]!) : 0n);
     const out = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) out[i] = prefix[end[i]!]! - prefix[start[i]!]! + (from(i) ? carried!.carry.bigSums[carried!.k]! : 0n);
+    for (let i = 0; i < n; i++) {
+      const sum = prefix[end[i]!]! - prefix[start[i]!]! + (from(i) ? carried!.carry.bigSums[carried!.k]! : 0n);
+      out[i] = validity[i] === 1 ? checkedInt64(sum) : 0n;
+    }
     return fixedColumn('int64', out, anyNull ? validity : null);
   }
   const prefix = new Float64Array(n + 1);
@@ -308,4 +314,10 @@ function comparator(c: Exclude<Column, { type: 'null' }>): (i: number, j: number
       return (i, j) => compareBytes(u.data, u.offsets[i]!, u.offsets[i + 1]!, u.data, u.offsets[j]!, u.offsets[j + 1]!);
     }
   }
+}
+
+/** A BIGINT sum, or PostgreSQL's error when it does not fit. */
+function checkedInt64(v: bigint): bigint {
+  if (v > 9223372036854775807n || v < -9223372036854775808n) throw new SpillwayError('execution', 'bigint out of range');
+  return v;
 }
