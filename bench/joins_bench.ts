@@ -25,7 +25,6 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixedColumn, makeBatch, type Batch } from '../src/columnar/column.js';
-import { DEFAULT_CONFIG } from '../src/common/config.js';
 import { SpillwayError } from '../src/common/errors.js';
 import type { EdgeFigures } from '../src/common/figures.js';
 import { field, schema } from '../src/common/types.js';
@@ -38,15 +37,12 @@ export const STRATEGIES: readonly JoinStrategy[] = ['broadcast', 'partitioned', 
 export type SweepMode = 'threads' | 'processes';
 
 /**
- * The settings that force `strategy`. The one place that knows how: broadcast_threshold
- * for now (huge = always broadcast, 0 = never; auto = the default threshold).
+ * The settings that run `strategy`: SET join_strategy (auto keeps the cost model and the
+ * adaptive switch), with the exchange_heavy guard off, since it would keep some points in
+ * one thread and the sweep compares distributed strategies.
  */
 export function strategySettings(strategy: JoinStrategy): Record<string, string> {
-  switch (strategy) {
-    case 'broadcast': return { broadcast_threshold: String(2 ** 50) };
-    case 'partitioned': return { broadcast_threshold: '0' };
-    case 'auto': return { broadcast_threshold: String(DEFAULT_CONFIG.broadcast_threshold) };
-  }
+  return { join_strategy: `'${strategy}'`, distribute_max_exchange_ratio: '0' };
 }
 
 export interface JoinsBenchOptions {

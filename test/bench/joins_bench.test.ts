@@ -88,9 +88,9 @@ describe('bench joins', () => {
   });
 
   it('forces a strategy through one function', () => {
-    expect(strategySettings('partitioned')).toEqual({ broadcast_threshold: '0' });
-    expect(Number(strategySettings('broadcast').broadcast_threshold)).toBeGreaterThan(2 ** 40);
-    expect(Number(strategySettings('auto').broadcast_threshold)).toBe(10 * 1024 * 1024);
+    expect(strategySettings('partitioned')).toEqual({ join_strategy: "'partitioned'", distribute_max_exchange_ratio: '0' });
+    expect(strategySettings('broadcast').join_strategy).toBe("'broadcast'");
+    expect(strategySettings('auto').join_strategy).toBe("'auto'");
   });
 
   it('reads the strategy a plan used from its exchange edges', () => {
