@@ -46,7 +46,7 @@ import { isFetchFailure } from '../exec/shuffle/fetch_failure.js';
 import { timedReads } from '../exec/shuffle/read_streams.js';
 import type { QueryFigures } from '../common/figures.js';
 import { queryFigures, type StageOutcome } from './query_figures.js';
-import { computeRangeBounds, type KeySample } from '../exec/shuffle/range_bounds.js';
+import { computeRangeBounds, routeByRange, type KeySample } from '../exec/shuffle/range_bounds.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
 import { serializePlan } from '../plan/physical.js';
@@ -177,7 +177,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   let runner = opts.runner;
   let transport = opts.transport;
   if (runner === undefined) {
-    const buffer = new ExchangeBuffer({ pool: ctx.memory, spill: ctx.spill });
+    const buffer = new ExchangeBuffer({ pool: ctx.memory, spill: ctx.spill, rangeRouter: routeByRange });
     transport ??= new InProcessTransport({ buffers: buffer, credits: cfg.exchange_credits, networkTimeoutMs: cfg.network_timeout_ms });
     runner = new LocalTaskRunner({
       buffer, transport, config: cfg, memory: ctx.memory, spill: ctx.spill, memoryTables: ctx.memoryTables,

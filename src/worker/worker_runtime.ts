@@ -35,6 +35,7 @@ import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../excha
 import { ExchangeError, describeKey } from '../exchange/transport.js';
 import type { MemoryTable } from '../catalog.js';
 import { writerPartitionCount } from '../exec/shuffle/shuffle_writer.js';
+import { routeByRange } from '../exec/shuffle/range_bounds.js';
 import { emptyMetrics } from '../common/metrics.js';
 import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
@@ -119,7 +120,9 @@ export class WorkerRuntime {
     this.address = opts.address ?? 'worker';
     this.pool = createMemoryPool(this.config);
     // Task outputs spill into their query's folder (the query state exists while its tasks run).
-    this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill });
+    this.buffer = new ExchangeBuffer({
+      pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill, rangeRouter: routeByRange,
+    });
     const local = new InProcessTransport({ buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms });
     this.transport = new RoutingTransport(this, local);
     const write = opts.log ?? ((line: string) => { process.stderr.write(line + '\n'); });
