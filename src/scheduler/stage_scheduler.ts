@@ -40,7 +40,8 @@ import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
 import { ExchangeBuffer } from '../exchange/exchange_buffer.js';
 import { InProcessTransport } from '../exchange/in_process_transport.js';
-import { recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
+import { newStreamCounters, recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
+import type { PartFileSpec } from '../exec/shuffle/part_file_writer.js';
 import type { TaskContext } from '../exec/context.js';
 import { isFetchFailure } from '../exec/shuffle/fetch_failure.js';
 import { timedReads } from '../exec/shuffle/read_streams.js';
@@ -85,6 +86,12 @@ export interface RunStageDagOptions {
    * instead of collecting them; `batches` of the result is then empty.
    */
   onBatch?: (b: Batch) => Promise<void>;
+  /**
+   * Distributed COPY: every task of the root stage writes its output as the part file
+   * `part(task)` names (exec/shuffle/part_file_writer.ts), and nothing is read here;
+   * `copiedRows` of the result adds up their rows.
+   */
+  copy?: { part: (task: number) => PartFileSpec };
 }
 
 export interface StageRunStats {
@@ -106,6 +113,8 @@ export interface StageDagResult {
   stages: StageRunStats[];
   /** Per stage and per exchange edge (the result read by the coordinator included). */
   figures: QueryFigures;
+  /** Distributed COPY: rows the root stage's tasks wrote to their part files. */
+  copiedRows?: number;
 }
 
 /** A counting semaphore for task slots. */
@@ -336,6 +345,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     try {
       const req: TaskRequest = {
         queryId, stageId: run.stage.id, task: t, plan: run.plan, output: run.stage.output, writerMetricsId: run.stage.exchangeId, inputs,
+        ...(opts.copy !== undefined && run.stage.id === dag.rootStageId ? { copy: opts.copy.part(t) } : {}),
       };
       const r = recovering
         ? await recovering.runTask(req, copy.controller.signal, {
@@ -427,6 +437,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       .catch(() => { throw failure ?? cancelledError(controller.signal); });
 
     const root = runs.get(dag.rootStageId)!;
+    if (opts.copy !== undefined) return copiedResult(dag, runs, metrics, workerPeaks);
     let delivered = 0;
     for (let round = 1; ; round++) {
       await ensure(root.stage.id);
@@ -470,6 +481,21 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     if (!controller.signal.aborted) controller.abort(new SpillwayError('cancelled', `query ${queryId} finished`));
     await taskRunner.releaseQuery(queryId);
   }
+}
+
+/** The result of a distributed COPY: nothing was read here; the root tasks' part files hold the rows. */
+function copiedResult(dag: StageDag, runs: ReadonlyMap<number, StageRun>, metrics: MetricsSet, workerPeaks: ReadonlyMap<string, number>): StageDagResult {
+  let workerMemoryPeak = 0;
+  for (const p of workerPeaks.values()) workerMemoryPeak += p;
+  const outcomes = new Map<number, StageOutcome>();
+  for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
+  let copiedRows = 0;
+  for (const o of runs.get(dag.rootStageId)!.outputs) copiedRows += o?.copied?.rows ?? 0;
+  return {
+    batches: [], metrics, workerMemoryPeak, copiedRows,
+    stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
+    figures: queryFigures(dag, outcomes, { counters: newStreamCounters(), waitMs: 0 }),
+  };
 }
 
 function stageStats(s: Stage, metrics: MetricsSet, elapsedMs: number): StageRunStats {

@@ -29,6 +29,8 @@ export interface CopySpec {
   overwrite: boolean;
   header: boolean;
   delimiter: string;
+  /** PER_THREAD_OUTPUT: a folder of part files, one per task of the query's last stage (copy.ts). */
+  perTask?: boolean;
 }
 
 export interface ParsedCopy {
@@ -178,6 +180,7 @@ export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
       }
       case 'overwrite': case 'overwrite_or_ignore': spec.overwrite = flag(); break;
       case 'header': spec.header = flag(); break;
+      case 'per_thread_output': spec.perTask = flag(); break;
       case 'delimiter': case 'delim': case 'sep': {
         const t = one("a one-character string such as ';'");
         if (t.kind !== 'string' || !/^[\x20-\x7e\t]$/.test(unquote(t)) || unquote(t) === '"') fail(t, "a one-character string such as ';'");

@@ -199,6 +199,8 @@ export class WorkerRuntime {
     if (this.closed) throw new SpillwayError('cancelled', `worker ${this.address} is shutting down; ${where} not started`);
     if (this.released.has(req.queryId)) throw new SpillwayError('cancelled', `${where}: the query was already released on worker ${this.address}`);
     this.dataRoots?.checkPlan(deserializePlan(req.plan));
+    // A distributed COPY writes its part files only below the data roots too.
+    if (req.copy !== undefined) this.dataRoots?.checkFile(req.copy.dir);
     const q = this.stateOf(req.queryId, queryConfig);
     const config: Config = {
       ...queryConfig,
@@ -227,7 +229,7 @@ export class WorkerRuntime {
       const result = await run;
       this.addSpillMetrics(req, result);
       const partitionRows = this.partitionRows(req);
-      const rows = partitionRows.reduce((a, b) => a + b, 0);
+      const rows = result.copied?.rows ?? partitionRows.reduce((a, b) => a + b, 0);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
       return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
