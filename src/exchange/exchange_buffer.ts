@@ -48,8 +48,10 @@
  * of that output into a second StageOutput of `partitions` partitions, kept under the same
  * writer id (same memory accounting, spilling and release): each batch of partition 0 is
  * routed once and its pieces appended. Readers stream their range while it fills; later
- * readers (and re-reads) get the same split. A split with other bounds is refused: the
- * scheduler keeps the first bounds of a stage, also for recomputed writers.
+ * readers (and re-reads) get the same split. Once the split is complete, the whole output
+ * is released (memory and spill files): from then on it is read only through the split.
+ * A split with other bounds is refused: the scheduler keeps the first bounds of a stage,
+ * also for recomputed writers.
  *
  * - Release deletes the writer's spill files (after any spill in flight); the query's spill
  *   manager removes its folder anyway. A spill that fails leaves no partial file (the spill
@@ -762,7 +764,8 @@ export class ExchangeBuffer {
       const output = new StageOutput(owner.id, owner.schema, range.partitions, this, this.codec, this.storage, 'range split');
       split = { source: owner, by, output };
       this.splits.set(k, split);
-      void runRangeSplit(source, output, range.partitions, route);
+      // Once split, the whole output is read only through the split: give its memory and files back.
+      void runRangeSplit(source, output, range.partitions, route).then((ok) => { if (ok && this.splits.get(k)?.output === output) void owner.release(); });
     } else if (split.by !== by) {
       throw new ExchangeError('invalid_argument', `${describeKey(key)}: the output was already split by other range bounds`);
     }
@@ -830,12 +833,12 @@ export class ExchangeBuffer {
  * `output`, one scatter per batch; the output finishes when the source does, and fails
  * with it (or with the split's own error).
  */
-async function runRangeSplit(source: PartitionBuffer, output: StageOutput, partitions: number, route: (b: Batch) => Int32Array): Promise<void> {
+async function runRangeSplit(source: PartitionBuffer, output: StageOutput, partitions: number, route: (b: Batch) => Int32Array): Promise<boolean> {
   const reader = source.openReader();
   const stop = new AbortController();
   try {
     for (let i = 0; await reader.waitForEntry(i, stop.signal); i++) {
-      if (output.state !== 'writing') return; // released
+      if (output.state !== 'writing') return false; // released
       const batch = source.readBatch(i);
       const pieces = partitions === 1 ? [batch] : scatterBatch(batch, route(batch), partitions);
       for (let p = 0; p < pieces.length; p++) {
@@ -844,8 +847,10 @@ async function runRangeSplit(source: PartitionBuffer, output: StageOutput, parti
       }
     }
     output.finish();
+    return output.state === 'done';
   } catch (e) {
     output.fail(e);
+    return false;
   } finally {
     await reader.close();
   }
