@@ -10,6 +10,7 @@
  *   PARTITION_BY (col, …)              hive-style folders col=value/ under 'path'
  *   OVERWRITE [true|false]             replace an existing file or folder (default: refuse)
  *   HEADER [true|false], DELIMITER 'c' CSV only
+ *   PER_THREAD_OUTPUT [true|false]     Parquet: a folder of part files, one per task (copy.ts)
  *
  * The query's own text stays where it is (everything else is blanked), so the parser's
  * error positions still point into the user's statement.
@@ -188,7 +189,7 @@ export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
         break;
       }
       default:
-        fail(tok, 'a COPY option (FORMAT, COMPRESSION, ROW_GROUP_SIZE, PARTITION_BY, OVERWRITE, HEADER, DELIMITER)');
+        fail(tok, 'a COPY option (FORMAT, COMPRESSION, ROW_GROUP_SIZE, PARTITION_BY, OVERWRITE, HEADER, DELIMITER, PER_THREAD_OUTPUT)');
     }
   }
   if (spec.format !== 'csv' && (options.has('header') || options.has('delimiter'))) {

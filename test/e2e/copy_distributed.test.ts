@@ -129,7 +129,8 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
     const workers: WorkerProcess[] = [];
     let session: Session | undefined;
     beforeAll(async () => {
-      workers.push(...await Promise.all([startWorkerProcess(), startWorkerProcess()]));
+      // The workers may read and write only below the test's folder.
+      workers.push(...await Promise.all([startWorkerProcess(['--data-root', dir]), startWorkerProcess(['--data-root', dir])]));
       session = await Session.create({ tables: dir, config: SETTINGS, workers: workers.map((w) => w.address) });
     }, 60_000);
     afterAll(async () => {
@@ -150,6 +151,17 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
       expect(parts.rows).toEqual(expected);
       expectNoRowsRelayed(res.stats!);
       rmSync(out, { recursive: true });
+    }, 60_000);
+
+    it('refuses to write part files outside the workers\' data roots, leaving nothing', async () => {
+      const elsewhere = tempDir('spillway-copy-outside-');
+      try {
+        const err = await session!.sql(`copy (${QUERY}) to '${join(elsewhere, 'out')}' (format parquet, per_thread_output)`).then(() => null, (e: unknown) => e);
+        expect((err as Error).message).toContain('this worker reads only below its data roots');
+        expect(readdirSync(elsewhere)).toEqual([]);
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
     }, 60_000);
 
     it('a COPY whose tasks fail on the workers leaves no file', async () => {
