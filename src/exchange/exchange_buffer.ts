@@ -43,6 +43,10 @@
  *   reader holds about one batch read from disk; a re-read from the start opens the file
  *   again. Batches read back from disk are not accounted in the pool (at most one per
  *   open reader).
+ * - Release deletes the writer's spill files (after any spill in flight); the query's spill
+ *   manager removes its folder anyway. A spill that fails leaves no partial file (the spill
+ *   writer discards it) and its entries stay in memory.
+ *
  * Range splits: a range-partitioned writer keeps its output whole (partition 0). The first
  * read of one of its range partitions (waitForPartition with a RangeSplit) starts the split
  * of that output into a second StageOutput of `partitions` partitions, kept under the same
@@ -52,10 +56,6 @@
  * is released (memory and spill files): from then on it is read only through the split.
  * A split with other bounds is refused: the scheduler keeps the first bounds of a stage,
  * also for recomputed writers.
- *
- * - Release deletes the writer's spill files (after any spill in flight); the query's spill
- *   manager removes its folder anyway. A spill that fails leaves no partial file (the spill
- *   writer discards it) and its entries stay in memory.
  */
 import { batchBytes, type Batch } from '../columnar/column.js';
 import { resourcesError, SpillwayError } from '../common/errors.js';
