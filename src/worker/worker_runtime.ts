@@ -229,7 +229,7 @@ export class WorkerRuntime {
       const result = await run;
       this.addSpillMetrics(req, result);
       const partitionRows = this.partitionRows(req);
-      const rows = result.copied?.rows ?? partitionRows.reduce((a, b) => a + b, 0);
+      const rows = partitionRows.reduce((a, b) => a + b, 0);
       this.log(`${started.toISOString()} spillway worker ${this.address}: ${where} attempt ${attempt}: ok, ${rows} rows in ${(performance.now() - t0).toFixed(0)} ms`);
       return { result: { ...result, memoryPeak: this.pool.peak }, partitionRows };
     } catch (e) {
