@@ -62,6 +62,7 @@ import { resourcesError, SpillwayError } from '../common/errors.js';
 import type { MemoryPool, MemoryReservation } from '../memory/pool.js';
 import type { SpillFile, SpillManager } from '../spill/spill_manager.js';
 import type { Schema } from '../common/types.js';
+import { concatBatches } from '../columnar/kernels.js';
 import { scatterBatch } from '../columnar/scatter.js';
 import { ipcBatchCodec, type BatchCodec, type EncodedBatchMessage, type ExchangeCompression } from './batch_codec.js';
 import { describeKey, encodeRangeSplit, ExchangeError, type PartitionKey, type RangeSplit } from './transport.js';
@@ -828,24 +829,49 @@ export class ExchangeBuffer {
   }
 }
 
+/** Source batches' worth of rows the split may hold back at once while gathering pieces. */
+const GATHERED_BATCHES = 4;
+
 /**
  * Route every batch of `source` (a writer's whole output) to its range partitions of
  * `output`, one scatter per batch; the output finishes when the source does, and fails
- * with it (or with the split's own error).
+ * with it (or with the split's own error). The pieces of one range are gathered up to
+ * about one source batch of rows before they are appended (few large messages instead of
+ * many small ones), holding back at most GATHERED_BATCHES batches' worth of rows in all.
  */
 async function runRangeSplit(source: PartitionBuffer, output: StageOutput, partitions: number, route: (b: Batch) => Int32Array): Promise<boolean> {
   const reader = source.openReader();
   const stop = new AbortController();
+  const pending: Batch[][] = Array.from({ length: partitions }, () => []);
+  const pendingRows = new Array<number>(partitions).fill(0);
+  let held = 0;
+  let target = 1;
+  const flush = async (p: number): Promise<void> => {
+    const pieces = pending[p]!;
+    if (pieces.length === 0) return;
+    pending[p] = [];
+    held -= pendingRows[p]!;
+    pendingRows[p] = 0;
+    await output.append(p, pieces.length === 1 ? pieces[0]! : concatBatches(output.schema, pieces));
+  };
   try {
     for (let i = 0; await reader.waitForEntry(i, stop.signal); i++) {
       if (output.state !== 'writing') return false; // released
       const batch = source.readBatch(i);
+      target = Math.max(target, batch.length);
       const pieces = partitions === 1 ? [batch] : scatterBatch(batch, route(batch), partitions);
       for (let p = 0; p < pieces.length; p++) {
         const piece = pieces[p];
-        if (piece && piece.length > 0) await output.append(p, piece);
+        if (!piece || piece.length === 0) continue;
+        if (piece.length >= target && pendingRows[p] === 0) { await output.append(p, piece); continue; }
+        pending[p]!.push(piece);
+        pendingRows[p]! += piece.length;
+        held += piece.length;
+        if (pendingRows[p]! >= target) await flush(p);
       }
+      if (held > GATHERED_BATCHES * target) for (let p = 0; p < partitions; p++) await flush(p);
     }
+    for (let p = 0; p < partitions; p++) await flush(p);
     output.finish();
     return output.state === 'done';
   } catch (e) {

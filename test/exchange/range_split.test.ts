@@ -47,6 +47,9 @@ describe.each(HARNESSES)('range split over %s', (_name, make) => {
     expect(ranges).toEqual(want);
     expect(ranges.map((r) => r.length)).toEqual([60, 160, 80]);
     expect(await read(1)).toEqual(want[1]);
+    // Range 1 gets 20, 100 and 40 rows of the three batches: gathered into 120 + 40, not 3 pieces.
+    const batches = await collect(h!.transport.open(target(1), new AbortController().signal));
+    expect(batches.map((b) => b.length)).toEqual([120, 40]);
   });
 
   it('refuses other bounds once split, and a range partition past the split', async () => {
