@@ -51,7 +51,7 @@
  * read of one of its range partitions (waitForPartition with a RangeSplit) starts the split
  * of that output into a second StageOutput of `partitions` partitions, kept under the same
  * writer id (same memory accounting, spilling and release): each batch of partition 0 is
- * routed once and its pieces appended. Readers stream their range while it fills; later
+ * routed once and its pieces, gathered per range, appended. Readers stream their range while it fills; later
  * readers (and re-reads) get the same split. Once the split is complete, the whole output
  * is released (memory and spill files): from then on it is read only through the split.
  * A split with other bounds is refused: the scheduler keeps the first bounds of a stage,
