@@ -11,6 +11,16 @@
  * of all partitions together stay under a bound: past it the largest partition's rows go
  * out as a row group early.
  *
+ * PER_THREAD_OUTPUT (Parquet): `path` becomes a folder of part files, one per task of the
+ * query's last stage, named so that their name order is the task order (for a distributed
+ * ORDER BY: one file per range, in sort order):
+ *
+ *   <path>.tmp-XXXX/part-00000.parquet, part-00001.parquet … ──rename when complete──▶ <path>/
+ *
+ * In distributed mode each task writes its own part on its worker (the folder must be
+ * reachable by the workers under the same path, and lie below their --data-root); the
+ * coordinator never receives the rows. A query that runs here writes part-00000 itself.
+ *
  * To s3://bucket/key the same files are written to a local temporary folder first, then
  * uploaded (multipart when large): an S3 object appears only once its upload completed. With
  * PARTITION_BY the objects appear one by one; a failure removes those already uploaded.
@@ -19,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import { makeBatch, type Batch } from './columnar/column.js';
 import { batchFromRows, takeBatch } from './columnar/kernels.js';
@@ -112,6 +122,39 @@ export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncItera
     return { rows, files: sinks.size };
   } catch (e) {
     await Promise.all([...sinks.values()].map((s) => s.abort().catch(() => undefined)));
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw copyError(spec.path, e);
+  }
+}
+
+/** The name of part `task` of a PER_THREAD_OUTPUT COPY: name order is task order. */
+export function partFileName(task: number): string {
+  return `part-${String(task).padStart(5, '0')}.parquet`;
+}
+
+/**
+ * COPY … (PER_THREAD_OUTPUT): `write(dir)` fills the folder `dir` (absolute, created here)
+ * with part files; the folder appears at `spec.path` only once it returned, and is removed
+ * when it failed or was cancelled.
+ */
+export async function copyParts(spec: CopySpec, write: (dir: string) => Promise<CopyResult>): Promise<CopyResult> {
+  if (spec.format !== 'parquet') throw new SpillwayError('unsupported', `unsupported: PER_THREAD_OUTPUT with FORMAT ${spec.format} (Parquet only)`);
+  if (spec.partitionBy.length > 0) throw new SpillwayError('unsupported', 'unsupported: PER_THREAD_OUTPUT with PARTITION_BY');
+  if (isS3Path(spec.path)) throw new SpillwayError('unsupported', 'unsupported: PER_THREAD_OUTPUT to s3:// (a local or shared folder only)');
+  if (spec.compression === 'zstd') throw new SpillwayError('unsupported', 'unsupported: writing Parquet with COMPRESSION zstd (snappy, gzip, brotli or none)');
+  const target = resolve(spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path);
+  const existing = await stat(target).catch(() => null);
+  if (existing && !spec.overwrite) {
+    throw new SpillwayError('io', `cannot COPY to "${spec.path}": it already exists (add OVERWRITE to replace it)`);
+  }
+  const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    await mkdir(temp);
+    const result = await write(temp);
+    if (existing) await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+    return result;
+  } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     throw copyError(spec.path, e);
   }

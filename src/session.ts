@@ -24,7 +24,9 @@ import { QueryResult, type QueryStats } from './result.js';
 import { measureTask } from './exec/task_figures.js';
 import { createSpillManager, removeStaleSpillDirs, type DiskSpillManager } from './spill/disk_spill_manager.js';
 import { rmSync } from 'node:fs';
-import { copyCountResult, copyTo } from './copy.js';
+import { join } from 'node:path';
+import type { CopySpec } from './sql/copy.js';
+import { copyCountResult, copyParts, copyTo, partFileName, type CopyResult } from './copy.js';
 import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
@@ -278,6 +280,13 @@ export class Session {
         const optimized = optimize(stmt.query.plan, stmt.query.ids);
         const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
         let written = 0;
+        if (stmt.target.perTask === true) {
+          const spec = stmt.target;
+          const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+            written = (await copyParts(spec, (dir) => this.writeParts(physical, ctx, spec, dir))).rows;
+          });
+          return copyCountResult(written, r.result.metrics, r.result.stats);
+        }
         const r = await this.runPhysical(physical, signal, async (batches) => {
           written = (await copyTo(stmt.target, physical.schema, batches)).rows;
         });
@@ -298,9 +307,22 @@ export class Session {
     return this.runPhysical(physical, signal);
   }
 
+  /**
+   * The part files of a PER_THREAD_OUTPUT COPY into `dir`: by the tasks of the query's last
+   * stage on their workers when it runs distributed, else one part written here.
+   */
+  private async writeParts(physical: PhysicalPlan, ctx: TaskContext, spec: CopySpec, dir: string): Promise<CopyResult> {
+    const compression = spec.compression === 'zstd' ? 'snappy' : spec.compression;
+    const done = await this.executor.copyParts?.(physical, ctx, (task) => ({ dir, file: partFileName(task), compression, rowGroupSize: spec.rowGroupSize }));
+    if (done) return done;
+    const part: CopySpec = { ...spec, path: join(dir, partFileName(0)), perTask: false, overwrite: false };
+    return copyTo(part, physical.schema, this.executor.stream(physical, ctx));
+  }
+
   /** Execute a physical plan with a fresh task context; spill files are removed whatever happens. */
   async runPhysical(
     physical: PhysicalPlan, signal?: AbortSignal, consume?: (batches: AsyncIterable<Batch>) => Promise<void>,
+    run?: (ctx: TaskContext) => Promise<void>,
   ): Promise<{ result: QueryResult }> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
@@ -333,7 +355,8 @@ export class Session {
     const measure = measureTask(pool);
     try {
       let batches: Batch[] = [];
-      if (consume === undefined) batches = await this.executor.execute(physical, ctx);
+      if (run !== undefined) await run(ctx);
+      else if (consume === undefined) batches = await this.executor.execute(physical, ctx);
       else await consume(this.executor.stream(physical, ctx));
       const here = measure.finish();
       const stats: QueryStats = {

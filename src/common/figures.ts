@@ -53,8 +53,7 @@ export interface EdgeFigures {
   rawBytes: number;
   /**
    * Bytes (in memory) per consumer partition (= consumer task), in task order: what it
-   * received; for a range exchange, what it kept of it (each reader receives every
-   * writer's whole output and keeps its range).
+   * received (for a range exchange: its range, split once at the writers).
    */
   partitionBytes: number[];
   /** Rows per consumer partition, counted the same way. */

@@ -46,14 +46,26 @@
  * - Release deletes the writer's spill files (after any spill in flight); the query's spill
  *   manager removes its folder anyway. A spill that fails leaves no partial file (the spill
  *   writer discards it) and its entries stay in memory.
+ *
+ * Range splits: a range-partitioned writer keeps its output whole (partition 0). The first
+ * read of one of its range partitions (waitForPartition with a RangeSplit) starts the split
+ * of that output into a second StageOutput of `partitions` partitions, kept under the same
+ * writer id (same memory accounting, spilling and release): each batch of partition 0 is
+ * routed once and its pieces, gathered per range, appended. Readers stream their range while it fills; later
+ * readers (and re-reads) get the same split. Once the split is complete, the whole output
+ * is released (memory and spill files): from then on it is read only through the split.
+ * A split with other bounds is refused: the scheduler keeps the first bounds of a stage,
+ * also for recomputed writers.
  */
 import { batchBytes, type Batch } from '../columnar/column.js';
 import { resourcesError, SpillwayError } from '../common/errors.js';
 import type { MemoryPool, MemoryReservation } from '../memory/pool.js';
 import type { SpillFile, SpillManager } from '../spill/spill_manager.js';
 import type { Schema } from '../common/types.js';
+import { concatBatches } from '../columnar/kernels.js';
+import { scatterBatch } from '../columnar/scatter.js';
 import { ipcBatchCodec, type BatchCodec, type EncodedBatchMessage, type ExchangeCompression } from './batch_codec.js';
-import { describeKey, ExchangeError, type PartitionKey } from './transport.js';
+import { describeKey, encodeRangeSplit, ExchangeError, type PartitionKey, type RangeSplit } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';
 
 /** How appended batches are kept. */
@@ -115,7 +127,16 @@ export interface ExchangeBufferOptions {
   spill?: ExchangeSpillSource;
   /** Asked for room after spilling could not make enough (see header). */
   onMemoryPressure?: MemoryPressureHook;
+  /** Routes rows to range partitions; without it, reads that name a range split fail. */
+  rangeRouter?: RangeRouterFactory;
 }
+
+/**
+ * Makes the function that gives every row of a batch its range partition (0 … partitions - 1)
+ * for one split (exec/shuffle/range_bounds.ts provides it; the exchange does not evaluate
+ * expressions). Throws on keys it cannot evaluate.
+ */
+export type RangeRouterFactory = (split: RangeSplit, schema: Schema) => (batch: Batch) => Int32Array;
 
 export interface WaitOptions {
   signal: AbortSignal;
@@ -393,10 +414,11 @@ export class StageOutput implements ExchangeWriter {
     private readonly buffer: ExchangeBuffer,
     readonly codec: BatchCodec,
     private readonly storage: ExchangeStorage,
+    what?: string,
   ) {
     this.partitions = [];
     for (let p = 0; p < partitionCount; p++) this.partitions.push(new PartitionBuffer({ ...id, partition: p }, this));
-    this.reservation = buffer.pool.register(`ExchangeBuffer[q ${id.queryId} stage ${id.stageId} task ${id.task}]`, {
+    this.reservation = buffer.pool.register(`ExchangeBuffer[q ${id.queryId} stage ${id.stageId} task ${id.task}${what ? ` ${what}` : ''}]`, {
       spillable: true,
       onSpillRequest: () => this.serviceSpillRequest(),
     });
@@ -591,6 +613,13 @@ export class StageOutput implements ExchangeWriter {
 const SEP = '\u0000';
 const writerKey = (id: WriterId) => `${id.queryId}${SEP}${id.stageId}${SEP}${id.task}`;
 
+/** A writer's output split into range partitions, and what it was split from and by. */
+interface RangeSplitOutput {
+  readonly source: StageOutput;
+  readonly by: string;
+  readonly output: StageOutput;
+}
+
 /** Remember this many released query ids, so late readers fail fast instead of waiting. */
 const RELEASED_MEMORY = 10_000;
 
@@ -611,6 +640,9 @@ export class ExchangeBuffer {
   readonly onMemoryPressure: MemoryPressureHook | undefined;
   private readonly spill: ExchangeSpillSource | undefined;
   private readonly writers = new Map<string, StageOutput>();
+  /** Range splits of writers' outputs, by writer key. */
+  private readonly splits = new Map<string, RangeSplitOutput>();
+  private readonly rangeRouter: RangeRouterFactory | undefined;
   private readonly opened = new Waiters();
   private readonly released = new Set<string>();
 
@@ -620,6 +652,7 @@ export class ExchangeBuffer {
     this.storage = opts.storage ?? 'batches';
     this.onMemoryPressure = opts.onMemoryPressure;
     this.spill = opts.spill;
+    this.rangeRouter = opts.rangeRouter;
   }
 
   /** The spill manager for a query's outputs, if spilling is configured. */
@@ -642,6 +675,7 @@ export class ExchangeBuffer {
       throw new Error(`exchange output of query ${id.queryId} stage ${id.stageId} task ${id.task} is already ${old.state === 'done' ? 'complete' : 'being written'}`);
     }
     void old?.release();
+    this.dropSplit(k);
     const w = new StageOutput(id, schema, partitionCount, this, this.codec, this.storage);
     this.writers.set(k, w);
     this.opened.wakeAll();
@@ -674,11 +708,27 @@ export class ExchangeBuffer {
     if (w === undefined || w.state === 'writing') return false;
     this.writers.delete(k);
     void w.release();
+    this.dropSplit(k);
     return true;
   }
 
-  /** Wait for the writer of `key` to start here, at most `timeoutMs`. */
-  async waitForPartition(key: PartitionKey, opts: WaitOptions): Promise<PartitionBuffer> {
+  private dropSplit(k: string): void {
+    const s = this.splits.get(k);
+    if (s === undefined) return;
+    this.splits.delete(k);
+    void s.output.release();
+  }
+
+  /**
+   * Wait for the writer of `key` to start here, at most `timeoutMs`. With `range`, the
+   * partition is range partition `key.partition` of the writer's whole output (its
+   * partition 0), split once by `range` (see the header).
+   */
+  async waitForPartition(key: PartitionKey, opts: WaitOptions, range?: RangeSplit): Promise<PartitionBuffer> {
+    if (range !== undefined) {
+      const source = await this.waitForPartition({ ...key, partition: 0 }, opts);
+      return this.rangePartition(key, source, range);
+    }
     const deadline = Date.now() + opts.timeoutMs;
     for (;;) {
       const p = this.lookup(key);
@@ -691,14 +741,47 @@ export class ExchangeBuffer {
     }
   }
 
+  private rangePartition(key: PartitionKey, source: PartitionBuffer, range: RangeSplit): PartitionBuffer {
+    if (key.partition >= range.partitions) {
+      throw new ExchangeError('invalid_argument', `${describeKey(key)}: range partition out of range 0..${range.partitions - 1}`);
+    }
+    const k = writerKey(key);
+    const by = encodeRangeSplit(range);
+    let split = this.splits.get(k);
+    const owner = this.writers.get(k)!;
+    if (split !== undefined && split.source !== owner) { this.dropSplit(k); split = undefined; }
+    if (split === undefined) {
+      if (owner.partitionCount !== 1) {
+        throw new ExchangeError('invalid_argument', `${describeKey(key)}: a range split needs a writer with one output partition, this one has ${owner.partitionCount}`);
+      }
+      const router = this.rangeRouter;
+      if (router === undefined) throw new ExchangeError('invalid_argument', `${describeKey(key)}: this exchange buffer cannot split range partitions`);
+      let route: (b: Batch) => Int32Array;
+      try {
+        route = router(range, owner.schema);
+      } catch (e) {
+        throw new ExchangeError('invalid_argument', `${describeKey(key)}: malformed exchange range split: ${(e as Error).message}`, { cause: e });
+      }
+      const output = new StageOutput(owner.id, owner.schema, range.partitions, this, this.codec, this.storage, 'range split');
+      split = { source: owner, by, output };
+      this.splits.set(k, split);
+      // Once split, the whole output is read only through the split: give its memory and files back.
+      void runRangeSplit(source, output, range.partitions, route).then((ok) => { if (ok && this.splits.get(k)?.output === output) void owner.release(); });
+    } else if (split.by !== by) {
+      throw new ExchangeError('invalid_argument', `${describeKey(key)}: the output was already split by other range bounds`);
+    }
+    return split.output.partitions[key.partition]!;
+  }
+
   /** @internal Start background spills of writers the pool asked to spill (except `except`). */
   serviceSpillRequests(except?: StageOutput): void {
     for (const w of this.writers.values()) if (w !== except) w.serviceSpillRequest();
+    for (const s of this.splits.values()) if (s.output !== except) s.output.serviceSpillRequest();
   }
 
   /** @internal Spill every other writer the pool asked to spill, largest first, and wait. */
   async spillRequested(except: StageOutput): Promise<void> {
-    const asked = [...this.writers.values()]
+    const asked = [...this.writers.values(), ...[...this.splits.values()].map((s) => s.output)]
       .filter((w) => w !== except && w.state !== 'released' && w.bytes > 0 && this.spillManagerFor(w.id.queryId) !== undefined && w.spillRequested)
       .sort((a, b) => b.bytes - a.bytes);
     for (const w of asked) await w.spillToDisk().catch(() => 0);
@@ -715,6 +798,11 @@ export class ExchangeBuffer {
       deleting.push(w.release());
       this.writers.delete(k);
     }
+    for (const [k, s] of this.splits) {
+      if (s.output.id.queryId !== queryId) continue;
+      deleting.push(s.output.release());
+      this.splits.delete(k);
+    }
     this.released.add(queryId);
     if (this.released.size > RELEASED_MEMORY) this.released.delete(this.released.values().next().value!);
     this.opened.wakeAll();
@@ -725,6 +813,7 @@ export class ExchangeBuffer {
   get bufferedBytes(): number {
     let n = 0;
     for (const w of this.writers.values()) n += w.bytes;
+    for (const s of this.splits.values()) n += s.output.bytes;
     return n;
   }
 
@@ -737,5 +826,58 @@ export class ExchangeBuffer {
       spilledBytes: w.spillStats.bytes,
       spillFiles: w.spillStats.files,
     }));
+  }
+}
+
+/** Source batches' worth of rows the split may hold back at once while gathering pieces. */
+const GATHERED_BATCHES = 4;
+
+/**
+ * Route every batch of `source` (a writer's whole output) to its range partitions of
+ * `output`, one scatter per batch; the output finishes when the source does, and fails
+ * with it (or with the split's own error). The pieces of one range are gathered up to
+ * about one source batch of rows before they are appended (few large messages instead of
+ * many small ones), holding back at most GATHERED_BATCHES batches' worth of rows in all.
+ */
+async function runRangeSplit(source: PartitionBuffer, output: StageOutput, partitions: number, route: (b: Batch) => Int32Array): Promise<boolean> {
+  const reader = source.openReader();
+  const stop = new AbortController();
+  const pending: Batch[][] = Array.from({ length: partitions }, () => []);
+  const pendingRows = new Array<number>(partitions).fill(0);
+  let held = 0;
+  let target = 1;
+  const flush = async (p: number): Promise<void> => {
+    const pieces = pending[p]!;
+    if (pieces.length === 0) return;
+    pending[p] = [];
+    held -= pendingRows[p]!;
+    pendingRows[p] = 0;
+    await output.append(p, pieces.length === 1 ? pieces[0]! : concatBatches(output.schema, pieces));
+  };
+  try {
+    for (let i = 0; await reader.waitForEntry(i, stop.signal); i++) {
+      if (output.state !== 'writing') return false; // released
+      const batch = source.readBatch(i);
+      target = Math.max(target, batch.length);
+      const pieces = partitions === 1 ? [batch] : scatterBatch(batch, route(batch), partitions);
+      for (let p = 0; p < pieces.length; p++) {
+        const piece = pieces[p];
+        if (!piece || piece.length === 0) continue;
+        if (piece.length >= target && pendingRows[p] === 0) { await output.append(p, piece); continue; }
+        pending[p]!.push(piece);
+        pendingRows[p]! += piece.length;
+        held += piece.length;
+        if (pendingRows[p]! >= target) await flush(p);
+      }
+      if (held > GATHERED_BATCHES * target) for (let p = 0; p < partitions; p++) await flush(p);
+    }
+    for (let p = 0; p < partitions; p++) await flush(p);
+    output.finish();
+    return output.state === 'done';
+  } catch (e) {
+    output.fail(e);
+    return false;
+  } finally {
+    await reader.close();
   }
 }

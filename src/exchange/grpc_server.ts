@@ -39,6 +39,7 @@ import {
   type ExchangeFailure,
   type ExchangeStreamEvent,
   type PartitionKey,
+  type RangeSplit,
   type StreamObserver,
 } from './transport.js';
 
@@ -191,11 +192,11 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
   const heartbeat = () => { if (!closed) { count(HEARTBEAT_MESSAGE); call.write(HEARTBEAT_MESSAGE); } };
   const noCreditsLeft = () => new ExchangeError('invalid_argument', `${describeKey(key!)}: the reader closed its side with no credits left`);
 
-  const run = async (k: PartitionKey, g: CreditGate, compression: 'none' | 'lz4'): Promise<void> => {
+  const run = async (k: PartitionKey, range: RangeSplit | undefined, g: CreditGate, compression: 'none' | 'lz4'): Promise<void> => {
     const beat = setInterval(heartbeat, env.heartbeatMs);
     let part: PartitionBuffer;
     try {
-      part = await env.buffers.waitForPartition(k, { signal: stop.signal, timeoutMs: env.timeoutMs });
+      part = await env.buffers.waitForPartition(k, { signal: stop.signal, timeoutMs: env.timeoutMs }, range);
     } finally {
       clearInterval(beat);
     }
@@ -235,11 +236,12 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
     if (d === null || d.type !== DescriptorType.CMD || d.cmd.byteLength === 0) {
       throw new ExchangeError('invalid_argument', 'the first exchange message must carry a FlightDescriptor of type CMD naming {query, stage, task, partition}');
     }
-    key = parseTicket(d.cmd);
+    const { range, ...k } = parseTicket(d.cmd);
+    key = k;
     const meta = parseOpenMetadata(msg.appMetadata);
     const g = new CreditGate(meta.credits);
     gate = g;
-    run(key, g, meta.compression).then(
+    run(k, range, g, meta.compression).then(
       () => { if (!closed) { close(); call.end(); } },
       (e: unknown) => fail(e),
     );

@@ -30,6 +30,7 @@ import {
   type ExchangeTarget,
   type ExchangeTransport,
   type PartitionKey,
+  type RangeSplit,
   type StreamCounters,
 } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';
@@ -96,6 +97,7 @@ class GrpcStream implements ExchangeStream {
   readonly counters: StreamCounters = newStreamCounters();
   schema: Schema | null = null;
   private readonly key: PartitionKey;
+  private readonly range: RangeSplit | undefined;
   private readonly compression: ExchangeTarget['compression'];
 
   constructor(
@@ -108,6 +110,7 @@ class GrpcStream implements ExchangeStream {
     private readonly signal: AbortSignal,
   ) {
     this.key = { queryId: target.queryId, stageId: target.stageId, task: target.task, partition: target.partition };
+    this.range = target.range;
     this.compression = target.compression;
   }
 
@@ -172,7 +175,7 @@ class GrpcStream implements ExchangeStream {
     try {
       if (this.signal.aborted) onAbort();
       call.write(encodeFlightData(flightData({
-        flightDescriptor: { type: DescriptorType.CMD, cmd: encodeTicket(this.key), path: [] },
+        flightDescriptor: { type: DescriptorType.CMD, cmd: encodeTicket(this.key, this.range), path: [] },
         appMetadata: encodeAppMetadata({ credits: this.credits, compression: this.compression }),
       })));
       let delivered = false;

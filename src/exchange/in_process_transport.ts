@@ -23,6 +23,7 @@ import {
   type ExchangeTarget,
   type ExchangeTransport,
   type PartitionKey,
+  type RangeSplit,
   type StreamCounters,
   type StreamObserver,
 } from './transport.js';
@@ -63,6 +64,7 @@ class InProcessStream implements ExchangeStream {
   readonly counters: StreamCounters = newStreamCounters();
   schema: Schema | null = null;
   private readonly key: PartitionKey;
+  private readonly range: RangeSplit | undefined;
 
   constructor(
     private readonly buffer: ExchangeBuffer,
@@ -72,6 +74,7 @@ class InProcessStream implements ExchangeStream {
     private readonly signal: AbortSignal,
   ) {
     this.key = { queryId: target.queryId, stageId: target.stageId, task: target.task, partition: target.partition };
+    this.range = target.range;
     if (!Number.isInteger(credits) || credits < 1) throw new RangeError(`exchange credits must be a positive integer, got ${credits}`);
   }
 
@@ -98,7 +101,7 @@ class InProcessStream implements ExchangeStream {
     let pump: Promise<void> | null = null;
     let sent = 0;
     try {
-      const part = await this.buffer.waitForPartition(this.key, { signal: stop.signal, timeoutMs: this.opts.networkTimeoutMs });
+      const part = await this.buffer.waitForPartition(this.key, { signal: stop.signal, timeoutMs: this.opts.networkTimeoutMs }, this.range);
       this.schema = part.schema;
       this.emit('open', 0);
       const gate = new CreditGate(this.credits);

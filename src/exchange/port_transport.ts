@@ -30,14 +30,14 @@ import { ipcBatchCodec, type BatchCodec, type ExchangeCompression } from './batc
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import {
-  describeKey, endOfStreamFigures, ExchangeError, MAX_CREDITS, newStreamCounters,
-  type ExchangeFailure, type ExchangeStream, type ExchangeTarget, type ExchangeTransport, type PartitionKey, type StreamCounters,
+  checkRangeSplit, describeKey, endOfStreamFigures, ExchangeError, MAX_CREDITS, newStreamCounters,
+  type ExchangeFailure, type ExchangeStream, type ExchangeTarget, type ExchangeTransport, type PartitionKey, type RangeSplit, type StreamCounters,
 } from './transport.js';
 import { waitForWake, Waiters } from './waiters.js';
 import type { Schema } from '../common/types.js';
 
 type ReaderMessage =
-  | { t: 'x-open'; id: number; key: PartitionKey; credits: number; compression: ExchangeCompression }
+  | { t: 'x-open'; id: number; key: PartitionKey; credits: number; compression: ExchangeCompression; range?: RangeSplit }
   | { t: 'x-credit'; id: number; n: number }
   | { t: 'x-cancel'; id: number };
 
@@ -100,11 +100,13 @@ export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opt
     post({ t: 'x-error', id, failure, kind, message: text.includes(where) ? text : `${where}: ${text}` });
   };
 
-  const run = async (id: number, key: PartitionKey, gate: CreditGate, compression: ExchangeCompression, stop: AbortController): Promise<void> => {
+  const run = async (
+    id: number, key: PartitionKey, range: RangeSplit | undefined, gate: CreditGate, compression: ExchangeCompression, stop: AbortController,
+  ): Promise<void> => {
     const beat = setInterval(() => post({ t: 'x-beat', id }), heartbeatMs);
     let part: PartitionBuffer;
     try {
-      part = await buffer.waitForPartition(key, { signal: stop.signal, timeoutMs: opts.networkTimeoutMs });
+      part = await buffer.waitForPartition(key, { signal: stop.signal, timeoutMs: opts.networkTimeoutMs }, range);
     } finally {
       clearInterval(beat);
     }
@@ -140,10 +142,11 @@ export function servePortExchange(port: MessagePort, buffer: ExchangeBuffer, opt
     if (compression !== 'none' && compression !== 'lz4') {
       throw new ExchangeError('invalid_argument', `${describeKey(key)}: unsupported exchange compression ${JSON.stringify(compression)}`);
     }
+    const range = m.range === undefined ? undefined : checkRangeSplit(m.range);
     const stop = new AbortController();
     const gate = new CreditGate(credits);
     streams.set(id, { stop, gate });
-    run(id, key, gate, compression, stop).catch((e: unknown) => { if (!stop.signal.aborted) fail(id, key, e); })
+    run(id, key, range, gate, compression, stop).catch((e: unknown) => { if (!stop.signal.aborted) fail(id, key, e); })
       .finally(() => { streams.delete(id); });
   };
 
@@ -315,7 +318,10 @@ class PortStream implements ExchangeStream {
 
     try {
       if (this.link.closed !== null) throw new ExchangeError('unavailable', `${where}: ${this.link.closed}`);
-      this.link.post({ t: 'x-open', id, key: this.key, credits: this.credits, compression: this.target.compression });
+      this.link.post({
+        t: 'x-open', id, key: this.key, credits: this.credits, compression: this.target.compression,
+        ...(this.target.range !== undefined ? { range: this.target.range } : {}),
+      });
       let delivered = false;
       for (;;) {
         // The consumer is back for more: the batch it had is consumed.

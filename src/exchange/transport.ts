@@ -16,7 +16,8 @@
 import type { Batch } from '../columnar/column.js';
 import { SpillwayError, type ErrorKind } from '../common/errors.js';
 import type { MetricsSet } from '../common/metrics.js';
-import type { Schema } from '../common/types.js';
+import type { Scalar, Schema } from '../common/types.js';
+import type { SortKey } from '../expr/expr.js';
 import type { ExchangeCompression } from './batch_codec.js';
 
 /** One output partition of one writer task. */
@@ -33,9 +34,27 @@ export interface PartitionKey {
   readonly partition: number;
 }
 
+/**
+ * How a range-partitioned writer's whole output (its output partition 0) is split for its
+ * readers: the writer's side splits it once, on the first read that names a range, into
+ * `partitions` range partitions by the sort keys against the bounds (exec/shuffle/range_bounds.ts),
+ * and serves range partition p to reader p (ExchangeBuffer.waitForPartition).
+ */
+export interface RangeSplit {
+  readonly keys: readonly SortKey[];
+  /** Ascending upper bounds, at most partitions - 1 rows of sort-key values. */
+  readonly bounds: readonly (readonly Scalar[])[];
+  readonly partitions: number;
+}
+
+/** The most range partitions a split may ask for (the plan's partition limit). */
+export const MAX_RANGE_PARTITIONS = 4096;
+
 export interface ExchangeTarget extends PartitionKey {
   /** "host:port" of the worker that ran the writer task; null = this process. */
   readonly worker: string | null;
+  /** Read range partition `partition` of the writer's whole output, split by this (see RangeSplit). */
+  readonly range?: RangeSplit;
   readonly compression: ExchangeCompression;
   /** Batches granted at once; defaults to the transport's setting (config exchange_credits). */
   readonly credits?: number;
@@ -162,9 +181,56 @@ export class ExchangeError extends SpillwayError {
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** FlightDescriptor.cmd naming the partition: {"query","stage","task","partition"}. */
-export function encodeTicket(k: PartitionKey): Uint8Array {
-  return utf8.encode(JSON.stringify({ query: k.queryId, stage: k.stageId, task: k.task, partition: k.partition }));
+/**
+ * FlightDescriptor.cmd naming the partition: {"query","stage","task","partition"}, plus
+ * "range" (the RangeSplit as bigint-safe JSON text) when the read names a range partition.
+ */
+export function encodeTicket(k: PartitionKey, range?: RangeSplit): Uint8Array {
+  const t: Record<string, unknown> = { query: k.queryId, stage: k.stageId, task: k.task, partition: k.partition };
+  if (range !== undefined) t.range = encodeRangeSplit(range);
+  return utf8.encode(JSON.stringify(t));
+}
+
+/** A RangeSplit as JSON text that keeps bigints ({"$bigint":"…"}) and non-finite doubles. */
+export function encodeRangeSplit(r: RangeSplit): string {
+  return JSON.stringify(r, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return { $bigint: v.toString() };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
+    return v;
+  });
+}
+
+export function decodeRangeSplit(text: string): RangeSplit {
+  let v: unknown;
+  try {
+    v = JSON.parse(text, (_k, x: unknown) => {
+      if (typeof x === 'object' && x !== null && !Array.isArray(x)) {
+        const o = x as Record<string, unknown>;
+        const keys = Object.keys(o);
+        if (keys.length === 1 && typeof o.$bigint === 'string') return BigInt(o.$bigint);
+        if (keys.length === 1 && typeof o.$num === 'string') return Number(o.$num);
+      }
+      return x;
+    });
+  } catch {
+    throw new ExchangeError('invalid_argument', 'malformed exchange range split: not JSON');
+  }
+  return checkRangeSplit(v);
+}
+
+/** `v` as a RangeSplit, or an invalid_argument error naming what is wrong (the keys are checked by the splitter). */
+export function checkRangeSplit(v: unknown): RangeSplit {
+  const bad = (what: string) => new ExchangeError('invalid_argument', `malformed exchange range split: ${what}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('expected an object {keys, bounds, partitions}');
+  const { keys, bounds, partitions } = v as Record<string, unknown>;
+  if (typeof partitions !== 'number' || !Number.isInteger(partitions) || partitions < 1 || partitions > MAX_RANGE_PARTITIONS) {
+    throw bad(`partitions must be an integer from 1 to ${MAX_RANGE_PARTITIONS}, got ${JSON.stringify(partitions)}`);
+  }
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null)) throw bad('keys must be a non-empty list of sort keys');
+  if (!Array.isArray(bounds) || bounds.length >= partitions || !bounds.every((r) => Array.isArray(r) && r.length === keys.length)) {
+    throw bad(`bounds must be at most ${partitions - 1} rows of ${keys.length} values`);
+  }
+  return v as RangeSplit;
 }
 
 function isIndex(v: unknown): v is number {
@@ -182,13 +248,14 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Record<string,
   return v as Record<string, unknown>;
 }
 
-export function parseTicket(bytes: Uint8Array): PartitionKey {
+export function parseTicket(bytes: Uint8Array): PartitionKey & { range?: RangeSplit } {
   const o = parseJsonObject(bytes, 'exchange descriptor');
-  const { query, stage, task, partition } = o;
-  if (typeof query !== 'string' || query === '' || !isIndex(stage) || !isIndex(task) || !isIndex(partition)) {
-    throw new ExchangeError('invalid_argument', 'malformed exchange descriptor: expected {"query": string, "stage": int, "task": int, "partition": int}');
+  const { query, stage, task, partition, range } = o;
+  if (typeof query !== 'string' || query === '' || !isIndex(stage) || !isIndex(task) || !isIndex(partition) || (range !== undefined && typeof range !== 'string')) {
+    throw new ExchangeError('invalid_argument', 'malformed exchange descriptor: expected {"query": string, "stage": int, "task": int, "partition": int, "range"?: string}');
   }
-  return { queryId: query, stageId: stage, task, partition };
+  const key = { queryId: query, stageId: stage, task, partition };
+  return range === undefined ? key : { ...key, range: decodeRangeSplit(range) };
 }
 
 /** The most credits one message may grant (guards against overflow from foreign clients). */

@@ -16,6 +16,7 @@ import type { ExchangeTransport } from '../exchange/transport.js';
 import type { MemoryTable } from '../catalog.js';
 import type { TaskContext } from './context.js';
 import { runShuffleWriter } from './shuffle/shuffle_writer.js';
+import { runPartFileWriter, type PartFileResult, type PartFileSpec } from './shuffle/part_file_writer.js';
 import type { KeySample } from './shuffle/range_bounds.js';
 import type { StageInputLocation } from './shuffle/task_exchange.js';
 import { MetricsSet, type OperatorMetrics } from '../common/metrics.js';
@@ -37,6 +38,8 @@ export interface TaskRequest {
   writerMetricsId: number;
   /** Locations of the stages this one reads, by stage id. */
   inputs: Record<string, StageInputLocation>;
+  /** Distributed COPY: write the output as this part file instead of keeping it (part_file_writer.ts). */
+  copy?: PartFileSpec;
 }
 
 export interface TaskResult {
@@ -50,6 +53,8 @@ export interface TaskResult {
   memoryPeak?: number;
   /** Wall and CPU time and peak memory of the task, measured where it ran. */
   figures?: TaskFigures;
+  /** Distributed COPY: the part file the task wrote. */
+  copied?: PartFileResult;
 }
 
 export interface TaskRunner {
@@ -91,6 +96,15 @@ export class LocalTaskRunner implements TaskRunner {
         maxStreams: o.maxStreams ?? 4,
       },
     };
+    if (req.copy !== undefined) {
+      let copied: PartFileResult;
+      try {
+        copied = await runPartFileWriter(req.copy, deserializePlan(req.plan), req.task, req.writerMetricsId, ctx);
+      } finally {
+        measure.finish();
+      }
+      return { worker: o.worker ?? null, metrics: metrics.toJSON(), figures: measure.finish(), copied };
+    }
     let written;
     try {
       written = await runShuffleWriter({

@@ -24,6 +24,7 @@ import type { TaskRequest, TaskResult } from '../exec/task_runner.js';
 import { ExchangeError } from '../exchange/transport.js';
 import type { RunTaskRequest } from './worker_messages.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
+import { checkPartFileSpec, type PartFileSpec } from '../exec/shuffle/part_file_writer.js';
 import { deserializePlan, type Partitioning, type PhysicalPlan } from '../plan/physical.js';
 
 const utf8 = new TextEncoder();
@@ -186,11 +187,25 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
       inputs[k] = checkLocation(k, v);
     }
   }
+  const copy = wrapper.copy === undefined ? undefined : checkCopy(wrapper.copy);
   return {
-    request: { queryId: m.queryId, stageId: m.stageId, task: m.partition, plan, output, writerMetricsId: wrapper.writerMetricsId, inputs },
+    request: {
+      queryId: m.queryId, stageId: m.stageId, task: m.partition, plan, output, writerMetricsId: wrapper.writerMetricsId, inputs,
+      ...(copy !== undefined ? { copy } : {}),
+    },
     config,
     attempt: isIndex(m.attempt) ? m.attempt : 0,
   };
+}
+
+/** A distributed COPY's part file spec, checked (part_file_writer.ts). */
+function checkCopy(v: unknown): PartFileSpec {
+  if (!isObject(v)) throw invalid('copy must be an object {dir, file, compression, rowGroupSize}');
+  try {
+    return checkPartFileSpec(v as unknown as PartFileSpec);
+  } catch (e) {
+    throw invalid((e as Error).message);
+  }
 }
 
 export function encodeTaskResult(r: TaskResult): Uint8Array {

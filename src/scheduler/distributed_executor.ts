@@ -28,9 +28,11 @@ import type { StageDag } from '../distributed/stage.js';
 import { GrpcTransport } from '../exchange/grpc_transport.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
+import type { PartFileSpec } from '../exec/shuffle/part_file_writer.js';
 import { executeAll } from '../exec/execute.js';
 import { BatchChannel } from '../columnar/batch_channel.js';
-import type { PhysicalPlan } from '../plan/physical.js';
+import { childrenOf, type PhysicalPlan } from '../plan/physical.js';
+import { withChildren } from '../plan/physical_tree.js';
 import { LocalExecutor, type QueryExecutor } from './query_executor.js';
 import { ThreadWorkers } from './thread_workers.js';
 import { ClusterTaskRunner } from './cluster_task_runner.js';
@@ -137,6 +139,49 @@ export class DistributedExecutor implements QueryExecutor {
       channel.fail(early);
       await run;
     }
+  }
+
+  /**
+   * Distributed COPY: the tasks of the query's last stage write the part files, on their
+   * workers; nothing is read here. A root stage that only gathers (MergeGather, or a single
+   * ExchangeRead) is dropped, so its input stage writes one file per task: for an ORDER BY,
+   * one per range, in range order. Null when the query would run here (guards, in-memory
+   * tables, no healthy worker).
+   */
+  async copyParts(plan: PhysicalPlan, ctx: TaskContext, part: (task: number) => PartFileSpec): Promise<{ rows: number; files: number } | null> {
+    let done: { rows: number; files: number } | null = null;
+    await this.tracked(this.copyRun(plan, ctx, part).then((r) => { done = r; }));
+    return done;
+  }
+
+  private async copyRun(plan: PhysicalPlan, ctx: TaskContext, part: (task: number) => PartFileSpec): Promise<{ rows: number; files: number } | null> {
+    if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return null;
+    if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
+      const d = await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables });
+      if (!d.decision.distribute) return null;
+    }
+    const cluster = await this.cluster();
+    const healthy = cluster.runner.healthyWorkers();
+    if (healthy.length === 0) return null;
+    const planned = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
+    if (!planned.decision.distribute) return null;
+    const dag = withoutGatherRoot(planned);
+    cluster.runner.beginQuery(ctx.queryId, ctx.config);
+    const result = await runStageDag(dag, {
+      ctx, runner: cluster.runner, transport: cluster.transport,
+      maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
+      copy: { part },
+    }).finally(() => {
+      const stats = cluster.runner.takeQueryStats(ctx.queryId);
+      this.lastRun = {
+        queryId: ctx.queryId, dag, localReason: null, stages: [], tasksPerWorker: stats?.tasksPerWorker ?? {}, taskAttempts: stats?.attempts ?? 0,
+      };
+    });
+    this.lastRun!.stages = result.stages;
+    this.lastRun!.workerMemoryPeak = result.workerMemoryPeak;
+    this.lastRun!.figures = result.figures;
+    ctx.metrics.merge(result.metrics);
+    return { rows: result.copiedRows ?? 0, files: dag.stages.find((s) => s.id === dag.rootStageId)!.tasks };
   }
 
   private async tracked(run: Promise<void>): Promise<void> {
@@ -288,4 +333,29 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
   }
   if (w.length === 0) return new LocalExecutor();
   return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+}
+
+/**
+ * `dag` without its root stage when that stage only gathers the stage below it: its plan is
+ * a MergeGather (or an ExchangeRead of a single-partition exchange) under nothing but
+ * Projections and Filters, which keep partitioning and order. Those move onto the stage
+ * below, which becomes the root: each of its tasks one part of the result, in order.
+ */
+function withoutGatherRoot(dag: StageDag): StageDag {
+  const root = dag.stages.find((s) => s.id === dag.rootStageId)!;
+  if (root.inputs.length !== 1) return dag;
+  const below = dag.stages.find((s) => s.id === root.inputs[0])!;
+  const chain: PhysicalPlan[] = [];
+  let p = root.plan;
+  while (p.kind === 'Projection' || p.kind === 'Filter') { chain.push(p); p = childrenOf(p)[0]!; }
+  if (!(p.kind === 'MergeGather' || (p.kind === 'ExchangeRead' && p.partitioning.kind === 'single'))) return dag;
+  if (chain.length === 0) {
+    // The gather relabels columns; the part files must carry the result's names.
+    const names = (fields: readonly { name: string; type: string }[]) => fields.map((f) => `${f.name}:${f.type}`).join(',');
+    if (names(below.plan.schema.fields) !== names(p.schema.fields)) return dag;
+  }
+  let plan = below.plan;
+  for (let i = chain.length - 1; i >= 0; i--) plan = { ...withChildren(chain[i]!, [plan]), partitions: below.tasks } as PhysicalPlan;
+  const moved = { ...below, plan };
+  return { ...dag, stages: dag.stages.filter((s) => s !== root).map((s) => (s === below ? moved : s)), rootStageId: below.id };
 }

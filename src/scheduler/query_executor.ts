@@ -11,6 +11,7 @@ import type { StageDag } from '../distributed/stage.js';
 import type { TaskContext } from '../exec/context.js';
 import { collect, executeAll } from '../exec/execute.js';
 import type { PhysicalPlan } from '../plan/physical.js';
+import type { PartFileSpec } from '../exec/shuffle/part_file_writer.js';
 
 export interface QueryExecutor {
   execute(plan: PhysicalPlan, ctx: TaskContext): Promise<Batch[]>;
@@ -19,6 +20,12 @@ export interface QueryExecutor {
   close(): Promise<void>;
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
+  /**
+   * Distributed COPY (PER_THREAD_OUTPUT): run `plan` so that each task of its last stage
+   * writes the part file `part(task)` names, on its worker; resolves with the rows and files
+   * written, or null when the query does not run distributed (the caller writes it here).
+   */
+  copyParts?(plan: PhysicalPlan, ctx: TaskContext, part: (task: number) => PartFileSpec): Promise<{ rows: number; files: number } | null>;
   /** What the last query ran as, with per-stage figures (EXPLAIN ANALYZE). */
   readonly lastRun?: {
     queryId: string; dag: StageDag | null; localReason?: string | null; stages: StageRunStats[]; workerMemoryPeak?: number; figures?: QueryFigures;

@@ -85,7 +85,7 @@ function edgeFigures(dag: StageDag, producer: number, o: StageOutcome): EdgeFigu
   };
   const perTask: number[] = [];
   const rowsPerTask: number[] = [];
-  // A range reader receives every writer's whole output and keeps its range: its partition is what it kept.
+  // A range reader's partition is what it kept (its range, which is all it fetches).
   const kept = p.output.kind === 'range';
   for (const r of o.results) {
     let raw = 0, partBytes = 0, partRows = 0;

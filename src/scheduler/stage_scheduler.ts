@@ -40,13 +40,14 @@ import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
 import { ExchangeBuffer } from '../exchange/exchange_buffer.js';
 import { InProcessTransport } from '../exchange/in_process_transport.js';
-import { recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
+import { newStreamCounters, recordStreamMetrics, type ExchangeTransport } from '../exchange/transport.js';
+import type { PartFileSpec } from '../exec/shuffle/part_file_writer.js';
 import type { TaskContext } from '../exec/context.js';
 import { isFetchFailure } from '../exec/shuffle/fetch_failure.js';
 import { timedReads } from '../exec/shuffle/read_streams.js';
 import type { QueryFigures } from '../common/figures.js';
 import { queryFigures, type StageOutcome } from './query_figures.js';
-import { computeRangeBounds, type KeySample } from '../exec/shuffle/range_bounds.js';
+import { computeRangeBounds, routeByRange, type KeySample } from '../exec/shuffle/range_bounds.js';
 import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
 import { serializePlan } from '../plan/physical.js';
@@ -87,6 +88,12 @@ export interface RunStageDagOptions {
    * instead of collecting them; `batches` of the result is then empty.
    */
   onBatch?: (b: Batch) => Promise<void>;
+  /**
+   * Distributed COPY: every task of the root stage writes its output as the part file
+   * `part(task)` names (exec/shuffle/part_file_writer.ts), and nothing is read here;
+   * `copiedRows` of the result adds up their rows.
+   */
+  copy?: { part: (task: number) => PartFileSpec };
 }
 
 export interface StageRunStats {
@@ -108,6 +115,8 @@ export interface StageDagResult {
   stages: StageRunStats[];
   /** Per stage and per exchange edge (the result read by the coordinator included). */
   figures: QueryFigures;
+  /** Distributed COPY: rows the root stage's tasks wrote to their part files. */
+  copiedRows?: number;
 }
 
 /** A counting semaphore for task slots. */
@@ -180,7 +189,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
   let runner = opts.runner;
   let transport = opts.transport;
   if (runner === undefined) {
-    const buffer = new ExchangeBuffer({ pool: ctx.memory, spill: ctx.spill });
+    const buffer = new ExchangeBuffer({ pool: ctx.memory, spill: ctx.spill, rangeRouter: routeByRange });
     transport ??= new InProcessTransport({ buffers: buffer, credits: cfg.exchange_credits, networkTimeoutMs: cfg.network_timeout_ms });
     runner = new LocalTaskRunner({
       buffer, transport, config: cfg, memory: ctx.memory, spill: ctx.spill, memoryTables: ctx.memoryTables,
@@ -346,6 +355,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     try {
       const req: TaskRequest = {
         queryId, stageId: run.stage.id, task: t, plan: run.plan, output: run.stage.output, writerMetricsId: run.stage.exchangeId, inputs,
+        ...(opts.copy !== undefined && run.stage.id === dag.rootStageId ? { copy: opts.copy.part(t) } : {}),
       };
       const r = recovering
         ? await recovering.runTask(req, copy.controller.signal, {
@@ -471,6 +481,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       .catch(() => { throw failure ?? cancelledError(controller.signal); });
 
     const root = runs.get(dag.rootStageId)!;
+    if (opts.copy !== undefined) return copiedResult(dag, runs, metrics, workerPeaks);
     let delivered = 0;
     for (let round = 1; ; round++) {
       await ensure(root.stage.id);
@@ -515,6 +526,21 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     if (!controller.signal.aborted) controller.abort(new SpillwayError('cancelled', `query ${queryId} finished`));
     await taskRunner.releaseQuery(queryId);
   }
+}
+
+/** The result of a distributed COPY: nothing was read here; the root tasks' part files hold the rows. */
+function copiedResult(dag: StageDag, runs: ReadonlyMap<number, StageRun>, metrics: MetricsSet, workerPeaks: ReadonlyMap<string, number>): StageDagResult {
+  let workerMemoryPeak = 0;
+  for (const p of workerPeaks.values()) workerMemoryPeak += p;
+  const outcomes = new Map<number, StageOutcome>();
+  for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
+  let copiedRows = 0;
+  for (const o of runs.get(dag.rootStageId)!.outputs) copiedRows += o?.copied?.rows ?? 0;
+  return {
+    batches: [], metrics, workerMemoryPeak, copiedRows,
+    stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
+    figures: queryFigures(dag, outcomes, { counters: newStreamCounters(), waitMs: 0 }),
+  };
 }
 
 function stageStats(s: Stage, metrics: MetricsSet, elapsedMs: number): StageRunStats {

@@ -36,6 +36,7 @@ import type { ExchangeStream, ExchangeTarget, ExchangeTransport } from '../excha
 import { ExchangeError, describeKey } from '../exchange/transport.js';
 import type { MemoryTable } from '../catalog.js';
 import { writerPartitionCount } from '../exec/shuffle/shuffle_writer.js';
+import { routeByRange } from '../exec/shuffle/range_bounds.js';
 import { emptyMetrics } from '../common/metrics.js';
 import { createMemoryPool } from '../memory/fair_pool.js';
 import type { MemoryPool } from '../memory/pool.js';
@@ -133,7 +134,9 @@ export class WorkerRuntime {
     this.metrics = opts.metrics ?? new SpillwayMetrics();
     this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));
     // Task outputs spill into their query's folder (the query state exists while its tasks run).
-    this.buffer = new ExchangeBuffer({ pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill });
+    this.buffer = new ExchangeBuffer({
+      pool: this.pool, storage: opts.storage ?? 'none', spill: (queryId) => this.queries.get(queryId)?.spill, rangeRouter: routeByRange,
+    });
     const local = new InProcessTransport({
       buffers: this.buffer, credits: this.config.exchange_credits, networkTimeoutMs: this.config.network_timeout_ms,
       onStreamEvent: (e) => { if (e.type === 'sent') this.metrics.streamSent(e.counters); },
@@ -213,6 +216,8 @@ export class WorkerRuntime {
     if (this.closed) throw new SpillwayError('cancelled', `worker ${this.address} is shutting down; ${where} not started`);
     if (this.released.has(req.queryId)) throw new SpillwayError('cancelled', `${where}: the query was already released on worker ${this.address}`);
     this.dataRoots?.checkPlan(deserializePlan(req.plan));
+    // A distributed COPY writes its part files only below the data roots too.
+    if (req.copy !== undefined) this.dataRoots?.checkFile(req.copy.dir);
     const q = this.stateOf(req.queryId, queryConfig);
     const config: Config = {
       ...queryConfig,

@@ -12,6 +12,7 @@ import { GrpcTransport } from '../../src/exchange/grpc_transport.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
 import type { ExchangeStreamEvent, ExchangeTransport } from '../../src/exchange/transport.js';
 import type { Scalar, Schema } from '../../src/common/types.js';
+import { routeByRange } from '../../src/exec/shuffle/range_bounds.js';
 
 export const SCHEMA: Schema = {
   fields: [
@@ -130,7 +131,7 @@ function eventLog(): EventLog {
 
 export async function inProcessHarness(o: HarnessOptions = {}): Promise<Harness> {
   const log = eventLog();
-  const buffers = new ExchangeBuffer({ pool: o.pool ?? new UnboundedPool(), storage: o.storage ?? 'batches' });
+  const buffers = new ExchangeBuffer({ pool: o.pool ?? new UnboundedPool(), storage: o.storage ?? 'batches', rangeRouter: routeByRange });
   const transport = new InProcessTransport({
     buffers, credits: o.credits ?? 8, networkTimeoutMs: o.networkTimeoutMs ?? 5_000, onStreamEvent: (e) => log.push(e),
   });
@@ -143,7 +144,7 @@ export async function inProcessHarness(o: HarnessOptions = {}): Promise<Harness>
 export async function grpcHarness(o: HarnessOptions = {}): Promise<Harness> {
   const log = eventLog();
   const timeout = o.networkTimeoutMs ?? 5_000;
-  const buffers = new ExchangeBuffer({ pool: o.pool ?? new UnboundedPool(), storage: o.storage ?? 'none' });
+  const buffers = new ExchangeBuffer({ pool: o.pool ?? new UnboundedPool(), storage: o.storage ?? 'none', rangeRouter: routeByRange });
   const server = await startExchangeServer({ port: 0, buffers, networkTimeoutMs: timeout, onStreamEvent: (e) => log.push(e) });
   const transport = new GrpcTransport({ credits: o.credits ?? 8, networkTimeoutMs: timeout });
   return {

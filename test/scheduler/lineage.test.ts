@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { planStageDag } from '../../src/distributed/distribute.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
+import { routeByRange } from '../../src/exec/shuffle/range_bounds.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
 import { LocalTaskRunner, type TaskRequest, type TaskResult } from '../../src/exec/task_runner.js';
 import { field } from '../../src/common/types.js';
@@ -34,7 +35,7 @@ class Cluster implements RecoveringTaskRunner {
   before: (req: TaskRequest, worker: string, signal: AbortSignal) => Promise<void> = async () => {};
 
   constructor(readonly ctx: ReturnType<typeof contextFor>, readonly names = ['w0', 'w1', 'w2']) {
-    for (const n of names) this.buffers.set(n, new ExchangeBuffer({ pool: ctx.memory }));
+    for (const n of names) this.buffers.set(n, new ExchangeBuffer({ pool: ctx.memory, rangeRouter: routeByRange }));
     this.transport = new InProcessTransport({ buffers: this.buffers, credits: 2, networkTimeoutMs: 1000 });
     for (const n of names) {
       this.runners.set(n, new LocalTaskRunner({

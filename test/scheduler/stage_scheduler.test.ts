@@ -5,6 +5,7 @@ import { decodeTaskMessage, encodeTaskMessage } from '../../src/protocol/task_co
 import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../../src/exec/task_runner.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { ExchangeBuffer } from '../../src/exchange/exchange_buffer.js';
+import { routeByRange } from '../../src/exec/shuffle/range_bounds.js';
 import { InProcessTransport } from '../../src/exchange/in_process_transport.js';
 import { field } from '../../src/common/types.js';
 import { catalogOf, cells, contextFor, memoryTable, runSingle, singleNodePlan, testConfig } from '../distributed/harness.js';
@@ -20,7 +21,7 @@ async function dag(sql: string, workers = 3) {
 /** A LocalTaskRunner behind a JSON boundary, as a remote runner would see requests. */
 function recordingRunner(opts: { failStage?: number; failTask?: number } = {}) {
   const ctx = contextFor(catalog, config);
-  const buffer = new ExchangeBuffer({ pool: ctx.memory });
+  const buffer = new ExchangeBuffer({ pool: ctx.memory, rangeRouter: routeByRange });
   const transport = new InProcessTransport({ buffers: buffer, credits: 2, networkTimeoutMs: 1000 });
   const inner = new LocalTaskRunner({ buffer, transport, config, memory: ctx.memory, spill: ctx.spill, memoryTables: ctx.memoryTables, maxStreams: 1 });
   const requests: TaskRequest[] = [];

@@ -7,7 +7,8 @@
  *                                         │          scheduler: computeRangeBounds(all samples)
  *                                         │                          │ bounds b_0 ≤ … ≤ b_{m-1}
  *                                         ▼                          ▼       (m ≤ n - 1)
- *   reader partition p ◀── every writer's partition 0, keeping rows with rangeOf(key) = p
+ *   writer's server: partition 0 split once by the bounds ──▶ range partitions 0 … n-1
+ *   reader partition p ◀── range partition p of every writer (each row crosses once)
  *
  * Bounds are sort-key rows in the ORDER BY's own order (direction and NULL placement
  * included). A row goes to the FIRST partition j whose bound b_j is ≥ its key, or to
@@ -16,17 +17,18 @@
  * empty partitions in between, never a lost or repeated row. Partition order is key order,
  * so sorting each partition and reading partitions in order gives the total order.
  *
- * Why split on read: the writer cannot split until every writer has sampled (a barrier the
- * tasks do not have). Splitting on read costs each reader a scan of every writer's output:
- * free in-process (batches are shared, not copied), n-fold bytes over the network.
- * A remote scheduler that cares can run a local re-split task per writer after the bounds
- * are known and point readers at its output instead; the bounds and routing here are the same.
+ * Why split after the stage: the writer cannot split until every writer has sampled (a
+ * barrier the tasks do not have). So each reader names the bounds when it asks a writer's
+ * exchange buffer for its range partition; the first such read makes the buffer split that
+ * writer's output once, where it is kept (exchange_buffer.ts, "Range splits", routing rows
+ * with `routeByRange`), and every reader then fetches only its own range.
  *
  * Sampling: Algorithm L reservoir (Li 1994) of at most `capacity` key rows per writer,
  * seeded per task so runs are reproducible. Each writer's sample stands for `seen` rows, so
  * the bounds are weighted quantiles: sample rows weigh seen / sample size.
  */
 import type { Batch, Column } from '../../columnar/column.js';
+import type { RangeRouterFactory } from '../../exchange/exchange_buffer.js';
 import { columnFromScalars, scalarAt } from '../../columnar/kernels.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { Scalar } from '../../common/types.js';
@@ -167,3 +169,9 @@ export class RangeRouter {
     return out;
   }
 }
+
+/** The exchange buffer's range router (ExchangeBufferOptions.rangeRouter): RangeRouter.route for a split. */
+export const routeByRange: RangeRouterFactory = (split) => {
+  const router = new RangeRouter(split.keys, split.bounds as Scalar[][]);
+  return (batch) => router.route(batch);
+};

@@ -4,6 +4,7 @@ import { batchFromRows, batchRows } from '../../../src/columnar/kernels.js';
 import type { Batch } from '../../../src/columnar/column.js';
 import { hashColumns } from '../../../src/columnar/hash.js';
 import { ExchangeBuffer } from '../../../src/exchange/exchange_buffer.js';
+import { routeByRange } from '../../../src/exec/shuffle/range_bounds.js';
 import { InProcessTransport } from '../../../src/exchange/in_process_transport.js';
 import { col } from '../../../src/expr/expr.js';
 import type { TaskContext } from '../../../src/exec/context.js';
@@ -22,7 +23,7 @@ function values(rows: Scalar[][], partitions: number): PhysicalPlan {
 
 function setup(inputs: Map<number, StageInputLocation> = new Map(), batchSize = 3) {
   const base = testContext({ batch_size: batchSize });
-  const buffer = new ExchangeBuffer({ pool: base.memory });
+  const buffer = new ExchangeBuffer({ pool: base.memory, rangeRouter: routeByRange });
   const transport = new InProcessTransport({ buffers: buffer, credits: 2, networkTimeoutMs: 1000 });
   const ctx: TaskContext = { ...base, exchange: { transport, inputs, compression: 'none', maxStreams: 2 } };
   return { ctx, buffer };
