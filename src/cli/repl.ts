@@ -59,10 +59,10 @@ export async function runRepl(shell: Shell, verbose: boolean): Promise<number> {
     rl.setPrompt('spillway> ');
     rl.prompt();
   });
+  let quit = false;
   process.stdout.write(`Spillway SQL. End statements with ';'. .help lists the commands; Ctrl-D or .quit leaves.\n`);
   rl.prompt();
   for await (const line of rl) {
-    let quit = false;
     for (const piece of reader.push(line)) {
       running = new AbortController();
       try {
@@ -81,6 +81,8 @@ export async function runRepl(shell: Shell, verbose: boolean): Promise<number> {
     rl.prompt();
   }
   rl.close();
+  // Ctrl-D leaves the cursor after the prompt.
+  if (!quit) process.stdout.write('\n');
   return 0;
 }
 
