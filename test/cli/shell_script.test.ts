@@ -85,6 +85,14 @@ describe('piped scripts', () => {
     expect(run([], '.schema nope\n').stderr).toMatch(/^spillway: error: .*unknown table "nope"/);
   });
 
+  it('an error stops the script after the results before it, its position that in the statement', () => {
+    const r = run([], 'select 1 as a;\n\nselect 2 as b; select * frm t;\nselect 3 as c;\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('spillway: error: syntax error at line 1, column 10: unexpected "frm"\n');
+    expect(r.stdout).not.toMatch(/│ c │/);
+    expect(r.stdout).toMatch(/│ a │[^]*│ b │/);
+  });
+
   it('.help lists the commands', () => {
     const r = run([], '.help\n');
     for (const c of ['.tables', '.schema', '.mode', '.maxrows', '.timer', '.read', '.quit', '\\d']) expect(r.stdout).toContain(c);
