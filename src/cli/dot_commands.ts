@@ -20,7 +20,7 @@ export const SHELL_HELP = `Statements end with ';'. Commands (one a line, betwee
 Ctrl-C cancels the running query, or clears the line being typed.`;
 
 /** Run one command line; true when it asks to quit. */
-export async function runDotCommand(shell: Shell, line: string): Promise<boolean> {
+export async function runDotCommand(shell: Shell, line: string, signal?: AbortSignal): Promise<boolean> {
   const [name = '', ...args] = line.trim().split(/\s+/);
   const out = shell.io.out;
   switch (name) {
@@ -57,7 +57,7 @@ export async function runDotCommand(shell: Shell, line: string): Promise<boolean
       try { text = readFileSync(file, 'utf8'); } catch (e) {
         throw new SpillwayError('io', `cannot read SQL file "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
-      return shell.script(text);
+      return shell.script(text, signal);
     }
     default:
       throw new SpillwayError('config', `unknown command "${name}"; .help lists the commands`);

@@ -34,7 +34,7 @@ function loadHistory(path: string | null): string[] {
 export async function runRepl(shell: Shell, verbose: boolean): Promise<number> {
   const path = historyPath();
   const rl = createInterface({
-    input: process.stdin, output: process.stdout, prompt: 'spillway> ', terminal: true,
+    input: process.stdin, output: process.stdout, prompt: 'spillway> ', terminal: process.stdout.isTTY === true,
     history: loadHistory(path), historySize: HISTORY_LINES, removeHistoryDuplicates: true,
   });
   let historyWarned = false;
@@ -51,36 +51,43 @@ export async function runRepl(shell: Shell, verbose: boolean): Promise<number> {
   const reader = new StatementReader();
   // The running statement's controller; Ctrl-C aborts it, or clears the line when idle.
   let running: AbortController | null = null;
-  rl.on('SIGINT', () => {
+  // On a terminal readline reads Ctrl-C as a key; with the output redirected it is a signal.
+  const onInterrupt = () => {
     if (running !== null) { running.abort(new SpillwayError('cancelled', 'query cancelled by Ctrl-C')); return; }
     clearLine(rl);
     reader.clear();
     process.stdout.write('^C\n');
     rl.setPrompt('spillway> ');
     rl.prompt();
-  });
-  let quit = false;
+  };
+  rl.on('SIGINT', onInterrupt);
+  process.on('SIGINT', onInterrupt);
   process.stdout.write(`Spillway SQL. End statements with ';'. .help lists the commands; Ctrl-D or .quit leaves.\n`);
-  rl.prompt();
-  for await (const line of rl) {
-    for (const piece of reader.push(line)) {
-      running = new AbortController();
-      try {
-        if (piece.kind === 'command') quit = await shell.command(piece.text);
-        else await shell.statement(piece.text, running.signal);
-      } catch (err) {
-        shell.io.bar?.clear();
-        reportError(err, verbose);
-      } finally {
-        running = null;
+  let quit = false;
+  try {
+    rl.prompt();
+    for await (const line of rl) {
+      for (const piece of reader.push(line)) {
+        running = new AbortController();
+        try {
+          if (piece.kind === 'command') quit = await shell.command(piece.text, running.signal);
+          else await shell.statement(piece.text, running.signal);
+        } catch (err) {
+          shell.io.bar?.clear();
+          reportError(err, verbose);
+        } finally {
+          running = null;
+        }
+        if (quit) break;
       }
       if (quit) break;
+      rl.setPrompt(reader.open ? '     ...> ' : 'spillway> ');
+      rl.prompt();
     }
-    if (quit) break;
-    rl.setPrompt(reader.open ? '     ...> ' : 'spillway> ');
-    rl.prompt();
+  } finally {
+    rl.close();
+    process.off('SIGINT', onInterrupt);
   }
-  rl.close();
   // Ctrl-D leaves the cursor after the prompt.
   if (!quit) process.stdout.write('\n');
   return 0;

@@ -105,16 +105,16 @@ export class Shell {
     if (this.settings.timer && mode !== 'table') err.write(`time: ${seconds().toFixed(2)} s\n`);
   }
 
-  /** Run a dot command; true when it asks to quit. */
-  command(line: string): Promise<boolean> {
-    return runDotCommand(this, line);
+  /** Run a dot command; true when it asks to quit. The signal cancels what it runs (.read). */
+  command(line: string, signal?: AbortSignal): Promise<boolean> {
+    return runDotCommand(this, line, signal);
   }
 
   /** Run a script's statements and commands in order; the first error stops it. */
   async script(text: string, signal?: AbortSignal): Promise<boolean> {
     for (const piece of splitScript(text)) {
       signal?.throwIfAborted();
-      if (piece.kind === 'command') { if (await this.command(piece.text)) return true; }
+      if (piece.kind === 'command') { if (await this.command(piece.text, signal)) return true; }
       else await this.statement(piece.text, signal);
     }
     return false;

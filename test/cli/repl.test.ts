@@ -73,6 +73,13 @@ describe.skipIf(!HAVE_TMUX)('the shell on a terminal', () => {
     t.line('select name from pets order by legs; select 1 as one;');
     const s = await t.waitFor(/│   1 │\n└─────┘\n1 row \(\d+\.\d\d s\)\nspillway>$/);
     expect(s).toMatch(/│ 鳥   │\n│ cat  │\n└──────┘\n2 rows \(\d+\.\d\d s\)/);
+    // A wide result fits the 120 columns of the terminal.
+    t.line(`select '${'wide '.repeat(60)}' as text, 1 as n;`);
+    const wide = await t.waitFor(/│ +1 │\n└─+┴─+┘\n1 row \(\d+\.\d\d s\)\nspillway>$/);
+    const box = wide.split('\n').filter((l) => l.startsWith('│ wide'));
+    expect(box).toHaveLength(1);
+    expect(box[0]!.length).toBe(120);
+    expect(box[0]).toMatch(/… │ +1 │$/);
     t.line('.mode csv');
     await t.waitFor(/\.mode csv\nspillway>$/);
     t.line('select legs from pets order by legs;');
