@@ -72,7 +72,7 @@ function listTables(shell: Shell): void {
 /** `CREATE TABLE name(column TYPE, …);` for each table, from DESCRIBE. */
 async function printSchemas(shell: Shell, tables: readonly string[]): Promise<void> {
   for (const t of tables) {
-    const res = await shell.db.sql(`describe ${quoteIdent(t)}`);
+    const res = await shell.db.sql(`describe "${t.replace(/"/g, '""')}"`);
     const columns: string[] = [];
     for (const b of res.batches) {
       for (let i = 0; i < b.length; i++) columns.push(`${quoteIdent(formatCell(b.columns[0]!, i) ?? '')} ${formatCell(b.columns[1]!, i) ?? ''}`);
