@@ -148,8 +148,10 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     });
     if (text === undefined) {
       if (process.stdin.isTTY) {
-        // The shell handles Ctrl-C itself: it cancels the running query.
+        // The shell handles Ctrl-C itself: it cancels the running query. No script runs
+        // under the controller, so SIGTERM exits at once (removing spill files).
         process.off('SIGINT', onSignal);
+        controller.abort(new SpillwayError('cancelled', 'the shell runs its own queries'));
         const s = shell(false);
         s.settings.timer = true;
         return await runRepl(s, hasFlag(args, 'verbose'));
