@@ -1,10 +1,8 @@
-/** `spillway sql` and `spillway explain`: run statements, print the last result, or a REPL. */
+/** `spillway sql` and `spillway explain`: run a script and print each statement's result, or the shell on a terminal. */
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Spillway } from '../index.js';
 import type { QueryResult } from '../result.js';
 import { QueryStream } from '../query_stream.js';
-import type { Batch } from '../columnar/column.js';
 import { copySpecFor } from '../sql/copy.js';
 import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
@@ -12,21 +10,28 @@ import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
 import { parseLogLevel } from '../observe/log.js';
 import { startUiServer } from '../ui/ui_server.js';
-import { reportError } from './report_error.js';
-import { JsonArrayWriter, toCsvChunks, toJsonArrayChunks, toJsonChunks, toTable } from '../format.js';
+import { printResult, DEFAULT_MAX_ROWS } from './print_result.js';
+import { Shell, splitScript } from './shell.js';
+import { parseMaxRows, parseMode } from './shell_settings.js';
+import { runRepl } from './repl.js';
 import { parseWorkersFlag } from '../scheduler/distributed_executor.js';
 import { ProgressBar } from './progress_bar.js';
 
 export const SQL_OPTIONS = {
-  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level', 'ui'],
+  value: ['tables', 'format', 'memory-limit', 'spill-dir', 'batch-size', 'set', 'f', 'file', 'workers', 'o', 'output', 'token-file', 'tls-cert', 'tls-key', 'tls-ca', 'metrics-port', 'log-level', 'ui', 'maxrows'],
   boolean: ['verbose', 'help', 'timing', 'no-progress'],
 };
 
 const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
 
+Runs the statements and prints each one's result; with no SQL on a terminal, an
+interactive shell (.help there lists its commands, which also work in scripts).
+
   --tables DIR          register DIR/name.parquet and DIR/name/ folders as tables
-  --format FMT          table (default), csv, json (one array) or ndjson (one object per
-                        line); BIGINT is a JSON number with its exact digits, dates text
+  --format FMT          table (default), csv, json (one array), ndjson (one object per
+                        line) or line (column = value); BIGINT is a JSON number with its
+                        exact digits, dates text
+  --maxrows N           rows a table shows at most, the first and last (default ${DEFAULT_MAX_ROWS}; 0: all)
   --memory-limit SIZE   memory pool limit, e.g. 512MB; buffering operators spill beyond it
   --spill-dir DIR       where spill files go (default $TMPDIR/spillway)
   --batch-size N        rows per batch
@@ -46,7 +51,9 @@ const HELP = `usage: spillway sql [options] ['SQL' | -f FILE]
   --timing              print the elapsed time on stderr
   --no-progress         no progress bar (drawn on stderr only when it is a terminal, for
                         queries running over a second)
-  --verbose             print stack traces for errors`;
+  --verbose             print stack traces for errors
+
+The shell keeps its history in ~/.spillway_history (SPILLWAY_HISTORY names another file).`;
 
 const EXPLAIN_HELP = `usage: spillway explain [options] 'SQL' | -f FILE
 
@@ -61,12 +68,10 @@ statement (a query); EXPLAIN ANALYZE in the SQL runs it and adds what each opera
   --token-file F, --tls-ca F, --tls-cert F, --tls-key F   reaching worker processes
   --verbose             print stack traces for errors`;
 
-const FORMATS = ['table', 'csv', 'json', 'ndjson'];
-
 export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<number> {
   if (hasFlag(args, 'help')) { process.stdout.write((explain ? EXPLAIN_HELP : HELP) + '\n'); return 0; }
-  const format = flag(args, 'format') ?? 'table';
-  if (!FORMATS.includes(format)) throw new SpillwayError('config', `unknown --format "${format}": use table, csv, json or ndjson`);
+  const format = parseMode(flag(args, 'format') ?? 'table', '--format');
+  const maxRows = flag(args, 'maxrows') !== undefined ? parseMaxRows(flag(args, 'maxrows')!, '--maxrows') : DEFAULT_MAX_ROWS;
   const settings: Record<string, string> = {};
   for (const s of args.flags.get('set') ?? []) {
     const eq = s.indexOf('=');
@@ -137,17 +142,34 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     } else if (args.positionals.length > 0) {
       text = args.positionals.join(' ');
     }
+    const shell = (quietStatus: boolean) => new Shell(db, { mode: format, maxRows, timer: false }, {
+      out: process.stdout, err: process.stderr, bar, quietStatus,
+      width: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
+    });
     if (text === undefined) {
-      if (process.stdin.isTTY) return await repl(db, format, hasFlag(args, 'verbose'), bar);
+      if (process.stdin.isTTY) {
+        // The shell handles Ctrl-C itself: it cancels the running query. No script runs
+        // under the controller, so SIGTERM exits at once (removing spill files).
+        process.off('SIGINT', onSignal);
+        controller.abort(new SpillwayError('cancelled', 'the shell runs its own queries'));
+        const s = shell(false);
+        s.settings.timer = true;
+        return await runRepl(s, hasFlag(args, 'verbose'));
+      }
       text = readFileSync(0, 'utf8');
     }
-    if (explain) text = `explain ${text}`;
     const output = flag(args, 'o') ?? flag(args, 'output');
     const t0 = performance.now();
     try {
-      const res = await db.internals.sqlStreaming(text, { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) });
-      if (output === undefined) await printResult(res, format);
-      else await printResult(await writeOutput(res, output), format);
+      if (explain || output !== undefined) {
+        // The last statement is explained, or written to the file, as one script.
+        const res = await db.internals.sqlStreaming(explain ? `explain ${text}` : text, { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) });
+        await printResult(output === undefined ? res : await writeOutput(res, output), format, process.stdout, { maxRows });
+      } else {
+        const pieces = splitScript(text);
+        if (pieces.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+        await shell(pieces.length > 1).script(text, controller.signal);
+      }
     } catch (e) {
       bar?.clear();
       // The reader closed the pipe: not an error of the query.
@@ -174,87 +196,4 @@ async function writeOutput(res: QueryResult | QueryStream, output: string): Prom
   return copyCountResult(rows, null, res.stats);
 }
 
-/**
- * Print a result on stdout. CSV and JSON go out one write per batch as the batches arrive,
- * waiting for 'drain' whenever the stream asks to; a table keeps only its first 1000 rows
- * and counts the rest. Statuses go out in one write.
- */
-export async function printResult(res: QueryResult | QueryStream, format: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (res instanceof QueryStream) return printStream(res, format, out);
-  if (res.status !== null && res.schema.fields.length === 0) { out.write(res.status + '\n'); return; }
-  if (res.status !== null && format === 'table') { out.write(res.status + '\n'); return; }
-  if (format === 'csv') { await writeChunks(out, toCsvChunks(res.schema, res.batches)); return; }
-  if (format === 'ndjson') { await writeChunks(out, toJsonChunks(res.schema, res.batches)); return; }
-  if (format === 'json') { await writeChunks(out, toJsonArrayChunks(res.schema, res.batches)); return; }
-  out.write(toTable(res.schema, res.batches as never) + '\n');
-}
-
-const TABLE_ROWS = 1000;
-
-async function printStream(res: QueryStream, format: string, out: NodeJS.WritableStream): Promise<void> {
-  if (format === 'table') {
-    const kept: Batch[] = [];
-    let keptRows = 0, total = 0;
-    for await (const b of res.batches()) {
-      total += b.length;
-      if (keptRows < TABLE_ROWS) { kept.push(b); keptRows += b.length; }
-    }
-    out.write(toTable(res.columns, kept, TABLE_ROWS, total) + '\n');
-    return;
-  }
-  let first = true;
-  // json: '[' goes out with the first batch, so a query that fails prints no half array.
-  const array = format === 'json' ? new JsonArrayWriter(res.columns) : null;
-  for await (const b of res.batches()) {
-    const chunks = format === 'csv' ? toCsvChunks(res.columns, [b], { header: first })
-      : array !== null ? [...(first ? [array.start()] : []), ...array.chunks(b)] : toJsonChunks(res.columns, [b]);
-    first = false;
-    // The reader went away: leaving the loop cancels the query.
-    if (!(await writeChunks(out, chunks))) return;
-  }
-  if (first && format === 'csv') await writeChunks(out, toCsvChunks(res.columns, []));
-  if (array !== null) await writeChunks(out, first ? [array.start(), array.end()] : [array.end()]);
-}
-
-/** False when the stream closed before every chunk was written. */
-async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<Uint8Array>): Promise<boolean> {
-  for (const chunk of chunks) {
-    if (chunk.length === 0) continue;
-    if (!out.write(chunk) && !(await drained(out))) return false;
-  }
-  return true;
-}
-
-/** Resolves true on 'drain', false if the stream closes first; rejects on its error. */
-function drained(out: NodeJS.WritableStream): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const done = (ok: boolean, err?: unknown) => {
-      out.off('drain', onDrain); out.off('close', onClose); out.off('error', onError);
-      if (err !== undefined) reject(err); else resolve(ok);
-    };
-    const onDrain = () => done(true), onClose = () => done(false), onError = (e: unknown) => done(false, e);
-    out.on('drain', onDrain); out.on('close', onClose); out.on('error', onError);
-  });
-}
-
-async function repl(db: Spillway, format: string, verbose: boolean, bar: ProgressBar | null): Promise<number> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'spillway> ' });
-  process.stdout.write(`Spillway SQL. End statements with ';'. Tables: ${db.tables().join(', ') || '(none)'}. Ctrl-D quits.\n`);
-  let buffer = '';
-  rl.prompt();
-  for await (const line of rl) {
-    buffer += line + '\n';
-    if (!buffer.trim().endsWith(';')) { rl.setPrompt('     ...> '); rl.prompt(); continue; }
-    const text = buffer;
-    buffer = '';
-    try {
-      await printResult(await db.internals.sqlStreaming(text, bar ? { onProgress: bar.update } : {}), format);
-    } catch (err) {
-      bar?.clear();
-      reportError(err, verbose);
-    }
-    rl.setPrompt('spillway> ');
-    rl.prompt();
-  }
-  return 0;
-}
+export { printResult } from './print_result.js';

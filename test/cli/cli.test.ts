@@ -141,10 +141,13 @@ describe('spillway sql on big results, pipes and signals', () => {
     expect(leftInSpill()).toEqual([]);
   });
 
-  it('the table format shows the first rows and counts the rest', () => {
+  it('the table format shows the first and last rows and counts them all', () => {
     const r = run(['sql', '--workers', '0', `select y from (${cross}) c where y < 5000 order by y`]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\n999\n… 4000 more rows\n\(5000 rows\)\n$/);
+    expect(r.stdout).toMatch(/│ +19 │\n│ +… │\n│ +4980 │\n/);
+    expect(r.stdout).toMatch(/│ +4999 │\n└─+┘\n5000 rows \(40 shown\)\n$/);
+    const all = run(['sql', '--workers', '0', '--maxrows', '0', `select y from (${cross}) c where y < 5000 order by y`]);
+    expect(all.stdout.split('\n')).toHaveLength(5000 + 6);
   });
 
   it('-o writes the last query to a file in the format of its extension', () => {
