@@ -18,6 +18,8 @@ import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyp
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import type { Column } from '../columnar/column.js';
+import { hashColumns, valuesEqual } from '../columnar/hash.js';
+import { compareBytes } from '../expr/compare.js';
 
 export type Compressor = (bytes: Uint8Array) => Uint8Array;
 
@@ -308,42 +310,31 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
 function stringDictionary(c: Utf8, valid: Uint8Array | null, validRows: number): StringDictionary | null {
   const n = c.length;
   if (validRows === 0) return null;
-  const maxEntries = Math.max(1, Math.floor(validRows * MAX_DICTIONARY_SHARE));
+  const maxEntries = Math.min(Math.max(1, Math.floor(validRows * MAX_DICTIONARY_SHARE)), 1 << 20);
   let cap = 16;
-  while (cap < 2 * Math.min(maxEntries, 1 << 20)) cap *= 2;
+  while (cap < 2 * maxEntries) cap *= 2;
   const slots = new Int32Array(cap).fill(-1);
-  const hashes = new Int32Array(Math.min(maxEntries, 1 << 20) + 1);
-  const rowOf = new Int32Array(hashes.length);
+  const rowOf = new Int32Array(maxEntries);
   const entries = new Int32Array(validRows);
-  const o = c.offsets, d = c.data;
+  const hashes = hashColumns([c], n);
+  const o = c.offsets;
   let count = 0, bytes = 0, k = 0;
   for (let r = 0; r < n; r++) {
     if (valid !== null && valid[r] === 0) continue;
-    const s = o[r]!, e = o[r + 1]!;
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
-    let slot = h & (cap - 1);
+    let slot = hashes[r]! & (cap - 1);
     let found = -1;
     for (;;) {
       const at = slots[slot]!;
       if (at < 0) break;
-      if (hashes[at] === h) {
-        const q = rowOf[at]!, qs = o[q]!, len = o[q + 1]! - qs;
-        if (len === e - s) {
-          let same = true;
-          for (let i = 0; i < len; i++) if (d[qs + i] !== d[s + i]) { same = false; break; }
-          if (same) { found = at; break; }
-        }
-      }
+      if (valuesEqual(c, rowOf[at]!, c, r)) { found = at; break; }
       slot = (slot + 1) & (cap - 1);
     }
     if (found < 0) {
-      if (count >= maxEntries || count >= hashes.length - 1) return null;
-      bytes += e - s + 4;
+      if (count >= maxEntries) return null;
+      bytes += o[r + 1]! - o[r]! + 4;
       if (bytes > MAX_DICTIONARY_BYTES) return null;
       found = count++;
       slots[slot] = found;
-      hashes[found] = h;
       rowOf[found] = r;
     }
     entries[k++] = found;
@@ -364,8 +355,8 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
       const o = c.offsets, d = c.data;
       const consider = (r: number) => {
         if (lo < 0) { lo = r; hi = r; return; }
-        if (compareBytes(d, o[r]!, o[r + 1]!, o[lo]!, o[lo + 1]!) < 0) lo = r;
-        if (compareBytes(d, o[r]!, o[r + 1]!, o[hi]!, o[hi + 1]!) > 0) hi = r;
+        if (compareBytes(d, o[r]!, o[r + 1]!, d, o[lo]!, o[lo + 1]!) < 0) lo = r;
+        if (compareBytes(d, o[r]!, o[r + 1]!, d, o[hi]!, o[hi + 1]!) > 0) hi = r;
       };
       if (dict !== null) for (let e = 0; e < dict.count; e++) consider(dict.rowOf[e]!);
       else for (let r = 0; r < n; r++) if (valid === null || valid[r] === 1) consider(r);
@@ -409,14 +400,4 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
       return { min_value: min === 0 ? -0 : min, max_value: max === 0 ? 0 : max };
     }
   }
-}
-
-function compareBytes(d: Uint8Array, as: number, ae: number, bs: number, be: number): number {
-  const la = ae - as, lb = be - bs;
-  const len = la < lb ? la : lb;
-  for (let i = 0; i < len; i++) {
-    const x = d[as + i]!, y = d[bs + i]!;
-    if (x !== y) return x - y;
-  }
-  return la - lb;
 }
