@@ -21,7 +21,7 @@ import type { Batch } from '../columnar/column.js';
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { planStageDag } from '../distributed/distribute.js';
-import { runStageDag, type StageRunStats } from './stage_scheduler.js';
+import { runStageDag, type RunStageDagOptions, type StageDagResult, type StageRunStats } from './stage_scheduler.js';
 import type { QueryFigures } from '../common/figures.js';
 import { planNodes } from '../plan/physical_tree.js';
 import type { StageDag } from '../distributed/stage.js';
@@ -166,21 +166,7 @@ export class DistributedExecutor implements QueryExecutor {
     const planned = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
     if (!planned.decision.distribute) return null;
     const dag = withoutGatherRoot(planned);
-    cluster.runner.beginQuery(ctx.queryId, ctx.config);
-    const result = await runStageDag(dag, {
-      ctx, runner: cluster.runner, transport: cluster.transport,
-      maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
-      copy: { part },
-    }).finally(() => {
-      const stats = cluster.runner.takeQueryStats(ctx.queryId);
-      this.lastRun = {
-        queryId: ctx.queryId, dag, localReason: null, stages: [], tasksPerWorker: stats?.tasksPerWorker ?? {}, taskAttempts: stats?.attempts ?? 0,
-      };
-    });
-    this.lastRun!.stages = result.stages;
-    this.lastRun!.workerMemoryPeak = result.workerMemoryPeak;
-    this.lastRun!.figures = result.figures;
-    ctx.metrics.merge(result.metrics);
+    const result = await this.runDag(dag, ctx, cluster, healthy.length, { copy: { part } });
     return { rows: result.copiedRows ?? 0, files: dag.stages.find((s) => s.id === dag.rootStageId)!.tasks };
   }
 
@@ -227,12 +213,19 @@ export class DistributedExecutor implements QueryExecutor {
       this.lastRun = { queryId: ctx.queryId, dag, localReason: dag.decision.reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
       return local();
     }
+    await this.runDag(dag, ctx, cluster, healthy.length, { onBatch: sink });
+  }
+
+  /** Run a stage DAG on the cluster and record what it did as lastRun (also when it fails). */
+  private async runDag(
+    dag: StageDag, ctx: TaskContext, cluster: Cluster, workers: number, output: Pick<RunStageDagOptions, 'onBatch' | 'copy'>,
+  ): Promise<StageDagResult> {
     cluster.runner.beginQuery(ctx.queryId, ctx.config);
     const result = await runStageDag(dag, {
       ctx, runner: cluster.runner, transport: cluster.transport,
       // Enough to keep every worker's queue busy, with a little backlog for the priorities.
-      maxConcurrentTasks: healthy.length * cluster.runner.slotsPerWorker * 2,
-      onBatch: sink,
+      maxConcurrentTasks: workers * cluster.runner.slotsPerWorker * 2,
+      ...output,
     }).finally(() => {
       const stats = cluster.runner.takeQueryStats(ctx.queryId);
       this.lastRun = {
@@ -243,6 +236,7 @@ export class DistributedExecutor implements QueryExecutor {
     this.lastRun!.workerMemoryPeak = result.workerMemoryPeak;
     this.lastRun!.figures = result.figures;
     ctx.metrics.merge(result.metrics);
+    return result;
   }
 
   /** Metrics of the worker threads, once started (registry JSON each); none for worker processes. */
