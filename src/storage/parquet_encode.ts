@@ -321,12 +321,14 @@ function stringDictionary(c: Utf8, valid: Uint8Array | null, validRows: number):
   let count = 0, bytes = 0, k = 0;
   for (let r = 0; r < n; r++) {
     if (valid !== null && valid[r] === 0) continue;
-    let slot = hashes[r]! & (cap - 1);
+    const h = hashes[r]!;
+    let slot = h & (cap - 1);
     let found = -1;
     for (;;) {
       const at = slots[slot]!;
       if (at < 0) break;
-      if (valuesEqual(c, rowOf[at]!, c, r)) { found = at; break; }
+      const q = rowOf[at]!;
+      if (hashes[q] === h && valuesEqual(c, q, c, r)) { found = at; break; }
       slot = (slot + 1) & (cap - 1);
     }
     if (found < 0) {
