@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryStats } from '../../src/result.js';
 import { Session } from '../../src/session.js';
 import { DuckOracle } from '../helpers/duckdb.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
@@ -133,14 +133,7 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
       workers.push(...await Promise.all([startWorkerProcess(['--data-root', dir]), startWorkerProcess(['--data-root', dir])]));
       session = await Session.create({ tables: dir, config: SETTINGS, workers: workers.map((w) => w.address) });
     }, 60_000);
-    afterAll(async () => {
-      try {
-        await session?.close();
-      } finally {
-        await killAll(workers);
-        for (const w of workers) rmSync(w.spillDir, { recursive: true, force: true });
-      }
-    }, 30_000);
+    afterAll(() => stopCluster(session, workers), 30_000);
 
     it('each worker writes its ranges; the coordinator receives no rows', async () => {
       const out = join(dir, 'grpc');

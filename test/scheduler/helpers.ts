@@ -4,7 +4,7 @@
  * one row group each, which would leave every scan in one task), and answer checks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -101,6 +101,16 @@ export async function killAll(workers: readonly (WorkerProcess | undefined)[]): 
     w.proc.kill('SIGKILL');
     await w.exited;
   }));
+}
+
+/** afterAll of a session over worker processes: close it, then kill the workers and remove their spill folders. */
+export async function stopCluster(session: { close(): Promise<void> } | undefined, workers: readonly WorkerProcess[]): Promise<void> {
+  try {
+    await session?.close();
+  } finally {
+    await killAll(workers);
+    for (const w of workers) rmSync(w.spillDir, { recursive: true, force: true });
+  }
 }
 
 /** Total of one extra metric over every plan node. */

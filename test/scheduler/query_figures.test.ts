@@ -17,7 +17,7 @@ import { planStageDag } from '../../src/distributed/distribute.js';
 import { runStageDag } from '../../src/scheduler/stage_scheduler.js';
 import { field } from '../../src/common/types.js';
 import { catalogOf, contextFor, memoryTable, singleNodePlan, testConfig } from '../distributed/harness.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, tempDir, type WorkerProcess } from './helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from './helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
@@ -141,14 +141,7 @@ describe.skipIf(!HAVE_DIST)('query figures', () => {
       workers.push(...await Promise.all([startWorkerProcess(), startWorkerProcess()]));
       session = await Session.create({ tables, config: SETTINGS, workers: workers.map((w) => w.address) });
     }, 60_000);
-    afterAll(async () => {
-      try {
-        await session?.close();
-      } finally {
-        await killAll(workers);
-        for (const w of workers) rmSync(w.spillDir, { recursive: true, force: true });
-      }
-    }, 30_000);
+    afterAll(() => stopCluster(session, workers), 30_000);
 
     /** Bytes the workers' exchange servers have sent so far, from their Heartbeat status. */
     const served = async (): Promise<number> => {

@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgeFigures, QueryFigures } from '../../src/common/figures.js';
 import { Session } from '../../src/session.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, tempDir, type WorkerProcess } from './helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from './helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
@@ -105,14 +105,7 @@ describe.skipIf(!HAVE_DIST)('distributed ORDER BY: each row crosses the range ex
       workers.push(...await Promise.all([startWorkerProcess(['--memory-limit', '4MB']), startWorkerProcess(['--memory-limit', '4MB'])]));
       session = await Session.create({ tables, config: { ...SETTINGS, batch_size: 2048 }, workers: workers.map((w) => w.address) });
     }, 60_000);
-    afterAll(async () => {
-      try {
-        await session?.close();
-      } finally {
-        await killAll(workers);
-        for (const w of workers) rmSync(w.spillDir, { recursive: true, force: true });
-      }
-    }, 30_000);
+    afterAll(() => stopCluster(session, workers), 30_000);
 
     it('gives the single-thread answer in order, each row once over the range edge, spilling within 4 MB', async () => {
       const res = await session!.sql(SQL);
