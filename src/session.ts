@@ -36,6 +36,7 @@ import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 import { createExecutor, DistributedExecutor } from './scheduler/distributed_executor.js';
+import type { HostResolver } from './scheduler/worker_discovery.js';
 import type { GrpcSecurity } from './exchange/grpc_security.js';
 import { explainStageDag } from './distributed/stage.js';
 import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.js';
@@ -72,6 +73,8 @@ export interface SessionOptions {
   workers?: readonly string[] | number;
   /** Token and TLS for worker processes. */
   security?: GrpcSecurity;
+  /** How `dns:NAME:PORT` worker entries resolve (default: the system's resolver). */
+  resolveHost?: HostResolver;
   /** Structured logs of queries, tasks and workers (default: none; worker warnings as lines on stderr). */
   logger?: Logger;
 }
@@ -101,6 +104,7 @@ export class Session {
     const logger = this.logger;
     this.executor = opts.workers === undefined ? new LocalExecutor() : createExecutor({
       workers: opts.workers, config: this.config, security: opts.security, metrics: this.metrics,
+      ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
       ...(logger ? { warn: (m: string) => logger.warn(m), logLevel: logger.level, quiet: false } : {}),
     });
     this.metrics.watchMemory(() => ({ reserved: this.pool.used, limit: this.pool.limit }));

@@ -36,7 +36,8 @@ interactive shell (.help there lists its commands, which also work in scripts).
   --spill-dir DIR       where spill files go (default $TMPDIR/spillway)
   --batch-size N        rows per batch
   --workers N|LIST      N embedded worker threads (default: the number of cores), 0 for one
-                        thread, or host:port,host:port of 'spillway worker' processes
+                        thread, or host:port,host:port of 'spillway worker' processes;
+                        dns:NAME:PORT means every address NAME resolves to (a headless Service)
   --set NAME=VALUE      any setting, as SET NAME = VALUE would
   -f, --file FILE       read the SQL from FILE
   -o, --output FILE     write the last query's rows to FILE (.parquet, .csv, .json; as COPY … TO)

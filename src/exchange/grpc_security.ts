@@ -13,6 +13,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { HEALTH_CHECK_PATH } from './health_service.js';
 import { SpillwayError } from '../common/errors.js';
 
 export interface TlsMaterial {
@@ -86,11 +87,15 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** Refuses every call whose token is missing or wrong, before its handler sees it. */
+/**
+ * Refuses every call whose token is missing or wrong, before its handler sees it. The one
+ * exception is the standard health check (health_service.ts): orchestrators' probes cannot
+ * send a token, and it tells only whether the process serves.
+ */
 export function serverInterceptors(sec: GrpcSecurity): grpc.ServerInterceptor[] {
   if (sec.token === null) return [];
   const want = digest(`Bearer ${sec.token}`);
-  const check: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call, {
+  const check: grpc.ServerInterceptor = (method, call) => method.path === HEALTH_CHECK_PATH ? new grpc.ServerInterceptingCall(call) : new grpc.ServerInterceptingCall(call, {
     start: (next) => next({
       onReceiveMetadata: (metadata, proceed) => {
         const got = metadata.get(AUTH_METADATA)[0];

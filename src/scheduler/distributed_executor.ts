@@ -8,6 +8,8 @@
  *
  * createExecutor({ workers, config }) picks the cluster:
  *   workers: ["host:port", …] ─▶ remote `spillway worker` processes (gRPC, GrpcTransport)
+ *   workers: ["dns:NAME:PORT"] ─▶ the same, at every address NAME resolves to; re-resolved
+ *                                before a query when no other runs (worker_discovery.ts)
  *   workers: N > 0            ─▶ N worker threads in this process (MessagePorts, PortTransport)
  *   workers: [] or 0          ─▶ LocalExecutor
  * Workers are contacted before the first query (an unreachable one is named in a warning
@@ -39,6 +41,7 @@ import { ClusterTaskRunner } from './cluster_task_runner.js';
 import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
 import type { GrpcSecurity } from '../exchange/grpc_security.js';
 import type { SpillwayMetrics } from '../observe/prometheus.js';
+import { isDnsEntry, parseDnsEntry, WorkerDiscovery, type HostResolver } from './worker_discovery.js';
 
 export interface ExecutorOptions {
   /** Remote worker addresses ("host:port"), or a number of worker threads. */
@@ -57,6 +60,8 @@ export interface ExecutorOptions {
   metrics?: SpillwayMetrics;
   /** Worker threads: level of their logs (default: none, see quiet). */
   logLevel?: string;
+  /** How dns:NAME:PORT entries resolve (default: the system's resolver). */
+  resolveHost?: HostResolver;
 }
 
 /** How the last query ran, for EXPLAIN-like reports and tests. */
@@ -97,7 +102,10 @@ export class DistributedExecutor implements QueryExecutor {
    * first query that passes the guards needs them, so small queries never pay for them.
    * Remote workers are contacted at once, so an unreachable one is reported up front.
    */
-  constructor(start: () => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number) {
+  constructor(
+    start: () => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number,
+    private readonly discovery?: WorkerDiscovery,
+  ) {
     this.warn = warn ?? ((m: string) => { process.stderr.write(`spillway: warning: ${m}\n`); });
     this.start = start;
     if (lazyWorkers === undefined) void this.cluster();
@@ -109,6 +117,19 @@ export class DistributedExecutor implements QueryExecutor {
       this.clusterPromise.catch(() => {}); // reported by the first execute()
     }
     return this.clusterPromise;
+  }
+
+  /**
+   * Workers found through DNS: when the names resolve to another set than the cluster's,
+   * and no other query uses it, close it so the next cluster() contacts the new set. A
+   * cluster that failed to start is dropped too, so the next query tries again.
+   */
+  private async refreshMembership(): Promise<void> {
+    if (!this.discovery || this.clusterPromise === null || this.active.size > 1) return;
+    const current = await this.clusterPromise.catch(() => null);
+    if (current !== null && !(await this.discovery.changed())) return;
+    this.clusterPromise = null;
+    await current?.close();
   }
 
   /** The scheduler (worker health, states), once the workers were contacted. */
@@ -156,6 +177,7 @@ export class DistributedExecutor implements QueryExecutor {
 
   private async copyRun(plan: PhysicalPlan, ctx: TaskContext, part: (task: number) => PartFileSpec): Promise<{ rows: number; files: number } | null> {
     if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return null;
+    await this.refreshMembership();
     if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
       const d = await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables });
       if (!d.decision.distribute) return null;
@@ -193,6 +215,7 @@ export class DistributedExecutor implements QueryExecutor {
         return local();
       }
     }
+    await this.refreshMembership();
     const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
     const runLocally = (reason: string): Promise<void> => {
@@ -297,15 +320,16 @@ export const MAX_THREADS_PER_CORE = 4;
 
 const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
-/** Parse "host:port,host:port" (the CLI's --workers) into addresses; a number → thread count. */
+/** Parse "host:port,dns:name:port" (the CLI's --workers) into entries; a number → thread count. */
 export function parseWorkersFlag(text: string): string[] | number {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
   const addresses = t.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const a of addresses) {
+    if (isDnsEntry(a)) { parseDnsEntry(a); continue; }
     const port = Number(a.slice(a.lastIndexOf(':') + 1));
     if (!ADDRESS.test(a) || port < 1 || port > 65535) {
-      throw new SpillwayError('config', `--workers: "${a}" is not a worker address; expected a number of threads or host:port,host:port`);
+      throw new SpillwayError('config', `--workers: "${a}" is not a worker address; expected a number of threads, host:port,host:port or dns:NAME:PORT`);
     }
   }
   return addresses;
@@ -326,6 +350,10 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
     return new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
   }
   if (w.length === 0) return new LocalExecutor();
+  if (w.some(isDnsEntry)) {
+    const discovery = new WorkerDiscovery(w, opts.resolveHost);
+    return new DistributedExecutor(async () => remoteCluster(await discovery.addresses(), opts), opts.warn, undefined, discovery);
+  }
   return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
 }
 

@@ -22,6 +22,7 @@ import { ACK, CANCEL_QUERY_REQUEST, HEARTBEAT_REQUEST, RELEASE_QUERY_REQUEST, RU
 import { decodeMessage, encodeMessage, ProtoDecodeError, type Spec } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA } from '../exchange/services.js';
 import { NO_SECURITY, type GrpcSecurity } from '../exchange/grpc_security.js';
+import { HEALTH_SERVICE, healthHandlers } from '../exchange/health_service.js';
 import { ExchangeError } from '../exchange/transport.js';
 import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';
 import { DataRoots } from './data_roots.js';
@@ -177,15 +178,18 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const host = opts.host ?? '127.0.0.1';
+  let closing: Promise<void> | null = null;
   const server: ExchangeServer = await startExchangeServer({
     host, port: opts.port ?? 0, buffers: runtime.buffer, networkTimeoutMs: config.network_timeout_ms, security,
     onStreamEvent: (e) => { if (e.type === 'sent') runtime.metrics.streamSent(e.counters); },
-    services: [{ definition: WORKER_SERVICE_RAW, implementation: workerServiceHandlers(runtime) }],
+    services: [
+      { definition: WORKER_SERVICE_RAW, implementation: workerServiceHandlers(runtime) },
+      { definition: HEALTH_SERVICE, implementation: healthHandlers(() => (closing === null ? 'SERVING' : 'NOT_SERVING')) },
+    ],
   });
   runtime.address = server.address;
   runtime.metrics.watchStreams(() => server.stats.activeStreams);
   runtime.peers = new GrpcTransport({ credits: config.exchange_credits, networkTimeoutMs: config.network_timeout_ms, security });
-  let closing: Promise<void> | null = null;
   return {
     runtime,
     port: server.port,

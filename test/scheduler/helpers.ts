@@ -78,7 +78,7 @@ export async function startWorkerProcess(extraArgs: string[] = [], spillDir = te
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /spillway worker listening on (\S+):(\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolvePort(`127.0.0.1:${m[2]}`); }
+      if (m) { clearTimeout(timer); resolvePort(`${m[1] === '0.0.0.0' ? '127.0.0.1' : m[1]}:${m[2]}`); }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`worker exited with ${code} before listening; stderr: ${err}`)); });
   });
