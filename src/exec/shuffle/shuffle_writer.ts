@@ -9,8 +9,8 @@
  *   round_robin(n)      whole batch i → output partition (task + i) % n
  *   single, broadcast   everything → output partition 0 (broadcast: every reader reads it whole)
  *   range(keys, n)      everything → output partition 0, plus a reservoir sample of the keys
- *                       returned to the scheduler, which computes the bounds the readers
- *                       split by (range_bounds.ts explains why the split is on read)
+ *                       returned to the scheduler, which computes the bounds; the writer's
+ *                       side splits the output by them once, on the first read (range_bounds.ts)
  *
  *           stage plan, partition t
  *                  │ batches
