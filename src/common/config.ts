@@ -62,6 +62,12 @@ export interface Config {
   speculation_multiplier: number;
   /** ... and at least this long. */
   speculation_min_ms: number;
+  /** A hash partition over this × the median of its exchange is split across tasks; 0 = never. */
+  skew_split_factor: number;
+  /** ... and over this many bytes. */
+  skew_split_min_bytes: number;
+  /** At most this many tasks per split partition. */
+  skew_split_max_pieces: number;
   /** Run queries in this process when no listed worker can be reached (otherwise they fail). */
   local_fallback: boolean;
   /** A worker drops a query this long after the coordinator stopped renewing it. */
@@ -105,6 +111,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   retry_backoff_ms: 100,
   speculation_multiplier: 1.5,
   speculation_min_ms: 5_000,
+  skew_split_factor: 5,
+  skew_split_min_bytes: 16 * 1024 * 1024,
+  skew_split_max_pieces: 8,
   local_fallback: false,
   query_lease_ms: 60_000,
   s3_region: '',
@@ -128,7 +137,7 @@ export function parseSize(text: string, what = 'size'): number {
   return Math.floor(Number(m[1]) * (unit === '' ? 1 : UNITS[unit]!));
 }
 
-const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes']);
+const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes', 'skew_split_min_bytes']);
 
 /** Most partitions an exchange or a scan may have (bounds the buffers a plan can ask a worker for). */
 export const MAX_PARTITIONS = 4096;
@@ -153,6 +162,9 @@ const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: 
   retry_backoff_ms: { min: 0, max: 600_000, integer: true },
   speculation_multiplier: { min: 0, max: 1000, integer: false },
   speculation_min_ms: { min: 0, max: 24 * 3600 * 1000, integer: true },
+  skew_split_factor: { min: 0, max: 1e6, integer: false },
+  skew_split_min_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  skew_split_max_pieces: { min: 2, max: 16, integer: true },
   query_lease_ms: { min: 100, max: 7 * 24 * 3600 * 1000, integer: true },
 };
 

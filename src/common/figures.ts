@@ -31,6 +31,8 @@ export interface StageFigures {
   rowsOut: number;
   batchesOut: number;
   bytesOut: number;
+  /** Skewed partitions run as several tasks (scheduler/skew_split.ts); `tasks` counts the pieces. */
+  skewSplits?: { input: number; partition: number; bytes: number; medianBytes: number; pieces: number }[];
 }
 
 /** One exchange: the output of `producerStage` read by `consumerStage`'s tasks (or the coordinator). */

@@ -28,8 +28,16 @@ import type { SpillManager } from '../spill/spill_manager.js';
 export interface TaskRequest {
   queryId: string;
   stageId: number;
-  /** The partition of the stage plan this task runs. */
+  /**
+   * The task's number: its output is found by (query, stage, task). Also the partition of
+   * the stage plan it runs, unless `partition` says otherwise.
+   */
   task: number;
+  /**
+   * A piece of a skewed partition (the scheduler split it across tasks): the partition of
+   * the stage plan this task runs; its inputs' `only` say which writers it reads.
+   */
+  partition?: number;
   /** serializePlan(stage.plan): the same text for every task of the stage. */
   plan: string;
   /** How to split the output (the stage's output partitioning). */
@@ -55,6 +63,8 @@ export interface TaskResult {
   figures?: TaskFigures;
   /** Distributed COPY: the part file the task wrote. */
   copied?: PartFileResult;
+  /** In-memory bytes of each output partition the task wrote. */
+  partitionBytes?: number[];
 }
 
 export interface TaskRunner {
@@ -109,11 +119,12 @@ export class LocalTaskRunner implements TaskRunner {
     try {
       written = await runShuffleWriter({
         stageId: req.stageId, task: req.task, plan: deserializePlan(req.plan), output: req.output, metricsNodeId: req.writerMetricsId,
+        ...(req.partition !== undefined ? { partition: req.partition } : {}),
       }, o.buffer, ctx);
     } finally {
       measure.finish();
     }
-    const result: TaskResult = { worker: o.worker ?? null, metrics: metrics.toJSON(), figures: measure.finish() };
+    const result: TaskResult = { worker: o.worker ?? null, metrics: metrics.toJSON(), figures: measure.finish(), partitionBytes: written.partitionBytes };
     if (written.sample) result.sample = written.sample;
     return result;
   }

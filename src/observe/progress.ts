@@ -122,6 +122,8 @@ interface StageTrack {
   failed: boolean;
   firstStart: number;
   lastEnd: number;
+  /** Tasks the stage runs: its planned ones, more when a skewed partition was split (task numbers after them). */
+  tasks: number;
 }
 
 export interface QueryTrackerOptions {
@@ -174,9 +176,10 @@ export class QueryTracker implements QueryObserver {
     this.emit();
   }
 
-  taskStarted(stageId: number, _task: number, _worker: string | null): void {
+  taskStarted(stageId: number, task: number, _worker: string | null): void {
     const s = this.stages.get(stageId);
     if (s === undefined) return;
+    s.tasks = Math.max(s.tasks, task + 1);
     if (s.firstStart === 0) s.firstStart = performance.now();
     s.running++;
     if (this.mode === 'distributed') this.opts.metrics?.tasksStarted.inc();
@@ -295,13 +298,13 @@ export class QueryTracker implements QueryObserver {
     }
     const tasksDone = s.taskMetrics.size;
     const bytesToScan = Math.max(info.scanBytesPerTask.reduce((a, b) => a + b, 0), bytesScanned);
-    const state: StageState = s.failed || (this.state === 'failed' && tasksDone < info.tasks) ? 'failed'
-      : tasksDone >= info.tasks ? 'done' : s.firstStart > 0 ? 'running' : 'waiting';
+    const state: StageState = s.failed || (this.state === 'failed' && tasksDone < s.tasks) ? 'failed'
+      : tasksDone >= s.tasks ? 'done' : s.firstStart > 0 ? 'running' : 'waiting';
     const end = state === 'running' ? now : s.lastEnd;
     return {
       stageId: info.id, label: info.label, output: info.output, inputs: info.inputs, state,
       // A speculative copy that lost reports no end: a done or failed stage runs nothing.
-      tasks: info.tasks, tasksDone, tasksRunning: state === 'running' ? s.running : 0,
+      tasks: s.tasks, tasksDone, tasksRunning: state === 'running' ? s.running : 0,
       rowsScanned, rowsToScan: Math.max(info.rowsToScan, rowsScanned), bytesScanned, bytesToScan,
       rowsIn, bytesIn, rowsOut, bytesOut, spillBytes, spillFiles,
       elapsedMs: s.firstStart > 0 ? Math.max(0, end - s.firstStart) : 0,
@@ -331,5 +334,5 @@ export function errorKind(e: unknown): string {
 }
 
 function newTrack(info: StagePlanInfo): StageTrack {
-  return { info, taskMetrics: new Map(), running: 0, failed: false, firstStart: 0, lastEnd: 0 };
+  return { info, taskMetrics: new Map(), running: 0, failed: false, firstStart: 0, lastEnd: 0, tasks: info.tasks };
 }

@@ -335,8 +335,10 @@ export function explainFigures(f: QueryFigures): string {
 }
 
 function stageFiguresLine(s: StageFigures): string {
+  const skew = (s.skewSplits ?? []).map((k) =>
+    `\n  skew split: partition ${k.partition} of stage ${k.input} (${k.bytes} bytes, ${(k.bytes / Math.max(1, k.medianBytes)).toFixed(1)}× the median ${k.medianBytes}) ran as ${k.pieces} tasks`);
   return `Stage ${s.stageId}: tasks=${s.tasks} wall=${ms(s.wallMs)} cpu=${ms(s.cpuMs)} peak_memory=${s.peakMemoryBytes}` +
-    ` spill_bytes=${s.spillBytes} spill_files=${s.spillFiles}`;
+    ` spill_bytes=${s.spillBytes} spill_files=${s.spillFiles}${skew.join('')}`;
 }
 
 function edgeFiguresLines(e: EdgeFigures): string {

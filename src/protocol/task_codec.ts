@@ -93,8 +93,20 @@ function checkLocation(stage: string, v: unknown): StageInputLocation {
   if (v.bounds !== undefined && !(Array.isArray(v.bounds) && v.bounds.every((r) => Array.isArray(r)))) {
     throw invalid(`input stage ${stage}: bounds must be a list of rows`);
   }
+  const extra = v.extra;
+  if (extra !== undefined && !(Array.isArray(extra) && extra.length <= MAX_TASK_ID
+    && extra.every((e) => isObject(e) && isIndex(e.task) && e.task <= MAX_TASK_ID && (e.worker === null || typeof e.worker === 'string')))) {
+    throw invalid(`input stage ${stage}: extra must be a list of {"task": n, "worker": address | null}`);
+  }
+  const writers = v.workers.length + (extra?.length ?? 0);
+  if (v.only !== undefined && !(Array.isArray(v.only) && v.only.every((i) => isIndex(i) && i < writers))) {
+    throw invalid(`input stage ${stage}: only must list writer indexes below ${writers}`);
+  }
   return v as unknown as StageInputLocation;
 }
+
+/** Task numbers stop here: a stage's partitions plus the pieces of its skewed ones. */
+const MAX_TASK_ID = 16 * MAX_PARTITIONS;
 
 /** Most plan nodes one task may carry (a 64-way join plans to a few hundred). */
 const MAX_PLAN_NODES = 10_000;
@@ -167,7 +179,6 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
   if (!isIndex(m.stageId) || !isIndex(m.partition)) throw invalid('stage and partition must be non-negative integers');
   if (m.plan.byteLength === 0) throw invalid('no plan');
   const plan = decodeText(m.plan, 'plan');
-  checkPlan(plan, m.partition);
   const config = configFromJson(parseJson(decodeText(m.config, 'config'), 'config'));
   let wrapper: unknown;
   try {
@@ -178,6 +189,12 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
   }
   if (!isObject(wrapper)) throw invalid('input locations are not a JSON object');
   if (!isIndex(wrapper.writerMetricsId)) throw invalid('writerMetricsId must be a non-negative integer');
+  // A piece of a skewed partition runs plan partition `partition` under its own task number.
+  if (wrapper.partition !== undefined && !(isIndex(wrapper.partition) && m.partition <= MAX_TASK_ID)) {
+    throw invalid(`partition must be a non-negative integer and task ${m.partition} at most ${MAX_TASK_ID}`);
+  }
+  const partition = wrapper.partition as number | undefined;
+  checkPlan(plan, partition ?? m.partition);
   const output = checkPartitioning(wrapper.output);
   const inputs: Record<string, StageInputLocation> = {};
   if (wrapper.inputs !== undefined) {
@@ -191,7 +208,7 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
   return {
     request: {
       queryId: m.queryId, stageId: m.stageId, task: m.partition, plan, output, writerMetricsId: wrapper.writerMetricsId, inputs,
-      ...(copy !== undefined ? { copy } : {}),
+      ...(copy !== undefined ? { copy } : {}), ...(partition !== undefined ? { partition } : {}),
     },
     config,
     attempt: isIndex(m.attempt) ? m.attempt : 0,

@@ -25,6 +25,8 @@ export interface StageOutcome {
   /** The winning result of each task, by task index. */
   results: readonly (TaskResult | undefined)[];
   wallMs: number;
+  /** Skewed partitions split across tasks (their pieces' results follow the stage's tasks). */
+  skewSplits?: StageFigures['skewSplits'];
 }
 
 /** The coordinator's read of the root stage's output. */
@@ -54,8 +56,9 @@ export function queryFigures(dag: StageDag, outcomes: ReadonlyMap<number, StageO
 
 function stageFigures(s: Stage, isRoot: boolean, o: StageOutcome): StageFigures {
   const f: StageFigures = {
-    stageId: s.id, tasks: s.tasks, output: isRoot ? 'result' : s.output.kind, inputs: [...s.inputs], wallMs: o.wallMs,
+    stageId: s.id, tasks: o.results.length, output: isRoot ? 'result' : s.output.kind, inputs: [...s.inputs], wallMs: o.wallMs,
     cpuMs: 0, peakMemoryBytes: 0, spillFiles: 0, spillBytes: 0, rowsOut: 0, batchesOut: 0, bytesOut: 0,
+    ...(o.skewSplits !== undefined && o.skewSplits.length > 0 ? { skewSplits: o.skewSplits } : {}),
   };
   for (const r of o.results) {
     if (r === undefined) continue;

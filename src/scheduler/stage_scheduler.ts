@@ -48,15 +48,16 @@ import { timedReads } from '../exec/shuffle/read_streams.js';
 import type { QueryFigures } from '../common/figures.js';
 import { queryFigures, type StageOutcome } from './query_figures.js';
 import { computeRangeBounds, routeByRange, type KeySample } from '../exec/shuffle/range_bounds.js';
-import type { StageInputLocation } from '../exec/shuffle/task_exchange.js';
+import { writerOutputs, type StageInputLocation } from '../exec/shuffle/task_exchange.js';
 import { MetricsSet } from '../common/metrics.js';
-import { serializePlan } from '../plan/physical.js';
+import { deserializePlan, serializePlan } from '../plan/physical.js';
 import type { Stage, StageDag } from '../distributed/stage.js';
 import { adaptiveJoins, decideAdaptiveJoin, type AdaptiveJoin } from '../distributed/adaptive_join.js';
 import { LocalTaskRunner, type TaskRequest, type TaskResult, type TaskRunner } from '../exec/task_runner.js';
 import type { Placement, WorkerLostListener } from './cluster_task_runner.js';
 import { backoffMs, classifyFailure, InputsLostError } from './failures.js';
 import { stageInfoOf } from './progress_info.js';
+import { planSkewSplits, splittableInputs, type SkewPiece, type SkewSplit } from './skew_split.js';
 
 /** A runner that places tasks on workers that can be lost (ClusterTaskRunner). */
 export interface RecoveringTaskRunner extends TaskRunner {
@@ -173,6 +174,10 @@ class StageRun {
   readonly speculated = new Set<number>();
   /** Durations of finished tasks (ms), for the straggler test. */
   readonly durations: number[] = [];
+  /** Skewed partitions split across tasks (skew_split.ts), decided once before the first task. */
+  skewChecked = false;
+  readonly pieces = new Map<number, SkewPiece>();
+  skewSplits: SkewSplit[] = [];
   constructor(public stage: Stage) {
     this.plan = serializePlan(stage.plan);
     this.outputs = new Array<TaskResult | undefined>(stage.tasks).fill(undefined);
@@ -265,7 +270,8 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     for (const i of stage.inputs) {
       const r = runs.get(i)!;
       if (!r.whole) return null;
-      const loc: StageInputLocation = { workers: r.outputs.map((o) => o!.worker) };
+      const loc: StageInputLocation = { workers: r.outputs.slice(0, r.stage.tasks).map((o) => o!.worker) };
+      if (r.outputs.length > r.stage.tasks) loc.extra = r.outputs.slice(r.stage.tasks).map((o, j) => ({ task: r.stage.tasks + j, worker: o!.worker }));
       if (r.bounds !== undefined) loc.bounds = r.bounds;
       inputs[String(i)] = loc;
     }
@@ -308,6 +314,10 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     } else {
       run.t0 = performance.now();
     }
+    if (!run.skewChecked) {
+      run.skewChecked = true;
+      await splitSkewedPartitions(run);
+    }
     const missing: number[] = [];
     run.outputs.forEach((o, t) => { if (o === undefined && !run.running.has(t)) missing.push(t); });
     await Promise.all(missing.map((t) => runToCompletion(run, t).catch((e: unknown) => { throw fail(e); })));
@@ -321,6 +331,30 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       run.complete = true;
       run.elapsedMs = performance.now() - run.t0;
     }
+  };
+
+  /**
+   * Before a stage's first task: split its skewed partitions (skew_split.ts) into pieces,
+   * each a task of its own; the outputs of the extra pieces follow the stage's tasks.
+   */
+  const splitSkewedPartitions = async (run: StageRun): Promise<void> => {
+    if (!(cfg.skew_split_factor > 0) || run.stage.id === dag.rootStageId || gates.has(run.stage.id) || run.stage.tasks < 2) return;
+    const candidates = splittableInputs(deserializePlan(run.plan));
+    if (candidates.length === 0) return;
+    await Promise.all(run.stage.inputs.map((i) => ensure(i)));
+    const writerBytes = new Map<number, (readonly number[] | undefined)[]>();
+    for (const i of candidates) {
+      const r = runs.get(i);
+      if (r !== undefined && r.outputs.length === r.stage.tasks) writerBytes.set(i, r.outputs.map((o) => o?.partitionBytes));
+    }
+    const { splits, pieces } = planSkewSplits(run.stage.tasks, writerBytes, {
+      factor: cfg.skew_split_factor, minBytes: cfg.skew_split_min_bytes, maxPieces: cfg.skew_split_max_pieces,
+    });
+    if (splits.length === 0) return;
+    run.skewSplits = splits;
+    for (const [t, piece] of pieces) run.pieces.set(t, piece);
+    const tasks = run.stage.tasks + pieces.size - splits.length;
+    while (run.outputs.length < tasks) { run.outputs.push(undefined); run.samples.push(undefined); }
   };
 
   /** Run one attempt of task t; the first copy to succeed records the output. */
@@ -342,8 +376,10 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
       release?.();
       return { ok: false, error, worker: null };
     }
+    const piece = run.pieces.get(t);
+    if (piece !== undefined) inputs = { ...inputs, [String(piece.input)]: { ...inputs[String(piece.input)]!, only: piece.only } };
     const readFrom = new Set<string | null>();
-    for (const loc of Object.values(inputs)) for (const w of loc.workers) readFrom.add(w);
+    for (const loc of Object.values(inputs)) for (const w of writerOutputs(loc)) readFrom.add(w.worker);
     const copy: Copy = { controller: new AbortController(), worker: null, inputs: readFrom, started: Date.now(), startedPerf: performance.now() };
     let set = run.running.get(t);
     if (set === undefined) run.running.set(t, set = new Set());
@@ -355,6 +391,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
     try {
       const req: TaskRequest = {
         queryId, stageId: run.stage.id, task: t, plan: run.plan, output: run.stage.output, writerMetricsId: run.stage.exchangeId, inputs,
+        ...(piece !== undefined ? { partition: piece.partition } : {}),
         ...(opts.copy !== undefined && run.stage.id === dag.rootStageId ? { copy: opts.copy.part(t) } : {}),
       };
       const r = recovering
@@ -501,7 +538,7 @@ export async function runStageDag(dag: StageDag, opts: RunStageDagOptions): Prom
         let workerMemoryPeak = 0;
         for (const p of workerPeaks.values()) workerMemoryPeak += p;
         const outcomes = new Map<number, StageOutcome>();
-        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
+        for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart), skewSplits: r.skewSplits });
         return {
           batches, metrics, workerMemoryPeak, stages: dag.stages.map((s) => stageStats(s, metrics, runs.get(s.id)!.elapsedMs)),
           figures: queryFigures(dag, outcomes, { counters: stream.counters, waitMs: wait.ms }),
@@ -533,7 +570,7 @@ function copiedResult(dag: StageDag, runs: ReadonlyMap<number, StageRun>, metric
   let workerMemoryPeak = 0;
   for (const p of workerPeaks.values()) workerMemoryPeak += p;
   const outcomes = new Map<number, StageOutcome>();
-  for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart) });
+  for (const [id, r] of runs) outcomes.set(id, { stage: r.stage, results: r.outputs, wallMs: Math.max(0, r.lastTaskEnd - r.firstTaskStart), skewSplits: r.skewSplits });
   let copiedRows = 0;
   for (const o of runs.get(dag.rootStageId)!.outputs) copiedRows += o?.copied?.rows ?? 0;
   return {

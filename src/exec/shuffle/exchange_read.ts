@@ -20,7 +20,7 @@ import { recordStreamMetrics, type ExchangeTarget, type RangeSplit } from '../..
 import type { ExchangeReadNode } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
 import { readStreams, timedReads } from './read_streams.js';
-import { inputLocation } from './task_exchange.js';
+import { inputLocation, writerOutputs } from './task_exchange.js';
 
 export async function* exchangeRead(node: ExchangeReadNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { exchange, location } = inputLocation(ctx, node.stageId, node.id);
@@ -33,7 +33,7 @@ export async function* exchangeRead(node: ExchangeReadNode, partition: number, c
   const range: RangeSplit | undefined = node.partitioning.kind === 'range'
     ? { keys: node.partitioning.keys, bounds: location.bounds ?? [], partitions: Math.max(1, node.partitioning.partitions) }
     : undefined;
-  const targets: ExchangeTarget[] = location.workers.map((worker, task) => ({
+  const targets: ExchangeTarget[] = writerOutputs(location).map(({ worker, task }) => ({
     queryId: ctx.queryId, stageId: node.stageId, task, partition: outputPartition, worker,
     compression: exchange.compression, credits: ctx.config.exchange_credits,
     ...(range !== undefined ? { range } : {}),

@@ -9,8 +9,8 @@
  *   round_robin(n)      whole batch i → output partition (task + i) % n
  *   single, broadcast   everything → output partition 0 (broadcast: every reader reads it whole)
  *   range(keys, n)      everything → output partition 0, plus a reservoir sample of the keys
- *                       returned to the scheduler, which computes the bounds the readers
- *                       split by (range_bounds.ts explains why the split is on read)
+ *                       returned to the scheduler, which computes the bounds; the writer's
+ *                       side splits the output by them once, on the first read (range_bounds.ts)
  *
  *           stage plan, partition t
  *                  │ batches
@@ -43,6 +43,8 @@ import { KeySampler, SAMPLE_CAPACITY, type KeySample } from './range_bounds.js';
 export interface ShuffleWriteTask {
   stageId: number;
   task: number;
+  /** The partition of the plan the task runs, when it differs from `task` (a piece of a skewed partition). */
+  partition?: number;
   plan: PhysicalPlan;
   output: Partitioning;
   /** Node id the writer's metrics are recorded under (the Exchange the stage was cut at). */
@@ -55,6 +57,8 @@ export interface ShuffleWriteResult {
   /** Range output only. */
   sample?: KeySample;
   counters: StreamCounters;
+  /** In-memory bytes appended to each output partition (the scheduler's skew check reads them). */
+  partitionBytes: number[];
 }
 
 /** Output partitions a writer with this partitioning produces. */
@@ -65,6 +69,7 @@ export function writerPartitionCount(p: Partitioning): number {
 export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuffer, ctx: TaskContext): Promise<ShuffleWriteResult> {
   const writer = buffer.openWriter({ queryId: ctx.queryId, stageId: t.stageId, task: t.task }, t.plan.schema, writerPartitionCount(t.output));
   const counters = newStreamCounters();
+  const partitionBytes = new Array<number>(writerPartitionCount(t.output)).fill(0);
   const sampler = t.output.kind === 'range'
     ? new KeySampler(t.output.keys, t.sampleCapacity ?? SAMPLE_CAPACITY, (t.stageId * 7919 + t.task + 1) | 0)
     : null;
@@ -73,7 +78,9 @@ export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuff
     await writer.append(p, b);
     counters.batches++;
     counters.rows += b.length;
-    counters.rawBytes += batchBytes(b);
+    const bytes = batchBytes(b);
+    counters.rawBytes += bytes;
+    partitionBytes[p]! += bytes;
   };
   const gather = t.output.kind === 'hash' && t.output.partitions > 1
     ? new PieceGatherer(t.plan.schema, t.output.partitions, Math.max(1, ctx.config.batch_size),
@@ -81,7 +88,7 @@ export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuff
     : null;
   try {
     let batchIndex = 0;
-    for await (const batch of executePlan(t.plan, t.task, ctx)) {
+    for await (const batch of executePlan(t.plan, t.partition ?? t.task, ctx)) {
       switch (t.output.kind) {
         case 'hash': await splitByHash(batch, t.output.keys, t.output.partitions, gather ? (p, b) => gather.add(p, b) : append); break;
         case 'round_robin': await append((t.task + batchIndex) % t.output.partitions, batch); break;
@@ -99,7 +106,7 @@ export async function runShuffleWriter(t: ShuffleWriteTask, buffer: ExchangeBuff
     gather?.free();
     recordStreamMetrics(ctx.metrics, t.metricsNodeId, counters, 'sent');
   }
-  return sampler ? { sample: sampler.result(), counters } : { counters };
+  return sampler ? { sample: sampler.result(), counters, partitionBytes } : { counters, partitionBytes };
 }
 
 /** Each row to partition hash(keys) % parts, one batch per non-empty partition. */

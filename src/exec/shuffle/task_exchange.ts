@@ -19,6 +19,19 @@ export interface StageInputLocation {
    * partitions - 1 of them); a row goes to the first partition whose bound is ≥ its key.
    */
   bounds?: Scalar[][];
+  /**
+   * Writer tasks beyond the plan's count: the pieces of a skewed partition the scheduler
+   * split across tasks (their outputs together are that one task's).
+   */
+  extra?: { task: number; worker: string | null }[];
+  /** A piece of a skewed partition reads only these writers (indexes into workers ++ extra). */
+  only?: number[];
+}
+
+/** The writer outputs a reader fetches: every writer task (the plan's and the extra ones), or `only` those. */
+export function writerOutputs(location: StageInputLocation): { task: number; worker: string | null }[] {
+  const all = [...location.workers.map((worker, task) => ({ task, worker })), ...(location.extra ?? [])];
+  return location.only === undefined ? all : location.only.map((i) => all[i]!);
 }
 
 export interface TaskExchange {
