@@ -91,6 +91,12 @@ export class DistributedExecutor implements QueryExecutor {
   private readonly warn: (message: string) => void;
   private warnedLocal = false;
   lastRun: DistributedRunInfo | null = null;
+  /**
+   * The workers see this machine's files under the same paths (worker threads; worker
+   * processes at loopback addresses), so a COPY's part files they write can be joined here
+   * into one file instead of relaying the rows (copy.ts). Set by createExecutor.
+   */
+  sharesFiles = false;
 
   /**
    * `lazyWorkers`: for thread workers, their number; the threads then start only when the
@@ -323,10 +329,20 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
         `${n} worker threads asked for; using ${cap} (at most ${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()} cores)`);
       n = cap;
     }
-    return new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
+    const threads = new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
+    threads.sharesFiles = true;
+    return threads;
   }
   if (w.length === 0) return new LocalExecutor();
-  return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+  const remote = new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+  remote.sharesFiles = w.every(isLoopbackAddress);
+  return remote;
+}
+
+/** host:port on this machine by name: localhost, 127.x.x.x or [::1]. */
+function isLoopbackAddress(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**
