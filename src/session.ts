@@ -301,7 +301,7 @@ export class Session {
           // Distributed: the workers write parts next to the target, joined here into the one file.
           const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
             const joined = await copyJoiningParts(spec, (dir) => this.workerParts(physical, ctx, spec, dir));
-            written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, ctx))).rows;
+            written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
           });
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
@@ -340,6 +340,15 @@ export class Session {
   }
 
   /**
+   * The context to run the query again after workerParts gave up: a query the workers
+   * refused was released on them, so the second run needs its own id there.
+   */
+  private rerun(ctx: TaskContext): TaskContext {
+    const ran = this.executor.lastRun;
+    return ran?.queryId === ctx.queryId && ran.dag !== null ? { ...ctx, queryId: `${ctx.queryId}-relayed` } : ctx;
+  }
+
+  /**
    * CREATE TABLE name AS query with a tables folder: the rows go to `<dir>/<name>.parquet`
    * as COPY writes a file (temporary name, renamed when complete; written by the workers and
    * joined here when distributed), and the table is in the catalog at once. OR REPLACE
@@ -356,7 +365,7 @@ export class Session {
     let written = 0;
     const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
       const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
-      written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, ctx))).rows;
+      written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
     });
     if ((await stat(folder).catch(() => null))?.isDirectory()) {
       // The table was a folder: it leaves at once under a hidden name (discovery skips it), then goes.
@@ -387,7 +396,7 @@ export class Session {
       const joined = await joinPartsInto(target, isFolder ? [] : [location], !isFolder, async (tmp) => {
         const parts = await this.workerParts(physical, ctx, spec, tmp);
         if (parts !== null) return parts;
-        return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, ctx));
+        return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, this.rerun(ctx)));
       }).catch((e: unknown) => { throw insertError(table.name, e); });
       written = joined!.rows;
     });
