@@ -13,8 +13,8 @@
  *
  * Every input must have the same columns (name, physical type, repetition). Statistics are
  * kept where hyparquet's parse and hyparquet-writer's serialization give back the same bytes
- * (the types Spillway writes); other annotations (DECIMAL, millisecond timestamps, …) lose
- * their min/max, never their data.
+ * (the types Spillway writes); other annotations (DECIMAL, millisecond timestamps, …) keep
+ * their null counts and lose their min/max, never their data.
  */
 import { createReadStream } from 'node:fs';
 import { open as openFile, rm, type FileHandle } from 'node:fs/promises';
@@ -127,7 +127,8 @@ function shiftRowGroup(rg: RowGroup, shift: bigint, schema: readonly SchemaEleme
           ...(m.dictionary_page_offset !== undefined ? { dictionary_page_offset: at(m.dictionary_page_offset) } : {}),
           ...(m.index_page_offset !== undefined ? { index_page_offset: at(m.index_page_offset) } : {}),
           ...(m.bloom_filter_offset !== undefined ? { bloom_filter_offset: at(m.bloom_filter_offset) } : {}),
-          statistics: leaf !== undefined && statisticsRoundTrip(leaf) ? m.statistics : undefined,
+          statistics: m.statistics === undefined || (leaf !== undefined && statisticsRoundTrip(leaf)) ? m.statistics
+            : { ...(m.statistics.null_count !== undefined ? { null_count: m.statistics.null_count } : {}) },
         },
       } : {}),
     };
