@@ -173,6 +173,11 @@ describe('INSERT while others read', () => {
       expect((await session.sql('select count(*), sum(k) from h')).rows()).toEqual([[12n, 45n + 201n]]);
       expect(await duck.query(`select count(*)::int from '${join(dir, 'h')}/*.parquet'`)).toEqual([[12]]);
       expect(leftovers(join(dir, 'h'))).toEqual([]);
+      // A one-file table written by DuckDB takes rows too; DuckDB reads the result.
+      await session.sql("insert into src (k, s) select k + 100000, s from src where k < 10");
+      expect(await duck.query(`select count(*)::int, count(v)::int, max(k)::int from '${join(dir, 'src.parquet')}'`)).toEqual([[ROWS + 10, ROWS, 100009]]);
+      await expect(session.sql("insert into src (d) values ('x')")).rejects.toThrow(/DATE/);
+      expect(leftovers(dir)).toEqual([]);
     } finally {
       await session.close();
     }
