@@ -120,6 +120,12 @@ function copyTests(session: () => Session, parts: number): void {
     await expectNothingLeft(session(), out, `copy (select k, cast(s as integer) as bad from t order by k) to '${out}'`, false);
   }, 60_000);
 
+  it('a folder that does not exist: one line naming it, nothing written', async () => {
+    const out = join(dir, 'missing', 'x.parquet');
+    await expect(session().sql(`copy (${SORTED}) to '${out}'`)).rejects.toThrow(`cannot COPY to "${out}": no such directory ${join(dir, 'missing')}`);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
   it('a cancelled COPY leaves no file', async () => {
     const out = join(dir, 'cancelled.parquet');
     await expectNothingLeft(session(), out, `copy (${SORTED}) to '${out}'`, true);
