@@ -359,13 +359,18 @@ export class Session {
     const path = join(dir, `${stmt.name}.parquet`);
     const folder = join(dir, stmt.name);
     const onDisk = (await stat(path).catch(() => null)) ?? (await stat(folder).catch(() => null));
+    if (onDisk !== null && stmt.ifNotExists) return status('CREATE TABLE');
     if (onDisk !== null && !stmt.orReplace) throw binderError(`relation "${stmt.name}" already exists ("${onDisk.isDirectory() ? folder : path}")`);
     const physical = createPhysicalPlan(optimize(stmt.query, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
     const spec = copySpecFor(path, { overwrite: true });
     let written = 0;
     const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
-      const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
-      written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+      try {
+        const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
+        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+      } catch (e) {
+        throw writeError('CREATE TABLE', stmt.name, e);
+      }
     });
     if ((await stat(folder).catch(() => null))?.isDirectory()) {
       // The table was a folder: it leaves at once under a hidden name (discovery skips it), then goes.
@@ -397,7 +402,7 @@ export class Session {
         const parts = await this.workerParts(physical, ctx, spec, tmp);
         if (parts !== null) return parts;
         return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, this.rerun(ctx)));
-      }).catch((e: unknown) => { throw insertError(table.name, e); });
+      }).catch((e: unknown) => { throw writeError('INSERT into', table.name, e); });
       written = joined!.rows;
     });
     const files = isFolder ? [...table.files, target] : table.files;
@@ -557,11 +562,11 @@ function analyzeJson(s: QueryStats, ran: QueryExecutor['lastRun'] | null, metric
   };
 }
 
-/** An INSERT that failed while writing: one line naming the table. */
-function insertError(table: string, e: unknown): Error {
-  const message = e instanceof Error ? e.message : String(e);
+/** A CREATE TABLE … AS or INSERT that failed while writing: one line naming the table. */
+function writeError(what: 'CREATE TABLE' | 'INSERT into', table: string, e: unknown): Error {
+  const message = e instanceof Error ? e.message.replace(/^cannot (COPY to|write) "[^"]*": /, '') : String(e);
   if (e instanceof SpillwayError && (e.kind === 'cancelled' || message.includes(`"${table}"`))) return e;
-  return new SpillwayError(e instanceof SpillwayError ? e.kind : 'io', `cannot INSERT into "${table}": ${message}`, { cause: e });
+  return new SpillwayError(e instanceof SpillwayError ? e.kind : 'io', `cannot ${what} "${table}": ${message}`, { cause: e });
 }
 
 function status(text: string): QueryResult {

@@ -100,6 +100,11 @@ for (const workers of [0, 2]) {
       await session.sql('create or replace table small as select k * 2 as k2 from src where k < 3');
       expect((await session.sql('select k2 from small order by k2')).rows()).toEqual([[0n], [2n], [4n]]);
       expect(await duck.query(`select k2::int from '${join(dir, 'small.parquet')}' order by 1`)).toEqual([[0], [2], [4]]);
+      // A CTAS failing while it writes leaves neither a file nor a table.
+      await expect(session.sql('create table bad as select k, cast(s as integer) as n from src'))
+        .rejects.toThrow(/^cannot CREATE TABLE "bad": .*invalid input syntax for type integer: "row \d+"/);
+      expect(existsSync(join(dir, 'bad.parquet'))).toBe(false);
+      await expect(session.sql('select * from bad')).rejects.toThrow('unknown table "bad"');
       expect(leftovers(dir)).toEqual([]);
     }, 60_000);
 
