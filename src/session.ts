@@ -96,6 +96,8 @@ export class Session {
   private readonly logger: Logger | null;
   /** The local --tables folder: CREATE TABLE … AS writes `<name>.parquet` there (null: in-memory tables). */
   private readonly tablesDir: string | null;
+  /** Writes to a Parquet table run one at a time (two INSERTs rewriting one file would lose one). */
+  private readonly tableWrites = new Map<string, Promise<unknown>>();
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
@@ -239,7 +241,7 @@ export class Session {
       case 'CreateTableAs': {
         if (this.catalog.has(stmt.name) && stmt.ifNotExists) return status('CREATE TABLE');
         if (!stmt.orReplace) this.ensureFree(stmt.name, false);
-        if (this.tablesDir !== null) return this.createFileTable(stmt, signal);
+        if (this.tablesDir !== null) return this.oneWriterAtATime(stmt.name, () => this.createFileTable(stmt, signal));
         const r = await this.runQuery(stmt.query, stmt.ids, signal);
         const sch = makeSchema(r.result.schema.fields.map((f) => field(f.name, f.type === 'null' ? 'utf8' : f.type, true)));
         const batches = r.result.batches.map((b) => castBatchTo(b, sch));
@@ -248,7 +250,9 @@ export class Session {
       }
       case 'Insert': {
         const entry = this.catalog.resolve(stmt.table);
-        if (entry.kind === 'parquet' && entry.location !== undefined) return this.insertIntoFile(entry, stmt, signal);
+        if (entry.kind === 'parquet' && entry.location !== undefined) {
+          return this.oneWriterAtATime(entry.name, () => this.insertIntoFile(this.catalog.resolve(stmt.table) as ParquetTable, stmt, signal));
+        }
         if (entry.kind !== 'memory') throw binderError(`cannot INSERT into "${stmt.table}": it is a ${entry.kind === 'view' ? 'view' : 'Parquet table'}`);
         const r = await this.runQuery(stmt.query, stmt.ids, signal);
         const target = entry.schema;
@@ -317,6 +321,18 @@ export class Session {
 
   private ensureFree(name: string, ifNotExists: boolean): void {
     if (this.catalog.has(name) && !ifNotExists) throw binderError(`relation "${name}" already exists`);
+  }
+
+  /** Run `write` after the writes to table `name` before it (whatever their outcome). */
+  private async oneWriterAtATime<T>(name: string, write: () => Promise<T>): Promise<T> {
+    const key = name.toLowerCase();
+    const run = (this.tableWrites.get(key) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.tableWrites.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.tableWrites.get(key) === run) this.tableWrites.delete(key);
+    }
   }
 
   private workersShareFiles(): boolean {

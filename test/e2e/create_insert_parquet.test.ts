@@ -167,6 +167,19 @@ describe('INSERT while others read', () => {
     }
   }, 60_000);
 
+  it('INSERTs into one table at once all land (they run one after the other)', async () => {
+    const dir = await tablesFolder('together');
+    const session = await Session.create({ tables: dir, workers: 0 });
+    try {
+      await session.sql('create table j as select k from src where k < 3');
+      await Promise.all(Array.from({ length: 5 }, (_, i) => session.sql(`insert into j select k + ${(i + 1) * 100} from src where k < 3`)));
+      expect((await session.sql('select count(*), count(distinct k) from j')).rows()).toEqual([[18n, 18n]]);
+      expect(await duck.query(`select count(*)::int from '${join(dir, 'j.parquet')}'`)).toEqual([[18]]);
+    } finally {
+      await session.close();
+    }
+  }, 60_000);
+
   it('INSERT into a folder table adds one file, renamed into place when complete', async () => {
     const dir = await tablesFolder('folder');
     mkdirSync(join(dir, 'h'));
