@@ -21,15 +21,23 @@
  * reachable by the workers under the same path, and lie below their --data-root); the
  * coordinator never receives the rows. A query that runs here writes part-00000 itself.
  *
+ * One file written by the workers (a plain COPY, CTAS or INSERT that runs distributed, when
+ * the workers share this machine's files): the tasks write part files as for
+ * PER_THREAD_OUTPUT into a temporary folder next to the target, and the coordinator joins
+ * them into one file (storage/parquet_concat.ts: the row groups' bytes are copied, the
+ * footer written anew) before renaming it over the target:
+ *
+ *   <path>.tmp-XXXX/part-*.parquet ──concat (name order)──▶ <path>.tmp-YYYY ──rename──▶ <path>
+ *
  * To s3://bucket/key the same files are written to a local temporary folder first, then
  * uploaded (multipart when large): an S3 object appears only once its upload completed. With
  * PARTITION_BY the objects appear one by one; a failure removes those already uploaded.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import { makeBatch, type Batch } from './columnar/column.js';
 import { batchFromRows, takeBatch } from './columnar/kernels.js';
@@ -41,6 +49,7 @@ import { compareRows } from './exec/sort/row_compare.js';
 import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
 import type { CopySpec } from './sql/copy.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter } from './storage/parquet_writer.js';
+import { concatParquetFiles } from './storage/parquet_concat.js';
 import { localStore } from './storage/local_store.js';
 import { s3Store } from './storage/object_store.js';
 import { isS3Path } from './storage/s3_store.js';
@@ -156,6 +165,63 @@ export async function copyParts(spec: CopySpec, write: (dir: string) => Promise<
     return result;
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw copyError(spec.path, e);
+  }
+}
+
+/** Whether a COPY to `spec` can be written as parts by the workers and joined into one file here. */
+export function canJoinParts(spec: CopySpec): boolean {
+  return spec.format === 'parquet' && spec.partitionBy.length === 0 && spec.perTask !== true && !isS3Path(spec.path) && spec.compression !== 'zstd';
+}
+
+/**
+ * One Parquet file at `target` made of the part files `write(dir)` puts in a temporary
+ * folder next to it (joined in name order), after the bytes of the files `before` (an
+ * INSERT's table file, kept first so its offsets stay valid). `write` returns null when it
+ * wrote no parts (the query ran here): then nothing is touched and null is returned.
+ * `replace`: the target may exist and is replaced (atomically, by rename).
+ */
+export async function joinPartsInto(
+  target: string, before: readonly string[], replace: boolean, write: (dir: string) => Promise<CopyResult | null>,
+): Promise<CopyResult | null> {
+  const path = resolve(target);
+  if (!replace && await stat(path).catch(() => null)) throw new SpillwayError('io', `cannot write "${target}": it already exists`);
+  // Hidden names: a table folder's readers (discovery skips '.' names) never see them.
+  const hidden = (what: string) => join(dirname(path), `.${basename(path)}.tmp-${what}-${randomBytes(6).toString('hex')}`);
+  const dir = hidden('parts');
+  const file = hidden('file');
+  try {
+    await mkdir(dir);
+    const wrote = await write(dir);
+    if (wrote === null) return null;
+    const parts = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
+    await concatParquetFiles([...before, ...parts], file);
+    await rename(file, path);
+    return { rows: wrote.rows, files: 1 };
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(file, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * COPY … TO one Parquet file, written by the workers as parts and joined here; null when
+ * the query ran here (then the caller writes the file from the batches as usual).
+ */
+export async function copyJoiningParts(spec: CopySpec, write: (dir: string) => Promise<CopyResult | null>): Promise<CopyResult | null> {
+  const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
+  if (!spec.overwrite && await stat(target).catch(() => null)) {
+    throw new SpillwayError('io', `cannot COPY to "${spec.path}": it already exists (add OVERWRITE to replace it)`);
+  }
+  const existing = spec.overwrite ? await stat(target).catch(() => null) : null;
+  // A folder cannot be renamed over: it goes first (the COPY replaces it either way).
+  try {
+    return await joinPartsInto(target, [], true, async (dir) => {
+      const r = await write(dir);
+      if (r !== null && existing?.isDirectory()) await rm(target, { recursive: true, force: true });
+      return r;
+    });
+  } catch (e) {
     throw copyError(spec.path, e);
   }
 }

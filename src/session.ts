@@ -24,13 +24,16 @@ import { QueryResult, type QueryStats } from './result.js';
 import { measureTask } from './exec/task_figures.js';
 import { createSpillManager, removeStaleSpillDirs, type DiskSpillManager } from './spill/disk_spill_manager.js';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CopySpec } from './sql/copy.js';
-import { copyCountResult, copyParts, copyTo, partFileName, type CopyResult } from './copy.js';
+import { rename, rm, stat } from 'node:fs/promises';
+import { randomBytes as randomName } from 'node:crypto';
+import { join, resolve as resolvePath } from 'node:path';
+import { copySpecFor, type CopySpec } from './sql/copy.js';
+import { canJoinParts, copyCountResult, copyJoiningParts, copyParts, copyTo, joinPartsInto, partFileName, type CopyResult } from './copy.js';
 import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
-import { discoverTables, resolveParquetPath } from './storage/table_discovery.js';
+import { discoverTables, resolveParquetPath, type ParquetTable } from './storage/table_discovery.js';
+import { isRemotePath } from './storage/object_store.js';
 import { configureObjectStores } from './storage/object_store.js';
 import { castBatchTo } from './exec/cast_batch.js';
 import { schema as makeSchema, field, type Schema } from './common/types.js';
@@ -94,9 +97,14 @@ export class Session {
   /** This session's Prometheus metrics (queries, tasks, exchange reads, spill, memory). */
   readonly metrics = new SpillwayMetrics();
   private readonly logger: Logger | null;
+  /** The local --tables folder: CREATE TABLE … AS writes `<name>.parquet` there (null: in-memory tables). */
+  private readonly tablesDir: string | null;
+  /** Writes to a Parquet table run one at a time (two INSERTs rewriting one file would lose one). */
+  private readonly tableWrites = new Map<string, Promise<unknown>>();
 
   constructor(opts: SessionOptions = {}) {
     this.config = makeConfig(opts.config ?? {});
+    this.tablesDir = opts.tables !== undefined && !isRemotePath(opts.tables) ? resolvePath(opts.tables) : null;
     this.poolLimit = this.config.memory_limit;
     this.pool = createMemoryPool(this.config);
     configureObjectStores(this.config);
@@ -235,7 +243,9 @@ export class Session {
         return status('CREATE TABLE');
       }
       case 'CreateTableAs': {
-        this.ensureFree(stmt.name, false);
+        if (this.catalog.has(stmt.name) && stmt.ifNotExists) return status('CREATE TABLE');
+        if (!stmt.orReplace) this.ensureFree(stmt.name, false);
+        if (this.tablesDir !== null) return this.oneWriterAtATime(stmt.name, () => this.createFileTable(stmt, signal));
         const r = await this.runQuery(stmt.query, stmt.ids, signal);
         const sch = makeSchema(r.result.schema.fields.map((f) => field(f.name, f.type === 'null' ? 'utf8' : f.type, true)));
         const batches = r.result.batches.map((b) => castBatchTo(b, sch));
@@ -244,6 +254,9 @@ export class Session {
       }
       case 'Insert': {
         const entry = this.catalog.resolve(stmt.table);
+        if (entry.kind === 'parquet' && entry.location !== undefined) {
+          return this.oneWriterAtATime(entry.name, () => this.insertIntoFile(this.catalog.resolve(stmt.table) as ParquetTable, stmt, signal));
+        }
         if (entry.kind !== 'memory') throw binderError(`cannot INSERT into "${stmt.table}": it is a ${entry.kind === 'view' ? 'view' : 'Parquet table'}`);
         const r = await this.runQuery(stmt.query, stmt.ids, signal);
         const target = entry.schema;
@@ -291,8 +304,17 @@ export class Session {
           });
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
+        const spec = stmt.target;
+        if (canJoinParts(spec) && this.workersShareFiles()) {
+          // Distributed: the workers write parts next to the target, joined here into the one file.
+          const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+            const joined = await copyJoiningParts(spec, (dir) => this.workerParts(physical, ctx, spec, dir));
+            written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+          });
+          return copyCountResult(written, r.result.metrics, r.result.stats);
+        }
         const r = await this.runPhysical(physical, signal, async (batches) => {
-          written = (await copyTo(stmt.target, physical.schema, batches)).rows;
+          written = (await copyTo(spec, physical.schema, batches)).rows;
         });
         return copyCountResult(written, r.result.metrics, r.result.stats);
       }
@@ -303,6 +325,110 @@ export class Session {
 
   private ensureFree(name: string, ifNotExists: boolean): void {
     if (this.catalog.has(name) && !ifNotExists) throw binderError(`relation "${name}" already exists`);
+  }
+
+  /** Run `write` after the writes to table `name` before it (whatever their outcome). */
+  private async oneWriterAtATime<T>(name: string, write: () => Promise<T>): Promise<T> {
+    const key = name.toLowerCase();
+    const run = (this.tableWrites.get(key) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.tableWrites.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.tableWrites.get(key) === run) this.tableWrites.delete(key);
+    }
+  }
+
+  private workersShareFiles(): boolean {
+    return this.executor instanceof DistributedExecutor && this.executor.sharesFiles;
+  }
+
+  /**
+   * Part files of the query's result written into `dir` by the tasks of its last stage, on
+   * workers that share this machine's files; null when the query runs here, or when the
+   * workers refuse the folder (outside their --data-root: the caller then relays the rows).
+   */
+  private async workerParts(physical: PhysicalPlan, ctx: TaskContext, spec: CopySpec, dir: string): Promise<CopyResult | null> {
+    if (!this.workersShareFiles() || this.executor.copyParts === undefined) return null;
+    const compression = spec.compression === 'zstd' ? 'snappy' : spec.compression;
+    try {
+      return await this.executor.copyParts(physical, ctx, (task) => ({ dir, file: partFileName(task), compression, rowGroupSize: spec.rowGroupSize }));
+    } catch (e) {
+      if (e instanceof SpillwayError && e.kind === 'permission') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * The context to run the query again after workerParts gave up: a query the workers
+   * refused was released on them, so the second run needs its own id there.
+   */
+  private rerun(ctx: TaskContext): TaskContext {
+    const ran = this.executor.lastRun;
+    return ran?.queryId === ctx.queryId && ran.dag !== null ? { ...ctx, queryId: `${ctx.queryId}-relayed` } : ctx;
+  }
+
+  /**
+   * CREATE TABLE name AS query with a tables folder: the rows go to `<dir>/<name>.parquet`
+   * as COPY writes a file (temporary name, renamed when complete; written by the workers and
+   * joined here when distributed), and the table is in the catalog at once. OR REPLACE
+   * replaces the file (or the folder of a table defined by one).
+   */
+  private async createFileTable(stmt: Extract<Statement, { kind: 'CreateTableAs' }>, signal?: AbortSignal): Promise<QueryResult> {
+    const dir = this.tablesDir!;
+    const path = join(dir, `${stmt.name}.parquet`);
+    const folder = join(dir, stmt.name);
+    const onDisk = (await stat(path).catch(() => null)) ?? (await stat(folder).catch(() => null));
+    if (onDisk !== null && stmt.ifNotExists) return status('CREATE TABLE');
+    if (onDisk !== null && !stmt.orReplace) throw binderError(`relation "${stmt.name}" already exists ("${onDisk.isDirectory() ? folder : path}")`);
+    const physical = createPhysicalPlan(optimize(stmt.query, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
+    const spec = copySpecFor(path, { overwrite: true });
+    let written = 0;
+    const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+      try {
+        const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
+        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+      } catch (e) {
+        throw writeError('CREATE TABLE', stmt.name, e);
+      }
+    });
+    if ((await stat(folder).catch(() => null))?.isDirectory()) {
+      // The table was a folder: it leaves at once under a hidden name (discovery skips it), then goes.
+      const gone = join(dir, `.${stmt.name}.old-${randomName(6).toString('hex')}`);
+      await rename(folder, gone);
+      await rm(gone, { recursive: true, force: true });
+    }
+    this.catalog.set(await resolveParquetPath(path).then((t) => ({ ...t, name: stmt.name })));
+    return new QueryResult(makeSchema([]), [], `SELECT ${written}`, r.result.metrics, r.result.stats);
+  }
+
+  /**
+   * INSERT into a Parquet table (a local file or a folder of files). Readers see the table
+   * before or after, never in between:
+   *   one file   the new rows are written as parts, then the file is rewritten as its own
+   *              bytes (kept at their offsets) + the parts' row groups + a new footer, and
+   *              renamed over itself;
+   *   a folder   the new rows become one more file in it, renamed into place when complete.
+   */
+  private async insertIntoFile(table: ParquetTable, stmt: Extract<Statement, { kind: 'Insert' }>, signal?: AbortSignal): Promise<QueryResult> {
+    const location = table.location!;
+    const physical = createPhysicalPlan(optimize(stmt.query, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
+    const isFolder = (await stat(location).catch(() => null))?.isDirectory() === true;
+    const target = isFolder ? join(location, `part-${Date.now().toString(36)}-${randomName(4).toString('hex')}.parquet`) : location;
+    const spec = copySpecFor(target);
+    let written = 0;
+    const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+      const joined = await joinPartsInto(target, isFolder ? [] : [location], !isFolder, async (tmp) => {
+        const parts = await this.workerParts(physical, ctx, spec, tmp);
+        if (parts !== null) return parts;
+        return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, this.rerun(ctx)));
+      }).catch((e: unknown) => { throw writeError('INSERT into', table.name, e); });
+      written = joined!.rows;
+    });
+    const files = isFolder ? [...table.files, target] : table.files;
+    const fresh = await resolveParquetPath(location).catch(() => null);
+    this.catalog.set(fresh !== null ? { ...fresh, name: table.name } : { ...table, files });
+    return new QueryResult(makeSchema([]), [], `INSERT 0 ${written}`, r.result.metrics, r.result.stats);
   }
 
   private async runQuery(plan: LogicalPlan, ids: IdGenerator, signal?: AbortSignal): Promise<{ result: QueryResult }> {
@@ -454,6 +580,13 @@ function analyzeJson(s: QueryStats, ran: QueryExecutor['lastRun'] | null, metric
     edges: s.edges,
     operators: metrics?.toJSON() ?? {},
   };
+}
+
+/** A CREATE TABLE … AS or INSERT that failed while writing: one line naming the table. */
+function writeError(what: 'CREATE TABLE' | 'INSERT into', table: string, e: unknown): Error {
+  const message = e instanceof Error ? e.message.replace(/^cannot (COPY to|write) "[^"]*": /, '') : String(e);
+  if (e instanceof SpillwayError && (e.kind === 'cancelled' || message.includes(`"${table}"`))) return e;
+  return new SpillwayError(e instanceof SpillwayError ? e.kind : 'io', `cannot ${what} "${table}": ${message}`, { cause: e });
 }
 
 function status(text: string): QueryResult {

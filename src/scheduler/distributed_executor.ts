@@ -96,6 +96,12 @@ export class DistributedExecutor implements QueryExecutor {
   private readonly warn: (message: string) => void;
   private warnedLocal = false;
   lastRun: DistributedRunInfo | null = null;
+  /**
+   * The workers see this machine's files under the same paths (worker threads; worker
+   * processes at loopback addresses), so a COPY's part files they write can be joined here
+   * into one file instead of relaying the rows (copy.ts). Set by createExecutor.
+   */
+  sharesFiles = false;
 
   /**
    * `lazyWorkers`: for thread workers, their number; the threads then start only when the
@@ -184,7 +190,11 @@ export class DistributedExecutor implements QueryExecutor {
     }
     const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
-    if (healthy.length === 0) return null;
+    if (healthy.length === 0) {
+      // As for a query: no silent local run unless local_fallback says so.
+      if (!ctx.config.local_fallback) throw new SpillwayError('remote', `no worker is reachable: ${cluster.runner.describeUnreachable()} (SET local_fallback = true runs queries here instead)`);
+      return null;
+    }
     const planned = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
     if (!planned.decision.distribute) return null;
     const dag = withoutGatherRoot(planned);
@@ -347,14 +357,25 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
         `${n} worker threads asked for; using ${cap} (at most ${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()} cores)`);
       n = cap;
     }
-    return new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
+    const threads = new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
+    threads.sharesFiles = true;
+    return threads;
   }
   if (w.length === 0) return new LocalExecutor();
   if (w.some(isDnsEntry)) {
+    // Workers found through DNS run elsewhere: they share no files with this process.
     const discovery = new WorkerDiscovery(w, opts.resolveHost);
     return new DistributedExecutor(async () => remoteCluster(await discovery.addresses(), opts), opts.warn, undefined, discovery);
   }
-  return new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+  const remote = new DistributedExecutor(() => remoteCluster(w, opts), opts.warn);
+  remote.sharesFiles = w.every(isLoopbackAddress);
+  return remote;
+}
+
+/** host:port on this machine by name: localhost, 127.x.x.x or [::1]. */
+function isLoopbackAddress(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**

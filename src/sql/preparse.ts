@@ -305,6 +305,12 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
     return { sql, toOriginal: () => sig[first]!.start, explain, external: null, copy: null, describe: null, rewrites: [...rewrites, 'show_tables'] };
   }
 
+  // CREATE OR REPLACE TABLE (DuckDB): the parser knows OR REPLACE only for views.
+  if (isWord(sig[first], 'create') && isWord(sig[first + 1], 'or') && isWord(sig[first + 2], 'replace') && isWord(sig[first + 3], 'table')) {
+    overwrite(work, sig[first + 1]!.start, sig[first + 2]!.end, '');
+    rewrites.push('create_or_replace_table');
+  }
+
   let describe: { table: boolean } | null = null;
   // SHOW name is DESCRIBE name, as in DuckDB.
   const describes = isWord(sig[first], 'describe') || isWord(sig[first], 'desc') || isWord(sig[first], 'show');

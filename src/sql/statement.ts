@@ -44,7 +44,8 @@ export type Statement =
   | QueryStatement
   | { kind: 'Explain'; analyze: boolean; format: 'text' | 'json'; statement: Statement }
   | { kind: 'CreateTable'; name: string; columns: Field[]; ifNotExists: boolean }
-  | { kind: 'CreateTableAs'; name: string; query: LogicalPlan; columnNames: string[]; ids: IdGenerator; ifNotExists: boolean }
+  /** `query`'s columns are all nullable and of concrete types (NULL literals become VARCHAR), as the table's. */
+  | { kind: 'CreateTableAs'; name: string; query: LogicalPlan; columnNames: string[]; ids: IdGenerator; ifNotExists: boolean; orReplace: boolean }
   /**
    * `query` outputs exactly the table's columns, in TABLE order and with the table's types
    * (columns missing from the INSERT column list are NULL literals): append its rows as
@@ -156,10 +157,16 @@ function bindCreate(ast: CreateAst, ctx: BindContext, parsed: ParsedStatement): 
     const name = ast.table?.[0]?.table;
     if (!name) throw ctx.error('syntax', 'CREATE TABLE needs a table name');
     const ifNotExists = Boolean(ast.if_not_exists);
+    const orReplace = parsed.rewrites.includes('create_or_replace_table');
     if (ast.query_expr) {
       const q = bindQueryStatement(ast.query_expr, ctx);
-      return { kind: 'CreateTableAs', name, ifNotExists, query: q.plan, columnNames: q.columnNames, ids: ctx.ids };
+      if (q.plan.kind !== 'Project') throw new Error('a bound query ends with a Project');
+      // The table's columns: nullable, and NULL-typed ones VARCHAR (as DuckDB makes them).
+      const columns = q.plan.columns.map((c) => ctx.column(c.name, c.type === 'null' ? 'utf8' : c.type, true));
+      const query: LogicalPlan = { kind: 'Project', input: q.plan, exprs: q.plan.columns.map((c, i) => castTo(colRef(c), columns[i]!.type)), columns };
+      return { kind: 'CreateTableAs', name, ifNotExists, orReplace, query, columnNames: q.columnNames, ids: ctx.ids };
     }
+    if (orReplace) throw ctx.error('unsupported', 'unsupported: CREATE OR REPLACE TABLE without AS query');
     const columns: Field[] = [];
     const seen = new Set<string>();
     for (const d of ast.create_definitions ?? []) {
@@ -197,8 +204,9 @@ function bindInsert(ast: InsertAst, ctx: BindContext): Statement {
   if (!name) throw ctx.error('syntax', 'INSERT needs a table name');
   const entry = ctx.catalog.get(name);
   if (!entry) throw ctx.unknownTable(name, null);
-  if (entry.kind !== 'memory') {
-    throw ctx.error('unsupported', `unsupported: INSERT into ${entry.kind === 'view' ? 'view' : 'Parquet table'} "${entry.name}"`);
+  if (entry.kind === 'view') throw ctx.error('unsupported', `unsupported: INSERT into view "${entry.name}"`);
+  if (entry.kind === 'parquet' && entry.location === undefined) {
+    throw ctx.error('unsupported', `unsupported: INSERT into Parquet table "${entry.name}" (rows are appended only to a local file or a folder of files without hive partitions)`);
   }
   const fields = entry.schema.fields;
   const columns = ast.columns && ast.columns.length > 0 ? ast.columns.map(identName) : null;
@@ -228,19 +236,20 @@ function bindInsert(ast: InsertAst, ctx: BindContext): Statement {
     const q = bindValues(rows, ctx, targets.map((i) => fields[i]!.type), targets.map((i) => fields[i]!.name));
     if (q.plan.kind !== 'Values') throw new Error('bindValues returned a non-Values plan');
     if (!columns || targets.every((t, i) => t === i) && targets.length === fields.length) {
-      return { kind: 'Insert', table: entry.name, targetColumns: columns, query: q.plan, ids: ctx.ids };
+      return { kind: 'Insert', table: entry.name, targetColumns: columns, query: withTableColumns(q.plan, entry, ctx), ids: ctx.ids };
     }
     const rowsInTableOrder = q.plan.rows.map((r) => fields.map((_, fi) => {
       const src = targets.indexOf(fi);
       return src >= 0 ? r[src]! : nullFill(fi);
     }));
     const tableColumns = fields.map((f) => ctx.column(f.name, f.type, f.nullable));
-    return { kind: 'Insert', table: entry.name, targetColumns: columns, query: { kind: 'Values', columns: tableColumns, rows: rowsInTableOrder }, ids: ctx.ids };
+    const plan: LogicalPlan = { kind: 'Values', columns: tableColumns, rows: rowsInTableOrder };
+    return { kind: 'Insert', table: entry.name, targetColumns: columns, query: withTableColumns(plan, entry, ctx), ids: ctx.ids };
   }
 
   const q = bindQueryExpr(values as SelectAst, ctx, null, null);
   if (q.columns.length !== targets.length) {
-    throw ctx.error('binder', `INSERT has ${targets.length} target columns but the query has ${q.columns.length}`);
+    throw ctx.error('binder', `INSERT into "${entry.name}" has ${targets.length} target columns but the query has ${q.columns.length}`);
   }
   const exprs = fields.map((f, fi) => {
     const src = targets.indexOf(fi);
@@ -249,12 +258,22 @@ function bindInsert(ast: InsertAst, ctx: BindContext): Statement {
     const ref = colRef(c);
     if (c.type !== f.type && commonType(ref, { kind: 'literal', value: null, type: f.type }) === null
       && !(f.type === 'utf8') && c.type !== 'null') {
-      throw ctx.error('type', `column "${f.name}" is of type ${sqlTypeName(f.type)} but expression is of type ${sqlTypeName(c.type)}`);
+      throw ctx.error('type', `column "${f.name}" is of type ${sqlTypeName(f.type)} but expression is of type ${sqlTypeName(c.type)} (INSERT into "${entry.name}")`);
     }
     return castTo(ref, f.type);
   });
   const outColumns = fields.map((f) => ctx.column(f.name, f.type, f.nullable));
   return { kind: 'Insert', table: entry.name, targetColumns: columns, query: { kind: 'Project', input: q.plan, exprs, columns: outColumns }, ids: ctx.ids };
+}
+
+/**
+ * A Parquet table's new rows must be written with exactly its columns (types and
+ * nullability), so its part files join the table's file: VALUES gets a Project saying so.
+ */
+function withTableColumns(plan: LogicalPlan, entry: { kind: string; schema: { fields: readonly Field[] } }, ctx: BindContext): LogicalPlan {
+  if (entry.kind !== 'parquet' || plan.kind !== 'Values') return plan;
+  const columns = entry.schema.fields.map((f) => ctx.column(f.name, f.type, f.nullable));
+  return { kind: 'Project', input: plan, exprs: plan.columns.map(colRef), columns };
 }
 
 function bindDrop(ast: DropAst, ctx: BindContext): Statement {

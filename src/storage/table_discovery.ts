@@ -28,6 +28,11 @@ export interface ParquetTable {
   files: string[];
   rows: number;
   bytes: number;
+  /**
+   * The one local file or folder (without hive partition columns) the table is, when rows
+   * can be appended to it (INSERT); absent for globs, object stores and partitioned folders.
+   */
+  location?: string;
   /** Per schema field: min/max/null count over every row group of every file (a bound is undefined when any group lacks it). */
   columnStatistics?: ColumnStatistics[];
 }
@@ -84,7 +89,7 @@ export async function discoverTables(dir: string): Promise<ParquetTable[]> {
     }
     seen.set(name.toLowerCase(), entry);
     const root = isRemotePath(dir) ? `${dir.replace(/\/+$/, '')}/${entry}` : nodePath.join(dir, entry);
-    tables.push(await tableFromFiles(name, files, isParquetFile(entry) ? undefined : root));
+    tables.push(withLocation(await tableFromFiles(name, files, isParquetFile(entry) ? undefined : root), root));
   }
   return tables;
 }
@@ -105,10 +110,19 @@ export async function resolveParquetPath(pathOrGlob: string): Promise<ParquetTab
   }
   const info = await store.stat(pathOrGlob);
   if (!info) throw new SpillwayError('io', `cannot read Parquet file "${pathOrGlob}": no such file or directory`);
-  if (info.kind === 'file') return tableFromFiles(tableNameOf(pathOrGlob), [pathOrGlob]);
+  if (info.kind === 'file') return withLocation(await tableFromFiles(tableNameOf(pathOrGlob), [pathOrGlob]), pathOrGlob);
   const files = (await store.list(pathOrGlob)).filter((f) => isParquetFile(f) && isVisible(relativePath(pathOrGlob, f)));
   if (files.length === 0) throw new SpillwayError('io', `no Parquet files in directory "${pathOrGlob}"`);
-  return tableFromFiles(tableNameOf(pathOrGlob), files, pathOrGlob);
+  return withLocation(await tableFromFiles(tableNameOf(pathOrGlob), files, pathOrGlob), pathOrGlob);
+}
+
+/** `t` with its location when rows can be appended to it: a local file, or a folder of files without subfolders (hive partitions). */
+function withLocation(t: ParquetTable, path: string): ParquetTable {
+  if (isRemotePath(path)) return t;
+  const root = nodePath.resolve(path);
+  const files = t.files.map((f) => nodePath.resolve(f));
+  const flat = (files.length === 1 && files[0] === root) || files.every((f) => nodePath.dirname(f) === root);
+  return flat ? { ...t, location: root } : t;
 }
 
 /**

@@ -184,6 +184,18 @@ describe('statement kinds', () => {
     expect(stmts[6]).toEqual({ kind: 'CreateExternalTable', name: 'ext', location: '/d/x.parquet' });
   });
 
+  it('CREATE OR REPLACE TABLE … AS and IF NOT EXISTS; the table\'s columns are nullable and concrete', async () => {
+    const cat = smallCatalog();
+    const [replace, keep] = await run(`
+      create or replace table t2 as select a, null as z from t;
+      create table if not exists t3 as select a from t`, cat);
+    expect(replace).toMatchObject({ kind: 'CreateTableAs', name: 't2', orReplace: true, ifNotExists: false, columnNames: ['a', 'z'] });
+    expect(keep).toMatchObject({ kind: 'CreateTableAs', name: 't3', orReplace: false, ifNotExists: true });
+    if (replace!.kind !== 'CreateTableAs' || replace!.query.kind !== 'Project') throw new Error('expected a Project');
+    expect(replace!.query.columns.map((c) => `${c.name}:${c.type}:${c.nullable}`)).toEqual(['a:int32:true', 'z:utf8:true']);
+    await expect(run('create or replace table t4 (a int)', cat)).rejects.toThrow('unsupported: CREATE OR REPLACE TABLE without AS query');
+  });
+
   it('a broken view fails at CREATE VIEW; errors inside a view name the view', async () => {
     const cat = smallCatalog();
     await expect(run('create view bad as select nope from t', cat)).rejects.toThrow(/unknown column "nope"/);
