@@ -18,7 +18,8 @@
  * by one LZ4 frame; Arrow's writer and readers do that through the compression registry.
  *
  * Only public apache-arrow exports are used: RecordBatchStreamWriter assembles a batch
- * message, Message.decode parses headers, RecordBatchReader loads a body.
+ * message (into an AsyncByteQueue sink that keeps its chunks), Message.decode parses
+ * headers, RecordBatchReader loads an LZ4 body; uncompressed bodies are read directly.
  */
 import * as arrow from 'apache-arrow';
 import { SpillwayError } from '../common/errors.js';
