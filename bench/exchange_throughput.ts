@@ -17,6 +17,7 @@
  * and the reader per 100 MB on the wire: on a shared machine these say more than seconds.
  *
  * Run: npx tsc -p . && node dist/bench/exchange_throughput.js [--mib 256] [--reps 2] [--credits 8] [--lz4 0]
+ *   [--window MiB] (the reader's HTTP/2 flow-control window; default services.ts's)
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
@@ -228,7 +229,9 @@ async function measured(writerUsage: () => Promise<Usage>, read: () => Promise<O
 }
 
 async function readGrpc(port: number, compression: ExchangeCompression, credits: number): Promise<Omit<Run, 'writer' | 'reader'>> {
-  const transport = new GrpcTransport({ credits, networkTimeoutMs: 30_000 });
+  const windowMiB = arg('window', 0);
+  const channelOptions = windowMiB > 0 ? { 'grpc-node.flow_control_window': windowMiB * 1024 * 1024 } : undefined;
+  const transport = new GrpcTransport({ credits, networkTimeoutMs: 30_000, channelOptions });
   const t = performance.now();
   const stream = transport.open({ ...KEY, worker: `127.0.0.1:${port}`, compression }, new AbortController().signal);
   let rows = 0;
