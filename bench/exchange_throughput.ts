@@ -9,12 +9,19 @@
  *        │  DoExchange (none) ─────────────────────────────▶   IPC 'none' and IPC 'lz4'),
  *        │  DoExchange (lz4)  ─────────────────────────────▶   two exchange servers,
  *        │  TCP connect ───────────────────────────────────▶   one net server writing the
- *        │  stdin closed ──────────────────────────────────▶   'none' frames back to back
+ *        │  "usage" lines on stdin ────────────────────────▶   'none' frames back to back
+ *        │  ◀──────────────── {cpuMs, pageFaults} ─────────
+ *        │  stdin closed ──────────────────────────────────▶
  *
- * Run: npx tsc -p . && node dist/bench/exchange_throughput.js [--mib 256] [--reps 2]
+ * Each path reports, besides its speed, the CPU time and minor page faults of the writer
+ * and the reader per 100 MB on the wire: on a shared machine these say more than seconds.
+ *
+ * Run: npx tsc -p . && node dist/bench/exchange_throughput.js [--mib 256] [--reps 2] [--credits 8] [--lz4 0]
+ *   [--window MiB] (the reader's HTTP/2 flow-control window; default services.ts's)
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { batchBytes, fixedColumn, makeBatch, type Batch } from '../src/columnar/column.js';
@@ -53,6 +60,16 @@ interface ChildReady {
   encodeNoneMs: number;
   encodeLz4Ms: number;
 }
+
+/** CPU time and minor page faults of this process so far. */
+interface Usage { cpuMs: number; pageFaults: number }
+
+function usage(): Usage {
+  const u = process.resourceUsage();
+  return { cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, pageFaults: u.minorPageFault };
+}
+
+const minus = (a: Usage, b: Usage): Usage => ({ cpuMs: a.cpuMs - b.cpuMs, pageFaults: a.pageFaults - b.pageFaults });
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -124,6 +141,7 @@ async function runWriter(): Promise<void> {
   const lz4 = new ExchangeBuffer({ pool: new UnboundedPool(), storage: 'lz4' });
   const wNone = none.openWriter(KEY, SCHEMA, 1);
   const wLz4 = lz4.openWriter(KEY, SCHEMA, 1);
+  const withLz4 = arg('lz4', 1) !== 0;
   let rawBytes = 0;
   let rows = 0;
   let batches = 0;
@@ -134,9 +152,11 @@ async function runWriter(): Promise<void> {
     let t = performance.now();
     await wNone.append(0, b);
     encodeNoneMs += performance.now() - t;
-    t = performance.now();
-    await wLz4.append(0, b);
-    encodeLz4Ms += performance.now() - t;
+    if (withLz4) {
+      t = performance.now();
+      await wLz4.append(0, b);
+      encodeLz4Ms += performance.now() - t;
+    }
     rows += b.length;
     batches++;
     rawBytes += batchBytes(b);
@@ -166,9 +186,10 @@ async function runWriter(): Promise<void> {
     batches, rows, rawBytes, storedNone: none.bufferedBytes, storedLz4: lz4.bufferedBytes, encodeNoneMs, encodeLz4Ms,
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
-  // Serve until the parent closes our stdin.
-  process.stdin.resume();
-  await new Promise((r) => process.stdin.once('end', r));
+  // Answer each line on stdin with our usage; serve until the parent closes stdin.
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', () => process.stdout.write(`${JSON.stringify(usage())}\n`));
+  await new Promise((r) => lines.once('close', r));
   await sNone.close();
   await sLz4.close();
   tcp.close();
@@ -178,10 +199,39 @@ async function runWriter(): Promise<void> {
 // Parent: the reader
 // ---------------------------------------------------------------------------------------
 
-interface Run { label: string; seconds: number; wireBytes: number; rawBytes: number; batches: number }
+interface Run { label: string; seconds: number; wireBytes: number; rawBytes: number; batches: number; writer: Usage; reader: Usage }
 
-async function readGrpc(port: number, compression: ExchangeCompression, credits: number): Promise<Run> {
-  const transport = new GrpcTransport({ credits, networkTimeoutMs: 30_000 });
+/** Lines the writer prints, one at a time. */
+class LineQueue {
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | null = null;
+  constructor(input: NodeJS.ReadableStream) {
+    createInterface({ input }).on('line', (l) => {
+      const w = this.waiting;
+      this.waiting = null;
+      if (w) w(l);
+      else this.lines.push(l);
+    });
+  }
+  next(): Promise<string> {
+    const l = this.lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => { this.waiting = r; });
+  }
+}
+
+/** Run `read`, measuring the writer's and this reader's CPU and page faults meanwhile. */
+async function measured(writerUsage: () => Promise<Usage>, read: () => Promise<Omit<Run, 'writer' | 'reader'>>): Promise<Run> {
+  const w0 = await writerUsage();
+  const r0 = usage();
+  const run = await read();
+  const reader = minus(usage(), r0);
+  return { ...run, writer: minus(await writerUsage(), w0), reader };
+}
+
+async function readGrpc(port: number, compression: ExchangeCompression, credits: number): Promise<Omit<Run, 'writer' | 'reader'>> {
+  const windowMiB = arg('window', 0);
+  const channelOptions = windowMiB > 0 ? { 'grpc-node.flow_control_window': windowMiB * 1024 * 1024 } : undefined;
+  const transport = new GrpcTransport({ credits, networkTimeoutMs: 30_000, channelOptions });
   const t = performance.now();
   const stream = transport.open({ ...KEY, worker: `127.0.0.1:${port}`, compression }, new AbortController().signal);
   let rows = 0;
@@ -192,7 +242,7 @@ async function readGrpc(port: number, compression: ExchangeCompression, credits:
   return { label: `gRPC DoExchange, ${compression}`, seconds, wireBytes: stream.counters.wireBytes, rawBytes: stream.counters.rawBytes, batches: stream.counters.batches };
 }
 
-async function readTcp(port: number): Promise<Run> {
+async function readTcp(port: number): Promise<Omit<Run, 'writer' | 'reader'>> {
   const t = performance.now();
   let bytes = 0;
   await new Promise<void>((resolve, reject) => {
@@ -213,18 +263,24 @@ async function runReader(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const t0 = performance.now();
   const child = spawn(process.execPath, [...process.execArgv, self, '--writer', ...process.argv.slice(2)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = new LineQueue(child.stdout!);
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    lines.next().then(resolve, reject);
     child.once('exit', (code) => reject(new Error(`writer exited with ${code}`)));
   });
   const info = JSON.parse(first) as ChildReady;
+  const writerUsage = async (): Promise<Usage> => {
+    child.stdin!.write('usage\n');
+    return JSON.parse(await lines.next()) as Usage;
+  };
+  const withLz4 = arg('lz4', 1) !== 0;
   const setupS = (performance.now() - t0) / 1000;
 
   const runs: Run[] = [];
   for (let r = 0; r < reps; r++) {
-    runs.push(await readGrpc(info.grpcNone, 'none', credits));
-    runs.push(await readGrpc(info.grpcLz4, 'lz4', credits));
-    runs.push(await readTcp(info.tcp));
+    runs.push(await measured(writerUsage, () => readGrpc(info.grpcNone, 'none', credits)));
+    if (withLz4) runs.push(await measured(writerUsage, () => readGrpc(info.grpcLz4, 'lz4', credits)));
+    runs.push(await measured(writerUsage, () => readTcp(info.tcp)));
   }
   child.stdin!.end();
   await new Promise((r) => child.once('exit', r));
@@ -236,6 +292,7 @@ async function runReader(): Promise<void> {
 
   console.log(`Exchange throughput: ${info.batches} batches × ${ROWS_PER_BATCH} rows, ${(info.rawBytes / MB).toFixed(0)} MB in memory, ` +
     `stored IPC ${(info.storedNone / MB).toFixed(0)} MB (none) / ${(info.storedLz4 / MB).toFixed(0)} MB (lz4), credits ${credits}, best of ${reps}`);
+  console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (1, 5, 15 min) at the end; ${process.version}`);
   console.log(`writer setup ${setupS.toFixed(1)} s; encode: none ${(info.rawBytes / MB / (info.encodeNoneMs / 1000)).toFixed(0)} MB/s, ` +
     `lz4 ${(info.rawBytes / MB / (info.encodeLz4Ms / 1000)).toFixed(0)} MB/s (in-memory MB per second)`);
   console.log('');
@@ -248,7 +305,14 @@ async function runReader(): Promise<void> {
     console.log(`| ${label.padEnd(33)} | ${fmt(x.wireBytes / MB)} | ${fmt(x.seconds, 2)} | ${fmt(wire)}  | ${raw}        | ${(wire / tcpRate).toFixed(2).padStart(6)} |`);
   }
   console.log('');
-  console.log('all runs (s): ' + runs.map((x) => `${x.label.split(',')[1]?.trim() ?? 'tcp'} ${x.seconds.toFixed(2)}`).join(', '));
+  const short = (x: Run) => x.label.split(',')[1]?.trim() ?? 'tcp';
+  const per100 = (u: Usage, x: Run) => `${(u.cpuMs / x.wireBytes * 1e8).toFixed(0)} ms ${(u.pageFaults / x.wireBytes * 1e8).toFixed(0)} pf`;
+  console.log('all runs (s): ' + runs.map((x) => `${short(x)} ${x.seconds.toFixed(2)}`).join(', '));
+  const rate = (x: Run) => x.wireBytes / x.seconds;
+  const perRep = (label: string) => runs.filter((x) => x.label === label).map((x, i) => (rate(x) / rate(runs.filter((t) => t.label === tcp.label)[i]!)).toFixed(2));
+  for (const label of labels.filter((l) => l !== tcp.label)) console.log(`${short(best(label))} / TCP in each repetition: ${perRep(label).join(', ')}`);
+  console.log('CPU and page faults per 100 MB on the wire, writer | reader:');
+  for (const x of runs) console.log(`  ${short(x).padEnd(5)} ${x.seconds.toFixed(2)} s  writer ${per100(x.writer, x)} | reader ${per100(x.reader, x)}`);
 }
 
 if (process.argv.includes('--writer')) await runWriter();

@@ -50,7 +50,8 @@ function packBits(bytes: Uint8Array, n: number): Uint8Array {
   return out;
 }
 
-function unpackBits(bits: Uint8Array, offset: number, n: number): Uint8Array {
+/** One byte per bit (Spillway's booleans and validity) from Arrow's packed bits. */
+export function unpackBits(bits: Uint8Array, offset: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) { const j = i + offset; out[i] = (bits[j >> 3]! >> (j & 7)) & 1; }
   return out;

@@ -18,13 +18,14 @@
  * by one LZ4 frame; Arrow's writer and readers do that through the compression registry.
  *
  * Only public apache-arrow exports are used: RecordBatchStreamWriter assembles a batch
- * message, Message.decode parses headers, RecordBatchReader loads a body.
+ * message (into an AsyncByteQueue sink that keeps its chunks), Message.decode parses
+ * headers, RecordBatchReader loads an LZ4 body; uncompressed bodies are read directly.
  */
 import * as arrow from 'apache-arrow';
 import { SpillwayError } from '../common/errors.js';
 import type { Schema } from '../common/types.js';
-import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema } from './arrow.js';
-import { makeBatch, type Batch, type Column } from './column.js';
+import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema, unpackBits } from './arrow.js';
+import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
 import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';
 
 registerLz4Codec();
@@ -147,31 +148,89 @@ function withDisjointBuffers(batch: Batch): Batch {
 }
 
 /**
+ * Room a transport wants around a message's header and body, given their lengths: the
+ * encoder lays the message out as [before][header][between][body] in one new buffer, so
+ * the transport can write its own framing into the gaps and send the whole span without
+ * copying the body again (exchange/flight_messages.ts does this for FlightData).
+ */
+export type MessageRoom = (headerLength: number, bodyLength: number) => { readonly before: number; readonly between: number };
+
+/**
+ * Arrow's stream writer hands its output chunks to its sink one by one (header, padding,
+ * each body buffer); this sink keeps them, so the encoder joins them once, into the layout
+ * it wants, instead of letting the writer join them first.
+ */
+class ChunkSink extends arrow.AsyncByteQueue {
+  readonly chunks: Uint8Array[] = [];
+  override write(chunk: ArrayBufferView | Uint8Array): void {
+    this.chunks.push(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+}
+
+/** The bytes of a writer's output as one logical stream over its chunks. */
+class ChunkStream {
+  private chunk = 0;
+  private offset = 0;
+  constructor(private readonly chunks: readonly Uint8Array[]) {}
+
+  /** Copy the next `n` bytes to `out` at `at` (or skip them without `out`). */
+  take(n: number, out?: Uint8Array, at = 0): void {
+    while (n > 0) {
+      const c = this.chunks[this.chunk];
+      if (c === undefined) throw new Error('unexpected end of IPC writer output');
+      const k = Math.min(n, c.byteLength - this.offset);
+      if (out !== undefined) out.set(k === c.byteLength ? c : c.subarray(this.offset, this.offset + k), at);
+      at += k;
+      n -= k;
+      this.offset += k;
+      if (this.offset === c.byteLength) { this.chunk++; this.offset = 0; }
+    }
+  }
+
+  int32(): number {
+    const b = new Uint8Array(4);
+    this.take(4, b);
+    return new DataView(b.buffer).getInt32(0, true);
+  }
+}
+
+const NO_ROOM: MessageRoom = () => ({ before: 0, between: 0 });
+
+/**
  * Encode one batch as an IPC record batch message. Copies the batch's buffers once into
  * the body (and compresses each buffer with LZ4 when asked; a buffer LZ4 cannot shrink is
- * stored raw, as the format allows).
+ * stored raw, as the format allows). Header and body are views into one new buffer laid
+ * out as `room` asks (default: header then body, nothing around them).
  */
-export function encodeBatchMessage(batch: Batch, compression: IpcCompression = 'none'): EncodedBatchMessage {
+export function encodeBatchMessage(batch: Batch, compression: IpcCompression = 'none', room: MessageRoom = NO_ROOM): EncodedBatchMessage {
   const rb = batchToArrow(withDisjointBuffers(batch));
-  const writeStream = (): Uint8Array => {
+  const writeStream = (): Uint8Array[] => {
+    const sink = new ChunkSink();
     const writer = new arrow.RecordBatchStreamWriter({ compressionType: compressionType(compression) });
+    writer.reset(sink);
     writer.write(rb);
     writer.finish();
-    return writer.toUint8Array(true);
+    return sink.chunks;
   };
-  const { result: stream, sizes: rawSizes } = compression === 'lz4' ? recordLz4EncodeSizes(writeStream) : { result: writeStream(), sizes: [] };
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+  const { result: chunks, sizes: rawSizes } = compression === 'lz4' ? recordLz4EncodeSizes(writeStream) : { result: writeStream(), sizes: [] };
+  const stream = new ChunkStream(chunks);
   // Skip the schema message the writer puts first; the second message is the batch.
-  let pos = 0;
-  if (view.getInt32(pos, true) !== CONTINUATION) throw new Error('unexpected IPC writer output');
-  pos += 8 + view.getInt32(pos + 4, true);
-  if (view.getInt32(pos, true) !== CONTINUATION) throw new Error('unexpected IPC writer output');
-  const headerLength = view.getInt32(pos + 4, true);
-  const header = stream.subarray(pos + 8, pos + 8 + headerLength);
-  const msg = arrow.Message.decode(header);
+  if (stream.int32() !== CONTINUATION) throw new Error('unexpected IPC writer output');
+  stream.take(stream.int32());
+  if (stream.int32() !== CONTINUATION) throw new Error('unexpected IPC writer output');
+  const headerLength = stream.int32();
+  const headerCopy = new Uint8Array(headerLength);
+  stream.take(headerLength, headerCopy);
+  const msg = arrow.Message.decode(headerCopy);
   if (!msg.isRecordBatch()) throw new Error('unexpected IPC writer output');
-  const bodyStart = pos + 8 + headerLength;
-  const body = stream.subarray(bodyStart, bodyStart + msg.bodyLength);
+  const bodyLength = msg.bodyLength;
+  const { before, between } = room(headerLength, bodyLength);
+  const out = new Uint8Array(before + headerLength + between + bodyLength);
+  const header = out.subarray(before, before + headerLength);
+  header.set(headerCopy);
+  const bodyStart = before + headerLength + between;
+  const body = out.subarray(bodyStart, bodyStart + bodyLength);
+  stream.take(bodyLength, body);
   const uncompressedBytes = compression === 'lz4' ? fixCompressedPrefixes(msg.header().buffers, body, rawSizes) : body.byteLength;
   return { header, body, rows: batch.length, uncompressedBytes };
 }
@@ -222,9 +281,9 @@ function schemaFrame(schema: Schema): Uint8Array {
 
 /**
  * Decode a record batch message (header + body, e.g. FlightData) against the stream's
- * schema. The returned columns are views into `body` (or into an aligned copy of it when
- * `body` starts at an offset that is not a multiple of 8), except booleans and validity,
- * which are unpacked, and LZ4 bodies, which are decompressed into new buffers.
+ * schema. The returned columns are views into `body`, except booleans and validity, which
+ * are unpacked, buffers at an offset their element size does not divide, which are
+ * copied, and LZ4 bodies, which are decompressed into new buffers.
  */
 export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uint8Array): Batch {
   const msg = decodeHeader(header);
@@ -232,11 +291,17 @@ export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uin
   if (body.byteLength < msg.bodyLength) {
     throw new SpillwayError('io', `corrupt Arrow IPC data: record batch body has ${body.byteLength} bytes, header says ${msg.bodyLength}`);
   }
-  const nodes = msg.header().nodes.length;
+  const meta = msg.header();
+  const nodes = meta.nodes.length;
   if (nodes !== schema.fields.length) {
     throw new SpillwayError('io', `corrupt Arrow IPC data: record batch has ${nodes} columns, schema has ${schema.fields.length}`);
   }
-  const chunks = [schemaFrame(schema), ...frameMessage(header, alignBody(body.subarray(0, msg.bodyLength)))];
+  const bodyView = body.subarray(0, msg.bodyLength);
+  if (meta.compression == null) {
+    const direct = readUncompressedBatch(schema, meta, bodyView);
+    if (direct !== null) return direct;
+  }
+  const chunks = [schemaFrame(schema), ...frameMessage(header, alignBody(bodyView))];
   let rb: arrow.RecordBatch | undefined;
   try {
     const reader = arrow.RecordBatchReader.from(chunks);
@@ -247,6 +312,71 @@ export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uin
   }
   if (rb === undefined) throw new SpillwayError('io', 'corrupt Arrow IPC data: record batch message could not be read');
   return batchFromArrow(rb, schema);
+}
+
+type RecordBatchHeader = ReturnType<arrow.Message<arrow.MessageHeader.RecordBatch>['header']>;
+
+/**
+ * An uncompressed record batch read straight from its body: each column's buffers as
+ * typed-array views, in the layout toArrowSchema(schema) gives them (what decoding
+ * through Arrow's reader with that schema yields, without building Arrow vectors first).
+ * Null for a column type this path does not read, so the caller falls back to Arrow.
+ */
+function readUncompressedBatch(schema: Schema, meta: RecordBatchHeader, body: Uint8Array): Batch | null {
+  const regions = meta.buffers;
+  let next = 0;
+  const region = (what: string): Uint8Array => {
+    const r = regions[next++];
+    if (r === undefined) throw new SpillwayError('io', `corrupt Arrow IPC data: record batch lists too few buffers (${what})`);
+    if (r.offset < 0 || r.length < 0 || r.offset + r.length > body.byteLength) {
+      throw new SpillwayError('io', `corrupt Arrow IPC data: buffer ${next - 1} (${r.offset}+${r.length}) lies outside the ${body.byteLength}-byte body`);
+    }
+    return body.subarray(r.offset, r.offset + r.length);
+  };
+  const rows = meta.length;
+  const columns: Column[] = [];
+  for (let i = 0; i < schema.fields.length; i++) {
+    const f = schema.fields[i]!;
+    const node = meta.nodes[i]!;
+    const n = node.length;
+    if (n !== rows) throw new SpillwayError('io', `corrupt Arrow IPC data: column ${f.name} has ${n} rows, the batch ${rows}`);
+    if (f.type === 'null') { columns.push(nullColumn(n)); continue; }
+    const bits = region(`validity of ${f.name}`);
+    let validity: Uint8Array | null = null;
+    if (node.nullCount > 0 && bits.byteLength > 0) validity = unpackBits(needBytes(bits, (n + 7) >> 3, f.name), 0, n);
+    switch (f.type) {
+      case 'bool': columns.push(fixedColumn('bool', unpackBits(needBytes(region(f.name), (n + 7) >> 3, f.name), 0, n), validity)); break;
+      case 'int32': case 'date32': columns.push(fixedColumn(f.type, typedView(Int32Array, region(f.name), n, f.name), validity)); break;
+      case 'float64': columns.push(fixedColumn('float64', typedView(Float64Array, region(f.name), n, f.name), validity)); break;
+      case 'int64': case 'timestamp': columns.push(fixedColumn(f.type, typedView(BigInt64Array, region(f.name), n, f.name), validity)); break;
+      case 'utf8': {
+        const offsetBytes = region(`offsets of ${f.name}`);
+        // An empty column may come without its single offset.
+        const offsets = n === 0 && offsetBytes.byteLength < 4 ? new Int32Array(1) : typedView(Int32Array, offsetBytes, n + 1, f.name);
+        columns.push({ type: 'utf8', length: n, validity, offsets, data: region(`data of ${f.name}`) });
+        break;
+      }
+      default: return null;
+    }
+  }
+  return makeBatch(schema, columns, rows);
+}
+
+function needBytes(bytes: Uint8Array, n: number, column: string): Uint8Array {
+  if (bytes.byteLength < n) throw new SpillwayError('io', `corrupt Arrow IPC data: a buffer of column ${column} has ${bytes.byteLength} bytes, ${n} needed`);
+  return bytes;
+}
+
+type TypedArrayOf<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (length: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/** `n` elements over `bytes`: a view when aligned for the element type, else an aligned copy. */
+function typedView<T extends Int32Array | Float64Array | BigInt64Array>(Type: TypedArrayOf<T>, bytes: Uint8Array, n: number, column: string): T {
+  const size = Type.BYTES_PER_ELEMENT;
+  needBytes(bytes, n * size, column);
+  if (bytes.byteOffset % size === 0) return new Type(bytes.buffer, bytes.byteOffset, n);
+  const copy = new Type(n);
+  new Uint8Array(copy.buffer).set(bytes.subarray(0, n * size));
+  return copy;
 }
 
 /**

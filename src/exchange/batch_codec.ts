@@ -4,11 +4,11 @@
  *
  * The exchange depends only on this small interface; `ipcBatchCodec` is the real one,
  * over columnar/ipc.ts (standard Arrow IPC, optional LZ4-frame body compression through
- * Arrow's compression registry). Tests may pass a counting or failing codec.
+ * Arrow's compression registry), encoding each batch into the layout DoExchange sends
+ * without a copy (flight_messages.ts). Tests may pass a counting or failing codec.
  */
 import type { Batch } from '../columnar/column.js';
 import {
-  alignBody,
   decodeBatchMessage,
   decodeSchemaMessage,
   encodeBatchMessage,
@@ -17,6 +17,7 @@ import {
   type IpcCompression,
 } from '../columnar/ipc.js';
 import type { Schema } from '../common/types.js';
+import { FLIGHT_BATCH_ROOM, withFlightRoom } from './flight_messages.js';
 
 export type ExchangeCompression = IpcCompression;
 
@@ -28,13 +29,14 @@ export interface BatchCodec {
   encodeSchema(schema: Schema): Uint8Array;
   encodeBatch(batch: Batch, compression: ExchangeCompression): EncodedBatchMessage;
   decodeSchema(header: Uint8Array): Schema;
-  /** Copies `body` to an 8-byte aligned buffer first when it is not aligned. */
+  /** Columns are views into `body` where its alignment allows (see decodeBatchMessage). */
   decodeBatch(schema: Schema, header: Uint8Array, body: Uint8Array): Batch;
 }
 
 export const ipcBatchCodec: BatchCodec = {
   encodeSchema: encodeSchemaMessage,
-  encodeBatch: encodeBatchMessage,
+  // Laid out for DoExchange, so the gRPC server sends a stored batch without copying it.
+  encodeBatch: (batch, compression) => withFlightRoom(encodeBatchMessage(batch, compression, FLIGHT_BATCH_ROOM)),
   decodeSchema: decodeSchemaMessage,
-  decodeBatch: (schema, header, body) => decodeBatchMessage(schema, header, alignBody(body)),
+  decodeBatch: decodeBatchMessage,
 };

@@ -22,7 +22,7 @@ import { SpillwayError } from '../common/errors.js';
 import { DEFAULT_CONFIG } from '../common/config.js';
 import { CreditGate, pumpPartition } from './credits.js';
 import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
-import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
+import { batchFlightData, decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { ProtoDecodeError } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA, EXCHANGE_SERVER_OPTIONS, EXCHANGE_SERVICE } from './services.js';
 import { NO_SECURITY, serverCredentials, serverInterceptors, type GrpcSecurity } from './grpc_security.js';
@@ -206,7 +206,7 @@ function serveDoExchange(call: grpc.ServerDuplexStream<Buffer, Buffer>, env: Ser
     await pumpPartition(part, g, stop.signal, async (i) => {
       waitingForCredit = false;
       const out = part.readEncoded(i, compression);
-      const buf = encodeFlightData(flightData({ dataHeader: out.header, dataBody: out.body, appMetadata: encodeAppMetadata({ raw: out.rawBytes }) }));
+      const buf = batchFlightData(out.header, out.body, encodeAppMetadata({ raw: out.rawBytes }));
       counters.batches++;
       counters.rows += out.rows;
       counters.rawBytes += out.rawBytes;

@@ -131,7 +131,8 @@ class GrpcStream implements ExchangeStream {
   private async *iterate(): AsyncGenerator<Batch> {
     const where = describeKey(this.key);
     const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(DO_EXCHANGE_PATH, identity, identity, new grpc.Metadata(), {});
-    const inbox: FlightData[] = [];
+    /** Arrived batch messages with the in-memory size their writer stated, if any. */
+    const inbox: { m: FlightData; raw: number | null }[] = [];
     const arrived = new Waiters();
     let eos = false;
     let ended = false;
@@ -154,7 +155,7 @@ class GrpcStream implements ExchangeStream {
         }
         else if (m.dataHeader.byteLength > 0) {
           if (this.schema === null) this.schema = this.codec.decodeSchema(m.dataHeader);
-          else inbox.push(m);
+          else inbox.push({ m, raw: typeof meta?.raw === 'number' ? meta.raw : null });
         }
         // Otherwise a heartbeat: it only proves the worker is alive.
       } catch (e) {
@@ -190,14 +191,14 @@ class GrpcStream implements ExchangeStream {
           }
           await waitForWake(arrived, this.signal, `read of ${where}`, left);
         }
-        const m = inbox.shift();
-        if (m !== undefined) {
+        const next = inbox.shift();
+        if (next !== undefined) {
+          const { m, raw } = next;
           const batch = this.codec.decodeBatch(this.schema!, m.dataHeader, m.dataBody);
-          const meta = m.appMetadata.byteLength > 0 ? parseJsonObject(m.appMetadata, 'exchange message metadata') : null;
           this.counters.batches++;
           this.counters.rows += batch.length;
           // The writer states the in-memory size; a foreign server that does not is counted by body.
-          this.counters.rawBytes += typeof meta?.raw === 'number' ? meta.raw : m.dataBody.byteLength;
+          this.counters.rawBytes += raw ?? m.dataBody.byteLength;
           delivered = true;
           yield batch;
           continue;

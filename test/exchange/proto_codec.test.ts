@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from '../../src/exchange/flight_messages.js';
+import { batchFlightData, decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from '../../src/exchange/flight_messages.js';
 import { decodeMessage, encodeMessage, ProtoDecodeError } from '../../src/common/protobuf.js';
 import { HEARTBEAT_REQUEST, RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse, type WorkerStatus } from '../../src/protocol/worker_messages.js';
 
@@ -104,6 +104,20 @@ describe.skipIf(protobuf === null)('wire compatibility with protobufjs reading p
     const o = T.toObject(T.decode(mine), { bytes: Array, enums: Number });
     expect((o.flightDescriptor as Record<string, unknown>).type).toBe(DescriptorType.CMD);
     expect(o.dataHeader).toEqual([...m.dataHeader]);
+  });
+
+  it('reads a batch message written in place with its alignment padding as the same FlightData', () => {
+    const T = root.lookupType('spillway.FlightData');
+    for (const bodyLength of [0, 5, 200, 70_000]) {
+      const body = new Uint8Array(bodyLength).map((_, i) => i & 0xff);
+      const header = bytes(1, 2, 3, 4, 5, 6, 7, 8);
+      const mine = batchFlightData(header, body, new TextEncoder().encode('{"raw":12}'));
+      const o = T.toObject(T.decode(mine), { bytes: Array, defaults: false });
+      expect(o.dataHeader).toEqual([...header]);
+      expect(new TextDecoder().decode(new Uint8Array(o.appMetadata as number[]))).toBe('{"raw":12}');
+      expect(Buffer.compare(Buffer.from(o.dataBody as number[] ?? []), Buffer.from(body))).toBe(0);
+      expect(((o.padding as number[] | undefined) ?? []).every((b) => b === 0)).toBe(true);
+    }
   });
 
   it('agrees on RunTaskResponse and WorkerStatus (enums, packed repeated uint64, uint64)', () => {
