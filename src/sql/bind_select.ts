@@ -713,6 +713,7 @@ function scopeOf(columns: LColumn[], qualifier: string, rename: string[]): Scope
 }
 
 function scanParquet(t: ParquetTable, qualifier: string, rename: string[], ctx: BindContext): FromResult {
+  if (t.error !== undefined) throw ctx.error('io', t.error);
   const columns = scanColumns(t.schema.fields, qualifier, rename, ctx);
   // Distinct-value estimates from the files' statistics, for join ordering.
   columns.forEach((c, i) => {
