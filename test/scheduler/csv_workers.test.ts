@@ -11,6 +11,8 @@ import { batchFromRows } from '../../src/columnar/kernels.js';
 import { field, schema } from '../../src/common/types.js';
 import { createExecutor, type DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
 import { Session } from '../../src/session.js';
+import { DataRoots } from '../../src/worker/data_roots.js';
+import type { PhysicalPlan } from '../../src/plan/physical.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, startWorkerProcess, stopCluster, tempDir, type WorkerProcess } from './helpers.js';
 
@@ -79,5 +81,22 @@ describe.skipIf(!HAVE_DIST)('CSV and table paths on worker processes in another 
     expect((await session!.sql('select count(*) from good join people on k = id')).rows()).toEqual([[3n]]);
     const tables = await session!.sql('show tables');
     expect(tables.rows().map((r) => r[0])).toEqual(['bad', 'good', 'people']);
+  });
+});
+
+describe('data roots', () => {
+  it('a worker refuses a CSV scan of a file outside its data roots', () => {
+    const root = tempDir('spillway-csv-roots-');
+    try {
+      const scan = (path: string): PhysicalPlan => ({
+        kind: 'CsvScan', id: 1, schema: schema([field('a', 'utf8')]), partitions: 1, table: 't', slices: [[{ path, bytes: 1 }]],
+        positions: [0], width: 1, dialect: { delimiter: ',', quote: '"', escape: '"', header: false, skip: 0, nullstr: '' },
+      });
+      const roots = new DataRoots([root]);
+      expect(() => roots.checkPlan(scan(join(root, 'a.csv')))).not.toThrow();
+      expect(() => roots.checkPlan(scan('/etc/passwd'))).toThrow(/this worker reads only below its data roots .* the plan names "\/etc\/passwd"/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
