@@ -83,6 +83,7 @@ export function fitsType(value: string, type: DataType): boolean {
     case 'bool': return BOOL_RE.test(v);
     case 'int32': case 'int64': {
       if (!INT_RE.test(v)) return false;
+      if (v.length < 10) return true;
       const b = BigInt(v);
       return type === 'int32' ? b >= -2147483648n && b <= 2147483647n : b >= -INT64_MAX - 1n && b <= INT64_MAX;
     }
@@ -93,15 +94,34 @@ export function fitsType(value: string, type: DataType): boolean {
   }
 }
 
-/** The records of a sample as strings (the sample only: the scan never builds strings per row). */
-function sampleRecords(sample: Uint8Array, complete: boolean, syntax: CsvSyntax, path: string, limit: number): string[][] {
-  const out: string[][] = [];
-  const decoder = new TextDecoder();
+/**
+ * Calls fn with each record of the sample that has `width` fields, after `skip` records, as
+ * strings (the sample only: the scan never builds strings per row). `values` is reused.
+ */
+function eachRecord(
+  sample: Uint8Array, complete: boolean, syntax: CsvSyntax, path: string, limit: number, skip: number, width: number,
+  fn: (values: string[]) => void,
+): void {
+  let seen = 0;
+  const values = new Array<string>(width).fill('');
   const parser: CsvRecordParser = new CsvRecordParser(syntax, (buf, fields) => {
-    if (out.length >= limit) return;
-    const rec: string[] = [];
-    for (let i = 0; i < fields; i++) rec.push(decoder.decode(parser.fieldBytes(buf, i)));
-    out.push(rec);
+    if (seen++ < skip || seen > limit || fields !== width) return;
+    for (let i = 0; i < fields; i++) {
+      const b = parser.fieldBytes(buf, i);
+      values[i] = Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
+    }
+    fn(values);
+  }, `file ${path}`);
+  parser.feed(sample);
+  if (complete) parser.end();
+}
+
+/** The number of fields of each record of a sample (delimiter candidates: no strings built). */
+function sampleWidths(sample: Uint8Array, complete: boolean, syntax: CsvSyntax, path: string, limit: number): number[] {
+  const out: number[] = [];
+  const parser = new CsvRecordParser(syntax, (_buf, fields) => {
+    // an empty line counts as no record
+    if (out.length < limit) out.push(fields === 1 && parser.starts[0] === parser.ends[0] && parser.escaped[0] === 0 ? 0 : fields);
   }, `file ${path}`);
   parser.feed(sample);
   if (complete) parser.end();
@@ -127,9 +147,9 @@ async function readSample(path: string, records: number): Promise<{ bytes: Uint8
   }
 }
 
-function commonCount(records: readonly string[][]): { count: number; agreeing: number } {
+function commonCount(widths: readonly number[]): { count: number; agreeing: number } {
   const freq = new Map<number, number>();
-  for (const r of records) if (!(r.length === 1 && r[0] === '')) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
+  for (const w of widths) if (w > 0) freq.set(w, (freq.get(w) ?? 0) + 1);
   let count = 0, agreeing = 0;
   for (const [c, f] of freq) if (f > agreeing || (f === agreeing && c > count)) { count = c; agreeing = f; }
   return { count, agreeing };
@@ -159,13 +179,13 @@ export async function sniffCsv(path: string, options: CsvOptions): Promise<Sniff
   if (delimiter === undefined && auto) {
     let best = { delimiter: ',', count: 0, agreeing: -1 };
     for (const d of DELIMITERS) {
-      let recs: string[][];
+      let widths: number[];
       try {
-        recs = sampleRecords(bytes, complete, { delimiter: d, quote, escape }, path, limit).slice(skip);
+        widths = sampleWidths(bytes, complete, { delimiter: d, quote, escape }, path, limit).slice(skip);
       } catch {
         continue;
       }
-      const c = commonCount(recs);
+      const c = commonCount(widths);
       if (c.count < 2) continue;
       if (c.agreeing > best.agreeing || (c.agreeing === best.agreeing && c.count > best.count)) best = { delimiter: d, ...c };
     }
@@ -173,62 +193,57 @@ export async function sniffCsv(path: string, options: CsvOptions): Promise<Sniff
   }
   delimiter ??= ',';
   const syntax: CsvSyntax = { delimiter, quote, escape };
-  const records = sampleRecords(bytes, complete, syntax, path, limit).slice(skip);
-  const { count } = commonCount(records);
+  const widths = sampleWidths(bytes, complete, syntax, path, limit);
+  const records = Math.max(0, widths.length - skip);
+  const { count } = commonCount(widths.slice(skip));
   const width = options.columns?.length ?? Math.max(1, count);
-  const rows = records.filter((r) => r.length === width);
   const isNull = (v: string): boolean => v === nullstr;
-
-  // Types of rows after the first; the first joins them if it is not a header.
-  let types: DataType[];
-  const detect = (from: readonly string[][], start: DataType[]): DataType[] => {
-    const level = start.map((t) => CANDIDATES.indexOf(t));
-    for (const r of from) {
-      for (let c = 0; c < width; c++) {
-        const v = r[c]!;
-        if (isNull(v)) continue;
-        while (level[c]! < CANDIDATES.length - 1 && !fitsType(v, CANDIDATES[level[c]!]!)) level[c]!++;
-      }
-    }
-    return level.map((l) => CANDIDATES[l]!);
-  };
   const given = options.columns?.map((f) => f.type);
   const detected = given === undefined && auto && options.allVarchar !== true;
-  if (given !== undefined) types = given;
-  else if (detected) types = detect(rows.slice(1), new Array<DataType>(width).fill('bool'));
-  else types = new Array<DataType>(width).fill('utf8');
-  // A column with no non-NULL value is VARCHAR; its first candidate is BOOLEAN otherwise.
-  const seenValue = new Array<boolean>(width).fill(false);
-  for (const r of rows.slice(1)) for (let c = 0; c < width; c++) if (!isNull(r[c]!)) seenValue[c] = true;
+
+  // Candidate level per column over the records after the first (which may be a header);
+  // a column with no value there starts as VARCHAR for the header test.
+  const level = new Int32Array(width);
+  const seenValue = new Uint8Array(width);
+  const widen = (values: readonly string[]): void => {
+    for (let c = 0; c < width; c++) {
+      const v = values[c]!;
+      if (isNull(v)) continue;
+      seenValue[c] = 1;
+      while (level[c]! < CANDIDATES.length - 1 && !fitsType(v, CANDIDATES[level[c]!]!)) level[c]!++;
+    }
+  };
+  let first: string[] | undefined;
+  eachRecord(bytes, complete, syntax, path, limit, skip, width, (values) => {
+    if (first === undefined) first = [...values];
+    else if (detected) widen(values);
+  });
+  const typesNow = (): DataType[] => (given ?? Array.from(level, (l, c) => (detected && seenValue[c] ? CANDIDATES[l]! : 'utf8')));
 
   let header = options.header;
-  const first = rows[0];
   if (header === undefined) {
     if (!auto || first === undefined) header = false;
     else {
-      const effective = types.map((t, c) => (detected && !seenValue[c] ? 'utf8' : t));
+      const effective = typesNow();
       const allText = effective.every((t) => t === 'utf8');
       header = allText || first.some((v, c) => effective[c] !== 'utf8' && !isNull(v) && !fitsType(v, effective[c]!));
     }
   }
-  if (detected) {
-    if (!header && first !== undefined) types = detect([first], types);
-    const body = header ? rows.slice(1) : rows;
-    types = types.map((t, c) => (body.some((r) => !isNull(r[c]!)) ? t : 'utf8'));
-  }
+  if (detected && !header && first !== undefined) widen(first);
+  const types = typesNow();
 
   let names: string[];
   if (options.columns) names = options.columns.map((f) => f.name);
-  else if (header && first) names = first.map((v, c) => (v.trim() === '' ? `column${c}` : v));
+  else if (header && first !== undefined) names = first.map((v, c) => (v.trim() === '' ? `column${c}` : v));
   else names = Array.from({ length: width }, (_, c) => `column${c}`);
   names = uniqueNames(names);
   const fields: Field[] = names.map((name, c) => ({ name, type: types[c]!, nullable: true }));
   if (options.columns && count !== 0 && count !== width) {
     throw new SpillwayError('binder', `read_csv: columns={…} names ${width} columns (${fields.map((f) => `${f.name} ${sqlTypeName(f.type)}`).join(', ')}) but the records of "${path}" have ${count} fields`);
   }
-  const sampleCount = Math.max(0, records.length - (header ? 1 : 0));
   return {
     dialect: { ...syntax, header, skip, nullstr }, fields,
-    recordsPerByte: records.length / Math.max(1, bytes.length), wholeFile: complete && records.length < limit, sampleRecords: sampleCount,
+    recordsPerByte: records / Math.max(1, bytes.length), wholeFile: complete && widths.length < limit,
+    sampleRecords: Math.max(0, widths.slice(skip).filter((w) => w > 0).length - (header ? 1 : 0)),
   };
 }
