@@ -62,7 +62,11 @@ async function* scanFile(node: CsvScanNode, path: string, ctx: TaskContext, coun
   let skipped = 0;
   let headerPending = dialect.header;
 
-  const isNull = (b: Uint8Array): boolean => b.length === nullBytes.length && nullBytes.every((x, i) => b[i] === x);
+  const isNull = (b: Uint8Array): boolean => {
+    if (b.length !== nullBytes.length) return false;
+    for (let i = 0; i < b.length; i++) if (b[i] !== nullBytes[i]) return false;
+    return true;
+  };
   const parser: CsvRecordParser = new CsvRecordParser(dialect, (buf, fields) => {
     if (skipped < dialect.skip) { skipped++; return; }
     if (headerPending) { headerPending = false; return; }

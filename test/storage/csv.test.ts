@@ -143,6 +143,39 @@ describe('read_csv against DuckDB', () => {
   });
 });
 
+describe('round trips and distribution', () => {
+  it('COPY … TO a CSV file, read back with read_csv, gives the same rows and types', async () => {
+    const path = join(dir, 'copied.csv');
+    const query = `select * from (values
+      (1, 'plain', 1.5, date '2024-02-29', timestamp '2024-02-29 13:04:05.25', true),
+      (2, 'with, comma', -0.25, null, null, false),
+      (3, 'quote " and
+newline', null, date '1999-12-31', timestamp '1999-12-31 23:59:59', null),
+      (null, null, 1e10, date '2000-01-01', timestamp '2000-01-01 00:00:00', true)) t(i, s, d, day, ts, b)`;
+    await db.sql(`copy (${query}) to '${path}' (header)`);
+    const back = await db.sql(`select * from read_csv('${path}') order by i nulls last`);
+    expect(back.schema.fields.map((f) => sqlTypeName(f.type))).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'DATE', 'TIMESTAMP', 'BOOLEAN']);
+    const original = await db.sql(`select * from (${query}) order by i nulls last`);
+    expect(resultCells(back)).toEqual(resultCells(original));
+  });
+
+  it('worker threads read the files of a glob one per task and agree with one thread', async () => {
+    for (let f = 0; f < 5; f++) {
+      writeFileSync(join(dir, `spread_${f}.csv`), 'g,x\n' + Array.from({ length: 400 }, (_, i) => `${(i * 7 + f) % 13},${i * f}`).join('\n') + '\n');
+    }
+    const sql = `select g, count(*), sum(x), min(x) from read_csv('${join(dir, 'spread_*.csv')}') group by g order by g`;
+    const threads = await Session.create({ workers: 2, config: { force_distribution: true } });
+    try {
+      const distributed = await threads.sql(sql);
+      expect(distributed.rows()).toEqual((await db.sql(sql)).rows());
+      const explain = (await threads.sql(`explain ${sql}`)).toString();
+      expect(explain).toMatch(/CsvScan spread_\* cols=\[g, x\] files=5 partitions=2/);
+    } finally {
+      await threads.close();
+    }
+  });
+});
+
 describe('streaming', () => {
   it('a file of several chunks, with quoted newlines across chunk ends, in batches of at most batch_size rows', async () => {
     const path = join(dir, 'big.csv');
