@@ -1,11 +1,12 @@
 /**
- * The session's catalog: Parquet tables (from --tables DIR, CREATE EXTERNAL TABLE,
+ * The session's catalog: Parquet and CSV tables (from --tables DIR, CREATE EXTERNAL TABLE,
  * read_parquet), in-memory tables (CREATE TABLE / INSERT / CTAS) and views.
  * Names are case-insensitive (stored lower-case), as unquoted SQL identifiers are.
  */
 import type { Schema } from './common/types.js';
 import type { Batch } from './columnar/column.js';
 import type { ParquetTable } from './storage/table_discovery.js';
+import type { CsvTable } from './storage/csv_table.js';
 import { binderError, didYouMean } from './common/errors.js';
 
 /** Rows held in memory: the session's tables, shipped with a task's plan when it needs them. */
@@ -30,7 +31,7 @@ export interface ViewDefinition {
   columnNames?: string[];
 }
 
-export type CatalogEntry = ParquetTable | InMemoryTable | ViewDefinition;
+export type CatalogEntry = ParquetTable | CsvTable | InMemoryTable | ViewDefinition;
 
 export class Catalog {
   private readonly entries = new Map<string, CatalogEntry>();

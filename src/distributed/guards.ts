@@ -13,7 +13,7 @@
  *
  * config.force_distribution overrides the two size guards (few_scan_units, small_input), so
  * tests exercise every exchange on tiny inputs; it cannot conjure workers or scans.
- * Scan bytes: Parquet file sizes (whole files: a planning estimate, not the bytes read after
+ * Scan bytes: Parquet and CSV file sizes (one CSV file is one unit) (whole files: a planning estimate, not the bytes read after
  * projection and pruning); in-memory tables: their batches' in-memory size.
  */
 import { batchBytes } from '../columnar/column.js';
@@ -56,6 +56,9 @@ export async function decideDistribution(plan: PhysicalPlan, opts: GuardOptions)
     if (node.kind === 'ParquetScan') {
       scans++;
       for (const u of await scanUnits(node, workers, opts.metadata)) { units++; bytes += u.bytes; }
+    } else if (node.kind === 'CsvScan') {
+      scans++;
+      for (const s of node.slices.flat()) { units++; bytes += s.bytes; }
     } else if (node.kind === 'MemoryScan') {
       scans++;
       const table = opts.memoryTables?.get(node.table.toLowerCase()) ?? opts.memoryTables?.get(node.table);
@@ -104,6 +107,8 @@ export async function exchangeVolume(plan: PhysicalPlan, workers: number, opts: 
       exchangeBytes += copies * outputRows(p.input, parent, workers) * rowWidth(p.input.schema.fields);
     } else if (p.kind === 'ParquetScan') {
       scanBytes += (await scanRows(p, opts.metadata)) * rowWidth(p.schema.fields);
+    } else if (p.kind === 'CsvScan') {
+      scanBytes += (p.estimatedRows ?? 0) * rowWidth(p.schema.fields);
     } else if (p.kind === 'MemoryScan') {
       const table = opts.memoryTables?.get(p.table.toLowerCase()) ?? opts.memoryTables?.get(p.table);
       for (const b of table?.batches ?? []) scanBytes += b.length * rowWidth(p.schema.fields);

@@ -101,7 +101,7 @@ class ExchangeInserter {
 
   private rewrite(p: PhysicalPlan): PhysicalPlan {
     switch (p.kind) {
-      case 'ParquetScan': case 'MemoryScan': case 'Values':
+      case 'ParquetScan': case 'CsvScan': case 'MemoryScan': case 'Values':
       case 'Exchange': case 'ExchangeRead': case 'MergeGather':
         return p;
       case 'Coalesce':

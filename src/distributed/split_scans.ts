@@ -13,6 +13,9 @@
  *
  * Local paths are made absolute: a task may run on a worker whose working folder differs.
  *
+ * CsvScan: the unit is a whole file (a quoted field may hold a newline, so a byte offset
+ * inside a file is not known to start a record); the files are placed the same way.
+ *
  * The scan gets min(N, units) partitions (never an empty one). MemoryScan gets N partitions
  * (partition p reads stored batches i with i mod N = p). Values stays one partition.
  * Plans whose scans are already split (more than one partition) are left alone.
@@ -100,11 +103,12 @@ export async function splitScans(plan: PhysicalPlan, opts: SplitScansOptions): P
   const split = new Map<number, FileSlice[][]>();
   const visit = async (p: PhysicalPlan): Promise<void> => {
     if (p.kind === 'ParquetScan' && p.partitions === 1) split.set(p.id, assignUnits(await scanUnits(p, opts.tasks, metadata), opts.tasks));
+    if (p.kind === 'CsvScan' && p.partitions === 1) split.set(p.id, assignUnits(p.slices.flat(), opts.tasks));
     for (const c of childrenOf(p)) await visit(c);
   };
   await visit(plan);
   return mapPlan(plan, (p) => {
-    if (p.kind === 'ParquetScan') {
+    if (p.kind === 'ParquetScan' || p.kind === 'CsvScan') {
       const slices = split.get(p.id);
       if (slices === undefined) return p;
       return { ...p, slices: slices.map((task) => task.map(absoluteSlice)), partitions: slices.length };

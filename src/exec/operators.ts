@@ -10,6 +10,7 @@ import type { TaskContext } from './context.js';
 import { expand } from './aggregate/expand.js';
 import { hashAggregate } from './aggregate/hash_aggregate.js';
 import { coalesce } from './coalesce_partitions.js';
+import { csvScan } from './csv_scan.js';
 import { filter } from './filter.js';
 import { hashJoin } from './join/hash_join.js';
 import { nestedLoopJoin } from './join/nested_loop_join.js';
@@ -40,6 +41,7 @@ async function* uncutExchange(node: ExchangeNode): AsyncGenerator<Batch> {
 
 export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   ParquetScan: parquetScan,
+  CsvScan: csvScan,
   Values: values,
   MemoryScan: memoryScan,
   Filter: filter,

@@ -150,7 +150,7 @@ export function explainLogical(plan: LogicalPlan): string {
 function logicalLine(p: LogicalPlan): string {
   switch (p.kind) {
     case 'Scan': {
-      const src = p.source.kind === 'parquet' ? `files=${p.source.files.length}` : 'memory';
+      const src = p.source.kind === 'memory' ? 'memory' : `${p.source.kind === 'csv' ? 'csv ' : ''}files=${p.source.files.length}`;
       const filters = p.filters.length > 0 ? ` filters=${list(p.filters.map((f) => formatExpr(f)))}` : '';
       return `Scan ${p.table} cols=${list(p.columns.map((c) => c.name))} ${src}${filters}`;
     }
@@ -247,6 +247,10 @@ function physicalLine(p: PhysicalPlan): string {
       const pruning = p.pruning.length > 0 ? ` pruning=${list(p.pruning.map((e) => formatExpr(e, p.schema)))}` : '';
       const filter = p.filter !== undefined ? ` filter=${formatExpr(p.filter, p.schema)}` : '';
       return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${filter}${pruning}`;
+    }
+    case 'CsvScan': {
+      const files = p.slices.reduce((n, s) => n + s.length, 0);
+      return `CsvScan ${p.table} cols=${list(p.schema.fields.map((f) => f.name))} files=${files}`;
     }
     case 'MemoryScan': return `MemoryScan ${p.table} cols=${list(p.schema.fields.map((f) => f.name))}`;
     case 'Values': return `Values cols=${list(p.schema.fields.map((f) => f.name))} rows=${p.rows.length}`;

@@ -8,6 +8,7 @@
 import type { DataType, Scalar } from '../common/types.js';
 import type { BinaryOp, UnaryOp, AggregateFunction } from '../expr/expr.js';
 import type { JoinType } from './physical.js';
+import type { CsvDialect } from '../storage/csv_sniff.js';
 
 /** A join strategy a query or the session can force (auto is the cost model's choice). */
 export type JoinStrategy = 'broadcast' | 'partitioned' | 'colocated';
@@ -97,6 +98,8 @@ export interface LWindowFunction {
 /** Where a scanned table's rows come from. */
 export type TableSource =
   | { kind: 'parquet'; files: string[] }
+  /** CSV files read with one dialect; `fields` are every column of the files, in file order. */
+  | { kind: 'csv'; files: string[]; dialect: CsvDialect; fields: string[] }
   | { kind: 'memory'; name: string };
 
 export type LogicalPlan =

@@ -5,7 +5,7 @@
  * and stage cutting read these instead of switching on `kind` themselves.
  *
  *   kind            inputs      requires of its input              keeps partitions  keeps order
- *   ParquetScan…    none        —                                  —                 —
+ *   …Scan, Values   none        —                                  —                 —
  *   Filter          input       any                                yes               yes
  *   Projection      input       any                                yes (keys remap)  yes
  *   UnionAll        inputs      any                                yes (appended)    no
@@ -57,6 +57,7 @@ function binary<N extends Extract<PhysicalPlan, { left: PhysicalPlan }>>(): Shap
 
 export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<PhysicalPlan, { kind: K }>> } = {
   ParquetScan: leaf(),
+  CsvScan: leaf(),
   Values: leaf(),
   MemoryScan: leaf(),
   ExchangeRead: leaf(),

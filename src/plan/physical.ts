@@ -9,6 +9,7 @@
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import type { JoinStrategy, WindowFrame, WindowFunctionName } from './logical.js';
+import type { CsvDialect } from '../storage/csv_sniff.js';
 import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { traitsOf } from './node_traits.js';
 
@@ -49,6 +50,19 @@ export interface ParquetScanNode extends NodeBase {
   pruning: PhysicalExpr[];
   /** Rows must satisfy this (over the output columns); the scan applies it (exec/scan_filter.ts). */
   filter?: PhysicalExpr;
+}
+
+/** CSV files read whole by each partition (exec/csv_scan.ts); a file is never split between tasks. */
+export interface CsvScanNode extends NodeBase {
+  kind: 'CsvScan';
+  table: string;
+  /** slices[p] are the files read by partition p (rowGroups unused). */
+  slices: FileSlice[][];
+  /** Field position in the files' records of each output column. */
+  positions: number[];
+  /** Fields per record: every record must have this many. */
+  width: number;
+  dialect: CsvDialect;
 }
 
 /** Rows held in the plan itself (VALUES, in-memory tables shipped to workers). */
@@ -193,7 +207,7 @@ export interface UnionAllNode extends NodeBase { kind: 'UnionAll'; inputs: Physi
 export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: PhysicalPlan }
 
 export type PhysicalPlan =
-  | ParquetScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode | ExpandNode
+  | ParquetScanNode | CsvScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode | ExpandNode
   | HashJoinNode | NestedLoopJoinNode | SortNode | WindowNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
   | ExchangeNode | ExchangeReadNode | MergeGatherNode;
 

@@ -36,7 +36,7 @@ import type { AggregateExpr, PhysicalExpr, SortKey } from '../expr/expr.js';
 import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
-import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type LColumn, type LExpr, type LogicalPlan, type TableSource } from './logical.js';
 import type { FileSlice, HashJoinType, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
@@ -100,7 +100,13 @@ class PhysicalPlanner {
 
   plan(p: LogicalPlan): PhysicalPlan {
     switch (p.kind) {
-      case 'Scan': return p.source.kind === 'parquet' ? this.parquetScan(p, p.source.files) : this.memoryScan(p, p.source.name);
+      case 'Scan':
+        switch (p.source.kind) {
+          case 'parquet': return this.parquetScan(p, p.source.files);
+          case 'csv': return this.csvScan(p, p.source);
+          case 'memory': return this.memoryScan(p, p.source.name);
+        }
+        break;
       case 'Values': return this.values(p);
       case 'Filter': {
         const input = this.plan(p.input);
@@ -195,6 +201,21 @@ class PhysicalPlanner {
     const scan: PhysicalPlan = {
       kind: 'ParquetScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1,
       estimatedRows: p.rowEstimate, table: p.table, slices: [slices], columns: p.columns.map((c) => c.name), pruning,
+    };
+    return this.scanFilters(scan, p);
+  }
+
+  /** All files in one partition (split_scans spreads them over tasks); filters above it. */
+  private csvScan(p: Extract<LogicalPlan, { kind: 'Scan' }>, source: Extract<TableSource, { kind: 'csv' }>): PhysicalPlan {
+    const positions = p.columns.map((c) => {
+      const i = source.fields.indexOf(c.name);
+      if (i < 0) throw binderError(`CSV table "${p.table}" has no column "${c.name}"${didYouMean(c.name, source.fields)}`);
+      return i;
+    });
+    const slices: FileSlice[] = source.files.map((path) => ({ path, bytes: localFileBytes(path) }));
+    const scan: PhysicalPlan = {
+      kind: 'CsvScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: p.rowEstimate,
+      table: p.table, slices: [slices], positions, width: source.fields.length, dialect: source.dialect,
     };
     return this.scanFilters(scan, p);
   }
@@ -497,6 +518,16 @@ function fileBytes(path: string, table: string): number {
     return statSync(path).size;
   } catch (err) {
     throw ioError(`cannot read Parquet file "${path}" of table "${table}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
+  }
+}
+
+/** Size of a local file for scheduling (0 for URLs and missing files: the scan reports those). */
+function localFileBytes(path: string): number {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return 0;
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -384,7 +384,7 @@ export class ClusterTaskRunner implements TaskRunner {
     if (perTask === undefined) {
       perTask = [];
       const visit = (p: PhysicalPlan): void => {
-        if (p.kind === 'ParquetScan') {
+        if (p.kind === 'ParquetScan' || p.kind === 'CsvScan') {
           p.slices.forEach((slices, t) => { perTask![t] = (perTask![t] ?? 0) + slices.reduce((n, s) => n + s.bytes, 0); });
         }
         for (const c of childrenOf(p)) visit(c);

@@ -40,7 +40,7 @@ function walk(plan: PhysicalPlan): PlanFigures {
   let rowsToScan = 0;
   const readers: { nodeId: number; stage: number }[] = [];
   for (const n of nodes) {
-    if (n.kind === 'ParquetScan') {
+    if (n.kind === 'ParquetScan' || n.kind === 'CsvScan') {
       scanNodeIds.push(n.id);
       rowsToScan += n.estimatedRows ?? 0;
       // A local run reads every partition in its one task.
@@ -53,6 +53,6 @@ function walk(plan: PhysicalPlan): PlanFigures {
     }
   }
   const label = nodes.filter((n) => n.kind !== 'ExchangeRead' && n.kind !== 'MergeGather')
-    .map((n) => (n.kind === 'ParquetScan' ? `ParquetScan ${n.table}` : n.kind)).join(' ← ') || nodes.map((n) => n.kind).join(' ← ');
+    .map((n) => (n.kind === 'ParquetScan' || n.kind === 'CsvScan' ? `${n.kind} ${n.table}` : n.kind)).join(' ← ') || nodes.map((n) => n.kind).join(' ← ');
   return { label, scanNodeIds, scanBytesPerTask: Array.from(scanBytesPerTask, (b) => b ?? 0), rowsToScan, readers };
 }

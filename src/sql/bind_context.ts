@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../catalog.js';
 import type { ParquetTable } from '../storage/table_discovery.js';
+import type { CsvTable } from '../storage/csv_table.js';
 import { didYouMean, SpillwayError, type ErrorKind } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { IdGenerator, LColumn, LExpr } from '../plan/logical.js';
@@ -34,6 +35,8 @@ export class BindContext {
     readonly ids: IdGenerator,
     readonly parquet: ReadonlyMap<string, ParquetTable>,
     public source: SourceText,
+    /** CSV tables resolved before binding, by call key (sql/table_functions.ts). */
+    readonly csv: ReadonlyMap<string, CsvTable> = new Map(),
   ) {}
 
   fresh(): number {

@@ -612,7 +612,7 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   }
   if (AGGREGATES.has(name)) return bindAggregate({ ...node, type: 'aggr_func', args: { expr: argNodes[0], value: argNodes } }, env);
   if (name === 'grouping' || name === 'grouping_id') return bindGrouping(node, argNodes, env);
-  if (name === 'read_parquet') throw ctx.error('binder', `read_parquet(...) is a table function: use it in FROM${ctx.at(node)}`);
+  if (name === 'read_parquet' || name === 'read_csv' || name === 'read_csv_auto') throw ctx.error('binder', `${name}(...) is a table function: use it in FROM${ctx.at(node)}`);
   if (name === 'typeof') {
     if (argNodes.length !== 1) throw ctx.error('binder', `function typeof takes 1 argument, got ${argNodes.length}${ctx.at(node)}`);
     const a = bindExpr(argNodes[0]!, env);

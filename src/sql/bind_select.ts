@@ -22,6 +22,8 @@
  * columns); a bare input column left over is the classic "must appear in GROUP BY" error.
  */
 import type { Field } from '../common/types.js';
+import { csvPathStem, isCsvPath, type CsvTable } from '../storage/csv_table.js';
+import { csvCallOf, csvPathCall, isCsvFunction } from './table_functions.js';
 import { sqlTypeName } from '../common/types.js';
 import type { LColumn, LExpr, LogicalPlan, LSortKey } from '../plan/logical.js';
 import type { JoinType } from '../plan/physical.js';
@@ -643,6 +645,12 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
   }
   if (expr && expr.type === 'function') {
     const fname = typeof expr.name === 'object' && expr.name ? expr.name.name.map((p) => p.value).join('.').toLowerCase() : String(expr.name);
+    if (isCsvFunction(fname)) {
+      const call = csvCallOf((expr.args as { value?: ExprNode[] } | undefined)?.value ?? []);
+      const table = ctx.csv.get(call.key);
+      if (!table) throw ctx.error('io', `${fname}('${call.paths.join("', '")}') was not resolved`);
+      return scanCsv(table, alias.name ?? fname, alias.columns, ctx);
+    }
     if (fname !== 'read_parquet') throw ctx.error('unsupported', `unsupported: table function ${fname}`);
     const args = (expr.args as { value?: ExprNode[] } | undefined)?.value ?? [];
     const path = args[0];
@@ -678,10 +686,13 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
     // FROM 'data/t.parquet' (or a glob): the file is the table, named after it, as in DuckDB.
     const file = isParquetPathName(name) ? ctx.parquet.get(name) : undefined;
     if (file) return scanParquet(file, alias.name ?? parquetPathStem(name), alias.columns, ctx);
+    const csv = isCsvPath(name) ? ctx.csv.get(csvPathCall(name).key) : undefined;
+    if (csv) return scanCsv(csv, alias.name ?? csvPathStem(name), alias.columns, ctx);
     throw ctx.unknownTable(name, ctes);
   }
   switch (entry.kind) {
     case 'parquet': return scanParquet(entry, qualifier, alias.columns, ctx);
+    case 'csv': return scanCsv(entry, qualifier, alias.columns, ctx);
     case 'memory': return scanMemory(entry, qualifier, alias.columns, ctx);
     case 'view': {
       const q = bindView(entry, ctx);
@@ -702,6 +713,7 @@ function scopeOf(columns: LColumn[], qualifier: string, rename: string[]): Scope
 }
 
 function scanParquet(t: ParquetTable, qualifier: string, rename: string[], ctx: BindContext): FromResult {
+  if (t.error !== undefined) throw ctx.error('io', t.error);
   const columns = scanColumns(t.schema.fields, qualifier, rename, ctx);
   // Distinct-value estimates from the files' statistics, for join ordering.
   columns.forEach((c, i) => {
@@ -710,6 +722,15 @@ function scanParquet(t: ParquetTable, qualifier: string, rename: string[], ctx: 
   });
   return {
     plan: { kind: 'Scan', table: t.name, source: { kind: 'parquet', files: [...t.files] }, columns, filters: [], rowEstimate: t.rows },
+    cols: scopeOf(columns, qualifier, rename),
+  };
+}
+
+function scanCsv(t: CsvTable, qualifier: string, rename: string[], ctx: BindContext): FromResult {
+  const columns = scanColumns(t.schema.fields, qualifier, rename, ctx);
+  const source = { kind: 'csv' as const, files: [...t.files], dialect: t.dialect, fields: t.schema.fields.map((f) => f.name) };
+  return {
+    plan: { kind: 'Scan', table: t.name, source, columns, filters: [], rowEstimate: t.rows },
     cols: scopeOf(columns, qualifier, rename),
   };
 }

@@ -37,6 +37,8 @@
  *                                           → `__empty_grouping_set()`; `GROUP BY ()` →
  *                                           `GROUP BY grouping_sets(__empty_grouping_set())`
  *                                           (the binder reads both back as grouping sets)
+ *   - in read_csv(…) arguments: `[a, b]` → `__list(a, b)`, `{'k': v}` → `__struct('k', v)`
+ *                                           (the binder reads them back as a list and a struct)
  *   - `listagg(`                          → `string_agg(` (the grammar takes ORDER BY and a
  *                                           separator inside only that call)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
@@ -406,6 +408,27 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       rewrites.push('group_by_empty');
       continue;
     }
+    // read_csv(['a', 'b'], columns={'x': 'INT'}) → read_csv(__list('a', 'b'), columns=__struct('x', 'INT'))
+    if ((isWord(t, 'read_csv') || isWord(t, 'read_csv_auto')) && sig[k + 1]?.text === '(') {
+      let d = 0;
+      for (let j = k + 1; j < sig.length; j++) {
+        const u = sig[j]!;
+        if (u.kind !== 'punct') continue;
+        if (u.text === '(') d++;
+        else if (u.text === ')' && --d === 0) break;
+        else if (u.text === '[' || u.text === '{') {
+          d++;
+          overwrite(work, u.start, u.end, '(');
+          inserts.push({ at: u.start, text: u.text === '[' ? LIST_MARKER : STRUCT_MARKER });
+        } else if (u.text === ']' || u.text === '}') {
+          d--;
+          overwrite(work, u.start, u.end, ')');
+        }
+        else if (u.text === ':' && d > 1) overwrite(work, u.start, u.end, ',');
+      }
+      rewrites.push('table_function_literals');
+      continue;
+    }
     if (isWord(t, 'listagg') && sig[k + 1]?.text === '(') {
       overwrite(work, t.start, t.end, 'string_');
       inserts.push({ at: t.end, text: 'agg' });
@@ -476,6 +499,10 @@ interface Insert { at: number; text: string }
 
 /** Name of the marker call that stands for the empty grouping set `()`. */
 export const EMPTY_GROUPING_SET = '__empty_grouping_set';
+
+/** Marker calls standing for a list `[…]` and a struct `{k: v, …}` in table-function arguments. */
+export const LIST_MARKER = '__list';
+export const STRUCT_MARKER = '__struct';
 
 /** Name of the marker call that carries a QUALIFY condition through HAVING. */
 export const QUALIFY_MARKER = '__qualify';

@@ -12,6 +12,9 @@ import type { Field } from '../common/types.js';
 import { field, sqlTypeName } from '../common/types.js';
 import type { Catalog } from '../catalog.js';
 import type { ParquetTable } from '../storage/table_discovery.js';
+import { isCsvPath, resolveCsvTable, type CsvTable } from '../storage/csv_table.js';
+import type { CsvOptions } from '../storage/csv_sniff.js';
+import { csvCallOf, csvPathCall, isCsvFunction, type CsvCall } from './table_functions.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { IdGenerator, LColumn, LExpr, LogicalPlan } from '../plan/logical.js';
 import type {
@@ -66,6 +69,8 @@ export interface BindEnv {
   ids: IdGenerator;
   /** Resolve a path or glob given to read_parquet(...) (storage's resolveParquetPath). */
   resolveParquet(pathOrGlob: string): Promise<ParquetTable>;
+  /** Resolve read_csv(...)'s paths and options (default: storage's resolveCsvTable). */
+  resolveCsv?(paths: readonly string[], options: CsvOptions): Promise<CsvTable>;
 }
 
 /** Bind one parsed statement against the catalog as it is now. */
@@ -76,8 +81,8 @@ export async function bindStatement(parsed: ParsedStatement, catalog: Catalog, e
     inner = { kind: 'CreateExternalTable', name: parsed.body.spec.name, location: parsed.body.spec.location };
   } else {
     const ast = parsed.body.ast;
-    const parquet = await resolveTableFunctions(ast, catalog, env);
-    const ctx = new BindContext(catalog, env.ids, parquet, source);
+    const { parquet, csv } = await resolveTableFunctions(ast, catalog, env);
+    const ctx = new BindContext(catalog, env.ids, parquet, source, csv);
     inner = bindAst(ast, ctx, parsed);
     if (parsed.describe) {
       if (inner.kind !== 'Query') throw ctx.error('syntax', 'DESCRIBE takes a table name or a query');
@@ -205,6 +210,7 @@ function bindInsert(ast: InsertAst, ctx: BindContext): Statement {
   const entry = ctx.catalog.get(name);
   if (!entry) throw ctx.unknownTable(name, null);
   if (entry.kind === 'view') throw ctx.error('unsupported', `unsupported: INSERT into view "${entry.name}"`);
+  if (entry.kind === 'csv') throw ctx.error('unsupported', `unsupported: INSERT into CSV table "${entry.name}" (CSV files are read only; COPY … TO writes one)`);
   if (entry.kind === 'parquet' && entry.location === undefined) {
     throw ctx.error('unsupported', `unsupported: INSERT into Parquet table "${entry.name}" (rows are appended only to a local file or a folder of files without hive partitions)`);
   }
@@ -314,11 +320,14 @@ function bindSet(ast: SetAst, ctx: BindContext): Statement {
 // ---------------------------------------------------------------------------------------
 // read_parquet(...) resolution before binding (binding itself is synchronous)
 
-/** Collect read_parquet('...') arguments in the statement and in the views it uses, and resolve them. */
-async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: BindEnv): Promise<Map<string, ParquetTable>> {
+/** Collect read_parquet('...') and read_csv(...) calls in the statement and in the views it uses, and resolve them. */
+async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: BindEnv): Promise<{ parquet: Map<string, ParquetTable>; csv: Map<string, CsvTable> }> {
   // DROP reads nothing (and must work on a view whose files are gone).
-  if (ast.type === 'drop') return new Map();
+  if (ast.type === 'drop') return { parquet: new Map(), csv: new Map() };
   const paths = new Set<string>();
+  const csvCalls = new Map<string, CsvCall>();
+  const optionalCsv = new Map<string, CsvCall>();
+  const addCsv = (c: CsvCall): void => { (optional ? optionalCsv : csvCalls).set(c.key, c); };
   // Paths read only by views that information_schema lists: one that fails to resolve
   // leaves that view without columns instead of failing the query.
   const optionalPaths = new Set<string>();
@@ -337,10 +346,12 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
         const first = ((o as ExprNode).args as { value?: ExprNode[] } | undefined)?.value?.[0];
         if (first && (first.type === 'single_quote_string' || first.type === 'string')) add(String(first.value));
       }
+      if (isCsvFunction(fname)) addCsv(csvCallOf(((o as ExprNode).args as { value?: ExprNode[] } | undefined)?.value ?? []));
     }
     if (typeof item.table === 'string' && !('column' in o)) {
       const e = catalog.get(item.table);
       if (!e && !item.db && isParquetPathName(item.table)) add(item.table);
+      if (!e && !item.db && isCsvPath(item.table)) addCsv(csvPathCall(item.table));
       // information_schema lists every view's columns: resolve what each view reads.
       if (item.db?.toLowerCase() === INFORMATION_SCHEMA && !optional) {
         optional = true;
@@ -364,5 +375,12 @@ async function resolveTableFunctions(ast: StatementAst, catalog: Catalog, env: B
     if (out.has(p)) continue;
     try { out.set(p, await env.resolveParquet(p)); } catch { /* that view lists no columns */ }
   }
-  return out;
+  const csv = new Map<string, CsvTable>();
+  const resolveCsv = env.resolveCsv ?? resolveCsvTable;
+  for (const c of csvCalls.values()) csv.set(c.key, await resolveCsv(c.paths, c.options));
+  for (const c of optionalCsv.values()) {
+    if (csv.has(c.key)) continue;
+    try { csv.set(c.key, await resolveCsv(c.paths, c.options)); } catch { /* that view lists no columns */ }
+  }
+  return { parquet: out, csv };
 }

@@ -18,6 +18,8 @@ import { decodeColumnChunk } from './parquet_decode/chunk.js';
 import type { Codec } from './parquet_decode/codecs.js';
 import { toColumn } from './parquet_decode/convert.js';
 import type { PhysicalType } from './parquet_decode/physical.js';
+import { isUnsigned64, unsupportedColumnError } from './parquet_metadata.js';
+import { SpillwayError } from '../common/errors.js';
 
 /** What to read of one column: its top-level name in the file and the Spillway type it maps to. */
 export interface ColumnRequest {
@@ -38,11 +40,40 @@ export interface DictionaryColumn {
   indices: Int32Array;
 }
 
-/** The top-level schema element named `name` (nested columns are rejected by the schema mapping). */
-function schemaElement(metadata: FileMetaData, name: string): SchemaElement {
-  const el = metadata.schema.find((e, i) => i > 0 && e.name === name && !e.num_children);
+/**
+ * The top-level schema element named `name`; a column of a type Spillway does not read
+ * (parquet_metadata.ts) fails here, naming the column and its type.
+ */
+function schemaElement(file: ReadableObject, metadata: FileMetaData, name: string): SchemaElement {
+  const el = topLevelElement(metadata, name);
   if (!el) throw new Error(`column "${name}" is not in the file schema`);
+  const problem = unsupportedColumnError(file.path, el);
+  if (problem !== null) throw problem;
   return el;
+}
+
+function topLevelElement(metadata: FileMetaData, name: string): SchemaElement | undefined {
+  const elements = metadata.schema;
+  let i = 1;
+  for (let c = 0; c < (elements[0]?.num_children ?? 0) && i < elements.length; c++) {
+    if (elements[i]!.name === name) return elements[i];
+    // skip the column's descendants
+    let pending = elements[i]!.num_children ?? 0;
+    i++;
+    while (pending > 0 && i < elements.length) { pending += (elements[i]!.num_children ?? 0) - 1; i++; }
+  }
+  return undefined;
+}
+
+/** A UINT_64 value above 2^63 - 1 wraps negative in int64 bits: refuse it, naming it. */
+function checkUnsigned64(column: Column, path: string, name: string): void {
+  if (column.type !== 'int64') return;
+  const v = column.values;
+  for (let i = 0; i < column.length; i++) {
+    if (v[i]! < 0n && (column.validity === null || column.validity[i] === 1)) {
+      throw new SpillwayError('execution', `Parquet file "${path}": column "${name}": UINT64 value ${BigInt.asUintN(64, v[i]!)} is out of range for BIGINT (at most 9223372036854775807)`);
+    }
+  }
 }
 
 function columnChunk(metadata: FileMetaData, rowGroup: number, name: string): ColumnChunk {
@@ -108,8 +139,10 @@ async function readColumns(
   const unique: ColumnRequest[] = [];
   for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
   const plans = unique.map((c) => {
+    // the element first: an unreadable column fails naming its type, not a missing chunk
+    const el = schemaElement(file, metadata, c.name);
     const chunk = columnChunk(metadata, rowGroup, c.name);
-    return { req: c, el: schemaElement(metadata, c.name), chunk, range: chunkRange(chunk) };
+    return { req: c, el, chunk, range: chunkRange(chunk) };
   });
   const fetch = (i: number): Promise<ArrayBuffer> => {
     const [start, end] = plans[i]!.range;
@@ -124,12 +157,15 @@ async function readColumns(
     // an unhandled rejection must not escape if decoding below throws
     next?.catch(() => undefined);
     const p = plans[i]!;
+    let column: Column | DictionaryColumn;
     try {
-      decoded.set(p.req.name, decodeChunk(bytes, p.el, p.chunk, p.req.type, rows, keepDictionary && p.req.keepDictionary === true));
+      column = decodeChunk(bytes, p.el, p.chunk, p.req.type, rows, keepDictionary && p.req.keepDictionary === true);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`column "${p.req.name}", row group ${rowGroup}: ${msg}`, { cause: e });
     }
+    if (isUnsigned64(p.el) && !('kind' in column)) checkUnsigned64(column, file.path, p.req.name);
+    decoded.set(p.req.name, column);
   }
   return columns.map((c) => decoded.get(c.name)!);
 }

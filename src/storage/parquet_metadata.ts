@@ -17,8 +17,12 @@
  *                                            below 2^53 / 10^s, e.g. every DECIMAL(15,2))
  *   BYTE_ARRAY STRING/UTF8/ENUM/JSON      → utf8
  *   FIXED_LEN_BYTE_ARRAY UUID             → utf8 (canonical text form)
- * Everything else (unannotated binary, TIME, INTERVAL, UINT_64, geometry, lists, maps, structs)
- * is a SpillwayError('unsupported') naming the file and the column.
+ *   INT64 UINT_64                         → int64; a value above 2^63 - 1 fails the read,
+ *                                            naming the column and the value
+ * Everything else (unannotated binary, TIME, INTERVAL, geometry, lists, maps, structs) is
+ * kept in the schema as a column of type NULL that cannot be read: the file stays readable
+ * for queries that do not touch it, and reading it is a SpillwayError('unsupported') naming
+ * the file, the column and its Parquet type (unsupportedColumnError).
  *
  * Statistics are decoded into Scalars in Spillway's representation (int64/timestamp as bigint,
  * date32 as a day number, utf8 as string). A bound that cannot be trusted is left undefined.
@@ -186,14 +190,43 @@ function topLevelColumns(path: string, metadata: FileMetaData): MappedColumn[] {
   for (let c = 0; c < (root.num_children ?? 0); c++) {
     const el = elements[i];
     if (!el) throw parquetReadError(path, new Error('the footer schema is truncated'));
-    if (el.num_children !== undefined && el.num_children > 0) {
-      throw unsupportedColumn(path, el, 'nested (list, map or struct) columns are not supported');
-    }
-    if (el.repetition_type === 'REPEATED') throw unsupportedColumn(path, el, 'repeated columns are not supported');
-    out.push({ field: { name: el.name, type: spillwayType(path, el), nullable: el.repetition_type !== 'REQUIRED' }, element: el });
-    i++;
+    const problem = unsupportedColumnError(path, el);
+    const type = problem === null ? spillwayType(path, el) : 'null';
+    out.push({ field: { name: el.name, type, nullable: problem !== null || el.repetition_type !== 'REQUIRED' }, element: el });
+    i += subtreeSize(elements, i);
   }
   return out;
+}
+
+/** Schema elements of the column at `i` with all its descendants. */
+function subtreeSize(elements: readonly SchemaElement[], i: number): number {
+  let size = 1;
+  for (let c = 0; c < (elements[i]?.num_children ?? 0); c++) size += subtreeSize(elements, i + size);
+  return size;
+}
+
+/**
+ * Why a top-level column cannot be read (its error, naming file, column and type), or null
+ * when it maps to a Spillway type. Such a column is in the schema as NULL and fails only the
+ * reads that touch it (parquet_columns.ts).
+ */
+export function unsupportedColumnError(path: string, el: SchemaElement): SpillwayError | null {
+  if (el.num_children !== undefined && el.num_children > 0) {
+    return unsupportedColumn(path, el, 'nested (list, map or struct) columns are not supported');
+  }
+  if (el.repetition_type === 'REPEATED') return unsupportedColumn(path, el, 'repeated columns are not supported');
+  try {
+    spillwayType(path, el);
+    return null;
+  } catch (e) {
+    if (e instanceof SpillwayError) return e;
+    throw e;
+  }
+}
+
+/** INT64 UINT_64: stored as int64 bits; values above 2^63 - 1 are refused on read. */
+export function isUnsigned64(el: SchemaElement): boolean {
+  return el.type === 'INT64' && (el.converted_type === 'UINT_64' || (el.logical_type?.type === 'INTEGER' && !el.logical_type.isSigned));
 }
 
 function unsupportedColumn(path: string, el: SchemaElement, why: string): SpillwayError {
@@ -223,7 +256,6 @@ export function spillwayType(path: string, el: SchemaElement): DataType {
     case 'INT64':
       if (lt?.type === 'TIMESTAMP' || ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS') return 'timestamp';
       if (ct === 'TIME_MICROS' || lt?.type === 'TIME') return no('TIME is not supported');
-      if (ct === 'UINT_64' || (lt?.type === 'INTEGER' && !lt.isSigned)) return no('unsigned 64-bit integers do not fit BIGINT');
       return 'int64';
     case 'INT96': return 'timestamp';
     case 'FLOAT': case 'DOUBLE': return 'float64';
@@ -283,6 +315,8 @@ function columnStatistics(chunk: ColumnChunk, col: MappedColumn): ColumnStatisti
   const type = col.field.type;
   const lo = statScalar(min, type);
   const hi = statScalar(max, type);
+  // UINT_64 bounds above 2^63 - 1 do not fit: such a chunk has no usable bounds.
+  if (isUnsigned64(el) && (typeof lo !== 'bigint' || typeof hi !== 'bigint' || lo < 0n || hi < 0n || hi > 9223372036854775807n)) return out;
   // Keep bounds only in pairs: one side alone is rarely useful and easy to misuse.
   if (lo !== undefined && hi !== undefined) { out.min = lo; out.max = hi; }
   return out;

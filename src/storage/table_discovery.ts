@@ -20,6 +20,7 @@ import { globBase, globToRegExp, hasGlob } from './glob.js';
 import { constantStatistics, hivePartitionColumns, partitionValues } from './hive_partitions.js';
 import { isRemotePath, storeFor } from './object_store.js';
 import { readParquetMetadata, type ColumnStatistics, type ParquetFileInfo } from './parquet_metadata.js';
+import { csvPathStem, isCsvPath, resolveCsvTable, type CsvTable } from './csv_table.js';
 
 export interface ParquetTable {
   kind: 'parquet';
@@ -35,6 +36,11 @@ export interface ParquetTable {
   location?: string;
   /** Per schema field: min/max/null count over every row group of every file (a bound is undefined when any group lacks it). */
   columnStatistics?: ColumnStatistics[];
+  /**
+   * Set when the table's files could not be read at discovery (a corrupt footer, different
+   * schemas): the table has no columns and every query that reads it fails with this message.
+   */
+  error?: string;
 }
 
 /** Footers read at once while discovering (the machine has few cores; reads are small). */
@@ -62,36 +68,63 @@ function tableNameOf(path: string): string {
   return isParquetFile(base) ? base.slice(0, -'.parquet'.length) : base;
 }
 
-/** Register every Parquet file and folder of Parquet files directly inside `dir`. */
-export async function discoverTables(dir: string): Promise<ParquetTable[]> {
+/**
+ * Register every Parquet file, folder of Parquet files and CSV file (`t.csv`, `t.tsv`,
+ * `t.csv.gz`) directly inside `dir`. Local paths are made absolute, so plans shipped to
+ * workers started in other folders name the same files. A table whose files cannot be read
+ * is registered broken (ParquetTable.error): only the queries that read it fail.
+ */
+export async function discoverTables(given: string): Promise<(ParquetTable | CsvTable)[]> {
+  const dir = isRemotePath(given) ? given : nodePath.resolve(given);
   const store = storeFor(dir);
   const info = await store.stat(dir);
-  if (!info) throw new SpillwayError('io', `cannot read table directory "${dir}": no such directory`);
-  if (info.kind !== 'directory') throw new SpillwayError('io', `cannot read table directory "${dir}": it is a file, not a directory`);
+  if (!info) throw new SpillwayError('io', `cannot read table directory "${given}": no such directory`);
+  if (info.kind !== 'directory') throw new SpillwayError('io', `cannot read table directory "${given}": it is a file, not a directory`);
   const all = await store.list(dir);
+  const csvFiles = new Map<string, string>();
   // Group by the first path segment below dir.
   const groups = new Map<string, string[]>();
   for (const file of all) {
     const rel = relativePath(dir, file);
+    if (isVisible(rel) && isCsvPath(rel) && !/[\\/]/.test(rel)) { csvFiles.set(rel, file); continue; }
     if (!isVisible(rel) || !isParquetFile(rel)) continue;
     const first = rel.split(/[\\/]/)[0]!;
     let g = groups.get(first);
     if (!g) { g = []; groups.set(first, g); }
     g.push(file);
   }
-  const tables: ParquetTable[] = [];
+  const tables: (ParquetTable | CsvTable)[] = [];
   const seen = new Map<string, string>();
-  for (const [entry, files] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const name = tableNameOf(entry);
+  const claim = (name: string, entry: string): void => {
     const other = seen.get(name.toLowerCase());
     if (other !== undefined) {
-      throw new SpillwayError('io', `table "${name}" is defined twice in "${dir}": by "${other}" and by "${entry}"`);
+      throw new SpillwayError('io', `table "${name}" is defined twice in "${given}": by "${other}" and by "${entry}"`);
     }
     seen.set(name.toLowerCase(), entry);
+  };
+  const byName = (a: [string, unknown], b: [string, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  for (const [entry, files] of [...groups.entries()].sort(byName)) {
+    const name = tableNameOf(entry);
+    claim(name, entry);
     const root = isRemotePath(dir) ? `${dir.replace(/\/+$/, '')}/${entry}` : nodePath.join(dir, entry);
-    tables.push(withLocation(await tableFromFiles(name, files, isParquetFile(entry) ? undefined : root), root));
+    tables.push(await orBroken(name, files, async () => withLocation(await tableFromFiles(name, files, isParquetFile(entry) ? undefined : root), root)));
+  }
+  for (const [entry, file] of [...csvFiles.entries()].sort(byName)) {
+    const name = csvPathStem(entry);
+    claim(name, entry);
+    tables.push(await orBroken(name, [file], () => resolveCsvTable([file], {}, name)));
   }
   return tables;
+}
+
+/** The table, or a broken entry carrying the error that reading it gave. */
+async function orBroken<T>(name: string, files: string[], read: () => Promise<T>): Promise<T | ParquetTable> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof SpillwayError)) throw e;
+    return { kind: 'parquet', name, schema: { fields: [] }, files, rows: 0, bytes: 0, error: `table "${name}" cannot be read: ${e.message}` };
+  }
 }
 
 /** A table over a file, a directory of Parquet files, or a glob (named after the path). */

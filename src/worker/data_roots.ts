@@ -35,7 +35,7 @@ export class DataRoots {
   /** Throws a permission error naming the first file of the plan outside every root. */
   checkPlan(plan: PhysicalPlan): void {
     for (const node of planNodes(plan)) {
-      if (node.kind !== 'ParquetScan') continue;
+      if (node.kind !== 'ParquetScan' && node.kind !== 'CsvScan') continue;
       for (const task of node.slices) for (const slice of task) this.checkFile(slice.path);
     }
   }

@@ -49,7 +49,7 @@ describe('node traits', () => {
     for (const node of everyKind()) arity[node.kind] = childrenOf(node).length;
     expect(arity).toMatchObject({ Values: 0, ExchangeRead: 0, MergeGather: 0, Filter: 1, Sort: 1, HashJoin: 2, NestedLoopJoin: 2, UnionAll: 3 });
     for (const kind of Object.keys(NODE_TRAITS) as PhysicalKind[]) {
-      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather'].includes(kind));
+      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'CsvScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather'].includes(kind));
     }
   });
 

@@ -60,13 +60,13 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Start `node dist/src/cli/worker_main.js --port 0` on loopback; resolves once it listens. */
-export async function startWorkerProcess(extraArgs: string[] = [], spillDir = tempDir('spillway-worker-spill-')): Promise<WorkerProcess> {
+/** Start `node dist/src/cli/worker_main.js --port 0` on loopback (in folder `cwd` if given); resolves once it listens. */
+export async function startWorkerProcess(extraArgs: string[] = [], spillDir = tempDir('spillway-worker-spill-'), cwd?: string): Promise<WorkerProcess> {
   mkdirSync(spillDir, { recursive: true });
   // Tests keep their tables in temp folders and ../shared: the worker may read there.
   const roots = extraArgs.includes('--data-root') ? [] : ['--data-root', tmpdir(), '--data-root', resolve(REPO_ROOT, '..')];
   const proc = spawn(process.execPath, [WORKER_MAIN, '--port', '0', '--listen', '127.0.0.1', '--spill-dir', spillDir, ...roots, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], ...(cwd !== undefined ? { cwd } : {}),
   });
   let out = '';
   let err = '';

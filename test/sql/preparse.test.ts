@@ -157,3 +157,15 @@ describe('window functions: pre-parse', () => {
     expect(r.toOriginal(r.sql.indexOf(' from t'))).toBe(sql.indexOf(' from t'));
   });
 });
+
+describe('table function arguments: pre-parse', () => {
+  it("read_csv's lists and structs become marker calls; brackets elsewhere are left alone", () => {
+    const sql = "select * from read_csv(['a.csv', 'b.csv'], columns={'x': 'INT', 'y': 'VARCHAR'}) where s = '[{:}]'";
+    const r = rewriteStatement(sql);
+    expect(r.sql).toBe("select * from read_csv(__list('a.csv', 'b.csv'), columns=__struct('x', 'INT', 'y', 'VARCHAR')) where s = '[{:}]'");
+    expect(r.rewrites).toContain('table_function_literals');
+    // Positions after the inserted names map back to the original text.
+    expect(r.toOriginal(r.sql.indexOf(' where'))).toBe(sql.indexOf(' where'));
+    expect(rewriteStatement('select a[1] from t').sql).toBe('select a[1] from t');
+  });
+});

@@ -5,7 +5,6 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
-import { SpillwayError } from '../../src/common/errors.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { discoverTables, resolveParquetPath } from '../../src/storage/table_discovery.js';
 import { field, schema, type Schema } from '../../src/common/types.js';
@@ -60,11 +59,10 @@ describe('discoverTables', () => {
     expect(multi.bytes).toBeGreaterThan(0);
   });
 
-  it('rejects a folder whose files disagree, naming both files', async () => {
-    const e = await discoverTables(nodePath.join(dir, 'mixed')).catch((err: unknown) => err);
-    expect(e).toBeInstanceOf(SpillwayError);
-    expect((e as Error).message).toBe(
-      `Parquet files "${nodePath.join(dir, 'mixed/t/a.parquet')}" and "${nodePath.join(dir, 'mixed/t/b.parquet')}" have different schemas: column 1 is "k" INTEGER vs "k" BIGINT`,
+  it('registers a folder whose files disagree as a broken table, naming both files', async () => {
+    const [t] = await discoverTables(nodePath.join(dir, 'mixed'));
+    expect(t?.kind === 'parquet' ? t.error : undefined).toBe(
+      `table "t" cannot be read: Parquet files "${nodePath.join(dir, 'mixed/t/a.parquet')}" and "${nodePath.join(dir, 'mixed/t/b.parquet')}" have different schemas: column 1 is "k" INTEGER vs "k" BIGINT`,
     );
   });
 

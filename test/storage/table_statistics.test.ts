@@ -8,7 +8,7 @@ import * as nodePath from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
-import { aggregateStatistics, discoverTables, resolveParquetPath } from '../../src/storage/table_discovery.js';
+import { aggregateStatistics, discoverTables, resolveParquetPath, type ParquetTable } from '../../src/storage/table_discovery.js';
 import type { ParquetFileInfo } from '../../src/storage/parquet_metadata.js';
 import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 
@@ -43,7 +43,7 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('table statistics', () => {
   it('aggregates min, max and null counts over row groups and files', async () => {
-    const [t] = await discoverTables(dir);
+    const [t] = await discoverTables(dir) as ParquetTable[];
     expect(t!.name).toBe('t');
     expect(t!.rows).toBe(7);
     const [k, big, d, s, n] = t!.columnStatistics!;

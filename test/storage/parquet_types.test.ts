@@ -1,0 +1,75 @@
+/**
+ * Parquet files DuckDB writes with types Spillway does not read (BLOB, LIST, STRUCT, TIME,
+ * INTERVAL): the other columns read as DuckDB reads them, and only a query touching such a
+ * column fails, naming the file, the column and its type. UINT64 reads as BIGINT until a
+ * value does not fit.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Session } from '../../src/session.js';
+import { diffRows } from '../helpers/compare.js';
+import { DuckOracle } from '../helpers/duckdb.js';
+import { resultCells } from '../helpers/spillway.js';
+
+let dir: string;
+let db: Session;
+let duck: DuckOracle;
+let types: string;
+let ubig: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'spillway-parquet-types-'));
+  duck = await DuckOracle.open();
+  types = join(dir, 'types.parquet');
+  ubig = join(dir, 'ubig.parquet');
+  await duck.run(`copy (select i::int as a, ('x' || i)::blob as b, (i * 10)::ubigint as u, [i, i + 1] as l, {'p': i} as s,
+    make_time(1, 2, i % 60) as t, to_days(i::int) as iv, 'v' || i as v from range(1000) r(i)) to '${types}' (row_group_size 300)`);
+  await duck.run(`copy (select * from (values (1::ubigint), (9223372036854775807::ubigint), (null)) v(u)) to '${join(dir, 'ubig_ok.parquet')}'`);
+  await duck.run(`copy (select * from (values (1::ubigint), (18446744073709551615::ubigint)) v(u)) to '${ubig}'`);
+  db = await Session.create({ tables: dir });
+});
+
+afterAll(async () => {
+  duck?.close();
+  await db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const failure = async (sql: string): Promise<string> => {
+  const e = await db.sql(sql).then(() => null, (err: unknown) => err as Error);
+  expect(e, sql).not.toBeNull();
+  return e!.message;
+};
+
+describe('Parquet columns of unsupported types', () => {
+  it('the readable columns of the file read as DuckDB reads them', async () => {
+    const sql = `select a, u, v from '${types}' where a % 7 = 3 order by a`;
+    const diff = diffRows(resultCells(await db.sql(sql)), await duck.query(sql.replace('u,', 'u::bigint,')), true);
+    expect(diff).toBeNull();
+    expect((await db.sql('select count(*), sum(a) from types')).rows()).toEqual([[1000n, 499500n]]);
+  });
+
+  it('a query touching one fails, naming the file, the column and its Parquet type', async () => {
+    const cases: [string, string][] = [
+      ['b', 'BYTE_ARRAY): binary columns are not supported'],
+      ['l', 'group LIST): nested (list, map or struct) columns are not supported'],
+      ['s', 'group): nested (list, map or struct) columns are not supported'],
+      ['t', 'INT64 TIME): TIME is not supported'],
+      ['iv', 'FIXED_LEN_BYTE_ARRAY INTERVAL): fixed-length binary columns are not supported'],
+    ];
+    for (const [column, what] of cases) {
+      expect(await failure(`select a, ${column} from types`)).toBe(`Parquet file "${types}": column "${column}" has an unsupported type (${what}`);
+    }
+    expect(await failure('select * from types')).toMatch(/^Parquet file ".*types.parquet": column "b" has an unsupported type/);
+  });
+
+  it('UINT64 reads as BIGINT; a value above 2^63 - 1 fails naming it', async () => {
+    const ok = await db.sql('select u from ubig_ok order by u');
+    expect(ok.schema.fields[0]!.type).toBe('int64');
+    expect(ok.rows()).toEqual([[1n], [9223372036854775807n], [null]]);
+    expect(await failure('select max(u) from ubig'))
+      .toBe(`Parquet file "${ubig}": column "u": UINT64 value 18446744073709551615 is out of range for BIGINT (at most 9223372036854775807)`);
+  });
+});
