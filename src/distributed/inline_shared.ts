@@ -10,13 +10,16 @@
  * recovery logic also assume one consumer per stage. Local runs keep the sharing.
  */
 import { maxNodeId, mapPlan } from '../plan/physical_tree.js';
-import type { PhysicalPlan, SharedSubplan } from '../plan/physical.js';
+import type { PhysicalPlan, SharedSubplan, SharedSubplansNode } from '../plan/physical.js';
 
 export function inlineSharedSubplans(plan: PhysicalPlan): PhysicalPlan {
-  if (plan.kind !== 'SharedSubplans') return plan;
-  const shared = new Map<number, SharedSubplan>(plan.shared.map((s) => [s.id, s]));
   let nextId = maxNodeId(plan) + 1;
-  const renumbered = (p: PhysicalPlan): PhysicalPlan => mapPlan(p, (n) => ({ ...n, id: nextId++ }));
+  return mapPlan(plan, (n) => (n.kind === 'SharedSubplans' ? inlineScope(n, () => nextId++) : n));
+}
+
+function inlineScope(scope: SharedSubplansNode, freshId: () => number): PhysicalPlan {
+  const shared = new Map<number, SharedSubplan>(scope.shared.map((s) => [s.id, s]));
+  const renumbered = (p: PhysicalPlan): PhysicalPlan => mapPlan(p, (n) => ({ ...n, id: freshId() }));
   const inline = (p: PhysicalPlan): PhysicalPlan => mapPlan(p, (n) => {
     if (n.kind !== 'SharedRead') return n;
     const s = shared.get(n.shareId);
@@ -25,5 +28,5 @@ export function inlineSharedSubplans(plan: PhysicalPlan): PhysicalPlan {
     const copy = renumbered(inline(s.plan));
     return { ...copy, schema: n.schema };
   });
-  return inline(plan.input);
+  return inline(scope.input);
 }
