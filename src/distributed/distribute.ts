@@ -2,7 +2,7 @@
  * The distributed planner, as a list of small passes over a single-node physical plan:
  *
  *   guards ──(a guard fired)──────────────────────────────▶ cutStages: one local task
- *      └──(distribute)──▶ split_scans ──▶ insert_exchanges ──▶ exchange_heavy guard
+ *      └──(distribute)──▶ inline_shared ──▶ split_scans ──▶ insert_exchanges ──▶ exchange_heavy guard
  *              ──(fired)──▶ cutStages: one local task; ──(else)──▶ cutStages: the stage DAG
  *
  * Hash and range exchanges get config.target_partitions partitions (0 = one per worker);
@@ -14,6 +14,7 @@ import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
 import { checkExchangeVolume, decideDistribution, exchangeVolume } from './guards.js';
+import { inlineSharedSubplans } from './inline_shared.js';
 import { insertExchanges } from './insert_exchanges.js';
 import { utf8Widths } from './join_strategy.js';
 import { splitScans, type MetadataSource } from './split_scans.js';
@@ -34,7 +35,7 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   if (!decision.distribute) return cutStages(gathered(plan), decision);
   const tasks = Math.max(1, opts.workers);
   const partitions = opts.config.target_partitions > 0 ? opts.config.target_partitions : tasks;
-  const split = await splitScans(plan, { tasks, metadata });
+  const split = await splitScans(inlineSharedSubplans(plan), { tasks, metadata });
   const widths = await utf8Widths(split, metadata);
   const distributed = insertExchanges(split, { config: opts.config, partitions, workers: tasks, utf8Widths: widths });
   // A join strategy forced by a hint or SET asks for distribution: exchange_heavy does not overrule it.

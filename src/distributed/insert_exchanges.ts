@@ -104,6 +104,8 @@ class ExchangeInserter {
       case 'ParquetScan': case 'CsvScan': case 'MemoryScan': case 'Values':
       case 'Exchange': case 'ExchangeRead': case 'MergeGather':
         return p;
+      case 'SharedSubplans': case 'SharedRead':
+        throw new Error(`${p.kind}#${p.id}: shared subplans are inlined before distributing (distributed/inline_shared.ts)`);
       case 'Coalesce':
         // The consumer decides what distribution it needs.
         return this.rewrite(p.input);

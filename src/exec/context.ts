@@ -9,6 +9,7 @@ import type { SpillManager } from '../spill/spill_manager.js';
 import type { MetricsSet } from '../common/metrics.js';
 import type { TaskExchange } from './shuffle/task_exchange.js';
 import type { QueryObserver } from '../observe/progress.js';
+import type { SharedSubplanRegistry } from './shared_subplans.js';
 
 export interface TaskContext {
   readonly queryId: string;
@@ -23,4 +24,6 @@ export interface TaskContext {
   readonly exchange?: TaskExchange;
   /** The coordinator's progress tracker of the query (scheduler events); absent on workers. */
   readonly observer?: QueryObserver;
+  /** Under a SharedSubplans node: the query's shared subplans (WITH queries read more than once). */
+  readonly shared?: SharedSubplanRegistry;
 }

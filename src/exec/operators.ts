@@ -20,6 +20,8 @@ import { parquetScan } from './parquet_scan.js';
 import { projection } from './projection.js';
 import { exchangeRead } from './shuffle/exchange_read.js';
 import { mergeGather } from './shuffle/merge_gather.js';
+import { sharedRead } from './shared_read.js';
+import { sharedSubplans } from './shared_subplans.js';
 import { sort } from './sort/sort.js';
 import { topK } from './sort/top_k.js';
 import { unionAll } from './union_all.js';
@@ -59,4 +61,6 @@ export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   Exchange: uncutExchange,
   ExchangeRead: exchangeRead,
   MergeGather: mergeGather,
+  SharedSubplans: sharedSubplans,
+  SharedRead: sharedRead,
 };

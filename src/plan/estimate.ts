@@ -220,6 +220,19 @@ export class Estimator {
         return applyFilter({ rows: plan.rowEstimate, ndv, keys }, plan.filters);
       }
       case 'Values': return { rows: plan.rows.length, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
+      case 'SharedScan': {
+        // The CTE's own estimate, its columns renamed to this reader's.
+        const body = this.estimate(plan.cte.plan);
+        const ndv = new Map<number, number>();
+        const keys = new Map<number, number>();
+        plan.sources.forEach((id, i) => {
+          const d = body.ndv.get(id);
+          if (d !== undefined) ndv.set(plan.columns[i]!.id, d);
+          const k = body.keys.get(id);
+          if (k !== undefined) keys.set(plan.columns[i]!.id, k);
+        });
+        return { rows: body.rows, ndv, keys };
+      }
       case 'Filter': return applyFilter(this.estimate(plan.input), conjuncts(plan.predicate));
       case 'Project': {
         const input = this.estimate(plan.input);

@@ -22,7 +22,7 @@ import type { MetricsSet } from '../common/metrics.js';
 import type { EdgeFigures, QueryFigures, StageFigures } from '../common/figures.js';
 import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
-import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type WindowFrame } from './logical.js';
+import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type SharedCte, type WindowFrame } from './logical.js';
 import { ADAPTIVE_BACK_FACTOR, childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
 
 const INDENT = '  ';
@@ -139,11 +139,22 @@ function list(items: readonly string[]): string {
 
 export function explainLogical(plan: LogicalPlan): string {
   const lines: string[] = [];
+  const shared = new Map<number, SharedCte>();
   const visit = (p: LogicalPlan, depth: number): void => {
     lines.push(`${INDENT.repeat(depth)}${logicalLine(p)} est=${estimateRows(p)}`);
+    if (p.kind === 'SharedScan') shared.set(p.cte.id, p.cte);
     for (const c of logicalChildren(p)) visit(c, depth + 1);
   };
   visit(plan, 0);
+  // Each shared WITH query once, after its readers (its plan may read others).
+  const done = new Set<number>();
+  for (let next = [...shared.values()]; next.length > 0; next = [...shared.values()].filter((c) => !done.has(c.id))) {
+    for (const cte of next) {
+      done.add(cte.id);
+      lines.push(`Shared ${cte.name}#${cte.id}:`);
+      visit(cte.plan, 1);
+    }
+  }
   return lines.join('\n');
 }
 
@@ -172,6 +183,7 @@ function logicalLine(p: LogicalPlan): string {
     case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
     case 'Union': return `Union cols=${list(p.columns.map((c) => c.name))}`;
     case 'Distinct': return 'Distinct';
+    case 'SharedScan': return `SharedScan ${p.cte.name}#${p.cte.id} cols=${list(p.columns.map((c) => c.name))}`;
   }
 }
 
@@ -284,6 +296,8 @@ function physicalLine(p: PhysicalPlan): string {
     case 'Exchange': return `Exchange ${formatPartitioning(p.partitioning, p.input.schema)}${p.preserveOrder ? ' order-preserving' : ''}`;
     case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning, p.schema)} from ${p.producerTasks} tasks`;
     case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
+    case 'SharedSubplans': return `SharedSubplans ${list(p.shared.map((s) => `${s.name}#${s.id} (${s.readers} readers)`))}`;
+    case 'SharedRead': return `SharedRead ${p.name}#${p.shareId}`;
   }
 }
 

@@ -95,6 +95,20 @@ export interface LWindowFunction {
   type: DataType;
 }
 
+/**
+ * A WITH query planned once and read by several SharedScans (optimizer/cte_sharing.ts).
+ * The readers hold the same object; `id` is unique in the statement and larger than the
+ * id of every CTE its plan reads, so a CTE's readers are found before the CTE itself
+ * when going down by id.
+ */
+export interface SharedCte {
+  id: number;
+  /** The WITH name, for EXPLAIN. */
+  name: string;
+  /** A closed plan (a WITH body has no outer references). */
+  plan: LogicalPlan;
+}
+
 /** Where a scanned table's rows come from. */
 export type TableSource =
   | { kind: 'parquet'; files: string[] }
@@ -129,12 +143,18 @@ export type LogicalPlan =
   | { kind: 'Limit'; input: LogicalPlan; skip: number; fetch: number | null }
   /** UNION ALL: the inputs' i-th columns feed columns[i]. */
   | { kind: 'Union'; inputs: LogicalPlan[]; columns: LColumn[] }
-  | { kind: 'Distinct'; input: LogicalPlan };
+  | { kind: 'Distinct'; input: LogicalPlan }
+  /**
+   * A reference to a WITH query: columns[i] is the CTE's output column with id sources[i].
+   * The binder makes one per reference; the first optimizer pass inlines those of CTEs
+   * not worth sharing (optimizer/cte_sharing.ts), the rest read the CTE's buffered output.
+   */
+  | { kind: 'SharedScan'; cte: SharedCte; columns: LColumn[]; sources: number[] };
 
 /** The output columns of a node, in order. */
 export function outputColumns(p: LogicalPlan): LColumn[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': case 'Project': case 'Union': return p.columns;
+    case 'Scan': case 'Values': case 'Project': case 'Union': case 'SharedScan': return p.columns;
     case 'Filter': case 'Sort': case 'Limit': case 'Distinct': return outputColumns(p.input);
     case 'Aggregate': return [
       ...p.groupColumns,
@@ -153,7 +173,7 @@ export function outputColumns(p: LogicalPlan): LColumn[] {
 
 export function logicalChildren(p: LogicalPlan): LogicalPlan[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': return [];
+    case 'Scan': case 'Values': case 'SharedScan': return [];
     case 'Join': return [p.left, p.right];
     case 'Union': return p.inputs;
     default: return [p.input];

@@ -18,6 +18,8 @@
  *   TopK, Limit     input       one partition (after a local pass) yes               yes
  *   Coalesce        input       — (dropped when distributing)      no                no
  *   Exchange        input       — (it is the boundary)             no                preserveOrder
+ *   SharedSubplans  input, each shared plan  — (inlined before distributing)  yes  yes
+ *   SharedRead      none        —                                  —                 —
  */
 import type { PhysicalKind, PhysicalPlan } from './physical.js';
 
@@ -79,6 +81,12 @@ export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<Phy
   Limit: { ...unary(), requires: 'single', keepsPartitioning: true, keepsOrder: true },
   Coalesce: { ...unary(), requires: 'boundary', keepsPartitioning: false, keepsOrder: false },
   Exchange: { ...unary(), requires: 'boundary', keepsPartitioning: false, keepsOrder: false },
+  SharedSubplans: {
+    children: (n) => [n.input, ...n.shared.map((s) => s.plan)],
+    withChildren: (n, c) => ({ ...n, input: c[0]!, shared: n.shared.map((s, i) => ({ ...s, plan: c[i + 1]! })) }),
+    requires: 'boundary', keepsPartitioning: true, keepsOrder: true,
+  },
+  SharedRead: leaf(),
 };
 
 export function traitsOf<N extends PhysicalPlan>(node: N): NodeTraits<N> {

@@ -206,10 +206,41 @@ export interface UnionAllNode extends NodeBase { kind: 'UnionAll'; inputs: Physi
 /** Merge all input partitions into one (unordered). */
 export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: PhysicalPlan }
 
+/** One WITH query planned once (a SharedSubplans entry): `readers` SharedRead nodes read it. */
+export interface SharedSubplan {
+  /** The SharedCte's id, which the SharedRead nodes name. */
+  id: number;
+  /** The WITH name, for EXPLAIN and memory reservations. */
+  name: string;
+  /** One partition. */
+  plan: PhysicalPlan;
+  /** SharedRead nodes of this id in the whole plan (input and the other subplans): the output is freed after the last. */
+  readers: number;
+}
+
+/**
+ * The root of a single-node plan whose WITH queries are shared (read more than once):
+ * runs `input`, each entry of `shared` computed once on its first read into a spillable
+ * buffer (exec/shared_subplans.ts). Distributed plans inline them instead
+ * (distributed/inline_shared.ts).
+ */
+export interface SharedSubplansNode extends NodeBase {
+  kind: 'SharedSubplans';
+  input: PhysicalPlan;
+  shared: SharedSubplan[];
+}
+
+/** Leaf reading the buffered output of shared subplan `shareId` from the start (every column, one partition). */
+export interface SharedReadNode extends NodeBase {
+  kind: 'SharedRead';
+  shareId: number;
+  name: string;
+}
+
 export type PhysicalPlan =
   | ParquetScanNode | CsvScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode | ExpandNode
   | HashJoinNode | NestedLoopJoinNode | SortNode | WindowNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
-  | ExchangeNode | ExchangeReadNode | MergeGatherNode;
+  | ExchangeNode | ExchangeReadNode | MergeGatherNode | SharedSubplansNode | SharedReadNode;
 
 export type PhysicalKind = PhysicalPlan['kind'];
 

@@ -37,7 +37,7 @@ import { evaluateConstant } from '../expr/evaluate.js';
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { estimateRows } from './estimate.js';
 import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type LColumn, type LExpr, type LogicalPlan, type TableSource } from './logical.js';
-import type { FileSlice, HashJoinType, JoinType, PhysicalPlan, WindowFunctionExpr } from './physical.js';
+import { childrenOf, type FileSlice, type HashJoinType, type JoinType, type PhysicalPlan, type WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
 import type { LAggregate } from './logical.js';
@@ -52,7 +52,7 @@ export interface PhysicalPlanOptions {
 
 export function createPhysicalPlan(plan: LogicalPlan, opts: PhysicalPlanOptions): PhysicalPlan {
   const planner = new PhysicalPlanner(opts);
-  const out = planner.plan(plan);
+  const out = planner.withSharedSubplans(planner.plan(plan));
   planner.checkHintsUsed(plan);
   return out;
 }
@@ -95,6 +95,8 @@ class PhysicalPlanner {
   private nextId = 1;
   /** Hints a join applied (every hint must apply to a join). */
   private readonly hintsUsed = new Set<JoinHint>();
+  /** Shared WITH queries planned so far, by SharedCte id: each is planned once for all its readers. */
+  private readonly shared = new Map<number, { name: string; plan: PhysicalPlan; outputs: LColumn[] }>();
 
   constructor(private readonly opts: PhysicalPlanOptions) {}
 
@@ -108,6 +110,7 @@ class PhysicalPlanner {
         }
         break;
       case 'Values': return this.values(p);
+      case 'SharedScan': return this.sharedRead(p);
       case 'Filter': {
         const input = this.plan(p.input);
         return this.filterOver(input, lowerExpr(p.predicate, outputColumns(p.input)), estimateRows(p));
@@ -183,6 +186,52 @@ class PhysicalPlanner {
 
   private id(): number {
     return this.nextId++;
+  }
+
+  /**
+   * SharedScan → Projection(the reader's columns) over SharedRead(every column of the CTE).
+   * The CTE's plan is planned at its first reader, one partition.
+   */
+  private sharedRead(p: Extract<LogicalPlan, { kind: 'SharedScan' }>): PhysicalPlan {
+    let s = this.shared.get(p.cte.id);
+    if (s === undefined) {
+      s = { name: p.cte.name, plan: this.single(this.plan(p.cte.plan)), outputs: outputColumns(p.cte.plan) };
+      this.shared.set(p.cte.id, s);
+    }
+    const read: PhysicalPlan = {
+      kind: 'SharedRead', id: this.id(), schema: s.plan.schema, partitions: 1, shareId: p.cte.id, name: s.name,
+      ...(s.plan.estimatedRows !== undefined ? { estimatedRows: s.plan.estimatedRows } : {}),
+    };
+    const outputs = s.outputs;
+    const positions = p.sources.map((id) => {
+      const i = outputs.findIndex((c) => c.id === id);
+      if (i < 0) throw new Error(`internal: WITH query ${p.cte.name} has no output column #${id}`);
+      return i;
+    });
+    if (positions.length === outputs.length && positions.every((x, i) => x === i)) return { ...read, schema: schemaOf(p.columns) };
+    return {
+      kind: 'Projection', id: this.id(), schema: schemaOf(p.columns), partitions: 1, input: read,
+      exprs: positions.map((index, i): PhysicalExpr => ({ kind: 'column', index, type: p.columns[i]!.type, name: p.columns[i]!.name })),
+      ...(read.estimatedRows !== undefined ? { estimatedRows: read.estimatedRows } : {}),
+    };
+  }
+
+  /** The root of a plan with shared WITH queries: SharedSubplans over it, with each subplan's reader count. */
+  withSharedSubplans(root: PhysicalPlan): PhysicalPlan {
+    if (this.shared.size === 0) return root;
+    const readers = new Map<number, number>();
+    const count = (n: PhysicalPlan): void => {
+      if (n.kind === 'SharedRead') readers.set(n.shareId, (readers.get(n.shareId) ?? 0) + 1);
+      for (const c of childrenOf(n)) count(c);
+    };
+    count(root);
+    for (const s of this.shared.values()) count(s.plan);
+    const input = this.single(root);
+    return {
+      kind: 'SharedSubplans', id: this.id(), schema: input.schema, partitions: 1, input,
+      shared: [...this.shared].map(([id, s]) => ({ id, name: s.name, plan: s.plan, readers: readers.get(id) ?? 0 })),
+      ...(input.estimatedRows !== undefined ? { estimatedRows: input.estimatedRows } : {}),
+    };
   }
 
   /** A Coalesce over `input` when it has more than one partition. */

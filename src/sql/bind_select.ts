@@ -25,7 +25,7 @@ import type { Field } from '../common/types.js';
 import { csvPathStem, isCsvPath, type CsvTable } from '../storage/csv_table.js';
 import { csvCallOf, csvPathCall, isCsvFunction } from './table_functions.js';
 import { sqlTypeName } from '../common/types.js';
-import type { LColumn, LExpr, LogicalPlan, LSortKey } from '../plan/logical.js';
+import type { LColumn, LExpr, LogicalPlan, LSortKey, SharedCte } from '../plan/logical.js';
 import type { JoinType } from '../plan/physical.js';
 import { distinctFromStatistics } from '../plan/estimate.js';
 import type { ParquetTable } from '../storage/table_discovery.js';
@@ -676,10 +676,11 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
   const qualifier = alias.name ?? name;
   const cte = ctes?.lookup(name);
   if (cte) {
-    const q = bindQueryExpr(cte.ast, ctx, cte.scope, null);
-    const viaCte = renamed(q, undefined, cte.columnNames ?? [], ctx, `WITH query "${cte.name}"`);
-    const asQuery: BoundQuery = { plan: q.plan, columns: q.columns.map((c, i) => ({ ...c, name: viaCte[i]!.name })) };
-    return { plan: q.plan, cols: renamed(asQuery, qualifier, alias.columns, ctx, `table "${qualifier}"`) };
+    const q = bindCte(cte, ctx);
+    // Each reference reads the CTE through its own columns (optimizer/cte_sharing.ts).
+    const columns = q.columns.map((c) => ctx.column(c.name, c.type, c.nullable));
+    const plan: LogicalPlan = { kind: 'SharedScan', cte: q.cte, columns, sources: q.columns.map((c) => c.id) };
+    return { plan, cols: renamed({ plan, columns }, qualifier, alias.columns, ctx, `table "${qualifier}"`) };
   }
   const entry = ctx.catalog.get(name);
   if (!entry) {
@@ -699,6 +700,21 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
       return { plan: q.plan, cols: renamed(q, qualifier, alias.columns, ctx, `view "${entry.name}"`) };
     }
   }
+}
+
+/** A WITH query's body, bound once at its first reference (later references share it). */
+const boundCtes = new WeakMap<CteDefinition, BoundQuery & { cte: SharedCte }>();
+
+function bindCte(def: CteDefinition, ctx: BindContext): BoundQuery & { cte: SharedCte } {
+  const known = boundCtes.get(def);
+  if (known) return known;
+  const q = bindQueryExpr(def.ast, ctx, def.scope, null);
+  const viaCte = renamed(q, undefined, def.columnNames ?? [], ctx, `WITH query "${def.name}"`);
+  const columns = q.columns.map((c, i) => ({ ...c, name: viaCte[i]!.name }));
+  // The id is taken after the body is bound: larger than that of every CTE the body reads.
+  const bound = { plan: q.plan, columns, cte: { id: ctx.fresh(), name: def.name, plan: q.plan } };
+  boundCtes.set(def, bound);
+  return bound;
 }
 
 function scanColumns(fields: readonly Field[], qualifier: string, rename: string[], ctx: BindContext): LColumn[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planQuery } from '../../src/sql/statement.js';
 import { SpillwayError } from '../../src/common/errors.js';
-import { outputColumns, type LExpr, type LogicalPlan } from '../../src/plan/logical.js';
+import { logicalChildren, outputColumns, type LExpr, type LogicalPlan, type SharedCte } from '../../src/plan/logical.js';
 import { showExpr, showPlan, smallCatalog, testEnv } from './fixtures.js';
 
 async function bind(sql: string) {
@@ -21,14 +21,14 @@ async function fails(sql: string, kind?: string): Promise<string> {
 
 function find(p: LogicalPlan, kind: LogicalPlan['kind']): LogicalPlan[] {
   const out: LogicalPlan[] = [];
+  const seen = new Set<SharedCte>();
   const walk = (n: LogicalPlan) => {
     if (n.kind === kind) out.push(n);
-    switch (n.kind) {
-      case 'Scan': case 'Values': return;
-      case 'Join': walk(n.left); walk(n.right); return;
-      case 'Union': n.inputs.forEach(walk); return;
-      default: walk(n.input);
+    if (n.kind === 'SharedScan' && !seen.has(n.cte)) {
+      seen.add(n.cte);
+      walk(n.cte.plan);
     }
+    logicalChildren(n).forEach(walk);
   };
   walk(p);
   return out;
@@ -120,13 +120,17 @@ describe('name resolution', () => {
     expect(joins.map((j) => j.kind === 'Join' && `${j.joinType}:${j.condition ? 'on' : 'cross'}`)).toEqual(['left:on', 'inner:cross']);
   });
 
-  it('derived tables and CTEs take column lists; a CTE used twice is bound twice', async () => {
+  it('derived tables and CTEs take column lists; a CTE used twice is bound once and read through its own columns', async () => {
     const q = await bind('with r (x, y) as (select a, b from t) select r1.x, r2.y from r r1, r r2 where r1.x = r2.x');
     expect(q.columnNames).toEqual(['x', 'y']);
-    const scans = find(q.plan, 'Scan');
-    expect(scans).toHaveLength(2);
-    const ids = scans.flatMap((s) => (s.kind === 'Scan' ? s.columns.map((c) => c.id) : []));
+    expect(find(q.plan, 'Scan')).toHaveLength(1);
+    const reads = find(q.plan, 'SharedScan').flatMap((s) => (s.kind === 'SharedScan' ? [s] : []));
+    expect(reads).toHaveLength(2);
+    expect(reads[0]!.cte).toBe(reads[1]!.cte);
+    expect(reads.map((s) => s.columns.map((c) => c.name))).toEqual([['x', 'y'], ['x', 'y']]);
+    const ids = reads.flatMap((s) => s.columns.map((c) => c.id));
     expect(new Set(ids).size).toBe(ids.length);
+    expect(reads[0]!.sources).toEqual(outputColumns(reads[0]!.cte.plan).map((c) => c.id));
     const d = await bind('select c_count from (select a, count(*) from t group by a) as c_orders (c_custkey, c_count)');
     expect(d.columnNames).toEqual(['c_count']);
   });

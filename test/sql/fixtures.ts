@@ -88,6 +88,7 @@ export function showPlan(p: LogicalPlan, depth = 0): string {
     case 'Union': line = `Union [${cols(p.columns)}]`; kids = p.inputs; break;
     case 'Distinct': line = 'Distinct'; kids = [p.input]; break;
     case 'Window': line = `Window [${p.functions.map((f) => `${f.fn} -> ${f.name}#${f.id}`).join(', ')}]`; kids = [p.input]; break;
+    case 'SharedScan': line = `SharedScan ${p.cte.name}#${p.cte.id} [${cols(p.columns)}] <- [${p.sources.join(', ')}]`; break;
   }
   return `${pad}${line}\n${kids.map((k) => showPlan(k, depth + 1)).join('')}`;
 }

@@ -302,6 +302,8 @@ function dependent(p: LogicalPlan, outer: Outer): Dependent {
     }
     case 'Values':
       throw unsupportedSubquery('VALUES that reads a column of the outer query');
+    case 'SharedScan':
+      throw new Error('a WITH query reads no outer column: SharedScan is never correlated');
     case 'Project': {
       const r = dependent(p.input, outer);
       return {

@@ -2,6 +2,8 @@
  * The logical optimizer: small passes, each a pure function LogicalPlan → LogicalPlan in
  * its own file, run once in this fixed order:
  *
+ *   0. cteSharing          WITH queries read ≥ 2 times that do real work stay shared (one
+ *                          buffered run for all readers); the others are inlined at each reader
  *   1. decorrelate         subqueries → joins (every later pass assumes none is left)
  *   2. constantFolding     exact decimal literal arithmetic, constant expressions, AND/OR/NOT
  *                          simplification, Filter(true) removed, Filter(false) → empty Values
@@ -12,6 +14,8 @@
  *   7. joinReorder         greedy order of inner-join trees from row estimates
  *   8. projectionPruning   drop unused columns, narrowing Parquet reads (last, so it sees
  *                          every expression in its final place)
+ *   9. sharedSubplans      each shared WITH query through passes 1–8 once, narrowed to the
+ *                          columns its readers read
  */
 import type { IdGenerator, LogicalPlan } from '../logical.js';
 import { decorrelate } from './decorrelate.js';
@@ -22,6 +26,8 @@ import { orImpliedFilters } from './or_implied_filters.js';
 import { predicatePushdown } from './predicate_pushdown.js';
 import { joinReorder } from './join_reorder.js';
 import { projectionPruning } from './projection_pruning.js';
+import { cteSharing } from './cte_sharing.js';
+import { optimizeSharedCtes } from './shared_subplans.js';
 
 export interface OptimizerPass {
   name: string;
@@ -40,9 +46,12 @@ export const OPTIMIZER_PASSES: readonly OptimizerPass[] = [
 ];
 
 export function optimize(plan: LogicalPlan, ids: IdGenerator): LogicalPlan {
-  let p = plan;
-  for (const pass of OPTIMIZER_PASSES) p = pass.run(p, ids);
-  return p;
+  const passes = (input: LogicalPlan): LogicalPlan => {
+    let p = input;
+    for (const pass of OPTIMIZER_PASSES) p = pass.run(p, ids);
+    return p;
+  };
+  return optimizeSharedCtes(passes(cteSharing(plan, ids)), passes);
 }
 
-export { decorrelate, constantFolding, orFactoring, orImpliedFilters, joinExtraction, predicatePushdown, joinReorder, projectionPruning };
+export { cteSharing, optimizeSharedCtes, decorrelate, constantFolding, orFactoring, orImpliedFilters, joinExtraction, predicatePushdown, joinReorder, projectionPruning };

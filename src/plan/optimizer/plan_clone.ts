@@ -58,6 +58,8 @@ export function cloneWithFreshIds(plan: LogicalPlan, ids: IdGenerator): ClonedPl
         return { ...rewritten, functions };
       }
       case 'Union': return { ...node, columns: node.columns.map(renew) };
+      // Another reader of the same WITH query, with its own column ids.
+      case 'SharedScan': return { ...node, columns: node.columns.map(renew) };
       default: return mapNodeExprs(node, rewrite);
     }
   });

@@ -99,7 +99,8 @@ function push(p: LogicalPlan, terms: LExpr[]): LogicalPlan {
     }
     case 'Scan':
       return terms.length === 0 ? p : { ...p, filters: dedupe([...p.filters, ...terms]) };
-    case 'Values':
+    case 'Values': case 'SharedScan':
+      // A shared WITH query is computed once for all its readers: filters stay above.
       return wrap(p, terms);
     case 'Join':
       return pushJoin(p, terms);

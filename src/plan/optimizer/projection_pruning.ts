@@ -13,6 +13,7 @@
  *              needs the condition's columns)
  *   Union      drops the same positions in every input (a Project per input if needed)
  *   Distinct, Values  keep every column (they define the rows)
+ *   SharedScan reads only the needed columns of its WITH query (at least one)
  *
  * A node's output keeps its original order and may keep more than was asked (e.g. a
  * Filter's own columns); the root keeps exactly its columns.
@@ -50,6 +51,13 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
     }
     case 'Values':
       return p;
+    case 'SharedScan': {
+      // Read only the needed columns (at least one, so rows can be counted); the CTE's
+      // plan is pruned to what all its readers read (optimizer/shared_subplans.ts).
+      let keep = p.columns.map((_, i) => i).filter((i) => required.has(p.columns[i]!.id));
+      if (keep.length === 0 && p.columns.length > 0) keep = [0];
+      return { ...p, columns: keep.map((i) => p.columns[i]!), sources: keep.map((i) => p.sources[i]!) };
+    }
     case 'Filter': case 'Sort': case 'Limit':
       return { ...p, input: prune(p.input, withRefs(required, p)) };
     case 'Distinct':

@@ -39,6 +39,13 @@ export interface ChunkLayout {
 
 type Dict = { kind: 'fixed'; dict: FixedDict } | { kind: 'var'; dict: VarDict };
 
+/**
+ * A page's dictionary indices, reused by every chunk this thread decodes (decoding is
+ * synchronous and the indices never outlive a page): a fresh array per chunk costs page
+ * faults on first touch, as much as decoding into it.
+ */
+let indexScratch = new Int32Array(0);
+
 function u32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
@@ -51,7 +58,7 @@ class ChunkDecoder {
   private readonly bools: Uint8Array | null = null;
   private readonly validity: Uint8Array | null;
   private dict: Dict | null = null;
-  private scratch = new Int32Array(0);
+
   /** Per-row dictionary indices (-1 = NULL) while every page so far was dictionary-encoded. */
   private rowIndices: Int32Array | null = null;
   /** A page that is not dictionary-encoded was seen: values are gathered into varOut. */
@@ -72,8 +79,8 @@ class ChunkDecoder {
   }
 
   private indices(k: number): Int32Array {
-    if (this.scratch.length < k) this.scratch = new Int32Array(Math.max(k, this.scratch.length * 2));
-    return this.scratch;
+    if (indexScratch.length < k) indexScratch = new Int32Array(Math.max(k, indexScratch.length * 2));
+    return indexScratch;
   }
 
   page(header: PageHeader, body: Uint8Array): void {

@@ -86,66 +86,81 @@ export class FixedOut {
     const n = dict.count;
     const out = this.words;
     const dw = dict.words;
-    const all = validity === null || k === rows;
-    const end = rowPos + rows;
-    if (out !== null && dw !== null) {
-      const W = this.w32;
-      if (W === 1) {
-        if (all) {
-          for (let j = 0; j < k; j++) {
-            const d = idx[j]!;
-            if (d >>> 0 >= n) throw badIndex(d, n);
-            out[rowPos + j] = dw[d]!;
-          }
-        } else {
-          let j = 0;
-          for (let r = rowPos; r < end; r++) {
-            if (validity[r] === 0) continue;
-            const d = idx[j++]!;
-            if (d >>> 0 >= n) throw badIndex(d, n);
-            out[r] = dw[d]!;
-          }
-        }
-      } else if (W === 2) {
-        if (all) {
-          for (let j = 0; j < k; j++) {
-            const d = idx[j]!;
-            if (d >>> 0 >= n) throw badIndex(d, n);
-            const o = 2 * (rowPos + j);
-            out[o] = dw[2 * d]!;
-            out[o + 1] = dw[2 * d + 1]!;
-          }
-        } else {
-          let j = 0;
-          for (let r = rowPos; r < end; r++) {
-            if (validity[r] === 0) continue;
-            const d = idx[j++]!;
-            if (d >>> 0 >= n) throw badIndex(d, n);
-            out[2 * r] = dw[2 * d]!;
-            out[2 * r + 1] = dw[2 * d + 1]!;
-          }
-        }
-      } else {
-        let j = 0;
-        for (let r = rowPos; r < end; r++) {
-          if (!all && validity[r] === 0) continue;
-          const d = idx[j++]!;
-          if (d >>> 0 >= n) throw badIndex(d, n);
-          for (let t = 0; t < W; t++) out[r * W + t] = dw[d * W + t]!;
-        }
-      }
+    // One small function per case: V8 keeps each loop optimized for its own case instead
+    // of deoptimizing one shared function whenever a chunk takes another branch.
+    if (validity !== null && k !== rows) {
+      if (out !== null && dw !== null) gatherWordsValid(dw, n, this.w32, idx, out, rowPos, rows, validity);
+      else gatherBytesValid(dict.bytes, n, this.width, idx, this.bytes, rowPos, rows, validity);
       return;
     }
-    const w = this.width;
-    const bytes = this.bytes;
-    const db = dict.bytes;
-    let j = 0;
-    for (let r = rowPos; r < end; r++) {
-      if (!all && validity[r] === 0) continue;
-      const d = idx[j++]!;
-      if (d >>> 0 >= n) throw badIndex(d, n);
-      for (let t = 0; t < w; t++) bytes[r * w + t] = db[d * w + t]!;
-    }
+    const bad = firstBadIndex(idx, k, n);
+    if (bad >= 0) throw badIndex(idx[bad]!, n);
+    if (out === null || dw === null) gatherBytes(dict.bytes, this.width, idx, k, this.bytes, rowPos);
+    else if (this.w32 === 1) gather32(dw, idx, k, out, rowPos);
+    else if (this.w32 === 2) gather64(dw, idx, k, out, rowPos);
+    else gatherWords(dw, this.w32, idx, k, out, rowPos);
+  }
+}
+
+/** Position of the first index outside [0, n), or -1. */
+function firstBadIndex(idx: Int32Array, k: number, n: number): number {
+  let bad = 0;
+  for (let j = 0; j < k; j++) bad |= (n - 1 - idx[j]!) | idx[j]!;
+  if (bad >= 0) return -1;
+  for (let j = 0; j < k; j++) if (idx[j]! >>> 0 >= n) return j;
+  return -1;
+}
+
+function gather32(dw: Int32Array, idx: Int32Array, k: number, out: Int32Array, rowPos: number): void {
+  for (let j = 0; j < k; j++) out[rowPos + j] = dw[idx[j]!]!;
+}
+
+function gather64(dw: Int32Array, idx: Int32Array, k: number, out: Int32Array, rowPos: number): void {
+  for (let j = 0, o = 2 * rowPos; j < k; j++, o += 2) {
+    const d = 2 * idx[j]!;
+    out[o] = dw[d]!;
+    out[o + 1] = dw[d + 1]!;
+  }
+}
+
+function gatherWords(dw: Int32Array, W: number, idx: Int32Array, k: number, out: Int32Array, rowPos: number): void {
+  for (let j = 0; j < k; j++) {
+    const d = idx[j]! * W;
+    const o = (rowPos + j) * W;
+    for (let t = 0; t < W; t++) out[o + t] = dw[d + t]!;
+  }
+}
+
+function gatherBytes(db: Uint8Array, w: number, idx: Int32Array, k: number, bytes: Uint8Array, rowPos: number): void {
+  for (let j = 0; j < k; j++) {
+    const d = idx[j]! * w;
+    const o = (rowPos + j) * w;
+    for (let t = 0; t < w; t++) bytes[o + t] = db[d + t]!;
+  }
+}
+
+/** Rows with validity 0 are skipped; idx holds the valid rows' indices in order. */
+function gatherWordsValid(
+  dw: Int32Array, n: number, W: number, idx: Int32Array, out: Int32Array, rowPos: number, rows: number, validity: Uint8Array,
+): void {
+  let j = 0;
+  for (let r = rowPos, end = rowPos + rows; r < end; r++) {
+    if (validity[r] === 0) continue;
+    const d = idx[j++]!;
+    if (d >>> 0 >= n) throw badIndex(d, n);
+    for (let t = 0; t < W; t++) out[r * W + t] = dw[d * W + t]!;
+  }
+}
+
+function gatherBytesValid(
+  db: Uint8Array, n: number, w: number, idx: Int32Array, bytes: Uint8Array, rowPos: number, rows: number, validity: Uint8Array,
+): void {
+  let j = 0;
+  for (let r = rowPos, end = rowPos + rows; r < end; r++) {
+    if (validity[r] === 0) continue;
+    const d = idx[j++]!;
+    if (d >>> 0 >= n) throw badIndex(d, n);
+    for (let t = 0; t < w; t++) bytes[r * w + t] = db[d * w + t]!;
   }
 }
 

@@ -59,7 +59,8 @@ export function decodeHybrid(
       const runBytes = (values * bitWidth) / 8;
       const take = Math.min(values, stop - o);
       if (p + Math.ceil((take * bitWidth) / 8) > bytes.length) throw new Error('bit-packed run runs past the end of the page');
-      unpackBits(bytes, p, bitWidth, out, o, take);
+      if (out instanceof Int32Array) unpackInts(bytes, p, bitWidth, out, o, take);
+      else unpackBytes(bytes, p, bitWidth, out, o, take);
       o += take;
       p += runBytes;
     }
@@ -68,38 +69,122 @@ export function decodeHybrid(
   return cursor.pos;
 }
 
-/** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..]. */
-function unpackBits(bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number): void {
-  if (w === 1) {
-    // definition levels and booleans: 8 values per byte
-    const full = n >> 3;
-    for (let i = 0; i < full; i++) {
-      const b = bytes[pos + i]!;
-      const k = o + (i << 3);
-      out[k] = b & 1; out[k + 1] = (b >> 1) & 1; out[k + 2] = (b >> 2) & 1; out[k + 3] = (b >> 3) & 1;
-      out[k + 4] = (b >> 4) & 1; out[k + 5] = (b >> 5) & 1; out[k + 6] = (b >> 6) & 1; out[k + 7] = (b >> 7) & 1;
-    }
-    for (let i = full << 3; i < n; i++) out[o + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
-    return;
+// Bit-packed runs. Each width has its own small function so that V8 keeps one stable,
+// monomorphic compilation per loop (one shared loop deoptimized at every width change), and
+// nothing after a long loop is left without type feedback (an on-stack-replaced loop would
+// deoptimize on its way out at every call).
+
+/** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices). */
+function unpackInts(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): void {
+  switch (w) {
+    case 1: unpack1(bytes, pos, out, o, n); return;
+    case 2: unpack2(bytes, pos, out, o, n); return;
+    case 4: unpack4(bytes, pos, out, o, n); return;
+    case 8: unpack8(bytes, pos, out, o, n); return;
   }
-  if (w <= 24) {
-    const mask = (1 << w) - 1;
-    let buf = 0;
-    let bits = 0;
-    let p = pos;
-    const end = o + n;
-    for (let i = o; i < end; i++) {
-      while (bits < w) {
-        buf |= bytes[p++]! << bits;
-        bits += 8;
-      }
-      out[i] = buf & mask;
-      buf >>>= w;
-      bits -= w;
+  if (w > 24) { unpackWide(bytes, pos, w, out, o, n); return; }
+  const done = unpackGroups(bytes, pos, w, out, o, n);
+  if (done < n) unpackTail(bytes, pos * 8 + done * w, w, out, o + done, n - done);
+}
+
+/** Definition levels and RLE booleans (1 bit), or any width into bytes. */
+function unpackBytes(bytes: Uint8Array, pos: number, w: number, out: Uint8Array, o: number, n: number): void {
+  if (w === 1) { unpack1(bytes, pos, out, o, n); return; }
+  const mask = (1 << w) - 1;
+  let p = pos;
+  let buf = 0;
+  let bits = 0;
+  for (let i = o, end = o + n; i < end; i++) {
+    while (bits < w) {
+      buf |= bytes[p++]! << bits;
+      bits += 8;
     }
-    return;
+    out[i] = buf & mask;
+    buf >>>= w;
+    bits -= w;
   }
-  // wide values: arithmetic on doubles (bits never exceed 53)
+}
+
+/** 8 values per byte. */
+function unpack1(bytes: Uint8Array, pos: number, out: Int32Array | Uint8Array, o: number, n: number): void {
+  const full = n >> 3;
+  // The partial last byte first: code after a long loop would run without type feedback.
+  for (let i = full << 3; i < n; i++) out[o + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+  for (let i = 0; i < full; i++) {
+    const b = bytes[pos + i]!;
+    const k = o + (i << 3);
+    out[k] = b & 1; out[k + 1] = (b >> 1) & 1; out[k + 2] = (b >> 2) & 1; out[k + 3] = (b >> 3) & 1;
+    out[k + 4] = (b >> 4) & 1; out[k + 5] = (b >> 5) & 1; out[k + 6] = (b >> 6) & 1; out[k + 7] = (b >> 7) & 1;
+  }
+}
+
+/** 4 values per byte. */
+function unpack2(bytes: Uint8Array, pos: number, out: Int32Array, o: number, n: number): void {
+  const full = n >> 2;
+  for (let i = full << 2; i < n; i++) out[o + i] = (bytes[pos + (i >> 2)]! >> ((i & 3) << 1)) & 3;
+  for (let i = 0; i < full; i++) {
+    const b = bytes[pos + i]!;
+    const k = o + (i << 2);
+    out[k] = b & 3; out[k + 1] = (b >> 2) & 3; out[k + 2] = (b >> 4) & 3; out[k + 3] = b >> 6;
+  }
+}
+
+/** 2 values per byte. */
+function unpack4(bytes: Uint8Array, pos: number, out: Int32Array, o: number, n: number): void {
+  const full = n >> 1;
+  if ((n & 1) !== 0) out[o + n - 1] = bytes[pos + full]! & 15;
+  for (let i = 0; i < full; i++) {
+    const b = bytes[pos + i]!;
+    const k = o + (i << 1);
+    out[k] = b & 15; out[k + 1] = b >> 4;
+  }
+}
+
+function unpack8(bytes: Uint8Array, pos: number, out: Int32Array, o: number, n: number): void {
+  for (let i = 0; i < n; i++) out[o + i] = bytes[pos + i]!;
+}
+
+const GROUP_WORDS = new Int32Array(8);
+
+/**
+ * Widths up to 24 bits, whole groups of 8 values (w bytes each): the group is read as
+ * little-endian 32-bit words and each value shifted out of one word or two. Stops before a
+ * group whose word reads would pass the end of the buffer; returns the values written.
+ */
+function unpackGroups(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): number {
+  const mask = (1 << w) - 1;
+  const nw = (w + 3) >> 2;
+  const words = GROUP_WORDS;
+  const room = bytes.length - pos - 4 * nw;
+  const fit = room < 0 ? 0 : ((room / w) | 0) + 1;
+  const groups = fit < n >> 3 ? fit : n >> 3;
+  const done = groups * 8;
+  let i = o;
+  for (let g = 0, b = pos; g < groups; g++, b += w) {
+    for (let t = 0, q = b; t < nw; t++, q += 4) words[t] = bytes[q]! | (bytes[q + 1]! << 8) | (bytes[q + 2]! << 16) | (bytes[q + 3]! << 24);
+    for (let j = 0, s = 0; j < 8; j++, s += w) {
+      const q = s >> 5;
+      const r = s & 31;
+      out[i++] = (r + w > 32 ? (words[q]! >>> r) | (words[q + 1]! << (32 - r)) : words[q]! >> r) & mask;
+    }
+  }
+  return done;
+}
+
+/** The values unpackGroups left (a partial last group, the end of the buffer), bit by bit from bit `bit`. */
+function unpackTail(bytes: Uint8Array, bit: number, w: number, out: Int32Array, o: number, n: number): void {
+  for (let i = 0; i < n; i++, bit += w) {
+    let v = 0;
+    for (let t = 0; t < w; t++) {
+      const at = bit + t;
+      if (((bytes[at >> 3]! >> (at & 7)) & 1) !== 0) v |= 1 << t;
+    }
+    out[o + i] = v;
+  }
+}
+
+/** Wide values: arithmetic on doubles (bits never exceed 53). */
+function unpackWide(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): void {
   let bitPos = 0;
   for (let i = 0; i < n; i++) {
     let v = 0;

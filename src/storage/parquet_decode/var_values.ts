@@ -74,39 +74,15 @@ export class VarOut {
 
   /** Resolve dictionary indices idx[0..k) into rows [rowPos, rowPos + rows). */
   gather(dict: VarDict, idx: Int32Array, rowPos: number, rows: number, validity: Uint8Array | null): void {
-    const offs = this.offsets;
-    const dOff = dict.offsets;
-    const n = dict.count;
-    const stop = rowPos + rows;
-    // pass 1: offsets (and the exact byte count)
-    let o = this.used;
-    let j = 0;
-    for (let r = rowPos; r < stop; r++) {
-      if (validity !== null && validity[r] === 0) { offs[r + 1] = o; continue; }
-      const d = idx[j++]!;
-      if (d >>> 0 >= n) throw new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
-      o += dOff[d + 1]! - dOff[d]!;
-      offs[r + 1] = o;
-    }
-    this.ensure(o - this.used);
-    // pass 2: bytes
-    const data = this.data;
-    const src = dict.data;
-    j = 0;
-    for (let r = rowPos; r < stop; r++) {
-      if (validity !== null && validity[r] === 0) continue;
-      const d = idx[j++]!;
-      const s = dOff[d]!;
-      const len = dOff[d + 1]! - s;
-      const t = offs[r]!;
-      if (len < 24) {
-        for (let i = 0; i < len; i++) data[t + i] = src[s + i]!;
-      } else {
-        data.set(src.subarray(s, s + len), t);
-      }
-    }
-    this.used = o;
-    this.rowsDone = stop;
+    // Small functions, one per pass and case: each loop stays optimized for its own shape.
+    const end = validity === null
+      ? gatherOffsets(dict, idx, this.offsets, rowPos, rows, this.used)
+      : gatherOffsetsValid(dict, idx, this.offsets, rowPos, rows, this.used, validity);
+    this.ensure(end - this.used);
+    if (validity === null) gatherBytes(dict, idx, this.offsets, this.data, rowPos, rows);
+    else gatherBytesValid(dict, idx, this.offsets, this.data, rowPos, rows, validity);
+    this.used = end;
+    this.rowsDone = rowPos + rows;
   }
 
   /** DELTA_LENGTH_BYTE_ARRAY: `k` delta-packed lengths, then the values' bytes back to back. */
@@ -178,6 +154,74 @@ export class VarOut {
   /** The finished column: offsets + bytes (the byte buffer trimmed to what was written). */
   finish(): { offsets: Int32Array; data: Uint8Array } {
     return { offsets: this.offsets, data: this.data.subarray(0, this.used) };
+  }
+}
+
+function badIndex(d: number, n: number): Error {
+  return new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
+}
+
+/** Offsets of rows [rowPos, rowPos + rows), every row valid, from byte `start`; returns the end. */
+function gatherOffsets(dict: VarDict, idx: Int32Array, offs: Int32Array, rowPos: number, rows: number, start: number): number {
+  const dOff = dict.offsets;
+  const n = dict.count;
+  let o = start;
+  for (let j = 0; j < rows; j++) {
+    const d = idx[j]!;
+    if (d >>> 0 >= n) throw badIndex(d, n);
+    o += dOff[d + 1]! - dOff[d]!;
+    offs[rowPos + j + 1] = o;
+  }
+  return o;
+}
+
+function gatherOffsetsValid(
+  dict: VarDict, idx: Int32Array, offs: Int32Array, rowPos: number, rows: number, start: number, validity: Uint8Array,
+): number {
+  const dOff = dict.offsets;
+  const n = dict.count;
+  let o = start;
+  let j = 0;
+  for (let r = rowPos, stop = rowPos + rows; r < stop; r++) {
+    if (validity[r] !== 0) {
+      const d = idx[j++]!;
+      if (d >>> 0 >= n) throw badIndex(d, n);
+      o += dOff[d + 1]! - dOff[d]!;
+    }
+    offs[r + 1] = o;
+  }
+  return o;
+}
+
+/** The bytes of rows whose offsets gatherOffsets wrote (indices already checked). */
+function gatherBytes(dict: VarDict, idx: Int32Array, offs: Int32Array, data: Uint8Array, rowPos: number, rows: number): void {
+  const dOff = dict.offsets;
+  const src = dict.data;
+  for (let j = 0; j < rows; j++) {
+    const d = idx[j]!;
+    const s = dOff[d]!;
+    const len = dOff[d + 1]! - s;
+    const t = offs[rowPos + j]!;
+    if (len === 1) data[t] = src[s]!;
+    else if (len < 24) for (let i = 0; i < len; i++) data[t + i] = src[s + i]!;
+    else data.set(src.subarray(s, s + len), t);
+  }
+}
+
+function gatherBytesValid(
+  dict: VarDict, idx: Int32Array, offs: Int32Array, data: Uint8Array, rowPos: number, rows: number, validity: Uint8Array,
+): void {
+  const dOff = dict.offsets;
+  const src = dict.data;
+  let j = 0;
+  for (let r = rowPos, stop = rowPos + rows; r < stop; r++) {
+    if (validity[r] === 0) continue;
+    const d = idx[j++]!;
+    const s = dOff[d]!;
+    const len = dOff[d + 1]! - s;
+    const t = offs[r]!;
+    if (len < 24) for (let i = 0; i < len; i++) data[t + i] = src[s + i]!;
+    else data.set(src.subarray(s, s + len), t);
   }
 }
 
