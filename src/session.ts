@@ -288,7 +288,7 @@ export class Session {
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
         const r = await this.runPhysical(physical, signal, async (batches) => {
-          written = (await copyTo(stmt.target, physical.schema, batches)).rows;
+          written = (await copyTo(stmt.target, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
         });
         return copyCountResult(written, r.result.metrics, r.result.stats);
       }
