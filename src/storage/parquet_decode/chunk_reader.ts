@@ -23,7 +23,7 @@ import { decompress } from './codecs.js';
 import { deltaInt32, deltaInt64 } from './delta.js';
 import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
 import { physicalWidth, type PhysicalChunk } from './physical.js';
-import { decodeHybrid } from './rle.js';
+import { decodeHybrid, readUleb, unpackBits } from './rle.js';
 import { VarOut, varDict, type VarDict } from './var_values.js';
 
 /** Bytes [start, end) of the file holding the chunk, as a fresh buffer. */
@@ -32,12 +32,12 @@ export type ByteFetch = (start: number, end: number) => Promise<ArrayBuffer>;
 /**
  * A data page being read: where its rows and values stand and how its values are laid out.
  *   plain-fixed  values at page[pos…], `width` bytes each       plain-var  PLAIN strings from pos on
- *   dict         one index per valid row                        dense-*    the page's values pre-decoded
+ *   dict         the indices, decoded as slices ask for them    dense-*    the page's values pre-decoded
  */
 type PageValues =
   | { kind: 'plain-fixed'; page: Uint8Array; pos: number }
   | { kind: 'plain-var'; page: Uint8Array; pos: number; end: number }
-  | { kind: 'dict'; indices: Int32Array }
+  | { kind: 'dict'; indices: HybridCursor }
   | { kind: 'dense-fixed'; values: Uint8Array }
   | { kind: 'dense-var'; values: VarDict }
   | { kind: 'dense-bool'; values: Uint8Array };
@@ -75,6 +75,8 @@ export class ColumnChunkReader {
   private dictBytes = 0;
   private page: PageState | null = null;
   private rowsRead = 0;
+  /** Dictionary indices of one slice. */
+  private indices = new Int32Array(0);
 
   /**
    * `start`, `end`: the chunk's byte range in the file; `readBytes`: how much to fetch per
@@ -91,7 +93,7 @@ export class ColumnChunkReader {
 
   /** Bytes held now: the window, the current page's buffers and the dictionary. */
   get heldBytes(): number {
-    return this.window.byteLength + (this.page?.bytes ?? 0) + this.dictBytes;
+    return this.window.byteLength + (this.page?.bytes ?? 0) + this.dictBytes + this.indices.byteLength;
   }
 
   /** Rows handed out so far. */
@@ -142,7 +144,8 @@ export class ColumnChunkReader {
       const j = page.valuesDone;
       switch (v.kind) {
         case 'dict': {
-          const idx = v.indices.subarray(j, j + k);
+          const idx = this.scratch(k);
+          v.indices.read(idx, k);
           const dict = this.dict!;
           if (dict.kind === 'fixed') fixed!.gather(dict.dict, idx, k, filled, m, validity);
           else if (layout.keepDictionary === true && !gathered) {
@@ -194,6 +197,11 @@ export class ColumnChunkReader {
     return { kind: 'fixed', width: this.width, bytes: fixed!.bytes, validity: valid };
   }
 
+  private scratch(k: number): Int32Array {
+    if (this.indices.length < k) this.indices = new Int32Array(Math.max(k, this.indices.length * 2));
+    return this.indices;
+  }
+
   /** Bytes [from, from + len) of the file from the window, reading more when needed. */
   private async bytesAt(from: number, len: number): Promise<Uint8Array> {
     const have = this.windowStart + this.window.length;
@@ -241,6 +249,8 @@ export class ColumnChunkReader {
       if (!(size >= 0) || bodyStart + size > this.end) throw new Error('page runs past the end of the column chunk');
       const body = await this.bytesAt(bodyStart, size);
       this.next = bodyStart + size;
+      // nothing buffered after this page: the window goes once the page is decompressed
+      if (this.windowStart + this.window.length === this.next && this.layout.codec !== 'UNCOMPRESSED') this.window = new Uint8Array(0);
       return { header, body };
     }
   }
@@ -311,11 +321,9 @@ export class ColumnChunkReader {
           k = countValid(levels);
         }
         let values = body.subarray(rl + dl);
-        let own = 0;
-        if (dh.is_compressed !== false) {
-          values = decompress(codec, values, header.uncompressed_page_size - rl - dl);
-          if (codec !== 'UNCOMPRESSED') own = values.byteLength;
-        }
+        if (dh.is_compressed !== false) values = decompress(codec, values, header.uncompressed_page_size - rl - dl);
+        // a view of the window only when nothing is compressed (else the window may be gone)
+        const own = codec === 'UNCOMPRESSED' ? 0 : values.byteLength;
         return this.pageState(dh.encoding, values, 0, values.length, k, rows, levels, own);
       }
       default:
@@ -360,10 +368,8 @@ export class ColumnChunkReader {
     const w = this.width;
     if (encoding === 'PLAIN_DICTIONARY' || encoding === 'RLE_DICTIONARY') {
       if (this.dict === null) throw new Error('dictionary-encoded page without a dictionary page');
-      const indices = new Int32Array(k);
-      if (k > 0) decodeHybrid(page, p + 1, end, page[p]!, indices, 0, k);
-      // the indices are all that is read from the page from now on
-      return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dict', indices }, bytes: (levels?.byteLength ?? 0) + indices.byteLength };
+      if (k > 0 && p >= end) throw new Error('dictionary-encoded page without indices');
+      return state({ kind: 'dict', indices: new HybridCursor(page, p + 1, end, k > 0 ? page[p]! : 0) }, 0);
     }
     if (physical === 'BOOLEAN') {
       const values = new Uint8Array(k);
@@ -427,6 +433,85 @@ export class ColumnChunkReader {
       default:
         throw new Error(`unsupported encoding ${encoding} for ${physical}`);
     }
+  }
+}
+
+/**
+ * Reads the values of an RLE / bit-packed hybrid run sequence a few at a time (a slice's
+ * dictionary indices), so a page's indices are never held decoded all at once. Keeps the run
+ * it is in; a bit-packed group cut by a slice is decoded once and its rest kept.
+ */
+class HybridCursor {
+  private runLeft = 0;
+  private rle = true;
+  private value = 0;
+  /** Bit-packed run: byte position of its next group of 8 values. */
+  private packedPos = 0;
+  private readonly group = new Int32Array(8);
+  private groupAt = 8;
+  private readonly cursor: { pos: number };
+
+  constructor(private readonly bytes: Uint8Array, pos: number, private readonly end: number, private readonly width: number) {
+    if (width > 32) throw new Error(`RLE bit width ${width} is larger than 32`);
+    this.cursor = { pos };
+  }
+
+  /** The next `count` values into out[0, count). */
+  read(out: Int32Array, count: number): void {
+    if (this.width === 0) { out.fill(0, 0, count); return; }
+    const w = this.width;
+    let o = 0;
+    while (o < count) {
+      if (this.runLeft === 0) this.nextRun(o, count);
+      const take = Math.min(this.runLeft, count - o);
+      if (this.rle) {
+        out.fill(this.value, o, o + take);
+      } else {
+        let t = 0;
+        while (t < take && this.groupAt < 8) out[o + t++] = this.group[this.groupAt++]!;
+        const groups = (take - t) >> 3;
+        if (groups > 0) {
+          if (this.packedPos + groups * w > this.end) throw new Error('bit-packed run runs past the end of the page');
+          unpackBits(this.bytes, this.packedPos, w, out, o + t, groups * 8);
+          this.packedPos += groups * w;
+          t += groups * 8;
+        }
+        if (t < take) {
+          // a group cut by the slice: decode what the page holds of it, keep the rest
+          const have = Math.min(8, Math.floor(((this.end - this.packedPos) * 8) / w));
+          if (have < take - t) throw new Error('bit-packed run runs past the end of the page');
+          unpackBits(this.bytes, this.packedPos, w, this.group, 0, have);
+          this.packedPos += w;
+          this.groupAt = 0;
+          while (t < take) out[o + t++] = this.group[this.groupAt++]!;
+        }
+      }
+      this.runLeft -= take;
+      o += take;
+    }
+  }
+
+  private nextRun(done: number, count: number): void {
+    const c = this.cursor;
+    if (c.pos >= this.end) throw new Error(`RLE data ends after ${done} of ${count} values`);
+    const header = readUleb(this.bytes, c);
+    if ((header & 1) === 0) {
+      this.rle = true;
+      this.runLeft = Math.floor(header / 2);
+      const byteWidth = (this.width + 7) >> 3;
+      let v = 0;
+      for (let i = 0; i < byteWidth; i++) v += this.bytes[c.pos + i]! * 2 ** (8 * i);
+      this.value = v | 0;
+      c.pos += byteWidth;
+    } else {
+      const groups = Math.floor(header / 2);
+      this.rle = false;
+      this.runLeft = groups * 8;
+      this.packedPos = c.pos;
+      this.groupAt = 8;
+      c.pos += groups * this.width;
+    }
+    if (this.runLeft === 0) this.nextRun(done, count);
   }
 }
 

@@ -69,7 +69,7 @@ export function decodeHybrid(
 }
 
 /** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..]. */
-function unpackBits(bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number): void {
+export function unpackBits(bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number): void {
   if (w === 1) {
     // definition levels and booleans: 8 values per byte
     const full = n >> 3;
