@@ -30,9 +30,8 @@
  * make a pruning conjunct false is skipped before it is opened.
  */
 import type { FileMetaData } from 'hyparquet';
-import { makeBatch, type Batch, type Column } from '../columnar/column.js';
+import { columnBytes, makeBatch, type Batch, type Column } from '../columnar/column.js';
 import { coalesceBatches } from '../columnar/coalesce_batches.js';
-import { columnBytes } from '../columnar/column.js';
 import { repeatScalar } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';

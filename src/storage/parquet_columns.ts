@@ -16,6 +16,7 @@
  */
 import type { ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
 import type { Column } from '../columnar/column.js';
+import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { ReadableObject } from './object_store.js';
 import { decodeColumnChunk, type ChunkLayout } from './parquet_decode/chunk.js';
@@ -197,6 +198,7 @@ export class RowGroupReader {
       try {
         decoded.set(r.name, asColumn(await r.reader.read(n), r.el, r.type, n));
       } catch (e) {
+        if (e instanceof SpillwayError) throw e; // the store's own error (S3 unreachable, …) says it all
         const msg = e instanceof Error ? e.message : String(e);
         throw new Error(`column "${r.name}", row group ${this.rowGroup}: ${msg}`, { cause: e });
       }
