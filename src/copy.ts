@@ -48,7 +48,7 @@ import type { Schema } from './common/types.js';
 import { compareRows } from './exec/sort/row_compare.js';
 import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
 import type { CopySpec } from './sql/copy.js';
-import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter } from './storage/parquet_writer.js';
+import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter, rowGroupBytesFor } from './storage/parquet_writer.js';
 import { concatParquetFiles } from './storage/parquet_concat.js';
 import { localStore } from './storage/local_store.js';
 import { s3Store } from './storage/object_store.js';
@@ -78,9 +78,14 @@ export function copyCountResult(rows: number, metrics: MetricsSet | null = null,
   return new QueryResult(COUNT_SCHEMA, [batchFromRows(COUNT_SCHEMA, [[BigInt(rows)]])], null, metrics, stats);
 }
 
+/** How much a COPY may buffer: Parquet row groups end early under a memory limit (0 = none). */
+export interface CopyOptions {
+  memoryLimit?: number;
+}
+
 /** Write every batch of `batches` (rows of `schema`) as `spec` says. */
-export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {
-  if (isS3Path(spec.path)) return copyToS3(spec, schema, batches);
+export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>, opts: CopyOptions = {}): Promise<CopyResult> {
+  if (isS3Path(spec.path)) return copyToS3(spec, schema, batches, opts);
   const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
   const existing = await stat(target).catch(() => null);
   if (existing && !spec.overwrite) {
@@ -101,7 +106,7 @@ export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncItera
   let rows = 0;
   try {
     if (partitionCols.length === 0) {
-      const sink = await openSink(spec, schema, temp);
+      const sink = await openSink(spec, schema, temp, opts);
       sinks.set('', sink);
       for await (const b of batches) {
         await sink.write(b);
@@ -116,7 +121,7 @@ export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncItera
           let sink = sinks.get(folder);
           if (!sink) {
             await mkdir(join(temp, folder), { recursive: true });
-            sink = await openSink(spec, fileSchema, join(temp, folder, `part-0.${EXTENSIONS[spec.format]}${spec.format !== 'parquet' && spec.compression === 'gzip' ? '.gz' : ''}`));
+            sink = await openSink(spec, fileSchema, join(temp, folder, `part-0.${EXTENSIONS[spec.format]}${spec.format !== 'parquet' && spec.compression === 'gzip' ? '.gz' : ''}`), opts);
             sinks.set(folder, sink);
           }
           await sink.write(part);
@@ -227,7 +232,7 @@ export async function copyJoiningParts(spec: CopySpec, write: (dir: string) => P
 }
 
 /** COPY to S3: write locally as for a file target, then upload each finished file. */
-async function copyToS3(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>): Promise<CopyResult> {
+async function copyToS3(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>, opts: CopyOptions): Promise<CopyResult> {
   const store = s3Store();
   const base = spec.path.replace(/\/+$/, '');
   const existing = await store.stat(base);
@@ -239,7 +244,7 @@ async function copyToS3(spec: CopySpec, schema: Schema, batches: AsyncIterable<B
   const local = join(dir, 'out');
   const uploaded: string[] = [];
   try {
-    const result = await copyTo({ ...spec, path: local, overwrite: false }, schema, batches);
+    const result = await copyTo({ ...spec, path: local, overwrite: false }, schema, batches, opts);
     const files = spec.partitionBy.length === 0 ? [local] : await localStore.list(local);
     for (const f of files) {
       const key = f === local ? base : `${base}/${relative(local, f).split(sep).join('/')}`;
@@ -302,11 +307,12 @@ function encodeSegment(s: string): string {
   return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
 }
 
-async function openSink(spec: CopySpec, schema: Schema, path: string): Promise<FileSink> {
+async function openSink(spec: CopySpec, schema: Schema, path: string, opts: CopyOptions): Promise<FileSink> {
   if (spec.format === 'parquet') {
     if (spec.compression === 'zstd') throw new SpillwayError('unsupported', 'unsupported: writing Parquet with COMPRESSION zstd (snappy, gzip, brotli or none)');
     const w = await ParquetFileWriter.create(path, schema, {
       rowGroupSize: spec.rowGroupSize ?? undefined, compression: spec.compression,
+      maxRowGroupBytes: rowGroupBytesFor(opts.memoryLimit ?? 0),
     });
     return {
       write: (b) => w.write(b),

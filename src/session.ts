@@ -314,7 +314,7 @@ export class Session {
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
         const r = await this.runPhysical(physical, signal, async (batches) => {
-          written = (await copyTo(spec, physical.schema, batches)).rows;
+          written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
         });
         return copyCountResult(written, r.result.metrics, r.result.stats);
       }

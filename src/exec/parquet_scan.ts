@@ -6,28 +6,38 @@
  *     open (byte-range reader) → footer → map node.columns to file columns (check types)
  *     for each row group of the slice:
  *       statistics prove a pruning conjunct never TRUE?  → skip (rowGroupsPruned)
- *       else read each needed column chunk of the group and decode its pages straight into
- *       typed-array columns (storage/parquet_columns.ts), yield batch_size slices (rowGroupsRead)
+ *       else read the needed column chunks page by page and decode batch_size rows at a
+ *       time straight into typed-array columns (storage/parquet_columns.ts RowGroupReader),
+ *       yielding each slice as soon as every column has it (rowGroupsRead)
  *
- * A filter (node.filter) is applied per row group by exec/scan_filter.ts, which keeps
- * dictionary-encoded string columns encoded until it knows which rows survive.
+ * A filter (node.filter) is applied per slice by exec/scan_filter.ts, which keeps
+ * dictionary-encoded string columns encoded until it knows which rows survive; the small
+ * batches that leave it are gathered into batches of about batch_size rows.
  *
- * Buffers: one decoded row group of the projected columns (never a whole file); it does not
- * reserve pool memory and never spills. Checks cancellation between row groups.
+ * Memory: per projected column, a window of compressed bytes (at least one page; 256 KiB
+ * locally, 8 MiB on remote stores where each read is a request), the current page and the
+ * chunk's dictionary, plus the slice being decoded; never a whole row group. It is reserved
+ * from the pool (unspillable `ParquetScan[p…]`; the slice's share is handed to the consumer
+ * with the batch). When the pool refuses, the scan reads smaller slices and single pages from
+ * then on; it never waits for memory, since its consumer (which would release some) waits for
+ * its next batch. Checks cancellation between slices.
  * Metrics (extra): filesRead, rowGroupsRead, rowGroupsPruned, bytesScanned (bytes fetched
- * from storage, footers included), filesPruned (only when some were).
+ * from storage, footers included), filesPruned (only when some were), scanHeldPeak (most
+ * bytes the scan's readers held at once), scanTight (slices read after the pool refused).
  *
  * Hive partition columns (`…/year=2024/file.parquet`, storage/hive_partitions.ts) are not in
  * the file: they come from the file's path as constants, and a file whose partition values
  * make a pruning conjunct false is skipped before it is opened.
  */
 import type { FileMetaData } from 'hyparquet';
-import { makeBatch, type Batch, type Column } from '../columnar/column.js';
-import { repeatScalar, sliceBatch } from '../columnar/kernels.js';
+import { columnBytes, makeBatch, type Batch, type Column } from '../columnar/column.js';
+import { coalesceBatches } from '../columnar/coalesce_batches.js';
+import { repeatScalar } from '../columnar/kernels.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
 import type { FileSlice, ParquetScanNode } from '../plan/physical.js';
-import type { ReadableObject } from '../storage/object_store.js';
-import { readRowGroupColumns, readRowGroupColumnsEncoded, type DictionaryColumn } from '../storage/parquet_columns.js';
+import type { MemoryReservation } from '../memory/pool.js';
+import { isRemotePath, type ReadableObject } from '../storage/object_store.js';
+import { RowGroupReader, type DictionaryColumn } from '../storage/parquet_columns.js';
 import { openParquetFile, parquetReadError, type RowGroupInfo } from '../storage/parquet_metadata.js';
 import { canSkipRowGroup } from '../storage/row_group_pruning.js';
 import { constantStatistics, partitionValues } from '../storage/hive_partitions.js';
@@ -52,18 +62,65 @@ interface ScanCounters {
   bytesScanned: number;
 }
 
+/** Bytes each column fetches at least per read: local files, remote stores (one request each). */
+const LOCAL_READ_BYTES = 256 << 10;
+const REMOTE_READ_BYTES = 8 << 20;
+/** Smallest slice the scan goes down to when the pool is tight. */
+const MIN_SLICE_ROWS = 256;
+
+/** What one scan task holds in the pool, and how finely it reads. */
+interface ScanMemory {
+  reservation: MemoryReservation;
+  /** Rows decoded per slice: batch_size, halved each time the pool refuses (down to MIN_SLICE_ROWS). */
+  sliceRows: number;
+  /** The pool refused once: read single pages from then on. */
+  tight: boolean;
+}
+
 export async function* parquetScan(node: ParquetScanNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
+  const batches = scanPartition(node, partition, ctx);
+  // a filter leaves small batches: gather them (at most batch_size rows are held)
+  yield* node.filter !== undefined ? coalesceBatches(batches, node.schema, Math.max(1, ctx.config.batch_size)) : batches;
+}
+
+async function* scanPartition(node: ParquetScanNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const extra = ctx.metrics.forNode(node.id).extra;
   const counters: ScanCounters = { filesRead: 0, rowGroupsRead: 0, rowGroupsPruned: 0, bytesScanned: 0 };
   for (const k of Object.keys(counters) as (keyof ScanCounters)[]) extra[k] ??= 0;
   const slices = node.slices[partition] ?? [];
-  for (const slice of slices) {
-    if (ctx.signal.aborted) throw cancelled(ctx.signal);
-    yield* scanFile(node, slice, ctx, extra);
+  const memory: ScanMemory = {
+    reservation: ctx.memory.register(`ParquetScan[p${partition}]`, { spillable: false }),
+    sliceRows: Math.max(1, ctx.config.batch_size),
+    tight: false,
+  };
+  try {
+    for (const slice of slices) {
+      if (ctx.signal.aborted) throw cancelled(ctx.signal);
+      yield* scanFile(node, slice, ctx, extra, memory);
+    }
+  } finally {
+    memory.reservation.free();
   }
 }
 
-async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskContext, extra: Record<string, number>): AsyncGenerator<Batch> {
+/**
+ * Hold `bytes` in the scan's reservation. A refusal makes the scan read finer from now on; the
+ * bytes are in use already and the pool has asked the spillable holders to spill, which they
+ * do when this batch reaches them, so the scan goes on with what it could reserve.
+ */
+function hold(memory: ScanMemory, reader: RowGroupReader, bytes: number, extra: Record<string, number>): void {
+  const r = memory.reservation;
+  if (bytes <= r.size) { r.shrink(r.size - bytes); return; }
+  if (r.tryGrow(bytes - r.size)) return;
+  extra.scanTight = (extra.scanTight ?? 0) + 1;
+  memory.tight = true;
+  memory.sliceRows = Math.max(MIN_SLICE_ROWS, memory.sliceRows >> 1);
+  reader.setReadBytes(0);
+}
+
+async function* scanFile(
+  node: ParquetScanNode, slice: FileSlice, ctx: TaskContext, extra: Record<string, number>, memory: ScanMemory,
+): AsyncGenerator<Batch> {
   const path = slice.path;
   const hive = partitionValues(path, node.columns.map((name, i) => ({ name, type: node.schema.fields[i]!.type, nullable: true })));
   if (hive.size > 0 && node.pruning.length > 0 && canSkipRowGroup(node.pruning, (i) => {
@@ -74,6 +131,7 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
     return;
   }
   const { file, metadata, info } = await openParquetFile(path);
+  const readBytes = isRemotePath(path) ? REMOTE_READ_BYTES : LOCAL_READ_BYTES;
   try {
     extra.filesRead! += 1;
 
@@ -107,13 +165,28 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
         continue;
       }
       extra.rowGroupsRead! += 1;
-      const columns = await readRowGroup(node, file, metadata, rg, fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name)), hive);
-      const batch = node.filter !== undefined
-        ? filterRowGroup(node.schema, columns, rg.rows, node.filter)
-        : makeBatch(node.schema, columns as Column[], rg.rows);
-      const size = Math.max(1, ctx.config.batch_size);
-      for (let start = 0; start < batch.length; start += size) {
-        yield sliceBatch(batch, start, start + size);
+      const names = fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name));
+      const reader = openRowGroup(node, file, metadata, rg, names, memory.tight ? 0 : readBytes);
+      try {
+        while (reader.left > 0) {
+          if (ctx.signal.aborted) throw cancelled(ctx.signal);
+          const n = Math.min(reader.left, memory.sliceRows);
+          const columns = await readSlice(reader, names, n, node, hive);
+          let out = 0;
+          for (const c of columns) out += isDictionary(c) ? c.indices.byteLength : columnBytes(c);
+          const held = reader.heldBytes;
+          if (held > (extra.scanHeldPeak ?? 0)) extra.scanHeldPeak = held;
+          hold(memory, reader, held + out, extra);
+          const batch = node.filter !== undefined
+            ? filterRowGroup(node.schema, columns, n, node.filter)
+            : makeBatch(node.schema, columns as Column[], n);
+          // the batch is the consumer's to account for from here on
+          hold(memory, reader, reader.heldBytes, extra);
+          if (batch.length > 0) yield batch;
+        }
+      } finally {
+        reader.close();
+        memory.reservation.shrink(memory.reservation.size);
       }
     }
   } finally {
@@ -122,24 +195,36 @@ async function* scanFile(node: ParquetScanNode, slice: FileSlice, ctx: TaskConte
   }
 }
 
+function isDictionary(c: Column | DictionaryColumn): c is DictionaryColumn {
+  return (c as DictionaryColumn).kind === 'dictionary';
+}
+
 /**
- * The projected columns of one row group (column chunks read and decoded in turn); with a
- * filter, dictionary-encoded strings stay encoded for filterRowGroup.
+ * A reader of the projected file columns of one row group (`names`: null for a partition
+ * column); with a filter, dictionary-encoded strings stay encoded for filterRowGroup.
  */
-async function readRowGroup(
-  node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: (string | null)[], constants: Map<number, Scalar>,
-): Promise<(Column | DictionaryColumn)[]> {
-  if (names.length === 0) return [];
+function openRowGroup(
+  node: ParquetScanNode, file: ReadableObject, metadata: FileMetaData, rg: RowGroupInfo, names: (string | null)[], readBytes: number,
+): RowGroupReader {
+  const encoded = node.filter !== undefined ? perValueColumns(node.filter) : null;
+  const wanted = names.flatMap((name, i) => (name === null ? [] : [{ name, type: node.schema.fields[i]!.type, keepDictionary: encoded?.has(i) === true }]));
   try {
-    const encoded = node.filter !== undefined ? perValueColumns(node.filter) : null;
-    const wanted = names.flatMap((name, i) => (name === null ? [] : [{ name, type: node.schema.fields[i]!.type, keepDictionary: encoded?.has(i) === true }]));
-    const read: (Column | DictionaryColumn)[] = wanted.length === 0 ? []
-      : node.filter !== undefined ? await readRowGroupColumnsEncoded(file, metadata, rg.index, rg.rows, wanted)
-        : await readRowGroupColumns(file, metadata, rg.index, rg.rows, wanted);
-    let k = 0;
-    const columns = names.map((name, i) => (name === null ? repeatScalar(node.schema.fields[i]!.type, constants.get(i) ?? null, rg.rows) : read[k++]!));
-    return columns;
+    return new RowGroupReader(file, metadata, rg.index, rg.rows, wanted, node.filter !== undefined, readBytes);
   } catch (e) {
     throw parquetReadError(file.path, e);
   }
+}
+
+/** The next `n` rows of every output column: read from the file, or a partition column's constant. */
+async function readSlice(
+  reader: RowGroupReader, names: (string | null)[], n: number, node: ParquetScanNode, constants: Map<number, Scalar>,
+): Promise<(Column | DictionaryColumn)[]> {
+  let read: (Column | DictionaryColumn)[];
+  try {
+    read = await reader.read(n);
+  } catch (e) {
+    throw parquetReadError(reader.path, e);
+  }
+  let k = 0;
+  return names.map((name, i) => (name === null ? repeatScalar(node.schema.fields[i]!.type, constants.get(i) ?? null, n) : read[k++]!));
 }

@@ -6,20 +6,25 @@
  * into typed arrays (parquet_decode/chunk.ts) and converted once into the column type the
  * schema mapping chose (parquet_decode/convert.ts).
  *
- * Memory: while the columns of a row group are read, at most two compressed chunks are held
- * (the one being decoded and the next one being fetched, so disk reads overlap decoding),
- * plus the decoded columns of the group.
+ * Two ways to read a row group:
+ *   readRowGroupColumns    whole column chunks: at most two compressed chunks are held (the
+ *                          one being decoded and the next one being fetched, so disk reads
+ *                          overlap decoding), plus the decoded columns of the group
+ *   RowGroupReader         slices of rows (what the scan uses): each column chunk is read in
+ *                          windows and decoded page by page (parquet_decode/chunk_reader.ts),
+ *                          so what is held is bounded by the pages, not by the row group
  */
 import type { ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
 import type { Column } from '../columnar/column.js';
+import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { ReadableObject } from './object_store.js';
-import { decodeColumnChunk } from './parquet_decode/chunk.js';
+import { decodeColumnChunk, type ChunkLayout } from './parquet_decode/chunk.js';
+import { ColumnChunkReader } from './parquet_decode/chunk_reader.js';
 import type { Codec } from './parquet_decode/codecs.js';
 import { toColumn } from './parquet_decode/convert.js';
-import type { PhysicalType } from './parquet_decode/physical.js';
+import type { PhysicalChunk, PhysicalType } from './parquet_decode/physical.js';
 import { isUnsigned64, unsupportedColumnError } from './parquet_metadata.js';
-import { SpillwayError } from '../common/errors.js';
 
 /** What to read of one column: its top-level name in the file and the Spillway type it maps to. */
 export interface ColumnRequest {
@@ -95,12 +100,10 @@ function chunkRange(chunk: ColumnChunk): [number, number] {
   return [start, start + Number(md.total_compressed_size)];
 }
 
-function decodeChunk(
-  bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number, keepDictionary: boolean,
-): Column | DictionaryColumn {
+function chunkLayout(el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number, keepDictionary: boolean): ChunkLayout {
   const md = chunk.meta_data!;
   const physical = (el.type ?? md.type) as PhysicalType;
-  const phys = decodeColumnChunk(bytes, {
+  return {
     physical,
     typeLength: el.type_length,
     optional: el.repetition_type !== 'REQUIRED',
@@ -108,12 +111,21 @@ function decodeChunk(
     rows,
     uncompressedBytes: Number(md.total_uncompressed_size),
     keepDictionary: keepDictionary && type === 'utf8' && physical === 'BYTE_ARRAY',
-  });
+  };
+}
+
+function asColumn(phys: PhysicalChunk, el: SchemaElement, type: DataType, rows: number): Column | DictionaryColumn {
   if (phys.kind === 'dict') {
     const dictionary: Column = { type: 'utf8', length: phys.count, validity: null, offsets: phys.offsets, data: phys.data };
     return { kind: 'dictionary', dictionary, indices: phys.indices };
   }
   return toColumn(phys, el, type, rows);
+}
+
+function decodeChunk(
+  bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number, keepDictionary: boolean,
+): Column | DictionaryColumn {
+  return asColumn(decodeColumnChunk(bytes, chunkLayout(el, chunk, type, rows, keepDictionary)), el, type, rows);
 }
 
 /**
@@ -168,4 +180,71 @@ async function readColumns(
     decoded.set(p.req.name, column);
   }
   return columns.map((c) => decoded.get(c.name)!);
+}
+
+/**
+ * The requested columns of one row group, read a slice of rows at a time: `read(n)` gives the
+ * next n rows of every column (in request order; a column named twice is decoded once and
+ * shared). Requests marked keepDictionary may come back as DictionaryColumns when `encoded`.
+ * `heldBytes` is what the readers hold between slices (windows of compressed bytes, the
+ * current page of each column, dictionaries); `readBytes` how much each column fetches at
+ * least per read (smaller: more reads, less held).
+ */
+export class RowGroupReader {
+  private readonly readers: { name: string; el: SchemaElement; type: DataType; reader: ColumnChunkReader }[];
+  private done = 0;
+  /** The file's path (for errors). */
+  readonly path: string;
+
+  constructor(
+    file: ReadableObject, metadata: FileMetaData, private readonly rowGroup: number, readonly rows: number,
+    private readonly columns: readonly ColumnRequest[], encoded: boolean, readBytes: number,
+  ) {
+    this.path = file.path;
+    const unique: ColumnRequest[] = [];
+    for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
+    this.readers = unique.map((c) => {
+      const el = schemaElement(file, metadata, c.name); // an unsupported type fails here, by name
+      const chunk = columnChunk(metadata, rowGroup, c.name);
+      const [start, end] = chunkRange(chunk);
+      const layout = chunkLayout(el, chunk, c.type, rows, encoded && c.keepDictionary === true);
+      return { name: c.name, el, type: c.type, reader: new ColumnChunkReader(layout, (s, e) => file.slice(s, e), start, end, readBytes) };
+    });
+  }
+
+  /** Rows not read yet. */
+  get left(): number { return this.rows - this.done; }
+
+  get heldBytes(): number {
+    let n = 0;
+    for (const r of this.readers) n += r.reader.heldBytes;
+    return n;
+  }
+
+  /** Fetch at least this many bytes per read from now on. */
+  setReadBytes(bytes: number): void {
+    for (const r of this.readers) r.reader.readBytes = bytes;
+  }
+
+  async read(n: number): Promise<(Column | DictionaryColumn)[]> {
+    if (n <= 0 || n > this.left) throw new Error(`cannot read ${n} rows of a row group with ${this.left} left`);
+    const decoded = new Map<string, Column | DictionaryColumn>();
+    for (const r of this.readers) {
+      try {
+        const column = asColumn(await r.reader.read(n), r.el, r.type, n);
+        if (isUnsigned64(r.el) && !('kind' in column)) checkUnsigned64(column, this.path, r.name);
+        decoded.set(r.name, column);
+      } catch (e) {
+        if (e instanceof SpillwayError) throw e; // the store's own error (S3 unreachable, …) says it all
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new Error(`column "${r.name}", row group ${this.rowGroup}: ${msg}`, { cause: e });
+      }
+    }
+    this.done += n;
+    return this.columns.map((c) => decoded.get(c.name)!);
+  }
+
+  close(): void {
+    for (const r of this.readers) r.reader.close();
+  }
 }

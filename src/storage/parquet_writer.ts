@@ -1,14 +1,18 @@
 /**
  * writeParquet: batches → one Parquet file, a row group at a time.
  *
- *   batches ──► pending (< rowGroupSize rows) ──► row group ──► encode ──► flush to temp file
+ *   batches ──► pending (< rowGroupSize rows, < maxRowGroupBytes) ──► row group ──► encode
+ *     ──► each column chunk flushed to the temp file as soon as it is encoded
  *                                                                         │
  *   end: footer ──► close ──► rename temp → path        error: close + delete temp, rethrow
  *
  * Column chunks are encoded straight from the columns' typed arrays (parquet_encode.ts);
  * the footer is written by hyparquet-writer's thrift serializer.
- * Memory stays bounded by one row group: its columns plus one encoded page, and the group's
- * encoded bytes, which are flushed to the file before the next group starts.
+ * Memory stays bounded by one row group: its buffered batches, the group's columns (one
+ * concatenation of them), one encoded page and one encoded column chunk, flushed to the file
+ * before the next chunk is encoded. A row group ends at rowGroupSize rows or when its buffered
+ * batches reach maxRowGroupBytes, whichever comes first; COPY sets the latter from the memory
+ * limit (rowGroupBytesFor), so a low limit gives smaller row groups.
  * Nobody ever sees a half-written file at `path`: the data goes to `path.tmp-<random>` first.
  *
  * Types: int32 → INT32, int64 → INT64, float64 → DOUBLE, utf8 → BYTE_ARRAY (UTF8),
@@ -22,8 +26,8 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { ByteWriter } from 'hyparquet-writer';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { compressSync as snappyCompress } from 'snappy';
-import type { CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
-import type { Batch, Column } from '../columnar/column.js';
+import type { ColumnChunk, CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
+import { batchBytes, type Batch, type Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
 import { SpillwayError } from '../common/errors.js';
 import { sqlTypeName, type Field, type Schema } from '../common/types.js';
@@ -35,6 +39,8 @@ export interface WriteParquetOptions {
   rowGroupSize?: number;
   /** Default snappy. */
   compression?: ParquetWriteCodec;
+  /** End a row group early when its buffered batches hold this many bytes (default: no bound). */
+  maxRowGroupBytes?: number;
 }
 
 export interface WriteParquetResult {
@@ -46,6 +52,14 @@ export interface WriteParquetResult {
 }
 
 export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+
+/**
+ * The byte bound of a row group under a memory limit (0 = none): 1/16 of it, at least 1 MiB.
+ * The writer holds about twice that (the batches and their concatenation) outside the pool.
+ */
+export function rowGroupBytesFor(memoryLimit: number): number | undefined {
+  return memoryLimit > 0 ? Math.max(1 << 20, Math.floor(memoryLimit / 16)) : undefined;
+}
 
 function schemaElement(f: Field): SchemaElement {
   const repetition_type = f.nullable ? 'OPTIONAL' : 'REQUIRED';
@@ -108,6 +122,7 @@ const MAGIC = 0x31524150; // "PAR1"
 export class ParquetFileWriter {
   private pending: Batch[] = [];
   private pendingRows = 0;
+  private pendingBytes = 0;
   private rows = 0;
   private rowGroups = 0;
   private done = false;
@@ -115,7 +130,7 @@ export class ParquetFileWriter {
   private readonly groups: RowGroup[] = [];
 
   private constructor(
-    readonly path: string, private readonly schema: Schema, private readonly rowGroupSize: number,
+    readonly path: string, private readonly schema: Schema, private readonly rowGroupSize: number, private readonly maxRowGroupBytes: number,
     private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter,
     private readonly elements: SchemaElement[], private readonly chunks: ChunkContext,
   ) {}
@@ -136,7 +151,8 @@ export class ParquetFileWriter {
     bytes.appendUint32(MAGIC);
     const compression = opts.compression ?? 'snappy';
     const chunks = chunkContext(bytes, CODEC_NAMES[compression], COMPRESSORS[compression]);
-    return new ParquetFileWriter(path, schema, rowGroupSize, temp, handle, bytes, elements, chunks);
+    const maxBytes = opts.maxRowGroupBytes !== undefined && opts.maxRowGroupBytes > 0 ? opts.maxRowGroupBytes : Infinity;
+    return new ParquetFileWriter(path, schema, rowGroupSize, maxBytes, temp, handle, bytes, elements, chunks);
   }
 
   /** Move the encoded bytes to disk (the writer's offset keeps counting file bytes). */
@@ -155,13 +171,17 @@ export class ParquetFileWriter {
       if (b.length === 0) return;
       this.pending.push(b);
       this.pendingRows += b.length;
+      this.pendingBytes += batchBytes(b);
       while (this.pendingRows >= this.rowGroupSize) {
         const all = concatBatches(this.schema, this.pending);
+        this.pending = [];
         await this.writeGroup(sliceBatch(all, 0, this.rowGroupSize));
         const rest = sliceBatch(all, this.rowGroupSize, all.length);
         this.pending = rest.length > 0 ? [rest] : [];
         this.pendingRows = rest.length;
+        this.pendingBytes = batchBytes(rest);
       }
+      if (this.pendingBytes >= this.maxRowGroupBytes) await this.writeBuffered();
     } catch (e) {
       throw writeError(this.path, e);
     }
@@ -169,15 +189,20 @@ export class ParquetFileWriter {
 
   /** Write what is buffered as a (smaller) row group now, to give its memory back. */
   async flushRowGroup(): Promise<void> {
+    try {
+      await this.writeBuffered();
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
+  }
+
+  private async writeBuffered(): Promise<void> {
     if (this.pendingRows === 0) return;
     const all = concatBatches(this.schema, this.pending);
     this.pending = [];
     this.pendingRows = 0;
-    try {
-      await this.writeGroup(all);
-    } catch (e) {
-      throw writeError(this.path, e);
-    }
+    this.pendingBytes = 0;
+    await this.writeGroup(all);
   }
 
   async finish(): Promise<WriteParquetResult> {
@@ -209,11 +234,13 @@ export class ParquetFileWriter {
 
   private async writeGroup(b: Batch): Promise<void> {
     const start = this.bytes.offset;
-    const columns = this.schema.fields.map((f, i) => {
-      const c = b.columns[i]!;
-      checkNotNull(f, c);
-      return writeColumnChunk(this.chunks, this.elements[i + 1]!, c);
-    });
+    this.schema.fields.forEach((f, i) => checkNotNull(f, b.columns[i]!));
+    const columns: ColumnChunk[] = [];
+    for (let i = 0; i < this.schema.fields.length; i++) {
+      columns.push(writeColumnChunk(this.chunks, this.elements[i + 1]!, b.columns[i]!));
+      // one encoded chunk at a time in memory
+      await this.flushBytes();
+    }
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data!.total_uncompressed_size;
     this.groups.push({

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/columnar/column.js';
+import { batchBytes, type Batch } from '../../src/columnar/column.js';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { parquetScan } from '../../src/exec/parquet_scan.js';
 import type { ParquetScanNode } from '../../src/plan/physical.js';
 import { readParquetMetadata } from '../../src/storage/parquet_metadata.js';
-import { writeParquet } from '../../src/storage/parquet_writer.js';
+import { rowGroupBytesFor, writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
@@ -84,6 +84,24 @@ describe('writeParquet', () => {
 
     expect(await scanAll(path, S)).toEqual(ROWS);
     expect(await scanAll(path, S, 2)).toEqual(ROWS);
+  });
+
+  it('ends a row group early when its buffered batches reach maxRowGroupBytes; rowGroupBytesFor follows the memory limit', async () => {
+    const path = nodePath.join(dir, 'row_group_bytes.parquet');
+    const rows = Array.from({ length: 400 }, (_, i) => ROWS[i % ROWS.length]!.map((v, j) => (j === 0 ? i : v)));
+    const batches = Array.from({ length: 40 }, (_, k) => batchFromRows(S, rows.slice(k * 10, k * 10 + 10)));
+    const one = batchBytes(batches[0]!);
+    // about five batches per row group, well under the 1,000-row bound
+    const res = await writeParquet(path, batches, S, { rowGroupSize: 1000, maxRowGroupBytes: 5 * one });
+    expect(res.rows).toBe(400);
+    expect(res.rowGroups).toBeGreaterThanOrEqual(6);
+    expect(res.rowGroups).toBeLessThanOrEqual(10);
+    const info = await readParquetMetadata(path);
+    for (const g of info.rowGroups.slice(0, -1)) expect(g.rows).toBeLessThanOrEqual(60);
+    expect(await scanAll(path, S)).toEqual(rows);
+    expect(rowGroupBytesFor(0)).toBeUndefined();
+    expect(rowGroupBytesFor(64 << 20)).toBe(4 << 20);
+    expect(rowGroupBytesFor(4 << 20)).toBe(1 << 20);
   });
 
   it('writes files DuckDB reads with the same types and values', async () => {

@@ -17,7 +17,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpillwayError } from '../../common/errors.js';
 import type { PhysicalPlan } from '../../plan/physical.js';
-import { ParquetFileWriter, type ParquetWriteCodec } from '../../storage/parquet_writer.js';
+import { ParquetFileWriter, rowGroupBytesFor, type ParquetWriteCodec } from '../../storage/parquet_writer.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 
@@ -60,6 +60,7 @@ export async function runPartFileWriter(
   const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
   const writer = await ParquetFileWriter.create(temp, plan.schema, {
     compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
+    maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit),
   });
   let rows = 0;
   try {

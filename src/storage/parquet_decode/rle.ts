@@ -74,6 +74,12 @@ export function decodeHybrid(
 // nothing after a long loop is left without type feedback (an on-stack-replaced loop would
 // deoptimize on its way out at every call).
 
+/** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices or levels). */
+export function unpackBits(bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number): void {
+  if (out instanceof Int32Array) unpackInts(bytes, pos, w, out, o, n);
+  else unpackBytes(bytes, pos, w, out, o, n);
+}
+
 /** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices). */
 function unpackInts(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): void {
   switch (w) {
