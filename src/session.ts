@@ -222,7 +222,8 @@ export class Session {
           const metrics = r.result.metrics ?? undefined;
           const ran = this.executor.lastRun?.queryId === s.queryId ? this.executor.lastRun : null;
           if (stmt.format === 'json') return textResult('plan', JSON.stringify(analyzeJson(s, ran, metrics), null, 2));
-          const body = ran?.dag ? explainStageDag(ran.dag, metrics, ran.stages) : explainPhysical(physical, metrics);
+          const body = ran?.dag ? explainStageDag(ran.dag, metrics, ran.stages)
+            : `${ran?.localReason ? `Ran in this thread: ${ran.localReason}\n` : ''}${explainPhysical(physical, metrics)}`;
           text = `Physical plan (analyzed):\n${body}\n${explainFigures(s)}\n` +
             `Total: ${s.elapsedMs.toFixed(1)} ms, peak memory ${formatBytes(s.peakMemoryBytes)}, spilled ${formatBytes(s.spillBytes)} in ${s.spillFiles} files`;
         } else {

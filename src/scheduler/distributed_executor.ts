@@ -84,6 +84,8 @@ export interface DistributedRunInfo {
 interface Cluster {
   runner: ClusterTaskRunner;
   transport: ExchangeTransport;
+  /** Worker threads of this process: their number (they are busy, not gone, when silent). */
+  threads?: number;
   /** Worker threads: each thread's metrics as registry JSON (worker processes serve their own). */
   metrics?(): Promise<unknown[][]>;
   close(): Promise<void>;
@@ -190,6 +192,7 @@ export class DistributedExecutor implements QueryExecutor {
     }
     const cluster = await this.cluster();
     const healthy = cluster.runner.healthyWorkers();
+    if (threadsMissing(cluster, healthy.length) !== null) return null; // worker threads: run here
     if (healthy.length === 0) {
       // As for a query: no silent local run unless local_fallback says so.
       if (!ctx.config.local_fallback) throw new SpillwayError('remote', `no worker is reachable: ${cluster.runner.describeUnreachable()} (SET local_fallback = true runs queries here instead)`);
@@ -232,6 +235,8 @@ export class DistributedExecutor implements QueryExecutor {
       this.lastRun = { queryId: ctx.queryId, dag: null, localReason: reason, stages: [], tasksPerWorker: {}, taskAttempts: 0 };
       return local();
     };
+    const threadsShort = threadsMissing(cluster, healthy.length);
+    if (threadsShort !== null) return runLocally(threadsShort);
     if (healthy.length === 0) {
       const why = `no worker is reachable: ${cluster.runner.describeUnreachable()}`;
       if (!ctx.config.local_fallback) throw new SpillwayError('remote', `${why} (SET local_fallback = true runs queries here instead)`);
@@ -319,10 +324,22 @@ async function threadCluster(count: number, opts: ExecutorOptions): Promise<Clus
   const runner = new ClusterTaskRunner(threads.workers, runnerOptions(opts));
   await runner.connect();
   return {
-    runner, transport: threads.transport,
+    runner, transport: threads.transport, threads: count,
     metrics: () => Promise.all(threads.workers.filter((w) => w.alive).map((w) => w.metrics())),
     close: async () => { await runner.close(); await threads.close(); },
   };
+}
+
+/**
+ * Why a query on worker threads runs in the calling thread instead, or null: a thread that
+ * misses heartbeats is busy (a long stretch of work on a loaded machine) rather than gone,
+ * and with fewer than two threads answering a distributed run would not run in parallel,
+ * only pay for its exchanges; so the default mode runs the query here, never failing it
+ * for want of a thread (`--workers 1` asks for one thread: it runs there while it answers).
+ */
+function threadsMissing(cluster: Cluster, healthy: number): string | null {
+  if (cluster.threads === undefined || healthy >= Math.min(2, cluster.threads)) return null;
+  return `${healthy} of ${cluster.threads} worker threads answer heartbeats (${cluster.runner.describeUnreachable()}): the query runs in this thread`;
 }
 
 /** Worker threads per core at most (each thread holds a runtime, a pool and its own heap). */
