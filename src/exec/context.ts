@@ -9,6 +9,14 @@ import type { SpillManager } from '../spill/spill_manager.js';
 import type { MetricsSet } from '../common/metrics.js';
 import type { TaskExchange } from './shuffle/task_exchange.js';
 import type { QueryObserver } from '../observe/progress.js';
+import type { Batch } from '../columnar/column.js';
+import type { SpillFile } from '../spill/spill_manager.js';
+
+/** The rows a recursive CTE's last iteration added: in memory, then spilled (exec/recursive_cte.ts). */
+export interface WorkTable {
+  readonly batches: readonly Batch[];
+  readonly files: readonly SpillFile[];
+}
 
 export interface TaskContext {
   readonly queryId: string;
@@ -23,4 +31,6 @@ export interface TaskContext {
   readonly exchange?: TaskExchange;
   /** The coordinator's progress tracker of the query (scheduler events); absent on workers. */
   readonly observer?: QueryObserver;
+  /** Inside a recursive CTE's recursive term: its work table by id (set by the RecursiveCte operator). */
+  readonly workTables?: ReadonlyMap<number, WorkTable>;
 }

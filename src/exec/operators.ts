@@ -17,6 +17,7 @@ import { limit } from './limit.js';
 import { memoryScan } from './memory_scan.js';
 import { parquetScan } from './parquet_scan.js';
 import { projection } from './projection.js';
+import { recursiveCte, workTableScan } from './recursive_cte.js';
 import { exchangeRead } from './shuffle/exchange_read.js';
 import { mergeGather } from './shuffle/merge_gather.js';
 import { sort } from './sort/sort.js';
@@ -57,4 +58,6 @@ export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   Exchange: uncutExchange,
   ExchangeRead: exchangeRead,
   MergeGather: mergeGather,
+  RecursiveCte: recursiveCte,
+  WorkTableScan: workTableScan,
 };

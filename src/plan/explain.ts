@@ -172,6 +172,8 @@ function logicalLine(p: LogicalPlan): string {
     case 'Limit': return `Limit${p.skip > 0 ? ` skip=${p.skip}` : ''} fetch=${p.fetch ?? 'all'}`;
     case 'Union': return `Union cols=${list(p.columns.map((c) => c.name))}`;
     case 'Distinct': return 'Distinct';
+    case 'RecursiveCte': return `RecursiveCte ${p.name}${p.distinct ? ' distinct' : ''} cols=${list(p.columns.map((c) => c.name))}`;
+    case 'WorkTable': return `WorkTable ${p.name} cols=${list(p.columns.map((c) => c.name))}`;
   }
 }
 
@@ -280,6 +282,8 @@ function physicalLine(p: PhysicalPlan): string {
     case 'Exchange': return `Exchange ${formatPartitioning(p.partitioning, p.input.schema)}${p.preserveOrder ? ' order-preserving' : ''}`;
     case 'ExchangeRead': return `ExchangeRead stage=${p.stageId} ${formatPartitioning(p.partitioning, p.schema)} from ${p.producerTasks} tasks`;
     case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
+    case 'RecursiveCte': return `RecursiveCte ${p.name} ${p.distinct ? 'UNION' : 'UNION ALL'} (anchor, then recursive term until no new rows)`;
+    case 'WorkTableScan': return `WorkTableScan ${p.name}`;
   }
 }
 

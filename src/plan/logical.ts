@@ -126,12 +126,21 @@ export type LogicalPlan =
   | { kind: 'Limit'; input: LogicalPlan; skip: number; fetch: number | null }
   /** UNION ALL: the inputs' i-th columns feed columns[i]. */
   | { kind: 'Union'; inputs: LogicalPlan[]; columns: LColumn[] }
-  | { kind: 'Distinct'; input: LogicalPlan };
+  | { kind: 'Distinct'; input: LogicalPlan }
+  /**
+   * WITH RECURSIVE: the anchor runs once, then `recursive` runs against the rows the last
+   * iteration added (read by the WorkTable leaves with the same `workTable`) until it adds
+   * none. The inputs' i-th columns feed columns[i]; `distinct` (UNION) drops every row seen
+   * before.
+   */
+  | { kind: 'RecursiveCte'; name: string; workTable: number; anchor: LogicalPlan; recursive: LogicalPlan; columns: LColumn[]; distinct: boolean }
+  /** Inside a RecursiveCte's recursive term: the rows its previous iteration added. */
+  | { kind: 'WorkTable'; name: string; workTable: number; columns: LColumn[] };
 
 /** The output columns of a node, in order. */
 export function outputColumns(p: LogicalPlan): LColumn[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': case 'Project': case 'Union': return p.columns;
+    case 'Scan': case 'Values': case 'Project': case 'Union': case 'RecursiveCte': case 'WorkTable': return p.columns;
     case 'Filter': case 'Sort': case 'Limit': case 'Distinct': return outputColumns(p.input);
     case 'Aggregate': return [
       ...p.groupColumns,
@@ -150,9 +159,10 @@ export function outputColumns(p: LogicalPlan): LColumn[] {
 
 export function logicalChildren(p: LogicalPlan): LogicalPlan[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': return [];
+    case 'Scan': case 'Values': case 'WorkTable': return [];
     case 'Join': return [p.left, p.right];
     case 'Union': return p.inputs;
+    case 'RecursiveCte': return [p.anchor, p.recursive];
     default: return [p.input];
   }
 }

@@ -224,6 +224,6 @@ export function nodeExprs(p: LogicalPlan): LExpr[] {
       ...p.partitionBy, ...p.orderBy.map((k) => k.expr),
       ...p.functions.flatMap((w) => [...(w.arg ? [w.arg] : []), ...(w.defaultValue ? [w.defaultValue] : [])]),
     ];
-    case 'Limit': case 'Union': case 'Distinct': return [];
+    case 'Limit': case 'Union': case 'Distinct': case 'RecursiveCte': case 'WorkTable': return [];
   }
 }

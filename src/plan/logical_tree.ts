@@ -22,7 +22,7 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
       orderBy: p.orderBy.map((k) => ({ ...k, expr: f(k.expr) })),
       functions: p.functions.map((w) => ({ ...w, arg: w.arg ? f(w.arg) : null, defaultValue: w.defaultValue ? f(w.defaultValue) : null })),
     };
-    case 'Limit': case 'Union': case 'Distinct': return p;
+    case 'Limit': case 'Union': case 'Distinct': case 'RecursiveCte': case 'WorkTable': return p;
   }
 }
 
@@ -34,9 +34,10 @@ export function mapAggregateExprs<A extends LAggregate>(a: A, f: (e: LExpr) => L
 /** The same node over new children (same order as logicalChildren). */
 export function withChildren(p: LogicalPlan, children: LogicalPlan[]): LogicalPlan {
   switch (p.kind) {
-    case 'Scan': case 'Values': return p;
+    case 'Scan': case 'Values': case 'WorkTable': return p;
     case 'Join': return { ...p, left: children[0]!, right: children[1]! };
     case 'Union': return { ...p, inputs: children };
+    case 'RecursiveCte': return { ...p, anchor: children[0]!, recursive: children[1]! };
     default: return { ...p, input: children[0]! };
   }
 }

@@ -18,6 +18,9 @@
  *   TopK, Limit     input       one partition (after a local pass) yes               yes
  *   Coalesce        input       — (dropped when distributing)      no                no
  *   Exchange        input       — (it is the boundary)             no                preserveOrder
+ *   RecursiveCte    anchor,rec  one partition; the recursive term  no                no
+ *                               runs in the same task (it reads the
+ *                               work table, a WorkTableScan leaf)
  */
 import type { PhysicalKind, PhysicalPlan } from './physical.js';
 
@@ -78,6 +81,12 @@ export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<Phy
   Limit: { ...unary(), requires: 'single', keepsPartitioning: true, keepsOrder: true },
   Coalesce: { ...unary(), requires: 'boundary', keepsPartitioning: false, keepsOrder: false },
   Exchange: { ...unary(), requires: 'boundary', keepsPartitioning: false, keepsOrder: false },
+  RecursiveCte: {
+    children: (n) => [n.anchor, n.recursive],
+    withChildren: (n, c) => ({ ...n, anchor: c[0]!, recursive: c[1]! }),
+    requires: 'single', keepsPartitioning: false, keepsOrder: false,
+  },
+  WorkTableScan: leaf(),
 };
 
 export function traitsOf<N extends PhysicalPlan>(node: N): NodeTraits<N> {

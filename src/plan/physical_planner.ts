@@ -144,6 +144,16 @@ class PhysicalPlanner {
       case 'Limit': return this.limit(p);
       case 'Union': return this.union(p);
       case 'Join': return this.join(p);
+      case 'RecursiveCte': {
+        const anchor = this.single(this.plan(p.anchor));
+        const recursive = this.single(this.plan(p.recursive));
+        return {
+          kind: 'RecursiveCte', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: estimateRows(p),
+          name: p.name, workTable: p.workTable, anchor, recursive, distinct: p.distinct,
+        };
+      }
+      case 'WorkTable':
+        return { kind: 'WorkTableScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: 1, name: p.name, workTable: p.workTable };
     }
   }
 

@@ -40,6 +40,7 @@ import { WindowCollector } from './bind_window.js';
 import { QUALIFY_MARKER } from './preparse.js';
 import { exprDisplayName } from './names.js';
 import { bindGroupingSets, groupingValue } from './grouping_sets.js';
+import { bindRecursiveCte, bindSelfReference, readsItself } from './bind_recursive.js';
 import {
   informationSchemaTable, INFORMATION_SCHEMA, INFORMATION_SCHEMA_TABLES, isParquetPathName, parquetPathStem, type DescribedColumn,
 } from './introspection.js';
@@ -84,7 +85,7 @@ export function bindQueryExpr(ast: SelectAst, ctx: BindContext, ctes: CteScope |
     const columnNames = w.columns && w.columns.length > 0
       ? w.columns.map((c) => (c.type === 'column_ref' ? columnRefParts(c).name : String(c.value)))
       : null;
-    const def: CteDefinition = { name, ast: body, columnNames, scope: scopeCtes };
+    const def: CteDefinition = { name, ast: body, columnNames, scope: scopeCtes, ...(ast.with![0]!.recursive ? { recursive: true } : {}) };
     scopeCtes = new CteScope(new Map([[name.toLowerCase(), def]]), scopeCtes);
   }
 
@@ -668,7 +669,7 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
   const qualifier = alias.name ?? name;
   const cte = ctes?.lookup(name);
   if (cte) {
-    const q = bindQueryExpr(cte.ast, ctx, cte.scope, null);
+    const q = cte.recursive && readsItself(cte) ? bindRecursiveReference(cte, ctx) : bindQueryExpr(cte.ast, ctx, cte.scope, null);
     const viaCte = renamed(q, undefined, cte.columnNames ?? [], ctx, `WITH query "${cte.name}"`);
     const asQuery: BoundQuery = { plan: q.plan, columns: q.columns.map((c, i) => ({ ...c, name: viaCte[i]!.name })) };
     return { plan: q.plan, cols: renamed(asQuery, qualifier, alias.columns, ctx, `table "${qualifier}"`) };
@@ -688,6 +689,12 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
       return { plan: q.plan, cols: renamed(q, qualifier, alias.columns, ctx, `view "${entry.name}"`) };
     }
   }
+}
+
+/** A WITH RECURSIVE item that reads itself: its work table from inside its body, else the whole recursion. */
+function bindRecursiveReference(cte: CteDefinition, ctx: BindContext): BoundQuery {
+  const inside = ctx.recursiveBindings.get(cte);
+  return inside ? bindSelfReference(cte, inside, ctx) : bindRecursiveCte(cte, ctx);
 }
 
 function scanColumns(fields: readonly Field[], qualifier: string, rename: string[], ctx: BindContext): LColumn[] {

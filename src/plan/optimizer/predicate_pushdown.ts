@@ -99,8 +99,11 @@ function push(p: LogicalPlan, terms: LExpr[]): LogicalPlan {
     }
     case 'Scan':
       return terms.length === 0 ? p : { ...p, filters: dedupe([...p.filters, ...terms]) };
-    case 'Values':
+    case 'Values': case 'WorkTable':
       return wrap(p, terms);
+    case 'RecursiveCte':
+      // A filter on the result is not a filter on each iteration: it stays above.
+      return wrap({ ...p, anchor: push(p.anchor, []), recursive: push(p.recursive, []) }, terms);
     case 'Join':
       return pushJoin(p, terms);
   }

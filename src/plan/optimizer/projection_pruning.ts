@@ -47,8 +47,11 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       }
       return { ...p, columns };
     }
-    case 'Values':
+    case 'Values': case 'WorkTable':
       return p;
+    case 'RecursiveCte':
+      // Every column feeds the next iteration (and UNION compares whole rows): keep them all.
+      return { ...p, anchor: prune(p.anchor, idSet(outputColumns(p.anchor))), recursive: prune(p.recursive, idSet(outputColumns(p.recursive))) };
     case 'Filter': case 'Sort': case 'Limit':
       return { ...p, input: prune(p.input, withRefs(required, p)) };
     case 'Distinct':
