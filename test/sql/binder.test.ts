@@ -27,6 +27,8 @@ function find(p: LogicalPlan, kind: LogicalPlan['kind']): LogicalPlan[] {
       case 'Scan': case 'Values': return;
       case 'Join': walk(n.left); walk(n.right); return;
       case 'Union': n.inputs.forEach(walk); return;
+      case 'RecursiveCte': walk(n.anchor); walk(n.recursive); return;
+      case 'WorkTable': return;
       default: walk(n.input);
     }
   };

@@ -88,6 +88,8 @@ export function showPlan(p: LogicalPlan, depth = 0): string {
     case 'Union': line = `Union [${cols(p.columns)}]`; kids = p.inputs; break;
     case 'Distinct': line = 'Distinct'; kids = [p.input]; break;
     case 'Window': line = `Window [${p.functions.map((f) => `${f.fn} -> ${f.name}#${f.id}`).join(', ')}]`; kids = [p.input]; break;
+    case 'RecursiveCte': line = `RecursiveCte ${p.name} [${cols(p.columns)}]`; kids = [p.anchor, p.recursive]; break;
+    case 'WorkTable': line = `WorkTable ${p.name} [${cols(p.columns)}]`; kids = []; break;
   }
   return `${pad}${line}\n${kids.map((k) => showPlan(k, depth + 1)).join('')}`;
 }
