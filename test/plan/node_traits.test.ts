@@ -29,6 +29,8 @@ function everyKind(): PhysicalPlan[] {
     { ...base(), kind: 'Exchange', input, partitioning: { kind: 'single' } },
     { ...base(), kind: 'ExchangeRead', stageId: 1, partitioning: { kind: 'single' }, producerTasks: 1 },
     { ...base(), kind: 'MergeGather', stageId: 1, keys: [], producerTasks: 1 },
+    { ...base(), kind: 'RecursiveCte', name: 't', workTable: 1, anchor: leaf(), recursive: leaf(), distinct: false },
+    { ...base(), kind: 'WorkTableScan', name: 't', workTable: 1 },
   ] as unknown as PhysicalPlan[];
 }
 
@@ -47,9 +49,9 @@ describe('node traits', () => {
   it('leaves have no inputs and require nothing; unary and binary nodes have one and two', () => {
     const arity: Record<string, number> = {};
     for (const node of everyKind()) arity[node.kind] = childrenOf(node).length;
-    expect(arity).toMatchObject({ Values: 0, ExchangeRead: 0, MergeGather: 0, Filter: 1, Sort: 1, HashJoin: 2, NestedLoopJoin: 2, UnionAll: 3 });
+    expect(arity).toMatchObject({ Values: 0, ExchangeRead: 0, MergeGather: 0, Filter: 1, Sort: 1, HashJoin: 2, NestedLoopJoin: 2, UnionAll: 3, RecursiveCte: 2, WorkTableScan: 0 });
     for (const kind of Object.keys(NODE_TRAITS) as PhysicalKind[]) {
-      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather'].includes(kind));
+      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather', 'WorkTableScan'].includes(kind));
     }
   });
 
