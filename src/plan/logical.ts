@@ -92,6 +92,12 @@ export interface LWindowFunction {
   defaultValue: LExpr | null;
   frame: WindowFrame;
   type: DataType;
+  /**
+   * Aggregates evaluated over each row's frame like a group (every aggregate beyond plain
+   * count/sum/avg/min/max, DISTINCT, FILTER): the aggregate as GROUP BY would run it; its
+   * `arg` is the function's `arg` (FILTER already folded in), its `id` unused.
+   */
+  aggregate?: LAggregate;
 }
 
 /** Where a scanned table's rows come from. */

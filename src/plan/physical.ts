@@ -165,6 +165,8 @@ export interface WindowFunctionExpr {
   frame: WindowFrame;
   type: DataType;
   name: string;
+  /** An aggregate evaluated over each row's frame as over a group (exec/window/frame_aggregate.ts). */
+  aggregate?: AggregateExpr;
 }
 
 /**

@@ -262,6 +262,7 @@ class PhysicalPlanner {
     const functions: WindowFunctionExpr[] = p.functions.map((f) => ({
       fn: f.fn, arg: f.arg ? lowerExpr(f.arg, cols) : null, n: f.n,
       defaultValue: f.defaultValue ? lowerExpr(f.defaultValue, cols) : null, frame: f.frame, type: f.type, name: f.name,
+      ...(f.aggregate ? { aggregate: lowerAggregate(f.aggregate, cols) } : {}),
     }));
     return {
       kind: 'Window', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1, estimatedRows: est,

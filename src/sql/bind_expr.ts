@@ -19,6 +19,7 @@ import {
 } from './coercion.js';
 import { bindFunctionCall, isKnownFunction, knownFunctionNames, SignatureError } from './functions.js';
 import { exprDisplayName } from './names.js';
+import { WINDOW_AGGREGATE_MARKER } from './preparse.js';
 import { bindSubquery } from './bind_select.js';
 import { bindWindowCall, isWindowFunctionName, writtenName, type WindowCollector } from './bind_window.js';
 
@@ -586,6 +587,11 @@ const AGGREGATES = new Set([
   'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'percentile_cont', 'percentile_disc',
 ]);
 
+/** Whether `name` (lower case) is an aggregate function, as GROUP BY and windows take it. */
+export function isAggregateName(name: string): boolean {
+  return AGGREGATES.has(name);
+}
+
 /** Spellings of the same aggregate. */
 const AGGREGATE_ALIASES: Record<string, AggregateFunction> = {
   variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
@@ -826,6 +832,8 @@ export function containsAggregate(n: unknown): boolean {
   const o = n as ExprNode & Record<string, unknown>;
   if (o.ast || o.type === 'select') return false;
   if (o.type === 'aggr_func' && !o.over) return true;
+  // An aggregate over a window (preparse.ts wraps it in a marker): not an aggregate of the SELECT.
+  if (o.type === 'function' && funcName(o).toLowerCase() === WINDOW_AGGREGATE_MARKER) return false;
   if (o.type === 'function' && !o.over && AGGREGATES.has(funcName(o).toLowerCase())) return true;
   for (const [k, v] of Object.entries(o)) {
     if (k === 'loc') continue;
