@@ -7,8 +7,9 @@
  *           ─▶ take the argument (and ORDER BY keys) at the pairs' rows
  *           ─▶ accumulator.update(groups, values) ─▶ result(): one value per row
  *
- * For the aggregates that have no prefix-sum or deque form here (string_agg, median,
- * percentiles, bool_and/or, variances, approx_count_distinct, DISTINCT, …): the work is
+ * bool_and/or and the variances merge their partial states through a segment tree instead
+ * (O(n log n)). For the others (string_agg, median, percentiles, approx_count_distinct,
+ * DISTINCT, …): the work is
  * the total size of the frames, so running frames over a partition of n rows cost n²/2
  * pairs. The rows are taken in chunks of at most PAIRS_PER_CHUNK pairs (a chunk holds
  * whole frames; one frame larger than that is a chunk of its own), so what this holds
@@ -22,11 +23,72 @@ import { makeAccumulator } from '../aggregate/accumulators.js';
 /** Frame rows fed to the accumulators at once. */
 const PAIRS_PER_CHUNK = 1 << 16;
 
+/** Aggregates with a small fixed partial state, evaluated through a segment tree of their states. */
+const SEGMENT_TREE = new Set(['bool_and', 'bool_or', 'var_samp', 'var_pop', 'stddev_samp', 'stddev_pop']);
+
 /**
  * `agg` over rows [start[i], end[i]) of `arg` for every row i of the block; `keys` are the
  * aggregate's ORDER BY inputs (orderInputs) evaluated over the block.
  */
 export function frameAggregate(agg: AggregateExpr, arg: Column | null, keys: readonly Column[], start: Int32Array, end: Int32Array, n: number): Column {
+  if (!agg.distinct && SEGMENT_TREE.has(agg.fn) && n > 1) return segmentTree(agg, arg, start, end, n);
+  return framePairs(agg, arg, keys, start, end, n);
+}
+
+/**
+ * Decomposable aggregates with a fixed-size state: level 0 holds one state per row, level
+ * L + 1 merges pairs of level L; a frame is the merge of at most 2 log2(n) nodes:
+ *
+ *   level 2  [ 0‥3 ]                 frame [1, 6) = node 1 of level 0
+ *   level 1  [0‥1] [2‥3] [4‥5]                    + node 1 of level 1 (rows 2‥3)
+ *   level 0  [0][1][2][3][4][5]                   + node 4 of level 0 … merged into row's group
+ *
+ * O(n log n) state merges and 2n states, whatever the frames.
+ */
+function segmentTree(agg: AggregateExpr, arg: Column | null, start: Int32Array, end: Int32Array, n: number): Column {
+  const argType = arg === null ? null : arg.type;
+  const levels = [makeAccumulator(agg, argType)];
+  const sizes = [n];
+  levels[0]!.ensure(n);
+  const identity = new Int32Array(n);
+  for (let i = 0; i < n; i++) identity[i] = i;
+  levels[0]!.update(identity, n, arg);
+  while (sizes[sizes.length - 1]! > 1) {
+    const below = levels[levels.length - 1]!;
+    const m = sizes[sizes.length - 1]!;
+    const up = makeAccumulator(agg, argType);
+    up.ensure((m + 1) >> 1);
+    const parents = new Int32Array(m);
+    for (let k = 0; k < m; k++) parents[k] = k >> 1;
+    up.merge(parents, m, below.state(0, m));
+    levels.push(up);
+    sizes.push((m + 1) >> 1);
+  }
+  // Per level: which rows take which node.
+  const rowsAt = levels.map(() => [] as number[]);
+  const nodesAt = levels.map(() => [] as number[]);
+  for (let i = 0; i < n; i++) {
+    let s = start[i]!, e = end[i]!, level = 0;
+    while (s < e) {
+      if (s & 1) { rowsAt[level]!.push(i); nodesAt[level]!.push(s); s++; }
+      if (e & 1) { e--; rowsAt[level]!.push(i); nodesAt[level]!.push(e); }
+      s >>= 1; e >>= 1; level++;
+    }
+  }
+  const out = makeAccumulator(agg, argType);
+  out.ensure(n);
+  levels.forEach((acc, level) => {
+    const rows = rowsAt[level]!;
+    if (rows.length === 0) return;
+    const states = acc.state(0, sizes[level]!);
+    const nodes = Int32Array.from(nodesAt[level]!);
+    out.merge(Int32Array.from(rows), rows.length, states.map((c) => take(c, nodes)));
+  });
+  return out.result(0, n);
+}
+
+/** Any aggregate: every (row, frame row) pair, in chunks (see the header). */
+function framePairs(agg: AggregateExpr, arg: Column | null, keys: readonly Column[], start: Int32Array, end: Int32Array, n: number): Column {
   const pieces: Column[] = [];
   let first = 0;
   while (first < n) {
