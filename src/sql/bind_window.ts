@@ -219,7 +219,9 @@ export function bindWindowCall(node: ExprNode, env: ExprEnv): LExpr {
   /** An aggregate bound as GROUP BY would bind it (FILTER folded into its argument), then run over each frame. */
   const frameAggregate = (call: ExprNode, shownAs: string): LExpr => {
     const collector = new AggregateCollector(ctx);
-    bindExpr({ ...call, over: undefined } as ExprNode, { ...env, aggregates: collector, windows: null, inWindow: true, clause: 'window function arguments' });
+    bindExpr({ ...call, over: undefined } as ExprNode, {
+      ...env, aggregates: collector, outerAggregates: env.aggregates, windows: null, inWindow: true, clause: 'window function arguments',
+    });
     const agg = collector.aggregates[0]!;
     const named = { ...base, name: shownAs };
     if (FAST_AGGREGATES.has(agg.fn) && !agg.distinct) return windows.add(partitionBy, orderBy, { ...named, fn: agg.fn, arg: agg.arg, type: agg.type });

@@ -39,6 +39,9 @@
  *                                           (the binder reads both back as grouping sets)
  *   - `listagg(`                          → `string_agg(` (the grammar takes ORDER BY and a
  *                                           separator inside only that call)
+ *   - `median(x) [FILTER (WHERE c)] OVER`  → `first_value(__window_aggregate(median(x) [, (c)])) OVER`
+ *                                           (any aggregate but count/sum/avg/min/max, and any with
+ *                                           FILTER: the grammar takes OVER after neither)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  * Join hints (`/*+ BROADCAST(t) *\/`) are comments, which the parser drops: join_hints.ts reads
  * them from this lexer's tokens (parser.ts keeps them with the parsed statement).

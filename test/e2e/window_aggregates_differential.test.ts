@@ -39,6 +39,7 @@ const QUERIES: string[] = [
   'select id, avg(x) filter (where s is not null) over (partition by g), max(s) filter (where a < 20) over (order by a) from t',
   'select id, median(x) filter (where b) over (partition by g order by id), bool_or(b) filter (where a > 30) over (partition by g) from t',
   'select g, string_agg(g::varchar, \',\' order by g) over (order by g), median(g) over () from t group by g',
+  'select g, median(sum(a)) over (order by g rows between 1 preceding and 1 following), bool_or(max(a) > 38) over (), var_pop(count(*)) over () from t group by g',
 ];
 
 const FUNCTIONS = [
