@@ -108,6 +108,18 @@ describe.each([
     }
   });
 
+  it('runs the recursive CTE in one task, its anchor distributed and gathered into it', async () => {
+    const sql = 'explain with recursive r(n) as (select src from edges where dst = 0 union select e.dst from edges e join r on e.src = r.n) select count(*) from r';
+    const text = (await db.sql(sql)).rows().map((r) => r.join(' ')).join('\n');
+    expect(text).toMatch(/RecursiveCte r UNION .*\n(?:.*\n)*\s+WorkTableScan r/);
+    if (!force) return;
+    const dag = text.slice(text.indexOf('Stage DAG:'));
+    // The stage holding the RecursiveCte has one task; the anchor arrives through an exchange,
+    // the recursive term (scan, join, work table) stays whole under it.
+    expect(dag).toMatch(/Stage \d+: 1 task, output result reads stage \d+\n(?:.*\n)*?\s+RecursiveCte r UNION .*\n\s+ExchangeRead stage=\d+ single/);
+    expect(dag).toMatch(/RecursiveCte r UNION(?:.*\n)*?\s+HashJoin\[inner\].*\n\s+ParquetScan edges .*\n\s+WorkTableScan r/);
+  });
+
   it('fails with "bigint out of range" when fibonacci leaves BIGINT, as DuckDB fails too', async () => {
     const sql = 'with recursive f(i, a, b) as (select 1, 0::bigint, 1::bigint union all select i + 1, b, a + b from f where i < 100) select max(b) from f';
     await expect(db.sql(sql)).rejects.toThrow(/bigint out of range/);
