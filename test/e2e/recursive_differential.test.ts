@@ -166,6 +166,16 @@ describe('WITH RECURSIVE errors', () => {
     });
   }
 
+  it('stops an endless recursion once a LIMIT above it has its rows, as PostgreSQL does', async () => {
+    const r = await db.sql('with recursive t(n) as (select 1 union all select n + 1 from t) select n from t limit 5');
+    expect(r.rows()).toEqual([[1], [2], [3], [4], [5]]);
+  });
+
+  it('a recursive CTE may read another one', async () => {
+    const r = await db.sql('with recursive t(n) as (select 1 union all select n + 1 from t where n < 3), u(m) as (select n from t union all select m * 10 from u where m < 100) select m from u order by m');
+    expect(r.rows()).toEqual([[1], [2], [3], [10], [20], [30], [100], [200], [300]]);
+  });
+
   it('a WITH RECURSIVE item that does not read itself is a plain CTE', async () => {
     const r = await db.sql('with recursive a(x) as (select 1 union all select 2), b(y) as (select x * 10 from a) select y from b order by y');
     expect(r.rows()).toEqual([[10], [20]]);
