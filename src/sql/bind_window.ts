@@ -222,7 +222,9 @@ export function bindWindowCall(node: ExprNode, env: ExprEnv): LExpr {
     bindExpr({ ...call, over: undefined } as ExprNode, {
       ...env, aggregates: collector, outerAggregates: env.aggregates, windows: null, inWindow: true, clause: 'window function arguments',
     });
-    const agg = collector.aggregates[0]!;
+    const found = collector.aggregates[0]!;
+    // string_agg without ORDER BY of its own takes a frame's rows in the window's order, as DuckDB does.
+    const agg = found.fn === 'string_agg' && !found.orderBy && orderBy.length > 0 ? { ...found, orderBy } : found;
     const named = { ...base, name: shownAs };
     if (FAST_AGGREGATES.has(agg.fn) && !agg.distinct) return windows.add(partitionBy, orderBy, { ...named, fn: agg.fn, arg: agg.arg, type: agg.type });
     return windows.add(partitionBy, orderBy, { ...named, fn: agg.fn, arg: agg.arg, type: agg.type, aggregate: { ...agg, id: 0 } });

@@ -27,6 +27,7 @@ const WORDS = ['apple', 'banana', 'cherry', '', 'zeta', 'Ünïcode'];
 
 const QUERIES: string[] = [
   "select id, string_agg(s, ',' order by id) over (partition by g order by id rows between 2 preceding and 1 following) from t",
+  "select id, string_agg(s, ',') over (partition by g order by id rows between 3 preceding and current row), string_agg(s) over (order by id desc rows between current row and 2 following) from t",
   "select id, listagg(s, '-' order by id desc) over (partition by g order by id rows between 3 preceding and current row), string_agg(s, '' order by s, id) over (order by a range between 2 preceding and current row) from t",
   'select id, median(x) over (partition by g), median(a) over (order by id rows between 3 preceding and 3 following) from t',
   'select id, quantile_cont(x, 0.25) over (partition by g order by id rows between unbounded preceding and current row) from t',
