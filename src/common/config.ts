@@ -72,6 +72,8 @@ export interface Config {
   local_fallback: boolean;
   /** A worker drops a query this long after the coordinator stopped renewing it. */
   query_lease_ms: number;
+  /** Iterations a WITH RECURSIVE query may run its recursive term before it fails. */
+  max_recursion_depth: number;
   /** S3 (names as DuckDB's): region ('' = AWS_REGION / AWS_DEFAULT_REGION, else us-east-1). */
   s3_region: string;
   /** S3-compatible endpoint, host[:port] or a URL ('' = AWS). */
@@ -116,6 +118,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   skew_split_max_pieces: 8,
   local_fallback: false,
   query_lease_ms: 60_000,
+  max_recursion_depth: 10_000,
   s3_region: '',
   s3_endpoint: '',
   s3_url_style: 'vhost',
@@ -166,6 +169,7 @@ const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: 
   skew_split_min_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   skew_split_max_pieces: { min: 2, max: 16, integer: true },
   query_lease_ms: { min: 100, max: 7 * 24 * 3600 * 1000, integer: true },
+  max_recursion_depth: { min: 1, max: 1e9, integer: true },
 };
 
 function checkRange(key: keyof Config, text: string, v: number): void {

@@ -19,6 +19,9 @@
  *                             (input already hashed on a subset of the keys: no exchange)
  *   ORDER BY … LIMIT          TopK ─▶ Exchange single ─▶ TopK
  *   LIMIT                     Limit(skip + fetch) ─▶ Exchange single ─▶ Limit
+ *   WITH RECURSIVE            anchor ─▶ Exchange single ─▶ RecursiveCte; the recursive term runs
+ *                             whole in the RecursiveCte's task (its scans unsplit, no exchange:
+ *                             it reads the work table each iteration)
  *   root                      Exchange single when it has more than one partition
  *
  * A node whose input already has one partition needs no exchange. New nodes get ids above
@@ -32,7 +35,7 @@ import type {
 } from '../plan/physical.js';
 import { traitsOf } from '../plan/node_traits.js';
 import { exprKey, sameExprs } from '../expr/expr.js';
-import { maxNodeId } from '../plan/physical_tree.js';
+import { mapPlan, maxNodeId } from '../plan/physical_tree.js';
 import { BROADCASTABLE, chooseJoinStrategy, type Utf8Widths } from './join_strategy.js';
 
 export interface InsertExchangesOptions {
@@ -129,6 +132,10 @@ class ExchangeInserter {
         return this.exchange(sorted, { kind: 'single' }, true);
       }
       case 'Window': return this.window(p);
+      case 'RecursiveCte':
+        return { ...p, anchor: this.gather(this.rewrite(p.anchor)), recursive: unsplit(p.recursive), partitions: 1 };
+      case 'WorkTableScan':
+        return p;
       case 'TopK': {
         const input = this.rewrite(p.input);
         if (input.partitions === 1) return { ...p, input, partitions: 1 };
@@ -291,4 +298,13 @@ class ExchangeInserter {
       default: return null;
     }
   }
+}
+
+/** A subtree run in one task as the single-node planner made it: split scans read all their files again. */
+function unsplit(plan: PhysicalPlan): PhysicalPlan {
+  return mapPlan(plan, (p) => {
+    if (p.kind === 'ParquetScan' && p.partitions > 1) return { ...p, slices: [p.slices.flat()], partitions: 1 };
+    if (p.kind === 'MemoryScan' && p.partitions > 1) return { ...p, partitions: 1 };
+    return p;
+  });
 }

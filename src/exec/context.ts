@@ -10,6 +10,14 @@ import type { MetricsSet } from '../common/metrics.js';
 import type { TaskExchange } from './shuffle/task_exchange.js';
 import type { QueryObserver } from '../observe/progress.js';
 import type { SharedSubplanRegistry } from './shared_subplans.js';
+import type { Batch } from '../columnar/column.js';
+import type { SpillFile } from '../spill/spill_manager.js';
+
+/** The rows a recursive CTE's last iteration added: in memory, then spilled (exec/recursive_cte.ts). */
+export interface WorkTable {
+  readonly batches: readonly Batch[];
+  readonly files: readonly SpillFile[];
+}
 
 export interface TaskContext {
   readonly queryId: string;
@@ -26,4 +34,6 @@ export interface TaskContext {
   readonly observer?: QueryObserver;
   /** Under a SharedSubplans node: the query's shared subplans (WITH queries read more than once). */
   readonly shared?: SharedSubplanRegistry;
+  /** Inside a recursive CTE's recursive term: its work table by id (set by the RecursiveCte operator). */
+  readonly workTables?: ReadonlyMap<number, WorkTable>;
 }

@@ -18,6 +18,7 @@ import { limit } from './limit.js';
 import { memoryScan } from './memory_scan.js';
 import { parquetScan } from './parquet_scan.js';
 import { projection } from './projection.js';
+import { recursiveCte, workTableScan } from './recursive_cte.js';
 import { exchangeRead } from './shuffle/exchange_read.js';
 import { mergeGather } from './shuffle/merge_gather.js';
 import { sharedRead } from './shared_read.js';
@@ -63,4 +64,6 @@ export const OPERATORS: { readonly [K in PhysicalKind]: Operator<K> } = {
   MergeGather: mergeGather,
   SharedSubplans: sharedSubplans,
   SharedRead: sharedRead,
+  RecursiveCte: recursiveCte,
+  WorkTableScan: workTableScan,
 };

@@ -51,6 +51,9 @@ export const SELECTIVITY = {
 /** Known distinct-value counts by column id. */
 export type NdvLookup = (id: number) => number | undefined;
 
+/** Rows of a recursive CTE: its anchor's rows times this. */
+const RECURSIVE_ITERATIONS_GUESS = 10;
+
 const NO_NDV: NdvLookup = () => undefined;
 
 /**
@@ -279,6 +282,9 @@ export class Estimator {
         return capped(input, plan.fetch === null ? n : Math.min(n, plan.fetch));
       }
       case 'Union': return { rows: plan.inputs.reduce((acc, p) => acc + this.rows(p), 0), ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
+      // Unknown before it runs: guess a few iterations of the anchor's size.
+      case 'RecursiveCte': return { rows: this.rows(plan.anchor) * RECURSIVE_ITERATIONS_GUESS, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
+      case 'WorkTable': return { rows: 1, ndv: NO_COLUMNS(), keys: NO_COLUMNS() };
       case 'Join': return this.join(plan);
     }
   }

@@ -184,6 +184,8 @@ function logicalLine(p: LogicalPlan): string {
     case 'Union': return `Union cols=${list(p.columns.map((c) => c.name))}`;
     case 'Distinct': return 'Distinct';
     case 'SharedScan': return `SharedScan ${p.cte.name}#${p.cte.id} cols=${list(p.columns.map((c) => c.name))}`;
+    case 'RecursiveCte': return `RecursiveCte ${p.name}${p.distinct ? ' distinct' : ''} cols=${list(p.columns.map((c) => c.name))}`;
+    case 'WorkTable': return `WorkTable ${p.name} cols=${list(p.columns.map((c) => c.name))}`;
   }
 }
 
@@ -298,6 +300,8 @@ function physicalLine(p: PhysicalPlan): string {
     case 'MergeGather': return `MergeGather stage=${p.stageId} ${formatSortKeys(p.keys)} from ${p.producerTasks} tasks`;
     case 'SharedSubplans': return `SharedSubplans ${list(p.shared.map((s) => `${s.name}#${s.id} (${s.readers} readers)`))}`;
     case 'SharedRead': return `SharedRead ${p.name}#${p.shareId}`;
+    case 'RecursiveCte': return `RecursiveCte ${p.name} ${p.distinct ? 'UNION' : 'UNION ALL'} (anchor, then recursive term until no new rows)`;
+    case 'WorkTableScan': return `WorkTableScan ${p.name}`;
   }
 }
 

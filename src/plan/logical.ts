@@ -93,6 +93,12 @@ export interface LWindowFunction {
   defaultValue: LExpr | null;
   frame: WindowFrame;
   type: DataType;
+  /**
+   * Aggregates evaluated over each row's frame like a group (every aggregate beyond plain
+   * count/sum/avg/min/max, DISTINCT, FILTER): the aggregate as GROUP BY would run it; its
+   * `arg` is the function's `arg` (FILTER already folded in), its `id` unused.
+   */
+  aggregate?: LAggregate;
 }
 
 /**
@@ -149,12 +155,21 @@ export type LogicalPlan =
    * The binder makes one per reference; the first optimizer pass inlines those of CTEs
    * not worth sharing (optimizer/cte_sharing.ts), the rest read the CTE's buffered output.
    */
-  | { kind: 'SharedScan'; cte: SharedCte; columns: LColumn[]; sources: number[] };
+  | { kind: 'SharedScan'; cte: SharedCte; columns: LColumn[]; sources: number[] }
+  /**
+   * WITH RECURSIVE: the anchor runs once, then `recursive` runs against the rows the last
+   * iteration added (read by the WorkTable leaves with the same `workTable`) until it adds
+   * none. The inputs' i-th columns feed columns[i]; `distinct` (UNION) drops every row seen
+   * before.
+   */
+  | { kind: 'RecursiveCte'; name: string; workTable: number; anchor: LogicalPlan; recursive: LogicalPlan; columns: LColumn[]; distinct: boolean }
+  /** Inside a RecursiveCte's recursive term: the rows its previous iteration added. */
+  | { kind: 'WorkTable'; name: string; workTable: number; columns: LColumn[] };
 
 /** The output columns of a node, in order. */
 export function outputColumns(p: LogicalPlan): LColumn[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': case 'Project': case 'Union': case 'SharedScan': return p.columns;
+    case 'Scan': case 'Values': case 'Project': case 'Union': case 'SharedScan': case 'RecursiveCte': case 'WorkTable': return p.columns;
     case 'Filter': case 'Sort': case 'Limit': case 'Distinct': return outputColumns(p.input);
     case 'Aggregate': return [
       ...p.groupColumns,
@@ -173,9 +188,10 @@ export function outputColumns(p: LogicalPlan): LColumn[] {
 
 export function logicalChildren(p: LogicalPlan): LogicalPlan[] {
   switch (p.kind) {
-    case 'Scan': case 'Values': case 'SharedScan': return [];
+    case 'Scan': case 'Values': case 'SharedScan': case 'WorkTable': return [];
     case 'Join': return [p.left, p.right];
     case 'Union': return p.inputs;
+    case 'RecursiveCte': return [p.anchor, p.recursive];
     default: return [p.input];
   }
 }

@@ -222,8 +222,10 @@ export function nodeExprs(p: LogicalPlan): LExpr[] {
     case 'Sort': return p.keys.map((k) => k.expr);
     case 'Window': return [
       ...p.partitionBy, ...p.orderBy.map((k) => k.expr),
-      ...p.functions.flatMap((w) => [...(w.arg ? [w.arg] : []), ...(w.defaultValue ? [w.defaultValue] : [])]),
+      ...p.functions.flatMap((w) => [
+        ...(w.arg ? [w.arg] : []), ...(w.defaultValue ? [w.defaultValue] : []), ...(w.aggregate?.orderBy ?? []).map((k) => k.expr),
+      ]),
     ];
-    case 'Limit': case 'Union': case 'Distinct': case 'SharedScan': return [];
+    case 'Limit': case 'Union': case 'Distinct': case 'SharedScan': case 'RecursiveCte': case 'WorkTable': return [];
   }
 }

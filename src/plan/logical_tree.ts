@@ -1,5 +1,5 @@
 /** Logical plan trees: the expressions a node holds, rebuilding nodes, bottom-up rewrites, column sets. */
-import { logicalChildren, type LAggregate, type LColumn, type LExpr, type LogicalPlan } from './logical.js';
+import { logicalChildren, type LAggregate, type LColumn, type LExpr, type LogicalPlan, type LWindowFunction } from './logical.js';
 import { colRef } from './logical_exprs.js';
 
 /** The same node with every held expression passed through `f` (children untouched). */
@@ -20,10 +20,18 @@ export function mapNodeExprs(p: LogicalPlan, f: (e: LExpr) => LExpr): LogicalPla
       ...p,
       partitionBy: p.partitionBy.map(f),
       orderBy: p.orderBy.map((k) => ({ ...k, expr: f(k.expr) })),
-      functions: p.functions.map((w) => ({ ...w, arg: w.arg ? f(w.arg) : null, defaultValue: w.defaultValue ? f(w.defaultValue) : null })),
+      functions: p.functions.map((w) => mapWindowFunctionExprs(w, f)),
     };
-    case 'Limit': case 'Union': case 'Distinct': case 'SharedScan': return p;
+    case 'Limit': case 'Union': case 'Distinct': case 'SharedScan': case 'RecursiveCte': case 'WorkTable': return p;
   }
+}
+
+/** A window function with its argument, default and aggregate passed through `f`. */
+export function mapWindowFunctionExprs(w: LWindowFunction, f: (e: LExpr) => LExpr): LWindowFunction {
+  return {
+    ...w, arg: w.arg ? f(w.arg) : null, defaultValue: w.defaultValue ? f(w.defaultValue) : null,
+    ...(w.aggregate ? { aggregate: mapAggregateExprs(w.aggregate, f) } : {}),
+  };
 }
 
 /** An aggregate with its argument and ORDER BY keys passed through `f`. */
@@ -34,9 +42,10 @@ export function mapAggregateExprs<A extends LAggregate>(a: A, f: (e: LExpr) => L
 /** The same node over new children (same order as logicalChildren). */
 export function withChildren(p: LogicalPlan, children: LogicalPlan[]): LogicalPlan {
   switch (p.kind) {
-    case 'Scan': case 'Values': case 'SharedScan': return p;
+    case 'Scan': case 'Values': case 'SharedScan': case 'WorkTable': return p;
     case 'Join': return { ...p, left: children[0]!, right: children[1]! };
     case 'Union': return { ...p, inputs: children };
+    case 'RecursiveCte': return { ...p, anchor: children[0]!, recursive: children[1]! };
     default: return { ...p, input: children[0]! };
   }
 }

@@ -20,6 +20,9 @@
  *   Exchange        input       — (it is the boundary)             no                preserveOrder
  *   SharedSubplans  input, each shared plan  — (inlined before distributing)  yes  yes
  *   SharedRead      none        —                                  —                 —
+ *   RecursiveCte    anchor,rec  one partition; the recursive term  no                no
+ *                               runs in the same task (it reads the
+ *                               work table, a WorkTableScan leaf)
  */
 import type { PhysicalKind, PhysicalPlan } from './physical.js';
 
@@ -87,6 +90,12 @@ export const NODE_TRAITS: { readonly [K in PhysicalKind]: NodeTraits<Extract<Phy
     requires: 'boundary', keepsPartitioning: true, keepsOrder: true,
   },
   SharedRead: leaf(),
+  RecursiveCte: {
+    children: (n) => [n.anchor, n.recursive],
+    withChildren: (n, c) => ({ ...n, anchor: c[0]!, recursive: c[1]! }),
+    requires: 'single', keepsPartitioning: false, keepsOrder: false,
+  },
+  WorkTableScan: leaf(),
 };
 
 export function traitsOf<N extends PhysicalPlan>(node: N): NodeTraits<N> {

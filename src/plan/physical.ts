@@ -179,6 +179,8 @@ export interface WindowFunctionExpr {
   frame: WindowFrame;
   type: DataType;
   name: string;
+  /** An aggregate evaluated over each row's frame as over a group (exec/window/frame_aggregate.ts). */
+  aggregate?: AggregateExpr;
 }
 
 /**
@@ -202,6 +204,24 @@ export interface TopKNode extends NodeBase { kind: 'TopK'; input: PhysicalPlan; 
 export interface LimitNode extends NodeBase { kind: 'Limit'; input: PhysicalPlan; skip: number; fetch: number | null }
 
 export interface UnionAllNode extends NodeBase { kind: 'UnionAll'; inputs: PhysicalPlan[] }
+
+/**
+ * WITH RECURSIVE: runs `anchor`, then `recursive` again and again, each time with the rows
+ * the previous run added as the work table `workTable` (read by WorkTableScan leaves in
+ * `recursive`), until a run adds no row. `distinct` (UNION): a row already produced is not
+ * added again. One partition; both inputs have one partition and the node's column types.
+ */
+export interface RecursiveCteNode extends NodeBase {
+  kind: 'RecursiveCte';
+  name: string;
+  workTable: number;
+  anchor: PhysicalPlan;
+  recursive: PhysicalPlan;
+  distinct: boolean;
+}
+
+/** The work table of the enclosing RecursiveCte with the same `workTable` (one partition). */
+export interface WorkTableScanNode extends NodeBase { kind: 'WorkTableScan'; name: string; workTable: number }
 
 /** Merge all input partitions into one (unordered). */
 export interface CoalesceNode extends NodeBase { kind: 'Coalesce'; input: PhysicalPlan }
@@ -240,7 +260,7 @@ export interface SharedReadNode extends NodeBase {
 export type PhysicalPlan =
   | ParquetScanNode | CsvScanNode | ValuesNode | MemoryScanNode | FilterNode | ProjectionNode | HashAggregateNode | ExpandNode
   | HashJoinNode | NestedLoopJoinNode | SortNode | WindowNode | TopKNode | LimitNode | UnionAllNode | CoalesceNode
-  | ExchangeNode | ExchangeReadNode | MergeGatherNode | SharedSubplansNode | SharedReadNode;
+  | ExchangeNode | ExchangeReadNode | MergeGatherNode | SharedSubplansNode | SharedReadNode | RecursiveCteNode | WorkTableScanNode;
 
 export type PhysicalKind = PhysicalPlan['kind'];
 

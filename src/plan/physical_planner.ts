@@ -153,6 +153,16 @@ class PhysicalPlanner {
       case 'Limit': return this.limit(p);
       case 'Union': return this.union(p);
       case 'Join': return this.join(p);
+      case 'RecursiveCte': {
+        const anchor = this.single(this.plan(p.anchor));
+        const recursive = this.single(this.plan(p.recursive));
+        return {
+          kind: 'RecursiveCte', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: estimateRows(p),
+          name: p.name, workTable: p.workTable, anchor, recursive, distinct: p.distinct,
+        };
+      }
+      case 'WorkTable':
+        return { kind: 'WorkTableScan', id: this.id(), schema: schemaOf(p.columns), partitions: 1, estimatedRows: 1, name: p.name, workTable: p.workTable };
     }
   }
 
@@ -322,6 +332,7 @@ class PhysicalPlanner {
     const functions: WindowFunctionExpr[] = p.functions.map((f) => ({
       fn: f.fn, arg: f.arg ? lowerExpr(f.arg, cols) : null, n: f.n,
       defaultValue: f.defaultValue ? lowerExpr(f.defaultValue, cols) : null, frame: f.frame, type: f.type, name: f.name,
+      ...(f.aggregate ? { aggregate: lowerAggregate(f.aggregate, cols) } : {}),
     }));
     return {
       kind: 'Window', id: this.id(), schema: schemaOf(outputColumns(p)), partitions: 1, estimatedRows: est,

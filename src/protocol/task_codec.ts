@@ -127,7 +127,7 @@ function checkNodes(root: unknown): void {
     if (!isIndex(n.partitions) || n.partitions < 1 || n.partitions > MAX_PARTITIONS) {
       throw invalid(`plan node ${n.kind}#${n.id} has ${String(n.partitions)} partitions; expected 1 to ${MAX_PARTITIONS}`);
     }
-    for (const key of ['input', 'left', 'right'] as const) if (n[key] !== undefined) stack.push(n[key]);
+    for (const key of ['input', 'left', 'right', 'anchor', 'recursive'] as const) if (n[key] !== undefined) stack.push(n[key]);
     if (n.inputs !== undefined) {
       if (!Array.isArray(n.inputs)) throw invalid(`plan node ${n.kind}#${n.id}: inputs must be a list`);
       stack.push(...n.inputs);

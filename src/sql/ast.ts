@@ -74,7 +74,11 @@ export interface FromItem {
 
 export interface OrderByItem { expr: ExprNode; type: string | null; nulls: string | null }
 
-export interface WithItem { name: IdentNode; stmt: SelectAst | { ast: SelectAst }; columns: ExprNode[] | null }
+export interface WithItem {
+  name: IdentNode; stmt: SelectAst | { ast: SelectAst }; columns: ExprNode[] | null;
+  /** WITH RECURSIVE: set on the first item only (it applies to the whole list). */
+  recursive?: boolean;
+}
 
 export interface SelectAst {
   type: 'select';

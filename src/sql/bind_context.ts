@@ -11,6 +11,7 @@ import type { DataType } from '../common/types.js';
 import type { IdGenerator, LColumn, LExpr } from '../plan/logical.js';
 import type { ExprNode, SelectAst } from './ast.js';
 import { describePosition, findIdentifier } from './preparse.js';
+import type { RecursiveBinding } from './bind_recursive.js';
 
 /** Where the text being bound came from (a statement of a script, or a view body). */
 export interface SourceText {
@@ -28,6 +29,8 @@ export interface SourceText {
 export class BindContext {
   /** Views being expanded, to reject a view that refers to itself. */
   readonly viewStack: string[] = [];
+  /** Recursive CTEs whose body is being bound: references to them read their work table. */
+  readonly recursiveBindings = new Map<CteDefinition, RecursiveBinding>();
   private readonly nullability = new Map<number, boolean>();
 
   constructor(
@@ -106,6 +109,8 @@ export interface CteDefinition {
   columnNames: string[] | null;
   /** CTEs visible to this CTE's body (earlier items of the same WITH and outer WITHs). */
   scope: CteScope | null;
+  /** An item of WITH RECURSIVE: its body may read itself (bind_recursive.ts). */
+  recursive?: boolean;
 }
 
 export class CteScope {

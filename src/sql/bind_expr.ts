@@ -19,6 +19,7 @@ import {
 } from './coercion.js';
 import { bindFunctionCall, isKnownFunction, knownFunctionNames, SignatureError } from './functions.js';
 import { exprDisplayName } from './names.js';
+import { WINDOW_AGGREGATE_MARKER } from './preparse.js';
 import { bindSubquery } from './bind_select.js';
 import { bindWindowCall, isWindowFunctionName, writtenName, type WindowCollector } from './bind_window.js';
 
@@ -36,6 +37,11 @@ export interface ExprEnv {
   windows?: WindowCollector | null;
   /** True inside a window function's arguments or window (window functions there are nested). */
   inWindow?: boolean;
+  /**
+   * While an aggregate over a window is bound as a GROUP BY aggregate (bind_window.ts): the
+   * SELECT's own aggregates, where aggregates in its arguments go (`median(sum(x)) OVER ()`).
+   */
+  outerAggregates?: AggregateCollector | null;
 }
 
 /** Stable structural key of a bound expression (group-by matching, aggregate dedup). */
@@ -586,6 +592,11 @@ const AGGREGATES = new Set([
   'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'percentile_cont', 'percentile_disc',
 ]);
 
+/** Whether `name` (lower case) is an aggregate function, as GROUP BY and windows take it. */
+export function isAggregateName(name: string): boolean {
+  return AGGREGATES.has(name);
+}
+
 /** Spellings of the same aggregate. */
 const AGGREGATE_ALIASES: Record<string, AggregateFunction> = {
   variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
@@ -647,7 +658,7 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
     a.expr = funcArgs(a.expr!)[0]!;
   }
   const display = exprDisplayName(node);
-  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  const argEnv = aggregateArgumentEnv(env);
   // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): every aggregate skips NULLs.
   const filter = node.filter?.where ? bindBool(node.filter.where, { ...argEnv, clause: 'FILTER' }, 'FILTER') : null;
   const only = (e: LExpr): LExpr => (filter === null ? e : { kind: 'case', operand: null, whens: [{ when: filter, then: e }], else: null, type: e.type });
@@ -680,6 +691,12 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
   return env.aggregates.add(name as AggregateFunction, arg, distinct, type, display);
 }
 
+/** Where an aggregate's arguments are bound: nested aggregates are an error, except in a window aggregate's arguments. */
+function aggregateArgumentEnv(env: ExprEnv): ExprEnv {
+  const outer = env.outerAggregates ?? null;
+  return { ...env, aggregates: outer, inAggregate: outer === null, outerAggregates: null, windows: null, clause: 'aggregate function arguments' };
+}
+
 /** The aggregates beyond count/sum/avg/min/max. */
 const NEW_AGGREGATES = new Set([
   'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
@@ -689,7 +706,7 @@ const NEW_AGGREGATES = new Set([
 function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv): LExpr {
   const { ctx } = env;
   const collector = env.aggregates!;
-  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  const argEnv = aggregateArgumentEnv(env);
   const fn = AGGREGATE_ALIASES[name] ?? (name as AggregateFunction);
   const typeError = (want: string): never => {
     throw ctx.error('type', `function ${name} expects ${want}, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
@@ -739,7 +756,7 @@ function bindPercentile(node: ExprNode, name: string, a: FuncArgs, distinct: boo
   const { ctx } = env;
   const within = node.within_group_orderby ?? [];
   if (within.length !== 1 || !a.expr) throw ctx.error('binder', `${name} needs a fraction and WITHIN GROUP (ORDER BY one value)${ctx.at(node)}`);
-  const argEnv: ExprEnv = { ...env, aggregates: null, inAggregate: true, windows: null, clause: 'aggregate function arguments' };
+  const argEnv = aggregateArgumentEnv(env);
   const fraction = fractionOf(bindExpr(a.expr, argEnv), name, node, env);
   const key = orderKey(bindExpr(within[0]!.expr, argEnv), within[0]!);
   return percentile(name as AggregateFunction, only(key.expr), fraction, key.ascending, distinct, display, node, env);
@@ -826,6 +843,11 @@ export function containsAggregate(n: unknown): boolean {
   const o = n as ExprNode & Record<string, unknown>;
   if (o.ast || o.type === 'select') return false;
   if (o.type === 'aggr_func' && !o.over) return true;
+  // An aggregate over a window (preparse.ts wraps it in a marker): not an aggregate of the
+  // SELECT, though its arguments may hold some.
+  if (o.type === 'function' && funcName(o).toLowerCase() === WINDOW_AGGREGATE_MARKER) {
+    return funcArgs(o).some((call) => Object.entries(call).some(([k, v]) => k !== 'loc' && v !== null && typeof v === 'object' && containsAggregate(v)));
+  }
   if (o.type === 'function' && !o.over && AGGREGATES.has(funcName(o).toLowerCase())) return true;
   for (const [k, v] of Object.entries(o)) {
     if (k === 'loc') continue;

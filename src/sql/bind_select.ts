@@ -42,6 +42,7 @@ import { WindowCollector } from './bind_window.js';
 import { QUALIFY_MARKER } from './preparse.js';
 import { exprDisplayName } from './names.js';
 import { bindGroupingSets, groupingValue } from './grouping_sets.js';
+import { bindRecursiveCte, bindSelfReference, readsItself } from './bind_recursive.js';
 import {
   informationSchemaTable, INFORMATION_SCHEMA, INFORMATION_SCHEMA_TABLES, isParquetPathName, parquetPathStem, type DescribedColumn,
 } from './introspection.js';
@@ -86,7 +87,7 @@ export function bindQueryExpr(ast: SelectAst, ctx: BindContext, ctes: CteScope |
     const columnNames = w.columns && w.columns.length > 0
       ? w.columns.map((c) => (c.type === 'column_ref' ? columnRefParts(c).name : String(c.value)))
       : null;
-    const def: CteDefinition = { name, ast: body, columnNames, scope: scopeCtes };
+    const def: CteDefinition = { name, ast: body, columnNames, scope: scopeCtes, ...(ast.with![0]!.recursive ? { recursive: true } : {}) };
     scopeCtes = new CteScope(new Map([[name.toLowerCase(), def]]), scopeCtes);
   }
 
@@ -676,6 +677,12 @@ function bindFromItem(item: FromItem, ctx: BindContext, ctes: CteScope | null, o
   const qualifier = alias.name ?? name;
   const cte = ctes?.lookup(name);
   if (cte) {
+    if (cte.recursive && readsItself(cte)) {
+      const q = bindRecursiveReference(cte, ctx);
+      const viaCte = renamed(q, undefined, cte.columnNames ?? [], ctx, `WITH query "${cte.name}"`);
+      const asQuery: BoundQuery = { plan: q.plan, columns: q.columns.map((c, i) => ({ ...c, name: viaCte[i]!.name })) };
+      return { plan: q.plan, cols: renamed(asQuery, qualifier, alias.columns, ctx, `table "${qualifier}"`) };
+    }
     const q = bindCte(cte, ctx);
     // Each reference reads the CTE through its own columns (optimizer/cte_sharing.ts).
     const columns = q.columns.map((c) => ctx.column(c.name, c.type, c.nullable));
@@ -715,6 +722,12 @@ function bindCte(def: CteDefinition, ctx: BindContext): BoundQuery & { cte: Shar
   const bound = { plan: q.plan, columns, cte: { id: ctx.fresh(), name: def.name, plan: q.plan } };
   boundCtes.set(def, bound);
   return bound;
+}
+
+/** A WITH RECURSIVE item that reads itself: its work table from inside its body, else the whole recursion. */
+function bindRecursiveReference(cte: CteDefinition, ctx: BindContext): BoundQuery {
+  const inside = ctx.recursiveBindings.get(cte);
+  return inside ? bindSelfReference(cte, inside, ctx) : bindRecursiveCte(cte, ctx);
 }
 
 function scanColumns(fields: readonly Field[], qualifier: string, rename: string[], ctx: BindContext): LColumn[] {

@@ -17,10 +17,11 @@ import type { AggregateFunction } from '../expr/expr.js';
 import type { FrameBound, LExpr, LSortKey, LWindowFunction, WindowFrame, WindowFunctionName } from '../plan/logical.js';
 import type { ExprNode, FuncArgs, IdentNode, OrderByItem } from './ast.js';
 import type { BindContext } from './bind_context.js';
-import { bindExpr, type ExprEnv } from './bind_expr.js';
+import { AggregateCollector, bindExpr, isAggregateName, type ExprEnv } from './bind_expr.js';
 import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
 import { exprDisplayName } from './names.js';
-import { decodeFrameBound, describePosition } from './preparse.js';
+import { decodeFrameBound, describePosition, WINDOW_AGGREGATE_MARKER } from './preparse.js';
+import { mapWindowFunctionExprs } from '../plan/logical_tree.js';
 
 /** One PARTITION BY / ORDER BY and the functions evaluated over it. */
 export interface WindowSpecGroup {
@@ -87,14 +88,31 @@ export class WindowCollector {
     for (const g of this.groups) {
       g.partitionBy = g.partitionBy.map(f);
       g.orderBy = g.orderBy.map((k) => ({ ...k, expr: f(k.expr) }));
-      g.functions = g.functions.map((w) => ({ ...w, arg: w.arg ? f(w.arg) : null, defaultValue: w.defaultValue ? f(w.defaultValue) : null }));
+      g.functions = g.functions.map((w) => mapWindowFunctionExprs(w, f));
     }
   }
 }
 
 const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile']);
 const VALUE = new Set(['lag', 'lead', 'first_value', 'last_value', 'nth_value']);
+/** Aggregates the window evaluates itself (prefix sums, deques); every other one runs per frame. */
 const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+const FAST_AGGREGATES = new Set<string>(['count', 'count_star', 'sum', 'avg', 'min', 'max']);
+
+/** `first_value(__window_aggregate(agg(…)[, filter]))` (preparse.ts): the aggregate call, FILTER attached. */
+function windowAggregateCall(arg: ExprNode | undefined): ExprNode | null {
+  if (!arg || arg.type !== 'function' || nameOf(arg) !== WINDOW_AGGREGATE_MARKER) return null;
+  const inner = argsOf(arg);
+  const call = inner[0];
+  if (!call) return null;
+  return inner[1] ? { ...call, filter: { where: inner[1] } } : call;
+}
+
+/** agg(DISTINCT x): a distinct keyword, or the call of a function named DISTINCT (preparse.ts). */
+function isDistinctCall(node: ExprNode): boolean {
+  const a = (node.args ?? {}) as FuncArgs;
+  return (typeof a.distinct === 'string' && a.distinct.toUpperCase() === 'DISTINCT') || (a.expr?.type === 'function' && nameOf(a.expr) === 'distinct');
+}
 
 export function isWindowFunctionName(name: string): boolean {
   return RANKING.has(name) || VALUE.has(name);
@@ -198,6 +216,22 @@ export function bindWindowCall(node: ExprNode, env: ExprEnv): LExpr {
   };
   const base = { name: display, n: 0, defaultValue: null as LExpr | null, frame };
 
+  /** An aggregate bound as GROUP BY would bind it (FILTER folded into its argument), then run over each frame. */
+  const frameAggregate = (call: ExprNode, shownAs: string): LExpr => {
+    const collector = new AggregateCollector(ctx);
+    bindExpr({ ...call, over: undefined } as ExprNode, {
+      ...env, aggregates: collector, outerAggregates: env.aggregates, windows: null, inWindow: true, clause: 'window function arguments',
+    });
+    const found = collector.aggregates[0]!;
+    // string_agg without ORDER BY of its own takes a frame's rows in the window's order, as DuckDB does.
+    const agg = found.fn === 'string_agg' && !found.orderBy && orderBy.length > 0 ? { ...found, orderBy } : found;
+    const named = { ...base, name: shownAs };
+    if (FAST_AGGREGATES.has(agg.fn) && !agg.distinct) return windows.add(partitionBy, orderBy, { ...named, fn: agg.fn, arg: agg.arg, type: agg.type });
+    return windows.add(partitionBy, orderBy, { ...named, fn: agg.fn, arg: agg.arg, type: agg.type, aggregate: { ...agg, id: 0 } });
+  };
+  const wrapped = name === 'first_value' ? windowAggregateCall(argNodes[0]) : null;
+  if (wrapped) return frameAggregate(wrapped, `${exprDisplayName({ ...wrapped, filter: null })} OVER (…)`);
+
   if (RANKING.has(name)) {
     if (name === 'ntile') {
       arity(1, 1);
@@ -231,6 +265,7 @@ export function bindWindowCall(node: ExprNode, env: ExprEnv): LExpr {
     const n = name === 'nth_value' ? intArg(1, 'n', 1) : 0;
     return windows.add(partitionBy, orderBy, { ...base, fn: name, arg, n, type: arg.type });
   }
+  if (isAggregateName(name) && (!AGGREGATES.has(name) || node.filter?.where || isDistinctCall(node))) return frameAggregate(node, display);
   if (AGGREGATES.has(name)) {
     const a = (node.args ?? {}) as FuncArgs;
     // sum(DISTINCT x) arrives as a call of a function named DISTINCT (preparse.ts).

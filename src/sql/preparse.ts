@@ -41,6 +41,9 @@
  *                                           (the binder reads them back as a list and a struct)
  *   - `listagg(`                          → `string_agg(` (the grammar takes ORDER BY and a
  *                                           separator inside only that call)
+ *   - `median(x) [FILTER (WHERE c)] OVER`  → `first_value(__window_aggregate(median(x) [, (c)])) OVER`
+ *                                           (any aggregate but count/sum/avg/min/max, and any with
+ *                                           FILTER: the grammar takes OVER after neither)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  * Join hints (`/*+ BROADCAST(t) *\/`) are comments, which the parser drops: join_hints.ts reads
  * them from this lexer's tokens (parser.ts keeps them with the parsed statement).
@@ -429,6 +432,9 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       rewrites.push('table_function_literals');
       continue;
     }
+    if (t.kind === 'word' && WINDOW_AGGREGATE_NAMES.has(t.text.toLowerCase()) && sig[k + 1]?.text === '(') {
+      if (rewriteWindowAggregate(sig, k, depth, work, inserts)) rewrites.push('window_aggregate');
+    }
     if (isWord(t, 'listagg') && sig[k + 1]?.text === '(') {
       overwrite(work, t.start, t.end, 'string_');
       inserts.push({ at: t.end, text: 'agg' });
@@ -503,6 +509,52 @@ export const EMPTY_GROUPING_SET = '__empty_grouping_set';
 /** Marker calls standing for a list `[…]` and a struct `{k: v, …}` in table-function arguments. */
 export const LIST_MARKER = '__list';
 export const STRUCT_MARKER = '__struct';
+
+/**
+ * An aggregate over a window that the grammar takes no OVER after (every aggregate but
+ * count/sum/avg/min/max, and any with FILTER) goes through first_value, which takes one:
+ *
+ *   median(x) FILTER (WHERE c) OVER (…)  →  first_value(__window_aggregate(median(x) ,       (      c))) OVER (…)
+ *
+ * The binder (bind_window.ts) reads the call inside the marker as the aggregate and its
+ * second argument as the FILTER condition.
+ */
+export const WINDOW_AGGREGATE_MARKER = '__window_aggregate';
+
+const WINDOW_AGGREGATE_NAMES = new Set([
+  ...AGGREGATE_NAMES, 'approx_count_distinct', 'string_agg', 'listagg', 'median', 'quantile', 'quantile_cont', 'quantile_disc',
+  'percentile_cont', 'percentile_disc',
+]);
+const OVER_AFTER = new Set(['count', 'sum', 'avg', 'min', 'max']);
+
+function rewriteWindowAggregate(sig: readonly Token[], k: number, depth: Int32Array, work: string[], inserts: Insert[]): boolean {
+  const closing = (open: number): number => {
+    for (let j = open + 1; j < sig.length; j++) if (depth[j] === depth[open] && sig[j]!.text === ')') return j;
+    return -1;
+  };
+  let end = closing(k + 1);
+  if (end < 0) return false;
+  // percentile_cont(f) WITHIN GROUP (ORDER BY x)
+  if (isWord(sig[end + 1], 'within') && isWord(sig[end + 2], 'group') && sig[end + 3]?.text === '(') {
+    end = closing(end + 3);
+    if (end < 0) return false;
+  }
+  let filter: { keyword: Token; where: Token; close: number } | null = null;
+  if (isWord(sig[end + 1], 'filter') && sig[end + 2]?.text === '(' && isWord(sig[end + 3], 'where')) {
+    const close = closing(end + 2);
+    if (close < 0) return false;
+    filter = { keyword: sig[end + 1]!, where: sig[end + 3]!, close };
+  }
+  const last = filter ? filter.close : end;
+  if (!isWord(sig[last + 1], 'over')) return false;
+  if (filter === null && OVER_AFTER.has(sig[k]!.text.toLowerCase())) return false;
+  if (filter !== null) {
+    overwrite(work, filter.keyword.start, filter.keyword.end, ',');
+    overwrite(work, filter.where.start, filter.where.end, '');
+  }
+  inserts.push({ at: sig[k]!.start, text: `first_value(${WINDOW_AGGREGATE_MARKER}(` }, { at: sig[last]!.end, text: '))' });
+  return true;
+}
 
 /** Name of the marker call that carries a QUALIFY condition through HAVING. */
 export const QUALIFY_MARKER = '__qualify';

@@ -31,6 +31,8 @@ function everyKind(): PhysicalPlan[] {
     { ...base(), kind: 'MergeGather', stageId: 1, keys: [], producerTasks: 1 },
     { ...base(), kind: 'SharedRead', shareId: 7, name: 'g' },
     { ...base(), kind: 'SharedSubplans', input, shared: [{ id: 7, name: 'g', plan: leaf(), readers: 2 }, { id: 8, name: 'h', plan: leaf(), readers: 2 }] },
+    { ...base(), kind: 'RecursiveCte', name: 't', workTable: 1, anchor: leaf(), recursive: leaf(), distinct: false },
+    { ...base(), kind: 'WorkTableScan', name: 't', workTable: 1 },
   ] as unknown as PhysicalPlan[];
 }
 
@@ -49,9 +51,9 @@ describe('node traits', () => {
   it('leaves have no inputs and require nothing; unary and binary nodes have one and two', () => {
     const arity: Record<string, number> = {};
     for (const node of everyKind()) arity[node.kind] = childrenOf(node).length;
-    expect(arity).toMatchObject({ Values: 0, ExchangeRead: 0, MergeGather: 0, Filter: 1, Sort: 1, HashJoin: 2, NestedLoopJoin: 2, UnionAll: 3, SharedRead: 0, SharedSubplans: 3 });
+    expect(arity).toMatchObject({ Values: 0, ExchangeRead: 0, MergeGather: 0, Filter: 1, Sort: 1, HashJoin: 2, NestedLoopJoin: 2, UnionAll: 3, SharedRead: 0, SharedSubplans: 3, RecursiveCte: 2, WorkTableScan: 0 });
     for (const kind of Object.keys(NODE_TRAITS) as PhysicalKind[]) {
-      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'CsvScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather', 'SharedRead'].includes(kind));
+      expect(NODE_TRAITS[kind].requires === 'none').toBe(['ParquetScan', 'CsvScan', 'Values', 'MemoryScan', 'ExchangeRead', 'MergeGather', 'SharedRead', 'WorkTableScan'].includes(kind));
     }
   });
 

@@ -156,10 +156,26 @@ describe('name resolution', () => {
     expect(scan.kind === 'Scan' && scan.source).toEqual({ kind: 'memory', name: 't' });
   });
 
-  it('LATERAL, DISTINCT window aggregates and DISTINCT ON are named as unsupported', async () => {
+  it('LATERAL and DISTINCT ON are named as unsupported', async () => {
     expect(await fails('select * from t, lateral (select 1) x', 'unsupported')).toBe('unsupported: LATERAL');
-    expect(await fails('select sum(distinct a) over () from t', 'unsupported')).toMatch(/^unsupported: DISTINCT in a window aggregate/);
     expect(await fails('select distinct on (a) a from t', 'unsupported')).toBe('unsupported: DISTINCT ON');
+  });
+});
+
+describe('aggregates over windows', () => {
+  it('DISTINCT, FILTER and the aggregates beyond count/sum/avg/min/max carry the aggregate to run per frame', async () => {
+    const q = await bind("select sum(distinct a) over (), median(a) filter (where a > 1) over (order by a), string_agg(b, '-') over (), sum(a) filter (where a > 2) over () from t");
+    const fns = find(q.plan, 'Window').flatMap((w) => (w.kind === 'Window' ? w.functions : []));
+    const byFn = new Map(fns.map((f) => [f.fn, f]));
+    expect(byFn.get('sum')?.aggregate).toBeUndefined();
+    expect(fns.find((f) => f.aggregate?.distinct)?.aggregate?.fn).toBe('sum');
+    expect(byFn.get('percentile_cont')?.aggregate?.fraction).toBe(0.5);
+    expect(byFn.get('percentile_cont')?.arg?.kind).toBe('case');
+    expect(byFn.get('string_agg')?.aggregate?.separator).toBe('-');
+  });
+
+  it('nested window aggregates are still refused', async () => {
+    expect(await fails('select median(sum(a) over ()) over () from t', 'binder')).toMatch(/window function calls cannot be nested/);
   });
 });
 

@@ -89,6 +89,8 @@ export function showPlan(p: LogicalPlan, depth = 0): string {
     case 'Distinct': line = 'Distinct'; kids = [p.input]; break;
     case 'Window': line = `Window [${p.functions.map((f) => `${f.fn} -> ${f.name}#${f.id}`).join(', ')}]`; kids = [p.input]; break;
     case 'SharedScan': line = `SharedScan ${p.cte.name}#${p.cte.id} [${cols(p.columns)}] <- [${p.sources.join(', ')}]`; break;
+    case 'RecursiveCte': line = `RecursiveCte ${p.name} [${cols(p.columns)}]`; kids = [p.anchor, p.recursive]; break;
+    case 'WorkTable': line = `WorkTable ${p.name} [${cols(p.columns)}]`; kids = []; break;
   }
   return `${pad}${line}\n${kids.map((k) => showPlan(k, depth + 1)).join('')}`;
 }

@@ -13,7 +13,7 @@ import { smallCatalog, testEnv } from './fixtures.js';
 async function aggregateOf(sql: string): Promise<Extract<LogicalPlan, { kind: 'Aggregate' }>> {
   let p: LogicalPlan = (await planQuery(sql, smallCatalog(), testEnv())).plan;
   while (p.kind !== 'Aggregate') {
-    if (p.kind === 'Scan' || p.kind === 'Values' || p.kind === 'Join' || p.kind === 'Union' || p.kind === 'SharedScan') throw new Error('no Aggregate');
+    if (p.kind === 'Scan' || p.kind === 'Values' || p.kind === 'Join' || p.kind === 'Union' || p.kind === 'SharedScan' || p.kind === 'RecursiveCte' || p.kind === 'WorkTable') throw new Error('no Aggregate');
     p = p.input;
   }
   return p;

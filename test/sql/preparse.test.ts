@@ -156,6 +156,19 @@ describe('window functions: pre-parse', () => {
     const r = rewriteStatement(sql);
     expect(r.toOriginal(r.sql.indexOf(' from t'))).toBe(sql.indexOf(' from t'));
   });
+
+  it('wraps an aggregate the grammar takes no OVER after (or one with FILTER) in first_value and a marker', () => {
+    expect(rewriteStatement('select median(x) over () from t').sql).toBe('select first_value(__window_aggregate(median(x))) over () from t');
+    expect(rewriteStatement('select sum(x) filter (where b) over (order by a) from t').sql)
+      .toBe('select first_value(__window_aggregate(sum(x) ,      (      b))) over (order by a) from t');
+    expect(rewriteStatement('select percentile_cont(0.5) within group (order by x) over () from t').sql)
+      .toBe('select first_value(__window_aggregate(percentile_cont(0.5) within group (order by x))) over () from t');
+    // Left alone: OVER after count/sum/avg/min/max parses, and aggregates without OVER are grouped.
+    expect(rewriteStatement('select sum(x) over (), median(x), median(x) filter (where b) from t').sql).toBe('select sum(x) over (), median(x), median(x) filter (where b) from t');
+    const sql = 'select string_agg(s, \',\') over (partition by g) from t';
+    const r = rewriteStatement(sql);
+    expect(r.toOriginal(r.sql.indexOf(' from t'))).toBe(sql.indexOf(' from t'));
+  });
 });
 
 describe('table function arguments: pre-parse', () => {

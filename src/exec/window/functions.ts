@@ -5,7 +5,8 @@
  *   ranking     row_number, rank, dense_rank, percent_rank, cume_dist, ntile  (peer groups)
  *   offsets     lag, lead (default when outside the partition), first/last/nth_value (frame)
  *   aggregates  count, count(*), sum, avg over the frame by prefix sums;
- *               min, max by a monotonic deque (frame ends only move forward)
+ *               min, max by a monotonic deque (frame ends only move forward);
+ *               every other aggregate, DISTINCT, FILTER: per frame (frame_aggregate.ts)
  *
  * A block's first partition may continue one whose earlier rows were already emitted
  * (window.ts streams running frames): its first `context` rows are earlier rows kept for
@@ -21,6 +22,7 @@ import { allNull } from '../../expr/broadcast.js';
 import type { WindowFunctionExpr } from '../../plan/physical.js';
 import { compareRows } from '../sort/row_compare.js';
 import { frameBounds, type Peers } from './frames.js';
+import { frameAggregate } from './frame_aggregate.js';
 
 /** What the emitted rows of a partition streamed in pieces contribute to its next piece. */
 export interface Carry {
@@ -52,7 +54,9 @@ export interface BlockContext {
   readonly ascending: boolean;
 }
 
-export function evaluateWindowFunction(f: WindowFunctionExpr, k: number, arg: Column | null, def: Column | null, b: BlockContext): Column {
+export function evaluateWindowFunction(
+  f: WindowFunctionExpr, k: number, arg: Column | null, def: Column | null, b: BlockContext, keys: readonly Column[] = [],
+): Column {
   const { n, peers, partStart, partEnd, carry, firstEnd } = b;
   // Row and group numbers of a continued partition start after what was emitted.
   const rowShift = carry === null ? 0 : carry.rowsBefore;
@@ -72,6 +76,7 @@ export function evaluateWindowFunction(f: WindowFunctionExpr, k: number, arg: Co
     default: break;
   }
   const { start, end } = frameBounds(f.frame, peers, partStart, partEnd, b.orderCol, b.ascending, n);
+  if (f.aggregate) return conform(frameAggregate(f.aggregate, arg, keys, start, end, n), f);
   switch (f.fn) {
     case 'first_value': return pick(f, arg!, n, (i) => (start[i]! < end[i]! ? start[i]! : -1));
     case 'last_value': return pick(f, arg!, n, (i) => (start[i]! < end[i]! ? end[i]! - 1 : -1));
@@ -103,6 +108,7 @@ export function evaluateWindowFunction(f: WindowFunctionExpr, k: number, arg: Co
  * Returns the context rows needed, or -1 when the function needs rows after the current one.
  */
 export function streamingContext(f: WindowFunctionExpr): number {
+  if (f.aggregate) return -1;
   switch (f.fn) {
     case 'row_number': case 'rank': case 'dense_rank': return 0;
     case 'lag': return f.n;

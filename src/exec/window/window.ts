@@ -34,6 +34,7 @@ import { evaluate } from '../../expr/evaluate.js';
 import type { WindowNode } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
+import { orderInputs } from '../../expr/aggregate_state.js';
 import { compareRows } from '../sort/row_compare.js';
 import { peerGroups, partitionBounds, type Peers } from './frames.js';
 import { accumulate, evaluateWindowFunction, streamingContext, type BlockContext, type Carry } from './functions.js';
@@ -187,6 +188,7 @@ function evaluateBlock(
   const args = node.functions.map((f) => (f.arg ? evaluate(f.arg, block) : null));
   const columns = node.functions.map((f, k) => evaluateWindowFunction(
     f, k, args[k]!, f.defaultValue ? evaluate(f.defaultValue, block) : null, ctx,
+    f.aggregate ? orderInputs(f.aggregate).map((key) => evaluate(key.expr, block)) : [],
   ));
   return { batch: makeBatch(node.schema, [...block.columns, ...columns], n), peers, args };
 }

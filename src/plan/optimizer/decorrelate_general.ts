@@ -337,6 +337,8 @@ function dependent(p: LogicalPlan, outer: Outer): Dependent {
       });
       return { plan: { kind: 'Union', inputs, columns: [...p.columns, ...dcols] }, domain: dcols };
     }
+    case 'RecursiveCte': case 'WorkTable':
+      throw unsupportedSubquery('a recursive CTE that reads a column of the outer query');
   }
 }
 

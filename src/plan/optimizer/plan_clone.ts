@@ -57,7 +57,7 @@ export function cloneWithFreshIds(plan: LogicalPlan, ids: IdGenerator): ClonedPl
         const functions = rewritten.functions.map((f) => ({ ...f, id: renew({ id: f.id, name: f.name, type: f.type, nullable: true }).id }));
         return { ...rewritten, functions };
       }
-      case 'Union': return { ...node, columns: node.columns.map(renew) };
+      case 'Union': case 'RecursiveCte': case 'WorkTable': return { ...node, columns: node.columns.map(renew) };
       // Another reader of the same WITH query, with its own column ids.
       case 'SharedScan': return { ...node, columns: node.columns.map(renew) };
       default: return mapNodeExprs(node, rewrite);

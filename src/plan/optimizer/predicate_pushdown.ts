@@ -99,9 +99,12 @@ function push(p: LogicalPlan, terms: LExpr[]): LogicalPlan {
     }
     case 'Scan':
       return terms.length === 0 ? p : { ...p, filters: dedupe([...p.filters, ...terms]) };
-    case 'Values': case 'SharedScan':
+    case 'Values': case 'WorkTable': case 'SharedScan':
       // A shared WITH query is computed once for all its readers: filters stay above.
       return wrap(p, terms);
+    case 'RecursiveCte':
+      // A filter on the result is not a filter on each iteration: it stays above.
+      return wrap({ ...p, anchor: push(p.anchor, []), recursive: push(p.recursive, []) }, terms);
     case 'Join':
       return pushJoin(p, terms);
   }

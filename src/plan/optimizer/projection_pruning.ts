@@ -49,7 +49,7 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       }
       return { ...p, columns };
     }
-    case 'Values':
+    case 'Values': case 'WorkTable':
       return p;
     case 'SharedScan': {
       // Read only the needed columns (at least one, so rows can be counted); the CTE's
@@ -58,6 +58,9 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       if (keep.length === 0 && p.columns.length > 0) keep = [0];
       return { ...p, columns: keep.map((i) => p.columns[i]!), sources: keep.map((i) => p.sources[i]!) };
     }
+    case 'RecursiveCte':
+      // Every column feeds the next iteration (and UNION compares whole rows): keep them all.
+      return { ...p, anchor: prune(p.anchor, idSet(outputColumns(p.anchor))), recursive: prune(p.recursive, idSet(outputColumns(p.recursive))) };
     case 'Filter': case 'Sort': case 'Limit':
       return { ...p, input: prune(p.input, withRefs(required, p)) };
     case 'Distinct':
