@@ -281,6 +281,9 @@ export function decimalArithmetic(op: DecimalOp, left: DecimalColumn, right: Dec
   }
   const A = a instanceof BigInt64Array ? a : toBig(a), B = b instanceof BigInt64Array ? b : toBig(b);
   const res = new BigInt64Array(n);
+  // Up to 18 digits the type's own bound is checked (DuckDB's DECIMAL(18) products); wider ones are bounded by int64.
+  const p = decimalParams(out).precision;
+  const hi = p <= 18 ? POW10N[p]! - 1n : INT64_MAX, lo = p <= 18 ? -hi : INT64_MIN;
   for (let i = 0; i < n; i++) {
     if (validity !== null && validity[i] === 0) continue;
     const x = A[i & lm]!, y = B[i & rm]!;
@@ -293,8 +296,8 @@ export function decimalArithmetic(op: DecimalOp, left: DecimalColumn, right: Dec
         if (y === 0n) { validity ??= new Uint8Array(n).fill(1); validity[i] = 0; continue; }
         v = x % y; break;
     }
-    if (v > INT64_MAX || v < INT64_MIN) {
-      throw new SpillwayError('execution', `decimal out of range: ${decimalText(x, decimalParams(l.type).scale)} ${op} ${decimalText(y, decimalParams(r.type).scale)} does not fit ${sqlTypeName(out)} in 64 bits`);
+    if (v > hi || v < lo) {
+      throw new SpillwayError('execution', `decimal out of range: ${decimalText(x, decimalParams(l.type).scale)} ${op} ${decimalText(y, decimalParams(r.type).scale)} does not fit ${sqlTypeName(out)}${p <= 18 ? '' : ' in 64 bits'}`);
     }
     res[i] = v;
   }
