@@ -157,6 +157,26 @@ describe('DECIMAL semantics', () => {
       .rejects.toThrow(/decimal out of range in sum/);
   });
 
+  it('COPY writes DECIMAL (INT32, INT64, 16 bytes) that DuckDB reads back with the same type and values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillway-decimal-copy-'));
+    const duck = await DuckOracle.open();
+    try {
+      const path = join(dir, 'd.parquet');
+      await db.sql(`copy (select x::decimal(4,1) as p4, (x * 1000.25)::decimal(9,2) as p9, (x * 123456789.123)::decimal(18,3) as p18,
+        sum(x * 1.5) over () as p38, case when x = 2 then null else -x * 0.5 end as n from (values (1), (2), (-3), (0)) t(x)) to '${path}' (format parquet)`);
+      const types = await duck.query(`select column_name, column_type from (describe select * from read_parquet('${path}'))`);
+      expect(types).toEqual([['p4', 'DECIMAL(4,1)'], ['p9', 'DECIMAL(9,2)'], ['p18', 'DECIMAL(18,3)'], ['p38', 'DECIMAL(38,1)'], ['n', 'DECIMAL(12,1)']]);
+      const back = await duck.query(`select * from read_parquet('${path}')`);
+      const ours = cells(await db.sql(`select * from '${path}'`));
+      expect(back).toEqual([['1.0', '1000.25', '123456789.123', '0.0', '-0.5'], ['2.0', '2000.50', '246913578.246', '0.0', null],
+        ['-3.0', '-3000.75', '-370370367.369', '0.0', '1.5'], ['0.0', '0.00', '0.000', '0.0', '0.0']]);
+      expect(ours).toEqual(back);
+    } finally {
+      duck.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('DESCRIBE shows DECIMAL(p,s)', async () => {
     expect(await text('describe select 1.25 as x, sum(1.25) as s')).toMatch(/x,"DECIMAL\(3,2\)".*\ns,"DECIMAL\(38,2\)"/);
   });
