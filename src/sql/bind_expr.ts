@@ -785,7 +785,9 @@ function percentile(fn: AggregateFunction, arg: LExpr, fraction: number, ascendi
 }
 
 /** The fraction of a percentile: a constant from 0 to 1. */
-function fractionOf(e: LExpr, name: string, node: ExprNode, env: ExprEnv): number {
+function fractionOf(e0: LExpr, name: string, node: ExprNode, env: ExprEnv): number {
+  // A DECIMAL literal (0.25) folds to its double.
+  const e = isDecimal(e0.type) ? castTo(e0, 'float64') : e0;
   const v = e.kind === 'literal' ? e.value : e.kind === 'cast' && e.arg.kind === 'literal' ? e.arg.value : undefined;
   const f = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
   if (!(f >= 0 && f <= 1)) throw env.ctx.error('binder', `the fraction of ${name} must be a constant from 0 to 1${env.ctx.at(node)}`);
