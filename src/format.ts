@@ -12,6 +12,8 @@ import { decodeUtf8, type Batch, type Column, type Utf8Column } from './columnar
 import { civilOf } from './common/calendar.js';
 import { scalarAt } from './columnar/kernels.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
+import { decimalParams, isDecimal } from './common/types.js';
+import { decimalText } from './expr/decimal.js';
 
 export function formatDate(days: number): string {
   const { year: y, month: m, day: d } = civilOf(days);
@@ -39,6 +41,7 @@ export function formatFloat(x: number): string {
 /** A value as text, or null for SQL NULL. */
 export function formatScalar(type: DataType, v: Scalar): string | null {
   if (v === null) return null;
+  if (isDecimal(type)) return decimalText(typeof v === 'bigint' ? v : Number(v), decimalParams(type).scale);
   switch (type) {
     case 'date32': return formatDate(Number(v));
     case 'timestamp': return formatTimestamp(BigInt(v));
@@ -74,9 +77,15 @@ export function* toCsvLines(schema: Schema, batches: Iterable<Batch>): Generator
 function jsonText(type: DataType, v: Scalar): string {
   if (v === null) return 'null';
   if (type === 'date32' || type === 'timestamp') return JSON.stringify(formatScalar(type, v));
+  if (isDecimal(type)) return decimalJson(formatScalar(type, v)!);
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number' && !Number.isFinite(v)) return JSON.stringify(formatFloat(v));
   return JSON.stringify(v);
+}
+
+/** A decimal's text as a JSON number, trailing fraction zeros dropped (as DuckDB's to_json). */
+function decimalJson(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /**
@@ -106,7 +115,7 @@ export function toTable(schema: Schema, batches: readonly Batch[], maxRows = 100
     for (let i = 0; i < b.length && rows.length < maxRows; i++) rows.push(b.columns.map((c) => formatCell(c, i) ?? 'NULL'));
   }
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
-  const numeric = schema.fields.map((f) => f.type === 'int32' || f.type === 'int64' || f.type === 'float64');
+  const numeric = schema.fields.map((f) => f.type === 'int32' || f.type === 'int64' || f.type === 'float64' || isDecimal(f.type));
   const line = (cells: string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(' | ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)];
   if (totalRows !== undefined) total = totalRows;
@@ -269,6 +278,10 @@ function csvCells(c: Column, out: ByteSink, start: number, end: number, delim: n
         out.pos = p;
       };
     }
+    default: {
+      const v = c.values, scale = decimalParams(c.type).scale;
+      return (i) => { if (valid === null || valid[i] !== 0) out.ascii(decimalText(v[i]!, scale)); };
+    }
   }
 }
 
@@ -364,6 +377,10 @@ function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end
         };
       }
       return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(utf8String(c, i))); };
+    }
+    default: {
+      const v = c.values, scale = decimalParams(c.type).scale;
+      return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.ascii(decimalJson(decimalText(v[i]!, scale))); };
     }
   }
 }

@@ -7,6 +7,8 @@ import { formatScalar, toCsvChunks, toJsonChunks, toTable } from './format.js';
 import type { MetricsSet } from './common/metrics.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
 import type { EdgeFigures, StageFigures } from './common/figures.js';
+import { decimalParams, isDecimal } from './common/types.js';
+import { decimalText } from './expr/decimal.js';
 
 export interface QueryStats {
   queryId: string;
@@ -45,21 +47,30 @@ export class QueryResult {
     return tableFromBatches(this.schema, this.batches);
   }
 
-  /** Rows as arrays of JS values (int64 as bigint, dates as day numbers). For small results. */
+  /**
+   * Rows as arrays of JS values (int64 as bigint, dates as day numbers, DECIMAL as the
+   * nearest double of its value). For small results.
+   */
   rows(): Scalar[][] {
-    return this.batches.flatMap((b) => batchRows(b));
+    const decimals = this.schema.fields.flatMap((f, j) => (isDecimal(f.type) ? [[j, decimalParams(f.type).scale] as const] : []));
+    const rows = this.batches.flatMap((b) => batchRows(b));
+    if (decimals.length > 0) {
+      for (const r of rows) for (const [j, scale] of decimals) if (r[j] !== null) r[j] = decimalToNumber(r[j] as number | bigint, scale);
+    }
+    return rows;
   }
 
   /**
    * Rows as plain objects keyed by column name, ready for JSON.stringify: DATE as
    * 'YYYY-MM-DD' and TIMESTAMP as 'YYYY-MM-DD HH:MM:SS[.ffffff]' (the ISO 8601 text SQL
    * prints), BIGINT as a number when it is a safe integer (|v| ≤ 2^53 − 1) and otherwise
-   * as a string of its exact digits, NaN and ±Infinity as 'NaN', 'Infinity', '-Infinity',
+   * as a string of its exact digits, DECIMAL likewise (a number when its unscaled value is a
+   * safe integer, so the number prints its digits, else its exact text), NaN and ±Infinity as 'NaN', 'Infinity', '-Infinity',
    * NULL as null. For small results.
    */
   toObjects(): Record<string, string | number | boolean | null>[] {
     const fields = this.schema.fields;
-    return this.rows().map((r) => {
+    return this.batches.flatMap((b) => batchRows(b)).map((r) => {
       const o: Record<string, string | number | boolean | null> = {};
       fields.forEach((f, j) => { o[f.name] = plainValue(f.type, r[j]!); });
       return o;
@@ -87,12 +98,18 @@ function textOf(chunks: Iterable<Uint8Array>): string {
   return s + decoder.decode();
 }
 
+/** The nearest double of a decimal's value (its text parsed: one rounding). */
+function decimalToNumber(v: number | bigint, scale: number): number {
+  return Number(decimalText(v, scale));
+}
+
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A value as toObjects gives it (see there). */
 function plainValue(type: DataType, v: Scalar): string | number | boolean | null {
   if (v === null) return null;
   if (type === 'date32' || type === 'timestamp') return formatScalar(type, v);
+  if (isDecimal(type)) return typeof v === 'number' ? decimalToNumber(v, decimalParams(type).scale) : formatScalar(type, v);
   if (typeof v === 'bigint') return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
   // JSON has no NaN or Infinity: text, as --format json writes them.
   if (typeof v === 'number' && !Number.isFinite(v)) return formatScalar('float64', v);

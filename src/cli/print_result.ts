@@ -7,6 +7,7 @@ import { QueryStream } from '../query_stream.js';
 import type { Batch } from '../columnar/column.js';
 import { formatCell, JsonArrayWriter, toCsvChunks, toJsonArrayChunks, toJsonChunks } from '../format.js';
 import type { Schema } from '../common/types.js';
+import { isDecimal } from '../common/types.js';
 import { cellText, footer, renderTable } from './table_view.js';
 import { textWidth } from './wcwidth.js';
 
@@ -79,7 +80,7 @@ async function printTable(schema: Schema, batches: AsyncIterable<Batch> | Iterab
     elidedAfter = first;
     for (let r = total - tailWanted; r < total; r++) rows.push(rowAt(r));
   }
-  const numeric = schema.fields.map((f) => f.type === 'int32' || f.type === 'int64' || f.type === 'float64');
+  const numeric = schema.fields.map((f) => f.type === 'int32' || f.type === 'int64' || f.type === 'float64' || isDecimal(f.type));
   const text = renderTable({
     header: schema.fields.map((f) => cellText(f.name)), numeric, rows, totalRows: total,
     ...(elidedAfter !== undefined ? { elidedAfter } : {}),

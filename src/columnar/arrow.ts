@@ -4,9 +4,12 @@
  */
 import * as arrow from 'apache-arrow';
 import type { DataType, Field, Schema } from '../common/types.js';
-import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
+import { decimalParams, decimalType, isDecimal } from '../common/types.js';
+import { fixedColumn, makeBatch, nullColumn, type Batch, type Column, type DecimalColumn } from './column.js';
+import { SpillwayError } from '../common/errors.js';
 
 export function toArrowType(t: DataType): arrow.DataType {
+  if (isDecimal(t)) { const { precision, scale } = decimalParams(t); return new arrow.Decimal(scale, precision, 128); }
   switch (t) {
     case 'null': return new arrow.Null();
     case 'bool': return new arrow.Bool();
@@ -16,6 +19,7 @@ export function toArrowType(t: DataType): arrow.DataType {
     case 'utf8': return new arrow.Utf8();
     case 'date32': return new arrow.DateDay();
     case 'timestamp': return new arrow.TimestampMicrosecond();
+    default: throw new Error(`toArrowType: ${t as string}`);
   }
 }
 
@@ -32,6 +36,11 @@ export function fromArrowType(t: arrow.DataType, where: string): DataType {
     case arrow.Type.Utf8: case arrow.Type.LargeUtf8: return 'utf8';
     case arrow.Type.Date: return 'date32';
     case arrow.Type.Timestamp: return 'timestamp';
+    case arrow.Type.Decimal: {
+      const dt = t as arrow.Decimal;
+      if (dt.precision > 38 || dt.scale < 0 || dt.scale > dt.precision) throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
+      return decimalType(dt.precision, dt.scale);
+    }
     default: throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
   }
 }
@@ -70,6 +79,9 @@ export function columnToArrowData(c: Column): arrow.Data {
     case 'bool':
       return arrow.makeData({ type: type as arrow.Bool, length, nullCount, nullBitmap, data: packBits(c.values, length) });
     default:
+      if (isDecimal(c.type)) {
+        return arrow.makeData({ type: type as arrow.Decimal, length, nullCount, nullBitmap, data: decimalToWords(c as DecimalColumn) });
+      }
       return arrow.makeData({ type: type as arrow.Int32, length, nullCount, nullBitmap, data: c.values as Int32Array });
   }
 }
@@ -99,6 +111,7 @@ export function columnFromArrowData(d: arrow.Data, type: DataType): Column {
     return { type: 'utf8', length: n, validity, offsets: o32, data: d.values as Uint8Array };
   }
   if (type === 'bool') return fixedColumn('bool', unpackBits(d.values as Uint8Array, off, n), validity);
+  if (isDecimal(type)) return decimalFromWords(d.values as Uint32Array, off, n, validity, type);
   let values = d.values as Int32Array | Float64Array | BigInt64Array;
   if (type === 'date32' && values instanceof BigInt64Array) {
     // DateMillisecond: convert to days
@@ -134,4 +147,58 @@ export function tableFromBatches(s: Schema, batches: readonly Batch[]): arrow.Ta
   const rbs = batches.filter((b) => b.length > 0).map(batchToArrow);
   if (rbs.length === 0) return new arrow.Table(toArrowSchema(s));
   return new arrow.Table(rbs);
+}
+
+const TWO32 = 4294967296;
+
+/** Arrow Decimal128 words (4 × uint32 little-endian per value, two's complement) of a decimal column. */
+function decimalToWords(c: DecimalColumn): Uint32Array {
+  const n = c.length;
+  const out = new Uint32Array(n * 4);
+  const v = c.values;
+  if (v instanceof Float64Array) {
+    // |v| ≤ 2^53: split into a signed high part and an unsigned low word, no BigInt.
+    for (let i = 0; i < n; i++) {
+      const x = v[i]!;
+      const hi = Math.floor(x / TWO32);
+      const sign = hi < 0 ? 0xffffffff : 0;
+      out[4 * i] = x - hi * TWO32;
+      out[4 * i + 1] = hi >>> 0;
+      out[4 * i + 2] = sign;
+      out[4 * i + 3] = sign;
+    }
+  } else {
+    const w = new BigInt64Array(out.buffer);
+    for (let i = 0; i < n; i++) { const x = v[i]!; w[2 * i] = x; w[2 * i + 1] = x < 0n ? -1n : 0n; }
+  }
+  return out;
+}
+
+/**
+ * A decimal column from Decimal128 words: the Float64Array form when every value is within
+ * 2^53, else BigInt64Array; a value beyond int64 is an overflow error.
+ */
+function decimalFromWords(words: Uint32Array, off: number, n: number, validity: Uint8Array | null, type: DataType): Column {
+  let small = true;
+  for (let i = 0; i < n && small; i++) {
+    const k = 4 * (off + i);
+    const hi = words[k + 1]! | 0, s2 = words[k + 2]! | 0, s3 = words[k + 3]! | 0;
+    const sign = hi < 0 ? -1 : 0;
+    if (s2 !== sign || s3 !== sign || hi < -2097152 || hi > 2097152) small = false;
+  }
+  if (small) {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) { const k = 4 * (off + i); out[i] = (words[k + 1]! | 0) * TWO32 + words[k]!; }
+    return fixedColumn(type as DecimalColumn['type'], out, validity);
+  }
+  const out = new BigInt64Array(n);
+  const w = new BigInt64Array(words.buffer, words.byteOffset, words.length >> 1);
+  for (let i = 0; i < n; i++) {
+    const lo = w[2 * (off + i)]!, hi = w[2 * (off + i) + 1]!;
+    if (hi !== (lo < 0n ? -1n : 0n) && (validity === null || validity[i] === 1)) {
+      throw new SpillwayError('execution', `decimal value out of range for ${type}: it needs more than 64 bits`);
+    }
+    out[i] = lo;
+  }
+  return fixedColumn(type as DecimalColumn['type'], out, validity);
 }

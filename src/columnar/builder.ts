@@ -27,7 +27,7 @@ export class ColumnBuilder {
     const cap = this.validity.length * 2;
     const v = new Uint8Array(cap); v.set(this.validity); this.validity = v;
     if (this.values) {
-      const nv = allocValues(this.type as 'int32', cap);
+      const nv = this.values instanceof BigInt64Array ? new BigInt64Array(cap) : allocValues(this.type as 'int32', cap);
       (nv as Int32Array).set(this.values as Int32Array);
       this.values = nv;
     }
@@ -42,19 +42,37 @@ export class ColumnBuilder {
     this.length++;
   }
 
-  /** Append a number (int32, float64, date32, bool as 0/1). */
+  /** Append a number (int32, float64, date32, bool as 0/1, a decimal's unscaled value). */
   appendNumber(v: number): void {
     if (this.length === this.validity.length) this.grow();
     this.validity[this.length] = 1;
-    (this.values as Int32Array | Float64Array | Uint8Array)[this.length] = v;
+    if (this.values instanceof BigInt64Array) this.values[this.length] = BigInt(v);
+    else (this.values as Int32Array | Float64Array | Uint8Array)[this.length] = v;
     this.length++;
   }
 
   appendBigInt(v: bigint): void {
     if (this.length === this.validity.length) this.grow();
     this.validity[this.length] = 1;
+    if (this.values instanceof Float64Array) {
+      // A decimal builder in the Float64Array form: stay there while the value is exact.
+      if (v >= -9007199254740992n && v <= 9007199254740992n) { this.values[this.length++] = Number(v); return; }
+      this.toBigIntForm();
+    }
     (this.values as BigInt64Array)[this.length] = v;
     this.length++;
+  }
+
+  /** Append a decimal's unscaled value in either form. */
+  appendDecimal(v: number | bigint): void {
+    if (typeof v === 'number') this.appendNumber(v); else this.appendBigInt(v);
+  }
+
+  private toBigIntForm(): void {
+    const f = this.values as Float64Array;
+    const b = new BigInt64Array(f.length);
+    for (let i = 0; i < this.length; i++) b[i] = this.validity[i] === 1 ? BigInt(f[i]!) : 0n;
+    this.values = b;
   }
 
   /** Append utf8 bytes. */
@@ -79,7 +97,10 @@ export class ColumnBuilder {
     switch (c.type) {
       case 'utf8': this.appendBytes(c.data, c.offsets[i]!, c.offsets[i + 1]!); return;
       case 'int64': case 'timestamp': this.appendBigInt(c.values[i]!); return;
-      default: this.appendNumber(c.values[i]!);
+      default: {
+        const v = c.values[i]!;
+        if (typeof v === 'bigint') this.appendBigInt(v); else this.appendNumber(v);
+      }
     }
   }
 

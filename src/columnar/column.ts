@@ -8,7 +8,8 @@
  *
  * Kernels index the typed arrays directly. Never build per-row JS objects on the data path.
  */
-import type { DataType, Field, Schema } from '../common/types.js';
+import type { DataType, DecimalType, Field, Schema } from '../common/types.js';
+import { isDecimal } from '../common/types.js';
 
 interface Base {
   readonly length: number;
@@ -22,6 +23,11 @@ export interface Int64Column extends Base { readonly type: 'int64'; readonly val
 export interface Float64Column extends Base { readonly type: 'float64'; readonly values: Float64Array }
 export interface Date32Column extends Base { readonly type: 'date32'; readonly values: Int32Array }
 export interface TimestampColumn extends Base { readonly type: 'timestamp'; readonly values: BigInt64Array }
+/**
+ * DECIMAL(p,s): the unscaled integers, in a Float64Array when each is exact there (|v| ≤ 2^53,
+ * always for p ≤ 15), else in a BigInt64Array (see common/types.ts).
+ */
+export interface DecimalColumn extends Base { readonly type: DecimalType; readonly values: Float64Array | BigInt64Array }
 export interface Utf8Column extends Base {
   readonly type: 'utf8';
   /** length + 1 entries; value i is data[offsets[i] .. offsets[i+1]). */
@@ -30,10 +36,11 @@ export interface Utf8Column extends Base {
 }
 
 export type Column =
-  | NullColumn | BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | Utf8Column;
+  | NullColumn | BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | Utf8Column
+  | DecimalColumn;
 
 /** Columns whose values live in one fixed-width typed array. */
-export type FixedColumn = BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn;
+export type FixedColumn = BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | DecimalColumn;
 
 export interface Batch {
   readonly schema: Schema;
@@ -65,13 +72,39 @@ export function nullCount(c: Column): number {
 
 export type TypedValues = Uint8Array | Int32Array | BigInt64Array | Float64Array;
 
+/** A new values array for n rows (decimals: the Float64Array form). */
 export function allocValues(type: Exclude<DataType, 'null' | 'utf8'>, n: number): TypedValues {
+  if (isDecimal(type)) return new Float64Array(n);
   switch (type) {
     case 'bool': return new Uint8Array(n);
     case 'int32': case 'date32': return new Int32Array(n);
     case 'int64': case 'timestamp': return new BigInt64Array(n);
     case 'float64': return new Float64Array(n);
+    default: throw new Error(`allocValues: ${type as string}`);
   }
+}
+
+/** A new values array of n rows of the same kind as c's (decimals keep their form). */
+export function allocValuesLike(c: FixedColumn, n: number): TypedValues {
+  return isDecimal(c.type) ? (c.values instanceof BigInt64Array ? new BigInt64Array(n) : new Float64Array(n)) : allocValues(c.type, n);
+}
+
+/** A decimal's unscaled value as a Scalar: a number when exact (|v| ≤ 2^53), else a bigint. */
+export function decimalScalar(v: number | bigint): number | bigint {
+  if (typeof v === 'number') return v;
+  return v >= -9007199254740992n && v <= 9007199254740992n ? Number(v) : v;
+}
+
+/**
+ * A decimal column's values in BigInt64Array form (a copy when they are in the Float64Array
+ * form): for the rare paths that need every value as a bigint.
+ */
+export function decimalBigValues(c: DecimalColumn): BigInt64Array {
+  const v = c.values;
+  if (v instanceof BigInt64Array) return v;
+  const out = new BigInt64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = BigInt(v[i]!);
+  return out;
 }
 
 /** Build a fixed-width column from a values array (no copy). */

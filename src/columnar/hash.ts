@@ -119,6 +119,22 @@ function foldColumn(h: Int32Array, c: Column, length: number): void {
       }
       return;
     }
+    default: {
+      // Decimals hash their unscaled value as an int64, whichever form holds it.
+      const v = c.values;
+      if (v instanceof BigInt64Array) {
+        const halves = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+        for (let i = 0; i < length; i++) {
+          h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hash64(halves[2 * i]!, halves[2 * i + 1]!));
+        }
+      } else {
+        for (let i = 0; i < length; i++) {
+          const x = v[i]!, hi = Math.floor(x / 4294967296);
+          h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hash64((x - hi * 4294967296) | 0, hi | 0));
+        }
+      }
+      return;
+    }
   }
 }
 

@@ -3,8 +3,9 @@
  * and the slow scalar bridge (scalarAt / columnFromScalars) for literals, VALUES and results.
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
+import { isDecimal } from '../common/types.js';
 import {
-  allocValues, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
+  allocValues, allocValuesLike, decimalScalar, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
   type Batch, type Column, type FixedColumn, type TypedValues, type Utf8Column,
 } from './column.js';
 
@@ -28,6 +29,10 @@ export function take(c: Column, indices: Int32Array, count = indices.length): Co
     case 'int32': case 'date32': return fixedColumn(c.type, takeI32(c.values, indices, count), validity);
     case 'float64': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
     case 'int64': case 'timestamp': return fixedColumn(c.type, takeI64(c.values, indices, count), validity);
+    default: {
+      const v = c.values;
+      return fixedColumn(c.type, v instanceof Float64Array ? takeF64(v, indices, count) : takeI64(v, indices, count), validity);
+    }
   }
 }
 
@@ -189,7 +194,7 @@ function copyRuns(c: Column, n: number, starts: Int32Array, ends: Int32Array): C
     if (!validity.includes(0)) validity = null;
   }
   if (c.type === 'utf8') return copyUtf8Runs(c, n, starts, ends, validity);
-  return fixedColumn(c.type, setRuns(c.values, allocValues(c.type, n), starts, ends), validity);
+  return fixedColumn(c.type, setRuns(c.values, allocValuesLike(c, n), starts, ends), validity);
 }
 
 function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends: Int32Array): T {
@@ -271,6 +276,18 @@ export function concatColumns(type: DataType, cols: readonly Column[]): Column {
     }
     return { type: 'utf8', length, validity, offsets, data };
   }
+  if (isDecimal(type) && cols.some((c) => (c as FixedColumn).values instanceof BigInt64Array)) {
+    // Mixed decimal forms: the BigInt64Array form holds them all.
+    const out = new BigInt64Array(length);
+    let pos = 0;
+    for (const c of cols) {
+      const v = (c as FixedColumn).values;
+      if (v instanceof BigInt64Array) out.set(v, pos);
+      else for (let i = 0; i < c.length; i++) out[pos + i] = BigInt(v[i]!);
+      pos += c.length;
+    }
+    return fixedColumn(type, out, validity);
+  }
   const out = allocValues(type, length);
   let pos = 0;
   for (const c of cols) {
@@ -294,7 +311,7 @@ export function scalarAt(c: Column, i: number): Scalar {
   switch (c.type) {
     case 'bool': return c.values[i] === 1;
     case 'utf8': return decodeUtf8(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
-    default: return c.values[i]!;
+    default: return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
   }
 }
 
@@ -323,7 +340,7 @@ export function columnFromScalars(type: DataType, values: readonly Scalar[]): Co
     for (const b of parts) { data.set(b, p); p += b.length; }
     return { type, length: n, validity, offsets, data };
   }
-  const out = allocValues(type, n);
+  const out = isDecimal(type) && values.some((v) => typeof v === 'bigint' && decimalScalar(v) === v) ? new BigInt64Array(n) : allocValues(type, n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined) continue;
@@ -354,7 +371,7 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
     }
     return { type, length: n, validity: null, offsets, data };
   }
-  const out = allocValues(type, n);
+  const out = isDecimal(type) && typeof value === 'bigint' && decimalScalar(value) === value ? new BigInt64Array(n) : allocValues(type, n);
   if (out instanceof BigInt64Array) out.fill(typeof value === 'bigint' ? value : BigInt(Math.trunc(Number(value))));
   else if (type === 'bool') (out as Uint8Array).fill(value ? 1 : 0);
   else (out as Int32Array | Float64Array).fill(Number(value));

@@ -11,8 +11,48 @@
  *   utf8      Int32Array offsets (length + 1) + Uint8Array bytes
  *   date32    Int32Array, days since 1970-01-01
  *   timestamp BigInt64Array, microseconds since 1970-01-01 (no time zone)
+ *   decimal(p,s)  exact DECIMAL: the unscaled integer v (the value is v × 10^-s), either in a
+ *             Float64Array (when every value of the column is an integer of magnitude
+ *             ≤ 2^53, always so for p ≤ 15) or in a BigInt64Array (any p; values beyond the
+ *             int64 range, about 18 digits, are an overflow error). Which one is a property of
+ *             each column, not of the type: kernels read both (JS compares a number with a
+ *             bigint exactly) and produce the Float64Array form when the values prove exact.
+ *             1 ≤ p ≤ 38, 0 ≤ s ≤ p; the spelling is canonical (`decimal(15,2)`, no spaces),
+ *             so types still compare with ===.
  */
-export type DataType = 'null' | 'bool' | 'int32' | 'int64' | 'float64' | 'utf8' | 'date32' | 'timestamp';
+export type DecimalType = `decimal(${number},${number})`;
+export type DataType = 'null' | 'bool' | 'int32' | 'int64' | 'float64' | 'utf8' | 'date32' | 'timestamp' | DecimalType;
+
+/** The largest DECIMAL precision (as DuckDB and PostgreSQL's default). */
+export const MAX_DECIMAL_PRECISION = 38;
+
+/** The canonical DataType of DECIMAL(p,s). */
+export function decimalType(precision: number, scale: number): DecimalType {
+  return `decimal(${precision},${scale})`;
+}
+
+export function isDecimal(t: string): t is DecimalType {
+  return t.startsWith('decimal(');
+}
+
+const decimalParamsCache = new Map<string, { precision: number; scale: number }>();
+
+/** Precision and scale of a decimal type. */
+export function decimalParams(t: DecimalType): { precision: number; scale: number } {
+  let r = decimalParamsCache.get(t);
+  if (r === undefined) {
+    const m = /^decimal\((\d+),(\d+)\)$/.exec(t);
+    if (!m) throw new Error(`not a decimal type: ${t}`);
+    r = { precision: Number(m[1]), scale: Number(m[2]) };
+    decimalParamsCache.set(t, r);
+  }
+  return r;
+}
+
+/** Scale of a decimal type (digits after the point). */
+export function decimalScale(t: DecimalType): number {
+  return decimalParams(t).scale;
+}
 
 export const DATA_TYPES: readonly DataType[] = ['null', 'bool', 'int32', 'int64', 'float64', 'utf8', 'date32', 'timestamp'];
 
@@ -35,7 +75,7 @@ export function schema(fields: readonly Field[]): Schema {
 }
 
 export function isNumeric(t: DataType): boolean {
-  return t === 'int32' || t === 'int64' || t === 'float64';
+  return t === 'int32' || t === 'int64' || t === 'float64' || isDecimal(t);
 }
 
 export function isInteger(t: DataType): boolean {
@@ -44,6 +84,7 @@ export function isInteger(t: DataType): boolean {
 
 /** The SQL spelling of a type, for EXPLAIN and error messages. */
 export function sqlTypeName(t: DataType): string {
+  if (isDecimal(t)) { const { precision, scale } = decimalParams(t); return `DECIMAL(${precision},${scale})`; }
   switch (t) {
     case 'null': return 'NULL';
     case 'bool': return 'BOOLEAN';
@@ -53,12 +94,14 @@ export function sqlTypeName(t: DataType): string {
     case 'utf8': return 'VARCHAR';
     case 'date32': return 'DATE';
     case 'timestamp': return 'TIMESTAMP';
+    default: throw new Error(`unknown data type ${t}`);
   }
 }
 
 /**
  * A single value outside a column: literals, aggregate results, VALUES rows.
- * int64 and timestamp values are bigint; date32 is a day number; null is SQL NULL.
+ * int64 and timestamp values are bigint; date32 is a day number; null is SQL NULL; a
+ * decimal is its unscaled integer (a number when |v| ≤ 2^53, else a bigint).
  */
 export type Scalar = null | boolean | number | bigint | string;
 
@@ -71,7 +114,7 @@ export function rowWidth(fields: readonly { type: string }[]): number {
       case 'int32': case 'date32': w += 5; break;
       case 'int64': case 'timestamp': case 'float64': w += 9; break;
       case 'utf8': w += 24; break;
-      default: w += 1;
+      default: w += f.type.startsWith('decimal(') ? 9 : 1;
     }
   }
   return Math.max(1, w);

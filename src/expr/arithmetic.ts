@@ -8,9 +8,11 @@
  * integer division truncates toward zero; division or modulo by zero yields NULL.
  * Overflow is only reported for rows whose inputs are both valid.
  */
-import { fixedColumn, type Column } from '../columnar/column.js';
+import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
+import { isDecimal } from '../common/types.js';
+import { decimalArithmetic, negateDecimal } from './decimal.js';
 import type { BinaryOp } from './expr.js';
 import { castColumn } from './cast.js';
 import { allNull, andValidity, maskOf } from './broadcast.js';
@@ -35,6 +37,19 @@ export function arithmetic(op: ArithOp, left: Column, right: Column, outType: Da
 
   // Date arithmetic.
   if (left.type === 'date32' || right.type === 'date32') return dateArithmetic(op, left, right, outType, n);
+
+  // Exact decimals: the binder gives both sides decimal types when the result is one; a
+  // decimal result of / (not DuckDB's) or a double one computes in doubles.
+  if (isDecimal(outType) && op !== '/') {
+    const other: DataType = op === '*' ? 'decimal(38,0)' : outType;
+    return decimalArithmetic(op, castColumn(left, isDecimal(left.type) ? left.type : other) as DecimalColumn,
+      castColumn(right, isDecimal(right.type) ? right.type : other) as DecimalColumn, outType, n);
+  }
+  if (isDecimal(left.type) || isDecimal(right.type)) {
+    const r = arithmetic(op, castColumn(left, isDecimal(left.type) ? 'float64' : left.type),
+      castColumn(right, isDecimal(right.type) ? 'float64' : right.type), isDecimal(outType) ? 'float64' : outType, n);
+    return castColumn(r, outType);
+  }
 
   const lr = NUM_RANK[left.type], rr = NUM_RANK[right.type];
   if (lr === undefined || rr === undefined) {
@@ -229,6 +244,7 @@ export function negate(arg: Column, outType: DataType): Column {
       return outType === 'float64' ? c : castColumn(c, outType);
     }
     default:
+      if (isDecimal(arg.type)) return castColumn(negateDecimal(arg as DecimalColumn), outType);
       throw new SpillwayError('type', `unary minus is not defined for ${arg.type}`);
   }
 }

@@ -15,7 +15,8 @@
  */
 import { fixedColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
-import { sqlTypeName, type DataType } from '../common/types.js';
+import { isDecimal, sqlTypeName, type DataType } from '../common/types.js';
+import { castDecimal } from './decimal.js';
 import { formatDate, formatTimestamp, joinTimestamp, parseDateTime, splitTimestamp, tsParts } from './dates.js';
 import { allNull } from './broadcast.js';
 import { decodeRange, Utf8Writer } from './utf8.js';
@@ -32,6 +33,7 @@ export function castColumn(c: Column, to: DataType): Column {
   const n = c.length;
   if (c.type === 'null') return allNull(to, n);
   if (to === 'null') throw cannotCast(c.type, to);
+  if (isDecimal(to) || isDecimal(c.type)) return castDecimal(c, to);
   if (to === 'utf8') return castToUtf8(c);
   const valid = c.validity;
   switch (c.type) {
@@ -138,6 +140,7 @@ export function castColumn(c: Column, to: DataType): Column {
       }
       return fixedColumn('date32', out, valid);
     }
+    default: throw cannotCast(c.type, to);
   }
 }
 

@@ -9,6 +9,7 @@
 import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
+import { isDecimal } from '../common/types.js';
 import { castColumn } from './cast.js';
 import { andValidity, maskOf } from './broadcast.js';
 import { decodeRange } from './utf8.js';
@@ -27,7 +28,13 @@ const TYPE_CLASS: Record<string, string> = {
 
 /** Bring both sides to comparable representations (only dates vs timestamps need work). */
 function align(left: Column, right: Column): [Column, Column] {
-  const lc = TYPE_CLASS[left.type], rc = TYPE_CLASS[right.type];
+  // Decimals compare by unscaled value: the binder gives both sides one decimal type.
+  const lc = TYPE_CLASS[left.type] ?? (isDecimal(left.type) ? 'num' : undefined);
+  const rc = TYPE_CLASS[right.type] ?? (isDecimal(right.type) ? 'num' : undefined);
+  if (left.type !== right.type && (isDecimal(left.type) || isDecimal(right.type))) {
+    // Not expected from the binder; compare the values as doubles rather than wrongly.
+    return [castColumn(left, 'float64'), castColumn(right, 'float64')];
+  }
   if (lc !== rc) {
     throw new SpillwayError('type', `cannot compare ${left.type} with ${right.type}`);
   }
@@ -154,14 +161,14 @@ export function inConstantList(arg: Column, list: readonly Scalar[], negated: bo
         out[i] = set.has(decodeRange(d, o[j]!, o[j + 1]!)) ? 1 : 0;
       }
     }
-  } else if (arg.type === 'int64' || arg.type === 'timestamp') {
+  } else if (arg.type === 'int64' || arg.type === 'timestamp' || (isDecimal(arg.type) && arg.values instanceof BigInt64Array)) {
     const set = new Set<bigint>();
     for (const v of list) {
       if (v === null) listHasNull = true;
       else if (typeof v === 'bigint') set.add(v);
       else if (typeof v === 'number' && Number.isInteger(v)) set.add(BigInt(v));
     }
-    const a = arg.values;
+    const a = arg.values as BigInt64Array;
     for (let i = 0; i < n; i++) out[i] = set.has(a[i & am]!) ? 1 : 0;
   } else {
     const set = new Set<number>();
@@ -170,7 +177,7 @@ export function inConstantList(arg: Column, list: readonly Scalar[], negated: bo
       else if (typeof v === 'boolean') set.add(v ? 1 : 0);
       else set.add(Number(v));
     }
-    const a = arg.values;
+    const a = arg.values as Float64Array | Int32Array | Uint8Array;
     for (let i = 0; i < n; i++) out[i] = set.has(a[i & am]!) ? 1 : 0;
   }
   if (listHasNull) {

@@ -151,6 +151,10 @@ function literalColumn(expr: LiteralExpr): Column {
         c = typeof value === 'string' ? castColumn(repeatScalar('utf8', value, 1), 'bool') : repeatScalar('bool', Boolean(value), 1);
         break;
       case 'null': c = allNull('null', 1); break;
+      default:
+        // A decimal: its unscaled integer (number or bigint), or decimal text.
+        c = typeof value === 'string' ? castColumn(repeatScalar('utf8', value, 1), type)
+          : repeatScalar(type, typeof value === 'bigint' || typeof value === 'number' ? value : Number(value), 1);
     }
   }
   folded.set(expr, c);

@@ -20,7 +20,8 @@
 import type { PhysicalExpr, SortKey } from '../expr/expr.js';
 import type { MetricsSet } from '../common/metrics.js';
 import type { EdgeFigures, QueryFigures, StageFigures } from '../common/figures.js';
-import { sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
+import { decimalParams, isDecimal, sqlTypeName, type DataType, type Scalar, type Schema } from '../common/types.js';
+import { decimalText } from '../expr/decimal.js';
 import { estimateRows } from './estimate.js';
 import { logicalChildren, type FrameBound, type LExpr, type LogicalPlan, type SharedCte, type WindowFrame } from './logical.js';
 import { ADAPTIVE_BACK_FACTOR, childrenOf, type Partitioning, type PhysicalPlan } from './physical.js';
@@ -49,6 +50,7 @@ export function formatScalar(v: Scalar, t: DataType): string {
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
   if (t === 'date32' && typeof v === 'number') return `DATE '${isoDay(v)}'`;
+  if (isDecimal(t) && (typeof v === 'number' || typeof v === 'bigint')) return decimalText(v, decimalParams(t).scale);
   if (t === 'timestamp' && typeof v === 'bigint') {
     const ms = Number(v / 1000n);
     return `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;

@@ -7,7 +7,7 @@
  * column ids; subqueries become scalar_subquery / exists / in_subquery with their own plan.
  */
 import type { DataType, Scalar } from '../common/types.js';
-import { isInteger, isNumeric, sqlTypeName } from '../common/types.js';
+import { decimalParams, decimalType, isDecimal, isInteger, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
 import { didYouMean } from '../common/errors.js';
@@ -15,7 +15,7 @@ import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } f
 import type { BindContext, CteScope } from './bind_context.js';
 import type { Scope } from './scope.js';
 import {
-  addMonths, castTo, commonType, commonTypeOf, dataTypeFromSql, isUntypedString, untypedString,
+  addMonths, asDecimal, castTo, commonType, decimalLiteral, decimalResultType, commonTypeOf, dataTypeFromSql, isUntypedString, untypedString,
 } from './coercion.js';
 import { bindFunctionCall, isKnownFunction, knownFunctionNames, SignatureError } from './functions.js';
 import { exprDisplayName } from './names.js';
@@ -101,7 +101,7 @@ export function numberLiteral(value: unknown): LExpr {
       if (value >= -2147483648 && value <= 2147483647) return { kind: 'literal', value, type: 'int32' };
       if (Number.isSafeInteger(value)) return { kind: 'literal', value: BigInt(value), type: 'int64' };
     }
-    return { kind: 'literal', value, type: 'float64', decimal: String(value) };
+    return decimalLiteral(String(value)) ?? { kind: 'literal', value, type: 'float64', decimal: String(value) };
   }
   const text = String(value).trim();
   if (/^[-+]?\d+$/.test(text)) {
@@ -109,7 +109,8 @@ export function numberLiteral(value: unknown): LExpr {
     if (b >= -2147483648n && b <= 2147483647n) return { kind: 'literal', value: Number(b), type: 'int32' };
     if (b >= -(2n ** 63n) && b < 2n ** 63n) return { kind: 'literal', value: b, type: 'int64' };
   }
-  return { kind: 'literal', value: Number(text), type: 'float64', decimal: text };
+  // 0.1 is DECIMAL(2,1) as in DuckDB and PostgreSQL; exponents and wider text are doubles.
+  return decimalLiteral(text) ?? { kind: 'literal', value: Number(text), type: 'float64', decimal: text };
 }
 
 function negateLiteral(e: LExpr & { kind: 'literal' }): LExpr | null {
@@ -121,6 +122,9 @@ function negateLiteral(e: LExpr & { kind: 'literal' }): LExpr | null {
   if (e.type === 'int64' && typeof v === 'bigint') {
     const n = -v;
     return n >= -2147483648n && n <= 2147483647n ? { kind: 'literal', value: Number(n), type: 'int32' } : { kind: 'literal', value: n, type: 'int64' };
+  }
+  if (isDecimal(e.type) && (typeof v === 'number' || typeof v === 'bigint')) {
+    return { kind: 'literal', value: typeof v === 'number' ? (v === 0 ? 0 : -v) : -v, type: e.type };
   }
   if (e.type === 'float64' && typeof v === 'number' && e.decimal === '9223372036854775808') {
     // -9223372036854775808 is the smallest BIGINT, though its digits alone are not one.
@@ -223,13 +227,15 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
     case 'aggr_func': return bindAggregate(node, env);
     case 'case': return bindCase(node, env);
     case 'cast': {
-      const target = node.target?.[0];
-      if (!target) throw ctx.error('syntax', `CAST without a target type${ctx.at(node)}`);
-      let type: DataType;
-      try { type = dataTypeFromSql(target); } catch (e) { throw ctx.error('unsupported', `${(e as Error).message}${ctx.at(node)}`); }
+      const targets = node.target ?? [];
+      if (targets.length === 0) throw ctx.error('syntax', `CAST without a target type${ctx.at(node)}`);
+      let types: DataType[];
+      try { types = targets.map(dataTypeFromSql); } catch (e) { throw ctx.error('unsupported', `${(e as Error).message}${ctx.at(node)}`); }
       const arg = bindExpr(node.expr!, env);
       try {
-        const out = castTo(arg, type);
+        // x::a::b casts to a, then to b.
+        let out = arg;
+        for (const type of types) out = castTo(out, type);
         // A literal cast to utf8 is a typed string, no longer an untyped literal.
         return out === arg && isUntypedString(arg) ? lit(arg.kind === 'literal' ? arg.value : null, 'utf8') : out;
       } catch (e) {
@@ -445,6 +451,18 @@ function arithmetic(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: ExprNo
   else if (ta === 'null') t = tb;
   else if (tb === 'null') t = ta;
   else t = (ta === 'float64' || tb === 'float64') ? 'float64' : (ta === 'int64' || tb === 'int64') ? 'int64' : 'int32';
+  if ((isDecimal(ta) || isDecimal(tb)) && t !== 'float64') {
+    // Exact decimals (DuckDB's result types); / and anything too wide are doubles.
+    const dt = op === '/' ? null : decimalResultType(op, ta, tb);
+    try {
+      if (dt === null) return { kind: 'binary', op, left: castTo(a, 'float64'), right: castTo(b, 'float64'), type: 'float64' };
+      // Each side as a decimal of its own scale (integers as DECIMAL(10,0) / (19,0)); + - % rescale in the kernel.
+      const side = (e: LExpr, te: DataType): LExpr => castTo(e, te === 'null' ? dt : asDecimal(te) ?? dt);
+      return { kind: 'binary', op, left: side(a, ta), right: side(b, tb), type: dt };
+    } catch (e) {
+      throw ctx.error('type', `${(e as Error).message}${ctx.at(node)}`);
+    }
+  }
   try {
     return { kind: 'binary', op, left: castTo(a, t), right: castTo(b, t), type: t };
   } catch (e) {
@@ -682,7 +700,15 @@ function bindAggregate(node: ExprNode, env: ExprEnv): LExpr {
     case 'sum': case 'avg': {
       if (arg.type === 'null') arg = castTo(arg, name === 'sum' ? 'int32' : 'float64');
       if (!isNumeric(arg.type)) throw ctx.error('type', `function ${name} expects a number, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
-      type = name === 'avg' ? 'float64' : arg.type === 'float64' ? 'float64' : 'int64';
+      // sum(DECIMAL(p,s)) is DECIMAL(38,s) (exact); avg of a decimal is a DOUBLE (DuckDB).
+      if (isDecimal(arg.type) && name === 'avg') {
+        // avg(DECIMAL) = the exact sum, then one division in doubles (NULL without input).
+        const sum = env.aggregates.add('sum', arg, distinct, decimalType(MAX_DECIMAL_PRECISION, decimalParams(arg.type).scale), `sum(${display})`);
+        const count = env.aggregates.add('count', arg, distinct, 'int64', `count(${display})`);
+        return { kind: 'binary', op: '/', left: castTo(sum, 'float64'), right: castTo(count, 'float64'), type: 'float64' };
+      }
+      type = name === 'avg' ? 'float64' : isDecimal(arg.type) ? decimalType(MAX_DECIMAL_PRECISION, decimalParams(arg.type).scale)
+        : arg.type === 'float64' ? 'float64' : 'int64';
       break;
     }
     default:
@@ -718,7 +744,7 @@ function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArg
       if (arg.type !== 'bool') typeError('a boolean');
       return collector.add(fn, arg, distinct, 'bool', display);
     case 'var_samp': case 'var_pop': case 'stddev_samp': case 'stddev_pop':
-      if (arg.type === 'null') arg = castTo(arg, 'float64');
+      if (arg.type === 'null' || isDecimal(arg.type)) arg = castTo(arg, 'float64');
       if (!isNumeric(arg.type)) typeError('a number');
       return collector.add(fn, arg, distinct, 'float64', display);
     case 'approx_count_distinct':
@@ -766,7 +792,7 @@ function percentile(fn: AggregateFunction, arg: LExpr, fraction: number, ascendi
   const { ctx } = env;
   if (distinct) throw ctx.error('unsupported', `unsupported: DISTINCT in ${fn}${ctx.at(node)}`);
   if (arg.kind === 'literal' && isUntypedString(arg)) arg = lit(arg.value, 'utf8');
-  if (arg.type === 'null') arg = castTo(arg, 'float64');
+  if (arg.type === 'null' || (fn === 'percentile_cont' && isDecimal(arg.type))) arg = castTo(arg, 'float64');
   if (fn === 'percentile_cont' && !isNumeric(arg.type)) {
     throw ctx.error('type', `${fn} expects a number, got ${sqlTypeName(arg.type)}${ctx.at(node)}`);
   }
@@ -776,7 +802,9 @@ function percentile(fn: AggregateFunction, arg: LExpr, fraction: number, ascendi
 }
 
 /** The fraction of a percentile: a constant from 0 to 1. */
-function fractionOf(e: LExpr, name: string, node: ExprNode, env: ExprEnv): number {
+function fractionOf(e0: LExpr, name: string, node: ExprNode, env: ExprEnv): number {
+  // A DECIMAL literal (0.25) folds to its double.
+  const e = isDecimal(e0.type) ? castTo(e0, 'float64') : e0;
   const v = e.kind === 'literal' ? e.value : e.kind === 'cast' && e.arg.kind === 'literal' ? e.arg.value : undefined;
   const f = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN;
   if (!(f >= 0 && f <= 1)) throw env.ctx.error('binder', `the fraction of ${name} must be a constant from 0 to 1${env.ctx.at(node)}`);

@@ -12,7 +12,7 @@
  * PRECEDING AND CURRENT ROW with an ORDER BY, the whole partition without one.
  */
 import type { DataType } from '../common/types.js';
-import { isNumeric, sqlTypeName } from '../common/types.js';
+import { decimalParams, decimalType, isDecimal, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
 import type { AggregateFunction } from '../expr/expr.js';
 import type { FrameBound, LExpr, LSortKey, LWindowFunction, WindowFrame, WindowFunctionName } from '../plan/logical.js';
 import type { ExprNode, FuncArgs, IdentNode, OrderByItem } from './ast.js';
@@ -285,6 +285,12 @@ export function bindWindowCall(node: ExprNode, env: ExprEnv): LExpr {
       case 'sum': case 'avg':
         if (arg.type === 'null') arg = castTo(arg, name === 'sum' ? 'int32' : 'float64');
         if (!isNumeric(arg.type)) throw ctx.error('type', `function ${name} expects a number, got ${sqlTypeName(arg.type)}${at()}`);
+        // Window sums run in doubles: sum(DECIMAL(p,s)) over a window is its DECIMAL(38,s) from a double sum.
+        if (isDecimal(arg.type)) {
+          const dec = arg.type;
+          const inner = windows.add(partitionBy, orderBy, { ...base, fn: name as AggregateFunction, arg: castTo(arg, 'float64'), type: 'float64' });
+          return name === 'avg' ? inner : castTo(inner, decimalType(MAX_DECIMAL_PRECISION, decimalParams(dec).scale));
+        }
         type = name === 'avg' || arg.type === 'float64' ? 'float64' : 'int64';
         break;
       default: type = arg.type;

@@ -9,8 +9,9 @@
  *   - date32 next to timestamp widens to timestamp;
  *   - anything else that differs is a type error naming both types.
  */
-import type { DataType, Scalar } from '../common/types.js';
-import { isNumeric, sqlTypeName } from '../common/types.js';
+import type { DataType, DecimalType, Scalar } from '../common/types.js';
+import { decimalParams, decimalType, isDecimal, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
+import { decimalText, parseDecimalText } from '../expr/decimal.js';
 import { SpillwayError } from '../common/errors.js';
 import type { LExpr } from '../plan/logical.js';
 import type { DataTypeNode } from './ast.js';
@@ -41,7 +42,16 @@ export function dataTypeFromSql(t: DataTypeNode): DataType {
       return t.length === 8 ? 'int64' : 'int32';
     case 'BIGINT': case 'INT8': return 'int64';
     case 'DOUBLE': case 'DOUBLE PRECISION': case 'FLOAT': case 'FLOAT8': case 'FLOAT4': case 'REAL':
-    case 'NUMERIC': case 'DECIMAL': return 'float64';
+      return 'float64';
+    case 'NUMERIC': case 'DECIMAL': case 'DEC': {
+      // DuckDB's default is DECIMAL(18,3); DECIMAL(p) has scale 0.
+      const p = t.length ?? 18, sc = t.length === undefined ? 3 : t.scale ?? 0;
+      if (!Number.isInteger(p) || p < 1 || p > MAX_DECIMAL_PRECISION) {
+        throw new SpillwayError('type', `DECIMAL precision must be between 1 and ${MAX_DECIMAL_PRECISION}, got ${p}`);
+      }
+      if (!Number.isInteger(sc) || sc < 0 || sc > p) throw new SpillwayError('type', `DECIMAL scale must be between 0 and the precision ${p}, got ${sc}`);
+      return decimalType(p, sc);
+    }
     case 'VARCHAR': case 'TEXT': case 'CHAR': case 'CHARACTER': case 'CHARACTER VARYING': case 'STRING': case 'BPCHAR':
       return 'utf8';
     case 'DATE': return 'date32';
@@ -54,8 +64,71 @@ export function dataTypeFromSql(t: DataTypeNode): DataType {
 
 const NUMERIC_RANK: Partial<Record<DataType, number>> = { int32: 1, int64: 2, float64: 3 };
 
+/** An integer type as the DECIMAL that holds it (DuckDB: INTEGER → DECIMAL(10,0), BIGINT → DECIMAL(19,0)). */
+export function asDecimal(t: DataType): DecimalType | null {
+  if (isDecimal(t)) return t;
+  if (t === 'int32') return 'decimal(10,0)';
+  if (t === 'int64') return 'decimal(19,0)';
+  return null;
+}
+
+/**
+ * The common type of two numeric types: the wider of int32 < int64 < float64; a decimal with
+ * a double is a double; a decimal with a decimal or an integer is the decimal with the most
+ * integer digits and the largest scale (a double when that needs more than 38 digits).
+ */
 export function widerNumeric(a: DataType, b: DataType): DataType {
+  if (isDecimal(a) || isDecimal(b)) {
+    if (a === b) return a;
+    const x = asDecimal(a), y = asDecimal(b);
+    if (x === null || y === null) return 'float64';
+    const px = decimalParams(x), py = decimalParams(y);
+    const scale = Math.max(px.scale, py.scale);
+    const digits = Math.max(px.precision - px.scale, py.precision - py.scale) + scale;
+    return digits > MAX_DECIMAL_PRECISION ? 'float64' : decimalType(digits, scale);
+  }
   return (NUMERIC_RANK[a] ?? 0) >= (NUMERIC_RANK[b] ?? 0) ? a : b;
+}
+
+/**
+ * The result type of a + - * % b where a or b is a decimal and neither a double (DuckDB's rules):
+ * + and - take the larger scale and one more integer digit; * adds scales and precisions,
+ * kept at 18 digits when both sides fit 18 (the int64 fast path) and capped at 38; % takes
+ * the common type. null: no decimal fits (the caller computes in doubles).
+ */
+export function decimalResultType(op: string, a: DataType, b: DataType): DecimalType | null {
+  const x = asDecimal(a === 'null' ? b : a), y = asDecimal(b === 'null' ? a : b);
+  if (x === null || y === null) return null;
+  const px = decimalParams(x), py = decimalParams(y);
+  if (op === '*') {
+    const scale = px.scale + py.scale;
+    let p = px.precision + py.precision;
+    if (p > 18 && px.precision <= 18 && py.precision <= 18 && scale < 18) p = 18;
+    if (scale > MAX_DECIMAL_PRECISION) return null;
+    return decimalType(Math.min(p, MAX_DECIMAL_PRECISION), scale);
+  }
+  const scale = Math.max(px.scale, py.scale);
+  const digits = Math.max(px.precision - px.scale, py.precision - py.scale) + scale + (op === '%' ? 0 : 1);
+  return decimalType(Math.min(digits, MAX_DECIMAL_PRECISION), scale);
+}
+
+/** The DECIMAL literal of numeric text ('0.10' → DECIMAL(3,2) 10), or null (exponent, > 38 digits, beyond int64). */
+export function decimalLiteral(text: string): LExpr | null {
+  const m = /^([+-]?)(\d*)\.(\d*)$/.exec(text.trim());
+  if (!m || (m[2] === '' && m[3] === '')) return null;
+  const int = m[2]!.replace(/^0+/, '');
+  const scale = m[3]!.length;
+  const precision = Math.max(m[2] === '' ? 0 : Math.max(int.length, 1), 1) + scale - (m[2] === '' && scale > 0 ? 1 : 0);
+  const p = Math.max(precision, scale, 1);
+  if (p > MAX_DECIMAL_PRECISION) return null;
+  const v = parseDecimalText(text, scale);
+  if (v === null || v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return { kind: 'literal', value: decimalValue(v), type: decimalType(p, scale) };
+}
+
+/** An unscaled decimal as a Scalar: a number when safe, else a bigint. */
+function decimalValue(v: bigint): number | bigint {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
 /** Days since 1970-01-01 of a 'YYYY-MM-DD' string, or null when it is not a valid date. */
@@ -105,6 +178,7 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
   const v = e.value;
   if (v === null) return literal(null, target);
   if (e.type === target) return e;
+  if (isDecimal(target) || isDecimal(e.type)) return foldDecimalCast(e, target);
   switch (target) {
     case 'int64':
       if (e.type === 'int32' && typeof v === 'number') return literal(BigInt(v), 'int64');
@@ -157,6 +231,28 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
   }
 }
 
+/** Casts of literals to and from decimals, exact at bind time; null leaves a run-time cast (and its errors). */
+function foldDecimalCast(e: LExpr & { kind: 'literal' }, target: DataType): LExpr | null {
+  const v = e.value;
+  if (isDecimal(target)) {
+    const { precision, scale } = decimalParams(target);
+    let text: string | null = null;
+    if (isDecimal(e.type) && (typeof v === 'number' || typeof v === 'bigint')) text = decimalText(v, decimalParams(e.type).scale);
+    else if ((e.type === 'int32' || e.type === 'int64') && (typeof v === 'number' || typeof v === 'bigint')) text = v.toString();
+    else if (e.type === 'utf8' && typeof v === 'string') text = v;
+    if (text === null) return null;
+    const u = parseDecimalText(text, scale);
+    const limit = 10n ** BigInt(precision);
+    if (u === null || u >= limit || u <= -limit || u > 9223372036854775807n || u < -9223372036854775808n) return null;
+    return literal(decimalValue(u), target);
+  }
+  if (typeof v !== 'number' && typeof v !== 'bigint') return null;
+  const text = decimalText(v, decimalParams(e.type as DecimalType).scale);
+  if (target === 'float64') return literal(Number(text), 'float64', text);
+  if (target === 'utf8') return literal(text, 'utf8');
+  return null;
+}
+
 /** Cast `e` to `target`, folding literals; no-op when it already has that type. */
 export function castTo(e: LExpr, target: DataType): LExpr {
   if (exprType(e) === target) return e;
@@ -181,6 +277,8 @@ export function commonType(a: LExpr, b: LExpr): DataType | null {
   if (ta === 'null') return tb;
   if (tb === 'null') return ta;
   if (isNumeric(ta) && isNumeric(tb)) return widerNumeric(ta, tb);
+  if (isUntypedString(a) && isDecimal(tb)) return tb;
+  if (isUntypedString(b) && isDecimal(ta)) return ta;
   if (isUntypedString(a) && tb !== 'utf8') return tb;
   if (isUntypedString(b) && ta !== 'utf8') return ta;
   if ((ta === 'date32' && tb === 'timestamp') || (ta === 'timestamp' && tb === 'date32')) return 'timestamp';

@@ -4,7 +4,7 @@
  * Names are the lower-case names listed in src/expr/expr.ts.
  */
 import type { DataType } from '../common/types.js';
-import { isNumeric, sqlTypeName } from '../common/types.js';
+import { isDecimal, isNumeric, sqlTypeName } from '../common/types.js';
 import type { LExpr } from '../plan/logical.js';
 import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
 import { SpillwayError } from '../common/errors.js';
@@ -43,6 +43,8 @@ function arity(name: string, args: LExpr[], min: number, max: number): void {
 function numericArg(name: string, e: LExpr): LExpr {
   if (e.type === 'null') return castTo(e, 'float64');
   if (isUntypedString(e)) return castTo(e, 'float64');
+  // Math functions compute in doubles: a DECIMAL argument is converted (DuckDB keeps DECIMAL for abs/round/floor).
+  if (isDecimal(e.type)) return castTo(e, 'float64');
   if (!isNumeric(e.type)) throw new SignatureError('type', `function ${name} expects a number, got ${sqlTypeName(e.type)}`);
   return e;
 }

@@ -17,7 +17,8 @@
 import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyparquet';
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
-import type { Column } from '../columnar/column.js';
+import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
+import { decimalParams, isDecimal } from '../common/types.js';
 import { hashColumns, valuesEqual } from '../columnar/hash.js';
 import { compareBytes } from '../expr/compare.js';
 
@@ -93,7 +94,8 @@ export function chunkContext(out: ByteWriter, codec: CompressionCodec, compress:
 }
 
 /** Encode column `c` (length = the row group's rows) at the writer's position. */
-export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c: Column): ColumnChunk {
+export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Column): ColumnChunk {
+  const c = isDecimal(c0.type) ? decimalPhysical(c0 as DecimalColumn) : c0;
   const n = c.length;
   const optional = el.repetition_type === 'OPTIONAL';
   const valid = c.type === 'null' ? new Uint8Array(n) : c.validity;
@@ -174,6 +176,26 @@ function writePage(ctx: ChunkContext, type: 'DATA_PAGE' | 'DICTIONARY_PAGE', val
   return header + body.length;
 }
 
+/**
+ * A decimal column as the INT32 or INT64 column of its unscaled values (the physical type
+ * parquet_writer.ts gives DECIMAL(p ≤ 18)); wider decimals stay (16-byte FIXED_LEN_BYTE_ARRAY).
+ */
+function decimalPhysical(c: DecimalColumn): Column {
+  const { precision } = decimalParams(c.type);
+  if (precision > 18) return c;
+  const v = c.values, n = c.length;
+  if (precision <= 9) {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = Number(v[i]!);
+    return fixedColumn('int32', out, c.validity);
+  }
+  if (v instanceof BigInt64Array) return fixedColumn('int64', v, c.validity);
+  // Exact doubles to int64 through their 32-bit halves: no BigInt per row.
+  const out = new BigInt64Array(n), w = new Int32Array(out.buffer);
+  for (let i = 0; i < n; i++) { const x = v[i]!, hi = Math.floor(x / 4294967296); w[2 * i] = x - hi * 4294967296; w[2 * i + 1] = hi; }
+  return fixedColumn('int64', out, c.validity);
+}
+
 /** Row ranges of about PAGE_BYTES of values each. */
 function pageRanges(c: Column, n: number): [number, number][] {
   const out: [number, number][] = [];
@@ -189,7 +211,7 @@ function pageRanges(c: Column, n: number): [number, number][] {
     }
     return out;
   }
-  const width = c.type === 'int64' || c.type === 'timestamp' || c.type === 'float64' ? 8 : c.type === 'bool' ? 1 / 8 : 4;
+  const width = c.type === 'int64' || c.type === 'timestamp' || c.type === 'float64' ? 8 : c.type === 'bool' ? 1 / 8 : isDecimal(c.type) ? 16 : 4;
   const rows = Math.max(1024, Math.floor(PAGE_BYTES / width));
   for (let s = 0; s < n; s += rows) out.push([s, Math.min(n, s + rows)]);
   if (out.length === 0) out.push([0, 0]);
@@ -288,6 +310,7 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
       return;
     }
     default: {
+      if (isDecimal(c.type)) { writeDecimal16(page, c.values as Float64Array | BigInt64Array, valid, s, e); return; }
       const bytes = new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
       const w = c.values.BYTES_PER_ELEMENT;
       if (valid === null) { page.append(bytes, s * w, e * w); return; }
@@ -300,6 +323,19 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
         i = r;
       }
     }
+  }
+}
+
+/** 16-byte big-endian two's complement values (FIXED_LEN_BYTE_ARRAY DECIMAL) of the valid rows. */
+function writeDecimal16(page: PageBuffer, v: Float64Array | BigInt64Array, valid: Uint8Array | null, s: number, e: number): void {
+  const buf = new Uint8Array(16), dv = new DataView(buf.buffer);
+  for (let i = s; i < e; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const x = v[i]!;
+    const b = typeof x === 'bigint' ? x : BigInt(x);
+    dv.setBigInt64(0, b < 0n ? -1n : 0n);
+    dv.setBigInt64(8, b);
+    page.append(buf, 0, 16);
   }
 }
 
@@ -387,7 +423,8 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
       return lo < 0 ? {} : { min_value: c.values[lo]!, max_value: c.values[hi]! };
     }
     default: {
-      const v = c.values;
+      if (isDecimal(c.type)) return {}; // 16-byte decimals: no statistics
+      const v = c.values as Float64Array | Int32Array;
       let min = Infinity, max = -Infinity, any = false;
       for (let r = 0; r < n; r++) {
         if (valid !== null && valid[r] === 0) continue;

@@ -12,9 +12,9 @@
  *   INT64 TIMESTAMP (MILLIS|MICROS|NANOS) → timestamp (µs; nanos are truncated to µs)
  *   INT96 (legacy Spark/Impala times)     → timestamp (µs)
  *   FLOAT, DOUBLE, FLOAT16                → float64
- *   any DECIMAL                           → float64  LOSSY: Spillway has no decimal type, so
- *                                            a DECIMAL(p, s) becomes the nearest double (exact
- *                                            below 2^53 / 10^s, e.g. every DECIMAL(15,2))
+ *   DECIMAL(p,s) (INT32, INT64, FIXED_LEN_BYTE_ARRAY, BYTE_ARRAY) → decimal(p,s) (exact; a
+ *                                            value beyond int64 is an error when read); its
+ *                                            statistics are not used
  *   BYTE_ARRAY STRING/UTF8/ENUM/JSON      → utf8
  *   FIXED_LEN_BYTE_ARRAY UUID             → utf8 (canonical text form)
  *   INT64 UINT_64                         → int64; a value above 2^63 - 1 fails the read,
@@ -31,6 +31,7 @@ import { parquetMetadataAsync } from 'hyparquet';
 import type { ColumnChunk, FileMetaData, ParquetParsers, SchemaElement, Statistics } from 'hyparquet';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType, Field, Scalar, Schema } from '../common/types.js';
+import { decimalType, MAX_DECIMAL_PRECISION } from '../common/types.js';
 import { storeFor, type ReadableObject } from './object_store.js';
 
 /** Bounds of one column in one row group; undefined = unknown. */
@@ -245,7 +246,12 @@ export function spillwayType(path: string, el: SchemaElement): DataType {
   const lt = el.logical_type;
   const ct = el.converted_type;
   const no = (why: string): never => { throw unsupportedColumn(path, el, why); };
-  if (ct === 'DECIMAL' || lt?.type === 'DECIMAL') return 'float64';
+  if (ct === 'DECIMAL' || lt?.type === 'DECIMAL') {
+    const precision = lt?.type === 'DECIMAL' ? lt.precision : el.precision ?? 0;
+    const scale = lt?.type === 'DECIMAL' ? lt.scale : el.scale ?? 0;
+    if (!(precision >= 1 && precision <= MAX_DECIMAL_PRECISION && scale >= 0 && scale <= precision)) return no(`DECIMAL(${precision},${scale}) is beyond DECIMAL(38)`);
+    return decimalType(precision, scale);
+  }
   switch (el.type) {
     case 'BOOLEAN': return 'bool';
     case 'INT32':

@@ -30,7 +30,7 @@ import type { ColumnChunk, CompressionCodec, RowGroup, SchemaElement } from 'hyp
 import { batchBytes, type Batch, type Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
 import { SpillwayError } from '../common/errors.js';
-import { sqlTypeName, type Field, type Schema } from '../common/types.js';
+import { decimalParams, isDecimal, sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
 import { chunkContext, writeColumnChunk, type ChunkContext, type Compressor } from './parquet_encode.js';
 
@@ -64,6 +64,12 @@ export function rowGroupBytesFor(memoryLimit: number): number | undefined {
 function schemaElement(f: Field): SchemaElement {
   const repetition_type = f.nullable ? 'OPTIONAL' : 'REQUIRED';
   const name = f.name;
+  if (isDecimal(f.type)) {
+    // DECIMAL as DuckDB writes it: INT32 up to 9 digits, INT64 up to 18, else 16 bytes big-endian.
+    const { precision, scale } = decimalParams(f.type);
+    const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: 16 };
+    return { name, ...physical, converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, repetition_type };
+  }
   switch (f.type) {
     case 'int32': return { name, type: 'INT32', repetition_type };
     case 'int64': return { name, type: 'INT64', repetition_type };
@@ -76,6 +82,7 @@ function schemaElement(f: Field): SchemaElement {
       return { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type };
     case 'null':
       throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: cast it to a concrete type`);
+    default: throw new Error(`schemaElement: ${f.type}`);
   }
 }
 

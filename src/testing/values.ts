@@ -35,6 +35,7 @@ export function valueOf(seed: ValueSeed, type: DataType): Scalar {
     case 'date32': return seed === 'max' ? 47482 /* 2099-12-31 */ : seed === 'min' ? 0 : DATE_BASE + n;
     case 'timestamp': return seed === 'max' ? 4102358400000000n : seed === 'min' ? 0n : BigInt(DATE_BASE + n) * 86_400_000_000n;
     case 'null': return null;
+    default: return n; // a decimal's unscaled value
   }
 }
 

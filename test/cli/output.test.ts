@@ -32,6 +32,7 @@ function rowsFor(types: DataType[], n: number): Scalar[][] {
         case 'date32': return [-800_000, 0, 9131, 19_782, 2_932_896][i % 5]!;
         case 'timestamp': return [0n, -1n, 1_709_210_096_123_456n, -62_135_596_800_000_000n][i % 4]!;
         case 'utf8': return STRINGS[i % STRINGS.length]!;
+        default: return [0, -5, 12345, 2n ** 62n, -1][i % 5]!; // a decimal's unscaled value
       }
     }));
   }

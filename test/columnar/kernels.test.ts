@@ -8,7 +8,7 @@ import {
 } from '../../src/columnar/kernels.js';
 import { field, schema, type DataType, type Scalar } from '../../src/common/types.js';
 
-const TYPES: DataType[] = ['null', 'bool', 'int32', 'int64', 'float64', 'date32', 'timestamp', 'utf8'];
+const TYPES: DataType[] = ['null', 'bool', 'int32', 'int64', 'float64', 'date32', 'timestamp', 'utf8', 'decimal(9,2)', 'decimal(38,4)'];
 
 /** Strings around the kernel's copy thresholds, multi-byte UTF-8 included. */
 const STRINGS = [
@@ -26,6 +26,7 @@ function valueFor(type: DataType, i: number): Scalar {
     case 'timestamp': return BigInt(i) * 86_400_000_123n - 5n;
     case 'float64': return i % 11 === 5 ? -0 : i % 13 === 7 ? NaN : i * 1.25 - 3;
     case 'utf8': return STRINGS[i % STRINGS.length]! + (i % 4 === 0 ? '' : String(i));
+    default: return i % 9 === 4 ? BigInt(i) * 1_000_000_000_007n : i * 125 - 700; // a decimal's unscaled value, both forms
   }
 }
 

@@ -355,9 +355,9 @@ describe('subqueries', () => {
 });
 
 describe('expressions and coercion', () => {
-  it('integer literals are int32 when they fit, else int64; decimals keep their text', async () => {
+  it('integer literals are int32 when they fit, else int64; decimal literals are DECIMAL(p,s) of their digits', async () => {
     const q = await bind('select 1, 3000000000, .06, 1e3, -2147483648');
-    expect(projectExprs(q.plan)).toEqual(['1:int32', '3000000000:int64', '0.06:float64(0.06)', '1000:float64(1e3)', '-2147483648:int32']);
+    expect(projectExprs(q.plan)).toEqual(['1:int32', '3000000000:int64', '6:decimal(3,2)', '1000:float64(1e3)', '-2147483648:int32']);
   });
 
   it('numeric promotion inserts casts so both sides agree', async () => {
@@ -408,7 +408,7 @@ describe('expressions and coercion', () => {
     expect(e[5]).toMatch(/^is_null\(b#\d+\)$/);
     expect(e[6]).toMatch(/^is_not_null\(b#\d+\)$/);
     expect(e[7]).toMatch(/^case\(\(a#\d+ > 1:int32\) => 'big':utf8; else null:utf8\)$/);
-    expect(e[8]).toMatch(/^case\(a#\d+; 1:int32 => 1.5:float64\(1.5\); else 2:float64\(2\)\)$/);
+    expect(e[8]).toMatch(/^case\(a#\d+; 1:int32 => 15:decimal\(11,1\); else 20:decimal\(11,1\)\)$/);
     expect(e[9]).toMatch(/^coalesce\(cast\(a#\d+ as int64\), big#\d+\):int64$/);
     expect(e[10]).toMatch(/^nullif\(a#\d+, 0:int32\):int32$/);
     expect(e[11]).toMatch(/^cast\(s#\d+ as int32\)$/);
@@ -417,7 +417,7 @@ describe('expressions and coercion', () => {
     expect(e[14]).toMatch(/^date_part\('year':utf8, d#\d+\):int32$/);
     expect(e[15]).toMatch(/^neg\(a#\d+\)$/);
     expect(e[16]).toMatch(/^not\(\(a#\d+ > 1:int32\)\)$/);
-    expect(outputColumns(q.plan).map((c) => c.type).slice(7, 10)).toEqual(['utf8', 'float64', 'int64']);
+    expect(outputColumns(q.plan).map((c) => c.type).slice(7, 10)).toEqual(['utf8', 'decimal(11,1)', 'int64']);
   });
 
   it('NOT (x) IS NULL means NOT ((x) IS NULL), whatever the grammar says', async () => {

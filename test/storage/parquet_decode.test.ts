@@ -82,16 +82,23 @@ function expectSameColumns(names: string[], got: Cell[][], want: Cell[][], norma
     expect(g.length, names[j]).toBe(w.length);
     const norm = normalise[names[j]!] ?? ((v: Cell) => v);
     for (let i = 0; i < w.length; i++) {
-      const a = g[i]!;
+      const a0 = g[i]!;
+      // Decimal columns hold unscaled values as numbers or bigints (either form): compare as numbers when safe.
+      const a = names[j]!.startsWith('dec') && typeof a0 === 'bigint' && a0 >= -9007199254740991n && a0 <= 9007199254740991n ? Number(a0) : a0;
       const b = norm(w[i]!);
       if (!Object.is(a, b)) throw new Error(`column ${names[j]}, row ${i}: decoded ${String(a)} (${typeof a}), DuckDB ${String(b)} (${typeof b})`);
     }
   }
 }
 
-/** DECIMAL text from DuckDB → the double the engine produces (unscaled × 10^-scale). */
+/** DECIMAL text from DuckDB → the unscaled value the engine holds (a number when safe, else a bigint). */
 function decimalValue(scale: number): (v: Cell) => Cell {
-  return (v) => (v === null ? null : Number(BigInt(String(v).replace('.', ''))) * 10 ** -scale);
+  return (v) => {
+    if (v === null) return null;
+    const [int, frac = ''] = String(v).split('.');
+    const u = BigInt(int! + frac.padEnd(scale, '0'));
+    return u >= -9007199254740991n && u <= 9007199254740991n ? Number(u) : u;
+  };
 }
 
 let dir: string;

@@ -99,8 +99,8 @@ describe('Parquet type mapping', () => {
     expect(spillwayType('f', el({ type: 'INT96' }))).toBe('timestamp');
     expect(spillwayType('f', el({ type: 'FLOAT' }))).toBe('float64');
     expect(spillwayType('f', el({ type: 'DOUBLE' }))).toBe('float64');
-    expect(spillwayType('f', el({ type: 'INT64', converted_type: 'DECIMAL', precision: 15, scale: 2 }))).toBe('float64');
-    expect(spillwayType('f', el({ type: 'FIXED_LEN_BYTE_ARRAY', logical_type: { type: 'DECIMAL', precision: 30, scale: 4 } }))).toBe('float64');
+    expect(spillwayType('f', el({ type: 'INT64', converted_type: 'DECIMAL', precision: 15, scale: 2 }))).toBe('decimal(15,2)');
+    expect(spillwayType('f', el({ type: 'FIXED_LEN_BYTE_ARRAY', logical_type: { type: 'DECIMAL', precision: 30, scale: 4 } }))).toBe('decimal(30,4)');
     expect(spillwayType('f', el({ type: 'BYTE_ARRAY', converted_type: 'UTF8' }))).toBe('utf8');
     expect(spillwayType('f', el({ type: 'BYTE_ARRAY', logical_type: { type: 'STRING' } }))).toBe('utf8');
     expect(spillwayType('f', el({ type: 'BOOLEAN' }))).toBe('bool');

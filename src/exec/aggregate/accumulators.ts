@@ -25,7 +25,8 @@ import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } f
 import { take } from '../../columnar/kernels.js';
 import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
-import type { DataType } from '../../common/types.js';
+import type { DataType, DecimalType } from '../../common/types.js';
+import { isDecimal } from '../../common/types.js';
 import { GroupTable } from './group_table.js';
 import { HllAccumulator } from './hll.js';
 import { ValueListAccumulator } from './value_list.js';
@@ -258,6 +259,134 @@ class IntSumAccumulator implements Accumulator {
   result(start: number, end: number): Column { return this.sums(start, end); }
   state(start: number, end: number): Column[] { return [this.sums(start, end), countColumn(this.counts, start, end)]; }
   memoryBytes(): number { return this.fast.byteLength + this.big.byteLength + this.counts.byteLength; }
+}
+
+/** Below this magnitude a decimal input is added to the fast double sums (see DecimalSumAccumulator). */
+const DECIMAL_FAST_INPUT = 2 ** 51;
+
+/**
+ * sum over decimals (exact): unscaled values at the input's scale. Inputs below 2^51 add into
+ * Float64Array sums, flushed into a BigInt64Array once past 2^52 (so every double sum stays
+ * exact); larger inputs and partial states add to the BigInt64Array. Beyond int64 the sum is
+ * an execution error.
+ */
+class DecimalSumAccumulator implements Accumulator {
+  private fast = new Float64Array(16);
+  private big = new BigInt64Array(16);
+  private counts = new Float64Array(16);
+  constructor(private readonly name: string, private readonly type: DecimalType) {}
+
+  ensure(groups: number): void {
+    this.fast = growF64(this.fast, groups); this.big = growI64(this.big, groups); this.counts = growF64(this.counts, groups);
+  }
+
+  private addBig(g: number, x: bigint): void {
+    const s = this.big[g]! + x;
+    if (s > INT64_MAX || s < INT64_MIN) throw executionError(`decimal out of range in ${this.name}: the sum does not fit 64 bits`);
+    this.big[g] = s;
+  }
+
+  private add(gids: Int32Array, n: number, c: Column, counts: Column | null): void {
+    if (c.type === 'null') return;
+    const valid = c.validity, vals = (c as { values: Float64Array | BigInt64Array }).values, cnt = this.counts;
+    if (vals instanceof Float64Array) {
+      const fast = this.fast;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const g = gids[r]!, x = vals[r]!;
+        cnt[g]! += counts === null ? 1 : countAt(counts, r);
+        if (x > DECIMAL_FAST_INPUT || x < -DECIMAL_FAST_INPUT) { this.addBig(g, BigInt(x)); continue; }
+        const s = fast[g]! + x;
+        if (s > FLUSH_AT || s < -FLUSH_AT) { this.addBig(g, BigInt(s)); fast[g] = 0; } else fast[g] = s;
+      }
+      return;
+    }
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!;
+      this.addBig(g, vals[r]!);
+      cnt[g]! += counts === null ? 1 : countAt(counts, r);
+    }
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg !== null) this.add(gids, n, arg, null);
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void {
+    this.add(gids, n, state[0]!, state[1]!);
+  }
+
+  private sums(start: number, end: number): Column {
+    const out = new BigInt64Array(end - start);
+    let small = true;
+    for (let g = start; g < end; g++) {
+      const s = this.big[g]! + BigInt(this.fast[g]!);
+      if (s > INT64_MAX || s < INT64_MIN) throw executionError(`decimal out of range in ${this.name}: the sum does not fit 64 bits`);
+      out[g - start] = s;
+      if (s >= 9007199254740992n || s <= -9007199254740992n) small = false;
+    }
+    const validity = validityFromCounts(this.counts, start, end);
+    if (!small) return fixedColumn(this.type, out, validity);
+    const f = new Float64Array(end - start);
+    for (let i = 0; i < f.length; i++) f[i] = Number(out[i]!);
+    return fixedColumn(this.type, f, validity);
+  }
+
+  result(start: number, end: number): Column { return this.sums(start, end); }
+  state(start: number, end: number): Column[] { return [this.sums(start, end), countColumn(this.counts, start, end)]; }
+  memoryBytes(): number { return this.fast.byteLength + this.big.byteLength + this.counts.byteLength; }
+}
+
+/** min/max over decimals: doubles while every value seen is in the Float64Array form, then bigints. */
+class DecimalMinMaxAccumulator implements Accumulator {
+  private values = new Float64Array(16);
+  private wide: BigInt64Array | null = null;
+  private seen = new Uint8Array(16);
+  constructor(private readonly isMax: boolean, private readonly type: DecimalType) {}
+
+  ensure(groups: number): void {
+    this.values = growF64(this.values, groups); this.seen = growU8(this.seen, groups);
+    if (this.wide !== null && this.wide.length < groups) { const b = new BigInt64Array(Math.max(groups, this.wide.length * 2)); b.set(this.wide); this.wide = b; }
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const vals = (arg as { values: Float64Array | BigInt64Array }).values, valid = arg.validity, seen = this.seen, isMax = this.isMax;
+    if (vals instanceof Float64Array && this.wide === null) {
+      const values = this.values;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const g = gids[r]!, x = vals[r]!;
+        if (seen[g] === 0) { seen[g] = 1; values[g] = x; continue; }
+        if (isMax ? values[g]! < x : x < values[g]!) values[g] = x;
+      }
+      return;
+    }
+    if (this.wide === null) {
+      this.wide = new BigInt64Array(this.values.length);
+      for (let g = 0; g < this.values.length; g++) if (seen[g] === 1) this.wide[g] = BigInt(this.values[g]!);
+    }
+    const wide = this.wide;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!, v = vals[r]!, x = typeof v === 'bigint' ? v : BigInt(v);
+      if (seen[g] === 0) { seen[g] = 1; wide[g] = x; continue; }
+      if (isMax ? wide[g]! < x : x < wide[g]!) wide[g] = x;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    let validity: Uint8Array | null = null;
+    for (let g = start; g < end; g++) if (this.seen[g] === 0) { validity = this.seen.slice(start, end); break; }
+    if (this.wide === null) return fixedColumn(this.type, this.values.slice(start, end), validity);
+    return fixedColumn(this.type, this.wide.slice(start, end), validity);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return this.values.byteLength + this.seen.byteLength + (this.wide?.byteLength ?? 0); }
 }
 
 /** NaN sorts above every other double (as in PostgreSQL). */
@@ -612,6 +741,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
     case 'count': return new CountAccumulator(false);
     case 'avg': return new FloatSumAccumulator(true);
     case 'sum':
+      if (isDecimal(agg.type)) return new DecimalSumAccumulator(agg.name, agg.type);
       if (agg.type === 'int64') return new IntSumAccumulator(agg.name);
       if (agg.type === 'float64') return new FloatSumAccumulator(false);
       if (agg.type === 'null') return new NullAccumulator(true);
@@ -623,7 +753,9 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
         case 'null': return new NullAccumulator(false);
         case 'utf8': return new Utf8MinMaxAccumulator(isMax);
         case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
-        default: return new NumberMinMaxAccumulator(isMax, t);
+        default:
+          if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
+          return new NumberMinMaxAccumulator(isMax, t);
       }
     }
   }

@@ -74,6 +74,11 @@ function keyWords(c: FixedColumn, ascending: boolean): Uint32Array[] {
       }
       return [lo, hi];
     }
+    default: {
+      // Decimals: integer doubles order as float64, bigints as int64.
+      const v = c.values;
+      return keyWords(v instanceof Float64Array ? { type: 'float64', values: v, validity: c.validity, length: n } : { type: 'int64', values: v, validity: c.validity, length: n }, ascending);
+    }
   }
 }
 

@@ -109,6 +109,14 @@ function ascendingComparator(c: Exclude<Column, { type: 'null' }>): IndexCompara
     }
     case 'utf8':
       return utf8Comparator(c);
+    default: {
+      // Decimals: unscaled integers in either form.
+      const v = c.values;
+      return (a, b) => {
+        const x = v[a]!, y = v[b]!;
+        return x < y ? -1 : x > y ? 1 : 0;
+      };
+    }
   }
 }
 
@@ -212,8 +220,11 @@ function compareValues(a: Column, i: number, b: Column, j: number, order: SortOr
       r = compareBytes(a.data, a.offsets[i]!, a.offsets[i + 1]!, ub.data, ub.offsets[j]!, ub.offsets[j + 1]!);
       break;
     }
-    default:
-      r = 0;
+    default: {
+      // Decimals of one type, in either form (a number and a bigint compare exactly).
+      const x = (a as { values: Float64Array | BigInt64Array }).values[i]!, y = (b as { values: Float64Array | BigInt64Array }).values[j]!;
+      r = x < y ? -1 : x > y ? 1 : 0;
+    }
   }
   return order.ascending ? r : -r;
 }

@@ -8,10 +8,11 @@
  *   RANGE   CURRENT ROW = the row's peer group; n PRECEDING/FOLLOWING = rows whose single
  *           numeric order key lies within n of the row's (a NULL key: its peer group)
  */
-import type { Column } from '../../columnar/column.js';
+import type { Column, DecimalColumn } from '../../columnar/column.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { FrameBound, WindowFrame } from '../../plan/logical.js';
 import { compareRows } from '../sort/row_compare.js';
+import { decimalParams, isDecimal } from '../../common/types.js';
 
 /** Peer groups of a block: group[i] is row i's group number within its partition; starts of groups in block positions. */
 export interface Peers {
@@ -95,7 +96,10 @@ function numericValues(c: Column): Float64Array {
   switch (c.type) {
     case 'int32': case 'date32': case 'float64': for (let i = 0; i < c.length; i++) out[i] = c.values[i]!; break;
     case 'int64': case 'timestamp': for (let i = 0; i < c.length; i++) out[i] = Number(c.values[i]!); break;
-    default: break;
+    default:
+      // Decimals: the value (unscaled ÷ 10^scale) as a double, so RANGE offsets are in the key's units.
+      if (isDecimal(c.type)) { const f = 10 ** decimalParams(c.type).scale; for (let i = 0; i < c.length; i++) out[i] = Number((c as DecimalColumn).values[i]!) / f; }
+      break;
   }
   return out;
 }

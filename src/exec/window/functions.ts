@@ -319,6 +319,7 @@ function comparator(c: Exclude<Column, { type: 'null' }>): (i: number, j: number
       const u = c as Utf8Column;
       return (i, j) => compareBytes(u.data, u.offsets[i]!, u.offsets[i + 1]!, u.data, u.offsets[j]!, u.offsets[j + 1]!);
     }
+    default: { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
   }
 }
 

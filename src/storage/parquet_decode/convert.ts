@@ -5,14 +5,17 @@
  *   INT64 → int64 (view); INT64 TIMESTAMP → timestamp µs (MILLIS × 1000, NANOS floor ÷ 1000)
  *   INT96 → timestamp µs
  *   DOUBLE → float64 (view); FLOAT, FLOAT16 → float64
- *   DECIMAL (any physical type) → float64 as Number(unscaled) × 10^-scale
+ *   DECIMAL (any physical type) → decimal(p,s): the unscaled integers, as doubles while every
+ *                                 value of the chunk is below 2^53, else int64 (beyond: an error)
  *   BYTE_ARRAY → utf8 (offsets + bytes as they are); FIXED_LEN_BYTE_ARRAY UUID → utf8 text
  *   BOOLEAN → bool
  * NULL rows keep zero / empty values under a validity byte of 0.
  */
 import type { SchemaElement } from 'hyparquet';
 import { fixedColumn, type Column } from '../../columnar/column.js';
-import type { DataType } from '../../common/types.js';
+import type { DataType, DecimalType } from '../../common/types.js';
+import { isDecimal as isDecimalType } from '../../common/types.js';
+import { SpillwayError } from '../../common/errors.js';
 import type { DictChunk, FixedChunk, PhysicalChunk } from './physical.js';
 
 const TWO32 = 4294967296;
@@ -23,6 +26,7 @@ function isDecimal(el: SchemaElement): boolean {
 
 export function toColumn(chunk: Exclude<PhysicalChunk, DictChunk>, el: SchemaElement, type: DataType, n: number): Column {
   const validity = chunk.validity;
+  if (isDecimalType(type)) return fixedColumn(type, unscaledDecimals(chunk, el, n, type), validity);
   switch (type) {
     case 'null':
       return { type: 'null', length: n, validity: null };
@@ -176,6 +180,51 @@ function decimals(chunk: PhysicalChunk, el: SchemaElement, n: number): Float64Ar
     return out;
   }
   throw new Error(`cannot read a ${el.type ?? 'group'} column as DECIMAL`);
+}
+
+/** The unscaled values of a DECIMAL chunk: doubles when all are below 2^53, else int64. */
+function unscaledDecimals(chunk: Exclude<PhysicalChunk, DictChunk>, el: SchemaElement, n: number, type: DecimalType): Float64Array | BigInt64Array {
+  const valid = chunk.validity;
+  if (chunk.kind === 'fixed' && el.type === 'INT32') return Float64Array.from(words(chunk).subarray(0, n));
+  if (chunk.kind === 'fixed' && el.type === 'INT64') {
+    const w = words(chunk);
+    let small = true;
+    for (let i = 0; i < n; i++) { const hi = w[2 * i + 1]!; if (hi >= 2097152 || hi < -2097151) { small = false; break; } }
+    if (!small) return new BigInt64Array(chunk.bytes.buffer, chunk.bytes.byteOffset, n);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = int64AsNumber(w, i);
+    return out;
+  }
+  let bytes: Uint8Array, at: (i: number) => number, len: (i: number) => number;
+  if (chunk.kind === 'fixed') { const wd = chunk.width; bytes = chunk.bytes; at = (i) => i * wd; len = () => wd; }
+  else if (chunk.kind === 'var') { const o = chunk.offsets; bytes = chunk.data; at = (i) => o[i]!; len = (i) => o[i + 1]! - o[i]!; }
+  else throw new Error(`cannot read a ${el.type ?? 'group'} column as DECIMAL`);
+  const out = new Float64Array(n);
+  let big: BigInt64Array | null = null;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const s = at(i), l = len(i);
+    // Skip sign-extension bytes, so a 16-byte value that fits 6 bytes is read as a number.
+    let k = s;
+    const pad = l > 0 && bytes[s]! & 0x80 ? 0xff : 0;
+    while (k < s + l - 1 && bytes[k] === pad && (bytes[k + 1]! & 0x80) === (pad & 0x80)) k++;
+    if (s + l - k <= 6 && big === null) { out[i] = bigEndianSigned(bytes, k, s + l - k); continue; }
+    big ??= Float64ToBig(out, i);
+    let v = 0n;
+    for (let j = k; j < s + l; j++) v = v * 256n + BigInt(bytes[j]!);
+    if (bytes[k]! & 0x80) v -= 1n << BigInt(8 * (s + l - k));
+    if (v > 9223372036854775807n || v < -9223372036854775808n) {
+      throw new SpillwayError('execution', `a ${type} value of column "${el.name}" does not fit 64 bits (Spillway's decimals are limited to int64 unscaled values)`);
+    }
+    big[i] = v;
+  }
+  return big ?? out;
+}
+
+function Float64ToBig(v: Float64Array, upTo: number): BigInt64Array {
+  const out = new BigInt64Array(v.length);
+  for (let i = 0; i < upTo; i++) out[i] = BigInt(v[i]!);
+  return out;
 }
 
 /** A big-endian two's complement integer of `len` bytes as a correctly rounded double. */

@@ -77,6 +77,7 @@ export function valueArb(type: DataType): fc.Arbitrary<Scalar> {
       break;
     case 'bool': v = fc.boolean(); break;
     case 'null': return fc.constant(null);
+    default: v = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer()); break; // a decimal's unscaled value
   }
   return fc.option(v, { nil: null, freq: 4 });
 }
