@@ -135,7 +135,7 @@ function checkNodes(root: unknown): void {
   }
 }
 
-function checkPlan(text: string, task: number): PhysicalPlan {
+function checkPlan(text: string): PhysicalPlan {
   let plan: unknown;
   try {
     plan = deserializePlan(text);
@@ -143,9 +143,7 @@ function checkPlan(text: string, task: number): PhysicalPlan {
     throw invalid('plan is not JSON');
   }
   checkNodes(plan);
-  const root = plan as unknown as PhysicalPlan;
-  if (task >= root.partitions) throw invalid(`task ${task} is out of range: the stage plan has ${root.partitions} partitions`);
-  return root;
+  return plan as unknown as PhysicalPlan;
 }
 
 function decodeText(bytes: Uint8Array, what: string): string {
@@ -179,6 +177,7 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
   if (!isIndex(m.stageId) || !isIndex(m.partition)) throw invalid('stage and partition must be non-negative integers');
   if (m.plan.byteLength === 0) throw invalid('no plan');
   const plan = decodeText(m.plan, 'plan');
+  const root = checkPlan(plan);
   const config = configFromJson(parseJson(decodeText(m.config, 'config'), 'config'));
   let wrapper: unknown;
   try {
@@ -194,7 +193,8 @@ export function decodeRunTaskRequest(m: RunTaskRequest): TaskAssignment {
     throw invalid(`partition must be a non-negative integer and task ${m.partition} at most ${MAX_TASK_ID}`);
   }
   const partition = wrapper.partition as number | undefined;
-  checkPlan(plan, partition ?? m.partition);
+  const runs = partition ?? m.partition;
+  if (runs >= root.partitions) throw invalid(`${partition === undefined ? 'task' : 'partition'} ${runs} is out of range: the stage plan has ${root.partitions} partitions`);
   const output = checkPartitioning(wrapper.output);
   const inputs: Record<string, StageInputLocation> = {};
   if (wrapper.inputs !== undefined) {

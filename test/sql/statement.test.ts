@@ -116,7 +116,8 @@ describe.skipIf(!HAVE_SHARED)('TPC-H', () => {
   it('Q6 keeps the decimal text of its literals for exact folding', async () => {
     const q = await planQuery(readFileSync(QUERIES + 'q06.sql', 'utf8'), tpchCatalog(), testEnv());
     const text = showPlan(q.plan);
-    expect(text).toContain('(0.06:float64(0.06) - 0.01:float64(0.01))');
+    // DECIMAL literals: 0.06 - 0.01 is exactly 0.05 before it meets the DOUBLE column.
+    expect(text).toContain('cast((6:decimal(3,2) - 1:decimal(3,2)) as float64)');
     expect(text).toContain('(l_quantity#5 < 24:float64(24))');
   });
 });
@@ -133,7 +134,7 @@ describe('statement kinds', () => {
       kind: 'CreateTable', name: 't1', ifNotExists: false,
       columns: [
         { name: 'a', type: 'int32', nullable: true }, { name: 'b', type: 'utf8', nullable: false },
-        { name: 'c', type: 'float64', nullable: true }, { name: 'd', type: 'date32', nullable: true }, { name: 'e', type: 'int64', nullable: true },
+        { name: 'c', type: 'decimal(15,2)', nullable: true }, { name: 'd', type: 'date32', nullable: true }, { name: 'e', type: 'int64', nullable: true },
       ],
     });
     if (insert!.kind !== 'Insert') throw new Error('not an insert');
@@ -141,10 +142,10 @@ describe('statement kinds', () => {
     // rows come out in table order with the table's types; missing columns are NULL
     const v = insert!.query;
     if (v.kind !== 'Values') throw new Error('not Values');
-    expect(v.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['a:int32', 'b:utf8', 'c:float64', 'd:date32', 'e:int64']);
+    expect(v.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['a:int32', 'b:utf8', 'c:decimal(15,2)', 'd:date32', 'e:int64']);
     expect(v.rows.map((r) => r.map(showExpr))).toEqual([
-      ['null:int32', "'x':utf8", 'null:float64', '18263:date32', '1:int64'],
-      ['null:int32', "'y':utf8", 'null:float64', 'null:date32', 'null:int64'],
+      ['null:int32', "'x':utf8", 'null:decimal(15,2)', '18263:date32', '1:int64'],
+      ['null:int32', "'y':utf8", 'null:decimal(15,2)', 'null:date32', 'null:int64'],
     ]);
     expect(query!.kind).toBe('Query');
     expect(drop).toEqual({ kind: 'Drop', objectType: 'table', name: 't1', ifExists: true });
