@@ -27,8 +27,8 @@ from customer join orders on c_custkey = o_custkey join nation on c_nationkey = 
 group by c_name, n_name order by revenue desc limit 5`,
   },
   {
-    title: 'Sort all of lineitem under a 2 MB memory limit (external sort: sorted runs spilled to disk, then merged)',
-    sql: `create table sorted as select l_orderkey, l_linenumber, l_extendedprice, l_comment from lineitem order by l_extendedprice desc, l_orderkey`,
+    title: 'Sort all of lineitem under a 2 MB memory limit into a Parquet table (external sort: sorted runs spilled to disk, then merged)',
+    sql: `create or replace table sorted as select l_orderkey, l_linenumber, l_extendedprice, l_comment from lineitem order by l_extendedprice desc, l_orderkey`,
     memoryLimit: '2MB',
   },
 ];
