@@ -41,9 +41,8 @@
  * aggregate or a window computed in place would be wrong once partitions change). The
  * topmost open join of a stage is its candidate; going through the stages producers first,
  * a candidate that rewrites or measures a stage an earlier kept one rewrites (or rewrites the
- * stage it measures) is left alone: one decision per stage.
- *
- * Not done: splitting skewed partitions.
+ * stage it measures) is left alone: one decision per stage. Skewed partitions are split by
+ * the scheduler (scheduler/skew_split.ts), never in a stage an adaptive join rewrites.
  */
 import type { PhysicalExpr } from '../expr/expr.js';
 import type { ExchangeReadNode, HashJoinNode, Partitioning, PhysicalPlan } from '../plan/physical.js';
