@@ -45,13 +45,15 @@ const WIRE_FIXED32 = 5;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-function varintSize(v: number): number {
+/** Bytes of `v` as a protobuf varint. */
+export function varintSize(v: number): number {
   let n = 1;
   while (v >= 128) { v = Math.floor(v / 128); n++; }
   return n;
 }
 
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+/** Write `v` as a protobuf varint at buf[pos]; returns the position after it. */
+export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
   while (v >= 128) {
     buf[pos++] = (v % 128) | 0x80;
     v = Math.floor(v / 128);

@@ -1,6 +1,6 @@
 /** Arrow Flight's FlightData and FlightDescriptor (proto/spillway.proto), as DoExchange carries them. */
 import type { MessageRoom } from '../columnar/ipc.js';
-import { decodeMessage, encodeMessage, type Spec } from '../common/protobuf.js';
+import { decodeMessage, encodeMessage, varintSize, writeVarint, type Spec } from '../common/protobuf.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -77,21 +77,6 @@ const TAG_HEADER = (2 << 3) | 2;
 const TAG_METADATA = (3 << 3) | 2;
 const TAG_PADDING = (PADDING_FIELD << 3) | 2;
 const TAG_BODY = [0xc2, 0x3e]; // (1000 << 3) | 2 as a varint
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) { v = Math.floor(v / 128); n++; }
-  return n;
-}
-
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v >= 128) {
-    buf[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[pos++] = v;
-  return pos;
-}
 
 /** Bytes between header and body: the data_body tag and length. */
 const bodyFieldSize = (bodyLength: number) => TAG_BODY.length + varintSize(bodyLength);
