@@ -2,24 +2,20 @@
  * Column chunks of a Parquet row group → Spillway Columns.
  *
  * hyparquet decodes only the footer (parquet_metadata.ts); the data path is ours: each
- * column chunk's byte range is read through the ObjectStore, its pages are decoded straight
- * into typed arrays (parquet_decode/chunk.ts) and converted once into the column type the
- * schema mapping chose (parquet_decode/convert.ts).
+ * column chunk's byte range is read through the ObjectStore in windows, its pages are decoded
+ * page by page straight into typed arrays (parquet_decode/chunk_reader.ts) and converted once
+ * into the column type the schema mapping chose (parquet_decode/convert.ts).
  *
- * Two ways to read a row group:
- *   readRowGroupColumns    whole column chunks: at most two compressed chunks are held (the
- *                          one being decoded and the next one being fetched, so disk reads
- *                          overlap decoding), plus the decoded columns of the group
- *   RowGroupReader         slices of rows (what the scan uses): each column chunk is read in
- *                          windows and decoded page by page (parquet_decode/chunk_reader.ts),
- *                          so what is held is bounded by the pages, not by the row group
+ *   RowGroupReader         slices of rows (what the scan uses): what is held is bounded by
+ *                          the pages, not by the row group
+ *   readRowGroupColumns    a whole row group at once, through the same reader
  */
 import type { ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
-import type { Column } from '../columnar/column.js';
+import { emptyColumn, type Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { ReadableObject } from './object_store.js';
-import { decodeColumnChunk, type ChunkLayout } from './parquet_decode/chunk.js';
+import type { ChunkLayout } from './parquet_decode/chunk.js';
 import { ColumnChunkReader } from './parquet_decode/chunk_reader.js';
 import type { Codec } from './parquet_decode/codecs.js';
 import { toColumn } from './parquet_decode/convert.js';
@@ -122,64 +118,21 @@ function asColumn(phys: PhysicalChunk, el: SchemaElement, type: DataType, rows: 
   return toColumn(phys, el, type, rows);
 }
 
-function decodeChunk(
-  bytes: Uint8Array, el: SchemaElement, chunk: ColumnChunk, type: DataType, rows: number, keepDictionary: boolean,
-): Column | DictionaryColumn {
-  return asColumn(decodeColumnChunk(bytes, chunkLayout(el, chunk, type, rows, keepDictionary)), el, type, rows);
-}
-
 /**
- * Read and decode the requested columns of one row group, in order. A column named twice is
- * decoded once and shared.
+ * Read and decode the requested columns of one row group whole, in order (a column named
+ * twice is decoded once and shared): the scan's RowGroupReader, fetching each chunk in one
+ * read and decoding all its rows at once.
  */
 export async function readRowGroupColumns(
   file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[],
 ): Promise<Column[]> {
-  return readColumns(file, metadata, rowGroup, rows, columns, false) as Promise<Column[]>;
-}
-
-/** As readRowGroupColumns, but requests marked keepDictionary may come back as DictionaryColumns. */
-export async function readRowGroupColumnsEncoded(
-  file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[],
-): Promise<(Column | DictionaryColumn)[]> {
-  return readColumns(file, metadata, rowGroup, rows, columns, true);
-}
-
-async function readColumns(
-  file: ReadableObject, metadata: FileMetaData, rowGroup: number, rows: number, columns: readonly ColumnRequest[], keepDictionary: boolean,
-): Promise<(Column | DictionaryColumn)[]> {
-  const unique: ColumnRequest[] = [];
-  for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
-  const plans = unique.map((c) => {
-    // the element first: an unreadable column fails naming its type, not a missing chunk
-    const el = schemaElement(file, metadata, c.name);
-    const chunk = columnChunk(metadata, rowGroup, c.name);
-    return { req: c, el, chunk, range: chunkRange(chunk) };
-  });
-  const fetch = (i: number): Promise<ArrayBuffer> => {
-    const [start, end] = plans[i]!.range;
-    return file.slice(start, end);
-  };
-  const decoded = new Map<string, Column | DictionaryColumn>();
-  let next: Promise<ArrayBuffer> | null = plans.length > 0 ? fetch(0) : null;
-  for (let i = 0; i < plans.length; i++) {
-    const bytes = new Uint8Array(await next!);
-    // fetch the next chunk while this one decodes
-    next = i + 1 < plans.length ? fetch(i + 1) : null;
-    // an unhandled rejection must not escape if decoding below throws
-    next?.catch(() => undefined);
-    const p = plans[i]!;
-    let column: Column | DictionaryColumn;
-    try {
-      column = decodeChunk(bytes, p.el, p.chunk, p.req.type, rows, keepDictionary && p.req.keepDictionary === true);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`column "${p.req.name}", row group ${rowGroup}: ${msg}`, { cause: e });
-    }
-    if (isUnsigned64(p.el) && !('kind' in column)) checkUnsigned64(column, file.path, p.req.name);
-    decoded.set(p.req.name, column);
+  const reader = new RowGroupReader(file, metadata, rowGroup, rows, columns, false, Number.MAX_SAFE_INTEGER);
+  try {
+    if (rows === 0) return columns.map((c) => emptyColumn(c.type));
+    return await reader.read(rows) as Column[];
+  } finally {
+    reader.close();
   }
-  return columns.map((c) => decoded.get(c.name)!);
 }
 
 /**
