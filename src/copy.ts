@@ -24,10 +24,12 @@
  * One file written by the workers (a plain COPY, CTAS or INSERT that runs distributed, when
  * the workers share this machine's files): the tasks write part files as for
  * PER_THREAD_OUTPUT into a temporary folder next to the target, and the coordinator joins
- * them into one file (storage/parquet_concat.ts: the row groups' bytes are copied, the
- * footer written anew) before renaming it over the target:
+ * them into one file before renaming it over the target. Parquet parts: the row groups'
+ * bytes are copied, the footer written anew (storage/parquet_concat.ts). CSV and JSON-lines
+ * parts (no header, gzip or not): their bytes one after the other, after the CSV header
+ * written once (storage/text_concat.ts; gzip members concatenate into a valid gzip file):
  *
- *   <path>.tmp-XXXX/part-*.parquet ──concat (name order)──▶ <path>.tmp-YYYY ──rename──▶ <path>
+ *   .<name>.tmp-parts-XXXX/part-*.<ext> ──join (name order)──▶ .<name>.tmp-file-YYYY ──rename──▶ <path>
  *
  * To s3://bucket/key the same files are written to a local temporary folder first, then
  * uploaded (multipart when large): an S3 object appears only once its upload completed. With
