@@ -51,7 +51,7 @@ import type { CopySpec } from './sql/copy.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter, rowGroupBytesFor } from './storage/parquet_writer.js';
 import { concatParquetFiles } from './storage/parquet_concat.js';
 import { concatTextFiles } from './storage/text_concat.js';
-import { TextFileWriter, textHeader } from './storage/text_writer.js';
+import { JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_ARRAY_SEPARATOR, TextFileWriter, textHeader } from './storage/text_writer.js';
 import { localStore } from './storage/local_store.js';
 import { s3Store } from './storage/object_store.js';
 import { isS3Path } from './storage/s3_store.js';
@@ -198,17 +198,16 @@ export interface PartJoiner {
 export const PARQUET_PARTS: PartJoiner = { ext: 'parquet', join: async (parts, file) => { await concatParquetFiles(parts, file); } };
 
 /**
- * The joiner of COPY `spec`'s parts: Parquet's, or for CSV and JSON lines the parts' bytes
- * one after the other, after the CSV header (its own gzip member when compressed).
+ * The joiner of COPY `spec`'s parts: Parquet's, or for CSV and JSON the parts' bytes one
+ * after the other, after the CSV header, or between a JSON array's brackets with a comma
+ * between non-empty parts (each its own gzip member when compressed).
  */
 export function partJoiner(spec: CopySpec, schema: Schema): PartJoiner {
   if (spec.format === 'parquet') return PARQUET_PARTS;
   const gzip = spec.compression === 'gzip';
-  const head = spec.format === 'csv' && spec.header ? textHeader(schema, { delimiter: spec.delimiter }) : undefined;
-  return {
-    ext: partExtension(spec),
-    join: async (parts, file) => { await concatTextFiles(parts, file, { gzip, ...(head !== undefined ? { head } : {}) }); },
-  };
+  const around = spec.format === 'json' && spec.array === true ? { head: JSON_ARRAY_OPEN, separator: JSON_ARRAY_SEPARATOR, tail: JSON_ARRAY_CLOSE }
+    : spec.format === 'csv' && spec.header ? { head: textHeader(schema, { delimiter: spec.delimiter }) } : {};
+  return { ext: partExtension(spec), join: async (parts, file) => { await concatTextFiles(parts, file, { gzip, ...around }); } };
 }
 
 /**
@@ -362,6 +361,7 @@ async function openSink(spec: CopySpec, schema: Schema, path: string, opts: Copy
 async function openTextSink(spec: CopySpec, schema: Schema, path: string): Promise<FileSink> {
   const w = await TextFileWriter.create(path, schema, {
     format: spec.format === 'csv' ? 'csv' : 'json', compression: spec.compression === 'gzip' ? 'gzip' : 'none', header: spec.header, delimiter: spec.delimiter,
+    array: spec.array === true,
   });
   return {
     write: (b) => w.write(b),

@@ -385,7 +385,8 @@ export class Session {
     if (!this.workersShareFiles() || this.executor.copyParts === undefined) return null;
     const compression = spec.compression === 'zstd' ? 'snappy' : spec.compression;
     const ext = partExtension(spec);
-    const text = spec.format === 'parquet' ? {} : { format: spec.format, ...(spec.format === 'csv' ? { delimiter: spec.delimiter } : {}) };
+    const text = spec.format === 'parquet' ? {}
+      : { format: spec.format, ...(spec.format === 'csv' ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}) };
     try {
       return await this.executor.copyParts(physical, ctx, (task) => ({ dir, file: partFileName(task, ext), compression, rowGroupSize: spec.rowGroupSize, ...text }));
     } catch (e) {

@@ -1,7 +1,8 @@
 /**
- * COPY … TO one CSV or JSON-lines file in distributed mode: the tasks of the query's last
- * stage write header-less part files next to the target, the coordinator joins their bytes
- * (the CSV header once; gzip parts as gzip members) and receives no rows. The file has the
+ * COPY … TO one CSV or JSON file in distributed mode: the tasks of the query's last stage
+ * write header-less part files next to the target, the coordinator joins their bytes (the
+ * CSV header once, a JSON array's brackets and commas; gzip parts as gzip members) and
+ * receives no rows. The file has the
  * bytes of the single-node COPY's (the same rows for an unordered query, as DuckDB reads
  * them); a failed or cancelled COPY leaves nothing. Over worker threads and two
  * `spillway worker` processes on loopback; `spillway sql -o FILE` takes the same path
@@ -31,6 +32,8 @@ const COPIES = {
   sortedCsvGz: ['sorted.csv.gz', SORTED, ''],
   sortedJsonGz: ['sorted.json', SORTED, '(format json, compression gzip)'],
   sortedSemicolon: ['sorted.txt', SORTED, "(format csv, delimiter ';', header false)"],
+  sortedJsonArray: ['sorted-array.json', SORTED, '(array true)'],
+  sortedJsonArrayGz: ['sorted-array.json.gz', SORTED, '(format json, array)'],
   groupedCsv: ['grouped.csv', GROUPED, ''],
   groupedJson: ['grouped.json', GROUPED, ''],
 } as const;
@@ -114,6 +117,7 @@ function copyTests(session: () => Session): void {
       expectNoRowsRelayed(res.stats!);
       expect(leftovers()).toEqual([]);
       if (name === 'sortedCsvGz') expect(await duck.query(`select count(*)::int from read_csv('${out}')`)).toEqual([[ROWS]]);
+      if (name === 'sortedJsonArray') expect(await duck.query(`select count(*)::int, max(k)::int from read_json('${out}', format = 'array')`)).toEqual([[ROWS, ROWS - 1]]);
       if (name === 'groupedJson') {
         expect(await duck.query(`select g::int, n::int, total::bigint from read_json('${out}') order by g limit 2`))
           .toEqual(await duck.query(`select (v % 97)::int, count(*)::int, sum(k)::bigint from '${join(dir, 't.parquet')}' group by 1 order by 1 limit 2`));
@@ -125,11 +129,11 @@ function copyTests(session: () => Session): void {
   }
 
   it('ORDER BY to CSV and JSON: the joined file has the single-node COPY\'s bytes, the ranges in order', async () => {
-    for (const name of ['sortedCsv', 'sortedJson', 'sortedSemicolon'] as const) expect(await copied(name), name).toBe(reference.get(name));
+    for (const name of ['sortedCsv', 'sortedJson', 'sortedSemicolon', 'sortedJsonArray'] as const) expect(await copied(name), name).toBe(reference.get(name));
   }, 60_000);
 
   it('gzip parts join into one valid gzip file with the single-node COPY\'s text', async () => {
-    for (const name of ['sortedCsvGz', 'sortedJsonGz'] as const) expect(await copied(name), name).toBe(reference.get(name));
+    for (const name of ['sortedCsvGz', 'sortedJsonGz', 'sortedJsonArrayGz'] as const) expect(await copied(name), name).toBe(reference.get(name));
   }, 60_000);
 
   it('GROUP BY to CSV and JSON: the same rows, one header', async () => {

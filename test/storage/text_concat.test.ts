@@ -1,8 +1,8 @@
 /**
- * The CSV / JSON-lines file writer (storage/text_writer.ts) and the joining of its part
+ * The CSV / JSON file writer (storage/text_writer.ts) and the joining of its part
  * files by their bytes (storage/text_concat.ts): header once, parts in order, empty parts,
- * gzip parts as members of one valid gzip file (read back by gunzip and by DuckDB), and a
- * part file spec a task refuses (exec/shuffle/part_file_writer.ts).
+ * gzip parts as members of one valid gzip file (read back by gunzip and by DuckDB), JSON
+ * arrays' brackets and commas, and a part file spec a task refuses (exec/shuffle/part_file_writer.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../src/columnar/column.js';
 import { schema as makeSchema, field } from '../../src/common/types.js';
 import { checkPartFileSpec } from '../../src/exec/shuffle/part_file_writer.js';
-import { toCsvChunks, toJsonChunks } from '../../src/format.js';
+import { toCsvChunks, toJsonArrayChunks, toJsonChunks } from '../../src/format.js';
 import { concatTextFiles } from '../../src/storage/text_concat.js';
-import { TextFileWriter, textHeader, type TextWriteOptions } from '../../src/storage/text_writer.js';
+import { JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_ARRAY_SEPARATOR, TextFileWriter, textHeader, type TextWriteOptions } from '../../src/storage/text_writer.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 
 const SCHEMA = makeSchema([field('id', 'int32', false), field('note', 'utf8', true)]);
@@ -52,7 +52,7 @@ describe('text part files joined by their bytes', () => {
   const all = batch(parts.flat());
 
   it('CSV: the header once, then every part in order, equal to one file written whole', async () => {
-    const files = await Promise.all(parts.map((ids, i) => writePart(`p${i}.csv`, ids.length ? [batch(ids)] : [], { format: 'csv', compression: 'none' })));
+    const files = await Promise.all(parts.map((ids, i) => writePart(`p${i}.csv`, ids.length ? [batch(ids)] : [], { format: 'csv', compression: 'none', part: true })));
     expect(readFileSync(files[1]!).length).toBe(0); // an empty part is an empty file
     const out = join(dir, 'joined.csv');
     const { bytes } = await concatTextFiles(files, out, { gzip: false, head: textHeader(SCHEMA, {}) });
@@ -62,7 +62,7 @@ describe('text part files joined by their bytes', () => {
   });
 
   it('JSON lines with gzip: members one after the other gunzip to the whole text; DuckDB reads the file', async () => {
-    const files = await Promise.all(parts.map((ids, i) => writePart(`p${i}.json.gz`, ids.length ? [batch(ids)] : [], { format: 'json', compression: 'gzip' })));
+    const files = await Promise.all(parts.map((ids, i) => writePart(`p${i}.json.gz`, ids.length ? [batch(ids)] : [], { format: 'json', compression: 'gzip', part: true })));
     const out = join(dir, 'joined.json.gz');
     await concatTextFiles(files, out, { gzip: true });
     expect(text(gunzipSync(readFileSync(out)))).toBe(text(Buffer.concat([...toJsonChunks(SCHEMA, [all])])));
@@ -70,7 +70,7 @@ describe('text part files joined by their bytes', () => {
   });
 
   it('CSV with gzip and a delimiter: the header is a member of its own', async () => {
-    const opts: TextWriteOptions = { format: 'csv', compression: 'gzip', delimiter: ';' };
+    const opts: TextWriteOptions = { format: 'csv', compression: 'gzip', delimiter: ';', part: true };
     const files = [await writePart('g0.csv.gz', [batch([1, 2])], opts), await writePart('g1.csv.gz', [batch([3])], opts)];
     const out = join(dir, 'joined.csv.gz');
     await concatTextFiles(files, out, { gzip: true, head: textHeader(SCHEMA, { delimiter: ';' }) });
@@ -78,9 +78,29 @@ describe('text part files joined by their bytes', () => {
     expect(await duck.query(`select count(*)::int from read_csv('${out}', delim = ';', header = true)`)).toEqual([[3]]);
   });
 
-  it('a writer with a header writes it first, also with no rows', async () => {
-    const path = await writePart('empty.csv', [], { format: 'csv', compression: 'none', header: true });
-    expect(readFileSync(path, 'utf8')).toBe('id,note\n');
+  it('JSON array parts, empty ones among them, join into the array one writer writes, gzip or not', async () => {
+    const whole = text(Buffer.concat([...toJsonArrayChunks(SCHEMA, [all])]));
+    for (const compression of ['none', 'gzip'] as const) {
+      const opts: TextWriteOptions = { format: 'json', compression, array: true, part: true };
+      const files = await Promise.all([[], ...parts, []].map((ids, i) => writePart(`a${i}-${compression}.json`, ids.length ? [batch(ids)] : [], opts)));
+      expect(readFileSync(files[0]!).length).toBe(0); // an empty part has no byte, not even a gzip header
+      const out = join(dir, `joined-array.json${compression === 'gzip' ? '.gz' : ''}`);
+      await concatTextFiles(files, out, { gzip: compression === 'gzip', head: JSON_ARRAY_OPEN, separator: JSON_ARRAY_SEPARATOR, tail: JSON_ARRAY_CLOSE });
+      const bytes = readFileSync(out);
+      expect(text(compression === 'gzip' ? gunzipSync(bytes) : bytes)).toBe(whole);
+      expect(await duck.query(`select count(*)::int, sum(id)::int from read_json('${out}', format = 'array')`)).toEqual([[9, 45]]);
+    }
+    // No rows in any part: an empty array, as one writer writes it.
+    const empty = await writePart('none.json', [], { format: 'json', compression: 'none', array: true, part: true });
+    const out = join(dir, 'joined-empty.json');
+    await concatTextFiles([empty, empty], out, { gzip: false, head: JSON_ARRAY_OPEN, separator: JSON_ARRAY_SEPARATOR, tail: JSON_ARRAY_CLOSE });
+    expect(readFileSync(out, 'utf8')).toBe(text(Buffer.concat([...toJsonArrayChunks(SCHEMA, [])])));
+  });
+
+  it('a whole file with no rows: the CSV header, an empty JSON array, a gzip stream of nothing', async () => {
+    expect(readFileSync(await writePart('empty.csv', [], { format: 'csv', compression: 'none', header: true }), 'utf8')).toBe('id,note\n');
+    expect(readFileSync(await writePart('empty.json', [], { format: 'json', compression: 'none', array: true }), 'utf8')).toBe('[\n]\n');
+    expect(gunzipSync(readFileSync(await writePart('empty.json.gz', [], { format: 'json', compression: 'gzip' }))).length).toBe(0);
   });
 
   it('refuses an output that exists, and leaves it as it was', async () => {
@@ -111,5 +131,6 @@ describe('part file specs of CSV and JSON tasks', () => {
     expect(() => checkPartFileSpec({ ...base, format: 'xml' as never, compression: 'none' })).toThrow('unsupported format "xml"');
     expect(() => checkPartFileSpec({ ...base, format: 'json', compression: 'none', delimiter: ';' })).toThrow('delimiter ";"');
     expect(() => checkPartFileSpec({ ...base, format: 'csv', compression: 'none', delimiter: '\n' })).toThrow('is not one printable ASCII character');
+    expect(() => checkPartFileSpec({ ...base, format: 'csv', compression: 'none', array: true })).toThrow('array true is not true or false of a json part');
   });
 });

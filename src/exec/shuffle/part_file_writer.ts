@@ -1,7 +1,7 @@
 /**
  * PartFileWriter: the end of a distributed COPY … TO. Instead of keeping its output for a
- * reader, a task of the copy stage writes it as one part file (Parquet, or CSV / JSON lines
- * without a header, optionally gzip) in the folder the coordinator made for the COPY, so the
+ * reader, a task of the copy stage writes it as one part file (Parquet, or CSV / JSON
+ * without a header or array brackets, optionally gzip: storage/text_writer.ts) in the folder the coordinator made for the COPY, so the
  * rows never travel to the coordinator:
  *
  *   stage plan, partition t ──batches──▶ <dir>/<file>.tmp-<random> ──rename when complete──▶ <dir>/<file>
@@ -37,6 +37,8 @@ export interface PartFileSpec {
   rowGroupSize: number | null;
   /** csv: one ASCII character between fields (default ','). */
   delimiter?: string;
+  /** json: the objects of one JSON array (no brackets) instead of one object per line. */
+  array?: boolean;
 }
 
 export type PartFileFormat = 'parquet' | 'csv' | 'json';
@@ -62,6 +64,7 @@ export function checkPartFileSpec(spec: PartFileSpec): PartFileSpec {
   if (spec.delimiter !== undefined && (format !== 'csv' || typeof spec.delimiter !== 'string' || !/^[\x20-\x7e\t]$/.test(spec.delimiter) || spec.delimiter === '"')) {
     throw new SpillwayError('config', `copy part file: delimiter ${JSON.stringify(spec.delimiter)} is not one printable ASCII character of a csv part`);
   }
+  if (spec.array !== undefined && (format !== 'json' || typeof spec.array !== 'boolean')) throw new SpillwayError('config', `copy part file: array ${JSON.stringify(spec.array)} is not true or false of a json part`);
   if (spec.rowGroupSize !== null && !(Number.isInteger(spec.rowGroupSize) && spec.rowGroupSize > 0)) {
     throw new SpillwayError('config', `copy part file: row group size ${JSON.stringify(spec.rowGroupSize)} is not a positive integer`);
   }
@@ -81,7 +84,8 @@ export async function runPartFileWriter(
       maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit),
     })
     : await TextFileWriter.create(temp, plan.schema, {
-      format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', ...(spec.delimiter !== undefined ? { delimiter: spec.delimiter } : {}),
+      format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', part: true,
+      ...(spec.delimiter !== undefined ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}),
     });
   let rows = 0;
   try {
