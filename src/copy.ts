@@ -25,9 +25,10 @@
  * the workers share this machine's files): the tasks write part files as for
  * PER_THREAD_OUTPUT into a temporary folder next to the target, and the coordinator joins
  * them into one file before renaming it over the target. Parquet parts: the row groups'
- * bytes are copied, the footer written anew (storage/parquet_concat.ts). CSV and JSON-lines
- * parts (no header, gzip or not): their bytes one after the other, after the CSV header
- * written once (storage/text_concat.ts; gzip members concatenate into a valid gzip file):
+ * bytes are copied, the footer written anew (storage/parquet_concat.ts). CSV and JSON parts
+ * (no header, no array brackets, gzip or not): their bytes one after the other, after the
+ * CSV header written once or between a JSON array's brackets (storage/text_concat.ts; gzip
+ * members concatenate into a valid gzip file):
  *
  *   .<name>.tmp-parts-XXXX/part-*.<ext> ──join (name order)──▶ .<name>.tmp-file-YYYY ──rename──▶ <path>
  *
@@ -241,7 +242,7 @@ export async function joinPartsInto(
 }
 
 /**
- * COPY … TO one file (Parquet, CSV or JSON lines; rows of `schema`), written by the workers
+ * COPY … TO one file (Parquet, CSV or JSON; rows of `schema`), written by the workers
  * as parts and joined here; null when the query ran here (then the caller writes the file
  * from the batches as usual).
  */
@@ -357,7 +358,7 @@ async function openSink(spec: CopySpec, schema: Schema, path: string, opts: Copy
   return openTextSink(spec, schema, path);
 }
 
-/** CSV or JSON lines (storage/text_writer.ts). */
+/** CSV, JSON lines or a JSON array (storage/text_writer.ts). */
 async function openTextSink(spec: CopySpec, schema: Schema, path: string): Promise<FileSink> {
   const w = await TextFileWriter.create(path, schema, {
     format: spec.format === 'csv' ? 'csv' : 'json', compression: spec.compression === 'gzip' ? 'gzip' : 'none', header: spec.header, delimiter: spec.delimiter,

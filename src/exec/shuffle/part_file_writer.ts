@@ -1,8 +1,8 @@
 /**
  * PartFileWriter: the end of a distributed COPY … TO. Instead of keeping its output for a
  * reader, a task of the copy stage writes it as one part file (Parquet, or CSV / JSON
- * without a header or array brackets, optionally gzip: storage/text_writer.ts) in the folder the coordinator made for the COPY, so the
- * rows never travel to the coordinator:
+ * without a header or array brackets, optionally gzip: storage/text_writer.ts) in the
+ * folder the coordinator made for the COPY, so the rows never travel to the coordinator:
  *
  *   stage plan, partition t ──batches──▶ <dir>/<file>.tmp-<random> ──rename when complete──▶ <dir>/<file>
  *
