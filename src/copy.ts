@@ -24,21 +24,22 @@
  * One file written by the workers (a plain COPY, CTAS or INSERT that runs distributed, when
  * the workers share this machine's files): the tasks write part files as for
  * PER_THREAD_OUTPUT into a temporary folder next to the target, and the coordinator joins
- * them into one file (storage/parquet_concat.ts: the row groups' bytes are copied, the
- * footer written anew) before renaming it over the target:
+ * them into one file before renaming it over the target. Parquet parts: the row groups'
+ * bytes are copied, the footer written anew (storage/parquet_concat.ts). CSV and JSON parts
+ * (no header, no array brackets, gzip or not): their bytes one after the other, after the
+ * CSV header written once or between a JSON array's brackets (storage/text_concat.ts; gzip
+ * members concatenate into a valid gzip file):
  *
- *   <path>.tmp-XXXX/part-*.parquet ──concat (name order)──▶ <path>.tmp-YYYY ──rename──▶ <path>
+ *   .<name>.tmp-parts-XXXX/part-*.<ext> ──join (name order)──▶ .<name>.tmp-file-YYYY ──rename──▶ <path>
  *
  * To s3://bucket/key the same files are written to a local temporary folder first, then
  * uploaded (multipart when large): an S3 object appears only once its upload completed. With
  * PARTITION_BY the objects appear one by one; a failure removes those already uploaded.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
 import { makeBatch, type Batch } from './columnar/column.js';
 import { batchFromRows, takeBatch } from './columnar/kernels.js';
 import type { MetricsSet } from './common/metrics.js';
@@ -46,10 +47,12 @@ import { QueryResult, type QueryStats } from './result.js';
 import { SpillwayError } from './common/errors.js';
 import type { Schema } from './common/types.js';
 import { compareRows } from './exec/sort/row_compare.js';
-import { formatCell, toCsvChunks, toJsonChunks } from './format.js';
+import { formatCell } from './format.js';
 import type { CopySpec } from './sql/copy.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter, rowGroupBytesFor } from './storage/parquet_writer.js';
 import { concatParquetFiles } from './storage/parquet_concat.js';
+import { concatTextFiles } from './storage/text_concat.js';
+import { JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_ARRAY_SEPARATOR, TextFileWriter, textHeader } from './storage/text_writer.js';
 import { localStore } from './storage/local_store.js';
 import { s3Store } from './storage/object_store.js';
 import { isS3Path } from './storage/s3_store.js';
@@ -141,9 +144,14 @@ export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncItera
   }
 }
 
-/** The name of part `task` of a PER_THREAD_OUTPUT COPY: name order is task order. */
-export function partFileName(task: number): string {
-  return `part-${String(task).padStart(5, '0')}.parquet`;
+/** The name of part `task` of a COPY written by tasks: name order is task order. */
+export function partFileName(task: number, ext = 'parquet'): string {
+  return `part-${String(task).padStart(5, '0')}.${ext}`;
+}
+
+/** The extension of the part files of a COPY to one file in `spec`'s format. */
+export function partExtension(spec: CopySpec): string {
+  return spec.format === 'parquet' ? 'parquet' : `${spec.format}${spec.compression === 'gzip' ? '.gz' : ''}`;
 }
 
 /**
@@ -176,7 +184,31 @@ export async function copyParts(spec: CopySpec, write: (dir: string) => Promise<
 
 /** Whether a COPY to `spec` can be written as parts by the workers and joined into one file here. */
 export function canJoinParts(spec: CopySpec): boolean {
-  return spec.format === 'parquet' && spec.partitionBy.length === 0 && spec.perTask !== true && !isS3Path(spec.path) && spec.compression !== 'zstd';
+  if (spec.partitionBy.length > 0 || spec.perTask === true || isS3Path(spec.path)) return false;
+  return spec.format === 'parquet' ? spec.compression !== 'zstd' : spec.compression === 'gzip' || spec.compression === 'none';
+}
+
+/** How the part files of one output file are joined: which files are parts, and how. */
+export interface PartJoiner {
+  /** The parts' extension (what `partExtension` gives). */
+  ext: string;
+  join(parts: readonly string[], file: string): Promise<void>;
+}
+
+/** Parquet parts: row groups copied, footer written anew (storage/parquet_concat.ts). */
+export const PARQUET_PARTS: PartJoiner = { ext: 'parquet', join: async (parts, file) => { await concatParquetFiles(parts, file); } };
+
+/**
+ * The joiner of COPY `spec`'s parts: Parquet's, or for CSV and JSON the parts' bytes one
+ * after the other, after the CSV header, or between a JSON array's brackets with a comma
+ * between non-empty parts (each its own gzip member when compressed).
+ */
+export function partJoiner(spec: CopySpec, schema: Schema): PartJoiner {
+  if (spec.format === 'parquet') return PARQUET_PARTS;
+  const gzip = spec.compression === 'gzip';
+  const around = spec.format === 'json' && spec.array === true ? { head: JSON_ARRAY_OPEN, separator: JSON_ARRAY_SEPARATOR, tail: JSON_ARRAY_CLOSE }
+    : spec.format === 'csv' && spec.header ? { head: textHeader(schema, { delimiter: spec.delimiter }) } : {};
+  return { ext: partExtension(spec), join: async (parts, file) => { await concatTextFiles(parts, file, { gzip, ...around }); } };
 }
 
 /**
@@ -187,7 +219,7 @@ export function canJoinParts(spec: CopySpec): boolean {
  * `replace`: the target may exist and is replaced (atomically, by rename).
  */
 export async function joinPartsInto(
-  target: string, before: readonly string[], replace: boolean, write: (dir: string) => Promise<CopyResult | null>,
+  target: string, before: readonly string[], replace: boolean, write: (dir: string) => Promise<CopyResult | null>, joiner: PartJoiner = PARQUET_PARTS,
 ): Promise<CopyResult | null> {
   const path = resolve(target);
   if (!replace && await stat(path).catch(() => null)) throw new SpillwayError('io', `cannot write "${target}": it already exists`);
@@ -199,8 +231,8 @@ export async function joinPartsInto(
     await mkdir(dir);
     const wrote = await write(dir);
     if (wrote === null) return null;
-    const parts = (await readdir(dir)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dir, f));
-    await concatParquetFiles([...before, ...parts], file);
+    const parts = (await readdir(dir)).filter((f) => f.endsWith(`.${joiner.ext}`)).sort().map((f) => join(dir, f));
+    await joiner.join([...before, ...parts], file);
     await rename(file, path);
     return { rows: wrote.rows, files: 1 };
   } finally {
@@ -210,10 +242,11 @@ export async function joinPartsInto(
 }
 
 /**
- * COPY … TO one Parquet file, written by the workers as parts and joined here; null when
- * the query ran here (then the caller writes the file from the batches as usual).
+ * COPY … TO one file (Parquet, CSV or JSON; rows of `schema`), written by the workers
+ * as parts and joined here; null when the query ran here (then the caller writes the file
+ * from the batches as usual).
  */
-export async function copyJoiningParts(spec: CopySpec, write: (dir: string) => Promise<CopyResult | null>): Promise<CopyResult | null> {
+export async function copyJoiningParts(spec: CopySpec, schema: Schema, write: (dir: string) => Promise<CopyResult | null>): Promise<CopyResult | null> {
   const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
   if (!spec.overwrite && await stat(target).catch(() => null)) {
     throw new SpillwayError('io', `cannot COPY to "${spec.path}": it already exists (add OVERWRITE to replace it)`);
@@ -225,7 +258,7 @@ export async function copyJoiningParts(spec: CopySpec, write: (dir: string) => P
       const r = await write(dir);
       if (r !== null && existing?.isDirectory()) await rm(target, { recursive: true, force: true });
       return r;
-    });
+    }, partJoiner(spec, schema));
   } catch (e) {
     throw copyError(spec.path, e);
   }
@@ -322,64 +355,22 @@ async function openSink(spec: CopySpec, schema: Schema, path: string, opts: Copy
       abort: () => w.abort(),
     };
   }
-  return TextFileSink.open(spec, schema, path);
+  return openTextSink(spec, schema, path);
 }
 
-/** CSV or JSON lines through a file stream (optionally gzip), honouring its backpressure. */
-class TextFileSink implements FileSink {
-  readonly bufferedRows = 0;
-  private first = true;
-  private failure: Error | null = null;
-
-  private constructor(
-    private readonly spec: CopySpec, private readonly schema: Schema, private readonly file: WriteStream, private readonly out: WriteStream | Gzip,
-  ) {
-    const fail = (e: Error) => { this.failure ??= e; };
-    file.on('error', fail);
-    if (out !== file) out.on('error', fail);
-  }
-
-  static async open(spec: CopySpec, schema: Schema, path: string): Promise<TextFileSink> {
-    const file = createWriteStream(path, { flags: 'wx' });
-    await new Promise<void>((resolve, reject) => {
-      file.once('open', () => resolve());
-      file.once('error', reject);
-    });
-    const out = spec.compression === 'gzip' ? createGzip() : file;
-    if (out !== file) (out as Gzip).pipe(file);
-    return new TextFileSink(spec, schema, file, out);
-  }
-
-  async write(b: Batch): Promise<void> {
-    const chunks = this.spec.format === 'csv'
-      ? toCsvChunks(this.schema, [b], { header: this.first && this.spec.header, delimiter: this.spec.delimiter })
-      : toJsonChunks(this.schema, [b]);
-    this.first = false;
-    for (const c of chunks) {
-      if (this.failure) throw this.failure;
-      if (!this.out.write(c)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
-    }
-  }
-
-  async flushBuffered(): Promise<void> {}
-
-  async finish(): Promise<void> {
-    if (this.first && this.spec.format === 'csv' && this.spec.header) {
-      for (const c of toCsvChunks(this.schema, [], { header: true, delimiter: this.spec.delimiter })) this.out.write(c);
-    }
-    await new Promise<void>((resolve, reject) => {
-      this.file.once('finish', resolve);
-      this.file.once('error', reject);
-      this.out.end();
-    });
-    if (this.failure) throw this.failure;
-  }
-
-  async abort(): Promise<void> {
-    this.out.destroy();
-    if (this.out !== this.file) this.file.destroy();
-    await rm(String(this.file.path), { force: true });
-  }
+/** CSV, JSON lines or a JSON array (storage/text_writer.ts). */
+async function openTextSink(spec: CopySpec, schema: Schema, path: string): Promise<FileSink> {
+  const w = await TextFileWriter.create(path, schema, {
+    format: spec.format === 'csv' ? 'csv' : 'json', compression: spec.compression === 'gzip' ? 'gzip' : 'none', header: spec.header, delimiter: spec.delimiter,
+    array: spec.array === true,
+  });
+  return {
+    write: (b) => w.write(b),
+    bufferedRows: 0,
+    flushBuffered: async () => {},
+    finish: async () => { await w.finish(); },
+    abort: () => w.abort(),
+  };
 }
 
 function copyError(path: string, e: unknown): Error {

@@ -28,7 +28,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { randomBytes as randomName } from 'node:crypto';
 import { join, resolve as resolvePath } from 'node:path';
 import { copySpecFor, type CopySpec } from './sql/copy.js';
-import { canJoinParts, copyCountResult, copyJoiningParts, copyParts, copyTo, joinPartsInto, partFileName, type CopyResult } from './copy.js';
+import { canJoinParts, copyCountResult, copyJoiningParts, copyParts, copyTo, joinPartsInto, partExtension, partFileName, type CopyResult } from './copy.js';
 import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
@@ -204,6 +204,29 @@ export class Session {
     return stream;
   }
 
+  /**
+   * Run every statement of `text` but the last, which must be a query, and write the last
+   * one's rows as `COPY (query) TO spec.path` would (`spillway sql -o FILE`): distributed,
+   * the workers write the file's parts. The answer is COPY's row count.
+   */
+  async copyScript(text: string, spec: CopySpec, opts: QueryOptions = {}): Promise<QueryResult> {
+    return callScope.run(scopeOf(text, opts), async () => {
+      if (this.closed) throw new SpillwayError('config', 'the session is closed');
+      const parsed = parseScript(text);
+      if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+      const last = parsed.at(-1)!;
+      const notQuery = () => new SpillwayError('unsupported', `only a query can be written to "${spec.path}"; the last statement is not one`);
+      if (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select') throw notQuery();
+      configureObjectStores(this.config);
+      const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
+      for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), opts.signal);
+      const stmt = await bindStatement(last, this.catalog, env());
+      if (stmt.kind !== 'Query') throw notQuery();
+      const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
+      return this.copyPhysical(physical, spec, opts.signal);
+    });
+  }
+
   private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'Query': {
@@ -305,23 +328,32 @@ export class Session {
           });
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
-        const spec = stmt.target;
-        if (canJoinParts(spec) && this.workersShareFiles()) {
-          // Distributed: the workers write parts next to the target, joined here into the one file.
-          const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
-            const joined = await copyJoiningParts(spec, (dir) => this.workerParts(physical, ctx, spec, dir));
-            written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
-          });
-          return copyCountResult(written, r.result.metrics, r.result.stats);
-        }
-        const r = await this.runPhysical(physical, signal, async (batches) => {
-          written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
-        });
-        return copyCountResult(written, r.result.metrics, r.result.stats);
+        return this.copyPhysical(physical, stmt.target, signal);
       }
       case 'Ignored':
         return status(stmt.what);
     }
+  }
+
+  /**
+   * COPY of a query to one file or a PARTITION_BY folder. Distributed on workers that share
+   * this machine's files, a plain COPY to one file (Parquet, CSV, JSON) is written by the
+   * tasks of the last stage as parts next to the target and joined here; otherwise the rows
+   * come here and are written as they arrive.
+   */
+  private async copyPhysical(physical: PhysicalPlan, spec: CopySpec, signal?: AbortSignal): Promise<QueryResult> {
+    let written = 0;
+    if (canJoinParts(spec) && this.workersShareFiles()) {
+      const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+        const joined = await copyJoiningParts(spec, physical.schema, (dir) => this.workerParts(physical, ctx, spec, dir));
+        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+      });
+      return copyCountResult(written, r.result.metrics, r.result.stats);
+    }
+    const r = await this.runPhysical(physical, signal, async (batches) => {
+      written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
+    });
+    return copyCountResult(written, r.result.metrics, r.result.stats);
   }
 
   private ensureFree(name: string, ifNotExists: boolean): void {
@@ -352,8 +384,11 @@ export class Session {
   private async workerParts(physical: PhysicalPlan, ctx: TaskContext, spec: CopySpec, dir: string): Promise<CopyResult | null> {
     if (!this.workersShareFiles() || this.executor.copyParts === undefined) return null;
     const compression = spec.compression === 'zstd' ? 'snappy' : spec.compression;
+    const ext = partExtension(spec);
+    const text = spec.format === 'parquet' ? {}
+      : { format: spec.format, ...(spec.format === 'csv' ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}) };
     try {
-      return await this.executor.copyParts(physical, ctx, (task) => ({ dir, file: partFileName(task), compression, rowGroupSize: spec.rowGroupSize }));
+      return await this.executor.copyParts(physical, ctx, (task) => ({ dir, file: partFileName(task, ext), compression, rowGroupSize: spec.rowGroupSize, ...text }));
     } catch (e) {
       if (e instanceof SpillwayError && e.kind === 'permission') return null;
       throw e;

@@ -1,10 +1,7 @@
 /** `spillway sql` and `spillway explain`: run a script and print each statement's result, or the shell on a terminal. */
 import { readFileSync } from 'node:fs';
 import { Spillway } from '../index.js';
-import type { QueryResult } from '../result.js';
-import { QueryStream } from '../query_stream.js';
 import { copySpecFor } from '../sql/copy.js';
-import { copyCountResult, copyTo } from '../copy.js';
 import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
@@ -164,8 +161,13 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     try {
       if (explain || output !== undefined) {
         // The last statement is explained, or written to the file, as one script.
-        const res = await db.internals.sqlStreaming(explain ? `explain ${text}` : text, { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) });
-        await printResult(output === undefined ? res : await writeOutput(res, output), format, process.stdout, { maxRows });
+        const opts = { signal: controller.signal, ...(bar ? { onProgress: bar.update } : {}) };
+        // -o FILE: the last query written as COPY (query) TO 'FILE' (OVERWRITE) writes it.
+        const statements = explain ? `explain ${text}` : text;
+        const res = output === undefined
+          ? await db.internals.sqlStreaming(statements, opts)
+          : await db.internals.copyScript(statements, copySpecFor(output, { overwrite: true }), opts);
+        await printResult(res, format, process.stdout, { maxRows });
       } else {
         const pieces = splitScript(text);
         if (pieces.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
@@ -188,13 +190,6 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     await db.close();
     process.stdout.off('error', onStdoutError);
   }
-}
-
-/** `-o FILE`: the last query's rows written as COPY … TO 'FILE' (OVERWRITE) would. */
-async function writeOutput(res: QueryResult | QueryStream, output: string): Promise<QueryResult> {
-  if (!(res instanceof QueryStream)) throw new SpillwayError('config', '-o needs the last statement to be a query');
-  const { rows } = await copyTo(copySpecFor(output, { overwrite: true }), res.columns, res.batches());
-  return copyCountResult(rows, null, res.stats);
 }
 
 export { printResult } from './print_result.js';

@@ -10,6 +10,7 @@
  *   PARTITION_BY (col, …)              hive-style folders col=value/ under 'path'
  *   OVERWRITE [true|false]             replace an existing file or folder (default: refuse)
  *   HEADER [true|false], DELIMITER 'c' CSV only
+ *   ARRAY [true|false]                 JSON only: one JSON array instead of one object per line
  *   PER_THREAD_OUTPUT [true|false]     Parquet: a folder of part files, one per task (copy.ts)
  *
  * The query's own text stays where it is (everything else is blanked), so the parser's
@@ -32,6 +33,8 @@ export interface CopySpec {
   delimiter: string;
   /** PER_THREAD_OUTPUT: a folder of part files, one per task of the query's last stage (copy.ts). */
   perTask?: boolean;
+  /** JSON: one array of objects (ARRAY true) instead of one object per line. */
+  array?: boolean;
 }
 
 export interface ParsedCopy {
@@ -182,6 +185,7 @@ export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
       case 'overwrite': case 'overwrite_or_ignore': spec.overwrite = flag(); break;
       case 'header': spec.header = flag(); break;
       case 'per_thread_output': spec.perTask = flag(); break;
+      case 'array': spec.array = flag(); break;
       case 'delimiter': case 'delim': case 'sep': {
         const t = one("a one-character string such as ';'");
         if (t.kind !== 'string' || !/^[\x20-\x7e\t]$/.test(unquote(t)) || unquote(t) === '"') fail(t, "a one-character string such as ';'");
@@ -189,12 +193,13 @@ export function parseCopy(sig: readonly Token[], fail: Fail): ParsedCopy {
         break;
       }
       default:
-        fail(tok, 'a COPY option (FORMAT, COMPRESSION, ROW_GROUP_SIZE, PARTITION_BY, OVERWRITE, HEADER, DELIMITER, PER_THREAD_OUTPUT)');
+        fail(tok, 'a COPY option (FORMAT, COMPRESSION, ROW_GROUP_SIZE, PARTITION_BY, OVERWRITE, HEADER, DELIMITER, ARRAY, PER_THREAD_OUTPUT)');
     }
   }
   if (spec.format !== 'csv' && (options.has('header') || options.has('delimiter'))) {
     fail((options.get('header') ?? options.get('delimiter'))!.tok, `options of FORMAT ${spec.format} (HEADER and DELIMITER are for csv)`);
   }
+  if (spec.format !== 'json' && options.has('array')) fail(options.get('array')!.tok, `options of FORMAT ${spec.format} (ARRAY is for json)`);
   if (spec.format === 'parquet') {
     spec.compression = compression ?? 'snappy';
   } else {

@@ -60,6 +60,16 @@ describe('COPY TO', () => {
     expect(readFileSync(path, 'utf8')).toBe('{"id":0,"s":null}\n{"id":1,"s":"s1"}\n');
   });
 
+  it('writes one JSON array with ARRAY true, which DuckDB reads back; ARRAY is for json only', async () => {
+    const path = join(dir, 'array.json');
+    await db.sql(`copy (select id, s from t where id in (0, 1)) to '${path}' (format json, array true)`);
+    expect(readFileSync(path, 'utf8')).toBe('[\n{"id":0,"s":null},\n{"id":1,"s":"s1"}\n]\n');
+    expect(await duck.query(`select count(*)::int, max(id)::int from read_json('${path}')`)).toEqual([[2, 1]]);
+    await db.sql(`copy (select id from t where id < 0) to '${path}' (array, overwrite)`);
+    expect(readFileSync(path, 'utf8')).toBe('[\n]\n');
+    await expect(db.sql(`copy t to '${join(dir, 'x.csv')}' (array true)`)).rejects.toThrow(/expected options of FORMAT csv \(ARRAY is for json\)/);
+  });
+
   it('writes hive-style partition folders that DuckDB reads back', async () => {
     const path = join(dir, 'parts');
     const res = await db.sql(`copy (select id, s, d from t) to '${path}' (format parquet, partition_by (s))`);

@@ -1,8 +1,9 @@
 /**
  * The layering rules of src/ (ARCHITECTURE.md, "Layers"), checked over the import graph.
  *
- * A unit is a folder directly under src/ (`exec`, `plan`, …); `catalog.ts` is a unit of its
- * own and the other files at the top of src/ (session, result, format, index) form `api`.
+ * A unit is a folder directly under src/ (`exec`, `plan`, …); `catalog.ts` and `format.ts`
+ * (text renderings of values and batches, which the CSV/JSON file writer in storage uses) are
+ * units of their own and the other files at the top of src/ (session, result, index …) form `api`.
  * LAYERS lists the units from the bottom up: a unit may import itself and units of lower
  * layers only. Units that share a layer may not import each other (scheduler and worker
  * meet only through protocol). Type-only and dynamic imports count like any other, so
@@ -17,6 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['observe'],
   ['columnar'],
   ['expr'],
+  ['format'],
   ['memory'],
   ['spill'],
   ['storage'],
@@ -75,7 +77,7 @@ export function unitOf(path: string): string {
   if (path.startsWith('../bench/')) return 'bench';
   const slash = path.indexOf('/');
   if (slash >= 0) return path.slice(0, slash);
-  return path === 'catalog.ts' ? 'catalog' : 'api';
+  return path === 'catalog.ts' ? 'catalog' : path === 'format.ts' ? 'format' : 'api';
 }
 
 export function layerOf(unit: string, layers: readonly (readonly string[])[] = LAYERS): number {

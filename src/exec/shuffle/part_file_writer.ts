@@ -1,7 +1,8 @@
 /**
  * PartFileWriter: the end of a distributed COPY … TO. Instead of keeping its output for a
- * reader, a task of the copy stage writes it as one Parquet part file in the folder the
- * coordinator made for the COPY, so the rows never travel to the coordinator:
+ * reader, a task of the copy stage writes it as one part file (Parquet, or CSV / JSON
+ * without a header or array brackets, optionally gzip: storage/text_writer.ts) in the
+ * folder the coordinator made for the COPY, so the rows never travel to the coordinator:
  *
  *   stage plan, partition t ──batches──▶ <dir>/<file>.tmp-<random> ──rename when complete──▶ <dir>/<file>
  *
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { SpillwayError } from '../../common/errors.js';
 import type { PhysicalPlan } from '../../plan/physical.js';
 import { ParquetFileWriter, rowGroupBytesFor, type ParquetWriteCodec } from '../../storage/parquet_writer.js';
+import { TextFileWriter } from '../../storage/text_writer.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 
@@ -27,9 +29,19 @@ export interface PartFileSpec {
   dir: string;
   /** The part file's name in `dir` (no separators). */
   file: string;
+  /** Default parquet. csv and json parts have no header (the coordinator writes it once). */
+  format?: PartFileFormat;
+  /** Parquet: any codec; csv and json: gzip or none. */
   compression: ParquetWriteCodec;
+  /** Parquet only. */
   rowGroupSize: number | null;
+  /** csv: one ASCII character between fields (default ','). */
+  delimiter?: string;
+  /** json: the objects of one JSON array (no brackets) instead of one object per line. */
+  array?: boolean;
 }
+
+export type PartFileFormat = 'parquet' | 'csv' | 'json';
 
 export interface PartFileResult {
   rows: number;
@@ -45,7 +57,14 @@ export function checkPartFileSpec(spec: PartFileSpec): PartFileSpec {
   if (typeof spec.file !== 'string' || !PLAIN_NAME.test(spec.file) || spec.file.startsWith('.')) {
     throw new SpillwayError('config', `copy part file: ${JSON.stringify(spec.file)} is not a plain file name`);
   }
-  if (!['snappy', 'gzip', 'brotli', 'none'].includes(spec.compression)) throw new SpillwayError('config', `copy part file: unsupported compression ${JSON.stringify(spec.compression)}`);
+  const format = spec.format ?? 'parquet';
+  if (!['parquet', 'csv', 'json'].includes(format)) throw new SpillwayError('config', `copy part file: unsupported format ${JSON.stringify(format)}`);
+  const codecs = format === 'parquet' ? ['snappy', 'gzip', 'brotli', 'none'] : ['gzip', 'none'];
+  if (!codecs.includes(spec.compression)) throw new SpillwayError('config', `copy part file: unsupported compression ${JSON.stringify(spec.compression)} for ${format}`);
+  if (spec.delimiter !== undefined && (format !== 'csv' || typeof spec.delimiter !== 'string' || !/^[\x20-\x7e\t]$/.test(spec.delimiter) || spec.delimiter === '"')) {
+    throw new SpillwayError('config', `copy part file: delimiter ${JSON.stringify(spec.delimiter)} is not one printable ASCII character of a csv part`);
+  }
+  if (spec.array !== undefined && (format !== 'json' || typeof spec.array !== 'boolean')) throw new SpillwayError('config', `copy part file: array ${JSON.stringify(spec.array)} is not true or false of a json part`);
   if (spec.rowGroupSize !== null && !(Number.isInteger(spec.rowGroupSize) && spec.rowGroupSize > 0)) {
     throw new SpillwayError('config', `copy part file: row group size ${JSON.stringify(spec.rowGroupSize)} is not a positive integer`);
   }
@@ -58,10 +77,16 @@ export async function runPartFileWriter(
   checkPartFileSpec(spec);
   const target = join(spec.dir, spec.file);
   const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-  const writer = await ParquetFileWriter.create(temp, plan.schema, {
-    compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
-    maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit),
-  });
+  const format = spec.format ?? 'parquet';
+  const writer = format === 'parquet'
+    ? await ParquetFileWriter.create(temp, plan.schema, {
+      compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
+      maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit),
+    })
+    : await TextFileWriter.create(temp, plan.schema, {
+      format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', part: true,
+      ...(spec.delimiter !== undefined ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}),
+    });
   let rows = 0;
   try {
     for await (const b of executePlan(plan, task, ctx)) {
