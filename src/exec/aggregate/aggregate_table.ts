@@ -32,15 +32,22 @@ export class AggregateTable {
   readonly groups: GroupTable;
   private readonly accs: Accumulator[];
   private gids = new Int32Array(0);
+  /** Groups the table was sized for up front (0: grown as it fills). */
+  readonly capacity: number;
 
-  /** argTypes[i]: input type of aggregate i (null for count_star; ignored in mode final). */
+  /**
+   * argTypes[i]: input type of aggregate i (null for count_star; ignored in mode final).
+   * expectedGroups: size the hash table and the accumulators for this many groups up front.
+   */
   constructor(
     keyTypes: readonly DataType[], readonly aggs: readonly AggregateExpr[],
-    readonly mode: AggregateMode, private readonly argTypes: readonly (DataType | null)[],
+    readonly mode: AggregateMode, private readonly argTypes: readonly (DataType | null)[], expectedGroups = 0,
   ) {
-    this.groups = new GroupTable(keyTypes);
+    this.groups = new GroupTable(keyTypes, expectedGroups);
+    this.capacity = expectedGroups;
     this.accs = aggs.map((a, i) => makeAccumulator(a, mode === 'final' ? a.type : argTypes[i] ?? null));
-    for (const acc of this.accs) acc.ensure(this.groups.groupCount);
+    // Holistic accumulators count their groups from ensure(): only the others are sized ahead.
+    this.accs.forEach((acc, i) => acc.ensure(Math.max(this.groups.groupCount, isHolistic(aggs[i]!) ? 0 : expectedGroups)));
   }
 
   get groupCount(): number { return this.groups.groupCount; }

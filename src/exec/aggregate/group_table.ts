@@ -167,8 +167,9 @@ export function makeKeyStore(type: DataType): KeyStore {
 export class GroupTable {
   private readonly impl: GenericGroupTable | IntGroupTable;
 
-  constructor(readonly keyTypes: readonly DataType[]) {
-    this.impl = IntGroupTable.fits(keyTypes) ? new IntGroupTable(keyTypes) : new GenericGroupTable(keyTypes);
+  /** expectedGroups: size the table for this many groups up front (no rehashing on the way). */
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
+    this.impl = IntGroupTable.fits(keyTypes) ? new IntGroupTable(keyTypes, expectedGroups) : new GenericGroupTable(keyTypes, expectedGroups);
   }
 
   get groupCount(): number { return this.impl.groupCount; }
@@ -215,13 +216,14 @@ export class IntGroupTable {
     return w <= MAX_INT_WORDS;
   }
 
-  constructor(readonly keyTypes: readonly DataType[]) {
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
     this.widths = keyTypes.map(intKeyWidth);
     let w = 0;
     for (const x of this.widths) w += x;
     this.w = w;
+    while ((1 << this.bits) * 3 < expectedGroups * 4 && this.bits < 30) this.bits++;
     this.slots = new Int32Array((1 << this.bits) * (w + 1));
-    this.groupWords = new Int32Array(32 * w);
+    this.groupWords = new Int32Array(Math.max(32, expectedGroups) * w);
     this.scratch = new Int32Array(w + 1);
   }
 
@@ -402,11 +404,12 @@ class GenericGroupTable {
   private groupHashes: Uint32Array;
   private count: number;
 
-  constructor(readonly keyTypes: readonly DataType[]) {
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
     this.stores = keyTypes.map(makeKeyStore);
     this.bits = 6;
+    while ((1 << this.bits) < expectedGroups * 2 && this.bits < 30) this.bits++;
     this.slots = new Int32Array(1 << this.bits).fill(-1);
-    this.groupHashes = new Uint32Array(32);
+    this.groupHashes = new Uint32Array(Math.max(32, expectedGroups));
     this.count = keyTypes.length === 0 ? 1 : 0;
   }
 
