@@ -186,6 +186,9 @@ export class GroupTable {
   keyColumns(start: number, end: number): Column[] { return this.impl.keyColumns(start, end); }
 
   memoryBytes(): number { return this.impl.memoryBytes(); }
+
+  /** Bytes the table would allocate anew (its hash slots or key arrays doubling) to take n more groups. */
+  growthBytes(n: number): number { return this.impl.growthBytes(n); }
 }
 
 /** Most packed words an integer-key table takes (two int64 keys). */
@@ -390,6 +393,13 @@ export class IntGroupTable {
     return cols;
   }
 
+  growthBytes(n: number): number {
+    let bytes = 0;
+    if ((this.plain + n) * 4 > (1 << this.bits) * 3) bytes += 2 * this.slots.byteLength;
+    if ((this.count + n) * this.w > this.groupWords.length) bytes += 2 * this.groupWords.byteLength;
+    return bytes;
+  }
+
   memoryBytes(): number {
     return this.slots.byteLength + (this.nullSlots === null ? 0 : this.nullSlots.byteLength) + this.groupWords.byteLength
       + (this.groupNulls === null ? 0 : this.groupNulls.byteLength) + this.scratch.byteLength;
@@ -464,6 +474,13 @@ class GenericGroupTable {
 
   keyColumns(start: number, end: number): Column[] {
     return this.stores.map((s) => s.slice(start, end));
+  }
+
+  growthBytes(n: number): number {
+    let bytes = 0;
+    if ((this.count + n) * 2 > this.slots.length) bytes += 2 * this.slots.byteLength;
+    if (this.count + n > this.groupHashes.length) bytes += 2 * this.groupHashes.byteLength;
+    return bytes;
   }
 
   memoryBytes(): number {

@@ -259,7 +259,8 @@ class AggregateRun {
     for (const k of keys) keyBytes += k.type === 'utf8' ? k.data.byteLength + 4 * n : 9 * n;
     // A table sized up front grows only past the groups it was sized for.
     const newGroups = Math.min(n, Math.max(0, this.table.groupCount + n - this.table.capacity));
-    const need = newGroups === 0 ? 0 : Math.ceil((keyBytes + GROUP_OVERHEAD_BYTES * n) * (newGroups / n));
+    // Growing a table allocates its doubled arrays while the old ones are still held.
+    const need = newGroups === 0 ? 0 : Math.ceil((keyBytes + GROUP_OVERHEAD_BYTES * n) * (newGroups / n)) + this.table.growthBytes(newGroups);
     const r = this.reservation;
     if (r.tryGrow(need) && !r.spillRequested) return true;
     const shrinkable = this.node.mode === 'partial' ? this.table.groupCount > 0 && this.node.groupBy.length > 0 : this.splittable;
