@@ -12,6 +12,8 @@
  *        │ SIGTERM, SIGHUP: passed on                     exits with the child's code, or dies of
  *        │ SIGINT: left to the terminal, which signals     the same signal
  *        │ the whole foreground job (child included)
+ *        └ an IPC channel: when the launcher dies (even of SIGKILL), the child sees it close
+ *          and stops as on SIGTERM (its query's spill files are removed), never an orphan
  *
  * The launcher imports nothing but node built-ins, so it stays small. Setting
  * SPILLWAY_TUNED_RUNTIME (to anything, e.g. 0) in the environment turns the relaunch off.
@@ -49,7 +51,7 @@ export function relaunchTuned(argv: readonly string[], script: string): boolean 
   if (!wantsTunedRuntime(argv)) return false;
   const env: NodeJS.ProcessEnv = { ...TUNED_MALLOC_ENV, ...process.env, [TUNED_ENV]: '1' };
   const flags = process.execArgv.some((f) => f.startsWith('--max-semi-space-size')) ? [] : TUNED_NODE_FLAGS;
-  const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: 'inherit', env });
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
   const forward = (sig: NodeJS.Signals) => (): void => { child.kill(sig); };
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
@@ -66,4 +68,14 @@ export function relaunchTuned(argv: readonly string[], script: string): boolean 
     else process.exit(code ?? 1);
   });
   return true;
+}
+
+/**
+ * In the tuned child: stop as on SIGTERM when the launcher goes away (its IPC channel
+ * closes). The channel does not keep the process alive.
+ */
+export function followLauncher(): void {
+  if (process.env[TUNED_ENV] !== '1' || process.channel === undefined) return;
+  process.channel.unref();
+  process.once('disconnect', () => { process.kill(process.pid, 'SIGTERM'); });
 }

@@ -3,11 +3,11 @@
  * the command in a child process with the tuned malloc and V8 settings, passing on stdin,
  * stdout, exit codes and signals. Real processes throughout.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TUNED_ENV, wantsTunedRuntime } from '../../src/cli/relaunch.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -17,6 +17,20 @@ const spillDir = join(work, 'spill');
 const env: NodeJS.ProcessEnv = { ...process.env, SPILLWAY_SPILL_DIR: spillDir };
 delete env[TUNED_ENV];
 const leftInSpill = (): string[] => { try { return readdirSync(spillDir); } catch { return []; } };
+
+/** Launchers (and their children) of a test, stopped after it whatever happened. */
+const started: number[] = [];
+function track(launcher: ChildProcess): ChildProcess {
+  started.push(launcher.pid!);
+  return launcher;
+}
+afterEach(async () => {
+  for (const pid of started.splice(0)) {
+    for (const c of childrenOf(pid)) { try { process.kill(c, 'SIGKILL'); } catch { /* gone */ } }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  rmSync(spillDir, { recursive: true, force: true });
+});
 
 const values = Array.from({ length: 2000 }, (_, i) => `(${i})`).join(',');
 /** A sort of 4 M rows: spills for seconds at a limit of 2 MB. */
@@ -65,17 +79,17 @@ describe('spillway with a memory limit runs in a tuned child process', () => {
   });
 
   it('the child has the tuned settings; SIGTERM reaches it, its spill files go, the launcher exits with its code', async () => {
-    const launcher = spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const launcher = track(spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
-    launcher.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    launcher.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => launcher.once('exit', (code, sig) => r([code, sig])));
     await waitFor(() => childrenOf(launcher.pid!).length === 1, 'the child process');
     const child = childrenOf(launcher.pid!)[0]!;
+    // Between fork and exec the child is still a copy of the launcher.
+    const cmdline = (): string[] => { try { return readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
+    await waitFor(() => cmdline().includes('--max-semi-space-size=1'), 'the child to start node');
     const childEnv = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
-    expect(childEnv).toContain('MALLOC_ARENA_MAX=2');
-    expect(childEnv).toContain('MALLOC_MMAP_THRESHOLD_=131072');
-    expect(childEnv).toContain(`${TUNED_ENV}=1`);
-    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+    expect(childEnv.filter((e) => e.startsWith('MALLOC_') || e.startsWith('SPILLWAY_'))).toEqual(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072', `SPILLWAY_SPILL_DIR=${spillDir}`, `${TUNED_ENV}=1`]);
     await waitFor(() => leftInSpill().some((d) => readdirSync(join(spillDir, d)).length > 1), 'spill files');
     launcher.kill('SIGTERM');
     expect(await exited).toEqual([1, null]);
@@ -84,15 +98,26 @@ describe('spillway with a memory limit runs in a tuned child process', () => {
   }, 60_000);
 
   it('a child killed by a signal takes the launcher with the same signal', async () => {
-    const launcher = spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env, stdio: 'ignore' });
+    const launcher = track(spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env, stdio: 'ignore' }));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => launcher.once('exit', (code, sig) => r([code, sig])));
     await waitFor(() => childrenOf(launcher.pid!).length === 1, 'the child process');
     process.kill(childrenOf(launcher.pid!)[0]!, 'SIGKILL');
     expect(await exited).toEqual([null, 'SIGKILL']);
   }, 60_000);
 
+  it('a launcher killed by SIGKILL leaves no orphan: the child stops and removes its spill files', async () => {
+    const launcher = track(spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env, stdio: 'ignore' }));
+    await waitFor(() => childrenOf(launcher.pid!).length === 1, 'the child process');
+    const child = childrenOf(launcher.pid!)[0]!;
+    await waitFor(() => leftInSpill().some((d) => readdirSync(join(spillDir, d)).length > 1), 'spill files');
+    launcher.kill('SIGKILL');
+    const alive = (): boolean => { try { process.kill(child, 0); return true; } catch { return false; } };
+    await waitFor(() => !alive(), 'the child to stop');
+    expect(leftInSpill()).toEqual([]);
+  }, 60_000);
+
   it('SPILLWAY_TUNED_RUNTIME=0 runs the command in the same process', async () => {
-    const launcher = spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env: { ...env, [TUNED_ENV]: '0' }, stdio: 'ignore' });
+    const launcher = track(spawn(process.execPath, [BIN, 'sql', '--workers', '0', '--memory-limit', '2MB', BIG_SORT], { env: { ...env, [TUNED_ENV]: '0' }, stdio: 'ignore' }));
     const exited = new Promise<number | null>((r) => launcher.once('exit', (code) => r(code)));
     await waitFor(() => leftInSpill().some((d) => readdirSync(join(spillDir, d)).length > 1), 'spill files');
     expect(childrenOf(launcher.pid!)).toEqual([]);
