@@ -9,8 +9,8 @@
  *
  * Writers append one framed batch message per write() through a file handle, so a file is
  * never held in memory; bodies are optionally LZ4 compressed (spill_compression). Readers
- * walk the messages with positional reads and decode one batch at a time; each body is read
- * into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
+ * walk the messages through a 256 KiB read-ahead buffer and decode one batch at a time; each
+ * body is copied into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
  *
  * The disk quota (spill_disk_quota) bounds the bytes of this query's spill files on disk at
  * once (deleted files give their bytes back). A write that would exceed it removes the
@@ -298,9 +298,14 @@ class DiskSpillFile implements SpillFile {
   }
 }
 
+/** Bytes a spill file reader reads ahead: headers and most bodies come from one read. */
+const READ_AHEAD = 256 * 1024;
+
 /**
- * Stream the record batches of an IPC stream file, one at a time: read an 8-byte frame
- * prefix, the message header, then the body into a fresh buffer, and decode.
+ * Stream the record batches of an IPC stream file, one at a time. Reads go through a
+ * READ_AHEAD buffer (one read serves several small messages); each message's header and
+ * body are copied out of it into fresh (8-byte aligned) buffers, so a batch never keeps
+ * the read buffer alive; a body larger than the buffer is read straight into its own.
  */
 export async function* readSpillFile(file: string, schema: Schema): AsyncGenerator<Batch> {
   let fh: FileHandle;
@@ -310,25 +315,53 @@ export async function* readSpillFile(file: string, schema: Schema): AsyncGenerat
     throw spillIoError(`cannot open spill file ${file}`, e);
   }
   try {
-    let pos = 0;
-    const readExact = async (n: number): Promise<Uint8Array> => {
-      const buf = new Uint8Array(n);
+    const buf = new Uint8Array(READ_AHEAD);
+    // buf[lo, hi) holds the next unread bytes of the file; filePos is the file offset of buf[hi].
+    let lo = 0, hi = 0, filePos = 0;
+    const truncated = (): SpillwayError => new SpillwayError('io', `spill file ${file} is truncated at byte ${filePos}`);
+    const readInto = async (dst: Uint8Array, at: number, min: number): Promise<number> => {
       let got = 0;
-      while (got < n) {
-        const { bytesRead } = await fh.read(buf, got, n - got, pos + got);
-        if (bytesRead === 0) throw new SpillwayError('io', `spill file ${file} is truncated at byte ${pos + got}`);
+      while (got < min) {
+        const { bytesRead } = await fh.read(dst, at + got, dst.length - at - got, filePos);
+        if (bytesRead === 0) throw truncated();
         got += bytesRead;
+        filePos += bytesRead;
       }
-      pos += n;
-      return buf;
+      return got;
+    };
+    /** The next n bytes: a view of the read buffer (valid until the next call), or a fresh copy. */
+    const take = async (n: number, copy: boolean): Promise<Uint8Array> => {
+      if (n > READ_AHEAD) {
+        const out = new Uint8Array(n);
+        const have = hi - lo;
+        out.set(buf.subarray(lo, hi));
+        lo = hi = 0;
+        let got = have;
+        while (got < n) {
+          const { bytesRead } = await fh.read(out, got, n - got, filePos);
+          if (bytesRead === 0) throw truncated();
+          got += bytesRead;
+          filePos += bytesRead;
+        }
+        return out;
+      }
+      if (hi - lo < n) {
+        buf.copyWithin(0, lo, hi);
+        hi -= lo;
+        lo = 0;
+        hi += await readInto(buf, hi, n - hi);
+      }
+      const v = buf.subarray(lo, lo + n);
+      lo += n;
+      return copy ? v.slice() : v;
     };
     let sawSchema = false;
     for (;;) {
-      const headerLength = readFramePrefix(await readExact(8), file);
+      const headerLength = readFramePrefix(await take(8, false), file);
       if (headerLength === 0) return;
-      const header = await readExact(headerLength);
+      const header = await take(headerLength, true);
       const info = inspectMessage(header);
-      const body = info.bodyLength > 0 ? await readExact(info.bodyLength) : new Uint8Array(0);
+      const body = info.bodyLength > 0 ? await take(info.bodyLength, true) : new Uint8Array(0);
       if (!sawSchema) {
         if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
         sawSchema = true;

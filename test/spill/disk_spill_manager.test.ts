@@ -58,6 +58,25 @@ beforeEach(async () => { root = await fs.mkdtemp(path.join(tmpdir(), 'spillway-s
 afterEach(async () => { await fs.rm(root, { recursive: true, force: true }); });
 
 describe('DiskSpillManager write and read', () => {
+  it('reads messages larger than its read-ahead buffer between small ones, each batch intact', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q-big' });
+    const sizes = [3, 12_000, 1, 40, 9_000, 0, 7, 15_000, 2];
+    const rows: Scalar[][] = [];
+    const w = m.createWriter('HashAggregate[p0]', S);
+    let next = 0;
+    for (const n of sizes) {
+      const r = rowsFrom(next, n);
+      next += n;
+      rows.push(...r);
+      await w.write(n === 0 ? emptyBatch(S) : batchFromRows(S, r));
+    }
+    const f = await w.finish();
+    expect(f.bytes).toBeGreaterThan(3 * 256 * 1024);
+    const back = await readAll(f);
+    expect(back.map((b) => b.length)).toEqual(sizes);
+    expect(back.flatMap(batchRows)).toEqual(rows);
+  });
+
   for (const compression of ['none', 'lz4'] as const) {
     it(`round-trips many batches in write order (${compression})`, async () => {
       const m = new DiskSpillManager({ spillDir: root, queryId: 'q-1', compression });

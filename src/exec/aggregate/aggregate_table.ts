@@ -32,15 +32,25 @@ export class AggregateTable {
   readonly groups: GroupTable;
   private readonly accs: Accumulator[];
   private gids = new Int32Array(0);
+  /** Groups the accumulator arrays have room for (they double as growF64 does). */
+  private accGroups = 16;
+  /** Groups the table was sized for up front (0: grown as it fills). */
+  readonly capacity: number;
 
-  /** argTypes[i]: input type of aggregate i (null for count_star; ignored in mode final). */
+  /**
+   * argTypes[i]: input type of aggregate i (null for count_star; ignored in mode final).
+   * expectedGroups: size the hash table and the accumulators for this many groups up front.
+   */
   constructor(
     keyTypes: readonly DataType[], readonly aggs: readonly AggregateExpr[],
-    readonly mode: AggregateMode, private readonly argTypes: readonly (DataType | null)[],
+    readonly mode: AggregateMode, private readonly argTypes: readonly (DataType | null)[], expectedGroups = 0,
   ) {
-    this.groups = new GroupTable(keyTypes);
+    this.groups = new GroupTable(keyTypes, expectedGroups);
+    this.capacity = expectedGroups;
     this.accs = aggs.map((a, i) => makeAccumulator(a, mode === 'final' ? a.type : argTypes[i] ?? null));
-    for (const acc of this.accs) acc.ensure(this.groups.groupCount);
+    // Holistic accumulators count their groups from ensure(): only the others are sized ahead.
+    this.accs.forEach((acc, i) => acc.ensure(Math.max(this.groups.groupCount, isHolistic(aggs[i]!) ? 0 : expectedGroups)));
+    this.accGroups = Math.max(16, expectedGroups);
   }
 
   get groupCount(): number { return this.groups.groupCount; }
@@ -48,8 +58,22 @@ export class AggregateTable {
   private groupIds(keys: readonly Column[], n: number): Int32Array {
     if (this.gids.length < n) this.gids = new Int32Array(n);
     const gids = this.groups.insert(keys, n, this.gids);
-    for (const acc of this.accs) acc.ensure(this.groups.groupCount);
+    const g = this.groups.groupCount;
+    for (const acc of this.accs) acc.ensure(g);
+    if (g > this.accGroups) this.accGroups = Math.max(g, 2 * this.accGroups);
     return gids;
+  }
+
+  /**
+   * Bytes the table would allocate anew to take n more groups: hash slots, key arrays and
+   * accumulator arrays double (the old ones stay allocated until the copy is done).
+   */
+  growthBytes(n: number): number {
+    let bytes = this.groups.growthBytes(n);
+    if (this.groups.groupCount + n > this.accGroups) {
+      for (const acc of this.accs) bytes += 2 * acc.memoryBytes();
+    }
+    return bytes;
   }
 
   /** Create these groups (if new) without folding any value into them. */

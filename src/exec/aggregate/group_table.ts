@@ -167,8 +167,9 @@ export function makeKeyStore(type: DataType): KeyStore {
 export class GroupTable {
   private readonly impl: GenericGroupTable | IntGroupTable;
 
-  constructor(readonly keyTypes: readonly DataType[]) {
-    this.impl = IntGroupTable.fits(keyTypes) ? new IntGroupTable(keyTypes) : new GenericGroupTable(keyTypes);
+  /** expectedGroups: size the table for this many groups up front (no rehashing on the way). */
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
+    this.impl = IntGroupTable.fits(keyTypes) ? new IntGroupTable(keyTypes, expectedGroups) : new GenericGroupTable(keyTypes, expectedGroups);
   }
 
   get groupCount(): number { return this.impl.groupCount; }
@@ -185,6 +186,9 @@ export class GroupTable {
   keyColumns(start: number, end: number): Column[] { return this.impl.keyColumns(start, end); }
 
   memoryBytes(): number { return this.impl.memoryBytes(); }
+
+  /** Bytes the table would allocate anew (its hash slots or key arrays doubling) to take n more groups. */
+  growthBytes(n: number): number { return this.impl.growthBytes(n); }
 }
 
 /** Most packed words an integer-key table takes (two int64 keys). */
@@ -215,13 +219,14 @@ export class IntGroupTable {
     return w <= MAX_INT_WORDS;
   }
 
-  constructor(readonly keyTypes: readonly DataType[]) {
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
     this.widths = keyTypes.map(intKeyWidth);
     let w = 0;
     for (const x of this.widths) w += x;
     this.w = w;
+    while ((1 << this.bits) * 3 < expectedGroups * 4 && this.bits < 30) this.bits++;
     this.slots = new Int32Array((1 << this.bits) * (w + 1));
-    this.groupWords = new Int32Array(32 * w);
+    this.groupWords = new Int32Array(Math.max(32, expectedGroups) * w);
     this.scratch = new Int32Array(w + 1);
   }
 
@@ -388,6 +393,13 @@ export class IntGroupTable {
     return cols;
   }
 
+  growthBytes(n: number): number {
+    let bytes = 0;
+    if ((this.plain + n) * 4 > (1 << this.bits) * 3) bytes += 2 * this.slots.byteLength;
+    if ((this.count + n) * this.w > this.groupWords.length) bytes += 2 * this.groupWords.byteLength;
+    return bytes;
+  }
+
   memoryBytes(): number {
     return this.slots.byteLength + (this.nullSlots === null ? 0 : this.nullSlots.byteLength) + this.groupWords.byteLength
       + (this.groupNulls === null ? 0 : this.groupNulls.byteLength) + this.scratch.byteLength;
@@ -402,11 +414,12 @@ class GenericGroupTable {
   private groupHashes: Uint32Array;
   private count: number;
 
-  constructor(readonly keyTypes: readonly DataType[]) {
+  constructor(readonly keyTypes: readonly DataType[], expectedGroups = 0) {
     this.stores = keyTypes.map(makeKeyStore);
     this.bits = 6;
+    while ((1 << this.bits) < expectedGroups * 2 && this.bits < 30) this.bits++;
     this.slots = new Int32Array(1 << this.bits).fill(-1);
-    this.groupHashes = new Uint32Array(32);
+    this.groupHashes = new Uint32Array(Math.max(32, expectedGroups));
     this.count = keyTypes.length === 0 ? 1 : 0;
   }
 
@@ -461,6 +474,13 @@ class GenericGroupTable {
 
   keyColumns(start: number, end: number): Column[] {
     return this.stores.map((s) => s.slice(start, end));
+  }
+
+  growthBytes(n: number): number {
+    let bytes = 0;
+    if ((this.count + n) * 2 > this.slots.length) bytes += 2 * this.slots.byteLength;
+    if (this.count + n > this.groupHashes.length) bytes += 2 * this.groupHashes.byteLength;
+    return bytes;
   }
 
   memoryBytes(): number {

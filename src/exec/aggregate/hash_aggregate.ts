@@ -23,6 +23,17 @@
  *           read p ─insertSpilled─▶ fresh table ──fits──▶ emit results, delete p
  *                                               └─full──▶ split p with seed 1 (level 1), recurse
  *
+ * When the table must shrink for the first time while it holds more groups than half the
+ * rows it took, the aggregation does not reduce (keys nearly unique): inserting the rest
+ * into a table only to write it out again is wasted work. The operator then stops
+ * aggregating: the table goes to PASS_THROUGH_FANOUT state parts, and every later input
+ * row is written as it is (mode single: [keys | arguments], the raw parts; mode final: its
+ * states, into the state parts) by a RowPartitioner, split by the same hash. At the end
+ * each part p (its state file and its raw file) is aggregated once, into a table sized up
+ * front for its rows when the pool grants it. Mode partial does the same in its own way:
+ * once a table emitted early did not reduce, it aggregates each batch on its own and
+ * emits its states at once (the final phase does the real work).
+ *
  * Every group lands in exactly one part at each level, so it is emitted exactly once.
  * A part whose table is full while it holds a single group cannot be split further (one
  * group whose DISTINCT set exceeds the memory): the operator then takes what it needs with
@@ -37,7 +48,7 @@
  * (files written), extra.spillLevels (deepest recursion level used, 1 = one split),
  * extra.earlyEmits (partial mode: times the table was emitted before the input ended).
  */
-import { fixedColumn, type Batch, type Column } from '../../columnar/column.js';
+import { fixedColumn, makeBatch, type Batch, type Column } from '../../columnar/column.js';
 import { hashColumns } from '../../columnar/hash.js';
 import { repeatScalar, take } from '../../columnar/kernels.js';
 import { SpillwayError } from '../../common/errors.js';
@@ -51,10 +62,19 @@ import { cancelled, executePlan } from '../execute.js';
 import { HashPartitionWriter, partitionSeed } from '../spill/hash_partitions.js';
 import { SpillFiles } from '../spill/spill_files.js';
 import { AggregateTable, spillFields } from './aggregate_table.js';
+import { RowPartitioner } from './row_partitioner.js';
 import { decomposable, orderInputs, partialStateWidth, stateOffset } from '../../expr/aggregate_state.js';
 
 /** Files one spill level splits into. */
 const FANOUT = 16;
+/** Files the first level splits into when the input is partitioned as it comes (more, smaller parts: each aggregates in memory once). */
+const PASS_THROUGH_FANOUT = 64;
+/** A table holding more groups than this share of the rows it took does not reduce. */
+const NO_REDUCTION = 0.5;
+/** Rows a RowPartitioner holds before splitting them into the part files. */
+const PASS_THROUGH_BUFFER_BYTES = 4 << 20;
+/** Spilled table rows split at once: large enough that each part gets a sizeable batch. */
+const SPILL_CHUNK_ROWS = 1 << 16;
 /** Levels of re-splitting before a part is assumed to be one group's worth. */
 const MAX_LEVELS = 6;
 /** Bytes assumed per new group besides its key bytes: slots, hash, accumulators, growth slack. */
@@ -81,13 +101,27 @@ class AggregateRun {
   private readonly keyTypes: DataType[];
   private readonly argTypes: (DataType | null)[];
   private readonly spillSchema: Schema;
+  /** Mode single's pass-through rows: [group keys | per aggregate: its argument (if any), its ORDER BY inputs]. */
+  private readonly rawSchema: Schema;
   private readonly batchSize: number;
   private peak = 0;
   private groups = 0;
   private spillLevels = 0;
   private table: AggregateTable;
-  /** The first-level spill files, once the input has spilled. */
+  /** Input rows folded into the current table (to tell whether it reduces). */
+  private rowsIn = 0;
+  /** Bytes per group of the first table that spilled (to size a part's table up front). */
+  private bytesPerGroup = 0;
+  /** The first-level spill files (state format), once the input has spilled. */
   private parts: HashPartitionWriter | null = null;
+  /** Mode single, passing through: the first-level files of raw rows. */
+  private rawParts: HashPartitionWriter | null = null;
+  /** Set once the aggregation passes its input through to the part files (modes single and final). */
+  private partitioner: RowPartitioner | null = null;
+  /** Mode partial, once an early emit showed the table does not reduce: aggregate each batch alone. */
+  private perBatch = false;
+  /** Rows that skipped the big table (passed through to the part files, or aggregated per batch). */
+  private passThroughRows = 0;
 
   constructor(
     private readonly node: HashAggregateNode, private readonly ctx: TaskContext, private readonly reservation: MemoryReservation,
@@ -95,13 +129,18 @@ class AggregateRun {
   ) {
     this.keyTypes = node.groupBy.map((e) => e.type);
     this.argTypes = node.aggregates.map((a) => (a.arg === null ? null : a.arg.type));
-    this.spillSchema = schema(spillFields(node.groupBy.map((e, i) => field(`k${i}`, e.type, true)), node.aggregates, this.argTypes));
+    const keyFields = node.groupBy.map((e, i) => field(`k${i}`, e.type, true));
+    this.spillSchema = schema(spillFields(keyFields, node.aggregates, this.argTypes));
+    this.rawSchema = schema([...keyFields, ...node.aggregates.flatMap((a, i) => [
+      ...(a.arg === null ? [] : [field(`a${i}`, a.arg.type, true)]),
+      ...orderInputs(a).map((k, j) => field(`a${i}.key${j}`, k.expr.type, true)),
+    ])]);
     this.batchSize = Math.max(1, ctx.config.batch_size);
     this.table = this.freshTable();
   }
 
-  private freshTable(): AggregateTable {
-    return new AggregateTable(this.keyTypes, this.node.aggregates, this.node.mode, this.argTypes);
+  private freshTable(expectedGroups = 0): AggregateTable {
+    return new AggregateTable(this.keyTypes, this.node.aggregates, this.node.mode, this.argTypes, expectedGroups);
   }
 
   async *run(partition: number): AsyncGenerator<Batch> {
@@ -115,27 +154,36 @@ class AggregateRun {
       const n = batch.length;
       if (n === 0) continue;
       const keys = groupBy.map((e) => evaluate(e, batch));
-      const insert = (): void => {
-        if (mode === 'final') {
-          this.table.insertState(keys, aggs.map((a, i): Column[] => batch.columns.slice(offsets[i]!, offsets[i]! + partialStateWidth(a))), n);
-        } else {
-          this.table.insertRaw(keys, aggs.map((a) => (a.arg === null ? null : evaluate(a.arg, batch))), n,
-            aggs.map((a) => orderInputs(a).map((k) => evaluate(k.expr, batch))));
-        }
+      const states = (): Column[][] => aggs.map((a, i): Column[] => batch.columns.slice(offsets[i]!, offsets[i]! + partialStateWidth(a)));
+      const args = (): (Column | null)[] => aggs.map((a) => (a.arg === null ? null : evaluate(a.arg, batch)));
+      const extra = (): Column[][] => aggs.map((a) => orderInputs(a).map((k) => evaluate(k.expr, batch)));
+      // Passing through: the rows go to the part files as they are, in the spill layout of the mode.
+      const passThrough = async (): Promise<void> => {
+        const a = mode === 'final' ? null : args(), x = mode === 'final' ? null : extra();
+        const cols = mode === 'final'
+          ? [...keys, ...states().flat()]
+          : [...keys, ...aggs.flatMap((_g, i) => (a![i] === null ? x![i]! : [a![i]!, ...x![i]!]))];
+        await this.partitioner!.add(makeBatch(mode === 'final' ? this.spillSchema : this.rawSchema, cols, n));
       };
+      if (this.partitioner !== null) { this.passThroughRows += n; await passThrough(); continue; }
       // Called when the table must shrink: emit (partial) or spill it, then start afresh.
       const relieve = async function* (this: AggregateRun): AsyncGenerator<Batch> {
         if (mode === 'partial') {
           earlyEmits++;
+          if (this.table.groupCount > NO_REDUCTION * this.rowsIn) this.perBatch = true;
           yield* this.emitTable('states');
         } else {
-          this.parts ??= new HashPartitionWriter(this.files, this.spillSchema, FANOUT, partitionSeed(0));
+          if (this.parts === null) this.startSpilling();
           this.spillLevels = Math.max(this.spillLevels, 1);
-          await this.spillTable(this.parts);
+          await this.spillTable(this.parts!);
         }
       }.bind(this);
       if (!this.reserveFor(keys, n)) yield* relieve();
-      insert();
+      if (this.partitioner !== null) { this.passThroughRows += n; await passThrough(); continue; }
+      if (mode === 'final') this.table.insertState(keys, states(), n);
+      else this.table.insertRaw(keys, args(), n, extra());
+      this.rowsIn += n;
+      if (this.perBatch && this.table.groupCount > 0) { this.passThroughRows += n; yield* this.emitTable('states'); continue; }
       if (!(await this.settle())) yield* relieve();
     }
     ctx.metrics.add(node.id, 'earlyEmits', earlyEmits);
@@ -143,11 +191,39 @@ class AggregateRun {
       yield* this.emitTable(mode === 'partial' ? 'states' : 'results');
     } else {
       await this.spillTable(this.parts);
-      yield* this.drain(await this.parts.finish(), 1);
+      await this.partitioner?.flush();
+      this.partitioner = null;
+      const stateFiles = await this.parts.finish();
+      const rawFiles = this.rawParts === null ? [] : await this.rawParts.finish();
+      for (let p = 0; p < stateFiles.length; p++) {
+        const sf = stateFiles[p] ?? null, rf = rawFiles[p] ?? null;
+        if (sf !== null || rf !== null) yield* this.aggregatePart(sf, rf, 1);
+      }
     }
     ctx.metrics.add(node.id, 'groups', this.groups);
     ctx.metrics.add(node.id, 'peakMemory', this.peak);
     ctx.metrics.add(node.id, 'spillLevels', this.spillLevels);
+    ctx.metrics.add(node.id, 'passThroughRows', this.passThroughRows);
+  }
+
+  /**
+   * The first spill (modes single and final): open the first-level part files, and when
+   * the table does not reduce, pass the rest of the input through to them (see the header).
+   */
+  private startSpilling(): void {
+    const { mode, groupBy } = this.node;
+    const table = this.table;
+    const passThrough = groupBy.length > 0 && table.groupCount > NO_REDUCTION * this.rowsIn;
+    const fanout = passThrough ? PASS_THROUGH_FANOUT : FANOUT;
+    this.parts = new HashPartitionWriter(this.files, this.spillSchema, fanout, partitionSeed(0));
+    if (!passThrough) return;
+    // Parts then hold about one row per group: worth sizing their tables up front.
+    this.bytesPerGroup = table.memoryBytes() / table.groupCount;
+    if (mode === 'single') this.rawParts = new HashPartitionWriter(this.files, this.rawSchema, fanout, partitionSeed(0), 'raw');
+    const budget = Math.min(PASS_THROUGH_BUFFER_BYTES, Math.max(0, this.reservation.share) / 4);
+    this.partitioner = mode === 'single'
+      ? new RowPartitioner(this.rawParts!, this.rawSchema, groupBy.length, this.reservation, budget)
+      : new RowPartitioner(this.parts, this.spillSchema, groupBy.length, this.reservation, budget);
   }
 
   /**
@@ -181,7 +257,10 @@ class AggregateRun {
   private reserveFor(keys: readonly Column[], n: number): boolean {
     let keyBytes = 0;
     for (const k of keys) keyBytes += k.type === 'utf8' ? k.data.byteLength + 4 * n : 9 * n;
-    const need = keyBytes + GROUP_OVERHEAD_BYTES * n;
+    // A table sized up front grows only past the groups it was sized for.
+    const newGroups = Math.min(n, Math.max(0, this.table.groupCount + n - this.table.capacity));
+    // Growing a table allocates its doubled arrays while the old ones are still held.
+    const need = newGroups === 0 ? 0 : Math.ceil((keyBytes + GROUP_OVERHEAD_BYTES * n) * (newGroups / n)) + this.table.growthBytes(newGroups);
     const r = this.reservation;
     if (r.tryGrow(need) && !r.spillRequested) return true;
     const shrinkable = this.node.mode === 'partial' ? this.table.groupCount > 0 && this.node.groupBy.length > 0 : this.splittable;
@@ -216,7 +295,8 @@ class AggregateRun {
   /** Emit the table (results or states) and replace it with an empty one. */
   private *emitTable(as: 'results' | 'states'): Generator<Batch> {
     const table = this.table;
-    this.table = this.freshTable();
+    this.table = this.freshTable(this.perBatch ? this.batchSize : 0);
+    this.rowsIn = 0;
     this.groups += table.groupCount;
     yield* table.emit(this.node.schema, this.batchSize, as);
     this.reservation.resize(this.table.memoryBytes());
@@ -226,22 +306,33 @@ class AggregateRun {
   private async spillTable(parts: HashPartitionWriter): Promise<void> {
     const table = this.table;
     this.table = this.freshTable();
+    this.rowsIn = 0;
     const k = this.keyTypes.length;
-    for (const b of table.emitSpill(this.spillSchema, this.batchSize)) {
+    for (const b of table.emitSpill(this.spillSchema, Math.max(this.batchSize, SPILL_CHUNK_ROWS))) {
       if (this.ctx.signal.aborted) throw cancelled(this.ctx.signal);
       await parts.write(b, b.columns.slice(0, k));
     }
     this.reservation.resize(this.table.memoryBytes());
   }
 
-  /** Aggregate each spilled part in turn (level = how many splits produced them). */
-  private async *drain(parts: readonly (SpillFile | null)[], level: number): AsyncGenerator<Batch> {
-    for (const p of parts) if (p !== null) yield* this.aggregatePart(p, level);
+  /**
+   * A table for a part of `rows` rows: sized for that many groups up front when the pool
+   * grants the bytes the first spilled table took per group, else grown as it fills.
+   */
+  private partTable(rows: number): AggregateTable {
+    const r = this.reservation;
+    const want = Math.ceil(rows * this.bytesPerGroup);
+    if (this.bytesPerGroup > 0 && want > r.size && r.tryGrow(want - r.size)) return this.freshTable(rows);
+    return this.freshTable();
   }
 
-  private async *aggregatePart(file: SpillFile, level: number): AsyncGenerator<Batch> {
+  /**
+   * Aggregate one spilled part: its state file and (first level, mode single, passing
+   * through) its raw file; level = how many splits produced it.
+   */
+  private async *aggregatePart(stateFile: SpillFile | null, rawFile: SpillFile | null, level: number): AsyncGenerator<Batch> {
     const k = this.keyTypes.length;
-    this.table = this.freshTable();
+    this.table = this.partTable((stateFile?.rows ?? 0) + (rawFile?.rows ?? 0));
     this.reservation.resize(this.table.memoryBytes());
     let sub: HashPartitionWriter | null = null;
     const split = async (): Promise<void> => {
@@ -250,24 +341,42 @@ class AggregateRun {
       this.spillLevels = Math.max(this.spillLevels, level + 1);
       await this.spillTable(sub);
     };
-    for await (const b of file.read()) {
-      const n = b.length;
-      if (n === 0) continue;
-      const keys = b.columns.slice(0, k);
-      if (!this.reserveFor(keys, n) && level < MAX_LEVELS) await split();
-      this.table.insertSpilled(keys, b.columns.slice(k), n);
-      if (!(await this.settle())) {
-        if (level < MAX_LEVELS) await split();
-        else await this.growOrFail(this.table.memoryBytes() - this.reservation.size);
+    for (const file of [stateFile, rawFile]) {
+      if (file === null) continue;
+      const raw = file === rawFile;
+      for await (const b of file.read()) {
+        const n = b.length;
+        if (n === 0) continue;
+        const keys = b.columns.slice(0, k);
+        if (!this.reserveFor(keys, n) && level < MAX_LEVELS) await split();
+        if (raw) this.insertRawRows(keys, b.columns.slice(k), n);
+        else this.table.insertSpilled(keys, b.columns.slice(k), n);
+        if (!(await this.settle())) {
+          if (level < MAX_LEVELS) await split();
+          else await this.growOrFail(this.table.memoryBytes() - this.reservation.size);
+        }
       }
+      await this.files.release(file);
     }
-    await this.files.release(file);
     if (sub === null) {
       yield* this.emitTable('results');
       return;
     }
     const writer: HashPartitionWriter = sub;
     await this.spillTable(writer);
-    yield* this.drain(await writer.finish(), level + 1);
+    for (const p of await writer.finish()) if (p !== null) yield* this.aggregatePart(p, null, level + 1);
+  }
+
+  /** Fold rows of the raw layout (rawSchema) read back from a part file. */
+  private insertRawRows(keys: readonly Column[], cols: readonly Column[], n: number): void {
+    const args: (Column | null)[] = [], extra: Column[][] = [];
+    let c = 0;
+    for (const a of this.node.aggregates) {
+      args.push(a.arg === null ? null : cols[c++]!);
+      const m = orderInputs(a).length;
+      extra.push(cols.slice(c, c + m));
+      c += m;
+    }
+    this.table.insertRaw(keys, args, n, extra);
   }
 }

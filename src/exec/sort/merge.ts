@@ -12,9 +12,12 @@
  *   run 1 ─▶ [batch]  row ─┼─▶ heap (min row) ─▶ (cursor, row) pairs ─▶ interleave ─▶ output
  *   run 2 ─▶ [batch]  row ─┘
  *
+ * The output is gathered in one copy straight from the cursors' batches (gatherBatch);
+ * only a decimal column held in both forms falls back to take, concatenate and permute.
+ *
  * Memory: one batch per cursor plus the output being gathered; the caller reserves it.
  */
-import { emptyBatch, type Batch, type Column } from '../../columnar/column.js';
+import { allocValuesLike, emptyBatch, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type FixedColumn } from '../../columnar/column.js';
 import { concatBatches, takeBatch } from '../../columnar/kernels.js';
 import { rowsByPartition } from '../../columnar/scatter.js';
 import type { SortKey } from '../../expr/expr.js';
@@ -40,6 +43,8 @@ export function interleaveBatches(schema: Schema, batches: readonly Batch[], src
   let sources = 0, only = -1;
   for (let s = 0; s < k; s++) if (starts[s + 1]! > starts[s]!) { sources++; only = s; }
   if (sources === 1) return takeBatch(batches[only]!, row, n);
+  const direct = gatherBatch(schema, batches, src, row, n);
+  if (direct !== null) return direct;
   // Picks grouped by source (stable): take each source's rows once, then permute back.
   const bySource = new Int32Array(n);
   const perm = new Int32Array(n);
@@ -54,6 +59,61 @@ export function interleaveBatches(schema: Schema, batches: readonly Batch[], src
     if (b > a) parts.push(takeBatch(batches[s]!, bySource.subarray(a, b), b - a));
   }
   return takeBatch(concatBatches(schema, parts), perm, n);
+}
+
+/**
+ * The picked rows copied straight into the output columns, one copy (the merge's garbage
+ * and copying were three output batches per output batch). Null when a column's sources
+ * hold their values in different array kinds (a decimal in both forms): the caller then
+ * takes and concatenates.
+ */
+function gatherBatch(schema: Schema, batches: readonly Batch[], src: Int32Array, row: Int32Array, n: number): Batch | null {
+  const cols: Column[] = [];
+  for (let j = 0; j < schema.fields.length; j++) {
+    const c = gatherColumn(batches.map((b) => b.columns[j]!), src, row, n);
+    if (c === null) return null;
+    cols.push(c);
+  }
+  return makeBatch(schema, cols, n);
+}
+
+function gatherColumn(parts: readonly Column[], src: Int32Array, row: Int32Array, n: number): Column | null {
+  const first = parts[0]!;
+  for (const c of parts) if (c.type !== first.type) return null;
+  let validity: Uint8Array | null = null;
+  if (parts.some((c) => c.validity !== null)) {
+    validity = new Uint8Array(n);
+    const vs = parts.map((c) => c.validity);
+    for (let i = 0; i < n; i++) { const v = vs[src[i]!]; validity[i] = v === null ? 1 : v![row[i]!]!; }
+  }
+  if (first.type === 'null') return nullColumn(n);
+  if (first.type === 'utf8') {
+    const us = parts as readonly Extract<Column, { type: 'utf8' }>[];
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const u = us[src[i]!]!, r = row[i]!;
+      offsets[i + 1] = offsets[i]! + u.offsets[r + 1]! - u.offsets[r]!;
+    }
+    const data = new Uint8Array(offsets[n]!);
+    for (let i = 0, p = 0; i < n; i++) {
+      const u = us[src[i]!]!, r = row[i]!, d = u.data;
+      for (let k = u.offsets[r]!, e = u.offsets[r + 1]!; k < e; k++) data[p++] = d[k]!;
+    }
+    return { type: 'utf8', length: n, validity, offsets, data };
+  }
+  const vals = (parts as readonly FixedColumn[]).map((c) => c.values);
+  const kind = vals[0]!.constructor;
+  for (const v of vals) if (v.constructor !== kind) return null;
+  const out = allocValuesLike(first as FixedColumn, n);
+  if (out instanceof BigInt64Array) {
+    const vs = vals as BigInt64Array[];
+    for (let i = 0; i < n; i++) out[i] = vs[src[i]!]![row[i]!]!;
+  } else {
+    const vs = vals as (Int32Array | Float64Array | Uint8Array)[];
+    const o = out as Int32Array | Float64Array | Uint8Array;
+    for (let i = 0; i < n; i++) o[i] = vs[src[i]!]![row[i]!]!;
+  }
+  return fixedColumn((first as FixedColumn).type, out, validity);
 }
 
 /**

@@ -63,8 +63,10 @@ describe('HashAggregate spilling', () => {
     const out = await collect(node, t.ctx);
     const m = t.ctx.metrics.forNode(node.id);
     expect(m.spillCount).toBeGreaterThan(0);
-    expect(m.spillRows).toBeGreaterThanOrEqual(30_000);
     const expected = await inMemory(input, SPECS);
+    // Every group reaches the disk once; most rows skip the table (groups ≈ rows: pass-through).
+    expect(m.spillRows).toBeGreaterThanOrEqual(expected.length);
+    expect(m.extra.passThroughRows).toBeGreaterThan(15_000);
     expect(m.extra.groups).toBe(expected.length);
     expect(sortRows(out.flatMap(batchRows))).toEqual(expected);
     expect(t.files()).toEqual([]);

@@ -1,0 +1,81 @@
+/**
+ * The memory-tuned runtime. glibc's malloc arenas and thresholds and V8's young generation
+ * size are fixed when a process starts, and their defaults keep 50–70 MiB of freed memory
+ * resident under a steady stream of large typed arrays (what a spilling query allocates).
+ * So `spillway sql|explain|worker` given a memory limit runs its command in a child node
+ * process started with
+ *
+ *   MALLOC_ARENA_MAX=2  MALLOC_MMAP_THRESHOLD_=131072   (environment; values already set win)
+ *   node --max-semi-space-size=1                          (unless the node flags set it)
+ *
+ *   bin/spillway.js ──spawn, stdio inherited──▶ bin/spillway.js (SPILLWAY_TUNED_RUNTIME=1) ─▶ main()
+ *        │ SIGTERM, SIGHUP: passed on                     exits with the child's code, or dies of
+ *        │ SIGINT: left to the terminal, which signals     the same signal
+ *        │ the whole foreground job (child included)
+ *        └ an IPC channel: when the launcher dies (even of SIGKILL), the child sees it close
+ *          and stops as on SIGTERM (its query's spill files are removed), never an orphan
+ *
+ * The launcher imports nothing but node built-ins, so it stays small. Setting
+ * SPILLWAY_TUNED_RUNTIME (to anything, e.g. 0) in the environment turns the relaunch off.
+ */
+import { spawn } from 'node:child_process';
+
+/** Set in the child's environment (and honoured when already set): no further relaunch. */
+export const TUNED_ENV = 'SPILLWAY_TUNED_RUNTIME';
+
+/** glibc settings of the tuned runtime: two malloc arenas; blocks from 128 KiB up are mmap-ed and unmapped when freed. */
+export const TUNED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/** V8 settings of the tuned runtime: a 1 MiB semi-space (young generation). */
+export const TUNED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/** Commands that hold a memory pool for long enough to be worth a tuned process. */
+const TUNED_COMMANDS = new Set(['sql', 'explain', 'worker']);
+
+/** Signals passed on to the child; SIGINT reaches it from the terminal directly. */
+const FORWARDED = ['SIGTERM', 'SIGHUP'] as const;
+
+/** Whether the command line asks for a memory limit and this process is not the tuned one yet. */
+export function wantsTunedRuntime(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env[TUNED_ENV] !== undefined) return false;
+  if (!TUNED_COMMANDS.has(argv[0] ?? '')) return false;
+  return argv.some((a) => a === '--memory-limit' || a.startsWith('--memory-limit=') || /^(--set=)?memory_limit=/.test(a));
+}
+
+/**
+ * When the command wants the tuned runtime, run it in a tuned child process and return
+ * true: this process then only waits for the child and leaves with its exit code or
+ * signal. False: run the command here.
+ */
+export function relaunchTuned(argv: readonly string[], script: string): boolean {
+  if (!wantsTunedRuntime(argv)) return false;
+  const env: NodeJS.ProcessEnv = { ...TUNED_MALLOC_ENV, ...process.env, [TUNED_ENV]: '1' };
+  const flags = process.execArgv.some((f) => f.startsWith('--max-semi-space-size')) ? [] : TUNED_NODE_FLAGS;
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
+  const forward = (sig: NodeJS.Signals) => (): void => { child.kill(sig); };
+  const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  const ignoreInterrupt = (): void => {};
+  process.on('SIGINT', ignoreInterrupt);
+  child.on('error', (e) => {
+    process.stderr.write(`spillway: cannot start the query process: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    process.off('SIGINT', ignoreInterrupt);
+    if (signal !== null) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+  return true;
+}
+
+/**
+ * In the tuned child: stop as on SIGTERM when the launcher goes away (its IPC channel
+ * closes). The channel does not keep the process alive.
+ */
+export function followLauncher(): void {
+  if (process.env[TUNED_ENV] !== '1' || process.channel === undefined) return;
+  process.channel.unref();
+  process.once('disconnect', () => { process.kill(process.pid, 'SIGTERM'); });
+}
