@@ -13,15 +13,15 @@
  * drops only output rows that carry the same key value: Projection and Filter, an aggregate
  * grouped by the key (dropping a group's rows drops the group), and the kept side of a join
  * (both sides of an inner join, the probe side of left, semi and anti joins, the build side
- * of right, right_semi and right_anti joins). A join with a build side estimated above
- * MAX_KEY_FILTER_ROWS is skipped; the join checks the real size again before it publishes.
+ * of right, right_semi and right_anti joins); where an inner join equates the key with the
+ * other side's key, the other side's scan takes the set too (TPC-H Q18: the 60 order keys of
+ * the IN subquery reach both the orders and the lineitem scans). Estimates do not decide: the
+ * join publishes only when its real build side is small (exec's MAX_KEY_FILTER_ROWS), and a
+ * scan stops checking a set that keeps most rows.
  */
 import type { PhysicalExpr } from '../expr/expr.js';
 import type { HashJoinNode, PhysicalPlan, ScanKeyFilter } from './physical.js';
 import { mapPlan, planNodes } from './physical_tree.js';
-
-/** Build sides estimated above this many rows get no filter (mirrors exec's MAX_KEY_FILTER_ROWS). */
-const MAX_BUILD_ROWS = 1 << 18;
 
 /** Join types where a probe row whose key matches no build row adds nothing to the output. */
 function dropsUnmatchedProbe(j: HashJoinNode): boolean {
@@ -40,16 +40,16 @@ export function addJoinKeyFilters(plan: PhysicalPlan): PhysicalPlan {
   const joinKey = new Map<number, number>();
   for (const node of planNodes(plan)) {
     if (node.kind !== 'HashJoin' || !dropsUnmatchedProbe(node)) continue;
-    if (node.right.estimatedRows !== undefined && node.right.estimatedRows > MAX_BUILD_ROWS) continue;
-    if (node.left.estimatedRows !== undefined && node.right.estimatedRows !== undefined && node.right.estimatedRows * 2 > node.left.estimatedRows) continue;
     for (let k = 0; k < node.leftKeys.length; k++) {
       const lk = node.leftKeys[k]!, rk = node.rightKeys[k]!;
       if (lk.kind !== 'column' || !isIntKey(lk) || rk.type !== lk.type) continue;
-      const scan = traceToScan(node.left, lk.index);
-      if (scan === null) continue;
-      const list = marks.get(scan.scan) ?? [];
-      list.push({ join: node.id, column: scan.column });
-      marks.set(scan.scan, list);
+      const scans = traceToScans(node.left, lk.index);
+      if (scans.length === 0) continue;
+      for (const scan of scans) {
+        const list = marks.get(scan.scan) ?? [];
+        list.push({ join: node.id, column: scan.column });
+        marks.set(scan.scan, list);
+      }
       joinKey.set(node.id, k);
       break; // one key per join: any one is a necessary condition for a match
     }
@@ -64,34 +64,48 @@ export function addJoinKeyFilters(plan: PhysicalPlan): PhysicalPlan {
   });
 }
 
-/** The scan and its output column that output column `index` of `p` comes from unchanged, or null. */
-function traceToScan(p: PhysicalPlan, index: number): { scan: number; column: number } | null {
+/**
+ * The scans and their output columns that output column `index` of `p` comes from unchanged:
+ * one, or more where an inner join equates the column with the other side's key.
+ */
+function traceToScans(p: PhysicalPlan, index: number): { scan: number; column: number }[] {
   switch (p.kind) {
     case 'ParquetScan': {
       const t = p.schema.fields[index]?.type;
-      return t === 'int32' || t === 'date32' ? { scan: p.id, column: index } : null;
+      return t === 'int32' || t === 'date32' ? [{ scan: p.id, column: index }] : [];
     }
     case 'Filter':
-      return traceToScan(p.input, index);
+      return traceToScans(p.input, index);
     case 'Projection': {
       const e = p.exprs[index];
-      return e?.kind === 'column' ? traceToScan(p.input, e.index) : null;
+      return e?.kind === 'column' ? traceToScans(p.input, e.index) : [];
     }
     case 'HashAggregate': {
-      if (p.emptyGroupingSets !== undefined || index >= p.groupBy.length) return null;
+      if (p.emptyGroupingSets !== undefined || index >= p.groupBy.length) return [];
       const e = p.groupBy[index]!;
-      return e.kind === 'column' ? traceToScan(p.input, e.index) : null;
+      return e.kind === 'column' ? traceToScans(p.input, e.index) : [];
     }
     case 'HashJoin': {
       const leftWidth = p.left.schema.fields.length;
       const t = p.joinType;
-      if (t === 'right_semi' || t === 'right_anti') return traceToScan(p.right, index);
-      if (index < leftWidth) {
-        return t === 'inner' || t === 'left' || t === 'semi' || t === 'anti' ? traceToScan(p.left, index) : null;
+      if (t === 'right_semi' || t === 'right_anti') return traceToScans(p.right, index);
+      const fromLeft = index < leftWidth;
+      const side = fromLeft ? index : index - leftWidth;
+      if (fromLeft ? !(t === 'inner' || t === 'left' || t === 'semi' || t === 'anti') : !(t === 'inner' || t === 'right')) return [];
+      const out = fromLeft ? traceToScans(p.left, side) : traceToScans(p.right, side);
+      if (t === 'inner') {
+        // every output row has equal keys on both sides: the other side's key takes the set too
+        const mine = fromLeft ? p.leftKeys : p.rightKeys;
+        const other = fromLeft ? p.rightKeys : p.leftKeys;
+        const k = mine.findIndex((e) => e.kind === 'column' && e.index === side);
+        const o = other[k];
+        if (k >= 0 && o !== undefined && o.kind === 'column' && o.type === mine[k]!.type) {
+          out.push(...(fromLeft ? traceToScans(p.right, o.index) : traceToScans(p.left, o.index)));
+        }
       }
-      return t === 'inner' || t === 'right' ? traceToScan(p.right, index - leftWidth) : null;
+      return out;
     }
     default:
-      return null;
+      return [];
   }
 }

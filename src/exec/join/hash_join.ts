@@ -40,7 +40,7 @@ import { keepsBuildOnly, PairJoiner, tracksBuild } from './join_output.js';
 import { buildCost, GraceHashJoin } from './grace_hash_join.js';
 import { coalesceBatches } from '../../columnar/coalesce_batches.js';
 import { SpillFiles } from '../spill/spill_files.js';
-import { dropsUnmatchedProbeRows, findKeyFilterScans, KeyFilter, MAX_KEY_FILTER_ROWS, publishKeyFilter } from './key_filter.js';
+import { dropsUnmatchedProbeRows, findKeyFilterScans, KeyFilter, MAX_KEY_FILTER_ROWS, publishKeyFilter, withdrawKeyFilters } from './key_filter.js';
 
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { joinType } = node;
@@ -63,6 +63,8 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
   const name = `HashJoin[p${partition}]`;
   const reservation = ctx.memory.register(name, { spillable: true });
   const files = new SpillFiles(ctx, node.id, name);
+  // a set from an earlier run of this join in this task (a recursive CTE's next round) is stale
+  if (node.keyFilter !== undefined) withdrawKeyFilters(ctx, findKeyFilterScans(node.left, node.id), partition, node.id);
   try {
     // ---- build ----
     const parts: Batch[] = [];

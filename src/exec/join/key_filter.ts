@@ -100,6 +100,12 @@ export function publishKeyFilter(ctx: TaskContext, scanId: number, partition: nu
   m.set(`${scanId}:${partition}:${joinId}`, filter);
 }
 
+/** Take back what join `joinId` published for these scans (it runs again, maybe without a set). */
+export function withdrawKeyFilters(ctx: TaskContext, scanIds: readonly number[], partition: number, joinId: number): void {
+  const m = published.get(ctx.signal);
+  if (m !== undefined) for (const scanId of scanIds) m.delete(`${scanId}:${partition}:${joinId}`);
+}
+
 /** The filter join `joinId` published for this scan partition in this task, if any. */
 export function keyFilterFor(ctx: TaskContext, scanId: number, partition: number, joinId: number): KeyFilter | undefined {
   return published.get(ctx.signal)?.get(`${scanId}:${partition}:${joinId}`);
