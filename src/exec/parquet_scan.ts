@@ -8,7 +8,9 @@
  *       statistics prove a pruning conjunct never TRUE?  → skip (rowGroupsPruned)
  *       else read the needed column chunks page by page and decode batch_size rows at a
  *       time straight into typed-array columns (storage/parquet_columns.ts RowGroupReader),
- *       yielding each slice as soon as every column has it (rowGroupsRead)
+ *       yielding each slice as soon as every column has it (rowGroupsRead); the columns'
+ *       first windows are fetched all at once, and the next row group's as soon as this
+ *       one's first slice is decoded, so reads overlap decoding
  *
  * A filter (node.filter) is applied per slice by exec/scan_filter.ts, which keeps
  * dictionary-encoded string columns encoded until it knows which rows survive; then the join
@@ -156,8 +158,8 @@ async function* scanFile(
     });
 
     const groups = slice.rowGroups ?? info.rowGroups.map((g) => g.index);
+    const toRead: RowGroupInfo[] = [];
     for (const g of groups) {
-      if (ctx.signal.aborted) throw cancelled(ctx.signal);
       const rg = info.rowGroups[g];
       if (!rg) throw parquetReadError(path, new Error(`row group ${g} does not exist (the file has ${info.rowGroups.length})`));
       if (rg.rows === 0) continue;
@@ -169,31 +171,46 @@ async function* scanFile(
         extra.rowGroupsPruned! += 1;
         continue;
       }
-      extra.rowGroupsRead! += 1;
-      const names = fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name));
-      const reader = openRowGroup(node, file, metadata, rg, names, memory.tight ? 0 : readBytes);
-      try {
-        while (reader.left > 0) {
-          if (ctx.signal.aborted) throw cancelled(ctx.signal);
-          const n = Math.min(reader.left, memory.sliceRows);
-          const columns = await readSlice(reader, names, n, node, hive);
-          let out = 0;
-          for (const c of columns) out += isDictionary(c) ? c.indices.byteLength : columnBytes(c);
-          const held = reader.heldBytes;
-          if (held > (extra.scanHeldPeak ?? 0)) extra.scanHeldPeak = held;
-          hold(memory, reader, held + out, extra);
-          let batch = node.filter !== undefined
-            ? filterRowGroup(node.schema, columns, n, node.filter)
-            : makeBatch(node.schema, columns as Column[], n);
-          if (keys !== null) batch = keys.apply(batch);
-          // the batch is the consumer's to account for from here on
-          hold(memory, reader, reader.heldBytes, extra);
-          if (batch.length > 0) yield batch;
+      toRead.push(rg);
+    }
+    const names = fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name));
+    // The next row group's reader, fetching its first windows while this one decodes.
+    let next: RowGroupReader | null = null;
+    try {
+      for (let gi = 0; gi < toRead.length; gi++) {
+        if (ctx.signal.aborted) throw cancelled(ctx.signal);
+        extra.rowGroupsRead! += 1;
+        const reader = next ?? openRowGroup(node, file, metadata, toRead[gi]!, names, memory.tight ? 0 : readBytes);
+        next = null;
+        try {
+          while (reader.left > 0) {
+            if (ctx.signal.aborted) throw cancelled(ctx.signal);
+            const n = Math.min(reader.left, memory.sliceRows);
+            const columns = await readSlice(reader, names, n, node, hive);
+            if (next === null && !memory.tight && gi + 1 < toRead.length) {
+              next = openRowGroup(node, file, metadata, toRead[gi + 1]!, names, readBytes);
+              next.prefetch();
+            }
+            let out = 0;
+            for (const c of columns) out += isDictionary(c) ? c.indices.byteLength : columnBytes(c);
+            const held = reader.heldBytes + (next?.heldBytes ?? 0);
+            if (held > (extra.scanHeldPeak ?? 0)) extra.scanHeldPeak = held;
+            hold(memory, reader, held + out, extra);
+            let batch = node.filter !== undefined
+              ? filterRowGroup(node.schema, columns, n, node.filter)
+              : makeBatch(node.schema, columns as Column[], n);
+            if (keys !== null) batch = keys.apply(batch);
+            // the batch is the consumer's to account for from here on
+            hold(memory, reader, reader.heldBytes + (next?.heldBytes ?? 0), extra);
+            if (batch.length > 0) yield batch;
+          }
+        } finally {
+          reader.close();
+          memory.reservation.shrink(memory.reservation.size);
         }
-      } finally {
-        reader.close();
-        memory.reservation.shrink(memory.reservation.size);
       }
+    } finally {
+      next?.close();
     }
   } finally {
     extra.bytesScanned! += file.bytesRead;
