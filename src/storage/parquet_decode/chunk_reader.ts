@@ -130,7 +130,8 @@ export class ColumnChunkReader {
     if (this.rowsRead + n > layout.rows) throw new Error(`asked for rows past the row group's ${layout.rows}`);
     const physical = layout.physical;
     const validity = layout.optional ? new Uint8Array(n) : null;
-    const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width) : null;
+    // without NULLs every row slot is written: the buffer needs no zeroing
+    const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width, validity === null) : null;
     const bools = physical === 'BOOLEAN' ? new Uint8Array(n) : null;
     let varOut: VarOut | null = null;
     const strings = (): VarOut => varOut ??= new VarOut(n, Math.ceil((layout.uncompressedBytes / Math.max(1, layout.rows)) * n));
