@@ -2,7 +2,6 @@
  * The local-file ObjectStore. Reads byte ranges with positioned reads on an open file
  * handle, so a Parquet scan never holds more of a file than the ranges it asked for.
  */
-import { readSync } from 'node:fs';
 import { open as openFile, readdir, stat as statPath, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,22 +24,6 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Ui
   return out;
 }
 
-/**
- * The same, with blocking positioned reads: a scan's window (≤ a few hundred KiB, usually in the
- * page cache) is copied in tens of µs, while handing each read to the thread pool and back cost
- * 100–800 µs measured here, most of it on the event loop.
- */
-function readRangeSync(fd: number, start: number, end: number): Uint8Array {
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(end - start).buffer, 0, end - start);
-  let done = 0;
-  while (done < out.length) {
-    const bytesRead = readSync(fd, out, done, out.length - done, start + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`);
-    done += bytesRead;
-  }
-  return out;
-}
-
 class LocalObject implements ReadableObject {
   bytesRead = 0;
   private closed = false;
@@ -50,8 +33,7 @@ class LocalObject implements ReadableObject {
     if (start < 0 || end > this.byteLength || start > end) {
       throw new Error(`byte range [${start}, ${end}) is outside the file (${this.byteLength} bytes)`);
     }
-    if (this.closed) throw new Error(`file "${this.path}" is closed`);
-    const bytes = readRangeSync(this.fh.fd, start, end);
+    const bytes = await readRange(this.fh, start, end);
     this.bytesRead += bytes.length;
     return bytes.buffer as ArrayBuffer;
   }
