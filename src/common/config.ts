@@ -35,6 +35,11 @@ export interface Config {
   join_strategy: JoinStrategySetting;
   /** Decide an auto join's strategy again once its build side has run and is measured (distributed/adaptive_join.ts). */
   adaptive_join: boolean;
+  /**
+   * A hash join with a small build side hands its keys to the Parquet scans under its probe
+   * side (same task), which drop rows whose key cannot match (plan/join_key_filters.ts).
+   */
+  join_key_filters: boolean;
   /** Below this estimated scan size a query runs as one local task. */
   distribute_min_bytes: number;
   /**
@@ -100,6 +105,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   broadcast_threshold: 10 * 1024 * 1024,
   join_strategy: 'auto',
   adaptive_join: true,
+  join_key_filters: true,
   distribute_min_bytes: 1024 * 1024,
   distribute_max_exchange_ratio: 0.3,
   force_distribution: false,

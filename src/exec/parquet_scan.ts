@@ -8,11 +8,14 @@
  *       statistics prove a pruning conjunct never TRUE?  → skip (rowGroupsPruned)
  *       else read the needed column chunks page by page and decode batch_size rows at a
  *       time straight into typed-array columns (storage/parquet_columns.ts RowGroupReader),
- *       yielding each slice as soon as every column has it (rowGroupsRead)
+ *       yielding each slice as soon as every column has it (rowGroupsRead); the columns'
+ *       first windows are fetched all at once, and the next row group's as soon as this
+ *       one's first slice is decoded, so reads overlap decoding
  *
  * A filter (node.filter) is applied per slice by exec/scan_filter.ts, which keeps
- * dictionary-encoded string columns encoded until it knows which rows survive; the small
- * batches that leave it are gathered into batches of about batch_size rows.
+ * dictionary-encoded string columns encoded until it knows which rows survive; then the join
+ * key filters (node.keyFilters, exec/join/key_filter.ts) a join above has published; the small
+ * batches that leave them are gathered into batches of about batch_size rows.
  *
  * Memory: per projected column, a window of compressed bytes (at least one page; 256 KiB
  * locally, 8 MiB on remote stores where each read is a request), the current page and the
@@ -23,7 +26,8 @@
  * its next batch. Checks cancellation between slices.
  * Metrics (extra): filesRead, rowGroupsRead, rowGroupsPruned, bytesScanned (bytes fetched
  * from storage, footers included), filesPruned (only when some were), scanHeldPeak (most
- * bytes the scan's readers held at once), scanTight (slices read after the pool refused).
+ * bytes the scan's readers held at once), scanTight (slices read after the pool refused),
+ * keyFilterRowsIn / keyFilterRowsOut (rows the join key filters checked and kept).
  *
  * Hive partition columns (`…/year=2024/file.parquet`, storage/hive_partitions.ts) are not in
  * the file: they come from the file's path as constants, and a file whose partition values
@@ -44,6 +48,7 @@ import { constantStatistics, partitionValues } from '../storage/hive_partitions.
 import { sqlTypeName, type Scalar } from '../common/types.js';
 import type { TaskContext } from './context.js';
 import { filterRowGroup, perValueColumns } from './scan_filter.js';
+import { ScanKeyFilters } from './join/key_filter.js';
 
 /**
  * The error for an aborted signal, as execute.ts's cancelled() builds it; not imported from
@@ -80,7 +85,7 @@ interface ScanMemory {
 export async function* parquetScan(node: ParquetScanNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const batches = scanPartition(node, partition, ctx);
   // a filter leaves small batches: gather them (at most batch_size rows are held)
-  yield* node.filter !== undefined ? coalesceBatches(batches, node.schema, Math.max(1, ctx.config.batch_size)) : batches;
+  yield* node.filter !== undefined || node.keyFilters !== undefined ? coalesceBatches(batches, node.schema, Math.max(1, ctx.config.batch_size)) : batches;
 }
 
 async function* scanPartition(node: ParquetScanNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
@@ -93,10 +98,11 @@ async function* scanPartition(node: ParquetScanNode, partition: number, ctx: Tas
     sliceRows: Math.max(1, ctx.config.batch_size),
     tight: false,
   };
+  const keys = node.keyFilters !== undefined ? new ScanKeyFilters(node.keyFilters, node.id, partition, ctx) : null;
   try {
     for (const slice of slices) {
       if (ctx.signal.aborted) throw cancelled(ctx.signal);
-      yield* scanFile(node, slice, ctx, extra, memory);
+      yield* scanFile(node, slice, ctx, extra, memory, keys);
     }
   } finally {
     memory.reservation.free();
@@ -120,6 +126,7 @@ function hold(memory: ScanMemory, reader: RowGroupReader, bytes: number, extra: 
 
 async function* scanFile(
   node: ParquetScanNode, slice: FileSlice, ctx: TaskContext, extra: Record<string, number>, memory: ScanMemory,
+  keys: ScanKeyFilters | null,
 ): AsyncGenerator<Batch> {
   const path = slice.path;
   const hive = partitionValues(path, node.columns.map((name, i) => ({ name, type: node.schema.fields[i]!.type, nullable: true })));
@@ -151,8 +158,8 @@ async function* scanFile(
     });
 
     const groups = slice.rowGroups ?? info.rowGroups.map((g) => g.index);
+    const toRead: RowGroupInfo[] = [];
     for (const g of groups) {
-      if (ctx.signal.aborted) throw cancelled(ctx.signal);
       const rg = info.rowGroups[g];
       if (!rg) throw parquetReadError(path, new Error(`row group ${g} does not exist (the file has ${info.rowGroups.length})`));
       if (rg.rows === 0) continue;
@@ -164,30 +171,46 @@ async function* scanFile(
         extra.rowGroupsPruned! += 1;
         continue;
       }
-      extra.rowGroupsRead! += 1;
-      const names = fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name));
-      const reader = openRowGroup(node, file, metadata, rg, names, memory.tight ? 0 : readBytes);
-      try {
-        while (reader.left > 0) {
-          if (ctx.signal.aborted) throw cancelled(ctx.signal);
-          const n = Math.min(reader.left, memory.sliceRows);
-          const columns = await readSlice(reader, names, n, node, hive);
-          let out = 0;
-          for (const c of columns) out += isDictionary(c) ? c.indices.byteLength : columnBytes(c);
-          const held = reader.heldBytes;
-          if (held > (extra.scanHeldPeak ?? 0)) extra.scanHeldPeak = held;
-          hold(memory, reader, held + out, extra);
-          const batch = node.filter !== undefined
-            ? filterRowGroup(node.schema, columns, n, node.filter)
-            : makeBatch(node.schema, columns as Column[], n);
-          // the batch is the consumer's to account for from here on
-          hold(memory, reader, reader.heldBytes, extra);
-          if (batch.length > 0) yield batch;
+      toRead.push(rg);
+    }
+    const names = fileIndex.map((j) => (j === -1 ? null : fileFields[j]!.name));
+    // The next row group's reader, fetching its first windows while this one decodes.
+    let next: RowGroupReader | null = null;
+    try {
+      for (let gi = 0; gi < toRead.length; gi++) {
+        if (ctx.signal.aborted) throw cancelled(ctx.signal);
+        extra.rowGroupsRead! += 1;
+        const reader = next ?? openRowGroup(node, file, metadata, toRead[gi]!, names, memory.tight ? 0 : readBytes);
+        next = null;
+        try {
+          while (reader.left > 0) {
+            if (ctx.signal.aborted) throw cancelled(ctx.signal);
+            const n = Math.min(reader.left, memory.sliceRows);
+            const columns = await readSlice(reader, names, n, node, hive);
+            if (next === null && !memory.tight && gi + 1 < toRead.length) {
+              next = openRowGroup(node, file, metadata, toRead[gi + 1]!, names, readBytes);
+              next.prefetch();
+            }
+            let out = 0;
+            for (const c of columns) out += isDictionary(c) ? c.indices.byteLength : columnBytes(c);
+            const held = reader.heldBytes + (next?.heldBytes ?? 0);
+            if (held > (extra.scanHeldPeak ?? 0)) extra.scanHeldPeak = held;
+            hold(memory, reader, held + out, extra);
+            let batch = node.filter !== undefined
+              ? filterRowGroup(node.schema, columns, n, node.filter)
+              : makeBatch(node.schema, columns as Column[], n);
+            if (keys !== null) batch = keys.apply(batch);
+            // the batch is the consumer's to account for from here on
+            hold(memory, reader, reader.heldBytes + (next?.heldBytes ?? 0), extra);
+            if (batch.length > 0) yield batch;
+          }
+        } finally {
+          reader.close();
+          memory.reservation.shrink(memory.reservation.size);
         }
-      } finally {
-        reader.close();
-        memory.reservation.shrink(memory.reservation.size);
       }
+    } finally {
+      next?.close();
     }
   } finally {
     extra.bytesScanned! += file.bytesRead;

@@ -59,6 +59,46 @@ export function compare(op: CompareOp, left0: Column, right0: Column, n: number)
 
 /* eslint-disable eqeqeq -- loose equality compares a bigint and a number by value */
 function compareFixed(op: CompareOp, a: Fixed, am: number, b: Fixed, bm: number, n: number, out: Uint8Array): void {
+  // A column against a number constant (a WHERE clause's usual shape): one loop per array
+  // kind, so each stays monomorphic instead of one loop deoptimized by every kind it meets.
+  if (am === -1 && bm === 0 && typeof b[0] === 'number') {
+    if (a instanceof Int32Array) { compareI32Const(op, a, b[0], n, out); return; }
+    if (a instanceof Float64Array) { compareF64Const(op, a, b[0], n, out); return; }
+  }
+  if (am === 0 && bm === -1 && typeof a[0] === 'number') {
+    const flipped = FLIP[op];
+    if (b instanceof Int32Array) { compareI32Const(flipped, b, a[0], n, out); return; }
+    if (b instanceof Float64Array) { compareF64Const(flipped, b, a[0], n, out); return; }
+  }
+  compareAny(op, a, am, b, bm, n, out);
+}
+
+/** c op x ≡ x FLIP[op] c. */
+const FLIP: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+function compareI32Const(op: CompareOp, a: Int32Array, c: number, n: number, out: Uint8Array): void {
+  switch (op) {
+    case '=': for (let i = 0; i < n; i++) out[i] = a[i]! === c ? 1 : 0; break;
+    case '<>': for (let i = 0; i < n; i++) out[i] = a[i]! !== c ? 1 : 0; break;
+    case '<': for (let i = 0; i < n; i++) out[i] = a[i]! < c ? 1 : 0; break;
+    case '<=': for (let i = 0; i < n; i++) out[i] = a[i]! <= c ? 1 : 0; break;
+    case '>': for (let i = 0; i < n; i++) out[i] = a[i]! > c ? 1 : 0; break;
+    case '>=': for (let i = 0; i < n; i++) out[i] = a[i]! >= c ? 1 : 0; break;
+  }
+}
+
+function compareF64Const(op: CompareOp, a: Float64Array, c: number, n: number, out: Uint8Array): void {
+  switch (op) {
+    case '=': for (let i = 0; i < n; i++) out[i] = a[i]! === c ? 1 : 0; break;
+    case '<>': for (let i = 0; i < n; i++) out[i] = a[i]! !== c ? 1 : 0; break;
+    case '<': for (let i = 0; i < n; i++) out[i] = a[i]! < c ? 1 : 0; break;
+    case '<=': for (let i = 0; i < n; i++) out[i] = a[i]! <= c ? 1 : 0; break;
+    case '>': for (let i = 0; i < n; i++) out[i] = a[i]! > c ? 1 : 0; break;
+    case '>=': for (let i = 0; i < n; i++) out[i] = a[i]! >= c ? 1 : 0; break;
+  }
+}
+
+function compareAny(op: CompareOp, a: Fixed, am: number, b: Fixed, bm: number, n: number, out: Uint8Array): void {
   switch (op) {
     case '=': for (let i = 0; i < n; i++) out[i] = a[i & am]! == b[i & bm]! ? 1 : 0; break;
     case '<>': for (let i = 0; i < n; i++) out[i] = a[i & am]! != b[i & bm]! ? 1 : 0; break;

@@ -223,16 +223,26 @@ function evalAndOr(isAnd: boolean, expr: PhysicalExpr, batch: Batch): Column {
   return acc;
 }
 
+/** Rows the left operand of AND (dominant 0) / OR (dominant 1) does not decide alone. */
+function openRows(values: Uint8Array, validity: Uint8Array | null, lm: number, dominant: number, n: number): number {
+  let open = 0;
+  if (validity === null && lm === -1) {
+    for (let i = 0; i < n; i++) open += values[i] === dominant ? 0 : 1;
+    return open;
+  }
+  for (let i = 0; i < n; i++) {
+    const j = i & lm;
+    if (!(values[j] === dominant && (validity === null || validity[j] === 1))) open++;
+  }
+  return open;
+}
+
 function evalAndOrStep(isAnd: boolean, left: Column, rightExpr: PhysicalExpr, batch: Batch): Column {
   const n = batch.length;
   const dominant = isAnd ? 0 : 1;
   if (left.type === 'bool') {
     const lm = maskOf(left, n);
-    let open = 0;
-    for (let i = 0; i < n; i++) {
-      const j = i & lm;
-      if (!(left.values[j] === dominant && (left.validity === null || left.validity[j] === 1))) open++;
-    }
+    const open = openRows(left.values, left.validity, lm, dominant, n);
     if (open === 0) return left;
     let right: Column;
     try {

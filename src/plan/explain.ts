@@ -262,7 +262,10 @@ function physicalLine(p: PhysicalPlan): string {
       const files = p.slices.reduce((n, s) => n + s.length, 0);
       const pruning = p.pruning.length > 0 ? ` pruning=${list(p.pruning.map((e) => formatExpr(e, p.schema)))}` : '';
       const filter = p.filter !== undefined ? ` filter=${formatExpr(p.filter, p.schema)}` : '';
-      return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${filter}${pruning}`;
+      const keys = p.keyFilters !== undefined
+        ? ` keyFilters=${list(p.keyFilters.map((f) => `${p.schema.fields[f.column]?.name ?? '?'} from keyFilter#${f.join}`))}`
+        : '';
+      return `ParquetScan ${p.table} cols=${list(p.columns)} files=${files}${filter}${pruning}${keys}`;
     }
     case 'CsvScan': {
       const files = p.slices.reduce((n, s) => n + s.length, 0);
@@ -282,7 +285,7 @@ function physicalLine(p: PhysicalPlan): string {
     case 'HashJoin': {
       const keys = p.leftKeys.map((k, i) => `${formatExpr(k, p.left.schema)} = ${formatExpr(p.rightKeys[i]!, p.right.schema)}`);
       const filter = p.filter ? ` filter=${formatExpr(p.filter, joinedSchema(p.left.schema, p.right.schema))}` : '';
-      return `HashJoin[${p.joinType}${p.nullAware ? ', null-aware' : ''}] on ${keys.join(' AND ')}${filter} build=right${joinStrategyText(p)}`;
+      return `HashJoin[${p.joinType}${p.nullAware ? ', null-aware' : ''}] on ${keys.join(' AND ')}${filter} build=right${p.keyFilter !== undefined ? ` keyFilter#${p.id}` : ''}${joinStrategyText(p)}`;
     }
     case 'NestedLoopJoin': {
       const kind = p.joinType === 'inner' && p.filter === null ? 'cross' : p.joinType;

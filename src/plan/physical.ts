@@ -50,6 +50,17 @@ export interface ParquetScanNode extends NodeBase {
   pruning: PhysicalExpr[];
   /** Rows must satisfy this (over the output columns); the scan applies it (exec/scan_filter.ts). */
   filter?: PhysicalExpr;
+  /**
+   * Rows whose output column `column` is not among the build keys of HashJoin `join` cannot
+   * reach that join's output: the scan drops them once the join has built (plan/join_key_filters.ts).
+   */
+  keyFilters?: ScanKeyFilter[];
+}
+
+/** A join key filter a ParquetScan applies: column `column` against HashJoin `join`'s build keys. */
+export interface ScanKeyFilter {
+  join: number;
+  column: number;
 }
 
 /** CSV files read whole by each partition (exec/csv_scan.ts); a file is never split between tasks. */
@@ -127,6 +138,11 @@ export interface HashJoinNode extends NodeBase {
   distribution: 'single' | 'partitioned' | 'broadcast';
   /** Null-aware anti join (NOT IN): a NULL key on the build side empties the result. */
   nullAware?: boolean;
+  /**
+   * Some ParquetScan of the probe side takes the build values of join key `keyFilter` (an
+   * index into leftKeys/rightKeys) once the join has built (ScanKeyFilter, plan/join_key_filters.ts).
+   */
+  keyFilter?: number;
   /** A strategy forced on this join by a hint or SET join_strategy (physical_planner.ts). */
   forced?: ForcedJoinStrategy;
   /** How the distributed planner distributed it and why (insert_exchanges.ts; EXPLAIN prints it). */

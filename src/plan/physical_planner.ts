@@ -39,6 +39,7 @@ import { estimateRows } from './estimate.js';
 import { logicalChildren, outputColumns, type JoinHint, type JoinStrategy, type LColumn, type LExpr, type LogicalPlan, type TableSource } from './logical.js';
 import { childrenOf, type FileSlice, type HashJoinType, type JoinType, type PhysicalPlan, type WindowFunctionExpr } from './physical.js';
 import { foldExpr } from './optimizer/constant_folding.js';
+import { addJoinKeyFilters } from './join_key_filters.js';
 import { columnRefs, conjoin, conjuncts, idSet, isTrue, resolverFor, toPhysicalExpr } from './logical_exprs.js';
 import type { LAggregate } from './logical.js';
 
@@ -54,7 +55,7 @@ export function createPhysicalPlan(plan: LogicalPlan, opts: PhysicalPlanOptions)
   const planner = new PhysicalPlanner(opts);
   const out = planner.withSharedSubplans(planner.plan(plan));
   planner.checkHintsUsed(plan);
-  return out;
+  return opts.config.join_key_filters ? addJoinKeyFilters(out) : out;
 }
 
 /** Schema of a list of logical columns. */

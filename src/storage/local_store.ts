@@ -13,7 +13,8 @@ export function localPath(path: string): string {
 }
 
 async function readRange(fh: FileHandle, start: number, end: number): Promise<Uint8Array> {
-  const out = new Uint8Array(end - start);
+  // every byte is read into it (or this throws): no need to zero it first; its own ArrayBuffer
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(end - start).buffer, 0, end - start);
   let done = 0;
   while (done < out.length) {
     const { bytesRead } = await fh.read(out, done, out.length - done, start + done);

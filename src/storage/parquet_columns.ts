@@ -174,6 +174,11 @@ export class RowGroupReader {
     return n;
   }
 
+  /** Start fetching every column's first window (all at once, not one column after another). */
+  prefetch(): void {
+    for (const r of this.readers) r.reader.prefetch();
+  }
+
   /** Fetch at least this many bytes per read from now on. */
   setReadBytes(bytes: number): void {
     for (const r of this.readers) r.reader.readBytes = bytes;
@@ -181,6 +186,7 @@ export class RowGroupReader {
 
   async read(n: number): Promise<(Column | DictionaryColumn)[]> {
     if (n <= 0 || n > this.left) throw new Error(`cannot read ${n} rows of a row group with ${this.left} left`);
+    if (this.done === 0) this.prefetch();
     const decoded = new Map<string, Column | DictionaryColumn>();
     for (const r of this.readers) {
       try {

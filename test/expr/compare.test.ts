@@ -45,6 +45,32 @@ describe('comparisons', () => {
     expect(evalRows(bin('>=', col(0, 'int32'), lit(5, 'int32'), 'bool'), n)).toEqual([false, true, null]);
     expect(evalRows(bin('<>', col(0, 'int32'), lit(null, 'null'), 'bool'), n)).toEqual([null, null, null]);
   });
+  it('a column against a number constant, constant on either side, every operator', () => {
+    // the monomorphic per-array-kind loops (Int32Array, Float64Array) and their flipped forms
+    const cases: [DataType, Scalar[], Scalar][] = [
+      ['int32', [-3, 0, 5, 7, null, 2147483647], 5],
+      ['float64', [0.05, 0.06, 0.07, NaN, null, -0], 0.06],
+      ['date32', [day('1994-01-01'), day('1993-12-31'), null, day('1995-01-01')], day('1994-01-01')],
+      ['float64', [23.5, 24, 24.5], 24], // int literal against doubles
+    ];
+    for (const [type, values, c] of cases) {
+      const b = colBatch(type, values);
+      const litType: DataType = type === 'float64' && Number.isInteger(c) ? 'int32' : type;
+      OPS.forEach((op) => {
+        const want = values.map((v) => (v === null ? null : ({
+          '=': (v as number) === c, '<>': (v as number) !== c, '<': (v as number) < (c as number), '<=': (v as number) <= (c as number),
+          '>': (v as number) > (c as number), '>=': (v as number) >= (c as number),
+        })[op]));
+        expect(evalRows(bin(op, col(0, type), lit(c, litType), 'bool'), b), `${type} ${op} ${String(c)}`).toEqual(want);
+        // c op x: the same rows as x flipped-op c
+        const flipped = values.map((v) => (v === null ? null : ({
+          '=': c === (v as number), '<>': c !== (v as number), '<': (c as number) < (v as number), '<=': (c as number) <= (v as number),
+          '>': (c as number) > (v as number), '>=': (c as number) >= (v as number),
+        })[op]));
+        expect(evalRows(bin(op, lit(c, litType), col(0, type), 'bool'), b), `${String(c)} ${op} ${type}`).toEqual(flipped);
+      });
+    }
+  });
   it('empty batch', () => {
     expect(evalRows(bin('=', col(0, 'int32'), lit(1, 'int32'), 'bool'), colBatch('int32', []))).toEqual([]);
   });

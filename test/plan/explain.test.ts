@@ -60,7 +60,8 @@ describe('explain trees', () => {
   });
 
   it('prints the physical plan, with metrics when given', () => {
-    const p = createPhysicalPlan(sample(), { config: { ...DEFAULT_CONFIG }, memoryTables: new Map() });
+    // join key filters have their own test (test/plan/join_key_filters.test.ts)
+    const p = createPhysicalPlan(sample(), { config: { ...DEFAULT_CONFIG, join_key_filters: false }, memoryTables: new Map() });
     const text = explainPhysical(p);
     expect(text).toBe([
       'Projection l_quantity AS q est=60000',

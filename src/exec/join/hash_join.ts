@@ -29,7 +29,7 @@
  * spillRows, extra.spillLevels and extra.blockJoins (see grace_hash_join.ts); extra.probeSpills
  * = 1 when the table was given up while probing.
  */
-import { batchBytes, columnBytes, emptyBatch, type Batch } from '../../columnar/column.js';
+import { batchBytes, columnBytes, emptyBatch, type Batch, type Column } from '../../columnar/column.js';
 import { concatBatches } from '../../columnar/kernels.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { HashJoinNode } from '../../plan/physical.js';
@@ -40,6 +40,7 @@ import { keepsBuildOnly, PairJoiner, tracksBuild } from './join_output.js';
 import { buildCost, GraceHashJoin } from './grace_hash_join.js';
 import { coalesceBatches } from '../../columnar/coalesce_batches.js';
 import { SpillFiles } from '../spill/spill_files.js';
+import { dropsUnmatchedProbeRows, findKeyFilterScans, KeyFilter, MAX_KEY_FILTER_ROWS, publishKeyFilter, withdrawKeyFilters } from './key_filter.js';
 
 export async function* hashJoin(node: HashJoinNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   const { joinType } = node;
@@ -62,6 +63,8 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
   const name = `HashJoin[p${partition}]`;
   const reservation = ctx.memory.register(name, { spillable: true });
   const files = new SpillFiles(ctx, node.id, name);
+  // a set from an earlier run of this join in this task (a recursive CTE's next round) is stale
+  if (node.keyFilter !== undefined) withdrawKeyFilters(ctx, findKeyFilterScans(node.left, node.id), partition, node.id);
   try {
     // ---- build ----
     const parts: Batch[] = [];
@@ -96,6 +99,7 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
 
     if (build.length === 0 && (joinType === 'inner' || joinType === 'semi' || joinType === 'right' || keepsBuildOnly(joinType))) return;
     if (node.nullAware && joinType === 'anti' && table.hasNullKey) return;
+    if (node.keyFilter !== undefined) publishKeyFilters(node, node.keyFilter, partition, ctx, buildKeys);
 
     // ---- probe ----
     let joiner: PairJoiner | null = new PairJoiner(
@@ -153,6 +157,21 @@ export async function* hashJoin(node: HashJoinNode, partition: number, ctx: Task
     reservation.free();
     await files.close();
   }
+}
+
+/**
+ * Hand the build values of join key `k` to the scans of the probe side that take them
+ * (key_filter.ts), when the build side is small.
+ */
+function publishKeyFilters(node: HashJoinNode, k: number, partition: number, ctx: TaskContext, buildKeys: readonly Column[]): void {
+  if (!dropsUnmatchedProbeRows(node.joinType) || node.nullAware === true) return;
+  const keys = buildKeys[k];
+  if (keys === undefined || (keys.type !== 'int32' && keys.type !== 'date32') || keys.type !== node.leftKeys[k]?.type) return;
+  if (keys.length > MAX_KEY_FILTER_ROWS) return;
+  const scans = findKeyFilterScans(node.left, node.id);
+  if (scans.length === 0) return;
+  const filter = new KeyFilter(keys);
+  for (const scan of scans) publishKeyFilter(ctx, scan, partition, node.id, filter);
 }
 
 /** `first`, then the rest of `rest`; closing it closes `rest`. */

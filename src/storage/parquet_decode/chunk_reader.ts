@@ -77,6 +77,8 @@ export class ColumnChunkReader {
   private rowsRead = 0;
   /** Dictionary indices of one slice. */
   private indices = new Int32Array(0);
+  /** The first window, asked for early by prefetch() and not awaited yet. */
+  private pending: { from: number; stop: number; bytes: Promise<ArrayBuffer> } | null = null;
 
   /**
    * `start`, `end`: the chunk's byte range in the file; `readBytes`: how much to fetch per
@@ -91,9 +93,23 @@ export class ColumnChunkReader {
     this.next = start;
   }
 
-  /** Bytes held now: the window, the current page's buffers and the dictionary. */
+  /** Bytes held now: the window (or the one being fetched), the current page's buffers and the dictionary. */
   get heldBytes(): number {
-    return this.window.byteLength + (this.page?.bytes ?? 0) + this.dictBytes + this.indices.byteLength;
+    const pending = this.pending === null ? 0 : this.pending.stop - this.pending.from;
+    return this.window.byteLength + pending + (this.page?.bytes ?? 0) + this.dictBytes + this.indices.byteLength;
+  }
+
+  /**
+   * Start fetching the chunk's first window now, so the reads of a row group's columns (and
+   * of the next row group, while this one decodes) overlap instead of waiting one by one.
+   */
+  prefetch(): void {
+    if (this.pending !== null || this.window.length > 0 || this.next >= this.end || this.rowsRead > 0) return;
+    const from = this.next;
+    const stop = Math.min(this.end, from + Math.max(this.readBytes, HEADER_PROBE));
+    const bytes = this.fetch(from, stop);
+    bytes.catch(() => undefined); // a reader closed before it awaits the bytes leaves no unhandled rejection
+    this.pending = { from, stop, bytes };
   }
 
   /** Rows handed out so far. */
@@ -101,6 +117,7 @@ export class ColumnChunkReader {
 
   /** Drop everything held (the reader is not used again). */
   close(): void {
+    this.pending = null;
     this.window = new Uint8Array(0);
     this.page = null;
     this.dict = null;
@@ -113,7 +130,8 @@ export class ColumnChunkReader {
     if (this.rowsRead + n > layout.rows) throw new Error(`asked for rows past the row group's ${layout.rows}`);
     const physical = layout.physical;
     const validity = layout.optional ? new Uint8Array(n) : null;
-    const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width) : null;
+    // without NULLs every row slot is written: the buffer needs no zeroing
+    const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width, validity === null) : null;
     const bools = physical === 'BOOLEAN' ? new Uint8Array(n) : null;
     let varOut: VarOut | null = null;
     const strings = (): VarOut => varOut ??= new VarOut(n, Math.ceil((layout.uncompressedBytes / Math.max(1, layout.rows)) * n));
@@ -204,6 +222,14 @@ export class ColumnChunkReader {
 
   /** Bytes [from, from + len) of the file from the window, reading more when needed. */
   private async bytesAt(from: number, len: number): Promise<Uint8Array> {
+    if (this.pending !== null) {
+      const p = this.pending;
+      this.pending = null;
+      const fresh = new Uint8Array(await p.bytes);
+      if (fresh.length !== p.stop - p.from) throw new Error(`read ${fresh.length} bytes of a column chunk where ${p.stop - p.from} were asked`);
+      this.window = fresh;
+      this.windowStart = p.from;
+    }
     const have = this.windowStart + this.window.length;
     if (from < this.windowStart || from + len > have) {
       // keep nothing before `from`; read at least readBytes, never past the chunk

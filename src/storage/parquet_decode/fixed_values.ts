@@ -5,6 +5,8 @@
  * allows it, bytes otherwise).
  */
 
+import { uninitializedBytes } from './physical.js';
+
 /** A decoded dictionary page of a fixed-width column (8-byte aligned copy). */
 export interface FixedDict {
   count: number;
@@ -32,9 +34,11 @@ export class FixedOut {
   private readonly words: Int32Array | null;
   private readonly w32: number;
 
-  constructor(rows: number, readonly width: number) {
+  /** `filled`: every row will be written (no NULLs to skip), so the buffer need not be zeroed first. */
+  constructor(rows: number, readonly width: number, filled = false) {
     // 8-byte aligned so BigInt64Array / Float64Array views over it are valid
-    this.bytes = new Uint8Array(new ArrayBuffer(Math.ceil((rows * width) / 8) * 8), 0, rows * width);
+    const size = Math.ceil((rows * width) / 8) * 8;
+    this.bytes = filled ? uninitializedBytes(size).subarray(0, rows * width) : new Uint8Array(new ArrayBuffer(size), 0, rows * width);
     this.words = alignedWords(this.bytes, width);
     this.w32 = width >> 2;
   }

@@ -54,3 +54,13 @@ export function physicalWidth(type: PhysicalType, typeLength: number | undefined
     default: return 0;
   }
 }
+
+/**
+ * `bytes` bytes that are not zeroed first (malloc'd, 8-byte aligned, a plain ArrayBuffer of
+ * their own), for buffers every byte of which is written before anyone reads it. Zeroing a
+ * fresh ArrayBuffer costs more than decoding into it (a slice of a dictionary-encoded column
+ * is written at a few GB/s), so decoders that fill every slot use this.
+ */
+export function uninitializedBytes(bytes: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
+}

@@ -5,6 +5,7 @@
  * short values are copied by a byte loop, long ones by one set().
  */
 import { deltaInt32 } from './delta.js';
+import { uninitializedBytes } from './physical.js';
 
 /** A decoded dictionary page of a BYTE_ARRAY column. */
 export interface VarDict {
@@ -34,8 +35,10 @@ export class VarOut {
   private rowsDone = 0;
 
   constructor(private readonly rows: number, capacityHint: number) {
-    this.offsets = new Int32Array(rows + 1);
-    this.data = new Uint8Array(Math.max(64, capacityHint));
+    // every row's end offset is written, and only data[0, used) is ever read: no zeroing
+    this.offsets = new Int32Array(uninitializedBytes(4 * (rows + 1)).buffer, 0, rows + 1);
+    this.offsets[0] = 0;
+    this.data = uninitializedBytes(Math.max(64, capacityHint));
   }
 
   private ensure(extra: number): void {
@@ -45,7 +48,7 @@ export class VarOut {
     // grow towards the projected total, at least doubling
     const projected = this.rowsDone > 0 ? Math.ceil((need / this.rowsDone) * this.rows * 1.05) : 0;
     const cap = Math.min(0x7fffffff, Math.max(need, this.data.length * 2, projected));
-    const next = new Uint8Array(cap);
+    const next = uninitializedBytes(cap);
     next.set(this.data.subarray(0, this.used));
     this.data = next;
   }
