@@ -147,7 +147,7 @@ async function scanDecodedBytes(p: PhysicalPlan, opts: Pick<GuardOptions, 'memor
 /**
  * The exchange_heavy guard: keep the query local when its exchanges would move more than
  * distribute_max_exchange_ratio × its decoded scan bytes (0 turns the guard off). The
- * default is the break-even measured on TPC-H (bench/RESULTS.md, "Threads that pay").
+ * default is the break-even measured on TPC-H (header; ARCHITECTURE.md, "Threads must pay").
  */
 export function checkExchangeVolume(decision: GuardDecision, volume: ExchangeVolume, config: Config): GuardDecision {
   const limit = config.distribute_max_exchange_ratio;
