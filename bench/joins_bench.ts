@@ -38,11 +38,11 @@ export type SweepMode = 'threads' | 'processes';
 
 /**
  * The settings that run `strategy`: SET join_strategy (auto keeps the cost model and the
- * adaptive switch), with the exchange_heavy guard off, since it would keep some points in
- * one thread and the sweep compares distributed strategies.
+ * adaptive switch), with the exchange_heavy and small_work guards off, since they would keep
+ * some points in one thread and the sweep compares distributed strategies.
  */
 export function strategySettings(strategy: JoinStrategy): Record<string, string> {
-  return { join_strategy: `'${strategy}'`, distribute_max_exchange_ratio: '0' };
+  return { join_strategy: `'${strategy}'`, distribute_max_exchange_ratio: '0', distribute_min_decoded_bytes: '0' };
 }
 
 export interface JoinsBenchOptions {

@@ -36,7 +36,7 @@ import { discoverTables, resolveParquetPath, type ParquetTable } from './storage
 import { isRemotePath } from './storage/object_store.js';
 import { configureObjectStores } from './storage/object_store.js';
 import { castBatchTo } from './exec/cast_batch.js';
-import { schema as makeSchema, field, type Schema } from './common/types.js';
+import { schema as makeSchema, field, rowWidth, type Schema } from './common/types.js';
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 import { createExecutor, DistributedExecutor } from './scheduler/distributed_executor.js';
 import type { HostResolver } from './scheduler/worker_discovery.js';
@@ -128,7 +128,21 @@ export class Session {
       await s.close();
       throw e;
     }
+    if (s.hasLargeTable()) s.executor.warmUp?.();
     return s;
+  }
+
+  /**
+   * A table a query could decode enough of to run distributed (rows × row width at least
+   * distribute_min_decoded_bytes, the small_work guard's bound): worker threads are then
+   * started with the session, while the first statement is parsed and planned, and kept.
+   */
+  private hasLargeTable(): boolean {
+    const min = this.config.distribute_min_decoded_bytes;
+    return this.catalog.names().some((name) => {
+      const t = this.catalog.get(name);
+      return t?.kind === 'parquet' && t.error === undefined && t.rows * rowWidth(t.schema.fields) >= min;
+    });
   }
 
   /** The process pool, made anew when SET memory_limit changed it. */

@@ -43,6 +43,11 @@ export interface Config {
   /** Below this estimated scan size a query runs as one local task. */
   distribute_min_bytes: number;
   /**
+   * Below this estimate of the bytes its scans decode (rows × row width of the columns read)
+   * a query runs as one local task (distributed/guards.ts, small_work).
+   */
+  distribute_min_decoded_bytes: number;
+  /**
    * A query whose exchanges would move more than this × the bytes its scans decode runs as
    * one local task (distributed/guards.ts, exchange_heavy); 0 = never.
    */
@@ -107,7 +112,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   adaptive_join: true,
   join_key_filters: true,
   distribute_min_bytes: 1024 * 1024,
-  distribute_max_exchange_ratio: 0.3,
+  distribute_min_decoded_bytes: 64 * 1024 * 1024,
+  distribute_max_exchange_ratio: 0.25,
   force_distribution: false,
   exchange_compression: 'none',
   exchange_credits: 8,
@@ -146,7 +152,7 @@ export function parseSize(text: string, what = 'size'): number {
   return Math.floor(Number(m[1]) * (unit === '' ? 1 : UNITS[unit]!));
 }
 
-const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes', 'skew_split_min_bytes']);
+const SIZE_KEYS = new Set(['memory_limit', 'spill_disk_quota', 'broadcast_threshold', 'distribute_min_bytes', 'distribute_min_decoded_bytes', 'skew_split_min_bytes']);
 
 /** Most partitions an exchange or a scan may have (bounds the buffers a plan can ask a worker for). */
 export const MAX_PARTITIONS = 4096;
@@ -161,6 +167,7 @@ const RANGES: Partial<Record<keyof Config, { min: number; max: number; integer: 
   target_partitions: { min: 0, max: MAX_PARTITIONS, integer: true },
   broadcast_threshold: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   distribute_min_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  distribute_min_decoded_bytes: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   distribute_max_exchange_ratio: { min: 0, max: 1e6, integer: false },
   exchange_credits: { min: 1, max: 1024, integer: true },
   network_timeout_ms: { min: 100, max: 24 * 3600 * 1000, integer: true },

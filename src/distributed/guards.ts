@@ -6,15 +6,24 @@
  *   no_scan         the plan reads no table (VALUES, constants): nothing to split
  *   few_scan_units  fewer scan units (files, row groups, in-memory batches) than workers
  *   small_input     estimated scan bytes under config.distribute_min_bytes
+ *   small_work      the bytes the scans decode (rows × row width of the columns read) under
+ *                   config.distribute_min_decoded_bytes: the whole query takes a few hundred
+ *                   ms in one thread, less than its stages' start-up and hand-offs on workers
  *   exchange_heavy  (after exchanges are placed) the estimated bytes the exchanges would
  *                   move exceed config.distribute_max_exchange_ratio × the bytes the scans
  *                   decode: moving rows between workers would cost more than the scan work
  *                   the other workers take over (checkExchangeVolume)
  *
- * config.force_distribution overrides the two size guards (few_scan_units, small_input), so
+ * config.force_distribution overrides the size guards (few_scan_units, small_input, small_work), so
  * tests exercise every exchange on tiny inputs; it cannot conjure workers or scans.
  * Scan bytes: Parquet and CSV file sizes (one CSV file is one unit) (whole files: a planning estimate, not the bytes read after
  * projection and pruning); in-memory tables: their batches' in-memory size.
+ *
+ * The two defaults are break-evens measured on TPC-H SF 1 with two worker threads on two
+ * cores (ARCHITECTURE.md, "Threads must pay"): queries decoding under ~50 MiB (Q2, Q11, Q13,
+ * Q16, Q22) gain nothing or lose (Q2 437 ms against 239 ms in one thread), the next ones
+ * decode 134 MiB and more; Q4, whose semi join shuffles lineitem (26% of its decoded bytes),
+ * ran 768 ms against 556 ms, while queries at 20% and below (Q7, Q20) gained 1.17–1.18×.
  */
 import { batchBytes } from '../columnar/column.js';
 import { rowWidth } from '../common/types.js';
@@ -26,7 +35,7 @@ import { planNodes } from '../plan/physical_tree.js';
 import { traitsOf } from '../plan/node_traits.js';
 import { scanUnits, type MetadataSource } from './split_scans.js';
 
-export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input' | 'exchange_heavy';
+export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input' | 'small_work' | 'exchange_heavy';
 
 export interface GuardDecision {
   distribute: boolean;
@@ -82,6 +91,14 @@ export async function decideDistribution(plan: PhysicalPlan, opts: GuardOptions)
     const reason = `estimated scan bytes ${formatBytes(bytes)} < distribute_min_bytes ${formatBytes(config.distribute_min_bytes)}`;
     if (!config.force_distribution) return keep('small_input', `${reason}: the query runs as one local task`);
     overridden = reason;
+  } else if (config.distribute_min_decoded_bytes > 0) {
+    let decoded = 0;
+    for (const node of planNodes(plan)) decoded += await scanDecodedBytes(node, opts);
+    if (decoded < config.distribute_min_decoded_bytes) {
+      const reason = `estimated decoded scan bytes ${formatBytes(decoded)} < distribute_min_decoded_bytes ${formatBytes(config.distribute_min_decoded_bytes)}`;
+      if (!config.force_distribution) return keep('small_work', `${reason}: the query runs as one local task`);
+      overridden = reason;
+    }
   }
   return {
     ...base, distribute: true, guard: null, forced: overridden !== null,
@@ -105,13 +122,8 @@ export async function exchangeVolume(plan: PhysicalPlan, workers: number, opts: 
     if (p.kind === 'Exchange') {
       const copies = p.partitioning.kind === 'broadcast' ? Math.max(1, workers) : 1;
       exchangeBytes += copies * outputRows(p.input, parent, workers) * rowWidth(p.input.schema.fields);
-    } else if (p.kind === 'ParquetScan') {
-      scanBytes += (await scanRows(p, opts.metadata)) * rowWidth(p.schema.fields);
-    } else if (p.kind === 'CsvScan') {
-      scanBytes += (p.estimatedRows ?? 0) * rowWidth(p.schema.fields);
-    } else if (p.kind === 'MemoryScan') {
-      const table = opts.memoryTables?.get(p.table.toLowerCase()) ?? opts.memoryTables?.get(p.table);
-      for (const b of table?.batches ?? []) scanBytes += b.length * rowWidth(p.schema.fields);
+    } else {
+      scanBytes += await scanDecodedBytes(p, opts);
     }
     for (const c of childrenOf(p)) await visit(c, p.kind === 'Exchange' ? parent : p);
   };
@@ -119,10 +131,23 @@ export async function exchangeVolume(plan: PhysicalPlan, workers: number, opts: 
   return { exchangeBytes, scanBytes };
 }
 
+/** Estimated bytes a scan node decodes: its rows before filters × the row width of its columns; 0 for other nodes. */
+async function scanDecodedBytes(p: PhysicalPlan, opts: Pick<GuardOptions, 'memoryTables' | 'metadata'>): Promise<number> {
+  if (p.kind === 'ParquetScan') return (await scanRows(p, opts.metadata)) * rowWidth(p.schema.fields);
+  if (p.kind === 'CsvScan') return (p.estimatedRows ?? 0) * rowWidth(p.schema.fields);
+  if (p.kind === 'MemoryScan') {
+    const table = opts.memoryTables?.get(p.table.toLowerCase()) ?? opts.memoryTables?.get(p.table);
+    let rows = 0;
+    for (const b of table?.batches ?? []) rows += b.length;
+    return rows * rowWidth(p.schema.fields);
+  }
+  return 0;
+}
+
 /**
  * The exchange_heavy guard: keep the query local when its exchanges would move more than
  * distribute_max_exchange_ratio × its decoded scan bytes (0 turns the guard off). The
- * default is the break-even measured on TPC-H (bench/RESULTS.md, "Threads that pay").
+ * default is the break-even measured on TPC-H (header; ARCHITECTURE.md, "Threads must pay").
  */
 export function checkExchangeVolume(decision: GuardDecision, volume: ExchangeVolume, config: Config): GuardDecision {
   const limit = config.distribute_max_exchange_ratio;

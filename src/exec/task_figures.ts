@@ -6,12 +6,15 @@
  *         so the meter splits each interval between two task starts or ends equally among
  *         the tasks running in it: the tasks' figures add up to the thread's busy CPU.
  *           main thread (a `spillway worker` process, or --workers 0): process.cpuUsage()
- *           worker thread: the thread's event-loop active time (process.cpuUsage() there
- *             counts the whole process, every other thread included)
+ *           worker thread: the thread's own CPU time from /proc/thread-self/schedstat on
+ *             Linux (process.cpuUsage() there counts the whole process, every other thread
+ *             included); elsewhere its event-loop active time, which also counts the time
+ *             the thread waited for a core, so on a busy machine it reads high
  *   peak  the highest sum of the task's own reservations (its operators and shuffle
  *         writer), tracked by a pool view that delegates to the real pool; the exchange
  *         output the task leaves behind is the buffer's, not counted here.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import type { GrowWaitOptions, MemoryPool, MemoryReservation, RegisterOptions } from '../memory/pool.js';
@@ -25,13 +28,27 @@ export interface TaskFigures {
   peakMemoryBytes: number;
 }
 
+/** This thread's own CPU time in ms from /proc (Linux): "<ns on a CPU> <ns waiting for one> <slices>". */
+function schedstatMs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]) / 1e6;
+}
+
+/** A worker thread reads its CPU from /proc when it can, decided once so the two clocks never mix. */
+const threadClock: (() => number) | null = isMainThread ? null : (() => {
+  try {
+    return Number.isFinite(schedstatMs()) ? schedstatMs : null;
+  } catch {
+    return null;
+  }
+})();
+
 /** Busy CPU of this thread so far, in ms. */
 function cpuNowMs(): number {
   if (isMainThread) {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   }
-  return performance.eventLoopUtilization().active;
+  return threadClock !== null ? threadClock() : performance.eventLoopUtilization().active;
 }
 
 interface CpuAccount { ms: number }

@@ -126,6 +126,8 @@ export class ClusterTaskRunner implements TaskRunner {
   private readonly tasksPerWorker: number;
   private readonly missLimitMs: number;
   private timer: NodeJS.Timeout | null = null;
+  /** When the last heartbeat tick ran (its lateness is time this thread could not read answers). */
+  private lastTick = 0;
   private connected: Promise<void> | null = null;
 
   constructor(clients: readonly WorkerClient[], private readonly opts: ClusterTaskRunnerOptions) {
@@ -178,6 +180,7 @@ export class ClusterTaskRunner implements TaskRunner {
           this.warn(`worker ${s.client.address} is unreachable (${s.reason.replace(/^unreachable: /, '')}); queries run on the other ${up.length} worker${up.length === 1 ? '' : 's'} (${up.join(', ')})`);
         }
       }
+      this.lastTick = Date.now();
       this.timer = setInterval(() => this.beat(), Math.max(10, this.opts.config.heartbeat_interval_ms));
       this.timer.unref();
     })();
@@ -228,8 +231,15 @@ export class ClusterTaskRunner implements TaskRunner {
 
   private beat(): void {
     const now = Date.now();
+    // A tick that comes late found this thread busy (a long local query, a loaded machine):
+    // answers that arrived meanwhile wait behind this timer, so that stretch is not the
+    // workers' silence. Without this, idle worker threads read as unhealthy after every
+    // long stretch of work in the calling thread.
+    const stalled = Math.max(0, now - this.lastTick - Math.max(10, this.opts.config.heartbeat_interval_ms));
+    this.lastTick = now;
     const queries = this.activeQueries();
     for (const s of this.slots) {
+      if (s.lastSeen > 0) s.lastSeen = Math.min(now, s.lastSeen + stalled);
       const silent = now - s.lastSeen;
       if (s.healthy && silent > this.missLimitMs) this.markUnhealthy(s, `no heartbeat answer for ${silent} ms`);
       if (!s.lost && s.lastSeen > 0 && silent > this.lostAfterMs) this.markLost(s, `no heartbeat answer for ${silent} ms`);

@@ -93,7 +93,11 @@ interface Cluster {
 
 export class DistributedExecutor implements QueryExecutor {
   private clusterPromise: Promise<Cluster> | null = null;
-  private readonly start: () => Promise<Cluster>;
+  private readonly start: (signal: AbortSignal) => Promise<Cluster>;
+  /** Stops a start still under way when the executor closes (a warm-up nobody used). */
+  private readonly starting = new AbortController();
+  /** The cluster has started (until then, lazy worker threads are not waited for by a query the guards keep here). */
+  private clusterReady = false;
   private readonly active = new Set<Promise<unknown>>();
   private readonly warn: (message: string) => void;
   private warnedLocal = false;
@@ -107,11 +111,12 @@ export class DistributedExecutor implements QueryExecutor {
 
   /**
    * `lazyWorkers`: for thread workers, their number; the threads then start only when the
-   * first query that passes the guards needs them, so small queries never pay for them.
+   * first query that passes the guards needs them, so small queries never pay for them, or
+   * earlier through warmUp(); until they are ready, a query the guards keep here does not wait.
    * Remote workers are contacted at once, so an unreachable one is reported up front.
    */
   constructor(
-    start: () => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number,
+    start: (signal: AbortSignal) => Promise<Cluster>, warn?: (message: string) => void, private readonly lazyWorkers?: number,
     private readonly discovery?: WorkerDiscovery,
   ) {
     this.warn = warn ?? ((m: string) => { process.stderr.write(`spillway: warning: ${m}\n`); });
@@ -121,8 +126,8 @@ export class DistributedExecutor implements QueryExecutor {
 
   private cluster(): Promise<Cluster> {
     if (!this.clusterPromise) {
-      this.clusterPromise = this.start();
-      this.clusterPromise.catch(() => {}); // reported by the first execute()
+      this.clusterPromise = this.start(this.starting.signal);
+      this.clusterPromise.then(() => { this.clusterReady = true; }, () => {}); // a failure is reported by the first execute()
     }
     return this.clusterPromise;
   }
@@ -137,7 +142,22 @@ export class DistributedExecutor implements QueryExecutor {
     const current = await this.clusterPromise.catch(() => null);
     if (current !== null && !(await this.discovery.changed())) return;
     this.clusterPromise = null;
+    this.clusterReady = false;
     await current?.close();
+  }
+
+  /**
+   * Worker threads not started yet: start them now, in the background (the session's tables
+   * are large enough that its queries will likely use them), so the first such query finds
+   * them ready instead of paying their start-up (each thread loads the engine's modules).
+   */
+  warmUp(): void {
+    if (this.lazyWorkers !== undefined && !this.clusterReady) void this.cluster();
+  }
+
+  /** The workers were contacted, or are being (worker threads: started or starting). */
+  get started(): boolean {
+    return this.clusterPromise !== null;
   }
 
   /** The scheduler (worker health, states), once the workers were contacted. */
@@ -186,7 +206,7 @@ export class DistributedExecutor implements QueryExecutor {
   private async copyRun(plan: PhysicalPlan, ctx: TaskContext, part: (task: number) => PartFileSpec): Promise<{ rows: number; files: number } | null> {
     if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return null;
     await this.refreshMembership();
-    if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
+    if (this.lazyWorkers !== undefined && !this.clusterReady) {
       const d = await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables });
       if (!d.decision.distribute) return null;
     }
@@ -218,8 +238,8 @@ export class DistributedExecutor implements QueryExecutor {
     const local = async (): Promise<void> => {
       for await (const b of executeAll(plan, ctx)) await sink(b);
     };
-    if (this.lazyWorkers !== undefined && this.clusterPromise === null) {
-      // Decide with the planned worker count before starting any thread.
+    if (this.lazyWorkers !== undefined && !this.clusterReady) {
+      // Decide with the planned worker count before starting any thread or waiting for them.
       const reason = planNodes(plan).some((n) => n.kind === 'MemoryScan')
         ? 'the query reads in-memory tables, which live in this process'
         : (await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables })).decision;
@@ -285,7 +305,7 @@ export class DistributedExecutor implements QueryExecutor {
 
   /** The stage DAG a query would run as, with the guard decision (EXPLAIN). */
   async planDag(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag> {
-    const workers = this.clusterPromise === null && this.lazyWorkers !== undefined
+    const workers = !this.clusterReady && this.lazyWorkers !== undefined
       ? this.lazyWorkers
       : (await this.cluster()).runner.healthyWorkers().length;
     return planStageDag(plan, { config, workers, memoryTables });
@@ -294,6 +314,7 @@ export class DistributedExecutor implements QueryExecutor {
   /** Wait for running queries to finish their release (bounded), then stop the workers. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.active]);
+    this.starting.abort();
     const cluster = this.clusterPromise ? await this.clusterPromise.catch(() => null) : null;
     await cluster?.close();
   }
@@ -319,8 +340,8 @@ async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions
   };
 }
 
-async function threadCluster(count: number, opts: ExecutorOptions): Promise<Cluster> {
-  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true, ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
+async function threadCluster(count: number, opts: ExecutorOptions, signal: AbortSignal): Promise<Cluster> {
+  const threads = await ThreadWorkers.start({ count, config: opts.config, quiet: opts.quiet ?? true, signal, ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
   const runner = new ClusterTaskRunner(threads.workers, runnerOptions(opts));
   await runner.connect();
   return {
@@ -374,7 +395,7 @@ export function createExecutor(opts: ExecutorOptions): QueryExecutor {
         `${n} worker threads asked for; using ${cap} (at most ${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()} cores)`);
       n = cap;
     }
-    const threads = new DistributedExecutor(() => threadCluster(n, { ...opts, workers: n }), opts.warn, n);
+    const threads = new DistributedExecutor((signal) => threadCluster(n, { ...opts, workers: n }, signal), opts.warn, n);
     threads.sharesFiles = true;
     return threads;
   }

@@ -18,6 +18,11 @@ export interface QueryExecutor {
   /** The result's batches as they are produced, paused while the caller does not pull. */
   stream(plan: PhysicalPlan, ctx: TaskContext): AsyncIterable<Batch>;
   close(): Promise<void>;
+  /**
+   * Start whatever runs distributed queries now, in the background, so the first query that
+   * needs it does not wait for it (worker threads, which otherwise start at that query).
+   */
+  warmUp?(): void;
   /** The stage DAG `plan` would run as, with the guard decision (EXPLAIN); absent when plans run as they are. */
   planDag?(plan: PhysicalPlan, config: Config, memoryTables: TaskContext['memoryTables']): Promise<StageDag>;
   /**

@@ -43,6 +43,8 @@ export interface ThreadWorkersOptions {
   logLevel?: string;
   /** Override the compiled thread entry (tests). */
   entry?: URL;
+  /** Stop starting: the threads started so far are terminated and start() rejects. */
+  signal?: AbortSignal;
 }
 
 /** The compiled thread entry: dist/src/worker/thread_main.js, seen from dist/src/scheduler/ or from src/scheduler/. */
@@ -225,11 +227,16 @@ export class ThreadWorkers {
         w.thread.on('exit', (code) => { w.exited(`the worker thread exited with code ${code}`); transport.lose(w.address, `worker ${w.address} exited`); });
       }
       const pool = new ThreadWorkers(workers, transport);
+      const stop = () => { for (const w of workers) void w.thread.terminate(); };
+      opts.signal?.addEventListener('abort', stop, { once: true });
+      if (opts.signal?.aborted) stop();
       try {
         await Promise.all(ready);
       } catch (e) {
         await pool.close();
-        throw e;
+        throw opts.signal?.aborted ? new SpillwayError('cancelled', 'the worker threads were stopped while starting') : e;
+      } finally {
+        opts.signal?.removeEventListener('abort', stop);
       }
       return pool;
     } finally {

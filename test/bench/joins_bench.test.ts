@@ -88,7 +88,7 @@ describe('bench joins', () => {
   });
 
   it('forces a strategy through one function', () => {
-    expect(strategySettings('partitioned')).toEqual({ join_strategy: "'partitioned'", distribute_max_exchange_ratio: '0' });
+    expect(strategySettings('partitioned')).toEqual({ join_strategy: "'partitioned'", distribute_max_exchange_ratio: '0', distribute_min_decoded_bytes: '0' });
     expect(strategySettings('broadcast').join_strategy).toBe("'broadcast'");
     expect(strategySettings('auto').join_strategy).toBe("'auto'");
   });

@@ -1,5 +1,10 @@
 /** A task's figures: the peak of its own reservations through the tracking pool view, wall and CPU time. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { makeConfig } from '../../src/common/config.js';
 import { measureTask } from '../../src/exec/task_figures.js';
 import { createMemoryPool } from '../../src/memory/fair_pool.js';
@@ -58,5 +63,28 @@ describe('measureTask', () => {
     expect(a + b).toBeGreaterThanOrEqual(40);
     expect(a + b).toBeLessThan(used + 10);
     expect(Math.abs(a - b)).toBeLessThan(2);
+  });
+
+  const compiled = resolve(REPO_ROOT, 'dist/src/exec/task_figures.js');
+  it.skipIf(process.platform !== 'linux' || !existsSync(compiled))('counts a worker thread\'s own CPU, not the time it was blocked', async () => {
+    // Blocked in Atomics.wait the thread is "active" for its event loop but uses no CPU: the
+    // figure must show the spin (≥ 30 ms of CPU) and leave out the 300 ms wait.
+    const source = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(pathToFileURL(compiled).href)}).then(({ measureTask }) => {
+        const pool = { limit: 0, used: 0, peak: 0, register: () => ({}), resetPeak() {} };
+        const m = measureTask(pool);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        const t0 = Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+        let x = 0;
+        while (Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) - t0 < 30e6) x += Math.sqrt(x + 1);
+        parentPort.postMessage(m.finish());
+      });`;
+    const w = new Worker(source, { eval: true });
+    const figures = await new Promise<{ wallMs: number; cpuMs: number }>((res, rej) => { w.once('message', res); w.once('error', rej); });
+    await w.terminate();
+    expect(figures.wallMs).toBeGreaterThanOrEqual(300);
+    expect(figures.cpuMs).toBeGreaterThanOrEqual(30);
+    expect(figures.cpuMs).toBeLessThan(200);
   });
 });
