@@ -23,7 +23,7 @@
  */
 import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
-import { executionError } from '../../common/errors.js';
+import { SpillwayError, executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import type { DataType, DecimalType } from '../../common/types.js';
 import { isDecimal } from '../../common/types.js';
@@ -398,13 +398,13 @@ function lessNumber(a: number, b: number): boolean {
 class NumberMinMaxAccumulator implements Accumulator {
   private values = new Float64Array(16);
   private seen = new Uint8Array(16);
-  constructor(private readonly isMax: boolean, private readonly type: 'int32' | 'date32' | 'float64' | 'bool') {}
+  constructor(private readonly isMax: boolean, private readonly type: 'int32' | 'date32' | 'float64' | 'bool' | 'time') {}
 
   ensure(groups: number): void { this.values = growF64(this.values, groups); this.seen = growU8(this.seen, groups); }
 
   update(gids: Int32Array, n: number, arg: Column | null): void {
     if (arg === null || arg.type === 'null') return;
-    if (arg.type !== 'int32' && arg.type !== 'date32' && arg.type !== 'float64' && arg.type !== 'bool') {
+    if (arg.type !== 'int32' && arg.type !== 'date32' && arg.type !== 'float64' && arg.type !== 'bool' && arg.type !== 'time') {
       throw new Error(`min/max of ${this.type} over ${arg.type}`);
     }
     const vals = arg.values, valid = arg.validity, values = this.values, seen = this.seen;
@@ -485,7 +485,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
   private arena = new Uint8Array(1024);
   private used = 0;
   private live = 0;
-  constructor(private readonly isMax: boolean) {}
+  constructor(private readonly isMax: boolean, private readonly type: 'utf8' | 'blob' = 'utf8') {}
 
   ensure(groups: number): void {
     this.starts = growI32(this.starts, groups); this.lengths = growI32(this.lengths, groups); this.seen = growU8(this.seen, groups);
@@ -530,7 +530,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
 
   update(gids: Int32Array, n: number, arg: Column | null): void {
     if (arg === null || arg.type === 'null') return;
-    if (arg.type !== 'utf8') throw new Error(`min/max of utf8 over ${arg.type}`);
+    if (arg.type !== 'utf8' && arg.type !== 'blob') throw new Error(`min/max of utf8 over ${arg.type}`);
     const valid = arg.validity, off = arg.offsets, data = arg.data;
     for (let r = 0; r < n; r++) {
       if (valid !== null && valid[r] === 0) continue;
@@ -558,7 +558,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
       const s = this.starts[g]!;
       data.set(this.arena.subarray(s, s + this.lengths[g]!), offsets[g - start]!);
     }
-    return { type: 'utf8', length: count, validity, offsets, data };
+    return { type: this.type, length: count, validity, offsets, data };
   }
 
   state(start: number, end: number): Column[] { return [this.result(start, end)]; }
@@ -751,8 +751,9 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
       const t = argType === 'null' ? 'null' : agg.type;
       switch (t) {
         case 'null': return new NullAccumulator(false);
-        case 'utf8': return new Utf8MinMaxAccumulator(isMax);
+        case 'utf8': case 'blob': return new Utf8MinMaxAccumulator(isMax, t);
         case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
+        case 'interval': throw new SpillwayError('unsupported', 'unsupported: min/max of INTERVAL');
         default:
           if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
           return new NumberMinMaxAccumulator(isMax, t);
