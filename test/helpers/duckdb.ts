@@ -30,7 +30,10 @@ export class DuckOracle {
 
   async query(sql: string): Promise<Cell[][]> {
     const r = await this.conn.runAndReadAll(sql);
-    return r.getRowsJson().map((row) => row.map((v) => normalise(v)));
+    const raw = r.getRows();
+    // An INTERVAL comes as an object in JSON rows: take DuckDB's own text of it instead.
+    return r.getRowsJson().map((row, i) => row.map((v, j) => (v !== null && typeof v === 'object' && !Array.isArray(v) && 'micros' in v
+      ? String(raw[i]![j]) : normalise(v))));
   }
 
   close(): void {
