@@ -1,8 +1,8 @@
 /**
  * BLOB text as DuckDB reads and prints it: printable ASCII as itself, every other byte and
- * the quotes as `\xHH`. DuckDB prints a backslash as itself, so its text does not always
- * read back; a blob's Scalar (literals in plans, rows) escapes the backslash too (`\x5C`),
- * and displayBlob turns a Scalar into the printed text.
+ * the quotes as `\xHH`. DuckDB's CAST to VARCHAR escapes the backslash too (`\x5C`), and
+ * that text, which always reads back, is a blob's Scalar (literals in plans, rows); DuckDB
+ * prints a backslash as itself in results, which displayBlob gives.
  */
 
 const HEX = '0123456789ABCDEF';

@@ -13,7 +13,6 @@ export interface IntervalParts {
 }
 
 export const DAYS_PER_MONTH = 30;
-export const MICROS_PER_MONTH = DAYS_PER_MONTH * MICROS_PER_DAY;
 const MAX_MICROS = 9007199254740992; // 2^53: beyond, micros are no longer exact in a double
 
 /** Whether the parts are in range: months and days int32, micros exact in a double. */
@@ -25,17 +24,16 @@ export function intervalInRange(p: IntervalParts): boolean {
 /** Scratch output of normalizeInterval (avoids allocating per row). */
 export const normal = { months: 0, days: 0, micros: 0 };
 
-/** DuckDB's Interval::Normalize into `normal`: days and micros carried into months and days (truncating). */
+/** DuckDB's Interval::Normalize into `normal`: micros carried into days, then days into months (truncating). */
 export function normalizeInterval(months: number, days: number, micros: number): void {
-  const extraMonthsD = Math.trunc(days / DAYS_PER_MONTH);
-  const extraMonthsMicros = Math.trunc(micros / MICROS_PER_MONTH);
-  days -= extraMonthsD * DAYS_PER_MONTH;
-  micros -= extraMonthsMicros * MICROS_PER_MONTH;
-  const extraDaysMicros = Math.trunc(micros / MICROS_PER_DAY);
-  micros -= extraDaysMicros * MICROS_PER_DAY;
-  normal.months = months + extraMonthsD + extraMonthsMicros;
-  normal.days = days + extraDaysMicros;
-  normal.micros = micros;
+  const carryDays = Math.trunc(micros / MICROS_PER_DAY);
+  micros -= carryDays * MICROS_PER_DAY;
+  days += carryDays;
+  const carryMonths = Math.trunc(days / DAYS_PER_MONTH);
+  days -= carryMonths * DAYS_PER_MONTH;
+  normal.months = months + carryMonths;
+  normal.days = days + 0;
+  normal.micros = micros + 0;
 }
 
 /** -1, 0 or 1: DuckDB's order of intervals (normalised months, then days, then micros). */

@@ -7,13 +7,13 @@ import { formatBlob, hexOfBytes, parseBlobText } from '../common/blob_text.js';
 import { SpillwayError } from '../common/errors.js';
 import { decodeRange, Utf8Writer } from './utf8.js';
 
-/** BLOB as text, as DuckDB prints it: printable ASCII as itself, other bytes as `\xHH`. */
+/** BLOB as text, as DuckDB casts it: printable ASCII as itself, other bytes and the backslash as `\xHH`. */
 export function blobToText(c: BlobColumn): Utf8Column {
   const n = c.length, valid = c.validity;
   const w = new Utf8Writer(n, c.data.length + n);
   for (let i = 0; i < n; i++) {
     if (valid !== null && valid[i] === 0) { w.endNull(); continue; }
-    w.pushString(formatBlob(c.data, c.offsets[i]!, c.offsets[i + 1]!, true));
+    w.pushString(formatBlob(c.data, c.offsets[i]!, c.offsets[i + 1]!));
     w.endRow();
   }
   return w.finish();

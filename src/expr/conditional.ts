@@ -13,7 +13,6 @@
  * When a condition selects every remaining row the sub-batch is reused without copying.
  */
 import { allocValues, fixedColumn, intervalColumn, makeBatch, nullColumn, type Batch, type Column, type IntervalColumn, type Utf8Column } from '../columnar/column.js';
-import { compareIntervalRows } from '../columnar/interval.js';
 import { take } from '../columnar/kernels.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
@@ -236,7 +235,12 @@ function compareAt(a: Column, i: number, b: Column, j: number): number {
   if ((a.type === 'utf8' || a.type === 'blob') && (b.type === 'utf8' || b.type === 'blob')) {
     return compareBytes(a.data, a.offsets[i]!, a.offsets[i + 1]!, b.data, b.offsets[j]!, b.offsets[j + 1]!);
   }
-  if (a.type === 'interval' && b.type === 'interval') return compareIntervalRows(a, i, b, j);
+  if (a.type === 'interval' && b.type === 'interval') {
+    // DuckDB's greatest / least order intervals by their raw (months, days, micros), not
+    // normalised as comparisons do: least('1 month', '79 days') is '79 days'.
+    const x = a.months[i]! - b.months[j]! || a.days[i]! - b.days[j]! || a.micros[i]! - b.micros[j]!;
+    return x < 0 ? -1 : x > 0 ? 1 : 0;
+  }
   if (!('values' in a) || !('values' in b)) return 0;
   const x = a.values[i]!, y = b.values[j]!;
   return x < y ? -1 : x > y ? 1 : 0;

@@ -18,7 +18,7 @@ import type { DataTypeNode } from './ast.js';
 import { civilOf, daysFromCivil, daysInMonth } from '../common/calendar.js';
 import { formatTimeOfDay, parseTimeOfDay } from '../common/time_of_day.js';
 import { intervalText, parseIntervalText } from '../common/interval.js';
-import { displayBlob, formatBlob, parseBlobText } from '../common/blob_text.js';
+import { formatBlob, parseBlobText } from '../common/blob_text.js';
 
 /** String literals written in the query whose type is still open (PostgreSQL's "unknown"). */
 const untypedLiterals = new WeakSet<LExpr>();
@@ -252,8 +252,8 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
       if (typeof v === 'number' && e.type === 'int32') return literal(String(v), 'utf8');
       if (typeof v === 'bigint' && e.type === 'int64') return literal(v.toString(), 'utf8');
       if (typeof v === 'boolean') return literal(v ? 'true' : 'false', 'utf8');
-      if (e.type === 'interval' && typeof v === 'string') return literal(v, 'utf8');
-      if (e.type === 'blob' && typeof v === 'string') return literal(displayBlob(v), 'utf8');
+      // A blob's Scalar is the text CAST gives (the backslash escaped, unlike DuckDB's printing).
+      if ((e.type === 'interval' || e.type === 'blob') && typeof v === 'string') return literal(v, 'utf8');
       if (e.type === 'time' && typeof v === 'number') return literal(formatTimeOfDay(v), 'utf8');
       return null;
     default:

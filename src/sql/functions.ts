@@ -77,7 +77,7 @@ function partArg(name: string, e: LExpr): LExpr {
   return { kind: 'literal', value: part, type: 'utf8' };
 }
 
-const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade']);
+const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade', 'millisecond', 'microsecond']);
 
 const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
 
