@@ -17,6 +17,7 @@
 import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyparquet';
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { SpillwayError } from '../common/errors.js';
 import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
 import { decimalParams, isDecimal } from '../common/types.js';
 import { hashColumns, valuesEqual } from '../columnar/hash.js';
@@ -318,6 +319,9 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
       page.ensure(12 * (e - s));
       for (let i = s; i < e; i++) {
         if (valid !== null && valid[i] === 0) continue;
+        if (c.months[i]! < 0 || c.days[i]! < 0 || c.micros[i]! < 0) {
+          throw new SpillwayError('unsupported', 'Parquet cannot hold a negative INTERVAL (its parts are unsigned), as in DuckDB');
+        }
         page.u32(c.months[i]! >>> 0);
         page.u32(c.days[i]! >>> 0);
         page.u32(Math.trunc(c.micros[i]! / 1000) >>> 0);

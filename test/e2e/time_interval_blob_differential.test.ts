@@ -184,6 +184,13 @@ describe('TIME, INTERVAL and BLOB written back', () => {
       await expect(db.sql(`select 'é'::blob`)).rejects.toThrow(/non-ASCII characters must be written as hex escapes/);
       await expect(db.sql(`select x::interval from (values ('soon')) v(x)`)).rejects.toThrow(/invalid input syntax for type interval: "soon"/);
       await expect(db.sql(`select time '10:00' + 1`)).rejects.toThrow(/operator \+ is not defined for TIME and INTEGER/);
+      const dir = mkdtempSync(join(tmpdir(), 'spillway-negative-interval-'));
+      try {
+        await expect(db.sql(`copy (select -interval '1 day' as x) to '${join(dir, 'n.parquet')}' (format parquet)`))
+          .rejects.toThrow('Parquet cannot hold a negative INTERVAL (its parts are unsigned), as in DuckDB');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } finally {
       await db.close();
     }
