@@ -11,7 +11,6 @@
 import { decodeUtf8, type Batch, type Column, type Utf8Column } from './columnar/column.js';
 import { civilOf } from './common/calendar.js';
 import { formatTimeOfDay } from './common/time_of_day.js';
-import { displayBlob } from './common/blob_text.js';
 import { scalarAt } from './columnar/kernels.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
 import { decimalParams, isDecimal } from './common/types.js';
@@ -48,7 +47,6 @@ export function formatScalar(type: DataType, v: Scalar): string | null {
     case 'date32': return formatDate(Number(v));
     case 'timestamp': return formatTimestamp(BigInt(v));
     case 'time': return formatTimeOfDay(Number(v));
-    case 'blob': return displayBlob(String(v));
     case 'float64': return formatFloat(Number(v));
     case 'bool': return v ? 'true' : 'false';
     default: return String(v);

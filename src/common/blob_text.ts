@@ -1,30 +1,24 @@
 /**
- * BLOB text as DuckDB reads and prints it: printable ASCII as itself, every other byte and
- * the quotes as `\xHH`. DuckDB's CAST to VARCHAR escapes the backslash too (`\x5C`), and
- * that text, which always reads back, is a blob's Scalar (literals in plans, rows); DuckDB
- * prints a backslash as itself in results, which displayBlob gives.
+ * BLOB text as DuckDB reads and writes it (CAST to VARCHAR, CSV, JSON): printable ASCII as
+ * itself, every other byte, the quotes and the backslash as `\xHH`. The text always reads
+ * back to the same bytes, so it is also a blob's Scalar (literals in plans, rows).
  */
 
 const HEX = '0123456789ABCDEF';
 
-/** Whether byte b is written as itself (DuckDB prints the backslash, 92, as itself too). */
-function printable(b: number, display: boolean): boolean {
-  return b >= 32 && b <= 126 && b !== 39 && b !== 34 && (display || b !== 92);
+/** Whether byte b is written as itself. */
+function printable(b: number): boolean {
+  return b >= 32 && b <= 126 && b !== 39 && b !== 34 && b !== 92;
 }
 
-/** The Scalar text of bytes[start, end) (display = true: the text DuckDB prints). */
-export function formatBlob(bytes: Uint8Array, start = 0, end = bytes.length, display = false): string {
+/** The text of bytes[start, end). */
+export function formatBlob(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
-    s += printable(b, display) ? String.fromCharCode(b) : `\\x${HEX[b >> 4]}${HEX[b & 15]}`;
+    s += printable(b) ? String.fromCharCode(b) : `\\x${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return s;
-}
-
-/** The printed text of a blob Scalar. */
-export function displayBlob(scalar: string): string {
-  return scalar.replace(/\\x5C/g, '\\');
 }
 
 /** Bytes of printed BLOB text, DuckDB's escaping (`\xAA`; other characters must be ASCII); errors name the text. */

@@ -7,7 +7,7 @@ import { formatBlob, hexOfBytes, parseBlobText } from '../common/blob_text.js';
 import { SpillwayError } from '../common/errors.js';
 import { decodeRange, Utf8Writer } from './utf8.js';
 
-/** BLOB as text, as DuckDB casts it: printable ASCII as itself, other bytes and the backslash as `\xHH`. */
+/** BLOB as text, as DuckDB casts it: printable ASCII as itself, other bytes, quotes and the backslash as `\xHH`. */
 export function blobToText(c: BlobColumn): Utf8Column {
   const n = c.length, valid = c.validity;
   const w = new Utf8Writer(n, c.data.length + n);

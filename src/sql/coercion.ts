@@ -252,7 +252,7 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
       if (typeof v === 'number' && e.type === 'int32') return literal(String(v), 'utf8');
       if (typeof v === 'bigint' && e.type === 'int64') return literal(v.toString(), 'utf8');
       if (typeof v === 'boolean') return literal(v ? 'true' : 'false', 'utf8');
-      // A blob's Scalar is the text CAST gives (the backslash escaped, unlike DuckDB's printing).
+      // A blob's Scalar is the text CAST gives.
       if ((e.type === 'interval' || e.type === 'blob') && typeof v === 'string') return literal(v, 'utf8');
       if (e.type === 'time' && typeof v === 'number') return literal(formatTimeOfDay(v), 'utf8');
       return null;

@@ -39,5 +39,5 @@ afterAll(async () => {
 it('reads TIME in milliseconds and nanoseconds and fixed-length binary as BLOB', async () => {
   const res = await db.sql('select ms, ns, fb, octet_length(fb) from u');
   expect(res.schema.fields.map((f) => f.type)).toEqual(['time', 'time', 'blob', 'int64']);
-  expect(res.toCsv()).toBe('ms,ns,fb,octet_length(fb)\n12:34:56.789,12:34:56.789123,\\xAAA\\,3\n00:00:00,00:00:00.000001,\\x00\\x00\\x01,3\n,00:00:00,,\n23:59:59.999,,zzz,3\n');
+  expect(res.toCsv()).toBe('ms,ns,fb,octet_length(fb)\n12:34:56.789,12:34:56.789123,\\xAAA\\x5C,3\n00:00:00,00:00:00.000001,\\x00\\x00\\x01,3\n,00:00:00,,\n23:59:59.999,,zzz,3\n');
 });
