@@ -76,6 +76,7 @@ const SET_QUERIES: [string, boolean][] = [
   [`select t2, count(*), count(iv) from t group by t2 order by t2`, true],
   [`select b2, count(*), min(t) from t group by b2 order by b2`, true],
   [`select count(*) from (select iv2 from t group by iv2)`, true],
+  [`select k, min(iv), max(iv), count(iv) from t group by k order by k`, true],
   [`select count(distinct iv), count(distinct iv2), count(distinct b), count(distinct t) from t`, true],
   [`select hex(b), count(*) from t where b is not null group by b order by b limit 40`, true],
   [`select id, iv from t where iv is not null order by iv, id limit 60`, true],

@@ -54,6 +54,7 @@ describe('rewriteStatement', () => {
   it('x::blob and CAST(x AS blob) → bytea; a column named blob stays', () => {
     expect(rewriteStatement("select x::blob, cast(y as BLOB), blob from t").sql).toBe("select x::bytea    , cast(y as bytea    ), blob from t");
     expect(rewriteStatement('select 1 as blob').sql).toBe('select 1 as blob');
+    expect(rewriteStatement('create table x (a int, b blob)').sql).toBe('create table x (a int, b bytea    )');
   });
 
   it('EXPLAIN [ANALYZE] prefix is blanked and reported', () => {

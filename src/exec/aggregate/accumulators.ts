@@ -21,9 +21,10 @@
  *   DISTINCT     a GroupTable over (group id, value) pairs in front of the plain accumulator:
  *                only the first occurrence of each pair reaches it
  */
-import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { compareIntervalRows } from '../../columnar/interval.js';
 import { take } from '../../columnar/kernels.js';
-import { SpillwayError, executionError } from '../../common/errors.js';
+import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import type { DataType, DecimalType } from '../../common/types.js';
 import { isDecimal } from '../../common/types.js';
@@ -431,6 +432,47 @@ class NumberMinMaxAccumulator implements Accumulator {
   memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
 }
 
+/** min/max over intervals, in DuckDB's normalised order; the first of equal values is kept. */
+class IntervalMinMaxAccumulator implements Accumulator {
+  private best = intervalColumn(new Int32Array(16), new Int32Array(16), new Float64Array(16), new Uint8Array(16));
+  constructor(private readonly isMax: boolean) {}
+
+  ensure(groups: number): void {
+    const b = this.best;
+    if (groups <= b.length) return;
+    const cap = Math.max(groups, 2 * b.length);
+    const m = new Int32Array(cap), d = new Int32Array(cap), u = new Float64Array(cap), seen = new Uint8Array(cap);
+    m.set(b.months); d.set(b.days); u.set(b.micros); seen.set(b.validity!);
+    this.best = intervalColumn(m, d, u, seen);
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'interval') throw new Error(`min/max of interval over ${arg.type}`);
+    const b = this.best, seen = b.validity!, valid = arg.validity;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!;
+      if (seen[g] === 1) {
+        const c = compareIntervalRows(arg, r, b, g);
+        if (this.isMax ? c <= 0 : c >= 0) continue;
+      }
+      seen[g] = 1; b.months[g] = arg.months[r]!; b.days[g] = arg.days[r]!; b.micros[g] = arg.micros[r]!;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    const b = this.best;
+    const seen = b.validity!.slice(start, end);
+    return intervalColumn(b.months.slice(start, end), b.days.slice(start, end), b.micros.slice(start, end), seen.includes(0) ? seen : null);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return 17 * this.best.length; }
+}
+
 /** min/max over int64 and timestamp. */
 class BigIntMinMaxAccumulator implements Accumulator {
   private values = new BigInt64Array(16);
@@ -753,7 +795,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
         case 'null': return new NullAccumulator(false);
         case 'utf8': case 'blob': return new Utf8MinMaxAccumulator(isMax, t);
         case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
-        case 'interval': throw new SpillwayError('unsupported', 'unsupported: min/max of INTERVAL');
+        case 'interval': return new IntervalMinMaxAccumulator(isMax);
         default:
           if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
           return new NumberMinMaxAccumulator(isMax, t);
