@@ -246,11 +246,20 @@ function timeFromArrow(d: arrow.Data): Float64Array {
 export function intervalToMonthDayNano(c: IntervalColumn): Int32Array {
   const n = c.length;
   const out = new Int32Array(4 * n);
-  const nanos = new BigInt64Array(out.buffer);
+  let nanos: BigInt64Array | null = null;
   for (let i = 0; i < n; i++) {
     out[4 * i] = c.months[i]!;
     out[4 * i + 1] = c.days[i]!;
-    nanos[2 * i + 1] = BigInt(c.micros[i]!) * 1000n;
+    const x = c.micros[i]! * 1000;
+    if (Math.abs(x) <= 9007199254740992) {
+      // Exact in a double: its two 32-bit halves without a BigInt.
+      const hi = Math.floor(x / TWO32);
+      out[4 * i + 2] = x - hi * TWO32;
+      out[4 * i + 3] = hi;
+    } else {
+      nanos ??= new BigInt64Array(out.buffer);
+      nanos[2 * i + 1] = BigInt(c.micros[i]!) * 1000n;
+    }
   }
   return out;
 }
@@ -263,10 +272,13 @@ function intervalFromArrow(d: arrow.Data, validity: Uint8Array | null): Interval
   if ((d.type as arrow.Interval).unit === arrow.IntervalUnit.YEAR_MONTH) {
     for (let i = 0; i < n; i++) months[i] = v[off + i]!;
   } else {
-    const words = new BigInt64Array(v.buffer, v.byteOffset, v.length >> 1);
     for (let i = 0; i < n; i++) {
       const k = off + i;
-      months[i] = v[4 * k]!; days[i] = v[4 * k + 1]!; micros[i] = Number(words[2 * k + 1]! / 1000n);
+      months[i] = v[4 * k]!; days[i] = v[4 * k + 1]!;
+      const lo = v[4 * k + 2]! >>> 0, hi = v[4 * k + 3]!;
+      // Below 2^52 nanoseconds a double holds them exactly; beyond, BigInt does the division.
+      micros[i] = hi >= -1048576 && hi < 1048576 ? Math.trunc((hi * TWO32 + lo) / 1000)
+        : Number(((BigInt(hi) << 32n) | BigInt(lo)) / 1000n);
     }
   }
   return intervalColumn(months, days, micros, validity);
