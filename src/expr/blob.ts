@@ -1,11 +1,12 @@
 /**
- * BLOB kernels: casts to and from text (DuckDB's `\xAA` escapes), octet_length, hex and
- * unhex. Blobs compare, sort and hash bytewise through the utf8 paths (same layout).
+ * BLOB kernels: casts to and from text (DuckDB's `\xAA` escapes), octet_length, hex,
+ * unhex and ||. Blobs compare, sort and hash bytewise through the utf8 paths (same layout).
  */
 import { fixedColumn, type BlobColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { formatBlob, hexOfBytes, parseBlobText } from '../common/blob_text.js';
 import { SpillwayError } from '../common/errors.js';
 import { decodeRange, Utf8Writer } from './utf8.js';
+import { allNull, andValidity, maskOf } from './broadcast.js';
 
 /** BLOB as text, as DuckDB casts it: printable ASCII as itself, other bytes, quotes and the backslash as `\xHH`. */
 export function blobToText(c: BlobColumn): Utf8Column {
@@ -59,6 +60,33 @@ export function hexOf(c: Column): Utf8Column {
     w.endRow();
   }
   return w.finish();
+}
+
+/** a || b of two BLOBs (either may be a broadcast constant); NULL when either is. */
+export function concatBlobs(a: Column, b: Column, n: number): Column {
+  if (a.type === 'null' || b.type === 'null') return allNull('blob', n);
+  if (a.type !== 'blob' || b.type !== 'blob') throw new SpillwayError('type', `|| of BLOBs got ${a.type} and ${b.type}`);
+  const am = maskOf(a, n), bm = maskOf(b, n);
+  const validity = andValidity(a.validity, am, b.validity, bm, n);
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (validity === null || validity[i] === 1) {
+      const x = i & am, y = i & bm;
+      total += a.offsets[x + 1]! - a.offsets[x]! + b.offsets[y + 1]! - b.offsets[y]!;
+    }
+    offsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    if (offsets[i + 1] === offsets[i]) continue;
+    const x = i & am, y = i & bm;
+    let p = offsets[i]!;
+    data.set(a.data.subarray(a.offsets[x]!, a.offsets[x + 1]!), p);
+    p += a.offsets[x + 1]! - a.offsets[x]!;
+    data.set(b.data.subarray(b.offsets[y]!, b.offsets[y + 1]!), p);
+  }
+  return { type: 'blob', length: n, validity, offsets, data };
 }
 
 function hexDigit(b: number): number {

@@ -12,7 +12,7 @@ import { dateAdd, dateDiff, datePart, dateTrunc, makeDate, normalizePart } from 
 import {
   addIntervals, intervalPart, multiplyInterval, negateInterval, timePart, timePlusInterval, timestampDifference, timestampPlusInterval,
 } from './interval.js';
-import { hexOf, octetLength, unhex } from './blob.js';
+import { concatBlobs, hexOf, octetLength, unhex } from './blob.js';
 import { doublesToColumn } from './numeric.js';
 import { intervalColumn, type IntervalColumn } from '../columnar/column.js';
 import { compileFormat, strftime, strptime } from './datetime_format.js';
@@ -115,6 +115,7 @@ const FUNCTIONS: Record<string, Impl> = {
   octet_length: unary((x, e) => (x.type === 'blob' ? octetLength(x) : lengthOf(x, false, e.type))),
   hex: unary((x) => hexOf(x)),
   unhex: unary((x) => unhex(x)),
+  blob_concat: (e, b) => { arity(e, 2); return concatBlobs(arg(e, 0, b), arg(e, 1, b), b.length); },
   substring: (e, b) => { arity(e, 2, 3); return substring(arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   substr: (e, b) => { arity(e, 2, 3); return substring(arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   left: (e, b) => { arity(e, 2); return leftRight(true, arg(e, 0, b), arg(e, 1, b), b.length); },

@@ -391,6 +391,11 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
     case '||': {
       const a = bindExpr(left, env);
       const b = bindExpr(right, env);
+      // BLOB || BLOB is a BLOB (an untyped string literal on one side reads as one).
+      if ((a.type === 'blob' && (b.type === 'blob' || isUntypedString(b) || b.type === 'null'))
+        || (b.type === 'blob' && (isUntypedString(a) || a.type === 'null'))) {
+        return { kind: 'call', name: 'blob_concat', args: [castTo(a, 'blob'), castTo(b, 'blob')], type: 'blob' };
+      }
       return { kind: 'binary', op: '||', left: castTo(a, 'utf8'), right: castTo(b, 'utf8'), type: 'utf8' };
     }
     default:

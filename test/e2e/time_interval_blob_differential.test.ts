@@ -66,7 +66,7 @@ const ROW_QUERIES = [
   `select id, ts + iv, ts - iv, t + iv, t - iv, iv + iv2, iv - iv2, -iv, iv - interval '1 year' from t`,
   `select id, iv * 2, 3 * iv2, iv * 1.5, iv2 / 4, ts2 - ts, date '2021-03-31' + iv from t`,
   `select id, t < time '12:00:00', t = t2, iv > interval '1 month', iv = iv2, iv2 = interval '1 month', iv2 <= interval '2 days', b < '\\x80'::blob, b2 = 'k\\x5C5'::blob from t`,
-  `select id, coalesce(t, t2), case when id % 2 = 0 then iv else iv2 end, coalesce(b, b2), greatest(t, t2), least(iv, iv2) from t`,
+  `select id, coalesce(t, t2), case when id % 2 = 0 then iv else iv2 end, coalesce(b, b2), greatest(t, t2), least(iv, iv2), b || b2, b2 || '\\x00'::blob from t`,
   `select id, '12:34:56.5'::time, '1 year 2 months 3 days 04:05:06'::interval, '\\xAA\\xBBz'::blob, interval 3 month, interval '3' month from t where id < 3`,
 ];
 
