@@ -10,6 +10,7 @@
  */
 import { decodeUtf8, type Batch, type Column, type Utf8Column } from './columnar/column.js';
 import { civilOf } from './common/calendar.js';
+import { formatTimeOfDay } from './common/time_of_day.js';
 import { scalarAt } from './columnar/kernels.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
 import { decimalParams, isDecimal } from './common/types.js';
@@ -45,6 +46,7 @@ export function formatScalar(type: DataType, v: Scalar): string | null {
   switch (type) {
     case 'date32': return formatDate(Number(v));
     case 'timestamp': return formatTimestamp(BigInt(v));
+    case 'time': return formatTimeOfDay(Number(v));
     case 'float64': return formatFloat(Number(v));
     case 'bool': return v ? 'true' : 'false';
     default: return String(v);
@@ -278,6 +280,10 @@ function csvCells(c: Column, out: ByteSink, start: number, end: number, delim: n
         out.pos = p;
       };
     }
+    case 'time': case 'interval': case 'blob': {
+      const delimiter = String.fromCharCode(delim);
+      return (i) => { if (valid === null || valid[i] !== 0) out.text(csvQuote(formatCell(c, i)!, delimiter)); };
+    }
     default: {
       const v = c.values, scale = decimalParams(c.type).scale;
       return (i) => { if (valid === null || valid[i] !== 0) out.ascii(decimalText(v[i]!, scale)); };
@@ -288,7 +294,7 @@ function csvCells(c: Column, out: ByteSink, start: number, end: number, delim: n
 /** Byte estimate of a rendered chunk, so that most chunks never grow their buffer. */
 function estimate(b: Batch, start: number, end: number): number {
   let n = 0;
-  for (const c of b.columns) n += c.type === 'utf8' ? c.offsets[end]! - c.offsets[start]! + 4 * (end - start) : 24 * (end - start);
+  for (const c of b.columns) n += c.type === 'utf8' || c.type === 'blob' ? c.offsets[end]! - c.offsets[start]! + 4 * (end - start) : 24 * (end - start);
   return n + 2 * (end - start);
 }
 
@@ -378,6 +384,8 @@ function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end
       }
       return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(utf8String(c, i))); };
     }
+    case 'time': case 'interval': case 'blob':
+      return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(formatCell(c, i))); };
     default: {
       const v = c.values, scale = decimalParams(c.type).scale;
       return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.ascii(decimalJson(decimalText(v[i]!, scale))); };

@@ -49,7 +49,9 @@ export class QueryResult {
 
   /**
    * Rows as arrays of JS values (int64 as bigint, dates as day numbers, DECIMAL as the
-   * nearest double of its value). For small results.
+   * nearest double of its value, TIME as microseconds since midnight, INTERVAL as its text
+   * `1 day 02:00:00`, BLOB as its text with `\xHH` escapes, the backslash too). For small
+   * results; toArrow() and db.stream give Time64, Interval(MONTH_DAY_NANO) and Binary.
    */
   rows(): Scalar[][] {
     const decimals = this.schema.fields.flatMap((f, j) => (isDecimal(f.type) ? [[j, decimalParams(f.type).scale] as const] : []));
@@ -63,7 +65,7 @@ export class QueryResult {
   /**
    * Rows as plain objects keyed by column name, ready for JSON.stringify: DATE as
    * 'YYYY-MM-DD' and TIMESTAMP as 'YYYY-MM-DD HH:MM:SS[.ffffff]' (the ISO 8601 text SQL
-   * prints), BIGINT as a number when it is a safe integer (|v| ≤ 2^53 − 1) and otherwise
+   * prints), TIME, INTERVAL and BLOB as the text DuckDB prints, BIGINT as a number when it is a safe integer (|v| ≤ 2^53 − 1) and otherwise
    * as a string of its exact digits, DECIMAL likewise (a number when its unscaled value is a
    * safe integer, so the number prints its digits, else its exact text), NaN and ±Infinity as 'NaN', 'Infinity', '-Infinity',
    * NULL as null. For small results.
@@ -108,7 +110,7 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_S
 /** A value as toObjects gives it (see there). */
 function plainValue(type: DataType, v: Scalar): string | number | boolean | null {
   if (v === null) return null;
-  if (type === 'date32' || type === 'timestamp') return formatScalar(type, v);
+  if (type === 'date32' || type === 'timestamp' || type === 'time' || type === 'interval' || type === 'blob') return formatScalar(type, v);
   if (isDecimal(type)) return typeof v === 'number' ? decimalToNumber(v, decimalParams(type).scale) : formatScalar(type, v);
   if (typeof v === 'bigint') return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
   // JSON has no NaN or Infinity: text, as --format json writes them.

@@ -5,7 +5,7 @@
 import * as arrow from 'apache-arrow';
 import type { DataType, Field, Schema } from '../common/types.js';
 import { decimalParams, decimalType, isDecimal } from '../common/types.js';
-import { fixedColumn, makeBatch, nullColumn, type Batch, type Column, type DecimalColumn } from './column.js';
+import { fixedColumn, intervalColumn, makeBatch, nullColumn, type Batch, type Column, type DecimalColumn, type IntervalColumn } from './column.js';
 import { SpillwayError } from '../common/errors.js';
 
 export function toArrowType(t: DataType): arrow.DataType {
@@ -19,6 +19,9 @@ export function toArrowType(t: DataType): arrow.DataType {
     case 'utf8': return new arrow.Utf8();
     case 'date32': return new arrow.DateDay();
     case 'timestamp': return new arrow.TimestampMicrosecond();
+    case 'time': return new arrow.TimeMicrosecond();
+    case 'interval': return new arrow.IntervalMonthDayNano();
+    case 'blob': return new arrow.Binary();
     default: throw new Error(`toArrowType: ${t as string}`);
   }
 }
@@ -36,6 +39,12 @@ export function fromArrowType(t: arrow.DataType, where: string): DataType {
     case arrow.Type.Utf8: case arrow.Type.LargeUtf8: return 'utf8';
     case arrow.Type.Date: return 'date32';
     case arrow.Type.Timestamp: return 'timestamp';
+    case arrow.Type.Time: return 'time';
+    case arrow.Type.Interval: {
+      if ((t as arrow.Interval).unit === arrow.IntervalUnit.DAY_TIME) throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
+      return 'interval';
+    }
+    case arrow.Type.Binary: case arrow.Type.LargeBinary: return 'blob';
     case arrow.Type.Decimal: {
       const dt = t as arrow.Decimal;
       if (dt.precision > 38 || dt.scale < 0 || dt.scale > dt.precision) throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
@@ -76,6 +85,12 @@ export function columnToArrowData(c: Column): arrow.Data {
   switch (c.type) {
     case 'utf8':
       return arrow.makeData({ type: type as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets: c.offsets, data: c.data });
+    case 'blob':
+      return arrow.makeData({ type: type as arrow.Binary, length, nullCount, nullBitmap, valueOffsets: c.offsets, data: c.data });
+    case 'time':
+      return arrow.makeData({ type: type as arrow.TimeMicrosecond, length, nullCount, nullBitmap, data: timeToInt64(c.values) });
+    case 'interval':
+      return arrow.makeData({ type: type as arrow.IntervalMonthDayNano, length, nullCount, nullBitmap, data: intervalToMonthDayNano(c) });
     case 'bool':
       return arrow.makeData({ type: type as arrow.Bool, length, nullCount, nullBitmap, data: packBits(c.values, length) });
     default:
@@ -99,7 +114,9 @@ export function columnFromArrowData(d: arrow.Data, type: DataType): Column {
   let validity: Uint8Array | null = null;
   if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) validity = unpackBits(d.nullBitmap, off, n);
   if (type === 'null') return nullColumn(n);
-  if (type === 'utf8') {
+  if (type === 'time') return fixedColumn('time', timeFromArrow(d), validity);
+  if (type === 'interval') return intervalFromArrow(d, validity);
+  if (type === 'utf8' || type === 'blob') {
     let offsets = d.valueOffsets as Int32Array | BigInt64Array;
     let o32: Int32Array;
     if (offsets instanceof BigInt64Array) {
@@ -108,7 +125,7 @@ export function columnFromArrowData(d: arrow.Data, type: DataType): Column {
     } else {
       o32 = offsets.subarray(off, off + n + 1);
     }
-    return { type: 'utf8', length: n, validity, offsets: o32, data: d.values as Uint8Array };
+    return { type, length: n, validity, offsets: o32, data: d.values as Uint8Array };
   }
   if (type === 'bool') return fixedColumn('bool', unpackBits(d.values as Uint8Array, off, n), validity);
   if (isDecimal(type)) return decimalFromWords(d.values as Uint32Array, off, n, validity, type);
@@ -201,4 +218,68 @@ function decimalFromWords(words: Uint32Array, off: number, n: number, validity: 
     out[i] = lo;
   }
   return fixedColumn(type as DecimalColumn['type'], out, validity);
+}
+
+/** Arrow Time64 values (int64 microseconds) of TIME's doubles. */
+export function timeToInt64(v: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = BigInt(v[i]!);
+  return out;
+}
+
+/** TIME's microseconds of Arrow Time data in any unit (32-bit seconds/millis, 64-bit micros/nanos). */
+function timeFromArrow(d: arrow.Data): Float64Array {
+  const n = d.length, off = d.offset;
+  const unit = (d.type as arrow.Time).unit;
+  const scale = unit === arrow.TimeUnit.SECOND ? 1e6 : unit === arrow.TimeUnit.MILLISECOND ? 1e3 : 1;
+  const out = new Float64Array(n);
+  const v = d.values as Int32Array | BigInt64Array;
+  if (v instanceof BigInt64Array) {
+    for (let i = 0; i < n; i++) out[i] = unit === arrow.TimeUnit.NANOSECOND ? Number(v[off + i]! / 1000n) : Number(v[off + i]!);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = v[off + i]! * scale;
+  }
+  return out;
+}
+
+/** Arrow MONTH_DAY_NANO words (int32 months, int32 days, int64 nanoseconds per value) of an interval column. */
+export function intervalToMonthDayNano(c: IntervalColumn): Int32Array {
+  const n = c.length;
+  const out = new Int32Array(4 * n);
+  let nanos: BigInt64Array | null = null;
+  for (let i = 0; i < n; i++) {
+    out[4 * i] = c.months[i]!;
+    out[4 * i + 1] = c.days[i]!;
+    const x = c.micros[i]! * 1000;
+    if (Math.abs(x) <= 9007199254740992) {
+      // Exact in a double: its two 32-bit halves without a BigInt.
+      const hi = Math.floor(x / TWO32);
+      out[4 * i + 2] = x - hi * TWO32;
+      out[4 * i + 3] = hi;
+    } else {
+      nanos ??= new BigInt64Array(out.buffer);
+      nanos[2 * i + 1] = BigInt(c.micros[i]!) * 1000n;
+    }
+  }
+  return out;
+}
+
+/** An interval column of Arrow interval data: MONTH_DAY_NANO (nanoseconds truncated to micros) or YEAR_MONTH. */
+function intervalFromArrow(d: arrow.Data, validity: Uint8Array | null): IntervalColumn {
+  const n = d.length, off = d.offset;
+  const months = new Int32Array(n), days = new Int32Array(n), micros = new Float64Array(n);
+  const v = d.values as Int32Array;
+  if ((d.type as arrow.Interval).unit === arrow.IntervalUnit.YEAR_MONTH) {
+    for (let i = 0; i < n; i++) months[i] = v[off + i]!;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const k = off + i;
+      months[i] = v[4 * k]!; days[i] = v[4 * k + 1]!;
+      const lo = v[4 * k + 2]! >>> 0, hi = v[4 * k + 3]!;
+      // Below 2^52 nanoseconds a double holds them exactly; beyond, BigInt does the division.
+      micros[i] = hi >= -1048576 && hi < 1048576 ? Math.trunc((hi * TWO32 + lo) / 1000)
+        : Number(((BigInt(hi) << 32n) | BigInt(lo)) / 1000n);
+    }
+  }
+  return intervalColumn(months, days, micros, validity);
 }

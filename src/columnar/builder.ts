@@ -3,7 +3,7 @@
  * (joins, aggregates). Appends write into typed arrays that double when full.
  */
 import type { DataType } from '../common/types.js';
-import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues, type Utf8Column } from './column.js';
+import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type TypedValues, type VarColumn } from './column.js';
 
 export class ColumnBuilder {
   readonly type: DataType;
@@ -13,14 +13,19 @@ export class ColumnBuilder {
   private hasNull = false;
   private offsets: Int32Array | null = null;
   private data: Uint8Array | null = null;
+  /** INTERVAL's three arrays (values is null then). */
+  private months: Int32Array | null = null;
+  private days: Int32Array | null = null;
+  private micros: Float64Array | null = null;
 
   constructor(type: DataType, capacity = 1024) {
     this.type = type;
     const cap = Math.max(16, capacity);
     this.validity = new Uint8Array(cap);
-    if (type === 'null' || type === 'utf8') this.values = null;
+    if (type === 'null' || type === 'utf8' || type === 'blob' || type === 'interval') this.values = null;
     else this.values = allocValues(type, cap);
-    if (type === 'utf8') { this.offsets = new Int32Array(cap + 1); this.data = new Uint8Array(cap * 8); }
+    if (type === 'interval') { this.months = new Int32Array(cap); this.days = new Int32Array(cap); this.micros = new Float64Array(cap); }
+    if (type === 'utf8' || type === 'blob') { this.offsets = new Int32Array(cap + 1); this.data = new Uint8Array(cap * 8); }
   }
 
   private grow(): void {
@@ -32,6 +37,19 @@ export class ColumnBuilder {
       this.values = nv;
     }
     if (this.offsets) { const o = new Int32Array(cap + 1); o.set(this.offsets); this.offsets = o; }
+    if (this.months) {
+      const m = new Int32Array(cap); m.set(this.months); this.months = m;
+      const d = new Int32Array(cap); d.set(this.days!); this.days = d;
+      const u = new Float64Array(cap); u.set(this.micros!); this.micros = u;
+    }
+  }
+
+  /** Append an interval's parts. */
+  appendInterval(months: number, days: number, micros: number): void {
+    if (this.length === this.validity.length) this.grow();
+    this.validity[this.length] = 1;
+    this.months![this.length] = months; this.days![this.length] = days; this.micros![this.length] = micros;
+    this.length++;
   }
 
   appendNull(): void {
@@ -95,7 +113,8 @@ export class ColumnBuilder {
   appendFrom(c: Column, i: number): void {
     if (c.type === 'null' || (c.validity !== null && c.validity[i] === 0)) { this.appendNull(); return; }
     switch (c.type) {
-      case 'utf8': this.appendBytes(c.data, c.offsets[i]!, c.offsets[i + 1]!); return;
+      case 'utf8': case 'blob': this.appendBytes(c.data, c.offsets[i]!, c.offsets[i + 1]!); return;
+      case 'interval': this.appendInterval(c.months[i]!, c.days[i]!, c.micros[i]!); return;
       case 'int64': case 'timestamp': this.appendBigInt(c.values[i]!); return;
       default: {
         const v = c.values[i]!;
@@ -108,11 +127,12 @@ export class ColumnBuilder {
     const n = this.length;
     const validity = this.hasNull ? this.validity.slice(0, n) : null;
     if (this.type === 'null') return nullColumn(n);
-    if (this.type === 'utf8') {
+    if (this.type === 'utf8' || this.type === 'blob') {
       const offsets = this.offsets!.slice(0, n + 1);
-      const col: Utf8Column = { type: 'utf8', length: n, validity, offsets, data: this.data!.slice(0, offsets[n]!) };
+      const col: VarColumn = { type: this.type, length: n, validity, offsets, data: this.data!.slice(0, offsets[n]!) };
       return col;
     }
+    if (this.type === 'interval') return intervalColumn(this.months!.slice(0, n), this.days!.slice(0, n), this.micros!.slice(0, n), validity);
     return fixedColumn(this.type, this.values!.slice(0, n) as TypedValues, validity);
   }
 }

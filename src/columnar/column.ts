@@ -28,6 +28,22 @@ export interface TimestampColumn extends Base { readonly type: 'timestamp'; read
  * always for p ≤ 15), else in a BigInt64Array (see common/types.ts).
  */
 export interface DecimalColumn extends Base { readonly type: DecimalType; readonly values: Float64Array | BigInt64Array }
+/** TIME: microseconds since midnight, exact in doubles (common/time_of_day.ts). */
+export interface TimeColumn extends Base { readonly type: 'time'; readonly values: Float64Array }
+/** INTERVAL: DuckDB's (months, days, micros) triple as three arrays (columnar/interval.ts). */
+export interface IntervalColumn extends Base {
+  readonly type: 'interval';
+  readonly months: Int32Array;
+  readonly days: Int32Array;
+  /** Exact integers (|v| ≤ 2^53). */
+  readonly micros: Float64Array;
+}
+/** BLOB: any bytes, laid out like utf8. */
+export interface BlobColumn extends Base {
+  readonly type: 'blob';
+  readonly offsets: Int32Array;
+  readonly data: Uint8Array;
+}
 export interface Utf8Column extends Base {
   readonly type: 'utf8';
   /** length + 1 entries; value i is data[offsets[i] .. offsets[i+1]). */
@@ -37,10 +53,15 @@ export interface Utf8Column extends Base {
 
 export type Column =
   | NullColumn | BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | Utf8Column
-  | DecimalColumn;
+  | DecimalColumn
+  | TimeColumn | IntervalColumn | BlobColumn;
 
 /** Columns whose values live in one fixed-width typed array. */
-export type FixedColumn = BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | DecimalColumn;
+export type FixedColumn = BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | DecimalColumn
+  | TimeColumn;
+
+/** Columns of variable-width values: offsets + bytes. */
+export type VarColumn = Utf8Column | BlobColumn;
 
 export interface Batch {
   readonly schema: Schema;
@@ -73,13 +94,13 @@ export function nullCount(c: Column): number {
 export type TypedValues = Uint8Array | Int32Array | BigInt64Array | Float64Array;
 
 /** A new values array for n rows (decimals: the Float64Array form). */
-export function allocValues(type: Exclude<DataType, 'null' | 'utf8'>, n: number): TypedValues {
+export function allocValues(type: Exclude<DataType, 'null' | 'utf8' | 'blob' | 'interval'>, n: number): TypedValues {
   if (isDecimal(type)) return new Float64Array(n);
   switch (type) {
     case 'bool': return new Uint8Array(n);
     case 'int32': case 'date32': return new Int32Array(n);
     case 'int64': case 'timestamp': return new BigInt64Array(n);
-    case 'float64': return new Float64Array(n);
+    case 'float64': case 'time': return new Float64Array(n);
     default: throw new Error(`allocValues: ${type as string}`);
   }
 }
@@ -118,8 +139,13 @@ export function nullColumn(length: number): NullColumn {
 
 export function emptyColumn(type: DataType): Column {
   if (type === 'null') return nullColumn(0);
-  if (type === 'utf8') return { type, length: 0, validity: null, offsets: new Int32Array(1), data: new Uint8Array(0) };
+  if (type === 'utf8' || type === 'blob') return { type, length: 0, validity: null, offsets: new Int32Array(1), data: new Uint8Array(0) };
+  if (type === 'interval') return intervalColumn(new Int32Array(0), new Int32Array(0), new Float64Array(0), null);
   return fixedColumn(type, allocValues(type, 0));
+}
+
+export function intervalColumn(months: Int32Array, days: Int32Array, micros: Float64Array, validity: Uint8Array | null): IntervalColumn {
+  return { type: 'interval', length: months.length, validity, months, days, micros };
 }
 
 const encoder = new TextEncoder();
@@ -166,7 +192,8 @@ export function columnBytes(c: Column): number {
   let n = c.validity ? c.validity.byteLength : 0;
   switch (c.type) {
     case 'null': return n;
-    case 'utf8': return n + c.offsets.byteLength + c.data.byteLength;
+    case 'utf8': case 'blob': return n + c.offsets.byteLength + c.data.byteLength;
+    case 'interval': return n + 16 * c.length;
     default: return n + c.values.byteLength;
   }
 }

@@ -14,7 +14,10 @@
  *   int32, date32, int64, timestamp   the 64-bit value's two halves mixed, so an int32 and an
  *                                     int64 holding the same number hash alike
  *   float64                           the IEEE bits, with -0 folded into 0 and every NaN into one NaN
- *   utf8                              FNV-1a over the bytes, then fmix32 with the length
+ *   time                              as float64 (its microseconds, an exact double)
+ *   utf8, blob                        FNV-1a over the bytes, then fmix32 with the length
+ *   interval                          its normalised months, days and micros (DuckDB's
+ *                                     equality: `1 month` = `30 days`), each as float64
  *   bool                              0 or 1 mixed
  *   NULL (any type)                   a fixed constant
  *
@@ -29,6 +32,7 @@
  * the bucket from their high bits (`h >>> (32 - bits)`).
  */
 import type { Column } from './column.js';
+import { intervalsEqual, normalizedParts } from './interval.js';
 import type { DataType } from '../common/types.js';
 
 const C1 = 0xcc9e2d51;
@@ -105,14 +109,22 @@ function foldColumn(h: Int32Array, c: Column, length: number): void {
       }
       return;
     }
-    case 'float64': {
+    case 'float64': case 'time': {
       const v = c.values;
       for (let i = 0; i < length; i++) {
         h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hashFloat(v[i]!));
       }
       return;
     }
-    case 'utf8': {
+    case 'interval': {
+      const { months, days, micros } = normalizedParts(c);
+      for (let i = 0; i < length; i++) {
+        h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH
+          : round(round(hashFloat(months[i]!), hashFloat(days[i]!)), hashFloat(micros[i]!)));
+      }
+      return;
+    }
+    case 'utf8': case 'blob': {
       const o = c.offsets, d = c.data;
       for (let i = 0; i < length; i++) {
         h[i] = round(h[i]!, valid !== null && valid[i] === 0 ? NULL_HASH : hashBytes(d, o[i]!, o[i + 1]!));
@@ -160,7 +172,8 @@ export function bucketOf(hash: number, bits: number): number {
 export function valuesEqual(a: Column, i: number, b: Column, j: number): boolean {
   switch (a.type) {
     case 'null': return true;
-    case 'utf8': {
+    case 'interval': return intervalsEqual(a, i, b as typeof a, j);
+    case 'utf8': case 'blob': {
       const bb = b as typeof a;
       const s1 = a.offsets[i]!, e1 = a.offsets[i + 1]!, s2 = bb.offsets[j]!, e2 = bb.offsets[j + 1]!;
       if (e1 - s1 !== e2 - s2) return false;
@@ -168,14 +181,14 @@ export function valuesEqual(a: Column, i: number, b: Column, j: number): boolean
       for (let k = 0; k < e1 - s1; k++) if (d1[s1 + k] !== d2[s2 + k]) return false;
       return true;
     }
-    case 'float64': {
+    case 'float64': case 'time': {
       const x = a.values[i]!, y = (b as typeof a).values[j]!;
       return x === y || (x !== x && y !== y);
     }
     case 'bool':
       return a.values[i] === (b as typeof a).values[j];
     default: {
-      const x = a.values[i]!, y = (b as Exclude<Column, { type: 'null' | 'utf8' | 'bool' | 'float64' }>).values[j]!;
+      const x = a.values[i]!, y = (b as Exclude<Column, { type: 'null' | 'utf8' | 'bool' | 'float64' | 'time' | 'blob' | 'interval' }>).values[j]!;
       // int32 against int64 (same number hashes alike): compare as bigint.
       return x === y || (typeof x !== typeof y && BigInt(x) === BigInt(y));
     }

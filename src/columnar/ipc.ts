@@ -132,8 +132,8 @@ function withDisjointBuffers(batch: Batch): Batch {
   };
   const columns = batch.columns.map((c): Column => {
     switch (c.type) {
-      case 'null': case 'bool': return c;
-      case 'utf8': {
+      case 'null': case 'bool': case 'time': case 'interval': return c; // converted into fresh buffers anyway
+      case 'utf8': case 'blob': {
         const offsets = disjoint(c.offsets);
         const data = disjoint(c.data);
         return offsets === c.offsets && data === c.data ? c : { ...c, offsets, data };
@@ -349,11 +349,18 @@ function readUncompressedBatch(schema: Schema, meta: RecordBatchHeader, body: Ui
       case 'int32': case 'date32': columns.push(fixedColumn(f.type, typedView(Int32Array, region(f.name), n, f.name), validity)); break;
       case 'float64': columns.push(fixedColumn('float64', typedView(Float64Array, region(f.name), n, f.name), validity)); break;
       case 'int64': case 'timestamp': columns.push(fixedColumn(f.type, typedView(BigInt64Array, region(f.name), n, f.name), validity)); break;
-      case 'utf8': {
+      case 'utf8': case 'blob': {
         const offsetBytes = region(`offsets of ${f.name}`);
         // An empty column may come without its single offset.
         const offsets = n === 0 && offsetBytes.byteLength < 4 ? new Int32Array(1) : typedView(Int32Array, offsetBytes, n + 1, f.name);
-        columns.push({ type: 'utf8', length: n, validity, offsets, data: region(`data of ${f.name}`) });
+        columns.push({ type: f.type, length: n, validity, offsets, data: region(`data of ${f.name}`) });
+        break;
+      }
+      case 'time': {
+        const v = typedView(BigInt64Array, region(f.name), n, f.name);
+        const out = new Float64Array(n);
+        for (let k = 0; k < n; k++) out[k] = Number(v[k]!);
+        columns.push(fixedColumn('time', out, validity));
         break;
       }
       default: return null;

@@ -6,8 +6,11 @@ import type { DataType, Scalar, Schema } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
 import {
   allocValues, allocValuesLike, decimalScalar, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
-  type Batch, type Column, type FixedColumn, type TypedValues, type Utf8Column,
+  type Batch, type Column, type FixedColumn, type IntervalColumn, type TypedValues, type VarColumn,
 } from './column.js';
+import { concatIntervals, intervalAt, intervalsFromScalars, sliceInterval, takeInterval } from './interval.js';
+import { formatBlob, parseBlobText } from '../common/blob_text.js';
+import { SpillwayError } from '../common/errors.js';
 
 /**
  * Byte ranges shorter than this are copied by a loop (4-byte words through DataViews, then
@@ -24,10 +27,11 @@ export function take(c: Column, indices: Int32Array, count = indices.length): Co
   if (c.type === 'null') return nullColumn(count);
   const validity = takeValidity(c.validity, indices, count);
   switch (c.type) {
-    case 'utf8': return takeUtf8(c, indices, count, validity);
+    case 'utf8': case 'blob': return takeUtf8(c, indices, count, validity);
+    case 'interval': return takeInterval(c, indices, count, validity);
     case 'bool': return fixedColumn(c.type, takeU8(c.values, indices, count), validity);
     case 'int32': case 'date32': return fixedColumn(c.type, takeI32(c.values, indices, count), validity);
-    case 'float64': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
+    case 'float64': case 'time': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
     case 'int64': case 'timestamp': return fixedColumn(c.type, takeI64(c.values, indices, count), validity);
     default: {
       const v = c.values;
@@ -93,7 +97,7 @@ function copyBytes(src: Uint8Array, sv: DataView, s: number, e: number, dst: Uin
   }
 }
 
-function takeUtf8(c: Utf8Column, indices: Int32Array, count: number, validity: Uint8Array | null): Utf8Column {
+function takeUtf8<C extends VarColumn>(c: C, indices: Int32Array, count: number, validity: Uint8Array | null): C {
   const so = c.offsets, sd = c.data;
   const offsets = new Int32Array(count + 1);
   let total = 0;
@@ -114,7 +118,7 @@ function takeUtf8(c: Utf8Column, indices: Int32Array, count: number, validity: U
     copyBytes(sd, sv, so[j]!, so[je]!, data, dv, offsets[i]!);
     i = e;
   }
-  return { type: 'utf8', length: count, validity, offsets, data };
+  return { type: c.type, length: count, validity, offsets, data } as C;
 }
 
 export function takeBatch(b: Batch, indices: Int32Array, count = indices.length): Batch {
@@ -193,7 +197,8 @@ function copyRuns(c: Column, n: number, starts: Int32Array, ends: Int32Array): C
     validity = setRuns(c.validity, new Uint8Array(n), starts, ends);
     if (!validity.includes(0)) validity = null;
   }
-  if (c.type === 'utf8') return copyUtf8Runs(c, n, starts, ends, validity);
+  if (c.type === 'utf8' || c.type === 'blob') return copyUtf8Runs(c, n, starts, ends, validity);
+  if (c.type === 'interval') return takeInterval(c, runIndices(n, starts, ends), n, validity);
   return fixedColumn(c.type, setRuns(c.values, allocValuesLike(c, n), starts, ends), validity);
 }
 
@@ -208,7 +213,15 @@ function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends
   return out;
 }
 
-function copyUtf8Runs(c: Utf8Column, n: number, starts: Int32Array, ends: Int32Array, validity: Uint8Array | null): Utf8Column {
+/** The row indices of the runs [starts[r], ends[r]), n in all. */
+function runIndices(n: number, starts: Int32Array, ends: Int32Array): Int32Array {
+  const idx = new Int32Array(n);
+  let k = 0;
+  for (let r = 0; r < starts.length; r++) for (let j = starts[r]!; j < ends[r]!; j++) idx[k++] = j;
+  return idx;
+}
+
+function copyUtf8Runs<C extends VarColumn>(c: C, n: number, starts: Int32Array, ends: Int32Array, validity: Uint8Array | null): C {
   const so = c.offsets, sd = c.data;
   let total = 0;
   for (let r = 0; r < starts.length; r++) total += so[ends[r]!]! - so[starts[r]!]!;
@@ -223,19 +236,20 @@ function copyUtf8Runs(c: Utf8Column, n: number, starts: Int32Array, ends: Int32A
     copyBytes(sd, sv, base, so[e]!, data, dv, pos);
     pos += so[e]! - base;
   }
-  return { type: 'utf8', length: n, validity, offsets, data };
+  return { type: c.type, length: n, validity, offsets, data } as C;
 }
 
 export function sliceColumn(c: Column, start: number, end: number): Column {
   const n = end - start;
   const validity = c.validity ? c.validity.subarray(start, end) : null;
   if (c.type === 'null') return nullColumn(n);
-  if (c.type === 'utf8') {
+  if (c.type === 'utf8' || c.type === 'blob') {
     const base = c.offsets[start]!;
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = c.offsets[start + i]! - base;
-    return { type: 'utf8', length: n, validity, offsets, data: c.data.subarray(base, c.offsets[end]!) };
+    return { type: c.type, length: n, validity, offsets, data: c.data.subarray(base, c.offsets[end]!) };
   }
+  if (c.type === 'interval') return sliceInterval(c, start, end, validity);
   return fixedColumn(c.type, c.values.subarray(start, end) as TypedValues, validity);
 }
 
@@ -260,21 +274,22 @@ export function concatColumns(type: DataType, cols: readonly Column[]): Column {
       pos += c.length;
     }
   }
-  if (type === 'utf8') {
+  if (type === 'interval') return concatIntervals(cols as readonly IntervalColumn[], length, validity);
+  if (type === 'utf8' || type === 'blob') {
     let total = 0;
-    for (const c0 of cols) { const c = c0 as Utf8Column; total += c.offsets[c.length]! - c.offsets[0]!; }
+    for (const c0 of cols) { const c = c0 as VarColumn; total += c.offsets[c.length]! - c.offsets[0]!; }
     const data = new Uint8Array(total);
     const offsets = new Int32Array(length + 1);
     let pos = 0, dpos = 0;
     for (const c0 of cols) {
-      const c = c0 as Utf8Column;
+      const c = c0 as VarColumn;
       const base = c.offsets[0]!;
       for (let i = 1; i <= c.length; i++) offsets[pos + i] = dpos + c.offsets[i]! - base;
       data.set(c.data.subarray(base, c.offsets[c.length]!), dpos);
       dpos += c.offsets[c.length]! - base;
       pos += c.length;
     }
-    return { type: 'utf8', length, validity, offsets, data };
+    return { type, length, validity, offsets, data };
   }
   if (isDecimal(type) && cols.some((c) => (c as FixedColumn).values instanceof BigInt64Array)) {
     // Mixed decimal forms: the BigInt64Array form holds them all.
@@ -311,6 +326,8 @@ export function scalarAt(c: Column, i: number): Scalar {
   switch (c.type) {
     case 'bool': return c.values[i] === 1;
     case 'utf8': return decodeUtf8(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
+    case 'blob': return formatBlob(c.data, c.offsets[i]!, c.offsets[i + 1]!);
+    case 'interval': return intervalAt(c, i);
     default: return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
   }
 }
@@ -326,13 +343,14 @@ export function columnFromScalars(type: DataType, values: readonly Scalar[]): Co
       validity[i] = 0;
     }
   }
-  if (type === 'utf8') {
+  if (type === 'interval') return intervalsFromScalars(values, validity);
+  if (type === 'utf8' || type === 'blob') {
     const parts: Uint8Array[] = [];
     const offsets = new Int32Array(n + 1);
     let total = 0;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v !== null && v !== undefined) { const b = encodeUtf8(String(v)); parts.push(b); total += b.length; }
+      if (v !== null && v !== undefined) { const b = type === 'blob' ? blobBytes(String(v)) : encodeUtf8(String(v)); parts.push(b); total += b.length; }
       offsets[i + 1] = total;
     }
     const data = new Uint8Array(total);
@@ -358,8 +376,9 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
     const c = columnFromScalars(type, [null]);
     return take(c, new Int32Array(n), n);
   }
-  if (type === 'utf8') {
-    const b = encodeUtf8(String(value));
+  if (type === 'interval') return take(intervalsFromScalars([value], null), new Int32Array(n), n);
+  if (type === 'utf8' || type === 'blob') {
+    const b = type === 'blob' ? blobBytes(String(value)) : encodeUtf8(String(value));
     const len = b.length, total = len * n;
     const data = new Uint8Array(total);
     const offsets = new Int32Array(n + 1);
@@ -376,6 +395,13 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
   else if (type === 'bool') (out as Uint8Array).fill(value ? 1 : 0);
   else (out as Int32Array | Float64Array).fill(Number(value));
   return fixedColumn(type, out, null);
+}
+
+/** The bytes of a blob Scalar (its printed text). */
+function blobBytes(text: string): Uint8Array {
+  const b = parseBlobText(text);
+  if (typeof b === 'string') throw new SpillwayError('execution', b);
+  return b;
 }
 
 /** Rows of a batch as arrays of scalars (tests and result printing only). */

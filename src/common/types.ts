@@ -11,6 +11,11 @@
  *   utf8      Int32Array offsets (length + 1) + Uint8Array bytes
  *   date32    Int32Array, days since 1970-01-01
  *   timestamp BigInt64Array, microseconds since 1970-01-01 (no time zone)
+ *   time      Float64Array, microseconds since midnight (0 ≤ v < 86 400 000 000 < 2^37, exact in
+ *             a double, so TIME kernels stay number loops; see common/time_of_day.ts)
+ *   interval  three arrays (columnar/interval.ts): months Int32Array, days Int32Array, micros
+ *             Float64Array (DuckDB's triple; micros exact while |v| ≤ 2^53, ~285 years)
+ *   blob      Int32Array offsets (length + 1) + Uint8Array bytes, like utf8 (any bytes)
  *   decimal(p,s)  exact DECIMAL: the unscaled integer v (the value is v × 10^-s), either in a
  *             Float64Array (when every value of the column is an integer of magnitude
  *             ≤ 2^53, always so for p ≤ 15) or in a BigInt64Array (any p; values beyond the
@@ -21,7 +26,8 @@
  *             so types still compare with ===.
  */
 export type DecimalType = `decimal(${number},${number})`;
-export type DataType = 'null' | 'bool' | 'int32' | 'int64' | 'float64' | 'utf8' | 'date32' | 'timestamp' | DecimalType;
+export type DataType = 'null' | 'bool' | 'int32' | 'int64' | 'float64' | 'utf8' | 'date32' | 'timestamp' | DecimalType
+  | 'time' | 'interval' | 'blob';
 
 /** The largest DECIMAL precision (as DuckDB and PostgreSQL's default). */
 export const MAX_DECIMAL_PRECISION = 38;
@@ -54,7 +60,7 @@ export function decimalScale(t: DecimalType): number {
   return decimalParams(t).scale;
 }
 
-export const DATA_TYPES: readonly DataType[] = ['null', 'bool', 'int32', 'int64', 'float64', 'utf8', 'date32', 'timestamp'];
+export const DATA_TYPES: readonly DataType[] = ['null', 'bool', 'int32', 'int64', 'float64', 'utf8', 'date32', 'timestamp', 'time', 'interval', 'blob'];
 
 export interface Field {
   readonly name: string;
@@ -94,6 +100,9 @@ export function sqlTypeName(t: DataType): string {
     case 'utf8': return 'VARCHAR';
     case 'date32': return 'DATE';
     case 'timestamp': return 'TIMESTAMP';
+    case 'time': return 'TIME';
+    case 'interval': return 'INTERVAL';
+    case 'blob': return 'BLOB';
     default: throw new Error(`unknown data type ${t}`);
   }
 }
@@ -101,7 +110,9 @@ export function sqlTypeName(t: DataType): string {
 /**
  * A single value outside a column: literals, aggregate results, VALUES rows.
  * int64 and timestamp values are bigint; date32 is a day number; null is SQL NULL; a
- * decimal is its unscaled integer (a number when |v| ≤ 2^53, else a bigint).
+ * decimal is its unscaled integer (a number when |v| ≤ 2^53, else a bigint). time is its
+ * microseconds since midnight (a number); interval and blob are their text as DuckDB prints
+ * it (`1 day 02:00:00`, `\xAA\xBB`), which reads back to the same value, so plans stay JSON.
  */
 export type Scalar = null | boolean | number | bigint | string;
 
@@ -114,6 +125,9 @@ export function rowWidth(fields: readonly { type: string }[]): number {
       case 'int32': case 'date32': w += 5; break;
       case 'int64': case 'timestamp': case 'float64': w += 9; break;
       case 'utf8': w += 24; break;
+      case 'time': w += 9; break;
+      case 'interval': w += 17; break;
+      case 'blob': w += 24; break;
       default: w += f.type.startsWith('decimal(') ? 9 : 1;
     }
   }

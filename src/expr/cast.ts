@@ -10,6 +10,7 @@
  *   utf8 → int/float    surrounding whitespace trimmed; bad text → 'invalid input syntax
  *                       for type integer: "abc"' (PostgreSQL's wording)
  *   utf8 → date32/timestamp/bool, date32 ↔ timestamp, bool ↔ int, int/float → bool
+ *   utf8 ↔ time/interval/blob, timestamp → time (expr/interval.ts, expr/blob.ts: DuckDB's text)
  *   null → anything     all NULL
  * Any other pair raises SpillwayError('type', 'cannot cast type X to Y').
  */
@@ -21,6 +22,8 @@ import { formatDate, formatTimestamp, joinTimestamp, parseDateTime, splitTimesta
 import { allNull } from './broadcast.js';
 import { decodeRange, Utf8Writer } from './utf8.js';
 import { outOfRange } from './numeric.js';
+import { textToInterval, textToTime, timeOfTimestamps, timeOrIntervalToText } from './interval.js';
+import { blobToText, textToBlob } from './blob.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -34,6 +37,8 @@ export function castColumn(c: Column, to: DataType): Column {
   if (c.type === 'null') return allNull(to, n);
   if (to === 'null') throw cannotCast(c.type, to);
   if (isDecimal(to) || isDecimal(c.type)) return castDecimal(c, to);
+  const other = castTimeIntervalBlob(c, to);
+  if (other !== null) return other;
   if (to === 'utf8') return castToUtf8(c);
   const valid = c.validity;
   switch (c.type) {
@@ -141,6 +146,23 @@ export function castColumn(c: Column, to: DataType): Column {
       return fixedColumn('date32', out, valid);
     }
     default: throw cannotCast(c.type, to);
+  }
+}
+
+/** Casts from or to TIME, INTERVAL and BLOB; null for any other pair. */
+function castTimeIntervalBlob(c: Column, to: DataType): Column | null {
+  switch (c.type) {
+    case 'time': case 'interval': if (to === 'utf8') return timeOrIntervalToText(c); throw cannotCast(c.type, to);
+    case 'blob': if (to === 'utf8') return blobToText(c); throw cannotCast(c.type, to);
+    case 'utf8':
+      if (to === 'time') return textToTime(c);
+      if (to === 'interval') return textToInterval(c);
+      if (to === 'blob') return textToBlob(c);
+      return null;
+    case 'timestamp': return to === 'time' ? timeOfTimestamps(c) : null;
+    default:
+      if (to === 'time' || to === 'interval' || to === 'blob') throw cannotCast(c.type, to);
+      return null;
   }
 }
 

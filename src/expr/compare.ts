@@ -6,7 +6,9 @@
  * utf8 compares bytes (= code-point order); bool orders false < true. NULL in, NULL out,
  * except IS [NOT] DISTINCT FROM, which is never NULL. NaN follows IEEE (never equal).
  */
-import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type Utf8Column } from '../columnar/column.js';
+import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type IntervalColumn, type VarColumn } from '../columnar/column.js';
+import { compareIntervalRows } from '../columnar/interval.js';
+import { repeatScalar } from '../columnar/kernels.js';
 import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
@@ -24,6 +26,7 @@ type Fixed = Int32Array | Float64Array | BigInt64Array | Uint8Array;
 
 const TYPE_CLASS: Record<string, string> = {
   int32: 'num', int64: 'num', float64: 'num', bool: 'bool', utf8: 'utf8', date32: 'date', timestamp: 'date', null: 'null',
+  time: 'time', interval: 'interval', blob: 'blob',
 };
 
 /** Bring both sides to comparable representations (only dates vs timestamps need work). */
@@ -50,8 +53,9 @@ export function compare(op: CompareOp, left0: Column, right0: Column, n: number)
   const lm = maskOf(left, n), rm = maskOf(right, n);
   const validity = andValidity(left.validity, lm, right.validity, rm, n);
   const out = new Uint8Array(n);
-  if (left.type === 'utf8' && right.type === 'utf8') compareUtf8(op, left, lm, right, rm, n, out);
-  else if (left.type !== 'utf8' && right.type !== 'utf8' && left.type !== 'null' && right.type !== 'null') {
+  if ((left.type === 'utf8' || left.type === 'blob') && (right.type === 'utf8' || right.type === 'blob')) compareUtf8(op, left, lm, right, rm, n, out);
+  else if (left.type === 'interval' && right.type === 'interval') compareIntervals(op, left, lm, right, rm, n, out);
+  else if ('values' in left && 'values' in right) {
     compareFixed(op, left.values, lm, right.values, rm, n, out);
   } else throw new Error('compare: unreachable');
   return fixedColumn('bool', out, validity) as BoolColumn;
@@ -128,7 +132,16 @@ export function equalBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array,
   return true;
 }
 
-function compareUtf8(op: CompareOp, l: Utf8Column, lm: number, r: Utf8Column, rm: number, n: number, out: Uint8Array): void {
+/** Intervals in DuckDB's normalised order (`1 month` = `30 days`). */
+function compareIntervals(op: CompareOp, l: IntervalColumn, lm: number, r: IntervalColumn, rm: number, n: number, out: Uint8Array): void {
+  for (let i = 0; i < n; i++) {
+    const c = compareIntervalRows(l, i & lm, r, i & rm);
+    out[i] = op === '=' ? (c === 0 ? 1 : 0) : op === '<>' ? (c !== 0 ? 1 : 0) : op === '<' ? (c < 0 ? 1 : 0)
+      : op === '<=' ? (c <= 0 ? 1 : 0) : op === '>' ? (c > 0 ? 1 : 0) : (c >= 0 ? 1 : 0);
+  }
+}
+
+function compareUtf8(op: CompareOp, l: VarColumn, lm: number, r: VarColumn, rm: number, n: number, out: Uint8Array): void {
   const ad = l.data, ao = l.offsets, bd = r.data, bo = r.offsets;
   if (op === '=' || op === '<>') {
     const hit = op === '=' ? 1 : 0;
@@ -181,7 +194,14 @@ export function inConstantList(arg: Column, list: readonly Scalar[], negated: bo
   if (arg.type === 'null') return fixedColumn('bool', out, new Uint8Array(n)) as BoolColumn;
   let validity: Uint8Array | null = arg.validity === null ? null : Uint8Array.from(arg.validity);
   if (validity !== null && am === 0) validity = new Uint8Array(n).fill(validity[0]!);
-  if (arg.type === 'utf8') {
+  if (arg.type === 'blob' || arg.type === 'interval') {
+    // One comparison per list item (their Scalars are text, not the column's bytes).
+    for (const v of list) {
+      if (v === null) { listHasNull = true; continue; }
+      const eq = compare('=', arg, repeatScalar(arg.type, v, 1), n);
+      for (let i = 0; i < n; i++) out[i] = out[i]! | eq.values[i]!;
+    }
+  } else if (arg.type === 'utf8') {
     const set = new Set<string>();
     for (const v of list) { if (v === null) listHasNull = true; else set.add(String(v)); }
     const d = arg.data, o = arg.offsets;
@@ -217,7 +237,7 @@ export function inConstantList(arg: Column, list: readonly Scalar[], negated: bo
       else if (typeof v === 'boolean') set.add(v ? 1 : 0);
       else set.add(Number(v));
     }
-    const a = arg.values as Float64Array | Int32Array | Uint8Array;
+    const a = (arg as { values: Float64Array | Int32Array | Uint8Array }).values;
     for (let i = 0; i < n; i++) out[i] = set.has(a[i & am]!) ? 1 : 0;
   }
   if (listHasNull) {

@@ -12,7 +12,7 @@
  *
  * When a condition selects every remaining row the sub-batch is reused without copying.
  */
-import { allocValues, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type Utf8Column } from '../columnar/column.js';
+import { allocValues, fixedColumn, intervalColumn, makeBatch, nullColumn, type Batch, type Column, type IntervalColumn, type Utf8Column } from '../columnar/column.js';
 import { take } from '../columnar/kernels.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
@@ -232,10 +232,16 @@ export function greatestLeast(greatest: boolean, args0: readonly Column[], type:
 
 /** Compare value i of a with value j of b (same type, both valid). */
 function compareAt(a: Column, i: number, b: Column, j: number): number {
-  if (a.type === 'utf8' && b.type === 'utf8') {
+  if ((a.type === 'utf8' || a.type === 'blob') && (b.type === 'utf8' || b.type === 'blob')) {
     return compareBytes(a.data, a.offsets[i]!, a.offsets[i + 1]!, b.data, b.offsets[j]!, b.offsets[j + 1]!);
   }
-  if (a.type === 'null' || b.type === 'null' || a.type === 'utf8' || b.type === 'utf8') return 0;
+  if (a.type === 'interval' && b.type === 'interval') {
+    // DuckDB's greatest / least order intervals by their raw (months, days, micros), not
+    // normalised as comparisons do: least('1 month', '79 days') is '79 days'.
+    const x = a.months[i]! - b.months[j]! || a.days[i]! - b.days[j]! || a.micros[i]! - b.micros[j]!;
+    return x < 0 ? -1 : x > 0 ? 1 : 0;
+  }
+  if (!('values' in a) || !('values' in b)) return 0;
   const x = a.values[i]!, y = b.values[j]!;
   return x < y ? -1 : x > y ? 1 : 0;
 }
@@ -253,7 +259,17 @@ export function assemble(type: DataType, pieces: readonly Column[], pieceOfRow: 
     const ok = p >= 0 && (pieces[p]!.validity === null || pieces[p]!.validity![rowInPiece[i]!] === 1) && pieces[p]!.type !== 'null';
     if (!ok) { validity ??= new Uint8Array(n).fill(1); validity[i] = 0; }
   }
-  if (type === 'utf8') {
+  if (type === 'interval') {
+    const months = new Int32Array(n), days = new Int32Array(n), micros = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = pieceOfRow[i]!;
+      if (p < 0 || pieces[p]!.type !== 'interval') continue;
+      const c = pieces[p] as IntervalColumn, r = rowInPiece[i]!;
+      months[i] = c.months[r]!; days[i] = c.days[r]!; micros[i] = c.micros[r]!;
+    }
+    return intervalColumn(months, days, micros, validity);
+  }
+  if (type === 'utf8' || type === 'blob') {
     const offsets = new Int32Array(n + 1);
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -273,14 +289,14 @@ export function assemble(type: DataType, pieces: readonly Column[], pieceOfRow: 
       const r = rowInPiece[i]!;
       data.set(c.data.subarray(c.offsets[r]!, c.offsets[r + 1]!), offsets[i]!);
     }
-    return { type: 'utf8', length: n, validity, offsets, data };
+    return { type, length: n, validity, offsets, data };
   }
   const out = allocValues(type, n);
   for (let i = 0; i < n; i++) {
     const p = pieceOfRow[i]!;
     if (p < 0) continue;
     const c = pieces[p]!;
-    if (c.type === 'null' || c.type === 'utf8') continue;
+    if (!('values' in c)) continue;
     (out as Int32Array)[i] = (c.values as Int32Array)[rowInPiece[i]!]!;
   }
   return fixedColumn(type, out, validity);

@@ -402,7 +402,7 @@ export function makeDate(y: Column, m: Column, d: Column, n: number): Column {
   const ym = maskOf(y, n), mm = maskOf(m, n), dm = maskOf(d, n);
   const v1 = andValidity(validityOf(y), ym, validityOf(m), mm, n);
   const validity = andValidity(v1, -1, validityOf(d), dm, n);
-  if (y.type === 'utf8' || m.type === 'utf8' || d.type === 'utf8') throw new SpillwayError('type', 'make_date expects integers');
+  if (!('values' in y) || !('values' in m) || !('values' in d)) throw new SpillwayError('type', 'make_date expects integers');
   const yv = y.values, mv = m.values, dv = d.values;
   for (let i = 0; i < n; i++) {
     if (validity !== null && validity[i] === 0) continue;

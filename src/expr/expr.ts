@@ -24,7 +24,12 @@ export type UnaryOp = 'not' | 'neg' | 'is_null' | 'is_not_null' | 'is_true' | 'i
  *  strpos(s, sub) starts_with(s, p)
  *  coalesce(...) nullif(a, b) greatest(...) least(...)
  *  extract_year/month/day/... via date_part(part: literal utf8, d)
- *  date_add_days(d, n) date_add_months(d, n)  (the binder turns date ± interval into these)
+ *  date_add_days(d, n) date_add_months(d, n)  (the binder turns date ± a constant interval of
+ *    whole days and months into these)
+ *  interval_add/sub/neg/mul/div, timestamp_add/sub_interval, time_add/sub_interval,
+ *    timestamp_diff  (the binder turns other INTERVAL, TIME and timestamp − timestamp
+ *    arithmetic into these; kernels in expr/interval.ts)
+ *  hex(b) unhex(s) blob_concat(a, b)  (BLOB, expr/blob.ts)
  *  date_trunc(part, d)
  * Also: mod trunc cbrt log10 log octet_length substr left right lpad rpad reverse btrim
  *  ifnull, and year/quarter/month/day/week/hour/minute/second(d) as date_part shorthands

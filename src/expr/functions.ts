@@ -4,10 +4,17 @@
  * conditional.ts. Arguments that must be constant (date_part's unit) are folded once.
  */
 import type { Batch, Column } from '../columnar/column.js';
+import type { DataType } from '../common/types.js';
 import { SpillwayError } from '../common/errors.js';
 import { arithmetic } from './arithmetic.js';
 import { evalCoalesce, greatestLeast, nullif } from './conditional.js';
-import { dateAdd, dateDiff, datePart, dateTrunc, makeDate } from './dates.js';
+import { dateAdd, dateDiff, datePart, dateTrunc, makeDate, normalizePart } from './dates.js';
+import {
+  addIntervals, intervalPart, multiplyInterval, negateInterval, timePart, timePlusInterval, timestampDifference, timestampPlusInterval,
+} from './interval.js';
+import { concatBlobs, hexOf, octetLength, unhex } from './blob.js';
+import { doublesToColumn } from './numeric.js';
+import { intervalColumn, type IntervalColumn } from '../columnar/column.js';
 import { compileFormat, strftime, strptime } from './datetime_format.js';
 import { parseRegexpOptions, regexpExtract, regexpMatches, regexpReplace } from './regexp.js';
 import { evalAny, evaluateConstant, isConstant } from './evaluate.js';
@@ -57,6 +64,22 @@ const unary = (f: (x: Column, e: CallExpr) => Column): Impl => (e, b) => { arity
 
 const extractAlias = (part: string): Impl => (e, b) => { arity(e, 1); return datePart(part, arg(e, 0, b), e.type); };
 
+/** An INTERVAL argument (a NULL literal reads as a NULL interval). */
+function intervalArg(e: CallExpr, i: number, batch: Batch): IntervalColumn {
+  const c = arg(e, i, batch);
+  if (c.type === 'interval') return c;
+  if (c.type === 'null') return intervalColumn(new Int32Array(c.length), new Int32Array(c.length), new Float64Array(c.length), new Uint8Array(c.length));
+  throw new SpillwayError('type', `function ${e.name} expects an INTERVAL, got ${c.type}`);
+}
+
+/** date_part / extract over dates, timestamps, times and intervals. */
+function anyPart(partText: string, x: Column, outType: DataType): Column {
+  if (x.type !== 'time' && x.type !== 'interval') return datePart(partText, x, outType);
+  const part = normalizePart(partText);
+  const out = x.type === 'time' ? timePart(part, x) : intervalPart(part, x);
+  return doublesToColumn(out, x.validity, outType);
+}
+
 const FUNCTIONS: Record<string, Impl> = {
   // raise_error(message): fails the query when any row reaches it (CASE evaluates a branch
   // only on the rows that take it); used by the planner for "subquery returned more than one row".
@@ -89,7 +112,10 @@ const FUNCTIONS: Record<string, Impl> = {
   length: unary((x, e) => lengthOf(x, true, e.type)),
   char_length: unary((x, e) => lengthOf(x, true, e.type)),
   character_length: unary((x, e) => lengthOf(x, true, e.type)),
-  octet_length: unary((x, e) => lengthOf(x, false, e.type)),
+  octet_length: unary((x, e) => (x.type === 'blob' ? octetLength(x) : lengthOf(x, false, e.type))),
+  hex: unary((x) => hexOf(x)),
+  unhex: unary((x) => unhex(x)),
+  blob_concat: (e, b) => { arity(e, 2); return concatBlobs(arg(e, 0, b), arg(e, 1, b), b.length); },
   substring: (e, b) => { arity(e, 2, 3); return substring(arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   substr: (e, b) => { arity(e, 2, 3); return substring(arg(e, 0, b), arg(e, 1, b), optArg(e, 2, b), b.length); },
   left: (e, b) => { arity(e, 2); return leftRight(true, arg(e, 0, b), arg(e, 1, b), b.length); },
@@ -138,8 +164,19 @@ const FUNCTIONS: Record<string, Impl> = {
   least: (e, b) => { arity(e, 1, Infinity); return greatestLeast(false, e.args.map((a) => evalAny(a, b)), e.type, b.length); },
 
   // dates
-  date_part: (e, b) => { arity(e, 2); return datePart(constantText(e, 0), arg(e, 1, b), e.type); },
-  extract: (e, b) => { arity(e, 2); return datePart(constantText(e, 0), arg(e, 1, b), e.type); },
+  date_part: (e, b) => { arity(e, 2); return anyPart(constantText(e, 0), arg(e, 1, b), e.type); },
+  extract: (e, b) => { arity(e, 2); return anyPart(constantText(e, 0), arg(e, 1, b), e.type); },
+  // INTERVAL and TIME arithmetic (the binder turns the operators into these calls)
+  interval_add: (e, b) => { arity(e, 2); return addIntervals(intervalArg(e, 0, b), intervalArg(e, 1, b), 1, b.length); },
+  interval_sub: (e, b) => { arity(e, 2); return addIntervals(intervalArg(e, 0, b), intervalArg(e, 1, b), -1, b.length); },
+  interval_neg: (e, b) => { arity(e, 1); return negateInterval(intervalArg(e, 0, b)); },
+  interval_mul: (e, b) => { arity(e, 2); return multiplyInterval(intervalArg(e, 0, b), arg(e, 1, b), 1, false, b.length); },
+  interval_div: (e, b) => { arity(e, 2); return multiplyInterval(intervalArg(e, 0, b), arg(e, 1, b), 1, true, b.length); },
+  timestamp_add_interval: (e, b) => { arity(e, 2); return timestampPlusInterval(arg(e, 0, b), intervalArg(e, 1, b), 1, b.length); },
+  timestamp_sub_interval: (e, b) => { arity(e, 2); return timestampPlusInterval(arg(e, 0, b), intervalArg(e, 1, b), -1, b.length); },
+  time_add_interval: (e, b) => { arity(e, 2); return timePlusInterval(arg(e, 0, b), intervalArg(e, 1, b), 1, b.length); },
+  time_sub_interval: (e, b) => { arity(e, 2); return timePlusInterval(arg(e, 0, b), intervalArg(e, 1, b), -1, b.length); },
+  timestamp_diff: (e, b) => { arity(e, 2); return timestampDifference(arg(e, 0, b), arg(e, 1, b), b.length); },
   date_trunc: (e, b) => { arity(e, 2); return dateTrunc(constantText(e, 0), arg(e, 1, b), e.type); },
   date_add_days: (e, b) => { arity(e, 2); return dateAdd('days', arg(e, 0, b), arg(e, 1, b), b.length, e.type); },
   date_add_months: (e, b) => { arity(e, 2); return dateAdd('months', arg(e, 0, b), arg(e, 1, b), b.length, e.type); },

@@ -52,7 +52,8 @@ export interface FuncArgs {
   orderby?: OrderByItem[] | null;
   separator?: { symbol?: string; delimiter?: ExprNode } | null;
 }
-export interface ExtractArgs { field: string; source: ExprNode }
+/** `extract(f FROM TIME '…')`: the grammar gives the typed literal's type apart, in cast_type. */
+export interface ExtractArgs { field: string; source: ExprNode; cast_type?: string | null }
 export interface CaseArg { type: 'when' | 'else'; cond?: ExprNode; result: ExprNode }
 
 export interface DataTypeNode { dataType: string; length?: number; scale?: number }

@@ -11,6 +11,7 @@ import { decimalParams, decimalType, isDecimal, isInteger, isNumeric, MAX_DECIMA
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
 import { didYouMean } from '../common/errors.js';
+import { intervalText, parseIntervalText } from '../common/interval.js';
 import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
 import type { BindContext, CteScope } from './bind_context.js';
 import type { Scope } from './scope.js';
@@ -213,8 +214,8 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
       return untypedString(unescapeString(String(node.value)));
     case 'bool': return lit(Boolean(node.value), 'bool');
     case 'null': return lit(null, 'null');
-    case 'date': case 'timestamp': {
-      const t: DataType = node.type === 'date' ? 'date32' : 'timestamp';
+    case 'date': case 'timestamp': case 'time': {
+      const t: DataType = node.type === 'date' ? 'date32' : node.type === 'time' ? 'time' : 'timestamp';
       try {
         return castTo(untypedString(String(node.value)), t);
       } catch {
@@ -244,10 +245,12 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
     }
     case 'extract': {
       const a = node.args as ExtractArgs;
-      return callFunction('date_part', [lit(a.field.toLowerCase(), 'utf8'), bindExpr(a.source, env)], env, node);
+      let source = bindExpr(a.source, env);
+      if (a.cast_type) source = castTo(source, dataTypeFromSql({ dataType: a.cast_type }));
+      return callFunction('date_part', [lit(a.field.toLowerCase(), 'utf8'), source], env, node);
     }
     case 'interval':
-      throw ctx.error('unsupported', `unsupported: INTERVAL outside date arithmetic (use date + interval 'n' day)${ctx.at(node)}`);
+      return bindIntervalLiteral(node, env);
     case 'window_func':
       return bindWindowCall(node, env);
     case 'expr_list':
@@ -388,6 +391,11 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
     case '||': {
       const a = bindExpr(left, env);
       const b = bindExpr(right, env);
+      // BLOB || BLOB is a BLOB (an untyped string literal on one side reads as one).
+      if ((a.type === 'blob' && (b.type === 'blob' || isUntypedString(b) || b.type === 'null'))
+        || (b.type === 'blob' && (isUntypedString(a) || a.type === 'null'))) {
+        return { kind: 'call', name: 'blob_concat', args: [castTo(a, 'blob'), castTo(b, 'blob')], type: 'blob' };
+      }
       return { kind: 'binary', op: '||', left: castTo(a, 'utf8'), right: castTo(b, 'utf8'), type: 'utf8' };
     }
     default:
@@ -399,9 +407,6 @@ function bindBinary(node: ExprNode, env: ExprEnv): LExpr {
     return compare(COMPARISONS[op]!, bindExpr(left, env), bindExpr(right, env), env, node);
   }
   if (op in ARITHMETIC) {
-    if ((op === '+' || op === '-') && (right.type === 'interval' || (op === '+' && left.type === 'interval'))) {
-      return bindIntervalArithmetic(node, env, op);
-    }
     return arithmetic(ARITHMETIC[op]!, bindExpr(left, env), bindExpr(right, env), env, node);
   }
   throw ctx.error('unsupported', `unsupported: operator ${node.operator ?? '?'}${ctx.at(node)}`);
@@ -428,6 +433,8 @@ export function compare(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: Ex
 
 function arithmetic(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: ExprNode): LExpr {
   const { ctx } = env;
+  const temporal = temporalArithmetic(op, a, b, env, node);
+  if (temporal !== null) return temporal;
   // date ± integer → date_add_days
   if ((op === '+' || op === '-') && (a.type === 'date32' || (op === '+' && b.type === 'date32'))) {
     const [d, n] = a.type === 'date32' ? [a, b] : [b, a];
@@ -501,31 +508,66 @@ function addToDate(d: LExpr, days: LExpr, months: number, env: ExprEnv, node: Ex
   return { kind: 'call', name: 'date_add_days', args: [date, days], type: date.type };
 }
 
-/** `date ± interval 'n' unit` → date_add_days / date_add_months (negated for minus). */
-function bindIntervalArithmetic(node: ExprNode, env: ExprEnv, op: string): LExpr {
+/**
+ * INTERVAL 'text', INTERVAL n unit, INTERVAL 'n' unit: a literal holding the interval's text
+ * (its Scalar form, common/interval.ts).
+ */
+function bindIntervalLiteral(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
-  const [dateNode, ivNode] = node.right!.type === 'interval' ? [node.left!, node.right!] : [node.right!, node.left!];
-  if (dateNode.type === 'interval') throw ctx.error('unsupported', `unsupported: interval arithmetic between two intervals${ctx.at(node)}`);
-  const iv = parseInterval(ivNode);
-  if (!iv) {
-    throw ctx.error('unsupported', `unsupported: interval ${exprDisplayName(ivNode)} (supported units: day, week, month, year)${ctx.at(ivNode) || ctx.at(node)}`);
+  const inner = node.expr;
+  const raw = inner?.value;
+  if (inner === undefined || (inner.type !== 'number' && inner.type !== 'bigint' && inner.type !== 'single_quote_string' && inner.type !== 'string')) {
+    throw ctx.error('unsupported', `unsupported: INTERVAL of a non-constant expression (write INTERVAL 'n' unit or multiply an INTERVAL by it)${ctx.at(node)}`);
   }
-  const sign = op === '-' ? -1 : 1;
-  return addToDate(bindExpr(dateNode, env), lit(sign * iv.days, 'int32'), sign * iv.months, env, node);
+  const text = `${String(raw)} ${node.unit ?? ''}`.trim();
+  const parts = parseIntervalText(text);
+  if (parts === null) throw ctx.error('type', `invalid INTERVAL literal '${text}'${ctx.at(node)}`);
+  return lit(intervalText(parts), 'interval');
 }
 
-function parseInterval(n: ExprNode): { days: number; months: number } | null {
-  const raw = n.expr?.value;
-  let text = `${raw === undefined ? '' : String(raw)} ${n.unit ?? ''}`.trim().toLowerCase();
-  text = text.replace(/\s+/g, ' ');
-  const m = /^([-+]?\d+) ?(day|days|week|weeks|month|months|mon|mons|year|years)$/.exec(text);
-  if (!m) return null;
-  const count = Number(m[1]);
-  const unit = m[2]!;
-  if (unit.startsWith('day')) return { days: count, months: 0 };
-  if (unit.startsWith('week')) return { days: 7 * count, months: 0 };
-  if (unit.startsWith('mon')) return { days: 0, months: count };
-  return { days: 0, months: 12 * count };
+/**
+ * Arithmetic with an INTERVAL, TIME or two TIMESTAMPs (expr/interval.ts), or null when
+ * neither side is one. date ± a constant interval of whole days and months stays a DATE
+ * (date_add_days / date_add_months, folded for constants), so TPC-H's
+ * `date '1998-12-01' - interval '90' day` is the date it always was; any other date or
+ * timestamp ± interval is a TIMESTAMP, as in DuckDB.
+ */
+function temporalArithmetic(op: BinaryOp, a: LExpr, b: LExpr, env: ExprEnv, node: ExprNode): LExpr | null {
+  const { ctx } = env;
+  const ta = a.type, tb = b.type;
+  const special = (t: DataType): boolean => t === 'interval' || t === 'time' || t === 'blob';
+  if (!special(ta) && !special(tb) && !(op === '-' && ta === 'timestamp' && tb === 'timestamp')) return null;
+  const fail = (): never => {
+    throw ctx.error('type', `operator ${op} is not defined for ${sqlTypeName(ta)} and ${sqlTypeName(tb)}${ctx.at(node)}`);
+  };
+  const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
+  if (op === '-' && ta === 'timestamp' && tb === 'timestamp') return call('timestamp_diff', [a, b], 'interval');
+  if (ta === 'interval' && (tb === 'interval' || tb === 'null') && (op === '+' || op === '-')) {
+    return call(op === '+' ? 'interval_add' : 'interval_sub', [a, castTo(b, 'interval')], 'interval');
+  }
+  if ((op === '*' && (ta === 'interval' || tb === 'interval')) || (op === '/' && ta === 'interval')) {
+    const [iv, k] = ta === 'interval' ? [a, b] : [b, a];
+    const kk = isUntypedString(k) ? castTo(k, 'float64') : k;
+    if (!isNumeric(kk.type) && kk.type !== 'null') fail();
+    return call(op === '*' ? 'interval_mul' : 'interval_div', [iv, castTo(kk, 'float64')], 'interval');
+  }
+  // x ± interval, interval + x
+  const ivFirst = ta === 'interval';
+  if ((op === '+' && (ivFirst || tb === 'interval')) || (op === '-' && tb === 'interval' && !ivFirst)) {
+    const [x0, iv] = ivFirst ? [b, a] : [a, b];
+    let x = x0;
+    if (isUntypedString(x) || x.type === 'null') x = castTo(x, 'date32');
+    const sign = op === '-' ? -1 : 1;
+    if ((x.type === 'date32' || x.type === 'timestamp') && iv.kind === 'literal' && typeof iv.value === 'string') {
+      const p = parseIntervalText(iv.value);
+      if (p !== null && p.micros === 0) return addToDate(x, lit(sign * p.days, 'int32'), sign * p.months, env, node);
+    }
+    if (x.type === 'date32' || x.type === 'timestamp') {
+      return call(sign === 1 ? 'timestamp_add_interval' : 'timestamp_sub_interval', [castTo(x, 'timestamp'), iv], 'timestamp');
+    }
+    if (x.type === 'time') return call(sign === 1 ? 'time_add_interval' : 'time_sub_interval', [x, iv], 'time');
+  }
+  return fail();
 }
 
 function bindIn(node: ExprNode, env: ExprEnv, negated: boolean): LExpr {
@@ -580,6 +622,7 @@ function bindUnary(node: ExprNode, env: ExprEnv): LExpr {
         const n = negateLiteral(arg);
         if (n) return n;
       }
+      if (arg.type === 'interval') return { kind: 'call', name: 'interval_neg', args: [arg], type: 'interval' };
       const a = isUntypedString(arg) ? castTo(arg, 'float64') : arg;
       if (!isNumeric(a.type) && a.type !== 'null') throw ctx.error('type', `operator - is not defined for ${sqlTypeName(a.type)}${ctx.at(node)}`);
       return { kind: 'unary', op: 'neg', arg: a, type: a.type === 'null' ? 'int32' : a.type };
@@ -650,7 +693,7 @@ function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
   }
   if (name === 'date_add' && argNodes.length === 2 && argNodes[1]!.type === 'interval') {
     // date_add(d, INTERVAL …) is d + INTERVAL …, a TIMESTAMP as in DuckDB.
-    const sum = bindIntervalArithmetic({ type: 'binary_expr', operator: '+', left: argNodes[0]!, right: argNodes[1]! } as ExprNode, env, '+');
+    const sum = arithmetic('+', bindExpr(argNodes[0]!, env), bindExpr(argNodes[1]!, env), env, node);
     return castTo(sum, 'timestamp');
   }
   if (name === 'date_add') throw ctx.error('binder', `function date_add takes a date or timestamp and an INTERVAL, e.g. date_add(d, INTERVAL 1 MONTH)${ctx.at(node)}`);

@@ -16,6 +16,9 @@ import { SpillwayError } from '../common/errors.js';
 import type { LExpr } from '../plan/logical.js';
 import type { DataTypeNode } from './ast.js';
 import { civilOf, daysFromCivil, daysInMonth } from '../common/calendar.js';
+import { formatTimeOfDay, parseTimeOfDay } from '../common/time_of_day.js';
+import { intervalText, parseIntervalText } from '../common/interval.js';
+import { formatBlob, parseBlobText } from '../common/blob_text.js';
 
 /** String literals written in the query whose type is still open (PostgreSQL's "unknown"). */
 const untypedLiterals = new WeakSet<LExpr>();
@@ -56,6 +59,9 @@ export function dataTypeFromSql(t: DataTypeNode): DataType {
       return 'utf8';
     case 'DATE': return 'date32';
     case 'TIMESTAMP': case 'DATETIME': case 'TIMESTAMP WITHOUT TIME ZONE': return 'timestamp';
+    case 'TIME': case 'TIME WITHOUT TIME ZONE': return 'time';
+    case 'INTERVAL': return 'interval';
+    case 'BLOB': case 'BYTEA': case 'BINARY': case 'VARBINARY': return 'blob';
     case 'BOOLEAN': case 'BOOL': return 'bool';
     default:
       throw new SpillwayError('unsupported', `unsupported: data type ${t.dataType}`);
@@ -213,6 +219,27 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
       }
       if (e.type === 'date32' && typeof v === 'number') return literal(BigInt(v) * 86_400_000_000n, 'timestamp');
       return null;
+    case 'time':
+      if (e.type === 'utf8' && typeof v === 'string') {
+        const t = parseTimeOfDay(v);
+        if (t === null) throw new SpillwayError('type', `invalid input syntax for type TIME: '${v}'`);
+        return literal(t, 'time');
+      }
+      return null;
+    case 'interval':
+      if (e.type === 'utf8' && typeof v === 'string') {
+        const p = parseIntervalText(v);
+        if (p === null) throw new SpillwayError('type', `invalid input syntax for type INTERVAL: '${v}'`);
+        return literal(intervalText(p), 'interval');
+      }
+      return null;
+    case 'blob':
+      if (e.type === 'utf8' && typeof v === 'string') {
+        const b = parseBlobText(v);
+        if (typeof b === 'string') throw new SpillwayError('type', `cannot cast to BLOB: ${b}`);
+        return literal(formatBlob(b), 'blob');
+      }
+      return null;
     case 'bool':
       if (e.type === 'utf8' && typeof v === 'string') {
         const s = v.trim().toLowerCase();
@@ -225,6 +252,9 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
       if (typeof v === 'number' && e.type === 'int32') return literal(String(v), 'utf8');
       if (typeof v === 'bigint' && e.type === 'int64') return literal(v.toString(), 'utf8');
       if (typeof v === 'boolean') return literal(v ? 'true' : 'false', 'utf8');
+      // A blob's Scalar is the text CAST gives.
+      if ((e.type === 'interval' || e.type === 'blob') && typeof v === 'string') return literal(v, 'utf8');
+      if (e.type === 'time' && typeof v === 'number') return literal(formatTimeOfDay(v), 'utf8');
       return null;
     default:
       return null;

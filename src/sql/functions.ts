@@ -77,7 +77,7 @@ function partArg(name: string, e: LExpr): LExpr {
   return { kind: 'literal', value: part, type: 'utf8' };
 }
 
-const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade']);
+const DATE_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'dow', 'doy', 'hour', 'minute', 'second', 'epoch', 'millennium', 'century', 'decade', 'millisecond', 'microsecond']);
 
 const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
 
@@ -172,6 +172,19 @@ const FUNCTIONS: Record<string, FnBinder> = {
     arity(name, args, 1, 1);
     return call(name, [textArg(name, args[0]!)], 'int32');
   },
+  octet_length: (name, args) => {
+    arity(name, args, 1, 1);
+    if (args[0]!.type === 'blob') return call(name, [args[0]!], 'int64');
+    return call(name, [textArg(name, args[0]!)], 'int32');
+  },
+  hex: (name, args) => {
+    arity(name, args, 1, 1);
+    return call(name, [args[0]!.type === 'blob' ? args[0]! : textArg(name, args[0]!)], 'utf8');
+  },
+  unhex: (name, args) => {
+    arity(name, args, 1, 1);
+    return call(name, [textArg(name, args[0]!)], 'blob');
+  },
   strpos: (name, args) => {
     arity(name, args, 2, 2);
     return call(name, args.map((a) => textArg(name, a)), 'int32');
@@ -196,7 +209,10 @@ const FUNCTIONS: Record<string, FnBinder> = {
   date_part: (name, args) => {
     arity(name, args, 2, 2);
     const part = partArg(name, args[0]!);
-    return call(name, [part, temporalArg(name, args[1]!)], part.kind === 'literal' && part.value === 'epoch' ? 'int64' : 'int32');
+    const x = args[1]!;
+    // TIME and INTERVAL have parts too (expr/interval.ts); their epoch is a DOUBLE, as in DuckDB.
+    if (x.type === 'time' || x.type === 'interval') return call(name, [part, x], part.kind === 'literal' && part.value === 'epoch' ? 'float64' : 'int64');
+    return call(name, [part, temporalArg(name, x)], part.kind === 'literal' && part.value === 'epoch' ? 'int64' : 'int32');
   },
   date_trunc: (name, args) => {
     arity(name, args, 2, 2);

@@ -34,6 +34,8 @@ export function exprDisplayName(n: ExprNode | null | undefined): string {
     case 'null': return 'NULL';
     case 'date': return `DATE '${String(n.value)}'`;
     case 'timestamp': return `TIMESTAMP '${String(n.value)}'`;
+    case 'time': return `TIME '${String(n.value)}'`;
+    case 'interval': return `INTERVAL '${String(n.expr?.value ?? '')}'${n.unit ? ` ${String(n.unit).toUpperCase()}` : ''}`;
     case 'aggr_func': {
       const a = n.args as FuncArgs | undefined;
       const name = funcName(n);

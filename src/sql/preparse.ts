@@ -44,6 +44,7 @@
  *   - `median(x) [FILTER (WHERE c)] OVER`  → `first_value(__window_aggregate(median(x) [, (c)])) OVER`
  *                                           (any aggregate but count/sum/avg/min/max, and any with
  *                                           FILTER: the grammar takes OVER after neither)
+ *   - `::blob`, `AS blob`, CREATE TABLE's `c blob` → `… bytea` (BLOB is no type name to the grammar)
  * `extract(year from x)` needs no rewrite: the grammar accepts it.
  * Join hints (`/*+ BROADCAST(t) *\/`) are comments, which the parser drops: join_hints.ts reads
  * them from this lexer's tokens (parser.ts keeps them with the parsed statement).
@@ -487,6 +488,14 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
         }
       }
       if (changed) rewrites.push('substring_from_for');
+    }
+    // x::blob, CAST(x AS blob) → … bytea (the grammar knows BLOB as no type name)
+    const columnDefinition = isWord(sig[0], 'create') && (sig[k - 1]?.kind === 'word' || sig[k - 1]?.kind === 'qident')
+      && (sig[k - 2]?.text === '(' || sig[k - 2]?.text === ',');
+    if (isWord(t, 'blob') && ((sig[k - 1]?.text === ':' && sig[k - 2]?.text === ':') || (isWord(sig[k - 1], 'as') && sig[k + 1]?.text === ')') || columnDefinition)) {
+      overwrite(work, t.start, t.end, '');
+      inserts.push({ at: t.start, text: 'bytea' });
+      rewrites.push('blob_type');
     }
     // interval '90' day (3) → interval '90' day
     if (isWord(t, 'interval') && sig[k + 1]?.kind === 'string') {

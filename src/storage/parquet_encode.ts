@@ -17,6 +17,7 @@
 import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyparquet';
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { SpillwayError } from '../common/errors.js';
 import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
 import { decimalParams, isDecimal } from '../common/types.js';
 import { hashColumns, valuesEqual } from '../columnar/hash.js';
@@ -95,7 +96,7 @@ export function chunkContext(out: ByteWriter, codec: CompressionCodec, compress:
 
 /** Encode column `c` (length = the row group's rows) at the writer's position. */
 export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Column): ColumnChunk {
-  const c = isDecimal(c0.type) ? decimalPhysical(c0 as DecimalColumn) : c0;
+  const c = isDecimal(c0.type) ? decimalPhysical(c0 as DecimalColumn) : physicalOf(c0);
   const n = c.length;
   const optional = el.repetition_type === 'OPTIONAL';
   const valid = c.type === 'null' ? new Uint8Array(n) : c.validity;
@@ -196,6 +197,19 @@ function decimalPhysical(c: DecimalColumn): Column {
   return fixedColumn('int64', out, c.validity);
 }
 
+/**
+ * TIME as the INT64 column of its microseconds and BLOB as a utf8-shaped column of its bytes
+ * (the physical types parquet_writer.ts gives them); other columns as they are.
+ */
+function physicalOf(c: Column): Column {
+  if (c.type === 'blob') return { type: 'utf8', length: c.length, validity: c.validity, offsets: c.offsets, data: c.data };
+  if (c.type !== 'time') return c;
+  const v = c.values, n = c.length;
+  const out = new BigInt64Array(n), w = new Int32Array(out.buffer);
+  for (let i = 0; i < n; i++) { const x = v[i]!, hi = Math.floor(x / 4294967296); w[2 * i] = x - hi * 4294967296; w[2 * i + 1] = hi; }
+  return fixedColumn('int64', out, c.validity);
+}
+
 /** Row ranges of about PAGE_BYTES of values each. */
 function pageRanges(c: Column, n: number): [number, number][] {
   const out: [number, number][] = [];
@@ -211,7 +225,8 @@ function pageRanges(c: Column, n: number): [number, number][] {
     }
     return out;
   }
-  const width = c.type === 'int64' || c.type === 'timestamp' || c.type === 'float64' ? 8 : c.type === 'bool' ? 1 / 8 : isDecimal(c.type) ? 16 : 4;
+  const width = c.type === 'int64' || c.type === 'timestamp' || c.type === 'float64' ? 8 : c.type === 'bool' ? 1 / 8
+    : isDecimal(c.type) ? 16 : c.type === 'interval' ? 12 : 4;
   const rows = Math.max(1024, Math.floor(PAGE_BYTES / width));
   for (let s = 0; s < n; s += rows) out.push([s, Math.min(n, s + rows)]);
   if (out.length === 0) out.push([0, 0]);
@@ -299,6 +314,20 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
       }
       return;
     }
+    case 'interval': {
+      // FIXED_LEN_BYTE_ARRAY(12): months, days, milliseconds, little-endian.
+      page.ensure(12 * (e - s));
+      for (let i = s; i < e; i++) {
+        if (valid !== null && valid[i] === 0) continue;
+        if (c.months[i]! < 0 || c.days[i]! < 0 || c.micros[i]! < 0) {
+          throw new SpillwayError('unsupported', 'Parquet cannot hold a negative INTERVAL (its parts are unsigned), as in DuckDB');
+        }
+        page.u32(c.months[i]! >>> 0);
+        page.u32(c.days[i]! >>> 0);
+        page.u32(Math.trunc(c.micros[i]! / 1000) >>> 0);
+      }
+      return;
+    }
     case 'bool': {
       let byte = 0, bit = 0;
       for (let i = s; i < e; i++) {
@@ -309,6 +338,7 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
       if (bit > 0) page.u8(byte);
       return;
     }
+    case 'time': case 'blob': throw new Error(`writePlainValues: ${c.type} is written through physicalOf`);
     default: {
       if (isDecimal(c.type)) { writeDecimal16(page, c.values as Float64Array | BigInt64Array, valid, s, e); return; }
       const bytes = new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
@@ -422,6 +452,7 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
       }
       return lo < 0 ? {} : { min_value: c.values[lo]!, max_value: c.values[hi]! };
     }
+    case 'interval': case 'time': case 'blob': return {}; // intervals have no order in Parquet; time and blob come physical
     default: {
       if (isDecimal(c.type)) return {}; // 16-byte decimals: no statistics
       const v = c.values as Float64Array | Int32Array;

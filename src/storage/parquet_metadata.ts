@@ -17,9 +17,12 @@
  *                                            statistics are not used
  *   BYTE_ARRAY STRING/UTF8/ENUM/JSON      → utf8
  *   FIXED_LEN_BYTE_ARRAY UUID             → utf8 (canonical text form)
+ *   INT32 TIME(MILLIS), INT64 TIME(MICROS|NANOS) → time (µs; nanos truncated; UTC-adjusted or not)
+ *   FIXED_LEN_BYTE_ARRAY(12) INTERVAL     → interval (months, days, millis)
+ *   BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY without annotation → blob
  *   INT64 UINT_64                         → int64; a value above 2^63 - 1 fails the read,
  *                                            naming the column and the value
- * Everything else (unannotated binary, TIME, INTERVAL, geometry, lists, maps, structs) is
+ * Everything else (other annotated binary such as geometry or BSON, lists, maps, structs) is
  * kept in the schema as a column of type NULL that cannot be read: the file stays readable
  * for queries that do not touch it, and reading it is a SpillwayError('unsupported') naming
  * the file, the column and its Parquet type (unsupportedColumnError).
@@ -256,22 +259,28 @@ export function spillwayType(path: string, el: SchemaElement): DataType {
     case 'BOOLEAN': return 'bool';
     case 'INT32':
       if (ct === 'DATE' || lt?.type === 'DATE') return 'date32';
-      if (ct === 'TIME_MILLIS' || lt?.type === 'TIME') return no('TIME is not supported');
+      if (ct === 'TIME_MILLIS' || lt?.type === 'TIME') return 'time';
       if (ct === 'UINT_32' || (lt?.type === 'INTEGER' && !lt.isSigned && lt.bitWidth === 32)) return 'int64';
       return 'int32';
     case 'INT64':
       if (lt?.type === 'TIMESTAMP' || ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS') return 'timestamp';
-      if (ct === 'TIME_MICROS' || lt?.type === 'TIME') return no('TIME is not supported');
+      if (ct === 'TIME_MICROS' || lt?.type === 'TIME') return 'time';
       return 'int64';
     case 'INT96': return 'timestamp';
     case 'FLOAT': case 'DOUBLE': return 'float64';
     case 'BYTE_ARRAY':
       if (ct === 'UTF8' || ct === 'ENUM' || ct === 'JSON' || lt?.type === 'STRING' || lt?.type === 'ENUM' || lt?.type === 'JSON') return 'utf8';
-      return no('binary columns are not supported');
+      if (lt === undefined && ct === undefined) return 'blob';
+      return no(`${lt?.type ?? ct} is not read`);
     case 'FIXED_LEN_BYTE_ARRAY':
       if (lt?.type === 'UUID') return 'utf8';
       if (lt?.type === 'FLOAT16') return 'float64';
-      return no('fixed-length binary columns are not supported');
+      if (ct === 'INTERVAL' || lt?.type === 'INTERVAL') {
+        if (el.type_length !== 12) return no(`INTERVAL of ${el.type_length ?? '?'} bytes (12 expected)`);
+        return 'interval';
+      }
+      if (lt === undefined && ct === undefined) return 'blob';
+      return no(`${lt?.type ?? ct} is not read`);
     default:
       return no('unknown physical type');
   }

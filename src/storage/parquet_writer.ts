@@ -80,6 +80,10 @@ function schemaElement(f: Field): SchemaElement {
     case 'timestamp':
       // No converted_type: TIMESTAMP_MICROS would mean "adjusted to UTC"; Spillway timestamps have no zone.
       return { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type };
+    case 'time': return { name, type: 'INT64', converted_type: 'TIME_MICROS', logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type };
+    // Parquet's INTERVAL: months, days, milliseconds as three little-endian uint32 (microseconds below a millisecond are lost).
+    case 'interval': return { name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12, converted_type: 'INTERVAL', repetition_type };
+    case 'blob': return { name, type: 'BYTE_ARRAY', repetition_type };
     case 'null':
       throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: cast it to a concrete type`);
     default: throw new Error(`schemaElement: ${f.type}`);

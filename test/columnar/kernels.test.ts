@@ -54,7 +54,7 @@ function expectWellFormed(c: Column): void {
     expect(c.offsets.length).toBe(c.length + 1);
     expect(c.offsets[0]).toBe(0);
     expect(c.offsets[c.length]).toBeLessThanOrEqual(c.data.length);
-  } else {
+  } else if ('values' in c) {
     expect(c.values.length).toBe(c.length);
   }
 }

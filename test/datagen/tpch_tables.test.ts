@@ -12,7 +12,7 @@ const ctx = new TpchContext(tpchScale(0.01), 1);
 
 function columnBytes(c: Column): Buffer {
   if (c.type === 'utf8') return Buffer.concat([Buffer.from(c.offsets.buffer, c.offsets.byteOffset, c.offsets.byteLength), Buffer.from(c.data)]);
-  if (c.type === 'null') return Buffer.alloc(0);
+  if (!('values' in c)) return Buffer.alloc(0);
   return Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength);
 }
 

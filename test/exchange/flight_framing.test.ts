@@ -144,7 +144,7 @@ describe('batch FlightData framing', () => {
     const received = decodeFlightData(wire);
     const back = ipcBatchCodec.decodeBatch(s, received.dataHeader, received.dataBody);
     for (const c of back.columns) {
-      const bytes = c.type === 'utf8' ? c.offsets : c.type === 'null' ? null : c.values;
+      const bytes = c.type === 'utf8' ? c.offsets : 'values' in c ? c.values : null;
       expect(bytes?.buffer).toBe(wire.buffer);
     }
     expect(batchRows(back)).toEqual([[1, 1.5, 2n, 'a'], [3, 4.5, 6n, 'bc']]);

@@ -2,7 +2,8 @@
  * DuckDB as a test oracle (devDependency only): runs SQL over the same Parquet files and
  * returns rows normalised like Spillway's (see compare.ts).
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBBlobValue, type DuckDBConnection } from '@duckdb/node-api';
+import { formatBlob } from '../../src/common/blob_text.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalise, type Cell } from './compare.js';
@@ -30,7 +31,16 @@ export class DuckOracle {
 
   async query(sql: string): Promise<Cell[][]> {
     const r = await this.conn.runAndReadAll(sql);
-    return r.getRowsJson().map((row) => row.map((v) => normalise(v)));
+    const raw = r.getRows();
+    const blob = r.columnTypes().map((t) => String(t) === 'BLOB');
+    // An INTERVAL comes as an object in JSON rows: take DuckDB's own text of it instead; a
+    // BLOB as the text CAST to VARCHAR gives (JSON rows leave the backslash unescaped).
+    return r.getRowsJson().map((row, i) => row.map((v, j) => {
+      if (v === null) return null;
+      if (blob[j]) return formatBlob((raw[i]![j] as DuckDBBlobValue).bytes);
+      if (typeof v === 'object' && !Array.isArray(v) && 'micros' in v) return String(raw[i]![j]);
+      return normalise(v);
+    }));
   }
 
   close(): void {

@@ -7,7 +7,7 @@ export function resultCells(res: QueryResult): Cell[][] {
   const types = res.schema.fields.map((f) => f.type);
   return res.rows().map((r) => r.map((v, j) => {
     const t = types[j]!;
-    if (v !== null && (t === 'date32' || t === 'timestamp')) return formatScalar(t, v);
+    if (v !== null && (t === 'date32' || t === 'timestamp' || t === 'time' || t === 'interval' || t === 'blob')) return formatScalar(t, v);
     return normalise(v);
   }));
 }

@@ -443,8 +443,18 @@ describe('expressions and coercion', () => {
     expect(await fails('select substring(s) from t', 'binder')).toMatch(/^function substring takes 2 to 3 arguments, got 1/);
   });
 
-  it('INTERVAL outside date arithmetic and ANY/ALL subqueries are unsupported', async () => {
-    expect(await fails("select interval '1' day", 'unsupported')).toMatch(/^unsupported: INTERVAL/);
+  it('INTERVAL of a non-constant and ANY/ALL subqueries are unsupported', async () => {
+    expect(await fails('select interval (a) day from t', 'unsupported')).toMatch(/^unsupported: INTERVAL of a non-constant expression/);
     expect(await fails('select a from t where a > all (select a from u)', 'unsupported')).toMatch(/^unsupported: ALL \(subquery\)/);
+  });
+
+  it('INTERVAL, TIME and BLOB literals and arithmetic bind to typed calls', async () => {
+    const q = await bind("select interval '1 day 2 hours', time '12:34:56.789', '\\xAA'::blob, d + interval '1 hour', interval '1' day * 2 from t");
+    expect(projectExprs(q.plan)).toEqual([
+      "'1 day 02:00:00':interval", '45296789000:time', "'\\xAA':blob",
+      expect.stringMatching(/^timestamp_add_interval\(cast\(d#\d+ as timestamp\), '01:00:00':interval\):timestamp$/),
+      "interval_mul('1 day':interval, 2:float64(2)):interval",
+    ]);
+    expect(await fails("select time '10:00' * 2", 'type')).toMatch(/^operator \* is not defined for TIME and INTEGER/);
   });
 });

@@ -51,6 +51,12 @@ describe('rewriteStatement', () => {
     expect(r.sql.length).toBe(sql.length);
   });
 
+  it('x::blob and CAST(x AS blob) → bytea; a column named blob stays', () => {
+    expect(rewriteStatement("select x::blob, cast(y as BLOB), blob from t").sql).toBe("select x::bytea    , cast(y as bytea    ), blob from t");
+    expect(rewriteStatement('select 1 as blob').sql).toBe('select 1 as blob');
+    expect(rewriteStatement('create table x (a int, b blob)').sql).toBe('create table x (a int, b bytea    )');
+  });
+
   it('EXPLAIN [ANALYZE] prefix is blanked and reported', () => {
     expect(rewriteStatement('explain select 1')).toMatchObject({ explain: { analyze: false } });
     const r = rewriteStatement('EXPLAIN ANALYZE select 1');

@@ -37,7 +37,7 @@ function cell(c: Column, i: number): Cell {
   switch (c.type) {
     case 'utf8': return utf8.decode(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
     case 'bool': return c.values[i] === 1;
-    default: return c.values[i]!;
+    default: return 'values' in c ? c.values[i]! : null;
   }
 }
 

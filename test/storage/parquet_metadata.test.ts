@@ -106,13 +106,19 @@ describe('Parquet type mapping', () => {
     expect(spillwayType('f', el({ type: 'BOOLEAN' }))).toBe('bool');
     // UINT_64 is read as BIGINT; a value above 2^63 - 1 fails the read (parquet_types.test.ts)
     expect(spillwayType('f', el({ type: 'INT64', converted_type: 'UINT_64' }))).toBe('int64');
+    // TIME in any unit, INTERVAL, and binary without annotation (BLOB)
+    expect(spillwayType('f', el({ type: 'INT32', converted_type: 'TIME_MILLIS' }))).toBe('time');
+    expect(spillwayType('f', el({ type: 'INT64', logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'NANOS' } }))).toBe('time');
+    expect(spillwayType('f', el({ type: 'INT64', converted_type: 'TIME_MICROS' }))).toBe('time');
+    expect(spillwayType('f', el({ type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12, converted_type: 'INTERVAL' }))).toBe('interval');
+    expect(spillwayType('f', el({ type: 'BYTE_ARRAY' }))).toBe('blob');
+    expect(spillwayType('f', el({ type: 'FIXED_LEN_BYTE_ARRAY', type_length: 7 }))).toBe('blob');
   });
 
   it('rejects the others, naming file and column', () => {
     const bad: Partial<SchemaElement>[] = [
-      { type: 'BYTE_ARRAY' },
-      { type: 'INT32', converted_type: 'TIME_MILLIS' },
-      { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12, converted_type: 'INTERVAL' },
+      { type: 'BYTE_ARRAY', logical_type: { type: 'BSON' } },
+      { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 8, converted_type: 'INTERVAL' },
     ];
     for (const b of bad) {
       let err: unknown;

@@ -21,7 +21,8 @@
  *   DISTINCT     a GroupTable over (group id, value) pairs in front of the plain accumulator:
  *                only the first occurrence of each pair reaches it
  */
-import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { compareIntervalRows } from '../../columnar/interval.js';
 import { take } from '../../columnar/kernels.js';
 import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
@@ -398,13 +399,13 @@ function lessNumber(a: number, b: number): boolean {
 class NumberMinMaxAccumulator implements Accumulator {
   private values = new Float64Array(16);
   private seen = new Uint8Array(16);
-  constructor(private readonly isMax: boolean, private readonly type: 'int32' | 'date32' | 'float64' | 'bool') {}
+  constructor(private readonly isMax: boolean, private readonly type: 'int32' | 'date32' | 'float64' | 'bool' | 'time') {}
 
   ensure(groups: number): void { this.values = growF64(this.values, groups); this.seen = growU8(this.seen, groups); }
 
   update(gids: Int32Array, n: number, arg: Column | null): void {
     if (arg === null || arg.type === 'null') return;
-    if (arg.type !== 'int32' && arg.type !== 'date32' && arg.type !== 'float64' && arg.type !== 'bool') {
+    if (arg.type !== 'int32' && arg.type !== 'date32' && arg.type !== 'float64' && arg.type !== 'bool' && arg.type !== 'time') {
       throw new Error(`min/max of ${this.type} over ${arg.type}`);
     }
     const vals = arg.values, valid = arg.validity, values = this.values, seen = this.seen;
@@ -429,6 +430,47 @@ class NumberMinMaxAccumulator implements Accumulator {
 
   state(start: number, end: number): Column[] { return [this.result(start, end)]; }
   memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
+}
+
+/** min/max over intervals, in DuckDB's normalised order; the first of equal values is kept. */
+class IntervalMinMaxAccumulator implements Accumulator {
+  private best = intervalColumn(new Int32Array(16), new Int32Array(16), new Float64Array(16), new Uint8Array(16));
+  constructor(private readonly isMax: boolean) {}
+
+  ensure(groups: number): void {
+    const b = this.best;
+    if (groups <= b.length) return;
+    const cap = Math.max(groups, 2 * b.length);
+    const m = new Int32Array(cap), d = new Int32Array(cap), u = new Float64Array(cap), seen = new Uint8Array(cap);
+    m.set(b.months); d.set(b.days); u.set(b.micros); seen.set(b.validity!);
+    this.best = intervalColumn(m, d, u, seen);
+  }
+
+  update(gids: Int32Array, n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'interval') throw new Error(`min/max of interval over ${arg.type}`);
+    const b = this.best, seen = b.validity!, valid = arg.validity;
+    for (let r = 0; r < n; r++) {
+      if (valid !== null && valid[r] === 0) continue;
+      const g = gids[r]!;
+      if (seen[g] === 1) {
+        const c = compareIntervalRows(arg, r, b, g);
+        if (this.isMax ? c <= 0 : c >= 0) continue;
+      }
+      seen[g] = 1; b.months[g] = arg.months[r]!; b.days[g] = arg.days[r]!; b.micros[g] = arg.micros[r]!;
+    }
+  }
+
+  merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
+
+  result(start: number, end: number): Column {
+    const b = this.best;
+    const seen = b.validity!.slice(start, end);
+    return intervalColumn(b.months.slice(start, end), b.days.slice(start, end), b.micros.slice(start, end), seen.includes(0) ? seen : null);
+  }
+
+  state(start: number, end: number): Column[] { return [this.result(start, end)]; }
+  memoryBytes(): number { return 17 * this.best.length; }
 }
 
 /** min/max over int64 and timestamp. */
@@ -485,7 +527,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
   private arena = new Uint8Array(1024);
   private used = 0;
   private live = 0;
-  constructor(private readonly isMax: boolean) {}
+  constructor(private readonly isMax: boolean, private readonly type: 'utf8' | 'blob' = 'utf8') {}
 
   ensure(groups: number): void {
     this.starts = growI32(this.starts, groups); this.lengths = growI32(this.lengths, groups); this.seen = growU8(this.seen, groups);
@@ -530,7 +572,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
 
   update(gids: Int32Array, n: number, arg: Column | null): void {
     if (arg === null || arg.type === 'null') return;
-    if (arg.type !== 'utf8') throw new Error(`min/max of utf8 over ${arg.type}`);
+    if (arg.type !== 'utf8' && arg.type !== 'blob') throw new Error(`min/max of utf8 over ${arg.type}`);
     const valid = arg.validity, off = arg.offsets, data = arg.data;
     for (let r = 0; r < n; r++) {
       if (valid !== null && valid[r] === 0) continue;
@@ -558,7 +600,7 @@ class Utf8MinMaxAccumulator implements Accumulator {
       const s = this.starts[g]!;
       data.set(this.arena.subarray(s, s + this.lengths[g]!), offsets[g - start]!);
     }
-    return { type: 'utf8', length: count, validity, offsets, data };
+    return { type: this.type, length: count, validity, offsets, data };
   }
 
   state(start: number, end: number): Column[] { return [this.result(start, end)]; }
@@ -751,8 +793,9 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
       const t = argType === 'null' ? 'null' : agg.type;
       switch (t) {
         case 'null': return new NullAccumulator(false);
-        case 'utf8': return new Utf8MinMaxAccumulator(isMax);
+        case 'utf8': case 'blob': return new Utf8MinMaxAccumulator(isMax, t);
         case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
+        case 'interval': return new IntervalMinMaxAccumulator(isMax);
         default:
           if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
           return new NumberMinMaxAccumulator(isMax, t);

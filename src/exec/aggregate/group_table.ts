@@ -25,7 +25,8 @@
  * one group (id 0), which exists from the start: a global aggregate has one row even on
  * empty input.
  */
-import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type IntervalColumn, type TypedValues } from '../../columnar/column.js';
+import { intervalsEqual } from '../../columnar/interval.js';
 import { bucketOf, hashColumns, hashWord1, hashWord2, hashWordN, intKeyWidth, packIntKeys } from '../../columnar/hash.js';
 import type { DataType } from '../../common/types.js';
 
@@ -61,7 +62,7 @@ class FixedKeyStore implements KeyStore {
   private validity: Uint8Array;
   private hasNull = false;
 
-  constructor(readonly type: Exclude<DataType, 'null' | 'utf8'>) {
+  constructor(readonly type: Exclude<DataType, 'null' | 'utf8' | 'blob' | 'interval'>) {
     this.values = allocValues(type, 64);
     this.validity = new Uint8Array(64);
   }
@@ -81,7 +82,7 @@ class FixedKeyStore implements KeyStore {
     const g = this.length++;
     if (isNullAt(c, row)) { this.validity[g] = 0; this.hasNull = true; return; }
     this.validity[g] = 1;
-    const x = (c as Exclude<Column, { type: 'null' | 'utf8' }>).values[row]!;
+    const x = (c as Exclude<Column, { type: 'null' | 'utf8' | 'blob' | 'interval' }>).values[row]!;
     // A key column of another integer width than the store (int32 vs int64) is converted.
     if (this.values instanceof BigInt64Array) this.values[g] = typeof x === 'bigint' ? x : BigInt(x);
     else (this.values as Int32Array)[g] = typeof x === 'bigint' ? Number(x) : x;
@@ -90,7 +91,7 @@ class FixedKeyStore implements KeyStore {
   equals(g: number, c: Column, row: number): boolean {
     const cNull = isNullAt(c, row);
     if (this.validity[g] === 0 || cNull) return this.validity[g] === 0 && cNull;
-    const x = this.values[g]!, y = (c as Exclude<Column, { type: 'null' | 'utf8' }>).values[row]!;
+    const x = this.values[g]!, y = (c as Exclude<Column, { type: 'null' | 'utf8' | 'blob' | 'interval' }>).values[row]!;
     if (x === y) return true;
     if (typeof x !== typeof y) return BigInt(x) === BigInt(y);
     return x !== x && y !== y; // NaN groups with NaN
@@ -104,8 +105,9 @@ class FixedKeyStore implements KeyStore {
   bytes(): number { return this.values.byteLength + this.validity.byteLength; }
 }
 
+/** Keys of variable width (utf8, blob): offsets + bytes. */
 class Utf8KeyStore implements KeyStore {
-  readonly type = 'utf8' as const;
+  constructor(readonly type: 'utf8' | 'blob' = 'utf8') {}
   length = 0;
   private offsets = new Int32Array(65);
   private data = new Uint8Array(1024);
@@ -122,7 +124,7 @@ class Utf8KeyStore implements KeyStore {
     if (isNullAt(c, row)) {
       this.validity[g] = 0; this.hasNull = true; this.offsets[g + 1] = pos; return;
     }
-    const u = c as Extract<Column, { type: 'utf8' }>;
+    const u = c as Extract<Column, { type: 'utf8' | 'blob' }>;
     const s = u.offsets[row]!, e = u.offsets[row + 1]!;
     if (pos + e - s > this.data.length) {
       const d = new Uint8Array(Math.max(this.data.length * 2, pos + e - s)); d.set(this.data.subarray(0, pos)); this.data = d;
@@ -135,7 +137,7 @@ class Utf8KeyStore implements KeyStore {
   equals(g: number, c: Column, row: number): boolean {
     const cNull = isNullAt(c, row);
     if (this.validity[g] === 0 || cNull) return this.validity[g] === 0 && cNull;
-    const u = c as Extract<Column, { type: 'utf8' }>;
+    const u = c as Extract<Column, { type: 'utf8' | 'blob' }>;
     const s1 = this.offsets[g]!, e1 = this.offsets[g + 1]!, s2 = u.offsets[row]!, e2 = u.offsets[row + 1]!;
     if (e1 - s1 !== e2 - s2) return false;
     const d1 = this.data, d2 = u.data;
@@ -149,7 +151,7 @@ class Utf8KeyStore implements KeyStore {
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = this.offsets[start + i]! - base;
     return {
-      type: 'utf8', length: n, validity: this.hasNull ? this.validity.slice(start, end) : null,
+      type: this.type, length: n, validity: this.hasNull ? this.validity.slice(start, end) : null,
       offsets, data: this.data.slice(base, this.offsets[end]!),
     };
   }
@@ -157,9 +159,47 @@ class Utf8KeyStore implements KeyStore {
   bytes(): number { return this.offsets.byteLength + this.data.byteLength + this.validity.byteLength; }
 }
 
+/** INTERVAL keys: three arrays; equal as DuckDB groups them (normalised), the first value kept. */
+class IntervalKeyStore implements KeyStore {
+  readonly type = 'interval' as const;
+  length = 0;
+  private keys: IntervalColumn = intervalColumn(new Int32Array(64), new Int32Array(64), new Float64Array(64), new Uint8Array(64));
+  private hasNull = false;
+
+  append(c: Column, row: number): void {
+    if (this.length === this.keys.length) {
+      const k = this.keys, cap = 2 * k.length;
+      const m = new Int32Array(cap), d = new Int32Array(cap), u = new Float64Array(cap), v = new Uint8Array(cap);
+      m.set(k.months); d.set(k.days); u.set(k.micros); v.set(k.validity!);
+      this.keys = intervalColumn(m, d, u, v);
+    }
+    const g = this.length++;
+    const k = this.keys;
+    if (isNullAt(c, row)) { k.validity![g] = 0; this.hasNull = true; return; }
+    const x = c as IntervalColumn;
+    k.validity![g] = 1; k.months[g] = x.months[row]!; k.days[g] = x.days[row]!; k.micros[g] = x.micros[row]!;
+  }
+
+  equals(g: number, c: Column, row: number): boolean {
+    const cNull = isNullAt(c, row);
+    const v = this.keys.validity!;
+    if (v[g] === 0 || cNull) return v[g] === 0 && cNull;
+    return intervalsEqual(this.keys, g, c as IntervalColumn, row);
+  }
+
+  slice(start: number, end: number): Column {
+    const k = this.keys;
+    return intervalColumn(k.months.slice(start, end), k.days.slice(start, end), k.micros.slice(start, end),
+      this.hasNull ? k.validity!.slice(start, end) : null);
+  }
+
+  bytes(): number { return 17 * this.keys.length; }
+}
+
 export function makeKeyStore(type: DataType): KeyStore {
   if (type === 'null') return new NullKeyStore();
-  if (type === 'utf8') return new Utf8KeyStore();
+  if (type === 'utf8' || type === 'blob') return new Utf8KeyStore(type);
+  if (type === 'interval') return new IntervalKeyStore();
   return new FixedKeyStore(type);
 }
 

@@ -98,7 +98,8 @@ export class ValueListAccumulator implements Accumulator {
 function columnBytes(c: Column): number {
   if (c.type === 'null') return 0;
   const v = c.validity ? c.validity.byteLength : 0;
-  return c.type === 'utf8' ? c.offsets.byteLength + c.data.byteLength + v : c.values.byteLength + v;
+  if (c.type === 'interval') return 16 * c.length + v;
+  return c.type === 'utf8' || c.type === 'blob' ? c.offsets.byteLength + c.data.byteLength + v : c.values.byteLength + v;
 }
 
 function concatInt32(parts: readonly Int32Array[]): Int32Array {

@@ -14,7 +14,8 @@
  *                        │
  *   idx = 0..n-1 ──▶ idx.sort((a, b) => key0(a,b) || key1(a,b) || … || a - b) ──▶ Int32Array
  */
-import type { Batch, Column, Utf8Column } from '../../columnar/column.js';
+import type { Batch, Column, Utf8Column, VarColumn } from '../../columnar/column.js';
+import { compareIntervalRows } from '../../columnar/interval.js';
 import type { SortKey } from '../../expr/expr.js';
 import { evaluate } from '../../expr/evaluate.js';
 import { radixSortable, radixSortIndices } from './radix.js';
@@ -107,8 +108,10 @@ function ascendingComparator(c: Exclude<Column, { type: 'null' }>): IndexCompara
       const v = c.values;
       return (a, b) => compareFloat(v[a]!, v[b]!);
     }
-    case 'utf8':
+    case 'utf8': case 'blob':
       return utf8Comparator(c);
+    case 'interval':
+      return (a, b) => compareIntervalRows(c, a, c, b);
     default: {
       // Decimals: unscaled integers in either form.
       const v = c.values;
@@ -135,7 +138,7 @@ function compareFloat(x: number, y: number): number {
  * Uint32 once, so most comparisons finish without the byte loop; equal packed bytes (incl.
  * 'ab' vs 'ab\0') fall through to the full compare.
  */
-function utf8Comparator(c: Utf8Column): IndexComparator {
+function utf8Comparator(c: VarColumn): IndexComparator {
   const off = c.offsets, data = c.data;
   const n = c.length;
   const skip = commonPrefixLength(c);
@@ -154,7 +157,7 @@ function utf8Comparator(c: Utf8Column): IndexComparator {
 }
 
 /** Bytes every non-NULL value starts with (NULL rows never reach the byte compare). */
-function commonPrefixLength(c: Utf8Column): number {
+function commonPrefixLength(c: VarColumn): number {
   const off = c.offsets, data = c.data, valid = c.validity;
   let first = -1, lcp = 0;
   for (let i = 0; i < c.length; i++) {
@@ -215,7 +218,10 @@ function compareValues(a: Column, i: number, b: Column, j: number, order: SortOr
     case 'float64':
       r = compareFloat(a.values[i]!, (b as typeof a).values[j]!);
       break;
-    case 'utf8': {
+    case 'interval':
+      r = compareIntervalRows(a, i, b as typeof a, j);
+      break;
+    case 'utf8': case 'blob': {
       const ub = b as Utf8Column;
       r = compareBytes(a.data, a.offsets[i]!, a.offsets[i + 1]!, ub.data, ub.offsets[j]!, ub.offsets[j + 1]!);
       break;

@@ -13,7 +13,8 @@
  * lag and ROWS n PRECEDING, and `Carry` holds what the rest of the earlier rows add —
  * row and peer-group counts, and count/sum/min/max over frames starting UNBOUNDED PRECEDING.
  */
-import { fixedColumn, type Column, type Utf8Column } from '../../columnar/column.js';
+import { compareIntervalRows } from '../../columnar/interval.js';
+import { fixedColumn, type Column } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
 import { SpillwayError } from '../../common/errors.js';
 import { compareBytes } from '../../expr/compare.js';
@@ -315,10 +316,11 @@ function comparator(c: Exclude<Column, { type: 'null' }>): (i: number, j: number
     case 'bool': case 'int32': case 'date32': { const v = c.values; return (i, j) => v[i]! - v[j]!; }
     case 'float64': { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
     case 'int64': case 'timestamp': { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
-    case 'utf8': {
-      const u = c as Utf8Column;
+    case 'utf8': case 'blob': {
+      const u = c;
       return (i, j) => compareBytes(u.data, u.offsets[i]!, u.offsets[i + 1]!, u.data, u.offsets[j]!, u.offsets[j + 1]!);
     }
+    case 'interval': return (i, j) => compareIntervalRows(c, i, c, j);
     default: { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
   }
 }

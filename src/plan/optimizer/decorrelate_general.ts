@@ -438,7 +438,8 @@ function zeroOf(t: DataType): Scalar {
   switch (t) {
     case 'bool': return false;
     case 'int64': case 'timestamp': return 0n;
-    case 'utf8': return '';
+    case 'utf8': case 'blob': return '';
+    case 'interval': return '00:00:00';
     default: return 0;
   }
 }

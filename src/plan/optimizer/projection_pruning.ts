@@ -37,7 +37,8 @@ function withRefs(required: ReadonlySet<number>, p: LogicalPlan): Set<number> {
 
 /** Bytes per value, to pick the cheapest column when a scan needs none. */
 /** NULL ranks widest: in a Parquet scan it is a column of a type that cannot be read (storage/parquet_metadata.ts). */
-const WIDTH: Record<DataType, number> = { null: 32, bool: 1, int32: 4, date32: 4, int64: 8, float64: 8, timestamp: 8, utf8: 16 };
+const WIDTH: Record<DataType, number> = { null: 32, bool: 1, int32: 4, date32: 4, int64: 8, float64: 8, timestamp: 8, utf8: 16,
+  time: 8, interval: 16, blob: 16 };
 
 function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
   switch (p.kind) {

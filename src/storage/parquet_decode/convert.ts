@@ -8,11 +8,14 @@
  *   DECIMAL (any physical type) → decimal(p,s): the unscaled integers, as doubles while every
  *                                 value of the chunk is below 2^53, else int64 (beyond: an error)
  *   BYTE_ARRAY → utf8 (offsets + bytes as they are); FIXED_LEN_BYTE_ARRAY UUID → utf8 text
+ *   BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY without annotation → blob
+ *   INT32 TIME (millis), INT64 TIME (micros, nanos floor ÷ 1000) → time µs as doubles
+ *   FIXED_LEN_BYTE_ARRAY(12) INTERVAL (months, days, millis; little-endian uint32) → interval
  *   BOOLEAN → bool
  * NULL rows keep zero / empty values under a validity byte of 0.
  */
 import type { SchemaElement } from 'hyparquet';
-import { fixedColumn, type Column } from '../../columnar/column.js';
+import { fixedColumn, intervalColumn, type Column } from '../../columnar/column.js';
 import type { DataType, DecimalType } from '../../common/types.js';
 import { isDecimal as isDecimalType } from '../../common/types.js';
 import { SpillwayError } from '../../common/errors.js';
@@ -46,12 +49,66 @@ export function toColumn(chunk: Exclude<PhysicalChunk, DictChunk>, el: SchemaEle
       return fixedColumn('timestamp', timestamps(chunk, el, n), validity);
     case 'float64':
       return fixedColumn('float64', doubles(chunk, el, n), validity);
+    case 'time':
+      if (chunk.kind !== 'fixed') break;
+      return fixedColumn('time', timesOfDay(chunk, el, n), validity);
+    case 'interval':
+      if (chunk.kind !== 'fixed' || chunk.width !== 12) break;
+      return intervals(chunk, n, validity);
+    case 'blob':
+      if (chunk.kind === 'var') return { type: 'blob', length: n, validity, offsets: chunk.offsets, data: chunk.data };
+      if (chunk.kind === 'fixed') return fixedWidthBlob(chunk, n, validity);
+      break;
     case 'utf8':
       if (chunk.kind === 'var') return { type: 'utf8', length: n, validity, offsets: chunk.offsets, data: chunk.data };
       if (chunk.kind === 'fixed' && el.logical_type?.type === 'UUID') return uuidText(chunk, n);
       break;
   }
   throw new Error(`cannot read a ${el.type ?? 'group'} column as ${type}`);
+}
+
+/** TIME µs of INT32 milliseconds or INT64 micro- / nanoseconds. */
+function timesOfDay(chunk: FixedChunk, el: SchemaElement, n: number): Float64Array {
+  const out = new Float64Array(n);
+  const w = words(chunk);
+  if (el.type === 'INT32') {
+    for (let i = 0; i < n; i++) out[i] = w[i]! * 1000;
+    return out;
+  }
+  const lt = el.logical_type;
+  const nanos = lt?.type === 'TIME' && lt.unit === 'NANOS';
+  const millis = lt?.type === 'TIME' && lt.unit === 'MILLIS';
+  for (let i = 0; i < n; i++) {
+    const x = int64AsNumber(w, i); // below 2^47 for any time of day in nanoseconds: exact
+    out[i] = nanos ? Math.floor(x / 1000) : millis ? x * 1000 : x;
+  }
+  return out;
+}
+
+/** INTERVAL of Parquet's 12 bytes: months, days, milliseconds as little-endian uint32. */
+function intervals(chunk: FixedChunk, n: number, validity: Uint8Array | null): Column {
+  const b = chunk.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const months = new Int32Array(n), days = new Int32Array(n), micros = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    months[i] = dv.getInt32(12 * i, true);
+    days[i] = dv.getInt32(12 * i + 4, true);
+    micros[i] = dv.getUint32(12 * i + 8, true) * 1000;
+  }
+  return intervalColumn(months, days, micros, validity);
+}
+
+/** A blob column of fixed-width values: offsets every `width` bytes (NULL rows empty). */
+function fixedWidthBlob(chunk: FixedChunk, n: number, validity: Uint8Array | null): Column {
+  const w = chunk.width;
+  const offsets = new Int32Array(n + 1);
+  let pos = 0;
+  const out = new Uint8Array(n * w);
+  for (let i = 0; i < n; i++) {
+    if (validity === null || validity[i] === 1) { out.set(chunk.bytes.subarray(i * w, i * w + w), pos); pos += w; }
+    offsets[i + 1] = pos;
+  }
+  return { type: 'blob', length: n, validity, offsets, data: out.subarray(0, pos) };
 }
 
 function words(chunk: FixedChunk): Int32Array {
