@@ -4,6 +4,8 @@
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
+import { isNested } from '../common/nested_types.js';
+import { concatNested, isNestedColumn, nestedColumnFromScalars, nestedScalarAt, sliceNested, takeNested } from './nested.js';
 import {
   allocValues, allocValuesLike, decimalScalar, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
   type Batch, type Column, type FixedColumn, type TypedValues, type Utf8Column,
@@ -30,6 +32,7 @@ export function take(c: Column, indices: Int32Array, count = indices.length): Co
     case 'float64': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
     case 'int64': case 'timestamp': return fixedColumn(c.type, takeI64(c.values, indices, count), validity);
     default: {
+      if (isNestedColumn(c)) return takeNested(c, indices, count, validity);
       const v = c.values;
       return fixedColumn(c.type, v instanceof Float64Array ? takeF64(v, indices, count) : takeI64(v, indices, count), validity);
     }
@@ -194,7 +197,16 @@ function copyRuns(c: Column, n: number, starts: Int32Array, ends: Int32Array): C
     if (!validity.includes(0)) validity = null;
   }
   if (c.type === 'utf8') return copyUtf8Runs(c, n, starts, ends, validity);
+  if (isNestedColumn(c)) return takeNested(c, runIndices(n, starts, ends), n, validity);
   return fixedColumn(c.type, setRuns(c.values, allocValuesLike(c, n), starts, ends), validity);
+}
+
+/** The row indices of the ranges [starts[r], ends[r]), n in all. */
+function runIndices(n: number, starts: Int32Array, ends: Int32Array): Int32Array {
+  const idx = new Int32Array(n);
+  let k = 0;
+  for (let r = 0; r < starts.length; r++) for (let i = starts[r]!, e = ends[r]!; i < e; i++) idx[k++] = i;
+  return idx;
 }
 
 function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends: Int32Array): T {
@@ -236,6 +248,7 @@ export function sliceColumn(c: Column, start: number, end: number): Column {
     for (let i = 0; i <= n; i++) offsets[i] = c.offsets[start + i]! - base;
     return { type: 'utf8', length: n, validity, offsets, data: c.data.subarray(base, c.offsets[end]!) };
   }
+  if (isNestedColumn(c)) return sliceNested(c, start, end);
   return fixedColumn(c.type, c.values.subarray(start, end) as TypedValues, validity);
 }
 
@@ -276,6 +289,7 @@ export function concatColumns(type: DataType, cols: readonly Column[]): Column {
     }
     return { type: 'utf8', length, validity, offsets, data };
   }
+  if (isNested(type)) return concatNested(type, cols, length, validity);
   if (isDecimal(type) && cols.some((c) => (c as FixedColumn).values instanceof BigInt64Array)) {
     // Mixed decimal forms: the BigInt64Array form holds them all.
     const out = new BigInt64Array(length);
@@ -311,7 +325,9 @@ export function scalarAt(c: Column, i: number): Scalar {
   switch (c.type) {
     case 'bool': return c.values[i] === 1;
     case 'utf8': return decodeUtf8(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
-    default: return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
+    default:
+      if (isNestedColumn(c)) return nestedScalarAt(c, i);
+      return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
   }
 }
 
@@ -326,6 +342,7 @@ export function columnFromScalars(type: DataType, values: readonly Scalar[]): Co
       validity[i] = 0;
     }
   }
+  if (isNested(type)) return nestedColumnFromScalars(type, values);
   if (type === 'utf8') {
     const parts: Uint8Array[] = [];
     const offsets = new Int32Array(n + 1);
@@ -358,6 +375,7 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
     const c = columnFromScalars(type, [null]);
     return take(c, new Int32Array(n), n);
   }
+  if (isNested(type)) return take(nestedColumnFromScalars(type, [value]), new Int32Array(n), n);
   if (type === 'utf8') {
     const b = encodeUtf8(String(value));
     const len = b.length, total = len * n;

@@ -12,7 +12,10 @@
  *
  * When a condition selects every remaining row the sub-batch is reused without copying.
  */
-import { allocValues, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type Utf8Column } from '../columnar/column.js';
+import { allocValues, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type FixedColumn, type Utf8Column } from '../columnar/column.js';
+import { ColumnBuilder } from '../columnar/builder.js';
+import { compareNested, isNestedColumn } from '../columnar/nested.js';
+import { isNested } from '../common/nested_types.js';
 import { take } from '../columnar/kernels.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
@@ -236,7 +239,8 @@ function compareAt(a: Column, i: number, b: Column, j: number): number {
     return compareBytes(a.data, a.offsets[i]!, a.offsets[i + 1]!, b.data, b.offsets[j]!, b.offsets[j + 1]!);
   }
   if (a.type === 'null' || b.type === 'null' || a.type === 'utf8' || b.type === 'utf8') return 0;
-  const x = a.values[i]!, y = b.values[j]!;
+  if (isNestedColumn(a)) return compareNested(a, i, b as typeof a, j);
+  const x = (a as FixedColumn).values[i]!, y = (b as FixedColumn).values[j]!;
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -275,13 +279,20 @@ export function assemble(type: DataType, pieces: readonly Column[], pieceOfRow: 
     }
     return { type: 'utf8', length: n, validity, offsets, data };
   }
+  if (isNested(type)) {
+    const b = new ColumnBuilder(type, n);
+    for (let i = 0; i < n; i++) {
+      if (validity !== null && validity[i] === 0) b.appendNull(); else b.appendFrom(pieces[pieceOfRow[i]!]!, rowInPiece[i]!);
+    }
+    return b.finish();
+  }
   const out = allocValues(type, n);
   for (let i = 0; i < n; i++) {
     const p = pieceOfRow[i]!;
     if (p < 0) continue;
     const c = pieces[p]!;
     if (c.type === 'null' || c.type === 'utf8') continue;
-    (out as Int32Array)[i] = (c.values as Int32Array)[rowInPiece[i]!]!;
+    (out as Int32Array)[i] = ((c as FixedColumn).values as Int32Array)[rowInPiece[i]!]!;
   }
   return fixedColumn(type, out, validity);
 }

@@ -11,7 +11,7 @@
  * Years are astronomical inside (year 0 = 1 BC); text and EXTRACT(year) follow PostgreSQL
  * (no year 0: '0001-12-31 BC' is astronomical year 0, extract year → -1).
  */
-import { fixedColumn, type Column } from '../columnar/column.js';
+import { fixedColumn, type Column, type FixedColumn } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import { andValidity, maskOf, validityOf } from './broadcast.js';
@@ -403,7 +403,7 @@ export function makeDate(y: Column, m: Column, d: Column, n: number): Column {
   const v1 = andValidity(validityOf(y), ym, validityOf(m), mm, n);
   const validity = andValidity(v1, -1, validityOf(d), dm, n);
   if (y.type === 'utf8' || m.type === 'utf8' || d.type === 'utf8') throw new SpillwayError('type', 'make_date expects integers');
-  const yv = y.values, mv = m.values, dv = d.values;
+  const yv = (y as FixedColumn).values, mv = (m as FixedColumn).values, dv = (d as FixedColumn).values;
   for (let i = 0; i < n; i++) {
     if (validity !== null && validity[i] === 0) continue;
     const yy = Number(yv[i & ym]!), mo = Number(mv[i & mm]!), dd = Number(dv[i & dm]!);

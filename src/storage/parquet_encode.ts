@@ -17,7 +17,7 @@
 import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyparquet';
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
-import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
+import { fixedColumn, type Column, type DecimalColumn, type FixedColumn } from '../columnar/column.js';
 import { decimalParams, isDecimal } from '../common/types.js';
 import { hashColumns, valuesEqual } from '../columnar/hash.js';
 import { compareBytes } from '../expr/compare.js';
@@ -310,9 +310,10 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
       return;
     }
     default: {
-      if (isDecimal(c.type)) { writeDecimal16(page, c.values as Float64Array | BigInt64Array, valid, s, e); return; }
-      const bytes = new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
-      const w = c.values.BYTES_PER_ELEMENT;
+      const values = (c as FixedColumn).values;
+      if (isDecimal(c.type)) { writeDecimal16(page, values as Float64Array | BigInt64Array, valid, s, e); return; }
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      const w = values.BYTES_PER_ELEMENT;
       if (valid === null) { page.append(bytes, s * w, e * w); return; }
       let i = s;
       while (i < e) {
@@ -424,7 +425,7 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
     }
     default: {
       if (isDecimal(c.type)) return {}; // 16-byte decimals: no statistics
-      const v = c.values as Float64Array | Int32Array;
+      const v = (c as FixedColumn).values as Float64Array | Int32Array;
       let min = Infinity, max = -Infinity, any = false;
       for (let r = 0; r < n; r++) {
         if (valid !== null && valid[r] === 0) continue;

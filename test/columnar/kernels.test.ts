@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Batch, Column, Utf8Column } from '../../src/columnar/column.js';
+import type { Batch, Column, FixedColumn, Utf8Column } from '../../src/columnar/column.js';
 import { makeBatch } from '../../src/columnar/column.js';
 import {
   columnFromScalars, concatBatches, concatColumns, filterBatch, maskToIndices, repeatScalar, scalarAt,
@@ -55,7 +55,7 @@ function expectWellFormed(c: Column): void {
     expect(c.offsets[0]).toBe(0);
     expect(c.offsets[c.length]).toBeLessThanOrEqual(c.data.length);
   } else {
-    expect(c.values.length).toBe(c.length);
+    expect((c as FixedColumn).values.length).toBe(c.length);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Batch, Column } from '../../src/columnar/column.js';
+import type { Batch, Column, FixedColumn } from '../../src/columnar/column.js';
 import { utf8At } from '../../src/columnar/column.js';
 import { concatBatches } from '../../src/columnar/kernels.js';
 import {
@@ -13,7 +13,8 @@ const ctx = new TpchContext(tpchScale(0.01), 1);
 function columnBytes(c: Column): Buffer {
   if (c.type === 'utf8') return Buffer.concat([Buffer.from(c.offsets.buffer, c.offsets.byteOffset, c.offsets.byteLength), Buffer.from(c.data)]);
   if (c.type === 'null') return Buffer.alloc(0);
-  return Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength);
+  const v = (c as FixedColumn).values;
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function expectSameBatch(a: Batch, b: Batch): void {

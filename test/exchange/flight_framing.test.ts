@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchFromRows, batchRows } from '../../src/columnar/kernels.js';
-import type { Batch } from '../../src/columnar/column.js';
+import type { Batch, FixedColumn } from '../../src/columnar/column.js';
 import { encodeBatchMessage } from '../../src/columnar/ipc.js';
 import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 import { ipcBatchCodec, type BatchCodec, type ExchangeCompression } from '../../src/exchange/batch_codec.js';
@@ -144,7 +144,7 @@ describe('batch FlightData framing', () => {
     const received = decodeFlightData(wire);
     const back = ipcBatchCodec.decodeBatch(s, received.dataHeader, received.dataBody);
     for (const c of back.columns) {
-      const bytes = c.type === 'utf8' ? c.offsets : c.type === 'null' ? null : c.values;
+      const bytes = c.type === 'utf8' ? c.offsets : c.type === 'null' ? null : (c as FixedColumn).values;
       expect(bytes?.buffer).toBe(wire.buffer);
     }
     expect(batchRows(back)).toEqual([[1, 1.5, 2n, 'a'], [3, 4.5, 6n, 'bc']]);

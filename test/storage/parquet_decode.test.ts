@@ -17,7 +17,7 @@ import * as nodePath from 'node:path';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Column } from '../../src/columnar/column.js';
+import type { Column, FixedColumn } from '../../src/columnar/column.js';
 import type { Batch } from '../../src/columnar/column.js';
 import type { Field } from '../../src/common/types.js';
 import { parquetScan } from '../../src/exec/parquet_scan.js';
@@ -37,7 +37,7 @@ function cell(c: Column, i: number): Cell {
   switch (c.type) {
     case 'utf8': return utf8.decode(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
     case 'bool': return c.values[i] === 1;
-    default: return c.values[i]!;
+    default: return (c as FixedColumn).values[i]!;
   }
 }
 

@@ -27,6 +27,7 @@ import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import type { DataType, DecimalType } from '../../common/types.js';
 import { isDecimal } from '../../common/types.js';
+import { isNested } from '../../common/nested_types.js';
 import { GroupTable } from './group_table.js';
 import { HllAccumulator } from './hll.js';
 import { ValueListAccumulator } from './value_list.js';
@@ -755,6 +756,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
         case 'int64': case 'timestamp': return new BigIntMinMaxAccumulator(isMax, t);
         default:
           if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
+          if (isNested(t)) throw executionError(`${agg.fn}() of a ${t} value is not supported`);
           return new NumberMinMaxAccumulator(isMax, t);
       }
     }

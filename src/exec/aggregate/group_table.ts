@@ -25,7 +25,9 @@
  * one group (id 0), which exists from the start: a global aggregate has one row even on
  * empty input.
  */
-import { allocValues, fixedColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
+import { allocValues, fixedColumn, nullColumn, type Column, type FixedColumn, type TypedValues } from '../../columnar/column.js';
+import { isNested } from '../../common/nested_types.js';
+import { NestedKeyStore } from './nested_key_store.js';
 import { bucketOf, hashColumns, hashWord1, hashWord2, hashWordN, intKeyWidth, packIntKeys } from '../../columnar/hash.js';
 import type { DataType } from '../../common/types.js';
 
@@ -61,7 +63,7 @@ class FixedKeyStore implements KeyStore {
   private validity: Uint8Array;
   private hasNull = false;
 
-  constructor(readonly type: Exclude<DataType, 'null' | 'utf8'>) {
+  constructor(readonly type: FixedColumn['type']) {
     this.values = allocValues(type, 64);
     this.validity = new Uint8Array(64);
   }
@@ -81,7 +83,7 @@ class FixedKeyStore implements KeyStore {
     const g = this.length++;
     if (isNullAt(c, row)) { this.validity[g] = 0; this.hasNull = true; return; }
     this.validity[g] = 1;
-    const x = (c as Exclude<Column, { type: 'null' | 'utf8' }>).values[row]!;
+    const x = (c as FixedColumn).values[row]!;
     // A key column of another integer width than the store (int32 vs int64) is converted.
     if (this.values instanceof BigInt64Array) this.values[g] = typeof x === 'bigint' ? x : BigInt(x);
     else (this.values as Int32Array)[g] = typeof x === 'bigint' ? Number(x) : x;
@@ -90,7 +92,7 @@ class FixedKeyStore implements KeyStore {
   equals(g: number, c: Column, row: number): boolean {
     const cNull = isNullAt(c, row);
     if (this.validity[g] === 0 || cNull) return this.validity[g] === 0 && cNull;
-    const x = this.values[g]!, y = (c as Exclude<Column, { type: 'null' | 'utf8' }>).values[row]!;
+    const x = this.values[g]!, y = (c as FixedColumn).values[row]!;
     if (x === y) return true;
     if (typeof x !== typeof y) return BigInt(x) === BigInt(y);
     return x !== x && y !== y; // NaN groups with NaN
@@ -160,6 +162,7 @@ class Utf8KeyStore implements KeyStore {
 export function makeKeyStore(type: DataType): KeyStore {
   if (type === 'null') return new NullKeyStore();
   if (type === 'utf8') return new Utf8KeyStore();
+  if (isNested(type)) return new NestedKeyStore(type);
   return new FixedKeyStore(type);
 }
 

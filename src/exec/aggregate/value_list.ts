@@ -16,6 +16,7 @@
  * There is no partial state: the planner runs these aggregates in mode single only.
  */
 import { fixedColumn, type Column } from '../../columnar/column.js';
+import { isNestedColumn, nestedColumnBytes } from '../../columnar/nested.js';
 import { concatColumns, take } from '../../columnar/kernels.js';
 import type { DataType } from '../../common/types.js';
 import type { AggregateExpr } from '../../expr/expr.js';
@@ -98,6 +99,7 @@ export class ValueListAccumulator implements Accumulator {
 function columnBytes(c: Column): number {
   if (c.type === 'null') return 0;
   const v = c.validity ? c.validity.byteLength : 0;
+  if (isNestedColumn(c)) return nestedColumnBytes(c, columnBytes);
   return c.type === 'utf8' ? c.offsets.byteLength + c.data.byteLength + v : c.values.byteLength + v;
 }
 

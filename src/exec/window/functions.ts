@@ -15,6 +15,7 @@
  */
 import { fixedColumn, type Column, type Utf8Column } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
+import { compareNested, isNestedColumn } from '../../columnar/nested.js';
 import { SpillwayError } from '../../common/errors.js';
 import { compareBytes } from '../../expr/compare.js';
 import { assemble } from '../../expr/conditional.js';
@@ -319,7 +320,10 @@ function comparator(c: Exclude<Column, { type: 'null' }>): (i: number, j: number
       const u = c as Utf8Column;
       return (i, j) => compareBytes(u.data, u.offsets[i]!, u.offsets[i + 1]!, u.data, u.offsets[j]!, u.offsets[j + 1]!);
     }
-    default: { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
+    default: {
+      if (isNestedColumn(c)) return (i, j) => compareNested(c, i, c, j);
+      const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0);
+    }
   }
 }
 
