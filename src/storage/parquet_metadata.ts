@@ -241,12 +241,18 @@ export function unsupportedColumnError(path: string, el: SchemaElement): Spillwa
  */
 export function nestedColumnShape(path: string, elements: readonly SchemaElement[], i: number): Shape {
   const top = elements[i]!;
-  try {
-    return nestedShape(schemaTree(elements, i).node, (leaf) => spillwayType(path, leaf));
-  } catch (e) {
-    if (e instanceof SpillwayError) {
-      throw new SpillwayError('unsupported', `Parquet file "${path}": column "${top.name}" has an unsupported type (${describeElement(top)}): ${e.message.replace(/^.*?: /, '')}`);
+  const leafType = (leaf: SchemaElement): DataType => {
+    try {
+      return spillwayType(path, leaf);
+    } catch (e) {
+      if (!(e instanceof SpillwayError)) throw e;
+      throw unsupportedColumn(path, top, `its field "${leaf.name}" (${describeElement(leaf)}): ${e.message.slice(e.message.indexOf('): ') + 3)}`);
     }
+  };
+  try {
+    return nestedShape(schemaTree(elements, i).node, leafType);
+  } catch (e) {
+    if (e instanceof SpillwayError) throw e;
     throw unsupportedColumn(path, top, e instanceof Error ? e.message : String(e));
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Parquet files DuckDB writes with types Spillway does not read (BLOB, LIST, STRUCT, TIME,
- * INTERVAL): the other columns read as DuckDB reads them, and only a query touching such a
- * column fails, naming the file, the column and its type. UINT64 reads as BIGINT until a
+ * Parquet files DuckDB writes with types Spillway does not read (BLOB, TIME, INTERVAL, a LIST
+ * of BLOB): the other columns (LIST and STRUCT ones too) read as DuckDB reads them, and only a
+ * query touching such a column fails, naming the file, the column and its type. UINT64 reads as BIGINT until a
  * value does not fit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   types = join(dir, 'types.parquet');
   ubig = join(dir, 'ubig.parquet');
   await duck.run(`copy (select i::int as a, ('x' || i)::blob as b, (i * 10)::ubigint as u, [i, i + 1] as l, {'p': i} as s,
-    make_time(1, 2, i % 60) as t, to_days(i::int) as iv, 'v' || i as v from range(1000) r(i)) to '${types}' (row_group_size 300)`);
+    make_time(1, 2, i % 60) as t, to_days(i::int) as iv, 'v' || i as v, [('x' || i)::blob] as lb from range(1000) r(i)) to '${types}' (row_group_size 300)`);
   await duck.run(`copy (select * from (values (1::ubigint), (9223372036854775807::ubigint), (null)) v(u)) to '${join(dir, 'ubig_ok.parquet')}'`);
   await duck.run(`copy (select * from (values (1::ubigint), (18446744073709551615::ubigint)) v(u)) to '${ubig}'`);
   db = await Session.create({ tables: dir });
@@ -54,8 +54,7 @@ describe('Parquet columns of unsupported types', () => {
   it('a query touching one fails, naming the file, the column and its Parquet type', async () => {
     const cases: [string, string][] = [
       ['b', 'BYTE_ARRAY): binary columns are not supported'],
-      ['l', 'group LIST): nested (list, map or struct) columns are not supported'],
-      ['s', 'group): nested (list, map or struct) columns are not supported'],
+      ['lb', 'group LIST): its field "element" (BYTE_ARRAY): binary columns are not supported'],
       ['t', 'INT64 TIME): TIME is not supported'],
       ['iv', 'FIXED_LEN_BYTE_ARRAY INTERVAL): fixed-length binary columns are not supported'],
     ];
@@ -63,6 +62,12 @@ describe('Parquet columns of unsupported types', () => {
       expect(await failure(`select a, ${column} from types`)).toBe(`Parquet file "${types}": column "${column}" has an unsupported type (${what}`);
     }
     expect(await failure('select * from types')).toMatch(/^Parquet file ".*types.parquet": column "b" has an unsupported type/);
+  });
+
+  it('LIST and STRUCT columns of the same file read as DuckDB reads them', async () => {
+    const res = await db.sql('select a, l, s from types where a < 5 order by a');
+    expect(res.schema.fields.map((f) => f.type)).toEqual(['int32', 'list<int64>', 'struct<p:int64>']);
+    expect(res.rows()).toEqual([0, 1, 2, 3, 4].map((a) => [a, [BigInt(a), BigInt(a + 1)], { p: BigInt(a) }]));
   });
 
   it('UINT64 reads as BIGINT; a value above 2^63 - 1 fails naming it', async () => {
