@@ -10,7 +10,9 @@ import type { DataType, Scalar } from '../common/types.js';
 import { decimalParams, decimalType, isDecimal, isInteger, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
-import { didYouMean } from '../common/errors.js';
+import { didYouMean, SpillwayError } from '../common/errors.js';
+import { isStruct } from '../common/nested_types.js';
+import { fieldAccess, indexAccess } from './nested_functions.js';
 import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
 import type { BindContext, CteScope } from './bind_context.js';
 import type { Scope } from './scope.js';
@@ -195,6 +197,37 @@ function requireBool(e: LExpr, env: ExprEnv, node: ExprNode, what: string): LExp
   throw env.ctx.error('type', `argument of ${what} must be type BOOLEAN, not type ${sqlTypeName(e.type)}${env.ctx.at(node)}`);
 }
 
+/**
+ * A column, or `s.a` read as field a of a struct column s when no table is named s (DuckDB
+ * resolves a table first too).
+ */
+function resolveColumnOrField(name: string, qualifier: string | undefined, env: ExprEnv): LExpr {
+  try {
+    return env.scope.resolve(name, qualifier, env.ctx);
+  } catch (e) {
+    if (qualifier === undefined || !(e instanceof SpillwayError)) throw e;
+    let base: LExpr;
+    try { base = env.scope.resolve(qualifier, undefined, env.ctx); } catch { throw e; }
+    if (!isStruct(base.type)) throw e;
+    return fieldAccess(base, name);
+  }
+}
+
+/** `x[i]` / `x['f']` after a column reference (node-sql-parser's array_index), applied in order. */
+function bindNestedAccess(node: ExprNode, env: ExprEnv, base: LExpr): LExpr {
+  const indexes = (node as { array_index?: { index: ExprNode }[] }).array_index ?? [];
+  let out = base;
+  for (const ix of indexes) {
+    try {
+      out = indexAccess(out, bindExpr(ix.index, env));
+    } catch (e) {
+      if (e instanceof SpillwayError) throw env.ctx.error(e.kind, `${e.message}${env.ctx.at(node)}`);
+      throw e;
+    }
+  }
+  return out;
+}
+
 export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const sub = subqueryOf(node);
@@ -203,7 +236,11 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
     case 'column_ref': {
       const { name, qualifier, star } = columnRefParts(node);
       if (star) throw ctx.error('binder', `"*" is not allowed here${ctx.at(node)}`);
-      return env.scope.resolve(name, qualifier, ctx);
+      return bindNestedAccess(node, env, resolveColumnOrField(name, qualifier, env));
+    }
+    case 'array': {
+      const items = ((node as { expr_list?: { value?: ExprNode[] } }).expr_list?.value ?? []).map((x) => bindExpr(x, env));
+      return bindNestedAccess(node, env, callFunction('list_value', items, env, node));
     }
     case 'double_quote_string':
       return env.scope.resolve(String(node.value), undefined, ctx);

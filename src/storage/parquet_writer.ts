@@ -29,6 +29,7 @@ import { compressSync as snappyCompress } from 'snappy';
 import type { ColumnChunk, CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
 import { batchBytes, type Batch, type Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
+import { isNested } from '../common/nested_types.js';
 import { SpillwayError } from '../common/errors.js';
 import { decimalParams, isDecimal, sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
@@ -69,6 +70,9 @@ function schemaElement(f: Field): SchemaElement {
     const { precision, scale } = decimalParams(f.type);
     const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: 16 };
     return { name, ...physical, converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, repetition_type };
+  }
+  if (isNested(f.type)) {
+    throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: nested columns are read but not written yet (write them to CSV or JSON, or select their fields)`);
   }
   switch (f.type) {
     case 'int32': return { name, type: 'INT32', repetition_type };
