@@ -5,6 +5,7 @@
  *   map_extract(m, k)           the value of the first entry whose key equals k, else NULL (m[k])
  *   len(l)                      the number of elements (BIGINT) of a list or map
  *   list_value(a, b, …)         a list of its arguments, one list per row (ARRAY[a, b, …])
+ *   unnest(l)                   only as a SELECT item, where the projection expands it
  * Each is a gather over the child column: positions are computed in an Int32Array, then
  * `take` copies the elements (-1 gives NULL).
  */
@@ -89,7 +90,13 @@ function listValue(e: CallExpr, batch: Batch): Column {
   return { type: e.type as ListColumn['type'], length: n, validity: null, offsets, child };
 }
 
+/** unnest(l) is expanded by the projection (exec/unnest_rows.ts); anywhere else it is refused. */
+function unnestElsewhere(): Column {
+  throw new SpillwayError('unsupported', 'unnest(list) is supported only as a whole SELECT item (select unnest(l), x from t)');
+}
+
 export const NESTED_FUNCTIONS: Record<string, (e: CallExpr, batch: Batch) => Column> = {
+  unnest: unnestElsewhere,
   struct_extract: structExtract,
   list_extract: listExtract,
   map_extract: mapExtract,

@@ -56,6 +56,13 @@ const lengthOfList: FnBinder = (name, args) => {
 };
 
 export const NESTED_FUNCTION_BINDERS: Record<string, FnBinder> = {
+  // one row per element: only a whole SELECT item (the projection expands its rows)
+  unnest: (name, args) => {
+    const a = one(name, args);
+    if (a.type === 'null') return call('unnest', [a], 'null');
+    if (!isList(a.type)) throw new SpillwayError('type', `function ${name} expects a list, got ${sqlTypeName(a.type)}`);
+    return call('unnest', [a], listElement(a.type));
+  },
   len: lengthOfList,
   array_length: lengthOfList,
   list_value: (_name, args) => {

@@ -3,7 +3,7 @@
  * and their nestings (list of struct, struct of list, list of list), with NULLs at every level
  * and empty lists, in several row groups; both engines read it, and Spillway's values printed
  * as DuckDB prints them (`[1, NULL]`, `{'a': 1}`, `{k=v}`) must equal DuckDB's `::VARCHAR` of
- * the same query. Covers selects, field access, indexing, len, equality filters, GROUP BY,
+ * the same query. Covers selects, field access, indexing, len, unnest, equality filters, GROUP BY,
  * DISTINCT and joins on nested keys, and ORDER BY nested values; in one thread, on worker
  * threads with distribution forced (the values cross exchanges as Arrow List/Struct/Map), and
  * under a 2 MB memory limit (sorts and aggregates spill nested columns); COPY TO Parquet of
@@ -60,6 +60,10 @@ const QUERIES = [
   `select id, s, ls from t order by s nulls first, ls, id`,
   `select id, l, s from t where id in (select id from t where l[1] = 2) order by id`,
   `select l from t where id < 40 union all select l from t where id >= 2990 order by 1 nulls first`,
+  `select id, unnest(l) as e, s.b from t where id < 200 order by id, e nulls last`,
+  `select id, unnest(ll) as e from t where id < 60 order by id, e nulls last`,
+  `select count(*) from (select id, unnest(ls) from t)`,
+  `select x, count(*) from (select unnest(l) as x from t) where x > 0 group by x order by x`,
 ];
 
 describe.each([
