@@ -11,7 +11,7 @@ import { decimalParams, decimalType, isDecimal, isInteger, isNumeric, MAX_DECIMA
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
 import { didYouMean, SpillwayError } from '../common/errors.js';
-import { isStruct } from '../common/nested_types.js';
+import { isStruct, listType } from '../common/nested_types.js';
 import { fieldAccess, indexAccess } from './nested_functions.js';
 import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
 import type { BindContext, CteScope } from './bind_context.js';
@@ -645,6 +645,7 @@ const AGGREGATES = new Set([
   'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or',
   'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop', 'approx_count_distinct',
   'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'percentile_cont', 'percentile_disc',
+  'list', 'array_agg',
 ]);
 
 /** Whether `name` (lower case) is an aggregate function, as GROUP BY and windows take it. */
@@ -654,7 +655,7 @@ export function isAggregateName(name: string): boolean {
 
 /** Spellings of the same aggregate. */
 const AGGREGATE_ALIASES: Record<string, AggregateFunction> = {
-  variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
+  array_agg: 'list', variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
 };
 
 function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
@@ -763,7 +764,7 @@ function aggregateArgumentEnv(env: ExprEnv): ExprEnv {
 /** The aggregates beyond count/sum/avg/min/max. */
 const NEW_AGGREGATES = new Set([
   'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
-  'approx_count_distinct', 'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc',
+  'approx_count_distinct', 'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'list', 'array_agg',
 ]);
 
 function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv): LExpr {
@@ -786,6 +787,13 @@ function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArg
       return collector.add(fn, arg, distinct, 'float64', display);
     case 'approx_count_distinct':
       return collector.add(fn, arg, false, 'int64', display);
+    case 'list': {
+      // list(x) / array_agg(x [ORDER BY …]): NULL values become NULL elements, as DuckDB
+      if (distinct) throw ctx.error('unsupported', `unsupported: DISTINCT in ${name}${ctx.at(node)}`);
+      if (arg.type === 'null') arg = castTo(arg, 'int32');
+      const orderBy = (a.orderby ?? []).map((o) => orderKey(bindExpr(o.expr, argEnv), o));
+      return collector.add('list', arg, false, listType(arg.type), display, orderBy.length > 0 ? { orderBy } : {});
+    }
     case 'string_agg': {
       let separator: string | null = ',';
       const sepNode = a.separator?.delimiter ?? (Array.isArray(a.value) && a.value.length > 1 ? a.value[1] : undefined);

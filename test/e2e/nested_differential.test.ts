@@ -3,7 +3,7 @@
  * and their nestings (list of struct, struct of list, list of list), with NULLs at every level
  * and empty lists, in several row groups; both engines read it, and Spillway's values printed
  * as DuckDB prints them (`[1, NULL]`, `{'a': 1}`, `{k=v}`) must equal DuckDB's `::VARCHAR` of
- * the same query. Covers selects, field access, indexing, len, unnest, equality filters, GROUP BY,
+ * the same query. Covers selects, field access, indexing, len, unnest, list()/array_agg, equality filters, GROUP BY,
  * DISTINCT and joins on nested keys, and ORDER BY nested values; in one thread, on worker
  * threads with distribution forced (the values cross exchanges as Arrow List/Struct/Map), and
  * under a 2 MB memory limit (sorts and aggregates spill nested columns); COPY TO Parquet of
@@ -64,6 +64,9 @@ const QUERIES = [
   `select id, unnest(ll) as e from t where id < 60 order by id, e nulls last`,
   `select count(*) from (select id, unnest(ls) from t)`,
   `select x, count(*) from (select unnest(l) as x from t) where x > 0 group by x order by x`,
+  `select k, array_agg(id order by id desc) from t where id < 300 group by k order by k`,
+  `select k, array_agg(l order by id), array_agg(s order by id) from t where id < 100 group by k order by k`,
+  `select k, len(list(id)), len(array_agg(s)) from t group by k order by k`,
 ];
 
 describe.each([

@@ -737,7 +737,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
     case 'bool_and': case 'bool_or': return new BoolAccumulator(agg.fn === 'bool_and');
     case 'var_samp': case 'var_pop': case 'stddev_samp': case 'stddev_pop': return new VarianceAccumulator(agg.fn);
     case 'approx_count_distinct': return new HllAccumulator();
-    case 'string_agg': case 'percentile_cont': case 'percentile_disc': return new ValueListAccumulator(agg, argType ?? 'null');
+    case 'string_agg': case 'percentile_cont': case 'percentile_disc': case 'list': return new ValueListAccumulator(agg, argType ?? 'null');
     case 'count_star': return new CountAccumulator(true);
     case 'count': return new CountAccumulator(false);
     case 'avg': return new FloatSumAccumulator(true);
