@@ -5,6 +5,7 @@
  *   map_extract(m, k)           the value of the first entry whose key equals k, else NULL (m[k])
  *   len(l)                      the number of elements (BIGINT) of a list or map
  *   list_value(a, b, …)         a list of its arguments, one list per row (ARRAY[a, b, …])
+ *   struct_pack(v, …)           a struct of its arguments, names in its type ({'a': v, …})
  *   unnest(l)                   only as a SELECT item, where the projection expands it
  * Each is a gather over the child column: positions are computed in an Int32Array, then
  * `take` copies the elements (-1 gives NULL).
@@ -95,7 +96,12 @@ function unnestElsewhere(): Column {
   throw new SpillwayError('unsupported', 'unnest(list) is supported only as a whole SELECT item (select unnest(l), x from t)');
 }
 
+function structPack(e: CallExpr, batch: Batch): Column {
+  return { type: e.type as StructColumn['type'], length: batch.length, validity: null, children: e.args.map((a) => evaluate(a, batch)) };
+}
+
 export const NESTED_FUNCTIONS: Record<string, (e: CallExpr, batch: Batch) => Column> = {
+  struct_pack: structPack,
   unnest: unnestElsewhere,
   struct_extract: structExtract,
   list_extract: listExtract,

@@ -5,11 +5,11 @@
  * declared type, len is BIGINT.
  */
 import { SpillwayError } from '../common/errors.js';
-import { isList, isMap, isStruct, listElement, listType, mapParams, structFields } from '../common/nested_types.js';
+import { isList, isMap, isStruct, listElement, listType, mapParams, structFields, structType } from '../common/nested_types.js';
 import type { DataType } from '../common/types.js';
 import { sqlTypeName } from '../common/types.js';
 import type { LExpr } from '../plan/logical.js';
-import { castTo, commonTypeOf } from './coercion.js';
+import { castTo, commonTypeOf, isUntypedString } from './coercion.js';
 
 const call = (name: string, args: LExpr[], type: DataType): LExpr => ({ kind: 'call', name, args, type });
 const text = (v: string): LExpr => ({ kind: 'literal', value: v, type: 'utf8' });
@@ -55,7 +55,27 @@ const lengthOfList: FnBinder = (name, args) => {
   return call('len', [a], 'int64');
 };
 
+/** struct_pack from `{'k': v, …}` (preparse's __struct('k', v, …)): field names constant. */
+const structPack: FnBinder = (name, args) => {
+  if (args.length === 0 || args.length % 2 !== 0) throw new SpillwayError('binder', `a struct literal needs 'name': value pairs`);
+  const fields: { name: string; type: DataType }[] = [];
+  const values: LExpr[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    const k = args[i]!;
+    if (k.kind !== 'literal' || typeof k.value !== 'string') throw new SpillwayError('binder', `${name}: a field name must be a constant`);
+    if (fields.some((f) => f.name === k.value)) throw new SpillwayError('binder', `duplicate struct field "${k.value}"`);
+    let v = args[i + 1]!;
+    if (v.type === 'null') v = castTo(v, 'int32');
+    else if (isUntypedString(v)) v = castTo(v, 'utf8');
+    fields.push({ name: k.value, type: v.type });
+    values.push(v);
+  }
+  return call('struct_pack', values, structType(fields));
+};
+
 export const NESTED_FUNCTION_BINDERS: Record<string, FnBinder> = {
+  __struct: structPack,
+  __list: (name, args) => NESTED_FUNCTION_BINDERS.list_value!(name, args),
   // one row per element: only a whole SELECT item (the projection expands its rows)
   unnest: (name, args) => {
     const a = one(name, args);

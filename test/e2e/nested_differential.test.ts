@@ -64,6 +64,8 @@ const QUERIES = [
   `select id, unnest(ll) as e from t where id < 60 order by id, e nulls last`,
   `select count(*) from (select id, unnest(ls) from t)`,
   `select x, count(*) from (select unnest(l) as x from t) where x > 0 group by x order by x`,
+  `select id, [id, k, null] as p, {'i': id, 'l': l, 'n': {'x': 'y'}} as q, [[k], [], null] as r from t where id < 30 order by id`,
+  `select id from t where l = [1, 1, 1] or s = {'a': 2::bigint, 'b': 'v2'} order by id`,
   `select k, array_agg(id order by id desc) from t where id < 300 group by k order by k`,
   `select k, array_agg(l order by id), array_agg(s order by id) from t where id < 100 group by k order by k`,
   `select k, len(list(id)), len(array_agg(s)) from t group by k order by k`,
@@ -151,6 +153,7 @@ describe('nested values in results', () => {
 
   it('ARRAY[…] builds a list; indexing a non-list and unknown fields fail with one clear error', async () => {
     expect((await db.sql('select ARRAY[1, 2, 3] as a, ARRAY[1, 2][2] as b')).rows()).toEqual([[[1, 2, 3], 2]]);
+    expect((await db.sql("select [1, 2] as a, {'x': [1], y: 'z'} as b, l[1] as c from r")).rows()).toEqual([[[1, 2], { x: [1], y: 'z' }, 1]]);
     await expect(db.sql('select s.zz from r')).rejects.toThrow(/has no field "zz"/);
     await expect(db.sql('select len(s) from r')).rejects.toThrow(/function len expects a list/);
   });
