@@ -163,3 +163,33 @@ export function nestedSqlTypeName(t: string, leafName: (t: DataType) => string):
     case 'struct': return `STRUCT(${info.fields.map((f) => `${PLAIN_NAME.test(f.name) ? f.name : `"${f.name.replaceAll('"', '""')}"`} ${leafName(f.type)}`).join(', ')})`;
   }
 }
+
+/**
+ * The nested type both a and b convert to, or null: the same shape (list, map, struct with the
+ * same field names in order) with `leaf` giving the common type of each pair of leaves.
+ */
+export function commonNestedType(a: DataType, b: DataType, leaf: (x: DataType, y: DataType) => DataType | null): DataType | null {
+  if (a === b) return a;
+  if (!isNested(a) || !isNested(b)) return isNested(a) || isNested(b) ? null : leaf(a, b);
+  const x = nestedInfo(a), y = nestedInfo(b);
+  if (x.kind === 'list' && y.kind === 'list') {
+    const e = commonNestedType(x.element, y.element, leaf);
+    return e === null ? null : listType(e);
+  }
+  if (x.kind === 'map' && y.kind === 'map') {
+    const k = commonNestedType(x.key, y.key, leaf), v = commonNestedType(x.value, y.value, leaf);
+    return k === null || v === null ? null : mapType(k, v);
+  }
+  if (x.kind === 'struct' && y.kind === 'struct' && x.fields.length === y.fields.length) {
+    const fields: StructFieldType[] = [];
+    for (let i = 0; i < x.fields.length; i++) {
+      const f = x.fields[i]!, g = y.fields[i]!;
+      if (f.name !== g.name) return null;
+      const t = commonNestedType(f.type, g.type, leaf);
+      if (t === null) return null;
+      fields.push({ name: f.name, type: t });
+    }
+    return structType(fields);
+  }
+  return null;
+}
