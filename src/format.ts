@@ -12,7 +12,9 @@ import { decodeUtf8, type Batch, type Column, type Utf8Column } from './columnar
 import { civilOf } from './common/calendar.js';
 import { formatTimeOfDay } from './common/time_of_day.js';
 import { scalarAt } from './columnar/kernels.js';
-import type { DataType, Scalar, Schema } from './common/types.js';
+import type { DataType, NestedType, Scalar, Schema } from './common/types.js';
+import { isNested, nestedInfo } from './common/nested_types.js';
+import { isNestedColumn } from './columnar/nested.js';
 import { decimalParams, isDecimal } from './common/types.js';
 import { decimalText } from './expr/decimal.js';
 
@@ -43,13 +45,60 @@ export function formatFloat(x: number): string {
 export function formatScalar(type: DataType, v: Scalar): string | null {
   if (v === null) return null;
   if (isDecimal(type)) return decimalText(typeof v === 'bigint' ? v : Number(v), decimalParams(type).scale);
+  if (isNested(type)) return nestedText(type, v);
   switch (type) {
     case 'date32': return formatDate(Number(v));
-    case 'timestamp': return formatTimestamp(BigInt(v));
+    case 'timestamp': return formatTimestamp(BigInt(v as number | bigint));
     case 'time': return formatTimeOfDay(Number(v));
     case 'float64': return formatFloat(Number(v));
     case 'bool': return v ? 'true' : 'false';
     default: return String(v);
+  }
+}
+
+/**
+ * DuckDB's text of a nested value: [1, 2, NULL], {'a': 1, 'b': x}, {k=v} for maps; a string
+ * inside is bare unless it holds a character of that syntax, then quoted ('it\'s').
+ */
+function nestedText(type: NestedType, v: Scalar): string {
+  const inner = (t: DataType, x: Scalar): string => {
+    if (x === null) return 'NULL';
+    if (isNested(t)) return nestedText(t, x);
+    const s = formatScalar(t, x) ?? 'NULL';
+    return t === 'utf8' && /[,'"[\]{}()=:\\]|^\s|\s$|^$|^NULL$/i.test(s) ? `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'` : s;
+  };
+  const info = nestedInfo(type);
+  switch (info.kind) {
+    case 'list': return `[${(v as readonly Scalar[]).map((x) => inner(info.element, x)).join(', ')}]`;
+    case 'struct': {
+      const o = v as { readonly [k: string]: Scalar };
+      return `{${info.fields.map((f) => `'${f.name.replace(/'/g, "\\'")}': ${inner(f.type, o[f.name] ?? null)}`).join(', ')}}`;
+    }
+    case 'map': {
+      const entries = v as readonly { readonly key: Scalar; readonly value: Scalar }[];
+      return `{${entries.map((e) => `${inner(info.key, e.key)}=${inner(info.value, e.value)}`).join(', ')}}`;
+    }
+  }
+}
+
+/** A nested value as plain JSON-ready data: numbers, strings, arrays, objects (maps as objects when keys are text). */
+export function nestedJson(type: DataType, v: Scalar): unknown {
+  if (v === null) return null;
+  if (!isNested(type)) {
+    if (type === 'date32' || type === 'timestamp' || isDecimal(type)) return formatScalar(type, v);
+    if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+    if (typeof v === 'number' && !Number.isFinite(v)) return formatFloat(v);
+    return v;
+  }
+  const info = nestedInfo(type);
+  switch (info.kind) {
+    case 'list': return (v as readonly Scalar[]).map((x) => nestedJson(info.element, x));
+    case 'struct': {
+      const o = v as { readonly [k: string]: Scalar };
+      return Object.fromEntries(info.fields.map((f) => [f.name, nestedJson(f.type, o[f.name] ?? null)]));
+    }
+    case 'map':
+      return (v as readonly { key: Scalar; value: Scalar }[]).map((e) => ({ key: nestedJson(info.key, e.key), value: nestedJson(info.value, e.value) }));
   }
 }
 
@@ -285,6 +334,7 @@ function csvCells(c: Column, out: ByteSink, start: number, end: number, delim: n
       return (i) => { if (valid === null || valid[i] !== 0) out.text(csvQuote(formatCell(c, i)!, delimiter)); };
     }
     default: {
+      if (isNestedColumn(c)) return (i) => { if (valid === null || valid[i] !== 0) out.text(csvQuote(formatCell(c, i)!, String.fromCharCode(delim))); };
       const v = c.values, scale = decimalParams(c.type).scale;
       return (i) => { if (valid === null || valid[i] !== 0) out.ascii(decimalText(v[i]!, scale)); };
     }
@@ -387,6 +437,7 @@ function jsonValues(c: Column, type: DataType, out: ByteSink, start: number, end
     case 'time': case 'interval': case 'blob':
       return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(formatCell(c, i))); };
     default: {
+      if (isNestedColumn(c)) return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.text(JSON.stringify(nestedJson(c.type, scalarAt(c, i)))); };
       const v = c.values, scale = decimalParams(c.type).scale;
       return (i) => { if (valid !== null && valid[i] === 0) out.ascii('null'); else out.ascii(decimalJson(decimalText(v[i]!, scale))); };
     }

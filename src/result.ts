@@ -3,7 +3,8 @@ import type * as arrow from 'apache-arrow';
 import type { Batch } from './columnar/column.js';
 import { batchRows } from './columnar/kernels.js';
 import { tableFromBatches } from './columnar/arrow.js';
-import { formatScalar, toCsvChunks, toJsonChunks, toTable } from './format.js';
+import { formatScalar, nestedJson, toCsvChunks, toJsonChunks, toTable } from './format.js';
+import { isNested } from './common/nested_types.js';
 import type { MetricsSet } from './common/metrics.js';
 import type { DataType, Scalar, Schema } from './common/types.js';
 import type { EdgeFigures, StageFigures } from './common/figures.js';
@@ -70,10 +71,10 @@ export class QueryResult {
    * safe integer, so the number prints its digits, else its exact text), NaN and ±Infinity as 'NaN', 'Infinity', '-Infinity',
    * NULL as null. For small results.
    */
-  toObjects(): Record<string, string | number | boolean | null>[] {
+  toObjects(): Record<string, PlainValue>[] {
     const fields = this.schema.fields;
     return this.batches.flatMap((b) => batchRows(b)).map((r) => {
-      const o: Record<string, string | number | boolean | null> = {};
+      const o: Record<string, PlainValue> = {};
       fields.forEach((f, j) => { o[f.name] = plainValue(f.type, r[j]!); });
       return o;
     });
@@ -107,13 +108,17 @@ function decimalToNumber(v: number | bigint, scale: number): number {
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER), MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** A value as toObjects gives it (see there); a nested value as arrays and objects of these. */
+export type PlainValue = string | number | boolean | null | PlainValue[] | { [field: string]: PlainValue };
+
 /** A value as toObjects gives it (see there). */
-function plainValue(type: DataType, v: Scalar): string | number | boolean | null {
+function plainValue(type: DataType, v: Scalar): PlainValue {
   if (v === null) return null;
+  if (isNested(type)) return nestedJson(type, v) as PlainValue;
   if (type === 'date32' || type === 'timestamp' || type === 'time' || type === 'interval' || type === 'blob') return formatScalar(type, v);
   if (isDecimal(type)) return typeof v === 'number' ? decimalToNumber(v, decimalParams(type).scale) : formatScalar(type, v);
   if (typeof v === 'bigint') return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
   // JSON has no NaN or Infinity: text, as --format json writes them.
   if (typeof v === 'number' && !Number.isFinite(v)) return formatScalar('float64', v);
-  return v;
+  return v as PlainValue;
 }

@@ -7,9 +7,13 @@ import type { DataType, Field, Schema } from '../common/types.js';
 import { decimalParams, decimalType, isDecimal } from '../common/types.js';
 import { fixedColumn, intervalColumn, makeBatch, nullColumn, type Batch, type Column, type DecimalColumn, type IntervalColumn } from './column.js';
 import { SpillwayError } from '../common/errors.js';
+import { isNested } from '../common/nested_types.js';
+import { isNestedColumn } from './nested.js';
+import { nestedFromArrowData, nestedFromArrowType, nestedToArrowData, nestedToArrowType } from './nested_arrow.js';
 
 export function toArrowType(t: DataType): arrow.DataType {
   if (isDecimal(t)) { const { precision, scale } = decimalParams(t); return new arrow.Decimal(scale, precision, 128); }
+  if (isNested(t)) return nestedToArrowType(t);
   switch (t) {
     case 'null': return new arrow.Null();
     case 'bool': return new arrow.Bool();
@@ -50,6 +54,7 @@ export function fromArrowType(t: arrow.DataType, where: string): DataType {
       if (dt.precision > 38 || dt.scale < 0 || dt.scale > dt.precision) throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
       return decimalType(dt.precision, dt.scale);
     }
+    case arrow.Type.List: case arrow.Type.Struct: case arrow.Type.Map: return nestedFromArrowType(t, where);
     default: throw new Error(`unsupported Arrow type ${String(t)} in ${where}`);
   }
 }
@@ -62,7 +67,7 @@ export function fromArrowSchema(s: arrow.Schema): Schema {
   return { fields: s.fields.map((f): Field => ({ name: f.name, type: fromArrowType(f.type, `column ${f.name}`), nullable: f.nullable })) };
 }
 
-function packBits(bytes: Uint8Array, n: number): Uint8Array {
+export function packBits(bytes: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(((n + 63) >> 6) << 3);
   for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);
   return out;
@@ -94,6 +99,7 @@ export function columnToArrowData(c: Column): arrow.Data {
     case 'bool':
       return arrow.makeData({ type: type as arrow.Bool, length, nullCount, nullBitmap, data: packBits(c.values, length) });
     default:
+      if (isNestedColumn(c)) return nestedToArrowData(c, type, nullCount, nullBitmap);
       if (isDecimal(c.type)) {
         return arrow.makeData({ type: type as arrow.Decimal, length, nullCount, nullBitmap, data: decimalToWords(c as DecimalColumn) });
       }
@@ -128,6 +134,7 @@ export function columnFromArrowData(d: arrow.Data, type: DataType): Column {
     return { type, length: n, validity, offsets: o32, data: d.values as Uint8Array };
   }
   if (type === 'bool') return fixedColumn('bool', unpackBits(d.values as Uint8Array, off, n), validity);
+  if (isNested(type)) return nestedFromArrowData(d, type, validity);
   if (isDecimal(type)) return decimalFromWords(d.values as Uint32Array, off, n, validity, type);
   let values = d.values as Int32Array | Float64Array | BigInt64Array;
   if (type === 'date32' && values instanceof BigInt64Array) {

@@ -8,8 +8,10 @@
  *
  * Kernels index the typed arrays directly. Never build per-row JS objects on the data path.
  */
-import type { DataType, DecimalType, Field, Schema } from '../common/types.js';
+import type { DataType, DecimalType, Field, ListType, MapType, Schema, StructType } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
+import { isNested } from '../common/nested_types.js';
+import { emptyNestedColumn, isNestedColumn, nestedColumnBytes } from './nested.js';
 
 interface Base {
   readonly length: number;
@@ -51,10 +53,32 @@ export interface Utf8Column extends Base {
   readonly data: Uint8Array;
 }
 
+/**
+ * LIST: value i is child rows [offsets[i], offsets[i+1]) (offsets has length + 1 entries and
+ * need not start at 0); a NULL list has an empty range.
+ */
+export interface ListColumn extends Base {
+  readonly type: ListType;
+  readonly offsets: Int32Array;
+  readonly child: Column;
+}
+/** STRUCT: one child column per field, each `length` rows (values under a NULL struct are NULL or ignored). */
+export interface StructColumn extends Base {
+  readonly type: StructType;
+  readonly children: readonly Column[];
+}
+/** MAP: a list of struct<key:K,value:V> entries, laid out as a ListColumn (Arrow's layout). */
+export interface MapColumn extends Base {
+  readonly type: MapType;
+  readonly offsets: Int32Array;
+  readonly child: StructColumn;
+}
+export type NestedColumn = ListColumn | StructColumn | MapColumn;
+
 export type Column =
   | NullColumn | BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | Utf8Column
   | DecimalColumn
-  | TimeColumn | IntervalColumn | BlobColumn;
+  | TimeColumn | IntervalColumn | BlobColumn | NestedColumn;
 
 /** Columns whose values live in one fixed-width typed array. */
 export type FixedColumn = BoolColumn | Int32Column | Int64Column | Float64Column | Date32Column | TimestampColumn | DecimalColumn
@@ -94,7 +118,7 @@ export function nullCount(c: Column): number {
 export type TypedValues = Uint8Array | Int32Array | BigInt64Array | Float64Array;
 
 /** A new values array for n rows (decimals: the Float64Array form). */
-export function allocValues(type: Exclude<DataType, 'null' | 'utf8' | 'blob' | 'interval'>, n: number): TypedValues {
+export function allocValues(type: FixedColumn['type'], n: number): TypedValues {
   if (isDecimal(type)) return new Float64Array(n);
   switch (type) {
     case 'bool': return new Uint8Array(n);
@@ -141,6 +165,7 @@ export function emptyColumn(type: DataType): Column {
   if (type === 'null') return nullColumn(0);
   if (type === 'utf8' || type === 'blob') return { type, length: 0, validity: null, offsets: new Int32Array(1), data: new Uint8Array(0) };
   if (type === 'interval') return intervalColumn(new Int32Array(0), new Int32Array(0), new Float64Array(0), null);
+  if (isNested(type)) return emptyNestedColumn(type);
   return fixedColumn(type, allocValues(type, 0));
 }
 
@@ -194,7 +219,9 @@ export function columnBytes(c: Column): number {
     case 'null': return n;
     case 'utf8': case 'blob': return n + c.offsets.byteLength + c.data.byteLength;
     case 'interval': return n + 16 * c.length;
-    default: return n + c.values.byteLength;
+    default:
+      if (isNestedColumn(c)) return nestedColumnBytes(c, columnBytes);
+      return n + c.values.byteLength;
   }
 }
 

@@ -34,11 +34,12 @@
 import type { Column } from './column.js';
 import { intervalsEqual, normalizedParts } from './interval.js';
 import type { DataType } from '../common/types.js';
+import { isNestedColumn, nestedEqual, nestedValueHashes } from './nested.js';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 /** Value hash of NULL: any fixed value works; this one is not the hash of a common value. */
-const NULL_HASH = 0x5bd1e995 | 0;
+export const NULL_HASH = 0x5bd1e995 | 0;
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -71,6 +72,17 @@ function hashFloat(v: number): number {
   // -0 and 0 are equal, and all NaNs are equal: hash them alike.
   f64Scratch[0] = v === 0 ? 0 : v !== v ? NaN : v;
   return hash64(f64Halves[0]!, f64Halves[1]!);
+}
+
+/** The murmur3 round and finisher, for nested.ts's list and struct hashes. */
+export { round as hashRound, fmix32 as hashFinish };
+
+/** A per-row hash of one column's values (NULL rows alike), for nested values' elements. */
+export function columnValueHashes(c: Column, length: number): Int32Array {
+  if (isNestedColumn(c)) return nestedValueHashes(c, length);
+  const h = new Int32Array(length);
+  foldColumn(h, c, length);
+  return h;
 }
 
 function hashBytes(data: Uint8Array, start: number, end: number): number {
@@ -132,6 +144,11 @@ function foldColumn(h: Int32Array, c: Column, length: number): void {
       return;
     }
     default: {
+      if (isNestedColumn(c)) {
+        const vh = nestedValueHashes(c, length);
+        for (let i = 0; i < length; i++) h[i] = round(h[i]!, vh[i]!);
+        return;
+      }
       // Decimals hash their unscaled value as an int64, whichever form holds it.
       const v = c.values;
       if (v instanceof BigInt64Array) {
@@ -188,7 +205,8 @@ export function valuesEqual(a: Column, i: number, b: Column, j: number): boolean
     case 'bool':
       return a.values[i] === (b as typeof a).values[j];
     default: {
-      const x = a.values[i]!, y = (b as Exclude<Column, { type: 'null' | 'utf8' | 'bool' | 'float64' | 'time' | 'blob' | 'interval' }>).values[j]!;
+      if (isNestedColumn(a)) return nestedEqual(a, i, b as typeof a, j);
+      const x = a.values[i]!, y = (b as typeof a).values[j]!;
       // int32 against int64 (same number hashes alike): compare as bigint.
       return x === y || (typeof x !== typeof y && BigInt(x) === BigInt(y));
     }

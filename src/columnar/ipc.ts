@@ -23,7 +23,9 @@
  */
 import * as arrow from 'apache-arrow';
 import { SpillwayError } from '../common/errors.js';
-import type { Schema } from '../common/types.js';
+import type { DataType, Schema } from '../common/types.js';
+import { isNested, nestedInfo } from '../common/nested_types.js';
+import { copyNested, isNestedColumn } from './nested.js';
 import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema, unpackBits } from './arrow.js';
 import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
 import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';
@@ -139,6 +141,7 @@ function withDisjointBuffers(batch: Batch): Batch {
         return offsets === c.offsets && data === c.data ? c : { ...c, offsets, data };
       }
       default: {
+        if (isNestedColumn(c)) return copyNested(c);
         const values = disjoint(c.values);
         return values === c.values ? c : { ...c, values } as Column;
       }
@@ -293,11 +296,12 @@ export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uin
   }
   const meta = msg.header();
   const nodes = meta.nodes.length;
-  if (nodes !== schema.fields.length) {
-    throw new SpillwayError('io', `corrupt Arrow IPC data: record batch has ${nodes} columns, schema has ${schema.fields.length}`);
+  const expected = arrowFieldNodes(schema);
+  if (nodes !== expected) {
+    throw new SpillwayError('io', `corrupt Arrow IPC data: record batch has ${nodes} field nodes, schema has ${expected}`);
   }
   const bodyView = body.subarray(0, msg.bodyLength);
-  if (meta.compression == null) {
+  if (meta.compression == null && nodes === schema.fields.length) {
     const direct = readUncompressedBatch(schema, meta, bodyView);
     if (direct !== null) return direct;
   }
@@ -312,6 +316,20 @@ export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uin
   }
   if (rb === undefined) throw new SpillwayError('io', 'corrupt Arrow IPC data: record batch message could not be read');
   return batchFromArrow(rb, schema);
+}
+
+/** Field nodes of a record batch of this schema: one per column, plus one per nested child. */
+function arrowFieldNodes(schema: Schema): number {
+  const count = (t: DataType): number => {
+    if (!isNested(t)) return 1;
+    const info = nestedInfo(t);
+    switch (info.kind) {
+      case 'list': return 1 + count(info.element);
+      case 'map': return 2 + count(info.key) + count(info.value);
+      case 'struct': return 1 + info.fields.reduce((n, f) => n + count(f.type), 0);
+    }
+  };
+  return schema.fields.reduce((n, f) => n + count(f.type), 0);
 }
 
 type RecordBatchHeader = ReturnType<arrow.Message<arrow.MessageHeader.RecordBatch>['header']>;

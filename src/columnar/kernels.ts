@@ -4,6 +4,8 @@
  */
 import type { DataType, Scalar, Schema } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
+import { isNested } from '../common/nested_types.js';
+import { concatNested, isNestedColumn, nestedColumnFromScalars, nestedScalarAt, sliceNested, takeNested } from './nested.js';
 import {
   allocValues, allocValuesLike, decimalScalar, decodeUtf8, emptyColumn, encodeUtf8, fixedColumn, makeBatch, nullColumn,
   type Batch, type Column, type FixedColumn, type IntervalColumn, type TypedValues, type VarColumn,
@@ -34,6 +36,7 @@ export function take(c: Column, indices: Int32Array, count = indices.length): Co
     case 'float64': case 'time': return fixedColumn(c.type, takeF64(c.values, indices, count), validity);
     case 'int64': case 'timestamp': return fixedColumn(c.type, takeI64(c.values, indices, count), validity);
     default: {
+      if (isNestedColumn(c)) return takeNested(c, indices, count, validity);
       const v = c.values;
       return fixedColumn(c.type, v instanceof Float64Array ? takeF64(v, indices, count) : takeI64(v, indices, count), validity);
     }
@@ -199,7 +202,16 @@ function copyRuns(c: Column, n: number, starts: Int32Array, ends: Int32Array): C
   }
   if (c.type === 'utf8' || c.type === 'blob') return copyUtf8Runs(c, n, starts, ends, validity);
   if (c.type === 'interval') return takeInterval(c, runIndices(n, starts, ends), n, validity);
+  if (isNestedColumn(c)) return takeNested(c, runIndices(n, starts, ends), n, validity);
   return fixedColumn(c.type, setRuns(c.values, allocValuesLike(c, n), starts, ends), validity);
+}
+
+/** The row indices of the ranges [starts[r], ends[r]), n in all. */
+function runIndices(n: number, starts: Int32Array, ends: Int32Array): Int32Array {
+  const idx = new Int32Array(n);
+  let k = 0;
+  for (let r = 0; r < starts.length; r++) for (let i = starts[r]!, e = ends[r]!; i < e; i++) idx[k++] = i;
+  return idx;
 }
 
 function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends: Int32Array): T {
@@ -211,14 +223,6 @@ function setRuns<T extends TypedValues>(src: T, out: T, starts: Int32Array, ends
     pos += e - a;
   }
   return out;
-}
-
-/** The row indices of the runs [starts[r], ends[r]), n in all. */
-function runIndices(n: number, starts: Int32Array, ends: Int32Array): Int32Array {
-  const idx = new Int32Array(n);
-  let k = 0;
-  for (let r = 0; r < starts.length; r++) for (let j = starts[r]!; j < ends[r]!; j++) idx[k++] = j;
-  return idx;
 }
 
 function copyUtf8Runs<C extends VarColumn>(c: C, n: number, starts: Int32Array, ends: Int32Array, validity: Uint8Array | null): C {
@@ -250,6 +254,7 @@ export function sliceColumn(c: Column, start: number, end: number): Column {
     return { type: c.type, length: n, validity, offsets, data: c.data.subarray(base, c.offsets[end]!) };
   }
   if (c.type === 'interval') return sliceInterval(c, start, end, validity);
+  if (isNestedColumn(c)) return sliceNested(c, start, end);
   return fixedColumn(c.type, c.values.subarray(start, end) as TypedValues, validity);
 }
 
@@ -291,6 +296,7 @@ export function concatColumns(type: DataType, cols: readonly Column[]): Column {
     }
     return { type, length, validity, offsets, data };
   }
+  if (isNested(type)) return concatNested(type, cols, length, validity);
   if (isDecimal(type) && cols.some((c) => (c as FixedColumn).values instanceof BigInt64Array)) {
     // Mixed decimal forms: the BigInt64Array form holds them all.
     const out = new BigInt64Array(length);
@@ -328,7 +334,9 @@ export function scalarAt(c: Column, i: number): Scalar {
     case 'utf8': return decodeUtf8(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!));
     case 'blob': return formatBlob(c.data, c.offsets[i]!, c.offsets[i + 1]!);
     case 'interval': return intervalAt(c, i);
-    default: return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
+    default:
+      if (isNestedColumn(c)) return nestedScalarAt(c, i);
+      return isDecimal(c.type) ? decimalScalar(c.values[i]!) : c.values[i]!;
   }
 }
 
@@ -344,6 +352,7 @@ export function columnFromScalars(type: DataType, values: readonly Scalar[]): Co
     }
   }
   if (type === 'interval') return intervalsFromScalars(values, validity);
+  if (isNested(type)) return nestedColumnFromScalars(type, values);
   if (type === 'utf8' || type === 'blob') {
     const parts: Uint8Array[] = [];
     const offsets = new Int32Array(n + 1);
@@ -377,6 +386,7 @@ export function repeatScalar(type: DataType, value: Scalar, n: number): Column {
     return take(c, new Int32Array(n), n);
   }
   if (type === 'interval') return take(intervalsFromScalars([value], null), new Int32Array(n), n);
+  if (isNested(type)) return take(nestedColumnFromScalars(type, [value]), new Int32Array(n), n);
   if (type === 'utf8' || type === 'blob') {
     const b = type === 'blob' ? blobBytes(String(value)) : encodeUtf8(String(value));
     const len = b.length, total = len * n;

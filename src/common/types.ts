@@ -25,9 +25,20 @@
  *             1 ≤ p ≤ 38, 0 ≤ s ≤ p; the spelling is canonical (`decimal(15,2)`, no spaces),
  *             so types still compare with ===.
  */
+import { isNested, nestedSqlTypeName } from './nested_types.js';
+
 export type DecimalType = `decimal(${number},${number})`;
+/**
+ * Nested types (common/nested_types.ts: spelling, parsing): `list<T>`, `struct<a:T,b:U>`,
+ * `map<K,V>`. A list column is Int32Array offsets (length + 1) into one child column, a
+ * struct one child column per field, a map a list of struct<key:K,value:V> (as Arrow's).
+ */
+export type ListType = `list<${string}>`;
+export type StructType = `struct<${string}>`;
+export type MapType = `map<${string}>`;
+export type NestedType = ListType | StructType | MapType;
 export type DataType = 'null' | 'bool' | 'int32' | 'int64' | 'float64' | 'utf8' | 'date32' | 'timestamp' | DecimalType
-  | 'time' | 'interval' | 'blob';
+  | 'time' | 'interval' | 'blob' | NestedType;
 
 /** The largest DECIMAL precision (as DuckDB and PostgreSQL's default). */
 export const MAX_DECIMAL_PRECISION = 38;
@@ -91,6 +102,7 @@ export function isInteger(t: DataType): boolean {
 /** The SQL spelling of a type, for EXPLAIN and error messages. */
 export function sqlTypeName(t: DataType): string {
   if (isDecimal(t)) { const { precision, scale } = decimalParams(t); return `DECIMAL(${precision},${scale})`; }
+  if (isNested(t)) return nestedSqlTypeName(t, sqlTypeName);
   switch (t) {
     case 'null': return 'NULL';
     case 'bool': return 'BOOLEAN';
@@ -114,7 +126,12 @@ export function sqlTypeName(t: DataType): string {
  * microseconds since midnight (a number); interval and blob are their text as DuckDB prints
  * it (`1 day 02:00:00`, `\xAA\xBB`), which reads back to the same value, so plans stay JSON.
  */
-export type Scalar = null | boolean | number | bigint | string;
+export type Scalar = null | boolean | number | bigint | string | NestedScalar;
+/**
+ * A nested value: a list is an array of its elements, a struct an object of its fields, a
+ * map an array of { key, value } entries (slow path only: literals, results, tests).
+ */
+export type NestedScalar = readonly Scalar[] | { readonly [field: string]: Scalar };
 
 /** Rough bytes per row of a schema, for broadcast and size decisions (utf8 counted as 24). */
 export function rowWidth(fields: readonly { type: string }[]): number {
@@ -128,7 +145,7 @@ export function rowWidth(fields: readonly { type: string }[]): number {
       case 'time': w += 9; break;
       case 'interval': w += 17; break;
       case 'blob': w += 24; break;
-      default: w += f.type.startsWith('decimal(') ? 9 : 1;
+      default: w += f.type.startsWith('decimal(') ? 9 : isNested(f.type) ? 48 : 1;
     }
   }
   return Math.max(1, w);

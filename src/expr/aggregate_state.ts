@@ -60,7 +60,7 @@ export function partialStateFields(agg: AggregateExpr): Field[] {
       return [field(`${agg.name}.count`, 'int64', false), field(`${agg.name}.mean`, 'float64', true), field(`${agg.name}.m2`, 'float64', true)];
     case 'approx_count_distinct':
       return [field(`${agg.name}.registers`, 'utf8', false)];
-    case 'string_agg': case 'percentile_cont': case 'percentile_disc':
+    case 'string_agg': case 'percentile_cont': case 'percentile_disc': case 'list':
       throw new Error(`${agg.fn} has no partial state (plan it as a single aggregate)`);
   }
 }
@@ -76,7 +76,7 @@ export function partialStateWidth(agg: AggregateExpr): number {
 
 /** Whether an aggregate needs every value of a group (no partial state). */
 export function isHolistic(agg: AggregateExpr): boolean {
-  return agg.fn === 'string_agg' || agg.fn === 'percentile_cont' || agg.fn === 'percentile_disc';
+  return agg.fn === 'string_agg' || agg.fn === 'percentile_cont' || agg.fn === 'percentile_disc' || agg.fn === 'list';
 }
 
 /** Whether partial states of the aggregate can be merged (false: DISTINCT and holistic ones). */

@@ -5,7 +5,9 @@
  * (length 1). Kernels index `values[i & m]` where m = maskOf(column, n) is -1 for a full
  * column and 0 for a constant, so one loop serves both shapes without copying the constant.
  */
-import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column } from '../columnar/column.js';
+import { allocValues, emptyColumn, fixedColumn, intervalColumn, nullColumn, type Column } from '../columnar/column.js';
+import { take } from '../columnar/kernels.js';
+import { isNested } from '../common/nested_types.js';
 import type { DataType } from '../common/types.js';
 
 /** -1 when the column has one value per row, 0 when it is a broadcast constant. */
@@ -35,5 +37,6 @@ export function allNull(type: DataType, n: number): Column {
   const validity = new Uint8Array(n);
   if (type === 'utf8' || type === 'blob') return { type, length: n, validity, offsets: new Int32Array(n + 1), data: new Uint8Array(0) };
   if (type === 'interval') return intervalColumn(new Int32Array(n), new Int32Array(n), new Float64Array(n), validity);
+  if (isNested(type)) return take(emptyColumn(type), new Int32Array(n).fill(-1), n);
   return fixedColumn(type, allocValues(type, n), validity);
 }

@@ -14,6 +14,8 @@
  *   null → anything     all NULL
  * Any other pair raises SpillwayError('type', 'cannot cast type X to Y').
  */
+import { isNested } from '../common/nested_types.js';
+import { castNested } from './nested_cast.js';
 import { fixedColumn, type Column, type Utf8Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import { isDecimal, sqlTypeName, type DataType } from '../common/types.js';
@@ -36,6 +38,7 @@ export function castColumn(c: Column, to: DataType): Column {
   const n = c.length;
   if (c.type === 'null') return allNull(to, n);
   if (to === 'null') throw cannotCast(c.type, to);
+  if (isNested(to) || isNested(c.type)) return castNested(c, to);
   if (isDecimal(to) || isDecimal(c.type)) return castDecimal(c, to);
   const other = castTimeIntervalBlob(c, to);
   if (other !== null) return other;

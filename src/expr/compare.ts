@@ -6,9 +6,10 @@
  * utf8 compares bytes (= code-point order); bool orders false < true. NULL in, NULL out,
  * except IS [NOT] DISTINCT FROM, which is never NULL. NaN follows IEEE (never equal).
  */
-import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type IntervalColumn, type VarColumn } from '../columnar/column.js';
+import { encodeUtf8, fixedColumn, type BoolColumn, type Column, type IntervalColumn, type NestedColumn, type VarColumn } from '../columnar/column.js';
 import { compareIntervalRows } from '../columnar/interval.js';
 import { repeatScalar } from '../columnar/kernels.js';
+import { compareNested, isNestedColumn, nestedEqual } from '../columnar/nested.js';
 import { SpillwayError } from '../common/errors.js';
 import type { Scalar } from '../common/types.js';
 import { isDecimal } from '../common/types.js';
@@ -55,10 +56,22 @@ export function compare(op: CompareOp, left0: Column, right0: Column, n: number)
   const out = new Uint8Array(n);
   if ((left.type === 'utf8' || left.type === 'blob') && (right.type === 'utf8' || right.type === 'blob')) compareUtf8(op, left, lm, right, rm, n, out);
   else if (left.type === 'interval' && right.type === 'interval') compareIntervals(op, left, lm, right, rm, n, out);
+  else if (isNestedColumn(left) && isNestedColumn(right)) compareNestedColumns(op, left, lm, right, rm, n, out);
   else if ('values' in left && 'values' in right) {
     compareFixed(op, left.values, lm, right.values, rm, n, out);
   } else throw new Error('compare: unreachable');
   return fixedColumn('bool', out, validity) as BoolColumn;
+}
+
+/** Nested values: = and <> by value (NULL elements equal), the others in DuckDB's order. */
+function compareNestedColumns(op: CompareOp, a: NestedColumn, am: number, b: NestedColumn, bm: number, n: number, out: Uint8Array): void {
+  if (a.type !== b.type) throw new SpillwayError('type', `cannot compare ${a.type} with ${b.type}`);
+  for (let i = 0; i < n; i++) {
+    const x = i & am, y = i & bm;
+    if (op === '=' || op === '<>') { out[i] = nestedEqual(a, x, b, y) === (op === '=') ? 1 : 0; continue; }
+    const r = compareNested(a, x, b, y);
+    out[i] = (op === '<' ? r < 0 : op === '<=' ? r <= 0 : op === '>' ? r > 0 : r >= 0) ? 1 : 0;
+  }
 }
 
 /* eslint-disable eqeqeq -- loose equality compares a bigint and a number by value */
@@ -221,6 +234,8 @@ export function inConstantList(arg: Column, list: readonly Scalar[], negated: bo
         out[i] = set.has(decodeRange(d, o[j]!, o[j + 1]!)) ? 1 : 0;
       }
     }
+  } else if (isNestedColumn(arg)) {
+    throw new SpillwayError('unsupported', `IN (…) on a ${arg.type} value is not supported`);
   } else if (arg.type === 'int64' || arg.type === 'timestamp' || (isDecimal(arg.type) && arg.values instanceof BigInt64Array)) {
     const set = new Set<bigint>();
     for (const v of list) {

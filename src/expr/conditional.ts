@@ -13,6 +13,9 @@
  * When a condition selects every remaining row the sub-batch is reused without copying.
  */
 import { allocValues, fixedColumn, intervalColumn, makeBatch, nullColumn, type Batch, type Column, type IntervalColumn, type Utf8Column } from '../columnar/column.js';
+import { ColumnBuilder } from '../columnar/builder.js';
+import { compareNested, isNestedColumn } from '../columnar/nested.js';
+import { isNested } from '../common/nested_types.js';
 import { take } from '../columnar/kernels.js';
 import type { DataType } from '../common/types.js';
 import { castColumn } from './cast.js';
@@ -241,6 +244,7 @@ function compareAt(a: Column, i: number, b: Column, j: number): number {
     const x = a.months[i]! - b.months[j]! || a.days[i]! - b.days[j]! || a.micros[i]! - b.micros[j]!;
     return x < 0 ? -1 : x > 0 ? 1 : 0;
   }
+  if (isNestedColumn(a)) return compareNested(a, i, b as typeof a, j);
   if (!('values' in a) || !('values' in b)) return 0;
   const x = a.values[i]!, y = b.values[j]!;
   return x < y ? -1 : x > y ? 1 : 0;
@@ -290,6 +294,13 @@ export function assemble(type: DataType, pieces: readonly Column[], pieceOfRow: 
       data.set(c.data.subarray(c.offsets[r]!, c.offsets[r + 1]!), offsets[i]!);
     }
     return { type, length: n, validity, offsets, data };
+  }
+  if (isNested(type)) {
+    const b = new ColumnBuilder(type, n);
+    for (let i = 0; i < n; i++) {
+      if (validity !== null && validity[i] === 0) b.appendNull(); else b.appendFrom(pieces[pieceOfRow[i]!]!, rowInPiece[i]!);
+    }
+    return b.finish();
   }
   const out = allocValues(type, n);
   for (let i = 0; i < n; i++) {

@@ -33,6 +33,7 @@ import { arithmetic, isArithOp, negate } from './arithmetic.js';
 import { castColumn } from './cast.js';
 import { compare, distinctFrom, inConstantList, isCompareOp } from './compare.js';
 import { assemble, evalCase, referencedColumns, takeNeeded } from './conditional.js';
+import { isNested } from '../common/nested_types.js';
 import type { PhysicalExpr } from './expr.js';
 import { callFunction } from './functions.js';
 import { like } from './like.js';
@@ -152,6 +153,7 @@ function literalColumn(expr: LiteralExpr): Column {
         break;
       case 'null': c = allNull('null', 1); break;
       default:
+        if (isNested(type)) { c = repeatScalar(type, value, 1); break; }
         // A decimal: its unscaled integer (number or bigint), or decimal text.
         c = typeof value === 'string' ? castColumn(repeatScalar('utf8', value, 1), type)
           : repeatScalar(type, typeof value === 'bigint' || typeof value === 'number' ? value : Number(value), 1);

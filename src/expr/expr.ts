@@ -54,7 +54,9 @@ export type AggregateFunction =
   | 'var_samp' | 'var_pop' | 'stddev_samp' | 'stddev_pop'
   | 'approx_count_distinct'
   /** Holistic: they need every value of a group (no partial state; mode single only). */
-  | 'string_agg' | 'percentile_cont' | 'percentile_disc';
+  | 'string_agg' | 'percentile_cont' | 'percentile_disc'
+  /** Holistic: every value of a group (NULLs too) as a list (list / array_agg). */
+  | 'list';
 
 /**
  * One aggregate of a HashAggregate node. `arg` is evaluated over the node's input

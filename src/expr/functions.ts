@@ -19,6 +19,7 @@ import { compileFormat, strftime, strptime } from './datetime_format.js';
 import { parseRegexpOptions, regexpExtract, regexpMatches, regexpReplace } from './regexp.js';
 import { evalAny, evaluateConstant, isConstant } from './evaluate.js';
 import type { PhysicalExpr } from './expr.js';
+import { NESTED_FUNCTIONS } from './nested_functions.js';
 import { abs, power, round, rounding, sign, unaryMath } from './math.js';
 import {
   concat, endsWith, leftRight, lengthOf, lowerColumn, pad, replace, reverse, splitPart, startsWith, strpos, substring, trim, upperColumn,
@@ -209,11 +210,12 @@ const FUNCTIONS: Record<string, Impl> = {
 export const SUPPORTED_FUNCTIONS: readonly string[] = Object.keys(FUNCTIONS);
 
 export function isSupportedFunction(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
+  return Object.prototype.hasOwnProperty.call(FUNCTIONS, name) || Object.prototype.hasOwnProperty.call(NESTED_FUNCTIONS, name);
 }
 
 export function callFunction(e: CallExpr, batch: Batch): Column {
-  const impl = Object.prototype.hasOwnProperty.call(FUNCTIONS, e.name) ? FUNCTIONS[e.name] : undefined;
+  const impl = Object.prototype.hasOwnProperty.call(FUNCTIONS, e.name) ? FUNCTIONS[e.name]
+    : Object.prototype.hasOwnProperty.call(NESTED_FUNCTIONS, e.name) ? NESTED_FUNCTIONS[e.name] : undefined;
   if (impl === undefined) throw new SpillwayError('unsupported', `function ${e.name} is not supported`);
   return impl(e, batch);
 }

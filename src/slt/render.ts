@@ -9,7 +9,7 @@
  *   NULL → NULL whatever the column type
  */
 import { createHash } from 'node:crypto';
-import type { DataType, Scalar } from '../common/types.js';
+import type { DataType, NestedScalar, Scalar } from '../common/types.js';
 import type { SortMode } from './parser.js';
 
 const INT64_MIN = -(1n << 63n);
@@ -18,6 +18,7 @@ const INT64_MAX = (1n << 63n) - 1n;
 /** Render one value for a column of type character `typeChar` (I, R or T). */
 export function renderValue(v: Scalar, typeChar: string, columnType: DataType | null = null): string {
   if (v === null) return 'NULL';
+  if (typeof v === 'object') return printable(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)));
   switch (typeChar) {
     case 'I': return renderInteger(v, columnType);
     case 'R': return renderReal(v);
@@ -25,7 +26,7 @@ export function renderValue(v: Scalar, typeChar: string, columnType: DataType | 
   }
 }
 
-function renderInteger(v: Exclude<Scalar, null>, columnType: DataType | null): string {
+function renderInteger(v: Exclude<Scalar, null | NestedScalar>, columnType: DataType | null): string {
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return v ? '1' : '0';
   if (typeof v === 'number') return floatToInt64(v).toString();
@@ -60,7 +61,7 @@ export function sqliteTextToInteger(s: string): bigint {
 }
 
 /** printf("%.3f"): like toFixed(3), except exact ties round half to even as glibc does. */
-export function renderReal(v: Exclude<Scalar, null>): string {
+export function renderReal(v: Exclude<Scalar, null | NestedScalar>): string {
   const x = typeof v === 'number' ? v
     : typeof v === 'bigint' ? Number(v)
     : typeof v === 'boolean' ? (v ? 1 : 0)
@@ -92,7 +93,7 @@ function sqliteTextToReal(s: string): string {
   return m ? m[1]! : '0';
 }
 
-function renderText(v: Exclude<Scalar, null>, columnType: DataType | null): string {
+function renderText(v: Exclude<Scalar, null | NestedScalar>, columnType: DataType | null): string {
   let s: string;
   if (typeof v === 'string') s = v;
   else if (typeof v === 'bigint') s = columnType === 'timestamp' ? timestampText(v) : v.toString();

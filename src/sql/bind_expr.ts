@@ -10,8 +10,10 @@ import type { DataType, Scalar } from '../common/types.js';
 import { decimalParams, decimalType, isDecimal, isInteger, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
 import type { AggregateFunction, BinaryOp } from '../expr/expr.js';
 import type { LAggregate, LExpr, LogicalPlan } from '../plan/logical.js';
-import { didYouMean } from '../common/errors.js';
+import { didYouMean, SpillwayError } from '../common/errors.js';
 import { intervalText, parseIntervalText } from '../common/interval.js';
+import { isStruct, listType } from '../common/nested_types.js';
+import { fieldAccess, indexAccess } from './nested_functions.js';
 import type { CaseArg, ExprNode, ExtractArgs, FuncArgs, IdentNode, SelectAst } from './ast.js';
 import type { BindContext, CteScope } from './bind_context.js';
 import type { Scope } from './scope.js';
@@ -196,6 +198,37 @@ function requireBool(e: LExpr, env: ExprEnv, node: ExprNode, what: string): LExp
   throw env.ctx.error('type', `argument of ${what} must be type BOOLEAN, not type ${sqlTypeName(e.type)}${env.ctx.at(node)}`);
 }
 
+/**
+ * A column, or `s.a` read as field a of a struct column s when no table is named s (DuckDB
+ * resolves a table first too).
+ */
+function resolveColumnOrField(name: string, qualifier: string | undefined, env: ExprEnv): LExpr {
+  try {
+    return env.scope.resolve(name, qualifier, env.ctx);
+  } catch (e) {
+    if (qualifier === undefined || !(e instanceof SpillwayError)) throw e;
+    let base: LExpr;
+    try { base = env.scope.resolve(qualifier, undefined, env.ctx); } catch { throw e; }
+    if (!isStruct(base.type)) throw e;
+    return fieldAccess(base, name);
+  }
+}
+
+/** `x[i]` / `x['f']` after a column reference (node-sql-parser's array_index), applied in order. */
+function bindNestedAccess(node: ExprNode, env: ExprEnv, base: LExpr): LExpr {
+  const indexes = (node as { array_index?: { index: ExprNode }[] }).array_index ?? [];
+  let out = base;
+  for (const ix of indexes) {
+    try {
+      out = indexAccess(out, bindExpr(ix.index, env));
+    } catch (e) {
+      if (e instanceof SpillwayError) throw env.ctx.error(e.kind, `${e.message}${env.ctx.at(node)}`);
+      throw e;
+    }
+  }
+  return out;
+}
+
 export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const sub = subqueryOf(node);
@@ -204,7 +237,11 @@ export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
     case 'column_ref': {
       const { name, qualifier, star } = columnRefParts(node);
       if (star) throw ctx.error('binder', `"*" is not allowed here${ctx.at(node)}`);
-      return env.scope.resolve(name, qualifier, ctx);
+      return bindNestedAccess(node, env, resolveColumnOrField(name, qualifier, env));
+    }
+    case 'array': {
+      const items = ((node as { expr_list?: { value?: ExprNode[] } }).expr_list?.value ?? []).map((x) => bindExpr(x, env));
+      return bindNestedAccess(node, env, callFunction('list_value', items, env, node));
     }
     case 'double_quote_string':
       return env.scope.resolve(String(node.value), undefined, ctx);
@@ -651,6 +688,7 @@ const AGGREGATES = new Set([
   'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or',
   'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop', 'approx_count_distinct',
   'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'percentile_cont', 'percentile_disc',
+  'list', 'array_agg',
 ]);
 
 /** Whether `name` (lower case) is an aggregate function, as GROUP BY and windows take it. */
@@ -660,7 +698,7 @@ export function isAggregateName(name: string): boolean {
 
 /** Spellings of the same aggregate. */
 const AGGREGATE_ALIASES: Record<string, AggregateFunction> = {
-  variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
+  array_agg: 'list', variance: 'var_samp', stddev: 'stddev_samp', quantile: 'percentile_disc', quantile_cont: 'percentile_cont', quantile_disc: 'percentile_disc',
 };
 
 function bindFunction(node: ExprNode, env: ExprEnv): LExpr {
@@ -769,7 +807,7 @@ function aggregateArgumentEnv(env: ExprEnv): ExprEnv {
 /** The aggregates beyond count/sum/avg/min/max. */
 const NEW_AGGREGATES = new Set([
   'bool_and', 'bool_or', 'var_samp', 'var_pop', 'variance', 'stddev', 'stddev_samp', 'stddev_pop',
-  'approx_count_distinct', 'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc',
+  'approx_count_distinct', 'string_agg', 'median', 'quantile', 'quantile_cont', 'quantile_disc', 'list', 'array_agg',
 ]);
 
 function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArgs, distinct: boolean, display: string, env: ExprEnv): LExpr {
@@ -792,6 +830,13 @@ function bindOtherAggregate(node: ExprNode, name: string, arg: LExpr, a: FuncArg
       return collector.add(fn, arg, distinct, 'float64', display);
     case 'approx_count_distinct':
       return collector.add(fn, arg, false, 'int64', display);
+    case 'list': {
+      // list(x) / array_agg(x [ORDER BY …]): NULL values become NULL elements, as DuckDB
+      if (distinct) throw ctx.error('unsupported', `unsupported: DISTINCT in ${name}${ctx.at(node)}`);
+      if (arg.type === 'null') arg = castTo(arg, 'int32');
+      const orderBy = (a.orderby ?? []).map((o) => orderKey(bindExpr(o.expr, argEnv), o));
+      return collector.add('list', arg, false, listType(arg.type), display, orderBy.length > 0 ? { orderBy } : {});
+    }
     case 'string_agg': {
       let separator: string | null = ',';
       const sepNode = a.separator?.delimiter ?? (Array.isArray(a.value) && a.value.length > 1 ? a.value[1] : undefined);

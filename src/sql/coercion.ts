@@ -9,6 +9,7 @@
  *   - date32 next to timestamp widens to timestamp;
  *   - anything else that differs is a type error naming both types.
  */
+import { commonNestedType, isNested } from '../common/nested_types.js';
 import type { DataType, DecimalType, Scalar } from '../common/types.js';
 import { decimalParams, decimalType, isDecimal, isNumeric, MAX_DECIMAL_PRECISION, sqlTypeName } from '../common/types.js';
 import { decimalText, parseDecimalText } from '../expr/decimal.js';
@@ -184,6 +185,7 @@ export function foldLiteralCast(e: LExpr, target: DataType): LExpr | null {
   const v = e.value;
   if (v === null) return literal(null, target);
   if (e.type === target) return e;
+  if (isNested(target) || isNested(e.type)) return null; // cast at run time (expr/nested_cast.ts)
   if (isDecimal(target) || isDecimal(e.type)) return foldDecimalCast(e, target);
   switch (target) {
     case 'int64':
@@ -312,6 +314,17 @@ export function commonType(a: LExpr, b: LExpr): DataType | null {
   if (isUntypedString(a) && tb !== 'utf8') return tb;
   if (isUntypedString(b) && ta !== 'utf8') return ta;
   if ((ta === 'date32' && tb === 'timestamp') || (ta === 'timestamp' && tb === 'date32')) return 'timestamp';
+  if (isNested(ta) && isNested(tb)) return commonNestedType(ta, tb, commonLeafType);
+  return null;
+}
+
+/** Common type of two element or field types of nested values (no untyped strings there). */
+function commonLeafType(x: DataType, y: DataType): DataType | null {
+  if (x === y) return x;
+  if (x === 'null') return y;
+  if (y === 'null') return x;
+  if (isNumeric(x) && isNumeric(y)) return widerNumeric(x, y);
+  if ((x === 'date32' && y === 'timestamp') || (x === 'timestamp' && y === 'date32')) return 'timestamp';
   return null;
 }
 
@@ -328,6 +341,8 @@ export function commonTypeOf(exprs: LExpr[], what: string, where: string): DataT
     if (isUntypedString(e)) continue;
     if (untyped) { t = e.type; untyped = false; continue; }
     if ((t === 'date32' && e.type === 'timestamp') || (t === 'timestamp' && e.type === 'date32')) { t = 'timestamp'; continue; }
+    const nested = isNested(t) && isNested(e.type) ? commonNestedType(t, e.type, commonLeafType) : null;
+    if (nested !== null) { t = nested; continue; }
     throw new SpillwayError('type', `${what} types ${sqlTypeName(t)} and ${sqlTypeName(e.type)} cannot be matched${where}`);
   }
   return t;

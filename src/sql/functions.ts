@@ -11,6 +11,7 @@ import { SpillwayError } from '../common/errors.js';
 import { compileFormat } from '../expr/datetime_format.js';
 import { dateDiffUnit, DATE_DIFF_UNITS } from '../expr/dates.js';
 import { compileRegexp, parseRegexpOptions } from '../expr/regexp.js';
+import { NESTED_FUNCTION_BINDERS } from './nested_functions.js';
 
 /** Raised by a signature check; the binder turns it into a positioned SpillwayError. */
 export class SignatureError extends Error {
@@ -288,7 +289,7 @@ export function canonicalFunctionName(name: string): string {
 }
 
 export function isKnownFunction(name: string): boolean {
-  return canonicalFunctionName(name) in FUNCTIONS;
+  return canonicalFunctionName(name) in FUNCTIONS || canonicalFunctionName(name) in NESTED_FUNCTION_BINDERS;
 }
 
 export function knownFunctionNames(): string[] {
@@ -298,7 +299,7 @@ export function knownFunctionNames(): string[] {
 /** Bind a call of a known scalar function; throws SignatureError on bad arguments. */
 export function bindFunctionCall(name: string, args: LExpr[]): LExpr {
   const canonical = canonicalFunctionName(name);
-  const binder = FUNCTIONS[canonical];
+  const binder = FUNCTIONS[canonical] ?? NESTED_FUNCTION_BINDERS[canonical];
   if (!binder) throw new SignatureError('binder', `unknown function "${name}"`);
   return binder(canonical, args);
 }

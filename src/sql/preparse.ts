@@ -39,6 +39,8 @@
  *                                           (the binder reads both back as grouping sets)
  *   - in read_csv(…) arguments: `[a, b]` → `__list(a, b)`, `{'k': v}` → `__struct('k', v)`
  *                                           (the binder reads them back as a list and a struct)
+ *   - elsewhere: `[a, b]` starting an expression → `__list(a, b)`, `{'k': v}` → `__struct('k', v)`
+ *                                           (the binder reads them as list_value and struct_pack)
  *   - `listagg(`                          → `string_agg(` (the grammar takes ORDER BY and a
  *                                           separator inside only that call)
  *   - `median(x) [FILTER (WHERE c)] OVER`  → `first_value(__window_aggregate(median(x) [, (c)])) OVER`
@@ -507,10 +509,57 @@ export function rewriteStatement(text: string, offset = 0, script: string = text
       }
     }
   }
+  if (rewriteNestedLiterals(sig, work, inserts)) rewrites.push('nested_literals');
   return { ...applyInserts(work.join(''), inserts), explain, external: null, copy, describe, rewrites };
 }
 
 interface Insert { at: number; text: string }
+
+/** Words after which `[` starts a list literal (after any other word it indexes: `l[1]`). */
+const BEFORE_LITERAL = new Set(['select', 'where', 'and', 'or', 'not', 'when', 'then', 'else', 'having', 'on', 'by', 'in', 'values', 'is', 'distinct', 'return']);
+
+/**
+ * DuckDB's nested literals outside table-function arguments (those are rewritten above):
+ * `[a, b]` → `__list(a, b)` where `[` starts an expression, `{'k': v, k2: w}` →
+ * `__struct('k', v, 'k2', w)`; the binder reads both back (list_value, struct_pack).
+ */
+function rewriteNestedLiterals(sig: readonly Token[], work: string[], inserts: Insert[]): boolean {
+  let any = false;
+  for (let k = 0; k < sig.length; k++) {
+    const t = sig[k]!;
+    if (t.kind !== 'punct' || work[t.start] !== t.text) continue; // already rewritten (read_csv)
+    const p = sig[k - 1];
+    const isList = t.text === '[' && (p === undefined || (p.kind === 'punct' && p.text !== ')' && p.text !== ']' && p.text !== '}')
+      || (p.kind === 'word' && BEFORE_LITERAL.has(p.text.toLowerCase())));
+    const isStruct = t.text === '{';
+    if (!isList && !isStruct) continue;
+    const close = isList ? ']' : '}';
+    let depth = 0;
+    let end = -1;
+    for (let j = k; j < sig.length; j++) {
+      const u = sig[j]!;
+      if (u.kind !== 'punct') continue;
+      if (u.text === '(' || u.text === '[' || u.text === '{') depth++;
+      else if (u.text === ')' || u.text === ']' || u.text === '}') {
+        if (--depth === 0) { if (u.text === close) end = j; break; }
+      } else if (isStruct && depth === 1 && u.text === ':' && sig[j + 1]?.text !== ':' && sig[j - 1]?.text !== ':') {
+        // a key: the token before the colon, right after `{` or `,`
+        const key = sig[j - 1]!, before = sig[j - 2]!;
+        if ((before === t || before.text === ',') && (key.kind === 'string' || key.kind === 'word' || key.kind === 'qident')) {
+          overwrite(work, u.start, u.end, ',');
+          if (key.kind === 'word') inserts.push({ at: key.start, text: "'" }, { at: key.end, text: "'" });
+          else if (key.kind === 'qident') { overwrite(work, key.start, key.start + 1, "'"); overwrite(work, key.end - 1, key.end, "'"); }
+        }
+      }
+    }
+    if (end < 0) continue;
+    overwrite(work, t.start, t.end, '(');
+    inserts.push({ at: t.start, text: isList ? LIST_MARKER : STRUCT_MARKER });
+    overwrite(work, sig[end]!.start, sig[end]!.end, ')');
+    any = true;
+  }
+  return any;
+}
 
 /** Name of the marker call that stands for the empty grouping set `()`. */
 export const EMPTY_GROUPING_SET = '__empty_grouping_set';

@@ -11,7 +11,7 @@
  *   readRowGroupColumns    a whole row group at once, through the same reader
  */
 import type { ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
-import { emptyColumn, type Column } from '../columnar/column.js';
+import { columnBytes, emptyColumn, type Column } from '../columnar/column.js';
 import { SpillwayError } from '../common/errors.js';
 import type { DataType } from '../common/types.js';
 import type { ReadableObject } from './object_store.js';
@@ -20,7 +20,9 @@ import { ColumnChunkReader } from './parquet_decode/chunk_reader.js';
 import type { Codec } from './parquet_decode/codecs.js';
 import { toColumn } from './parquet_decode/convert.js';
 import type { PhysicalChunk, PhysicalType } from './parquet_decode/physical.js';
-import { isUnsigned64, unsupportedColumnError } from './parquet_metadata.js';
+import { isUnsigned64, nestedColumnShape, unsupportedColumnError } from './parquet_metadata.js';
+import { assembleNested, isNestedElement, schemaTree, shapeLeaves, type LeafStream, type Shape } from './parquet_nested.js';
+import { sliceColumn } from '../columnar/kernels.js';
 
 /** What to read of one column: its top-level name in the file and the Spillway type it maps to. */
 export interface ColumnRequest {
@@ -51,6 +53,17 @@ function schemaElement(file: ReadableObject, metadata: FileMetaData, name: strin
   const problem = unsupportedColumnError(file.path, el);
   if (problem !== null) throw problem;
   return el;
+}
+
+/** Schema index of the top-level column named `name`, or -1. */
+function topLevelIndex(metadata: FileMetaData, name: string): number {
+  const elements = metadata.schema;
+  let i = 1;
+  for (let c = 0; c < (elements[0]?.num_children ?? 0) && i < elements.length; c++) {
+    if (elements[i]!.name === name) return i;
+    i = schemaTree(elements, i).next;
+  }
+  return -1;
 }
 
 function topLevelElement(metadata: FileMetaData, name: string): SchemaElement | undefined {
@@ -144,7 +157,7 @@ export async function readRowGroupColumns(
  * least per read (smaller: more reads, less held).
  */
 export class RowGroupReader {
-  private readonly readers: { name: string; el: SchemaElement; type: DataType; reader: ColumnChunkReader }[];
+  private readonly readers: { name: string; el: SchemaElement; type: DataType; reader: ColumnChunkReader | NestedColumnReader }[];
   private done = 0;
   /** The file's path (for errors). */
   readonly path: string;
@@ -157,6 +170,11 @@ export class RowGroupReader {
     const unique: ColumnRequest[] = [];
     for (const c of columns) if (!unique.some((u) => u.name === c.name)) unique.push(c);
     this.readers = unique.map((c) => {
+      const at = topLevelIndex(metadata, c.name);
+      if (at >= 0 && isNestedElement(metadata.schema[at]!)) {
+        const shape = nestedColumnShape(file.path, metadata.schema, at); // an unsupported leaf fails here, by name
+        return { name: c.name, el: metadata.schema[at]!, type: c.type, reader: new NestedColumnReader(file, metadata, rowGroup, rows, shape, readBytes) };
+      }
       const el = schemaElement(file, metadata, c.name); // an unsupported type fails here, by name
       const chunk = columnChunk(metadata, rowGroup, c.name);
       const [start, end] = chunkRange(chunk);
@@ -190,6 +208,7 @@ export class RowGroupReader {
     const decoded = new Map<string, Column | DictionaryColumn>();
     for (const r of this.readers) {
       try {
+        if (r.reader instanceof NestedColumnReader) { decoded.set(r.name, await r.reader.read(n)); continue; }
         const column = asColumn(await r.reader.read(n), r.el, r.type, n);
         if (isUnsigned64(r.el) && !('kind' in column)) checkUnsigned64(column, this.path, r.name);
         decoded.set(r.name, column);
@@ -205,5 +224,78 @@ export class RowGroupReader {
 
   close(): void {
     for (const r of this.readers) r.reader.close();
+  }
+}
+
+/**
+ * A nested column of one row group: every leaf chunk is decoded page by page into its entries'
+ * levels and values, the column is assembled once (parquet_nested.ts) on the first read, and
+ * each read(n) hands out the next n rows of it. Holds the row group's column whole (nested
+ * rows cannot be cut before their levels are read).
+ */
+class NestedColumnReader {
+  private readonly leaves: { el: SchemaElement; type: DataType; entries: number; reader: ColumnChunkReader }[];
+  private column: Column | null = null;
+  private done = 0;
+
+  constructor(file: ReadableObject, metadata: FileMetaData, rowGroup: number, private readonly rows: number, private readonly shape: Shape, readBytes: number) {
+    const rg = metadata.row_groups[rowGroup];
+    if (!rg) throw new Error(`row group ${rowGroup} does not exist`);
+    this.leaves = shapeLeaves(shape).map((leaf) => {
+      const chunk = rg.columns.find((c) => c.meta_data !== undefined && c.meta_data.path_in_schema.join('\u0000') === leaf.path.join('\u0000'));
+      if (!chunk?.meta_data) throw new Error(`row group ${rowGroup} has no column chunk for "${leaf.path.join('.')}"`);
+      if (chunk.file_path) throw new Error(`column "${leaf.path.join('.')}" is stored in another file ("${chunk.file_path}"), which is not supported`);
+      const md = chunk.meta_data;
+      const entries = Number(md.num_values);
+      const [start, end] = chunkRange(chunk);
+      const layout: ChunkLayout = {
+        physical: (leaf.el.type ?? md.type) as PhysicalType,
+        typeLength: leaf.el.type_length,
+        optional: leaf.maxDef > 0,
+        codec: md.codec as Codec,
+        rows: entries,
+        uncompressedBytes: Number(md.total_uncompressed_size),
+        nested: { maxRep: leaf.maxRep, maxDef: leaf.maxDef },
+      };
+      return { el: leaf.el, type: leaf.type, entries, reader: new ColumnChunkReader(layout, (s, e) => file.slice(s, e), start, end, readBytes) };
+    });
+  }
+
+  /** Start fetching every leaf's first window. */
+  prefetch(): void {
+    for (const l of this.leaves) l.reader.prefetch();
+  }
+
+  get heldBytes(): number {
+    let n = 0;
+    for (const l of this.leaves) n += l.reader.heldBytes;
+    return n + (this.column === null ? 0 : columnBytes(this.column));
+  }
+
+  set readBytes(bytes: number) {
+    for (const l of this.leaves) l.reader.readBytes = bytes;
+  }
+
+  async read(n: number): Promise<Column> {
+    if (this.column === null) {
+      const streams: LeafStream[] = [];
+      for (const l of this.leaves) {
+        if (l.entries === 0) { streams.push({ rep: null, def: null, values: emptyColumn(l.type) }); continue; }
+        const phys = await l.reader.read(l.entries);
+        const values = toColumn(phys as Exclude<PhysicalChunk, { kind: 'dict' }>, l.el, l.type, l.entries);
+        const levels = l.reader.levels!;
+        streams.push({ rep: levels.rep, def: levels.def, values });
+        l.reader.close();
+      }
+      this.column = assembleNested(this.shape, streams, this.rows);
+    }
+    const out = sliceColumn(this.column, this.done, this.done + n);
+    this.done += n;
+    return out;
+  }
+
+  close(): void {
+    for (const l of this.leaves) l.reader.close();
+    this.column = null;
   }
 }

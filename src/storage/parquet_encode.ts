@@ -18,7 +18,7 @@ import type { ColumnChunk, CompressionCodec, Encoding, SchemaElement } from 'hyp
 import type { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { SpillwayError } from '../common/errors.js';
-import { fixedColumn, type Column, type DecimalColumn } from '../columnar/column.js';
+import { fixedColumn, type Column, type DecimalColumn, type FixedColumn } from '../columnar/column.js';
 import { decimalParams, isDecimal } from '../common/types.js';
 import { hashColumns, valuesEqual } from '../columnar/hash.js';
 import { compareBytes } from '../expr/compare.js';
@@ -94,11 +94,24 @@ export function chunkContext(out: ByteWriter, codec: CompressionCodec, compress:
   return { out, codec, compress, page: new PageBuffer() };
 }
 
-/** Encode column `c` (length = the row group's rows) at the writer's position. */
-export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Column): ColumnChunk {
+/** A leaf of a nested column (parquet_shred.ts): its path and each entry's levels. */
+export interface LeafLevels {
+  path: string[];
+  maxRep: number;
+  maxDef: number;
+  rep: Uint8Array;
+  def: Uint8Array;
+}
+
+/**
+ * Encode column `c` (length = the row group's rows) at the writer's position; a nested leaf
+ * (`levels`) has one value slot per entry and is written as one data page with its
+ * repetition and definition levels.
+ */
+export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Column, levels?: LeafLevels): ColumnChunk {
   const c = isDecimal(c0.type) ? decimalPhysical(c0 as DecimalColumn) : physicalOf(c0);
   const n = c.length;
-  const optional = el.repetition_type === 'OPTIONAL';
+  const optional = levels === undefined && el.repetition_type === 'OPTIONAL';
   const valid = c.type === 'null' ? new Uint8Array(n) : c.validity;
   let nulls = 0;
   if (valid !== null) for (let i = 0; i < n; i++) nulls += valid[i] === 0 ? 1 : 0;
@@ -121,15 +134,19 @@ export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Colum
   } else {
     encodings.push('PLAIN');
   }
-  if (optional) encodings.push('RLE');
+  if (optional || levels !== undefined) encodings.push('RLE');
 
   const dataOffset = ctx.out.offset;
   const encoding: Encoding = dict !== null ? 'RLE_DICTIONARY' : 'PLAIN';
   let validSoFar = 0;
-  for (const [s, e] of pageRanges(c, n)) {
+  for (const [s, e] of levels !== undefined ? [[0, n] as [number, number]] : pageRanges(c, n)) {
     const page = ctx.page;
     page.reset();
     if (optional) writeLevels(page, valid, s, e);
+    if (levels !== undefined) {
+      if (levels.maxRep > 0) writeRleLevels(page, levels.rep, levels.maxRep);
+      if (levels.maxDef > 0) writeRleLevels(page, levels.def, levels.maxDef);
+    }
     const k = valid === null ? e - s : countValid(valid, s, e);
     if (dict !== null) {
       page.u8(dict.bitWidth);
@@ -147,7 +164,7 @@ export function writeColumnChunk(ctx: ChunkContext, el: SchemaElement, c0: Colum
     meta_data: {
       type: el.type!,
       encodings,
-      path_in_schema: [el.name],
+      path_in_schema: levels?.path ?? [el.name],
       codec: ctx.codec,
       num_values: BigInt(n),
       total_uncompressed_size: BigInt(uncompressed),
@@ -280,6 +297,25 @@ function writeLevels(page: PageBuffer, valid: Uint8Array | null, s: number, e: n
   b[lengthAt] = len & 255; b[lengthAt + 1] = (len >>> 8) & 255; b[lengthAt + 2] = (len >>> 16) & 255; b[lengthAt + 3] = (len >>> 24) & 255;
 }
 
+/** Levels (each ≤ max) as a length-prefixed RLE / bit-packed hybrid of RLE runs only. */
+function writeRleLevels(page: PageBuffer, levels: Uint8Array, max: number): void {
+  const bytes = (32 - Math.clz32(max) + 7) >> 3;
+  const lengthAt = page.length;
+  page.u32(0);
+  const begin = page.length;
+  for (let i = 0; i < levels.length;) {
+    const v = levels[i]!;
+    let r = i + 1;
+    while (r < levels.length && levels[r] === v) r++;
+    page.varint((r - i) * 2);
+    for (let b = 0; b < bytes; b++) page.u8(b === 0 ? v : 0);
+    i = r;
+  }
+  const len = page.length - begin;
+  const b = page.bytes;
+  b[lengthAt] = len & 255; b[lengthAt + 1] = (len >>> 8) & 255; b[lengthAt + 2] = (len >>> 16) & 255; b[lengthAt + 3] = (len >>> 24) & 255;
+}
+
 /** values[s, e) bit-packed at `width` bits, in runs of at most 63 groups of eight. */
 function writeBitPacked(page: PageBuffer, values: Int32Array, s: number, e: number, width: number): void {
   for (let run = s; run < e; run += 63 * 8) {
@@ -340,9 +376,10 @@ function writePlainValues(page: PageBuffer, c: Column, valid: Uint8Array | null,
     }
     case 'time': case 'blob': throw new Error(`writePlainValues: ${c.type} is written through physicalOf`);
     default: {
-      if (isDecimal(c.type)) { writeDecimal16(page, c.values as Float64Array | BigInt64Array, valid, s, e); return; }
-      const bytes = new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
-      const w = c.values.BYTES_PER_ELEMENT;
+      const values = (c as FixedColumn).values;
+      if (isDecimal(c.type)) { writeDecimal16(page, values as Float64Array | BigInt64Array, valid, s, e); return; }
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      const w = values.BYTES_PER_ELEMENT;
       if (valid === null) { page.append(bytes, s * w, e * w); return; }
       let i = s;
       while (i < e) {
@@ -455,7 +492,7 @@ function statistics(c: Column, valid: Uint8Array | null, dict: StringDictionary 
     case 'interval': case 'time': case 'blob': return {}; // intervals have no order in Parquet; time and blob come physical
     default: {
       if (isDecimal(c.type)) return {}; // 16-byte decimals: no statistics
-      const v = c.values as Float64Array | Int32Array;
+      const v = (c as FixedColumn).values as Float64Array | Int32Array;
       let min = Infinity, max = -Infinity, any = false;
       for (let r = 0; r < n; r++) {
         if (valid !== null && valid[r] === 0) continue;

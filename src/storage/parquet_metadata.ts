@@ -3,7 +3,8 @@
  *
  * Only the footer is read (hyparquet's parquetMetadataAsync over a byte-range reader).
  *
- * Type mapping (top-level flat columns only; nested columns are unsupported):
+ * Type mapping (leaves; LIST, MAP and STRUCT groups and repeated fields become list<…>,
+ * map<…,…> and struct<…> of their leaves' types, parquet_nested.ts):
  *   BOOLEAN                               → bool
  *   INT32                                 → int32   (INT_8/16/32, UINT_8/16 too)
  *   INT32 UINT_32                         → int64   (does not fit int32)
@@ -22,7 +23,7 @@
  *   BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY without annotation → blob
  *   INT64 UINT_64                         → int64; a value above 2^63 - 1 fails the read,
  *                                            naming the column and the value
- * Everything else (other annotated binary such as geometry or BSON, lists, maps, structs) is
+ * Everything else (other annotated binary such as geometry or BSON, nested columns with such a leaf) is
  * kept in the schema as a column of type NULL that cannot be read: the file stays readable
  * for queries that do not touch it, and reading it is a SpillwayError('unsupported') naming
  * the file, the column and its Parquet type (unsupportedColumnError).
@@ -36,6 +37,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { DataType, Field, Scalar, Schema } from '../common/types.js';
 import { decimalType, MAX_DECIMAL_PRECISION } from '../common/types.js';
 import { storeFor, type ReadableObject } from './object_store.js';
+import { isNestedElement, nestedShape, schemaTree, type Shape } from './parquet_nested.js';
 
 /** Bounds of one column in one row group; undefined = unknown. */
 export interface ColumnStatistics {
@@ -194,6 +196,13 @@ function topLevelColumns(path: string, metadata: FileMetaData): MappedColumn[] {
   for (let c = 0; c < (root.num_children ?? 0); c++) {
     const el = elements[i];
     if (!el) throw parquetReadError(path, new Error('the footer schema is truncated'));
+    if (isNestedElement(el)) {
+      let type: DataType = 'null';
+      try { type = nestedColumnShape(path, elements, i).type; } catch (e) { if (!(e instanceof SpillwayError)) throw e; }
+      out.push({ field: { name: el.name, type, nullable: el.repetition_type !== 'REQUIRED' || type === 'null' }, element: el });
+      i += subtreeSize(elements, i);
+      continue;
+    }
     const problem = unsupportedColumnError(path, el);
     const type = problem === null ? spillwayType(path, el) : 'null';
     out.push({ field: { name: el.name, type, nullable: problem !== null || el.repetition_type !== 'REQUIRED' }, element: el });
@@ -225,6 +234,29 @@ export function unsupportedColumnError(path: string, el: SchemaElement): Spillwa
   } catch (e) {
     if (e instanceof SpillwayError) return e;
     throw e;
+  }
+}
+
+/**
+ * The shape (type and levels, parquet_nested.ts) of the nested top-level column at schema
+ * index i; a SpillwayError('unsupported') naming file and column when a leaf has a type
+ * Spillway does not read or the groups do not follow the spec.
+ */
+export function nestedColumnShape(path: string, elements: readonly SchemaElement[], i: number): Shape {
+  const top = elements[i]!;
+  const leafType = (leaf: SchemaElement): DataType => {
+    try {
+      return spillwayType(path, leaf);
+    } catch (e) {
+      if (!(e instanceof SpillwayError)) throw e;
+      throw unsupportedColumn(path, top, `its field "${leaf.name}" (${describeElement(leaf)}): ${e.message.slice(e.message.indexOf('): ') + 3)}`);
+    }
+  };
+  try {
+    return nestedShape(schemaTree(elements, i).node, leafType);
+  } catch (e) {
+    if (e instanceof SpillwayError) throw e;
+    throw unsupportedColumn(path, top, e instanceof Error ? e.message : String(e));
   }
 }
 

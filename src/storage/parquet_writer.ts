@@ -29,6 +29,8 @@ import { compressSync as snappyCompress } from 'snappy';
 import type { ColumnChunk, CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
 import { batchBytes, type Batch, type Column } from '../columnar/column.js';
 import { concatBatches, sliceBatch } from '../columnar/kernels.js';
+import { isNested } from '../common/nested_types.js';
+import { nestedFieldPlan, shredNested, type NestedFieldPlan } from './parquet_shred.js';
 import { SpillwayError } from '../common/errors.js';
 import { decimalParams, isDecimal, sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
@@ -70,6 +72,7 @@ function schemaElement(f: Field): SchemaElement {
     const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: 16 };
     return { name, ...physical, converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, repetition_type };
   }
+  if (isNested(f.type)) throw new Error(`schemaElement: ${f.type} is nested (see nestedFieldPlan)`);
   switch (f.type) {
     case 'int32': return { name, type: 'INT32', repetition_type };
     case 'int64': return { name, type: 'INT64', repetition_type };
@@ -88,6 +91,19 @@ function schemaElement(f: Field): SchemaElement {
       throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: cast it to a concrete type`);
     default: throw new Error(`schemaElement: ${f.type}`);
   }
+}
+
+/** A field's schema elements (a nested one's whole group, parquet_shred.ts) and its leaf plan. */
+function fieldElements(f: Field): { elements: SchemaElement[]; nested: NestedFieldPlan | null } {
+  if (!isNested(f.type)) return { elements: [schemaElement(f)], nested: null };
+  let plan: NestedFieldPlan;
+  try {
+    plan = nestedFieldPlan(f.name, f.type, f.nullable, (name, type, nullable) => schemaElement({ name, type, nullable }));
+  } catch (e) {
+    if (e instanceof SpillwayError) throw e;
+    throw new SpillwayError('unsupported', `cannot write column "${f.name}" of type ${sqlTypeName(f.type)} to Parquet: ${(e as Error).message}`);
+  }
+  return { elements: plan.elements, nested: plan };
 }
 
 /** A NOT NULL field must not receive NULLs. */
@@ -144,11 +160,13 @@ export class ParquetFileWriter {
     readonly path: string, private readonly schema: Schema, private readonly rowGroupSize: number, private readonly maxRowGroupBytes: number,
     private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter,
     private readonly elements: SchemaElement[], private readonly chunks: ChunkContext,
+    private readonly fields: { elements: SchemaElement[]; nested: NestedFieldPlan | null }[],
   ) {}
 
   static async create(path: string, schema: Schema, opts: WriteParquetOptions = {}): Promise<ParquetFileWriter> {
     const rowGroupSize = Math.max(1, Math.floor(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE));
-    const elements: SchemaElement[] = [{ name: 'spillway_schema', num_children: schema.fields.length }, ...schema.fields.map(schemaElement)];
+    const fields = schema.fields.map(fieldElements);
+    const elements: SchemaElement[] = [{ name: 'spillway_schema', num_children: schema.fields.length }, ...fields.flatMap((f) => f.elements)];
     const target = localPath(path);
     const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     let fh: FileHandle;
@@ -163,7 +181,7 @@ export class ParquetFileWriter {
     const compression = opts.compression ?? 'snappy';
     const chunks = chunkContext(bytes, CODEC_NAMES[compression], COMPRESSORS[compression]);
     const maxBytes = opts.maxRowGroupBytes !== undefined && opts.maxRowGroupBytes > 0 ? opts.maxRowGroupBytes : Infinity;
-    return new ParquetFileWriter(path, schema, rowGroupSize, maxBytes, temp, handle, bytes, elements, chunks);
+    return new ParquetFileWriter(path, schema, rowGroupSize, maxBytes, temp, handle, bytes, elements, chunks, fields);
   }
 
   /** Move the encoded bytes to disk (the writer's offset keeps counting file bytes). */
@@ -248,7 +266,15 @@ export class ParquetFileWriter {
     this.schema.fields.forEach((f, i) => checkNotNull(f, b.columns[i]!));
     const columns: ColumnChunk[] = [];
     for (let i = 0; i < this.schema.fields.length; i++) {
-      columns.push(writeColumnChunk(this.chunks, this.elements[i + 1]!, b.columns[i]!));
+      const plan = this.fields[i]!.nested;
+      if (plan !== null) {
+        for (const leaf of shredNested(plan, b.columns[i]!)) {
+          columns.push(writeColumnChunk(this.chunks, leaf.el, leaf.values, leaf));
+          await this.flushBytes();
+        }
+        continue;
+      }
+      columns.push(writeColumnChunk(this.chunks, this.fields[i]!.elements[0]!, b.columns[i]!));
       // one encoded chunk at a time in memory
       await this.flushBytes();
     }

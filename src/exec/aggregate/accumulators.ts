@@ -28,6 +28,7 @@ import { executionError } from '../../common/errors.js';
 import type { AggregateExpr } from '../../expr/expr.js';
 import type { DataType, DecimalType } from '../../common/types.js';
 import { isDecimal } from '../../common/types.js';
+import { isNested } from '../../common/nested_types.js';
 import { GroupTable } from './group_table.js';
 import { HllAccumulator } from './hll.js';
 import { ValueListAccumulator } from './value_list.js';
@@ -778,7 +779,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
     case 'bool_and': case 'bool_or': return new BoolAccumulator(agg.fn === 'bool_and');
     case 'var_samp': case 'var_pop': case 'stddev_samp': case 'stddev_pop': return new VarianceAccumulator(agg.fn);
     case 'approx_count_distinct': return new HllAccumulator();
-    case 'string_agg': case 'percentile_cont': case 'percentile_disc': return new ValueListAccumulator(agg, argType ?? 'null');
+    case 'string_agg': case 'percentile_cont': case 'percentile_disc': case 'list': return new ValueListAccumulator(agg, argType ?? 'null');
     case 'count_star': return new CountAccumulator(true);
     case 'count': return new CountAccumulator(false);
     case 'avg': return new FloatSumAccumulator(true);
@@ -798,6 +799,7 @@ function makePlain(agg: AggregateExpr, argType: DataType | null): Accumulator {
         case 'interval': return new IntervalMinMaxAccumulator(isMax);
         default:
           if (isDecimal(t)) return new DecimalMinMaxAccumulator(isMax, t);
+          if (isNested(t)) throw executionError(`${agg.fn}() of a ${t} value is not supported`);
           return new NumberMinMaxAccumulator(isMax, t);
       }
     }

@@ -25,8 +25,10 @@
  * one group (id 0), which exists from the start: a global aggregate has one row even on
  * empty input.
  */
-import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type IntervalColumn, type TypedValues } from '../../columnar/column.js';
+import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type FixedColumn, type IntervalColumn, type TypedValues } from '../../columnar/column.js';
 import { intervalsEqual } from '../../columnar/interval.js';
+import { isNested } from '../../common/nested_types.js';
+import { NestedKeyStore } from './nested_key_store.js';
 import { bucketOf, hashColumns, hashWord1, hashWord2, hashWordN, intKeyWidth, packIntKeys } from '../../columnar/hash.js';
 import type { DataType } from '../../common/types.js';
 
@@ -62,7 +64,7 @@ class FixedKeyStore implements KeyStore {
   private validity: Uint8Array;
   private hasNull = false;
 
-  constructor(readonly type: Exclude<DataType, 'null' | 'utf8' | 'blob' | 'interval'>) {
+  constructor(readonly type: FixedColumn['type']) {
     this.values = allocValues(type, 64);
     this.validity = new Uint8Array(64);
   }
@@ -82,7 +84,7 @@ class FixedKeyStore implements KeyStore {
     const g = this.length++;
     if (isNullAt(c, row)) { this.validity[g] = 0; this.hasNull = true; return; }
     this.validity[g] = 1;
-    const x = (c as Exclude<Column, { type: 'null' | 'utf8' | 'blob' | 'interval' }>).values[row]!;
+    const x = (c as FixedColumn).values[row]!;
     // A key column of another integer width than the store (int32 vs int64) is converted.
     if (this.values instanceof BigInt64Array) this.values[g] = typeof x === 'bigint' ? x : BigInt(x);
     else (this.values as Int32Array)[g] = typeof x === 'bigint' ? Number(x) : x;
@@ -91,7 +93,7 @@ class FixedKeyStore implements KeyStore {
   equals(g: number, c: Column, row: number): boolean {
     const cNull = isNullAt(c, row);
     if (this.validity[g] === 0 || cNull) return this.validity[g] === 0 && cNull;
-    const x = this.values[g]!, y = (c as Exclude<Column, { type: 'null' | 'utf8' | 'blob' | 'interval' }>).values[row]!;
+    const x = this.values[g]!, y = (c as FixedColumn).values[row]!;
     if (x === y) return true;
     if (typeof x !== typeof y) return BigInt(x) === BigInt(y);
     return x !== x && y !== y; // NaN groups with NaN
@@ -200,6 +202,7 @@ export function makeKeyStore(type: DataType): KeyStore {
   if (type === 'null') return new NullKeyStore();
   if (type === 'utf8' || type === 'blob') return new Utf8KeyStore(type);
   if (type === 'interval') return new IntervalKeyStore();
+  if (isNested(type)) return new NestedKeyStore(type);
   return new FixedKeyStore(type);
 }
 

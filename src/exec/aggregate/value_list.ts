@@ -15,7 +15,8 @@
  * DISTINCT sets do) and re-aggregates part by part. One group's values must fit in memory.
  * There is no partial state: the planner runs these aggregates in mode single only.
  */
-import { fixedColumn, type Column } from '../../columnar/column.js';
+import { fixedColumn, type Column, type ListColumn } from '../../columnar/column.js';
+import { isNestedColumn, nestedColumnBytes } from '../../columnar/nested.js';
 import { concatColumns, take } from '../../columnar/kernels.js';
 import type { DataType } from '../../common/types.js';
 import type { AggregateExpr } from '../../expr/expr.js';
@@ -40,8 +41,10 @@ export class ValueListAccumulator implements Accumulator {
   ensure(groups: number): void { if (groups > this.groups) this.groups = groups; }
 
   update(gids: Int32Array, n: number, arg: Column | null, extra: readonly Column[] = []): void {
-    if (arg === null || arg.type === 'null' || n === 0) return;
-    const valid = arg.validity;
+    if (arg === null || n === 0) return;
+    if (arg.type === 'null' && this.agg.fn !== 'list') return;
+    // list() keeps NULL values as NULL elements; the others skip them
+    const valid = this.agg.fn === 'list' ? null : arg.validity;
     let m = 0;
     const rows = new Int32Array(n);
     for (let r = 0; r < n; r++) if (valid === null || valid[r] === 1) rows[m++] = r;
@@ -87,6 +90,7 @@ export class ValueListAccumulator implements Accumulator {
     const value = cols[0]!;
     switch (this.agg.fn) {
       case 'string_agg': return joinStrings(value, order, starts, start, end, this.agg.separator ?? null);
+      case 'list': return listOf(value, order, starts, start, end, this.agg.type);
       case 'percentile_disc': return discrete(value, order, starts, start, end, this.agg.fraction ?? 0.5);
       default: return continuous(value, order, starts, start, end, this.agg.fraction ?? 0.5);
     }
@@ -99,6 +103,7 @@ function columnBytes(c: Column): number {
   if (c.type === 'null') return 0;
   const v = c.validity ? c.validity.byteLength : 0;
   if (c.type === 'interval') return 16 * c.length + v;
+  if (isNestedColumn(c)) return nestedColumnBytes(c, columnBytes);
   return c.type === 'utf8' || c.type === 'blob' ? c.offsets.byteLength + c.data.byteLength + v : c.values.byteLength + v;
 }
 
@@ -140,6 +145,21 @@ function joinStrings(value: Column, order: Int32Array, starts: Int32Array, start
     offsets[g - start + 1] = pos;
   }
   return { type: 'utf8', length: count, validity: allValid ? null : validity, offsets, data };
+}
+
+/** list: each group's values in sorted (else arrival) order as one list; NULL for a group without rows. */
+function listOf(value: Column, order: Int32Array, starts: Int32Array, start: number, end: number, type: DataType): Column {
+  const count = end - start;
+  const offsets = new Int32Array(count + 1);
+  const validity = new Uint8Array(count);
+  let allValid = true;
+  const base = starts[start]!;
+  for (let g = start; g < end; g++) {
+    offsets[g - start + 1] = starts[g + 1]! - base;
+    if (starts[g + 1] === starts[g]) allValid = false; else validity[g - start] = 1;
+  }
+  const child = take(value, order.subarray(base, starts[end]!));
+  return { type: type as ListColumn['type'], length: count, validity: allValid ? null : validity, offsets, child };
 }
 
 /** percentile_disc: the value at position ceil(n·f) − 1 of each group's sorted values. */

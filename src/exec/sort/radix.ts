@@ -13,13 +13,14 @@
  */
 import type { Column, FixedColumn } from '../../columnar/column.js';
 import type { SortOrder } from './row_compare.js';
+import { isNestedColumn } from '../../columnar/nested.js';
 
 const DIGIT_BITS = 11;
 const BUCKETS = 1 << DIGIT_BITS;
 
 /** True when every key column can be radix sorted (no utf8, blob or interval). */
 export function radixSortable(keyColumns: readonly Column[]): boolean {
-  return keyColumns.every((c) => c.type !== 'utf8' && c.type !== 'blob' && c.type !== 'interval');
+  return keyColumns.every((c) => c.type !== 'utf8' && c.type !== 'blob' && c.type !== 'interval' && !isNestedColumn(c));
 }
 
 /** Row indices 0..length-1 in key order (stable); keys must satisfy radixSortable. */
@@ -29,7 +30,7 @@ export function radixSortIndices(keyColumns: readonly Column[], orders: readonly
   const scratch = { idx: new Int32Array(length), keys: new Uint32Array(length), keys2: new Uint32Array(length) };
   for (let k = keyColumns.length - 1; k >= 0; k--) {
     const c = keyColumns[k]!;
-    if (c.type === 'null' || c.type === 'utf8' || c.type === 'blob' || c.type === 'interval') continue;
+    if (c.type === 'null' || c.type === 'utf8' || c.type === 'blob' || c.type === 'interval' || isNestedColumn(c)) continue;
     for (const word of keyWords(c, orders[k]!.ascending)) idx = sortByWord(idx, word, scratch);
     if (c.validity !== null) idx = partitionNulls(idx, c.validity, orders[k]!.nullsFirst, scratch.idx);
   }

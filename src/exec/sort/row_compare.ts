@@ -19,6 +19,7 @@ import { compareIntervalRows } from '../../columnar/interval.js';
 import type { SortKey } from '../../expr/expr.js';
 import { evaluate } from '../../expr/evaluate.js';
 import { radixSortable, radixSortIndices } from './radix.js';
+import { compareNested, isNestedColumn } from '../../columnar/nested.js';
 
 /** Below this many rows the comparator sort is as fast as the radix sort's setup. */
 export const RADIX_MIN_ROWS = 512;
@@ -113,6 +114,7 @@ function ascendingComparator(c: Exclude<Column, { type: 'null' }>): IndexCompara
     case 'interval':
       return (a, b) => compareIntervalRows(c, a, c, b);
     default: {
+      if (isNestedColumn(c)) return (a, b) => compareNested(c, a, c, b);
       // Decimals: unscaled integers in either form.
       const v = c.values;
       return (a, b) => {
@@ -227,6 +229,7 @@ function compareValues(a: Column, i: number, b: Column, j: number, order: SortOr
       break;
     }
     default: {
+      if (isNestedColumn(a)) { r = compareNested(a, i, b as typeof a, j); break; }
       // Decimals of one type, in either form (a number and a bigint compare exactly).
       const x = (a as { values: Float64Array | BigInt64Array }).values[i]!, y = (b as { values: Float64Array | BigInt64Array }).values[j]!;
       r = x < y ? -1 : x > y ? 1 : 0;

@@ -16,6 +16,7 @@
 import { compareIntervalRows } from '../../columnar/interval.js';
 import { fixedColumn, type Column } from '../../columnar/column.js';
 import { take } from '../../columnar/kernels.js';
+import { compareNested, isNestedColumn } from '../../columnar/nested.js';
 import { SpillwayError } from '../../common/errors.js';
 import { compareBytes } from '../../expr/compare.js';
 import { assemble } from '../../expr/conditional.js';
@@ -321,7 +322,10 @@ function comparator(c: Exclude<Column, { type: 'null' }>): (i: number, j: number
       return (i, j) => compareBytes(u.data, u.offsets[i]!, u.offsets[i + 1]!, u.data, u.offsets[j]!, u.offsets[j + 1]!);
     }
     case 'interval': return (i, j) => compareIntervalRows(c, i, c, j);
-    default: { const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0); }
+    default: {
+      if (isNestedColumn(c)) return (i, j) => compareNested(c, i, c, j);
+      const v = c.values; return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0);
+    }
   }
 }
 

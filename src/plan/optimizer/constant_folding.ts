@@ -39,7 +39,7 @@ const STRICT_FUNCTIONS = new Set([
 ]);
 
 /** Functions whose value may change between calls; never folded. */
-const VOLATILE = new Set(['random', 'now', 'current_date', 'current_timestamp', 'current_time', 'uuid', 'raise_error']);
+const VOLATILE = new Set(['random', 'now', 'current_date', 'current_timestamp', 'current_time', 'uuid', 'raise_error', 'unnest']);
 
 export function constantFolding(plan: LogicalPlan): LogicalPlan {
   return transformUp(plan, (node) => {

@@ -23,6 +23,10 @@ import { outputColumns, type LColumn, type LogicalPlan } from '../logical.js';
 import { columnRefs, idSet, nodeExprs } from '../logical_exprs.js';
 import { projectColumns, sameColumns } from '../logical_tree.js';
 
+function isUnnestCall(e: { kind: string; name?: string }): boolean {
+  return e.kind === 'call' && e.name === 'unnest';
+}
+
 export function projectionPruning(plan: LogicalPlan): LogicalPlan {
   const original = outputColumns(plan);
   const pruned = prune(plan, idSet(original));
@@ -67,7 +71,8 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
     case 'Distinct':
       return { ...p, input: prune(p.input, idSet(outputColumns(p.input))) };
     case 'Project': {
-      let keep = p.columns.map((_, i) => i).filter((i) => required.has(p.columns[i]!.id));
+      // an unnest item stays even when unread: it sets how many rows come out
+      let keep = p.columns.map((_, i) => i).filter((i) => required.has(p.columns[i]!.id) || isUnnestCall(p.exprs[i]!));
       if (keep.length === 0 && p.columns.length > 0) {
         const plain = p.exprs.findIndex((e) => e.kind === 'column' || e.kind === 'literal');
         keep = [plain >= 0 ? plain : 0];

@@ -35,6 +35,13 @@ export interface ChunkLayout {
    * dictionary-encoded (a writer may fall back to PLAIN mid-chunk; then it is gathered).
    */
   keepDictionary?: boolean;
+  /**
+   * A leaf of a nested column (parquet_nested.ts): its maximum repetition and definition
+   * levels. Then `rows` counts level entries (the chunk's num_values), `optional` is
+   * maxDef > 0, a value is valid where its definition level is maxDef, and the reader keeps
+   * every entry's levels (ColumnChunkReader.levels) for assembly.
+   */
+  nested?: { maxRep: number; maxDef: number };
 }
 
 type Dict = { kind: 'fixed'; dict: FixedDict } | { kind: 'var'; dict: VarDict };

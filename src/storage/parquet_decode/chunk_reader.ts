@@ -50,6 +50,9 @@ interface PageState {
   valuesDone: number;
   /** One byte per row of the page, 1 = valid; null when every row is valid. */
   levels: Uint8Array | null;
+  /** Nested leaves: the page's repetition and definition levels, one per entry. */
+  reps: Uint8Array | null;
+  defs: Uint8Array | null;
   values: PageValues;
   /** Bytes this page holds (decompressed page, levels, pre-decoded values). */
   bytes: number;
@@ -79,6 +82,8 @@ export class ColumnChunkReader {
   private indices = new Int32Array(0);
   /** The first window, asked for early by prefetch() and not awaited yet. */
   private pending: { from: number; stop: number; bytes: Promise<ArrayBuffer> } | null = null;
+  /** Nested leaves: the levels of the entries the last read() returned (null: all 0 / all maxDef). */
+  levels: { rep: Uint8Array | null; def: Uint8Array | null } | null = null;
 
   /**
    * `start`, `end`: the chunk's byte range in the file; `readBytes`: how much to fetch per
@@ -139,6 +144,9 @@ export class ColumnChunkReader {
     let kept: Int32Array | null = null;
     let gathered = false;
     let nulls = 0;
+    const nested = layout.nested;
+    const repOut = nested !== undefined && nested.maxRep > 0 ? new Uint8Array(n) : null;
+    const defOut = nested !== undefined && nested.maxDef > 0 ? new Uint8Array(n) : null;
 
     let filled = 0;
     while (filled < n) {
@@ -148,6 +156,11 @@ export class ColumnChunkReader {
         page = await this.nextDataPage();
       }
       const m = Math.min(n - filled, page.rows - page.rowsDone);
+      if (repOut !== null) repOut.set(page.reps!.subarray(page.rowsDone, page.rowsDone + m), filled);
+      if (defOut !== null) {
+        if (page.defs === null) defOut.fill(nested!.maxDef, filled, filled + m);
+        else defOut.set(page.defs.subarray(page.rowsDone, page.rowsDone + m), filled);
+      }
       let k = m;
       if (validity !== null) {
         if (page.levels === null) validity.fill(1, filled, filled + m);
@@ -201,6 +214,7 @@ export class ColumnChunkReader {
     }
     this.rowsRead += n;
     if (this.page !== null && this.page.rowsDone === this.page.rows) this.page = null;
+    this.levels = nested !== undefined ? { rep: repOut, def: defOut } : null;
 
     const valid = validity !== null && nulls > 0 ? validity : null;
     if (bools !== null) return { kind: 'bool', values: bools, validity: valid };
@@ -313,6 +327,29 @@ export class ColumnChunkReader {
         let p = 0;
         let levels: Uint8Array | null = null;
         let k = rows;
+        const nested = this.layout.nested;
+        if (nested !== undefined) {
+          // repetition then definition levels, each RLE with a 4-byte length
+          let reps: Uint8Array | null = null, defs: Uint8Array | null = null;
+          if (nested.maxRep > 0) {
+            if (dh.repetition_level_encoding !== 'RLE') throw new Error(`unsupported repetition level encoding ${dh.repetition_level_encoding}`);
+            reps = new Uint8Array(rows);
+            const len = u32(page, p);
+            decodeHybrid(page, p + 4, p + 4 + len, bitWidth(nested.maxRep), reps, 0, rows);
+            p += 4 + len;
+          }
+          if (nested.maxDef > 0) {
+            if (dh.definition_level_encoding !== 'RLE') throw new Error(`unsupported definition level encoding ${dh.definition_level_encoding}`);
+            defs = new Uint8Array(rows);
+            const len = u32(page, p);
+            decodeHybrid(page, p + 4, p + 4 + len, bitWidth(nested.maxDef), defs, 0, rows);
+            p += 4 + len;
+            levels = validFromDefs(defs, nested.maxDef);
+            k = countValid(levels);
+          }
+          const state = this.pageState(dh.encoding, page, p, page.length, k, rows, levels, codec === 'UNCOMPRESSED' ? 0 : page.byteLength);
+          return { ...state, reps, defs, bytes: state.bytes + rows * 2 };
+        }
         if (this.layout.optional) {
           levels = new Uint8Array(rows);
           if (dh.definition_level_encoding === 'RLE') {
@@ -334,14 +371,24 @@ export class ColumnChunkReader {
       case 'DATA_PAGE_V2': {
         const dh = header.data_page_header_v2;
         if (!dh) throw new Error('data page v2 without its header');
-        const rows = dh.num_rows;
+        const nested = this.layout.nested;
+        const rows = nested !== undefined ? dh.num_values : dh.num_rows;
         this.checkRows(rows);
         const rl = dh.repetition_levels_byte_length;
         const dl = dh.definition_levels_byte_length;
-        if (rl !== 0) throw new Error('repetition levels in a top-level column');
+        if (rl !== 0 && (nested === undefined || nested.maxRep === 0)) throw new Error('repetition levels in a top-level column');
         let levels: Uint8Array | null = null;
+        let reps: Uint8Array | null = null, defs: Uint8Array | null = null;
         let k = rows;
-        if (this.layout.optional && dl > 0) {
+        if (nested !== undefined) {
+          if (nested.maxRep > 0) { reps = new Uint8Array(rows); decodeHybrid(body, 0, rl, bitWidth(nested.maxRep), reps, 0, rows); }
+          if (nested.maxDef > 0) {
+            defs = new Uint8Array(rows);
+            decodeHybrid(body, rl, rl + dl, bitWidth(nested.maxDef), defs, 0, rows);
+            levels = validFromDefs(defs, nested.maxDef);
+            k = countValid(levels);
+          }
+        } else if (this.layout.optional && dl > 0) {
           levels = new Uint8Array(rows);
           decodeHybrid(body, rl, rl + dl, 1, levels, 0, rows);
           k = countValid(levels);
@@ -350,7 +397,8 @@ export class ColumnChunkReader {
         if (dh.is_compressed !== false) values = decompress(codec, values, header.uncompressed_page_size - rl - dl);
         // a view of the window only when nothing is compressed (else the window may be gone)
         const own = codec === 'UNCOMPRESSED' ? 0 : values.byteLength;
-        return this.pageState(dh.encoding, values, 0, values.length, k, rows, levels, own);
+        const state = this.pageState(dh.encoding, values, 0, values.length, k, rows, levels, own);
+        return nested !== undefined ? { ...state, reps, defs, bytes: state.bytes + rows * 2 } : state;
       }
       default:
         return null; // index pages and unknown page types carry no values
@@ -388,7 +436,7 @@ export class ColumnChunkReader {
     encoding: string, page: Uint8Array, p: number, end: number, k: number, rows: number, levels: Uint8Array | null, own: number,
   ): PageState {
     const state = (values: PageValues, extra: number): PageState => ({
-      rows, rowsDone: 0, valuesDone: 0, levels, values, bytes: own + (levels?.byteLength ?? 0) + extra,
+      rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values, bytes: own + (levels?.byteLength ?? 0) + extra,
     });
     const physical = this.layout.physical;
     const w = this.width;
@@ -408,7 +456,7 @@ export class ColumnChunkReader {
       } else {
         throw new Error(`unsupported encoding ${encoding} for BOOLEAN`);
       }
-      return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dense-bool', values }, bytes: (levels?.byteLength ?? 0) + k };
+      return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-bool', values }, bytes: (levels?.byteLength ?? 0) + k };
     }
     if (physical === 'BYTE_ARRAY') {
       switch (encoding) {
@@ -418,7 +466,7 @@ export class ColumnChunkReader {
           if (encoding === 'DELTA_LENGTH_BYTE_ARRAY') tmp.deltaLength(page, p, end, k, 0, k, null);
           else tmp.deltaByteArray(page, p, end, k, 0, k, null);
           const { offsets, data } = tmp.finish();
-          return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dense-var', values: { count: k, offsets, data } }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
+          return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-var', values: { count: k, offsets, data } }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
         }
         default: throw new Error(`unsupported encoding ${encoding} for BYTE_ARRAY`);
       }
@@ -429,7 +477,7 @@ export class ColumnChunkReader {
         return state({ kind: 'plain-fixed', page, pos: p }, 0);
       case 'BYTE_STREAM_SPLIT': {
         const values = unsplitByteStream(page.subarray(p, end), k, w);
-        return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dense-fixed', values }, bytes: (levels?.byteLength ?? 0) + values.byteLength };
+        return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-fixed', values }, bytes: (levels?.byteLength ?? 0) + values.byteLength };
       }
       case 'DELTA_BINARY_PACKED': {
         let values: Uint8Array;
@@ -444,7 +492,7 @@ export class ColumnChunkReader {
         } else {
           throw new Error(`DELTA_BINARY_PACKED is not valid for ${physical}`);
         }
-        return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dense-fixed', values }, bytes: (levels?.byteLength ?? 0) + values.byteLength };
+        return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-fixed', values }, bytes: (levels?.byteLength ?? 0) + values.byteLength };
       }
       case 'DELTA_BYTE_ARRAY': {
         // FIXED_LEN_BYTE_ARRAY: decode as byte arrays, then check every value has the width
@@ -454,7 +502,7 @@ export class ColumnChunkReader {
         for (let j = 0; j < k; j++) {
           if (offsets[j + 1]! - offsets[j]! !== w) throw new Error(`DELTA_BYTE_ARRAY value of a ${w}-byte column has another length`);
         }
-        return { rows, rowsDone: 0, valuesDone: 0, levels, values: { kind: 'dense-fixed', values: data }, bytes: (levels?.byteLength ?? 0) + data.buffer.byteLength };
+        return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-fixed', values: data }, bytes: (levels?.byteLength ?? 0) + data.buffer.byteLength };
       }
       default:
         throw new Error(`unsupported encoding ${encoding} for ${physical}`);
@@ -539,6 +587,18 @@ class HybridCursor {
     }
     if (this.runLeft === 0) this.nextRun(done, count);
   }
+}
+
+/** Bits needed for levels up to max. */
+function bitWidth(max: number): number {
+  return 32 - Math.clz32(max);
+}
+
+/** 1 where an entry's definition level is the maximum (a value is present), else 0. */
+function validFromDefs(defs: Uint8Array, maxDef: number): Uint8Array {
+  const out = new Uint8Array(defs.length);
+  for (let i = 0; i < defs.length; i++) out[i] = defs[i] === maxDef ? 1 : 0;
+  return out;
 }
 
 function countValid(levels: Uint8Array): number {
