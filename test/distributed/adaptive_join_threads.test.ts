@@ -49,7 +49,7 @@ describe('adaptive join on worker threads', () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(sorted((await db.sql(sql(20))).rows())).toEqual(expected);
     const plan = (await db.sql(`explain analyze ${sql(20)}`)).status;
-    expect(plan).toMatch(/HashJoin\[inner\] on k = k build=right strategy=broadcast \(adaptive: partitioned → broadcast \(measured B=\d+ B < broadcast_threshold=2\.0 KiB\); planned: auto: B=[\d.]+ KiB ≥ broadcast_threshold=2\.0 KiB \(P=[\d.]+ KiB, N=2\)\)/);
+    expect(plan).toMatch(/HashJoin\[inner\] on k = k build=right (?:keyFilter#\d+ )?strategy=broadcast \(adaptive: partitioned → broadcast \(measured B=\d+ B < broadcast_threshold=2\.0 KiB\); planned: auto: B=[\d.]+ KiB ≥ broadcast_threshold=2\.0 KiB \(P=[\d.]+ KiB, N=2\)\)/);
   }, 30_000);
 
   it('stays partitioned when the measured build side is large', async () => {
