@@ -13,7 +13,7 @@ import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
-import { checkExchangeVolume, decideDistribution, exchangeVolume } from './guards.js';
+import { checkExchangeVolume, checkKeyFiltersLost, decideDistribution, exchangeVolume } from './guards.js';
 import { inlineSharedSubplans } from './inline_shared.js';
 import { insertExchanges } from './insert_exchanges.js';
 import { utf8Widths } from './join_strategy.js';
@@ -40,7 +40,8 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const distributed = insertExchanges(split, { config: opts.config, partitions, workers: tasks, utf8Widths: widths });
   // A join strategy forced by a hint or SET asks for distribution: exchange_heavy does not overrule it.
   const forced = planNodes(plan).some((p) => p.kind === 'HashJoin' && p.forced !== undefined);
-  const checked = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
+  const byVolume = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
+  const checked = forced ? byVolume : await checkKeyFiltersLost(byVolume, distributed, tasks, { ...opts, metadata });
   if (!checked.distribute) return cutStages(gathered(plan), checked);
   return cutStages(distributed, checked);
 }

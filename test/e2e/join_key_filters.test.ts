@@ -118,6 +118,25 @@ describe('join key filters', () => {
       await threads.close();
     }
   });
+
+  it('on worker threads, a query whose filter would not reach its scan across an exchange stays local (key_filters_lost)', async () => {
+    // The aggregate grouped by ck would be hash-partitioned, so o's scan would sit in a stage below the join's.
+    const settings = { batch_size: 256, distribute_min_bytes: 1, distribute_min_decoded_bytes: 0, distribute_max_exchange_ratio: 0 };
+    const threads = await Spillway.create({ tables: dir, workers: 2, settings });
+    const threadsOff = await Spillway.create({ tables: dir, workers: 2, settings: { ...settings, join_key_filters: false } });
+    try {
+      const sql = FILTERED[3]!;
+      expect(await explainText(threads, sql)).toMatch(/Local plan \(guard key_filters_lost fired\): join key filters would not reach scans decoding .* across exchanges/);
+      expect(diffRows(resultCells(await threads.sql(sql)), resultCells(await db.sql(sql)), false)).toBeNull();
+      // Without key filters nothing is lost: the same query is distributed.
+      expect(await explainText(threadsOff, sql)).toMatch(/Distributed plan: \d+ stages/);
+      // A join whose probe scan stays in the join's stage (broadcast) keeps its filter and distributes.
+      expect(await explainText(threads, FILTERED[0]!)).toMatch(/Distributed plan: \d+ stages/);
+    } finally {
+      await threads.close();
+      await threadsOff.close();
+    }
+  });
 });
 
 async function explainText(db: Spillway, sql: string, analyze = false): Promise<string> {
