@@ -13,7 +13,7 @@ import type { Config } from '../common/config.js';
 import type { MemoryTable } from '../catalog.js';
 import type { PhysicalPlan } from '../plan/physical.js';
 import { readParquetMetadata, type ParquetFileInfo } from '../storage/parquet_metadata.js';
-import { checkExchangeVolume, checkKeyFiltersLost, decideDistribution, exchangeVolume } from './guards.js';
+import { checkExchangeVolume, checkKeyFiltersLost, checkSharedWorkRepeated, decideDistribution, exchangeVolume } from './guards.js';
 import { inlineSharedSubplans } from './inline_shared.js';
 import { insertExchanges } from './insert_exchanges.js';
 import { utf8Widths } from './join_strategy.js';
@@ -41,7 +41,8 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   // A join strategy forced by a hint or SET asks for distribution: exchange_heavy does not overrule it.
   const forced = planNodes(plan).some((p) => p.kind === 'HashJoin' && p.forced !== undefined);
   const byVolume = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
-  const checked = forced ? byVolume : await checkKeyFiltersLost(byVolume, distributed, tasks, { ...opts, metadata });
+  const bySharing = forced ? byVolume : await checkSharedWorkRepeated(byVolume, plan, distributed, tasks, { ...opts, metadata });
+  const checked = forced ? bySharing : await checkKeyFiltersLost(bySharing, distributed, tasks, { ...opts, metadata });
   if (!checked.distribute) return cutStages(gathered(plan), checked);
   return cutStages(distributed, checked);
 }

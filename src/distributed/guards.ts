@@ -13,6 +13,10 @@
  *                   move exceed config.distribute_max_exchange_ratio × the bytes the scans
  *                   decode: moving rows between workers would cost more than the scan work
  *                   the other workers take over (checkExchangeVolume)
+ *   shared_work_repeated  (after exchanges are placed) distributed plans recompute a WITH
+ *                   query at each use (inline_shared.ts): when the distributed plan decodes
+ *                   at least 0.75 × `tasks` × what the shared local plan decodes, threads
+ *                   cannot take enough work off this one (checkSharedWorkRepeated)
  *   key_filters_lost (after exchanges are placed) scans that would sit across an exchange
  *                   from the join whose key filter they take locally decode, counted twice,
  *                   more than 1/tasks of the scan bytes (checkKeyFiltersLost)
@@ -38,7 +42,7 @@ import { planNodes } from '../plan/physical_tree.js';
 import { traitsOf } from '../plan/node_traits.js';
 import { scanUnits, type MetadataSource } from './split_scans.js';
 
-export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input' | 'small_work' | 'exchange_heavy' | 'key_filters_lost';
+export type GuardName = 'no_workers' | 'no_scan' | 'few_scan_units' | 'small_input' | 'small_work' | 'exchange_heavy' | 'key_filters_lost' | 'shared_work_repeated';
 
 export interface GuardDecision {
   distribute: boolean;
@@ -215,4 +219,23 @@ export async function checkKeyFiltersLost(decision: GuardDecision, distributed: 
   const reason = `join key filters would not reach scans decoding ${formatBytes(lostBytes)} of ${formatBytes(scanBytes)} across exchanges (counted twice, more than 1/${tasks} of the scans)`;
   if (opts.config.force_distribution) return { ...decision, forced: true, reason: `${decision.reason} (force_distribution overrides: ${reason})` };
   return { ...decision, distribute: false, guard: 'key_filters_lost', forced: false, reason: `${reason}: the query runs as one local task` };
+}
+
+/**
+ * The shared_work_repeated guard. A local plan computes a WITH query read several times
+ * once (SharedSubplans); a distributed plan recomputes it at each use. When the distributed
+ * plan's scans decode at least 0.75 × `tasks` times what the local plan's do, each task has
+ * three quarters of the whole local query's scan work or more, and the stages and exchanges
+ * cost the rest: on two threads TPC-H Q1 (each task half the work) gained nothing, and Q15
+ * (its revenue view read twice: 1.95× the local bytes) ran 727–787 ms against 403 ms in one.
+ */
+export async function checkSharedWorkRepeated(decision: GuardDecision, local: PhysicalPlan, distributed: PhysicalPlan, tasks: number, opts: Pick<GuardOptions, 'memoryTables' | 'metadata' | 'config'>): Promise<GuardDecision> {
+  if (!decision.distribute || !planNodes(local).some((n) => n.kind === 'SharedSubplans')) return decision;
+  let localBytes = 0, distributedBytes = 0;
+  for (const n of planNodes(local)) localBytes += await scanDecodedBytes(n, opts);
+  for (const n of planNodes(distributed)) distributedBytes += await scanDecodedBytes(n, opts);
+  if (localBytes === 0 || distributedBytes < 0.75 * tasks * localBytes) return decision;
+  const reason = `the distributed plan recomputes its shared WITH queries: its scans decode ${formatBytes(distributedBytes)}, ≥ 0.75 × ${tasks} × the ${formatBytes(localBytes)} of the local plan`;
+  if (opts.config.force_distribution) return { ...decision, forced: true, reason: `${decision.reason} (force_distribution overrides: ${reason})` };
+  return { ...decision, distribute: false, guard: 'shared_work_repeated', forced: false, reason: `${reason}: the query runs as one local task` };
 }

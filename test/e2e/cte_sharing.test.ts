@@ -164,6 +164,17 @@ describe.skipIf(!HAVE_SHARED)('shared WITH queries on the TPC-H files', () => {
         expect(diffRows(resultCells(res), want, false)).toBeNull();
       }
       expect(diffRows(resultCells(await threads.sql(q15)), expected, true)).toBeNull();
+      // Unforced, the guards keep Q15 local: distributed, its revenue view would be computed twice.
+      const guarded = await Spillway.create({ tables: dir, workers: 2, settings: { distribute_min_bytes: 1, distribute_min_decoded_bytes: 0, distribute_max_exchange_ratio: 0 } });
+      try {
+        expect(await explainText(guarded, q15)).toMatch(/Local plan \(guard shared_work_repeated fired\): the distributed plan recomputes its shared WITH queries/);
+        expect(diffRows(resultCells(await guarded.sql(q15)), expected, true)).toBeNull();
+        // The same view read once is not shared, and distributes.
+        expect(await explainText(guarded, 'with g as (select l_suppkey, sum(l_quantity) as q from lineitem group by l_suppkey) select count(*), sum(q) from g'))
+          .toMatch(/Distributed plan: \d+ stages/);
+      } finally {
+        await guarded.close();
+      }
     } finally {
       await local.close();
       await threads.close();
