@@ -27,6 +27,11 @@ export interface DistributeOptions {
   memoryTables?: ReadonlyMap<string, MemoryTable>;
   /** Footer reader (default readParquetMetadata); memoized per call. */
   metadata?: MetadataSource;
+  /**
+   * The result stays on the workers (a COPY whose tasks write the part files): the final
+   * gather to the coordinator never runs, so the exchange_heavy guard does not count it.
+   */
+  resultStaysOnWorkers?: boolean;
 }
 
 export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions): Promise<StageDag> {
@@ -40,7 +45,7 @@ export async function planStageDag(plan: PhysicalPlan, opts: DistributeOptions):
   const distributed = insertExchanges(split, { config: opts.config, partitions, workers: tasks, utf8Widths: widths });
   // A join strategy forced by a hint or SET asks for distribution: exchange_heavy does not overrule it.
   const forced = planNodes(plan).some((p) => p.kind === 'HashJoin' && p.forced !== undefined);
-  const byVolume = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }), opts.config);
+  const byVolume = forced ? decision : checkExchangeVolume(decision, await exchangeVolume(distributed, tasks, { ...opts, metadata }, opts.resultStaysOnWorkers === true), opts.config);
   const bySharing = forced ? byVolume : await checkSharedWorkRepeated(byVolume, plan, distributed, tasks, { ...opts, metadata });
   const checked = forced ? bySharing : await checkKeyFiltersLost(bySharing, distributed, tasks, { ...opts, metadata });
   if (!checked.distribute) return cutStages(gathered(plan), checked);

@@ -123,10 +123,21 @@ export interface ExchangeVolume {
   scanBytes: number;
 }
 
-export async function exchangeVolume(plan: PhysicalPlan, workers: number, opts: Pick<GuardOptions, 'memoryTables' | 'metadata'>): Promise<ExchangeVolume> {
+export async function exchangeVolume(
+  plan: PhysicalPlan, workers: number, opts: Pick<GuardOptions, 'memoryTables' | 'metadata'>, resultStaysOnWorkers = false,
+): Promise<ExchangeVolume> {
   let exchangeBytes = 0, scanBytes = 0;
+  // The gather to the coordinator at the root (under projections and filters): not run when the result stays on the workers.
+  let rootGather: PhysicalPlan | null = null;
+  if (resultStaysOnWorkers) {
+    let r = plan;
+    while (r.kind === 'Projection' || r.kind === 'Filter') r = childrenOf(r)[0]!;
+    if (r.kind === 'Exchange' && r.partitioning.kind === 'single') rootGather = r;
+  }
   const visit = async (p: PhysicalPlan, parent: PhysicalPlan | null): Promise<void> => {
-    if (p.kind === 'Exchange') {
+    if (p.kind === 'Exchange' && p === rootGather) {
+      // moves nothing
+    } else if (p.kind === 'Exchange') {
       const copies = p.partitioning.kind === 'broadcast' ? Math.max(1, workers) : 1;
       exchangeBytes += copies * outputRows(p.input, parent, workers) * rowWidth(p.input.schema.fields);
     } else {

@@ -207,7 +207,7 @@ export class DistributedExecutor implements QueryExecutor {
     if (planNodes(plan).some((n) => n.kind === 'MemoryScan')) return null;
     await this.refreshMembership();
     if (this.lazyWorkers !== undefined && !this.clusterReady) {
-      const d = await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables });
+      const d = await planStageDag(plan, { config: ctx.config, workers: this.lazyWorkers, memoryTables: ctx.memoryTables, resultStaysOnWorkers: true });
       if (!d.decision.distribute) return null;
     }
     const cluster = await this.cluster();
@@ -218,7 +218,7 @@ export class DistributedExecutor implements QueryExecutor {
       if (!ctx.config.local_fallback) throw new SpillwayError('remote', `no worker is reachable: ${cluster.runner.describeUnreachable()} (SET local_fallback = true runs queries here instead)`);
       return null;
     }
-    const planned = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables });
+    const planned = await planStageDag(plan, { config: ctx.config, workers: healthy.length, memoryTables: ctx.memoryTables, resultStaysOnWorkers: true });
     if (!planned.decision.distribute) return null;
     const dag = withoutGatherRoot(planned);
     const result = await this.runDag(dag, ctx, cluster, healthy.length, { copy: { part } });

@@ -86,4 +86,14 @@ describe('guards', () => {
     expect(agg.decision, agg.decision.reason).toMatchObject({ distribute: true });
     expect(agg.decision.reason).toMatch(/exchanges ≈ \d+ B = \d% of 14\.6 KiB decoded/);
   });
+
+  it('exchange_heavy does not count the final gather when the result stays on the workers (a COPY written as parts)', async () => {
+    const config = testConfig({ distribute_min_bytes: 1, distribute_min_decoded_bytes: 0, distribute_max_exchange_ratio: 0.5 });
+    const single = await singleNodePlan('select a + 1 as b from t', catalog, config);
+    const gathered = await planStageDag(single, { config, workers: 2, memoryTables: catalog.memoryTables() });
+    expect(gathered.decision, gathered.decision.reason).toMatchObject({ distribute: false, guard: 'exchange_heavy' });
+    const parts = await planStageDag(single, { config, workers: 2, memoryTables: catalog.memoryTables(), resultStaysOnWorkers: true });
+    expect(parts.decision, parts.decision.reason).toMatchObject({ distribute: true, guard: null });
+    expect(parts.decision.reason).toMatch(/exchanges ≈ 0 B = 0% of/);
+  });
 });
