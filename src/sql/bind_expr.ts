@@ -230,6 +230,14 @@ function bindNestedAccess(node: ExprNode, env: ExprEnv, base: LExpr): LExpr {
 }
 
 export function bindExpr(node: ExprNode, env: ExprEnv): LExpr {
+  const bound = bindExprNode(node, env);
+  // Subscripts after any other expression (`list_value(1, 2)[1]`, `f(x)['a']`); column
+  // references and ARRAY[…] apply their own.
+  const subscripted = node.type !== 'column_ref' && node.type !== 'array' && ((node as { array_index?: unknown[] }).array_index?.length ?? 0) > 0;
+  return subscripted ? bindNestedAccess(node, env, bound) : bound;
+}
+
+function bindExprNode(node: ExprNode, env: ExprEnv): LExpr {
   const { ctx } = env;
   const sub = subqueryOf(node);
   if (sub && node.type !== 'function') return bindScalarSubquery(sub, env, node);

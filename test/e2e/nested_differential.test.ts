@@ -46,6 +46,8 @@ const QUERIES = [
   `select id, s.a, s['b'], l[1], l[2], l[-1], l[5], len(l), array_length(l), m['z'], m['k1'] from t order by id`,
   `select id, struct_extract(ls[1], 'x'), struct_extract(ls[2], 'y'), sl.p[2], struct_extract(sl.q, 'r'), ll[4][2], ll[3] from t order by id`,
   `select id, l from t where l = ARRAY[1, 1, 1] order by id`,
+  // subscripts after a list literal or a function call, not only after a column
+  `select id, [id, id + 1, id + 2][2], list_value(id, 7)[2], [[id, 1], [2]][1][1], list_value(l, l)[2][1] from t order by id limit 20`,
   `select id, s from t where s.b = 'v1' and s.a is not null order by id`,
   `select id, ls from t where len(l) = 3 and l[2] is null order by id limit 50`,
   `select l, count(*), min(id) from t group by l order by l nulls last`,
