@@ -7,11 +7,11 @@
  * processes on loopback; workers that refuse the folder (outside --data-root) make the
  * COPY relay the rows instead.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryStats } from '../../src/result.js';
 import { Session } from '../../src/session.js';
+import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft } from '../helpers/copy_checks.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
 
@@ -61,28 +61,7 @@ async function statistics(file: string): Promise<unknown[][]> {
     from parquet_metadata('${file}') group by 1 order by 1`);
 }
 
-function expectNoRowsRelayed(stats: QueryStats): void {
-  const result = stats.edges.filter((e) => e.consumerStage === null);
-  expect(result).toHaveLength(1);
-  expect(result[0]).toMatchObject({ rows: 0, wireBytes: 0, rawBytes: 0 });
-}
-
-const leftovers = () => readdirSync(dir).filter((f) => f.includes('.tmp-'));
-
-async function expectNothingLeft(session: Session, out: string, sql: string, cancel: boolean): Promise<void> {
-  const controller = new AbortController();
-  let watching = cancel;
-  const watcher = (async () => {
-    while (watching && leftovers().length === 0) await new Promise((r) => setTimeout(r, 1));
-    if (watching) controller.abort();
-  })();
-  const err = await session.sql(sql, { signal: controller.signal }).then(() => null, (e: unknown) => e);
-  watching = false;
-  await watcher;
-  expect(err).toBeInstanceOf(Error);
-  expect(existsSync(out)).toBe(false);
-  expect(leftovers()).toEqual([]);
-}
+const leftovers = () => copyLeftovers(dir);
 
 function copyTests(session: () => Session, parts: number): void {
   it('ORDER BY: the joined file holds the ranges in order, equal to the single-node COPY, with the same statistics', async () => {
@@ -117,7 +96,7 @@ function copyTests(session: () => Session, parts: number): void {
 
   it('a COPY whose tasks fail leaves no file', async () => {
     const out = join(dir, 'failed.parquet');
-    await expectNothingLeft(session(), out, `copy (select k, cast(s as integer) as bad from t order by k) to '${out}'`, false);
+    await expectNothingLeft(session(), dir, out, `copy (select k, cast(s as integer) as bad from t order by k) to '${out}'`, false);
   }, 60_000);
 
   it('a folder that does not exist: one line naming it, nothing written', async () => {
@@ -128,7 +107,7 @@ function copyTests(session: () => Session, parts: number): void {
 
   it('a cancelled COPY leaves no file', async () => {
     const out = join(dir, 'cancelled.parquet');
-    await expectNothingLeft(session(), out, `copy (${SORTED}) to '${out}'`, true);
+    await expectNothingLeft(session(), dir, out, `copy (${SORTED}) to '${out}'`, true);
   }, 60_000);
 }
 

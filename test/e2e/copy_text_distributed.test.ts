@@ -8,13 +8,13 @@
  * `spillway worker` processes on loopback; `spillway sql -o FILE` takes the same path
  * (Session.copyScript).
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryStats } from '../../src/result.js';
 import { Session } from '../../src/session.js';
 import { copySpecFor } from '../../src/sql/copy.js';
+import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft } from '../helpers/copy_checks.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
 
@@ -83,28 +83,7 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-function expectNoRowsRelayed(stats: QueryStats): void {
-  const result = stats.edges.filter((e) => e.consumerStage === null);
-  expect(result).toHaveLength(1);
-  expect(result[0]).toMatchObject({ rows: 0, wireBytes: 0, rawBytes: 0 });
-}
-
-const leftovers = () => readdirSync(dir).filter((f) => f.includes('.tmp-'));
-
-async function expectNothingLeft(session: Session, out: string, sql: string, cancel: boolean): Promise<void> {
-  const controller = new AbortController();
-  let watching = cancel;
-  const watcher = (async () => {
-    while (watching && leftovers().length === 0) await new Promise((r) => setTimeout(r, 1));
-    if (watching) controller.abort();
-  })();
-  const err = await session.sql(sql, { signal: controller.signal }).then(() => null, (e: unknown) => e);
-  watching = false;
-  await watcher;
-  expect(err).toBeInstanceOf(Error);
-  expect(existsSync(out)).toBe(false);
-  expect(leftovers()).toEqual([]);
-}
+const leftovers = () => copyLeftovers(dir);
 
 function copyTests(session: () => Session): void {
   /** Run COPY `name` distributed; its file's text (the file is removed). */
@@ -158,8 +137,8 @@ function copyTests(session: () => Session): void {
   it('a COPY with a query error in one task leaves no file and no part', async () => {
     const out = join(dir, 'failed.csv');
     const bad = "select k, cast(case when k = 7654 then 'x' else '1' end as integer) as bad from t order by k";
-    await expectNothingLeft(session(), out, `copy (${bad}) to '${out}'`, false);
-    await expectNothingLeft(session(), out, `copy (${bad}) to '${join(dir, 'failed.json')}'`, false);
+    await expectNothingLeft(session(), dir, out, `copy (${bad}) to '${out}'`, false);
+    await expectNothingLeft(session(), dir, out, `copy (${bad}) to '${join(dir, 'failed.json')}'`, false);
   }, 60_000);
 
   it('a folder that does not exist: one line naming it, nothing written', async () => {
@@ -170,7 +149,7 @@ function copyTests(session: () => Session): void {
 
   it('a cancelled COPY leaves no file', async () => {
     const out = join(dir, 'cancelled.json');
-    await expectNothingLeft(session(), out, `copy (${SORTED}) to '${out}'`, true);
+    await expectNothingLeft(session(), dir, out, `copy (${SORTED}) to '${out}'`, true);
   }, 60_000);
 }
 
