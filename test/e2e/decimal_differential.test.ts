@@ -16,6 +16,7 @@ import { formatCell } from '../../src/format.js';
 import type { QueryResult } from '../../src/result.js';
 import { diffRows, normalise, type Cell } from '../helpers/compare.js';
 import { DuckOracle } from '../helpers/duckdb.js';
+import { DIFFERENTIAL_MODES, duckParquetFixture } from '../helpers/differential.js';
 
 /** Result cells with decimals as their exact text (DuckDB's JSON rows give the same text). */
 function cells(res: QueryResult): Cell[][] {
@@ -78,47 +79,28 @@ const SET_QUERIES = [
   `select a4 from t union select x4 from t order by 1 nulls last`,
 ];
 
-describe.each([
-  { mode: 'one thread', workers: 0, settings: {} },
-  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
-  { mode: 'one thread, 2 MB memory limit', workers: 0, settings: { memory_limit: 2 << 20 } },
-])('DECIMAL agrees with DuckDB ($mode)', ({ workers, settings }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-decimal-'));
-    const writer = await DuckOracle.open();
-    await writer.run(`copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`);
-    writer.close();
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings });
-    duck = await DuckOracle.open(dir);
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+describe.each(DIFFERENTIAL_MODES)('DECIMAL agrees with DuckDB ($mode)', (mode) => {
+  const fx = duckParquetFixture('spillway-decimal-', (dir) => [
+    `copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`,
+  ], mode);
 
   it('reads DECIMAL(4,1), (9,2), (15,3), (18,4) and (38,10) columns with their types', async () => {
-    const res = await db.sql('select a4, a, b, c, w from t limit 1');
+    const res = await fx.db.sql('select a4, a, b, c, w from t limit 1');
     expect(res.schema.fields.map((f) => sqlTypeName(f.type))).toEqual(['DECIMAL(4,1)', 'DECIMAL(9,2)', 'DECIMAL(15,3)', 'DECIMAL(18,4)', 'DECIMAL(38,10)']);
-    const diff = diffRows(cells(await db.sql('select id, a4, a, b, c, w from t order by id')), await duck.query('select id, a4, a, b, c, w from t order by id'), true);
+    const diff = diffRows(cells(await fx.db.sql('select id, a4, a, b, c, w from t order by id')), await fx.duck.query('select id, a4, a, b, c, w from t order by id'), true);
     expect(diff, diff ?? '').toBeNull();
   });
 
   for (const sql of ROW_QUERIES) {
     it(sql, async () => {
-      const diff = diffRows(cells(await db.sql(`${sql} order by id`)), await duck.query(`${sql} order by id`), true);
+      const diff = diffRows(cells(await fx.db.sql(`${sql} order by id`)), await fx.duck.query(`${sql} order by id`), true);
       expect(diff, diff ?? '').toBeNull();
     });
   }
 
   for (const sql of SET_QUERIES) {
     it(sql, async () => {
-      const diff = diffRows(cells(await db.sql(sql)), await duck.query(sql), true);
+      const diff = diffRows(cells(await fx.db.sql(sql)), await fx.duck.query(sql), true);
       expect(diff, diff ?? '').toBeNull();
     });
   }

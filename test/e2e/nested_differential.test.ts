@@ -17,6 +17,7 @@ import { Spillway } from '../../src/index.js';
 import { formatCell } from '../../src/format.js';
 import type { QueryResult } from '../../src/result.js';
 import { DuckOracle } from '../helpers/duckdb.js';
+import { DIFFERENTIAL_MODES, duckParquetFixture } from '../helpers/differential.js';
 
 const N = 3000;
 
@@ -74,34 +75,15 @@ const QUERIES = [
   `select k, len(list(id)), len(array_agg(s)) from t group by k order by k`,
 ];
 
-describe.each([
-  { mode: 'one thread', workers: 0, settings: {} },
-  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
-  { mode: 'one thread, 2 MB memory limit', workers: 0, settings: { memory_limit: 2 << 20 } },
-])('nested types agree with DuckDB ($mode)', ({ workers, settings }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-nested-'));
-    const writer = await DuckOracle.open();
-    await writer.run(`copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`);
+describe.each(DIFFERENTIAL_MODES)('nested types agree with DuckDB ($mode)', (mode) => {
+  const fx = duckParquetFixture('spillway-nested-', (dir) => [
+    `copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`,
     // the same rows as DuckDB writes them with PARQUET_VERSION V2 (its newer encodings), other row groups
-    await writer.run(`copy (${TABLE_SQL}) to '${join(dir, 't2.parquet')}' (format parquet, row_group_size 700, parquet_version v2)`);
-    writer.close();
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings });
-    duck = await DuckOracle.open(dir);
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    `copy (${TABLE_SQL}) to '${join(dir, 't2.parquet')}' (format parquet, row_group_size 700, parquet_version v2)`,
+  ], mode);
 
   it('reads the nested columns with their types', async () => {
-    const res = await db.sql('select l, s, m, ls, sl, ll from t limit 1');
+    const res = await fx.db.sql('select l, s, m, ls, sl, ll from t limit 1');
     expect(res.schema.fields.map((f) => f.type)).toEqual([
       'list<int32>', 'struct<a:int64,b:utf8>', 'map<utf8,int32>', 'list<struct<x:int32,y:list<utf8>>>',
       'struct<p:list<int64>,q:struct<r:int64>>', 'list<list<int64>>',
@@ -110,7 +92,7 @@ describe.each([
 
   it('reads the same values from a file written with PARQUET_VERSION V2', async () => {
     const sql = 'select id, l, s, m, ls, sl, ll from t2 order by id';
-    expect(texts(await db.sql(sql))).toEqual(await duck.query(`select columns(*)::varchar from (${sql})`));
+    expect(texts(await fx.db.sql(sql))).toEqual(await fx.duck.query(`select columns(*)::varchar from (${sql})`));
   });
 
   it('COPY TO Parquet writes nested columns that DuckDB and Spillway read back with the same values', async () => {
@@ -118,10 +100,10 @@ describe.each([
     try {
       const out = join(outDir, 'copy.parquet');
       const cols = 'id, l, s, m, ls, sl, ll';
-      await db.sql(`copy (select ${cols} from t) to '${out}' (format parquet)`);
-      const expected = await duck.query(`select columns(*)::varchar from (select ${cols} from t order by id)`);
-      expect(await duck.query(`select columns(*)::varchar from (select * from read_parquet('${out}') order by id)`)).toEqual(expected);
-      expect(texts(await db.sql(`select * from '${out}' order by id`))).toEqual(expected);
+      await fx.db.sql(`copy (select ${cols} from t) to '${out}' (format parquet)`);
+      const expected = await fx.duck.query(`select columns(*)::varchar from (select ${cols} from t order by id)`);
+      expect(await fx.duck.query(`select columns(*)::varchar from (select * from read_parquet('${out}') order by id)`)).toEqual(expected);
+      expect(texts(await fx.db.sql(`select * from '${out}' order by id`))).toEqual(expected);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
@@ -129,8 +111,8 @@ describe.each([
 
   for (const sql of QUERIES) {
     it(sql, async () => {
-      const ours = texts(await db.sql(sql));
-      const theirs = await duck.query(`select columns(*)::varchar from (${sql})`);
+      const ours = texts(await fx.db.sql(sql));
+      const theirs = await fx.duck.query(`select columns(*)::varchar from (${sql})`);
       expect(ours).toEqual(theirs);
     });
   }

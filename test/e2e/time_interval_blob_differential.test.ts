@@ -10,12 +10,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { formatCell } from '../../src/format.js';
 import type { QueryResult } from '../../src/result.js';
 import { diffRows, normalise, type Cell } from '../helpers/compare.js';
 import { DuckOracle } from '../helpers/duckdb.js';
+import { DIFFERENTIAL_MODES, duckParquetFixture } from '../helpers/differential.js';
 
 /** Result cells: numbers as numbers, booleans as booleans, everything else as printed text. */
 function cells(res: QueryResult): Cell[][] {
@@ -90,45 +91,26 @@ const SET_QUERIES: [string, boolean][] = [
   [`select a.id, c.id from t a join t c on a.b = c.b where a.id < c.id`, false],
 ];
 
-describe.each([
-  { mode: 'one thread', workers: 0, settings: {} },
-  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
-  { mode: 'one thread, 2 MB memory limit', workers: 0, settings: { memory_limit: 2 << 20 } },
-])('TIME, INTERVAL and BLOB agree with DuckDB ($mode)', ({ workers, settings }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-time-interval-blob-'));
-    const writer = await DuckOracle.open();
-    await writer.run(`copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`);
-    writer.close();
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings });
-    duck = await DuckOracle.open(dir);
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+describe.each(DIFFERENTIAL_MODES)('TIME, INTERVAL and BLOB agree with DuckDB ($mode)', (mode) => {
+  const fx = duckParquetFixture('spillway-time-interval-blob-', (dir) => [
+    `copy (${TABLE_SQL}) to '${join(dir, 't.parquet')}' (format parquet, row_group_size 1000)`,
+  ], mode);
 
   it('reads the columns with their types', async () => {
-    const res = await db.sql('select typeof(t), typeof(iv), typeof(b) from t limit 1');
+    const res = await fx.db.sql('select typeof(t), typeof(iv), typeof(b) from t limit 1');
     expect(res.rows()).toEqual([['TIME', 'INTERVAL', 'BLOB']]);
   });
 
   for (const sql of ROW_QUERIES) {
     it(sql, async () => {
-      const diff = diffRows(cells(await db.sql(`${sql} order by id`)), await duck.query(`${sql} order by id`), true);
+      const diff = diffRows(cells(await fx.db.sql(`${sql} order by id`)), await fx.duck.query(`${sql} order by id`), true);
       expect(diff, diff ?? '').toBeNull();
     });
   }
 
   for (const [sql, ordered] of SET_QUERIES) {
     it(sql, async () => {
-      const diff = diffRows(cells(await db.sql(sql)), await duck.query(sql), ordered);
+      const diff = diffRows(cells(await fx.db.sql(sql)), await fx.duck.query(sql), ordered);
       expect(diff, diff ?? '').toBeNull();
     });
   }
