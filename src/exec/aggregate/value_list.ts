@@ -15,8 +15,7 @@
  * DISTINCT sets do) and re-aggregates part by part. One group's values must fit in memory.
  * There is no partial state: the planner runs these aggregates in mode single only.
  */
-import { fixedColumn, type Column, type ListColumn } from '../../columnar/column.js';
-import { isNestedColumn, nestedColumnBytes } from '../../columnar/nested.js';
+import { columnBytes, fixedColumn, type Column, type ListColumn } from '../../columnar/column.js';
 import { concatColumns, take } from '../../columnar/kernels.js';
 import type { DataType } from '../../common/types.js';
 import type { AggregateExpr } from '../../expr/expr.js';
@@ -97,14 +96,6 @@ export class ValueListAccumulator implements Accumulator {
   }
 
   memoryBytes(): number { return this.bytes; }
-}
-
-function columnBytes(c: Column): number {
-  if (c.type === 'null') return 0;
-  const v = c.validity ? c.validity.byteLength : 0;
-  if (c.type === 'interval') return 16 * c.length + v;
-  if (isNestedColumn(c)) return nestedColumnBytes(c, columnBytes);
-  return c.type === 'utf8' || c.type === 'blob' ? c.offsets.byteLength + c.data.byteLength + v : c.values.byteLength + v;
 }
 
 function concatInt32(parts: readonly Int32Array[]): Int32Array {
