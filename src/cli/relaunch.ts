@@ -6,7 +6,8 @@
  * process started with
  *
  *   MALLOC_ARENA_MAX=2  MALLOC_MMAP_THRESHOLD_=131072   (environment; values already set win)
- *   node --max-semi-space-size=1                          (unless the node flags set it)
+ *   node --max-semi-space-size=4 --expose-gc              (unless the node flags set them;
+ *                                                          gc paces collections, memory/gc_pacer.ts)
  *
  *   bin/spillway.js ──spawn, stdio inherited──▶ bin/spillway.js (SPILLWAY_TUNED_RUNTIME=1) ─▶ main()
  *        │ SIGTERM, SIGHUP: passed on                     exits with the child's code, or dies of
@@ -26,8 +27,8 @@ export const TUNED_ENV = 'SPILLWAY_TUNED_RUNTIME';
 /** glibc settings of the tuned runtime: two malloc arenas; blocks from 128 KiB up are mmap-ed and unmapped when freed. */
 export const TUNED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
-/** V8 settings of the tuned runtime: a 1 MiB semi-space (young generation). */
-export const TUNED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+/** V8 settings of the tuned runtime: a 4 MiB semi-space (young generation), and gc() for the GC pacer. */
+export const TUNED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
 
 /** Commands that hold a memory pool for long enough to be worth a tuned process. */
 const TUNED_COMMANDS = new Set(['sql', 'explain', 'worker']);
@@ -50,7 +51,7 @@ export function wantsTunedRuntime(argv: readonly string[], env: NodeJS.ProcessEn
 export function relaunchTuned(argv: readonly string[], script: string): boolean {
   if (!wantsTunedRuntime(argv)) return false;
   const env: NodeJS.ProcessEnv = { ...TUNED_MALLOC_ENV, ...process.env, [TUNED_ENV]: '1' };
-  const flags = process.execArgv.some((f) => f.startsWith('--max-semi-space-size')) ? [] : TUNED_NODE_FLAGS;
+  const flags = TUNED_NODE_FLAGS.filter((flag) => !process.execArgv.some((f) => f.startsWith(flag.split('=')[0]!)));
   const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
   const forward = (sig: NodeJS.Signals) => (): void => { child.kill(sig); };
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);

@@ -45,6 +45,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { GrowWaitOptions, MemoryPool, MemoryReservation, RegisterOptions } from './pool.js';
 import { formatBytes } from './pool.js';
 import { UnboundedPool } from './unbounded_pool.js';
+import { paceFor, startGcPacer } from './gc_pacer.js';
 
 export interface FairSpillPoolOptions {
   /** Byte limit; 0 = unlimited. */
@@ -347,9 +348,11 @@ function abortError(signal: AbortSignal, name: string): SpillwayError {
 
 /**
  * The pool a worker process (or embedded engine) uses: a FairSpillPool when
- * memory_limit is set, otherwise an UnboundedPool that only counts.
+ * memory_limit is set (and this isolate's collections then paced, gc_pacer.ts), otherwise
+ * an UnboundedPool that only counts.
  */
 export function createMemoryPool(config: Pick<Config, 'memory_limit' | 'memory_high_watermark' | 'memory_low_watermark'>): MemoryPool {
   if (config.memory_limit === 0) return new UnboundedPool();
+  startGcPacer(paceFor(config.memory_limit));
   return new FairSpillPool({ limit: config.memory_limit, highWatermark: config.memory_high_watermark, lowWatermark: config.memory_low_watermark });
 }

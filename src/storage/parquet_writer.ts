@@ -133,7 +133,7 @@ const CODEC_NAMES: Record<ParquetWriteCodec, CompressionCodec> = {
 };
 
 const COMPRESSORS: Record<ParquetWriteCodec, Compressor | null> = {
-  snappy: (b) => { const out = snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength)); return new Uint8Array(out.buffer, out.byteOffset, out.byteLength); },
+  snappy: (b) => { const out = snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { copyOutputData: true }); return new Uint8Array(out.buffer, out.byteOffset, out.byteLength); },
   gzip: (b) => new Uint8Array(gzipSync(b)),
   brotli: (b) => new Uint8Array(brotliCompressSync(b)),
   none: null,

@@ -87,7 +87,8 @@ describe('spillway with a memory limit runs in a tuned child process', () => {
     const child = childrenOf(launcher.pid!)[0]!;
     // Between fork and exec the child is still a copy of the launcher.
     const cmdline = (): string[] => { try { return readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
-    await waitFor(() => cmdline().includes('--max-semi-space-size=1'), 'the child to start node');
+    await waitFor(() => cmdline().includes('--max-semi-space-size=4'), 'the child to start node');
+    expect(cmdline()).toContain('--expose-gc');
     const childEnv = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
     expect(childEnv.filter((e) => e.startsWith('MALLOC_') || e.startsWith('SPILLWAY_'))).toEqual(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072', `SPILLWAY_SPILL_DIR=${spillDir}`, `${TUNED_ENV}=1`]);
     await waitFor(() => leftInSpill().some((d) => readdirSync(join(spillDir, d)).length > 1), 'spill files');

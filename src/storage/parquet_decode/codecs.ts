@@ -29,7 +29,7 @@ export function decompress(codec: Codec, input: Uint8Array, size: number): Uint8
       out = input;
       break;
     case 'SNAPPY':
-      out = size === 0 ? new Uint8Array(0) : asBytes(snappy.uncompressSync(input, { asBuffer: true }) as Buffer);
+      out = size === 0 ? new Uint8Array(0) : asBytes(snappy.uncompressSync(input, { asBuffer: true, copyOutputData: true }) as Buffer);
       break;
     case 'GZIP':
       out = size === 0 ? new Uint8Array(0) : asBytes(gunzipSync(input));

@@ -1,0 +1,73 @@
+/**
+ * GC pacing under a memory limit: dead batch buffers are collected before V8 would.
+ *
+ * Columns live in ArrayBuffers outside the JS heap. V8 frees a dead one only when a
+ * collection finds it: a scavenge frees young ones, and a full collection, which V8 starts
+ * by itself once external memory grew by ~64 MiB since the last one, frees the rest. So
+ * under a small memory limit, tens of MiB of dead buffers are resident beyond what the
+ * pool accounts (measured at SF 1, 64 MB, sorted COPY of lineitem: peak RSS 232 MiB, 195
+ * with the pacer at the same CPU time; bench/RESULTS.md).
+ *
+ *   every CHECK_MS:  ab = ArrayBuffer bytes of this isolate (live and dead)
+ *                    low = min(low, ab)                  (scavenges free young buffers too)
+ *                    ab − low ≥ paceBytes  ─▶  gc()  and  low = ab after it
+ *
+ * Each isolate (the calling thread, every worker thread) paces itself. It needs the `gc`
+ * function, which Node exposes with --expose-gc (the memory-tuned runtime of the CLI
+ * passes it, src/cli/relaunch.ts); without it pacing is off. The timer never keeps the
+ * process alive.
+ */
+
+const MiB = 1024 * 1024;
+
+/**
+ * Growth of ArrayBuffer memory that triggers a full collection, for a pool of `limit`
+ * bytes: half the limit, within 16–48 MiB (a worker thread's pool holds its share).
+ */
+export function paceFor(limit: number): number {
+  return Math.min(48 * MiB, Math.max(16 * MiB, Math.floor(limit / 2)));
+}
+const CHECK_MS = 20;
+
+type GcFunction = () => void;
+
+let timer: NodeJS.Timeout | null = null;
+let collections = 0;
+
+/** The `gc` function when node runs with --expose-gc, else null. */
+function gcFunction(): GcFunction | null {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === 'function' ? (gc as GcFunction) : null;
+}
+
+/**
+ * Start pacing this isolate's collections (idempotent: the first call's pace holds).
+ * Returns whether pacing runs (false without --expose-gc).
+ */
+export function startGcPacer(paceBytes: number): boolean {
+  if (timer !== null) return true;
+  const gc = gcFunction();
+  if (gc === null) return false;
+  let low = process.memoryUsage().arrayBuffers;
+  timer = setInterval(() => {
+    const ab = process.memoryUsage().arrayBuffers;
+    if (ab < low) low = ab;
+    if (ab - low < paceBytes) return;
+    gc();
+    collections++;
+    low = process.memoryUsage().arrayBuffers;
+  }, CHECK_MS);
+  timer.unref();
+  return true;
+}
+
+/** Full collections the pacer ran in this isolate. */
+export function gcPacerCollections(): number {
+  return collections;
+}
+
+/** Stop pacing (tests). */
+export function stopGcPacer(): void {
+  if (timer !== null) clearInterval(timer);
+  timer = null;
+}
