@@ -3,23 +3,13 @@
  * (random data with NULLs, duplicates and skew, written by Spillway's Parquet writer) and
  * must agree — as bags, or in order when the query has a total ORDER BY.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Spillway } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
-import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
-import { resultCells } from '../helpers/spillway.js';
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['apple', 'banana', 'cherry', 'date', 'elder', 'fig', 'grape', '', 'Ünïcode', 'zeta'];
 
@@ -51,15 +41,10 @@ const QUERIES: { sql: string; ordered?: boolean }[] = [
 ];
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true },
-])('Spillway ($mode) agrees with DuckDB on the same Parquet files', ({ workers, force }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-diff-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+])('Spillway ($mode) agrees with DuckDB on the same Parquet files', (mode) => {
+  const fx = parquetFixture('spillway-diff-', async (dir) => {
     const r = rng(42);
     const tSchema = schema([field('g', 'int32'), field('a', 'int32'), field('x', 'float64'), field('s', 'utf8'), field('d', 'date32')]);
     const rows: Scalar[][] = [];
@@ -75,28 +60,17 @@ describe.each([
     const uSchema = schema([field('g', 'int32'), field('name', 'utf8')]);
     const uRows: Scalar[][] = Array.from({ length: 15 }, (_, i) => [i === 14 ? null : i, `name${i % 9}`]);
     await writeParquet(join(dir, 'u.parquet'), [batchFromRows(uSchema, uRows)], uSchema);
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings: { force_distribution: force } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode);
 
   it('runs as the mode says', async () => {
-    const plan = (await db.sql('explain select g, count(*) from t group by g')).rows().map((r) => r[0]).join('\n');
-    if (force) expect(plan).toMatch(/Distributed plan: \d+ stages/);
+    const plan = (await fx.db.sql('explain select g, count(*) from t group by g')).rows().map((r) => r[0]).join('\n');
+    if (mode.settings.force_distribution === true) expect(plan).toMatch(/Distributed plan: \d+ stages/);
     else expect(plan).not.toMatch(/Distributed plan/);
   });
 
   for (const q of QUERIES) {
     it(q.sql, async () => {
-      const ours = resultCells(await db.sql(q.sql));
-      const theirs = await duck.query(q.sql);
-      const diff = diffRows(ours, theirs, q.ordered ?? false);
-      expect(diff, diff ?? '').toBeNull();
+      await expectAgreement(fx, q.sql, q.ordered ?? false);
     });
   }
 });

@@ -4,8 +4,6 @@
  * make_date and typeof, in one thread and on worker threads with distribution forced.
  * Every query returns `id` first and is compared row by row on it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +11,8 @@ import { Spillway } from '../../src/index.js';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
-import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
-import { resultCells } from '../helpers/spillway.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['apple', 'Banana12', 'a,b,,c', '', 'zeta9z', 'Ünïcode,ü', 'x1y2z3', 'AbC', 'a.b.c', '2024-01-05', 'foo bar baz', 'kiwi,'];
 const PATTERNS = ['a', '^[A-Z]', '[0-9]$', 'b.*c', 'ü', ',,', '^$'];
@@ -72,15 +64,10 @@ const splitQueryArb = fc.tuple(fc.constantFrom(',', '', '.', 'a', ',,', 'ü'), f
   .map(([delim, k]) => `select id, split_part(s, '${delim}', ${k}), split_part(s, '${delim}', k) from t`);
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true },
-])('scalar functions agree with DuckDB ($mode)', ({ workers, force }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-functions-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+])('scalar functions agree with DuckDB ($mode)', (mode) => {
+  const fx = parquetFixture('spillway-functions-', async (dir) => {
     const r = rng(11);
     const tSchema = schema([
       field('id', 'int32'), field('s', 'utf8'), field('p', 'utf8'), field('k', 'int32'), field('d', 'date32'), field('d2', 'date32'),
@@ -102,31 +89,17 @@ describe.each([
       ]);
     }
     await writeParquet(join(dir, 't.parquet'), [batchFromRows(tSchema, rows.slice(0, 500)), batchFromRows(tSchema, rows.slice(500))], tSchema, { rowGroupSize: 250 });
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings: { force_distribution: force } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode);
 
   it('random patterns, formats and split_part arguments (property)', async () => {
     await fc.assert(fc.asyncProperty(fc.oneof(regexpQueryArb, formatQueryArb, parseQueryArb, splitQueryArb), async (sql) => {
-      const ours = resultCells(await db.sql(`${sql} order by id`));
-      const theirs = await duck.query(`${sql} order by id`);
-      const diff = diffRows(ours, theirs, true);
-      if (diff !== null) throw new Error(`${sql}\n${diff}`);
-    }), { numRuns: workers === 0 ? 40 : 5, seed: 20261205 });
+      await expectAgreement(fx, `${sql} order by id`, true);
+    }), { numRuns: mode.workers === 0 ? 40 : 5, seed: 20261205 });
   }, 120_000);
 
   for (const sql of QUERIES) {
     it(sql, async () => {
-      const ours = resultCells(await db.sql(`${sql} order by id`));
-      const theirs = await duck.query(`${sql} order by id`);
-      const diff = diffRows(ours, theirs, true);
-      expect(diff, diff ?? '').toBeNull();
+      await expectAgreement(fx, `${sql} order by id`, true);
     });
   }
 });

@@ -6,23 +6,14 @@
  * worker threads under a memory limit of 384 KB (one thread) or 1 MB (512 KB per thread) (the aggregation spills; checked below).
  * Every string_agg orders by a unique id, or by the value, so its result is deterministic.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Spillway } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
-import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
-import { resultCells } from '../helpers/spillway.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['apple', 'banana', 'cherry', '', 'zeta', 'Ünïcode'];
 
@@ -87,17 +78,12 @@ const groupingQueryArb = fc.record({
 });
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false, memory: 0 },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true, memory: 0 },
-  { mode: 'one thread, 384 KB memory limit', workers: 0, force: false, memory: 384 << 10 },
-  { mode: '2 worker threads, distribution forced, 1 MB memory limit', workers: 2, force: true, memory: 1 << 20 },
-])('grouping sets and aggregates agree with DuckDB ($mode)', ({ workers, force, memory }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-grouping-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+  { mode: 'one thread, 384 KB memory limit', workers: 0, settings: { memory_limit: 384 << 10 } },
+  { mode: '2 worker threads, distribution forced, 1 MB memory limit', workers: 2, settings: { force_distribution: true, memory_limit: 1 << 20 } },
+])('grouping sets and aggregates agree with DuckDB ($mode)', (mode) => {
+  const fx = parquetFixture('spillway-grouping-', async (dir) => {
     const r = rng(11);
     const tSchema = schema([
       field('id', 'int32'), field('g', 'int32'), field('h', 'int32'), field('a', 'int32'), field('x', 'float64'), field('s', 'utf8'), field('b', 'bool'),
@@ -113,21 +99,10 @@ describe.each([
       rows.push([i, g, h, a, x, s, b]);
     }
     await writeParquet(join(dir, 't.parquet'), [batchFromRows(tSchema, rows.slice(0, 3000)), batchFromRows(tSchema, rows.slice(3000))], tSchema, { rowGroupSize: 2000 });
-    db = await Spillway.create({ tables: dir, batchSize: 512, workers, settings: { force_distribution: force, memory_limit: memory } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode, 512);
 
   async function agree(sql: string): Promise<void> {
-    const ours = resultCells(await db.sql(sql));
-    const theirs = await duck.query(sql);
-    const diff = diffRows(ours, theirs, false);
-    if (diff !== null) throw new Error(`${sql}\n${diff}`);
+    await expectAgreement(fx, sql);
   }
 
   for (const sql of QUERIES) it(sql, () => agree(sql));
@@ -136,18 +111,18 @@ describe.each([
     await fc.assert(fc.asyncProperty(groupingQueryArb, agree), { numRuns: 10, seed: 20261205 });
   }, 300_000);
 
-  it.runIf(memory > 0)('spills: many groups of grouping sets, and (one thread) held values of holistic aggregates', async () => {
+  it.runIf(mode.settings.memory_limit !== undefined)('spills: many groups of grouping sets, and (one thread) held values of holistic aggregates', async () => {
     const queries = ['select g, id, count(*), sum(a), max(s) from t group by rollup(g, id)'];
-    if (workers === 0) queries.push("select id % 1500 as k, median(x), median(a), quantile_disc(id, 0.5), string_agg(s, '' order by id), string_agg(s || s, ',' order by x desc nulls last, id) from t group by id % 1500");
+    if (mode.workers === 0) queries.push("select id % 1500 as k, median(x), median(a), quantile_disc(id, 0.5), string_agg(s, '' order by id), string_agg(s || s, ',' order by x desc nulls last, id) from t group by id % 1500");
     for (const sql of queries) {
-      const text = (await db.sql(`explain analyze ${sql}`)).rows().map((r) => String(r[0])).join('\n');
+      const text = (await fx.db.sql(`explain analyze ${sql}`)).rows().map((r) => String(r[0])).join('\n');
       expect(text, text).toMatch(/HashAggregate\[(single|final)\][^\n]*spills=[1-9]/);
       await agree(sql);
     }
   });
 
-  it.runIf(memory > 0 && workers === 0)('one group whose held values exceed the limit fails with one resources error', async () => {
+  it.runIf(mode.settings.memory_limit !== undefined && mode.workers === 0)('one group whose held values exceed the limit fails with one resources error', async () => {
     const sql = "select median(x), median(a), quantile_disc(id, 0.5), string_agg(s || s || s || s || s || s || s || s, ',' order by x desc nulls last, id) from t";
-    await expect(db.sql(sql)).rejects.toThrow(/the single group of an aggregate without GROUP BY needs more memory than the limit allows/);
+    await expect(fx.db.sql(sql)).rejects.toThrow(/the single group of an aggregate without GROUP BY needs more memory than the limit allows/);
   });
 });

@@ -5,22 +5,14 @@
  * work table spills). Also the errors: the iteration limit, BIGINT overflow, and the
  * invalid recursive references PostgreSQL refuses.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
-import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
-import { resultCells } from '../helpers/spillway.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['usr', 'lib', 'bin', 'etc', 'Ünï', 'x'];
 
@@ -52,16 +44,11 @@ const QUERIES: string[] = [
 ];
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false, memory: 0 },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true, memory: 0 },
-  { mode: 'one thread, 1 MB memory limit', workers: 0, force: false, memory: 1 << 20 },
-])('WITH RECURSIVE agrees with DuckDB ($mode)', ({ workers, force, memory }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-recursive-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+  { mode: 'one thread, 1 MB memory limit', workers: 0, settings: { memory_limit: 1 << 20 } },
+])('WITH RECURSIVE agrees with DuckDB ($mode)', (mode) => {
+  const fx = parquetFixture('spillway-recursive-', async (dir) => {
     const r = rng(11);
     const edgeSchema = schema([field('src', 'int32'), field('dst', 'int32')]);
     const edges: Scalar[][] = [];
@@ -78,41 +65,29 @@ describe.each([
     await writeParquet(join(dir, 'tree.parquet'), [batchFromRows(treeSchema, tree)], treeSchema, { rowGroupSize: 400 });
     const grpSchema = schema([field('g', 'int32')]);
     await writeParquet(join(dir, 'grp.parquet'), [batchFromRows(grpSchema, [[3], [0], [null], [7], [3]])], grpSchema);
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings: { force_distribution: force, memory_limit: memory } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode);
 
   for (const sql of QUERIES) {
     it(sql, async () => {
-      const ours = resultCells(await db.sql(sql));
-      const theirs = await duck.query(sql);
-      const diff = diffRows(ours, theirs, false);
-      expect(diff, diff ?? '').toBeNull();
+      await expectAgreement(fx, sql);
     });
   }
 
   it('spills the work table when it does not fit (memory limit only) and still agrees', async () => {
     const sql = "with recursive w(i, s) as (select n * 1000 + m, 'x' from (with recursive g(n) as (select 1 union all select n + 1 from g where n < 100) select n from g) a, "
       + "(with recursive h(m) as (select 1 union all select m + 1 from h where m < 200) select m from h) b union all select i, s || 'abcdefgh' from w where length(s) < 50) select count(*), sum(length(s)), sum(i) from w";
-    const ours = resultCells(await db.sql(sql));
-    expect(diffRows(ours, await duck.query(sql), false)).toBeNull();
-    if (memory > 0 && workers === 0) {
-      const plan = (await db.sql(`explain analyze ${sql}`)).rows().map((r) => r.join(' ')).join('\n');
+    await expectAgreement(fx, sql);
+    if (mode.settings.memory_limit !== undefined && mode.workers === 0) {
+      const plan = (await fx.db.sql(`explain analyze ${sql}`)).rows().map((r) => r.join(' ')).join('\n');
       expect(plan).toMatch(/RecursiveCte w UNION ALL .* spills=[1-9]/);
     }
   });
 
   it('runs the recursive CTE in one task, its anchor distributed and gathered into it', async () => {
     const sql = 'explain with recursive r(n) as (select src from edges where dst = 0 union select e.dst from edges e join r on e.src = r.n) select count(*) from r';
-    const text = (await db.sql(sql)).rows().map((r) => r.join(' ')).join('\n');
+    const text = (await fx.db.sql(sql)).rows().map((r) => r.join(' ')).join('\n');
     expect(text).toMatch(/RecursiveCte r UNION .*\n(?:.*\n)*\s+WorkTableScan r/);
-    if (!force) return;
+    if (mode.settings.force_distribution !== true) return;
     const dag = text.slice(text.indexOf('Stage DAG:'));
     // The stage holding the RecursiveCte has one task; the anchor arrives through an exchange,
     // the recursive term (scan, join, work table) stays whole under it.
@@ -122,12 +97,12 @@ describe.each([
 
   it('fails with "bigint out of range" when fibonacci leaves BIGINT, as DuckDB fails too', async () => {
     const sql = 'with recursive f(i, a, b) as (select 1, 0::bigint, 1::bigint union all select i + 1, b, a + b from f where i < 100) select max(b) from f';
-    await expect(db.sql(sql)).rejects.toThrow(/bigint out of range/);
-    await expect(duck.query(sql)).rejects.toThrow(/overflow/i);
+    await expect(fx.db.sql(sql)).rejects.toThrow(/bigint out of range/);
+    await expect(fx.duck.query(sql)).rejects.toThrow(/overflow/i);
   });
 
   it('fails naming the CTE when it runs past max_recursion_depth', async () => {
-    const s = await Spillway.create({ tables: dir, workers, settings: { force_distribution: force, memory_limit: memory, max_recursion_depth: 50 } });
+    const s = await Spillway.create({ tables: fx.dir, workers: mode.workers, settings: { ...mode.settings, max_recursion_depth: 50 } });
     try {
       await expect(s.sql('with recursive c(n) as (select 1 union all select n + 1 from c where n < 51) select count(*) from c'))
         .rejects.toThrow('recursive CTE "c" still adds rows after 50 iterations (max_recursion_depth');

@@ -5,23 +5,16 @@
  * one thread under a memory limit of a few MB. Frames whose rows depend on the order among
  * ties get `id` as the last ORDER BY key; string_agg orders its values by `id` itself.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Spillway } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
 import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
 import { resultCells } from '../helpers/spillway.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['apple', 'banana', 'cherry', '', 'zeta', 'Ünïcode'];
 
@@ -74,16 +67,11 @@ const queryArb = fc.record({
 });
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false, memory: 0 },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true, memory: 0 },
-  { mode: 'one thread, 4 MB memory limit', workers: 0, force: false, memory: 4 << 20 },
-])('aggregates over windows agree with DuckDB ($mode)', ({ workers, force, memory }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-window-agg-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+  { mode: 'one thread, 4 MB memory limit', workers: 0, settings: { memory_limit: 4 << 20 } },
+])('aggregates over windows agree with DuckDB ($mode)', (mode) => {
+  const fx = parquetFixture('spillway-window-agg-', async (dir) => {
     const r = rng(23);
     const tSchema = schema([field('id', 'int32'), field('g', 'int32'), field('a', 'int32'), field('x', 'float64'), field('s', 'utf8'), field('b', 'bool')]);
     const rows: Scalar[][] = [];
@@ -96,30 +84,19 @@ describe.each([
       rows.push([i, g, a, x, s, b]);
     }
     await writeParquet(join(dir, 't.parquet'), [batchFromRows(tSchema, rows.slice(0, 500)), batchFromRows(tSchema, rows.slice(500))], tSchema, { rowGroupSize: 250 });
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers, settings: { force_distribution: force, memory_limit: memory } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode);
 
   for (const sql of QUERIES) {
     it(sql, async () => {
-      const ours = resultCells(await db.sql(sql));
-      const theirs = await duck.query(sql);
-      const diff = diffRows(ours, theirs, false);
-      expect(diff, diff ?? '').toBeNull();
+      await expectAgreement(fx, sql);
     });
   }
 
   it('approx_count_distinct over a window is exact for few values, as DuckDB\'s count(DISTINCT) over it', async () => {
     const windows = ['partition by g order by id', 'order by id rows between 20 preceding and current row', 'partition by s'];
     for (const w of windows) {
-      const ours = resultCells(await db.sql(`select id, approx_count_distinct(g) over (${w}), approx_count_distinct(s) over (${w}) from t`));
-      const theirs = await duck.query(`select id, count(distinct g) over (${w}), count(distinct s) over (${w}) from t`);
+      const ours = resultCells(await fx.db.sql(`select id, approx_count_distinct(g) over (${w}), approx_count_distinct(s) over (${w}) from t`));
+      const theirs = await fx.duck.query(`select id, count(distinct g) over (${w}), count(distinct s) over (${w}) from t`);
       const diff = diffRows(ours, theirs, false);
       expect(diff, diff ?? '').toBeNull();
     }
@@ -127,10 +104,7 @@ describe.each([
 
   it('random aggregates over random frames (property)', async () => {
     await fc.assert(fc.asyncProperty(queryArb, async (sql) => {
-      const ours = resultCells(await db.sql(sql));
-      const theirs = await duck.query(sql);
-      const diff = diffRows(ours, theirs, false);
-      if (diff !== null) throw new Error(`${sql}\n${diff}`);
+      await expectAgreement(fx, sql);
     }), { numRuns: 10, seed: 20261205 });
   }, 120_000);
 });

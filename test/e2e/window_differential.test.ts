@@ -4,23 +4,14 @@
  * a few MB (the Sort below each Window spills). Every query orders by a unique id or uses
  * only functions whose value does not depend on the order among ties.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Spillway } from '../../src/index.js';
+import { describe, it } from 'vitest';
 import { batchFromRows } from '../../src/columnar/kernels.js';
 import { writeParquet } from '../../src/storage/parquet_writer.js';
 import { field, schema, type Scalar } from '../../src/common/types.js';
-import { diffRows } from '../helpers/compare.js';
-import { DuckOracle } from '../helpers/duckdb.js';
-import { resultCells } from '../helpers/spillway.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { parquetFixture, expectAgreement } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 
 const WORDS = ['apple', 'banana', 'cherry', '', 'zeta', 'Ünïcode'];
 
@@ -94,16 +85,11 @@ const windowQueryArb = fc.record({
 });
 
 describe.each([
-  { mode: 'one thread', workers: 0, force: false, memory: 0 },
-  { mode: '2 worker threads, distribution forced', workers: 2, force: true, memory: 0 },
-  { mode: 'one thread, 4 MB memory limit', workers: 0, force: false, memory: 4 << 20 },
-])('window functions agree with DuckDB ($mode)', ({ workers, force, memory }) => {
-  let dir: string;
-  let db: Spillway;
-  let duck: DuckOracle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spillway-window-'));
+  { mode: 'one thread', workers: 0, settings: {} },
+  { mode: '2 worker threads, distribution forced', workers: 2, settings: { force_distribution: true } },
+  { mode: 'one thread, 4 MB memory limit', workers: 0, settings: { memory_limit: 4 << 20 } },
+])('window functions agree with DuckDB ($mode)', (mode) => {
+  const fx = parquetFixture('spillway-window-', async (dir) => {
     const r = rng(7);
     const tSchema = schema([field('id', 'int32'), field('g', 'int32'), field('a', 'int32'), field('x', 'float64'), field('s', 'utf8')]);
     const rows: Scalar[][] = [];
@@ -115,31 +101,17 @@ describe.each([
       rows.push([i, g, a, x, s]);
     }
     await writeParquet(join(dir, 't.parquet'), [batchFromRows(tSchema, rows.slice(0, 9000)), batchFromRows(tSchema, rows.slice(9000))], tSchema, { rowGroupSize: 3000 });
-    db = await Spillway.create({ tables: dir, batchSize: 512, workers, settings: { force_distribution: force, memory_limit: memory } });
-    duck = await DuckOracle.open(dir);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    duck?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, mode, 512);
 
   it('random window queries (property)', async () => {
     await fc.assert(fc.asyncProperty(windowQueryArb, async (sql) => {
-      const ours = resultCells(await db.sql(sql));
-      const theirs = await duck.query(sql);
-      const diff = diffRows(ours, theirs, false);
-      if (diff !== null) throw new Error(`${sql}\n${diff}`);
+      await expectAgreement(fx, sql);
     }), { numRuns: 30, seed: 20261205 });
   }, 300_000);
 
   for (const sql of QUERIES) {
     it(sql, async () => {
-      const ours = resultCells(await db.sql(sql));
-      const theirs = await duck.query(sql);
-      const diff = diffRows(ours, theirs, false);
-      expect(diff, diff ?? '').toBeNull();
+      await expectAgreement(fx, sql);
     });
   }
 });

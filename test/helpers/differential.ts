@@ -1,13 +1,16 @@
 /**
- * The DuckDB differential suites' set-up: the modes they run in, and a folder of Parquet
- * files DuckDB writes, read by a Spillway session in one mode and by a DuckDB oracle.
+ * The DuckDB differential suites' set-up: the modes they run in, a folder of Parquet files
+ * (written by DuckDB or by the test) read by a Spillway session in one mode and by a DuckDB
+ * oracle, and the comparison of one query's answers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { Spillway } from '../../src/index.js';
+import { diffRows } from './compare.js';
 import { DuckOracle } from './duckdb.js';
+import { resultCells } from './spillway.js';
 
 export interface DifferentialMode {
   mode: string;
@@ -30,24 +33,19 @@ export interface DuckParquetFixture {
 }
 
 /**
- * Registers, in the calling describe, a beforeAll that has DuckDB run `copies(dir)` (COPY
- * statements writing Parquet files into a new temporary folder) and opens a Spillway session
- * in `mode` (batches of 256 rows) and a DuckDB oracle over that folder, and an afterAll that
- * closes both and removes the folder.
+ * Registers, in the calling describe, a beforeAll that makes a temporary folder, has
+ * `fill(dir)` write its Parquet files and opens a Spillway session in `mode` (batches of
+ * `batchSize` rows) and a DuckDB oracle over it, and an afterAll that closes both and
+ * removes the folder.
  */
-export function duckParquetFixture(prefix: string, copies: (dir: string) => string[], mode: DifferentialMode): DuckParquetFixture {
+export function parquetFixture(prefix: string, fill: (dir: string) => Promise<void>, mode: DifferentialMode, batchSize = 256): DuckParquetFixture {
   let dir = '';
   let db: Spillway | undefined;
   let duck: DuckOracle | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), prefix));
-    const writer = await DuckOracle.open();
-    try {
-      for (const sql of copies(dir)) await writer.run(sql);
-    } finally {
-      writer.close();
-    }
-    db = await Spillway.create({ tables: dir, batchSize: 256, workers: mode.workers, settings: mode.settings });
+    await fill(dir);
+    db = await Spillway.create({ tables: dir, batchSize, workers: mode.workers, settings: mode.settings });
     duck = await DuckOracle.open(dir);
   }, 60_000);
   afterAll(async () => {
@@ -60,4 +58,25 @@ export function duckParquetFixture(prefix: string, copies: (dir: string) => stri
     get db() { return db!; },
     get duck() { return duck!; },
   };
+}
+
+/** parquetFixture whose files DuckDB writes: `copies(dir)` are its COPY statements. */
+export function duckParquetFixture(prefix: string, copies: (dir: string) => string[], mode: DifferentialMode): DuckParquetFixture {
+  return parquetFixture(prefix, async (dir) => {
+    const writer = await DuckOracle.open();
+    try {
+      for (const sql of copies(dir)) await writer.run(sql);
+    } finally {
+      writer.close();
+    }
+  }, mode);
+}
+
+/**
+ * Throws, naming the query and the difference, unless Spillway's and DuckDB's answers to
+ * `sql` hold the same rows (in the same order when `ordered`).
+ */
+export async function expectAgreement(fx: DuckParquetFixture, sql: string, ordered = false): Promise<void> {
+  const diff = diffRows(resultCells(await fx.db.sql(sql)), await fx.duck.query(sql), ordered);
+  if (diff !== null) throw new Error(`${sql}\n${diff}`);
 }

@@ -21,6 +21,7 @@ import { Session } from '../../src/session.js';
 import { HAVE_SHARED, REPO_ROOT, SHARED_MISSING_MESSAGE } from '../helpers/paths.js';
 import { resultCells } from '../helpers/spillway.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, splitTpchTables, startWorkerProcess, type WorkerProcess } from './helpers.js';
+import { rng } from '../helpers/random.js';
 
 if (!HAVE_SHARED) console.warn(SHARED_MISSING_MESSAGE);
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
@@ -47,18 +48,6 @@ const QUERIES: Record<string, string> = {
 const NAMES = Object.keys(QUERIES);
 const KILL_TRIALS = 21;
 const STOP_TRIALS = 3;
-
-/** mulberry32: a small seeded generator, so a failing trial can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

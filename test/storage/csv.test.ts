@@ -14,21 +14,11 @@ import { CSV_CHUNK_BYTES } from '../../src/storage/csv_source.js';
 import { diffRows } from '../helpers/compare.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 import { resultCells } from '../helpers/spillway.js';
+import { rng } from '../helpers/random.js';
 
 let dir: string;
 let db: Session;
 let duck: DuckOracle;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'int' | 'double' | 'bool' | 'date' | 'timestamp' | 'text';
 const KINDS: Kind[] = ['int', 'double', 'bool', 'date', 'timestamp', 'text'];

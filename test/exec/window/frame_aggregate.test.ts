@@ -8,11 +8,7 @@ import { fixedColumn, type Column } from '../../../src/columnar/column.js';
 import { scalarAt } from '../../../src/columnar/kernels.js';
 import type { AggregateExpr } from '../../../src/expr/expr.js';
 import { frameAggregate } from '../../../src/exec/window/frame_aggregate.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { rng } from '../../helpers/random.js';
 
 const arg = { kind: 'column', index: 0, type: 'float64' } as const;
 const agg = (fn: AggregateExpr['fn'], type: AggregateExpr['type'], extra: Partial<AggregateExpr> = {}): AggregateExpr => ({ fn, arg, distinct: false, type, name: fn, ...extra });
