@@ -24,7 +24,7 @@ import { deltaInt32, deltaInt64 } from './delta.js';
 import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
 import { physicalWidth, type PhysicalChunk } from './physical.js';
 import { decodeHybrid, readUleb, unpackBits } from './rle.js';
-import { VarOut, varDict, type VarDict } from './var_values.js';
+import { VarOut, varDict, varValues, type VarDict } from './var_values.js';
 
 /** Bytes [start, end) of the file holding the chunk, as a fresh buffer. */
 export type ByteFetch = (start: number, end: number) => Promise<ArrayBuffer>;
@@ -466,7 +466,7 @@ export class ColumnChunkReader {
           if (encoding === 'DELTA_LENGTH_BYTE_ARRAY') tmp.deltaLength(page, p, end, k, 0, k, null);
           else tmp.deltaByteArray(page, p, end, k, 0, k, null);
           const { offsets, data } = tmp.finish();
-          return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-var', values: { count: k, offsets, data } }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
+          return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-var', values: varValues(k, offsets, data) }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
         }
         default: throw new Error(`unsupported encoding ${encoding} for BYTE_ARRAY`);
       }
