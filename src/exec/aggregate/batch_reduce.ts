@@ -72,8 +72,17 @@ export function bestBigIntRow(vals: BigInt64Array, validity: Uint8Array | null, 
   return best;
 }
 
-/** utf8 and blob values (offsets + bytes). */
+/**
+ * utf8 and blob values (offsets + bytes). Values of at most one byte (flags, codes) without
+ * NULLs take two passes with no data-dependent branch in the long one: the best first byte
+ * (Math.max / Math.min, -1 for an empty value) and the longest length; then the first row
+ * holding that byte. A branch per row that goes either way at random costs more than both.
+ */
 export function bestBytesRow(offsets: Int32Array, data: Uint8Array, validity: Uint8Array | null, n: number, isMax: boolean): number {
+  if (validity === null && n > 0) {
+    const r = bestShortRow(offsets, data, n, isMax);
+    if (r >= 0) return r;
+  }
   let best = -1, bs = 0, be = 0;
   for (let r = 0; r < n; r++) {
     if (validity !== null && validity[r] === 0) continue;
@@ -90,4 +99,37 @@ export function bestBytesRow(offsets: Int32Array, data: Uint8Array, validity: Ui
     if (isMax ? d > 0 : d < 0) { best = r; bs = s; be = e; }
   }
   return best;
+}
+
+/** bestBytesRow over rows [0, n) (n > 0, no NULLs) when no value is longer than one byte, else -1. */
+function bestShortRow(offsets: Int32Array, data: Uint8Array, n: number, isMax: boolean): number {
+  const best = isMax ? maxFirstByte(offsets, data, n) : minFirstByte(offsets, data, n);
+  if (best < -1) return -1;
+  for (let r = 0; r < n; r++) {
+    const s = offsets[r]!;
+    if ((offsets[r + 1]! > s ? data[s]! : -1) === best) return r;
+  }
+  return -1;
+}
+
+/** The largest first byte of rows [0, n) (-1 for an empty value), or -2 when a value is longer than one byte. */
+function maxFirstByte(offsets: Int32Array, data: Uint8Array, n: number): number {
+  let best = -1, longest = 0;
+  for (let r = 0; r < n; r++) {
+    const s = offsets[r]!, len = offsets[r + 1]! - s;
+    best = Math.max(best, len > 0 ? data[s]! : -1);
+    longest = Math.max(longest, len);
+  }
+  return longest > 1 ? -2 : best;
+}
+
+/** The smallest first byte of rows [0, n) (-1 for an empty value), or -2 when a value is longer than one byte. */
+function minFirstByte(offsets: Int32Array, data: Uint8Array, n: number): number {
+  let best = 255, longest = 0;
+  for (let r = 0; r < n; r++) {
+    const s = offsets[r]!, len = offsets[r + 1]! - s;
+    best = Math.min(best, len > 0 ? data[s]! : -1);
+    longest = Math.max(longest, len);
+  }
+  return longest > 1 ? -2 : best;
 }

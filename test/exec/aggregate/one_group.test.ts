@@ -191,6 +191,28 @@ describe('batch_reduce kernels', () => {
     expect(bestFloat64Row(f, Uint8Array.from([1, 0, 1, 0, 1, 1]), 6, true)).toBe(2);
   });
 
+  it('find the first best string row like a row-by-row comparison, for one-byte values (flags) and longer ones', () => {
+    let seed = 7;
+    const next = (k: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % k; };
+    for (const pool of [['A', 'N', 'R'], ['', 'A', 'R', 'Z'], ['O', 'F', 'OF', ''], ['', '']]) {
+      for (let t = 0; t < 40; t++) {
+        const n = 1 + next(60);
+        const words = Array.from({ length: n }, () => pool[next(pool.length)]!);
+        const validity = t % 3 === 0 ? Uint8Array.from(words, () => (next(4) === 0 ? 0 : 1)) : null;
+        const s = utf8(words, validity);
+        for (const isMax of [true, false]) {
+          let want = -1;
+          for (let r = 0; r < n; r++) {
+            if (validity !== null && validity[r] === 0) continue;
+            const c = want < 0 ? 0 : Buffer.compare(Buffer.from(words[r]!), Buffer.from(words[want]!));
+            if (want < 0 || (isMax ? c > 0 : c < 0)) want = r;
+          }
+          expect(bestBytesRow(s.offsets, s.data, validity, n, isMax)).toBe(want);
+        }
+      }
+    }
+  });
+
   it('sum in row order from a start value and count valid rows', () => {
     const f = Float64Array.from([1e16, 1, 1, -1e16]);
     expect(sumFloat64(f, null, 4, 0)).toBe(((1e16 + 1) + 1) - 1e16);
