@@ -23,7 +23,7 @@ import { decompress } from './codecs.js';
 import { deltaInt32, deltaInt64 } from './delta.js';
 import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
 import { physicalWidth, type PhysicalChunk } from './physical.js';
-import { decodeHybrid, readUleb, unpackBits } from './rle.js';
+import { decodeHybrid, readUleb, unpackBits, viewOf } from './rle.js';
 import { VarOut, varDict, varValues, type VarDict } from './var_values.js';
 
 /** Bytes [start, end) of the file holding the chunk, as a fresh buffer. */
@@ -524,10 +524,13 @@ class HybridCursor {
   private readonly group = new Int32Array(8);
   private groupAt = 8;
   private readonly cursor: { pos: number };
+  /** The page as a DataView, for the bit-packed runs' word loads (made once per page, not per run). */
+  private readonly view: DataView;
 
   constructor(private readonly bytes: Uint8Array, pos: number, private readonly end: number, private readonly width: number) {
     if (width > 32) throw new Error(`RLE bit width ${width} is larger than 32`);
     this.cursor = { pos };
+    this.view = viewOf(bytes);
   }
 
   /** The next `count` values into out[0, count). */
@@ -546,7 +549,7 @@ class HybridCursor {
         const groups = (take - t) >> 3;
         if (groups > 0) {
           if (this.packedPos + groups * w > this.end) throw new Error('bit-packed run runs past the end of the page');
-          unpackBits(this.bytes, this.packedPos, w, out, o + t, groups * 8);
+          unpackBits(this.bytes, this.packedPos, w, out, o + t, groups * 8, this.view);
           this.packedPos += groups * w;
           t += groups * 8;
         }
@@ -554,7 +557,7 @@ class HybridCursor {
           // a group cut by the slice: decode what the page holds of it, keep the rest
           const have = Math.min(8, Math.floor(((this.end - this.packedPos) * 8) / w));
           if (have < take - t) throw new Error('bit-packed run runs past the end of the page');
-          unpackBits(this.bytes, this.packedPos, w, this.group, 0, have);
+          unpackBits(this.bytes, this.packedPos, w, this.group, 0, have, this.view);
           this.packedPos += w;
           this.groupAt = 0;
           while (t < take) out[o + t++] = this.group[this.groupAt++]!;

@@ -103,13 +103,20 @@ export class VarOut {
 
   /** Every row valid, every dictionary value `dict.width` bytes long. */
   private gatherUniform(dict: VarDict, idx: Int32Array, rowPos: number, rows: number): void {
-    const bad = firstBadIndex(idx, rows, dict.count);
-    if (bad >= 0) throw badIndex(idx[bad]!, dict.count);
     const w = dict.width, start = this.used;
     this.ensure(rows * w);
-    progression(this.offsets, rowPos + 1, rows, start + w, w);
-    if (w === 1) gatherBytes1(dict.data, dict.offsets[0]!, idx, this.data, start, rows);
-    else if (w > 1) gatherBytesW(dict.data, dict.offsets[0]!, w, idx, this.data, start, rows);
+    if (w === 1) {
+      // one pass for the check, the offsets and the bytes: the common case (flags, codes)
+      if (!gatherBytes1(dict.data, dict.offsets[0]!, dict.count, idx, this.offsets, rowPos, this.data, start, rows)) {
+        const bad = firstBadIndex(idx, rows, dict.count);
+        throw badIndex(idx[bad]!, dict.count);
+      }
+    } else {
+      const bad = firstBadIndex(idx, rows, dict.count);
+      if (bad >= 0) throw badIndex(idx[bad]!, dict.count);
+      progression(this.offsets, rowPos + 1, rows, start + w, w);
+      if (w > 1) gatherBytesW(dict.data, dict.offsets[0]!, w, idx, this.data, start, rows);
+    }
     this.used = start + rows * w;
     this.rowsDone = rowPos + rows;
   }
@@ -191,9 +198,22 @@ function progression(out: Int32Array, at: number, n: number, first: number, step
   for (let j = 0, v = first; j < n; j++, v += step) out[at + j] = v;
 }
 
-/** One-byte values: byte idx[j] of the dictionary's bytes (from `base`) to out[start + j]. */
-function gatherBytes1(src: Uint8Array, base: number, idx: Int32Array, out: Uint8Array, start: number, n: number): void {
-  for (let j = 0; j < n; j++) out[start + j] = src[base + idx[j]!]!;
+/**
+ * One-byte values of rows [rowPos, rowPos + n): byte idx[j] of the dictionary's `count` bytes
+ * (from `base`) to out[start + j], and the rows' end offsets; false when an index is out of
+ * range (what was written is then garbage).
+ */
+function gatherBytes1(
+  src: Uint8Array, base: number, count: number, idx: Int32Array, offs: Int32Array, rowPos: number, out: Uint8Array, start: number, n: number,
+): boolean {
+  let bad = 0;
+  for (let j = 0; j < n; j++) {
+    const d = idx[j]!;
+    bad |= (count - 1 - d) | d;
+    out[start + j] = src[base + d]!;
+    offs[rowPos + j + 1] = start + j + 1;
+  }
+  return bad >= 0;
 }
 
 /** `w`-byte values: value idx[j] of the dictionary to out[start + j * w]. */
