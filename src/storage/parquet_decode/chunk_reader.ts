@@ -139,7 +139,7 @@ export class ColumnChunkReader {
     const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width, validity === null) : null;
     const bools = physical === 'BOOLEAN' ? new Uint8Array(n) : null;
     let varOut: VarOut | null = null;
-    const strings = (): VarOut => varOut ??= new VarOut(n, Math.ceil((layout.uncompressedBytes / Math.max(1, layout.rows)) * n));
+    const strings = (): VarOut => varOut ??= new VarOut(n, this.stringBytesHint(n));
     // keepDictionary: per-row indices while every page of this slice is dictionary-encoded
     let kept: Int32Array | null = null;
     let gathered = false;
@@ -227,6 +227,17 @@ export class ColumnChunkReader {
       return { kind: 'var', offsets, data, validity: valid };
     }
     return { kind: 'fixed', width: this.width, bytes: fixed!.bytes, validity: valid };
+  }
+
+  /**
+   * Bytes n rows of strings likely take: the dictionary's mean value length once it is read
+   * (the chunk's uncompressed size then counts indices, not strings), else the chunk's
+   * uncompressed bytes per row.
+   */
+  private stringBytesHint(n: number): number {
+    const dict = this.dict;
+    if (dict !== null && dict.kind === 'var') return Math.ceil((dict.dict.data.length / Math.max(1, dict.dict.count)) * n);
+    return Math.ceil((this.layout.uncompressedBytes / Math.max(1, this.layout.rows)) * n);
   }
 
   private scratch(k: number): Int32Array {

@@ -110,11 +110,15 @@ export class FixedOut {
       else gatherBytesValid(dict.bytes, n, this.width, idx, this.bytes, rowPos, rows, validity);
       return;
     }
+    // 4-byte values check their indices as they go (a bad one reads as 0, and fails after)
+    if (this.w32 === 1 && out !== null && dw !== null) {
+      if (!gather32(dw, n, idx, k, out, rowPos)) throw badIndex(idx[firstBadIndex(idx, k, n)]!, n);
+      return;
+    }
     const bad = firstBadIndex(idx, k, n);
     if (bad >= 0) throw badIndex(idx[bad]!, n);
     if (longs !== null && dl !== null) gather64(dl, idx, k, longs, rowPos);
     else if (out === null || dw === null) gatherBytes(dict.bytes, this.width, idx, k, this.bytes, rowPos);
-    else if (this.w32 === 1) gather32(dw, idx, k, out, rowPos);
     else gatherWords(dw, this.w32, idx, k, out, rowPos);
   }
 }
@@ -128,8 +132,15 @@ export function firstBadIndex(idx: Int32Array, k: number, n: number): number {
   return -1;
 }
 
-function gather32(dw: Int32Array, idx: Int32Array, k: number, out: Int32Array, rowPos: number): void {
-  for (let j = 0; j < k; j++) out[rowPos + j] = dw[idx[j]!]!;
+/** False when an index is outside [0, n) (what was written is then garbage). */
+function gather32(dw: Int32Array, n: number, idx: Int32Array, k: number, out: Int32Array, rowPos: number): boolean {
+  let bad = 0;
+  for (let j = 0; j < k; j++) {
+    const d = idx[j]!;
+    bad |= (n - 1 - d) | d;
+    out[rowPos + j] = dw[d]!;
+  }
+  return bad >= 0;
 }
 
 function gather64(dl: BigInt64Array, idx: Int32Array, k: number, out: BigInt64Array, rowPos: number): void {
