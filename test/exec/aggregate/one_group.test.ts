@@ -164,6 +164,29 @@ describe('aggregates without GROUP BY (one group, no group ids)', () => {
     expect(fast).toEqual(grouped);
   });
 
+  it('runs the aggregates without a one-group fold (DISTINCT, holistic, variances, bool_and/or, HLL) through group ids of 0', async () => {
+    const a: AggregateExpr[] = [
+      { fn: 'bool_and', arg: col(7, 'bool'), distinct: false, type: 'bool', name: 'ba' },
+      { fn: 'bool_or', arg: col(7, 'bool'), distinct: false, type: 'bool', name: 'bo' },
+      { fn: 'var_samp', arg: col(3, 'float64'), distinct: false, type: 'float64', name: 'v' },
+      { fn: 'stddev_pop', arg: col(1, 'int32'), distinct: false, type: 'float64', name: 'sd' },
+      { fn: 'approx_count_distinct', arg: col(4, 'utf8'), distinct: false, type: 'int64', name: 'h' },
+      { fn: 'count', arg: col(4, 'utf8'), distinct: true, type: 'int64', name: 'cd' },
+      { fn: 'sum', arg: col(1, 'int32'), distinct: true, type: 'int64', name: 'sd2' },
+      { fn: 'string_agg', arg: col(4, 'utf8'), distinct: false, type: 'utf8', name: 'sa', separator: ',', orderBy: [{ expr: col(4, 'utf8'), ascending: true, nullsFirst: false }] },
+      { fn: 'max', arg: col(4, 'utf8'), distinct: false, type: 'utf8', name: 'mx' },
+    ];
+    const rs = rows(3_000);
+    const ctx = testContext({ batch_size: 8192 });
+    const run = async (keys: number[]): Promise<Scalar[][]> => {
+      const out = await collect(aggNode(sourceNode([batches(rs, 700)], S), 'single', keys, a), ctx);
+      return out.flatMap(batchRows).map((r) => r.slice(keys.length));
+    };
+    const fast = await run([]);
+    expect(fast).toEqual(await run([0]));
+    expect(fast[0]![5]).toBe(BigInt(new Set(rs.map((r) => r[4]).filter((v) => v !== null)).size));
+  });
+
   it('fails on a BIGINT sum out of range as the grouped path does', async () => {
     const big = makeBatch(schema([field('x', 'int64')]), [fixedColumn('int64', BigInt64Array.from([(1n << 62n), (1n << 62n)]), null)], 2);
     const a: AggregateExpr[] = [{ fn: 'sum', arg: col(0, 'int64'), distinct: false, type: 'int64', name: 's' }];
