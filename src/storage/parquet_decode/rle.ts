@@ -39,6 +39,8 @@ export function decodeHybrid(
   if (bitWidth > 32) throw new Error(`RLE bit width ${bitWidth} is larger than 32`);
   const byteWidth = (bitWidth + 7) >> 3;
   const cursor = { pos };
+  // made once for the word loads of every bit-packed run (runs hold at most a few hundred values)
+  let view: DataView | undefined;
   let o = outStart;
   while (o < stop) {
     if (cursor.pos >= end) throw new Error(`RLE data ends after ${o - outStart} of ${count} values`);
@@ -59,7 +61,7 @@ export function decodeHybrid(
       const runBytes = (values * bitWidth) / 8;
       const take = Math.min(values, stop - o);
       if (p + Math.ceil((take * bitWidth) / 8) > bytes.length) throw new Error('bit-packed run runs past the end of the page');
-      if (out instanceof Int32Array) unpackInts(bytes, p, bitWidth, out, o, take);
+      if (out instanceof Int32Array) unpackInts(bytes, p, bitWidth, out, o, take, view ??= viewOf(bytes));
       else unpackBytes(bytes, p, bitWidth, out, o, take);
       o += take;
       p += runBytes;
