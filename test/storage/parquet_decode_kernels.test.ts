@@ -150,4 +150,38 @@ describe('dictionary gathers', () => {
     }
     expect(() => new VarOut(2, 4).gather(dict, Int32Array.from([0, 9]), 0, 2, null)).toThrow('dictionary index 9 is out of range');
   });
+
+  it('string values all of one length (flags, codes, empty), in slices that grow the buffer, with and without NULL rows', () => {
+    const enc = new TextEncoder();
+    for (const words of [['A', 'N', 'R'], ['MAIL', 'SHIP', 'AIR '], ['', ''], ['é', 'ü'], ['x']]) {
+      const plain: number[] = [];
+      for (const w of words) { const b = enc.encode(w); plain.push(b.length, 0, 0, 0, ...b); }
+      const dict = varDict(Uint8Array.from(plain), words.length);
+      expect(dict.width).toBe(enc.encode(words[0]!).length);
+      const rows = 1000;
+      const validity = Uint8Array.from({ length: rows }, (_, i) => (i % 9 === 4 ? 0 : 1));
+      for (const v of [null, validity]) {
+        const out = new VarOut(rows, 1);
+        const picked: number[] = [];
+        for (let r = 0; r < rows; r += 300) {
+          const m = Math.min(300, rows - r);
+          const k = v === null ? m : v.subarray(r, r + m).reduce((a, b) => a + b, 0);
+          const idx = Int32Array.from({ length: k }, () => Math.floor(random() * words.length));
+          picked.push(...idx);
+          out.gather(dict, idx, r, m, v === null ? null : v);
+        }
+        const { offsets, data } = out.finish();
+        const dec = new TextDecoder();
+        let j = 0;
+        for (let r = 0; r < rows; r++) {
+          const text = dec.decode(data.subarray(offsets[r]!, offsets[r + 1]!));
+          expect(text).toBe(v !== null && v[r] === 0 ? '' : words[picked[j++]!]);
+        }
+      }
+      expect(() => new VarOut(3, 4).gather(dict, Int32Array.from([0, words.length, 0]), 0, 3, null))
+        .toThrow(`dictionary index ${words.length} is out of range`);
+      expect(() => new VarOut(3, 4).gather(dict, Int32Array.from([0, -1, 0]), 0, 3, null)).toThrow('dictionary index -1 is out of range');
+    }
+    expect(varDict(Uint8Array.from([1, 0, 0, 0, 65, 2, 0, 0, 0, 66, 67]), 2).width).toBe(-1);
+  });
 });

@@ -20,6 +20,10 @@
  *   string_agg, percentile_cont/disc   every (group, value[, order keys]) row (value_list.ts)
  *   DISTINCT     a GroupTable over (group id, value) pairs in front of the plain accumulator:
  *                only the first occurrence of each pair reaches it
+ *
+ * Without GROUP BY every row is group 0's: count, sum, avg, min and max then also fold a
+ * batch with `updateOneGroup`, straight over the argument's arrays (batch_reduce.ts) instead
+ * of through group ids; the state they leave is exactly the one update() leaves.
  */
 import { allocValues, fixedColumn, intervalColumn, nullColumn, type Column, type TypedValues } from '../../columnar/column.js';
 import { compareIntervalRows } from '../../columnar/interval.js';
@@ -33,6 +37,10 @@ import { GroupTable } from './group_table.js';
 import { HllAccumulator } from './hll.js';
 import { ValueListAccumulator } from './value_list.js';
 import { isHolistic } from '../../expr/aggregate_state.js';
+import { compareBytes } from '../../expr/compare.js';
+import {
+  bestBigIntRow, bestBytesRow, bestFloat64Row, bestIntRow, countValid, lessNumber, sumFloat64, sumInt32,
+} from './batch_reduce.js';
 
 export interface Accumulator {
   /** Make room for groups [0, groups). New groups start empty. */
@@ -42,6 +50,12 @@ export interface Accumulator {
    * `extra` holds string_agg's ORDER BY key columns (orderInputs in aggregate_state.ts).
    */
   update(gids: Int32Array, n: number, arg: Column | null, extra?: readonly Column[]): void;
+  /**
+   * Fold raw input rows that all belong to group 0 (an aggregate without GROUP BY), with no
+   * group ids; leaves the state update() would. Accumulators without it get update() with
+   * group ids of 0.
+   */
+  updateOneGroup?(n: number, arg: Column | null): void;
   /** Fold partial-state columns (mode final): row r belongs to group gids[r]. */
   merge(gids: Int32Array, n: number, state: readonly Column[]): void;
   /** Final values of groups [start, end). */
@@ -72,6 +86,13 @@ export function growU8(a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayB
 export function growI32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
   if (n <= a.length) return a;
   const b = new Int32Array(Math.max(n, a.length * 2)); b.set(a); return b;
+}
+
+/** Group ids 0 for n rows: the one-group folds of the argument kinds they do not loop over themselves. */
+let zeros = new Int32Array(0);
+function groupZero(n: number): Int32Array {
+  if (zeros.length < n) zeros = new Int32Array(Math.max(n, 2 * zeros.length));
+  return zeros;
 }
 
 /** Counts as an int64 column. */
@@ -110,6 +131,11 @@ class CountAccumulator implements Accumulator {
     const v = arg.validity;
     if (v === null) for (let r = 0; r < n; r++) counts[gids[r]!]!++;
     else for (let r = 0; r < n; r++) counts[gids[r]!]! += v[r]!;
+  }
+
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (this.star || arg === null) { this.counts[0]! += n; return; }
+    if (arg.type !== 'null') this.counts[0]! += countValid(arg.validity, n);
   }
 
   merge(gids: Int32Array, n: number, state: readonly Column[]): void {
@@ -157,6 +183,14 @@ class FloatSumAccumulator implements Accumulator {
       return;
     }
     forEachNumber(gids, n, arg, (g, x) => { sums[g]! += x; counts[g]!++; });
+  }
+
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type === 'float64') this.sums[0] = sumFloat64(arg.values, arg.validity, n, this.sums[0]!);
+    else if (arg.type === 'int32') this.sums[0] = sumInt32(arg.values, arg.validity, n, this.sums[0]!);
+    else { this.update(groupZero(n), n, arg); return; }
+    this.counts[0]! += countValid(arg.validity, n);
   }
 
   merge(gids: Int32Array, n: number, state: readonly Column[]): void {
@@ -234,6 +268,33 @@ class IntSumAccumulator implements Accumulator {
       return;
     }
     throw new Error(`integer sum over ${arg.type}`);
+  }
+
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const valid = arg.validity;
+    if (arg.type === 'int32') {
+      const vals = arg.values;
+      let fast = this.fast[0]!;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const s = fast + vals[r]!;
+        if (s > FLUSH_AT || s < -FLUSH_AT) { this.addBig(0, BigInt(s)); fast = 0; } else fast = s;
+      }
+      this.fast[0] = fast;
+    } else if (arg.type === 'int64') {
+      const vals = arg.values;
+      let big = this.big[0]!;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        big += vals[r]!;
+        if (big > INT64_MAX || big < INT64_MIN) throw executionError(`BIGINT out of range in ${this.name}`);
+      }
+      this.big[0] = big;
+    } else {
+      throw new Error(`integer sum over ${arg.type}`);
+    }
+    this.counts[0]! += countValid(valid, n);
   }
 
   merge(gids: Int32Array, n: number, state: readonly Column[]): void {
@@ -315,6 +376,31 @@ class DecimalSumAccumulator implements Accumulator {
     if (arg !== null) this.add(gids, n, arg, null);
   }
 
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const valid = arg.validity, vals = (arg as { values: Float64Array | BigInt64Array }).values;
+    if (vals instanceof Float64Array) {
+      let fast = this.fast[0]!;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        const x = vals[r]!;
+        if (x > DECIMAL_FAST_INPUT || x < -DECIMAL_FAST_INPUT) { this.addBig(0, BigInt(x)); continue; }
+        const s = fast + x;
+        if (s > FLUSH_AT || s < -FLUSH_AT) { this.addBig(0, BigInt(s)); fast = 0; } else fast = s;
+      }
+      this.fast[0] = fast;
+    } else {
+      let big = this.big[0]!;
+      for (let r = 0; r < n; r++) {
+        if (valid !== null && valid[r] === 0) continue;
+        big += vals[r]!;
+        if (big > INT64_MAX || big < INT64_MIN) throw executionError(`decimal out of range in ${this.name}: the sum does not fit 64 bits`);
+      }
+      this.big[0] = big;
+    }
+    this.counts[0]! += countValid(valid, n);
+  }
+
   merge(gids: Int32Array, n: number, state: readonly Column[]): void {
     this.add(gids, n, state[0]!, state[1]!);
   }
@@ -378,6 +464,17 @@ class DecimalMinMaxAccumulator implements Accumulator {
     }
   }
 
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    const vals = (arg as { values: Float64Array | BigInt64Array }).values;
+    if (!(vals instanceof Float64Array) || this.wide !== null) { this.update(groupZero(n), n, arg); return; }
+    const r = bestFloat64Row(vals, arg.validity, n, this.isMax);
+    if (r < 0) return;
+    const x = vals[r]!;
+    if (this.seen[0] === 0) { this.seen[0] = 1; this.values[0] = x; return; }
+    if (this.isMax ? this.values[0]! < x : x < this.values[0]!) this.values[0] = x;
+  }
+
   merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
 
   result(start: number, end: number): Column {
@@ -389,11 +486,6 @@ class DecimalMinMaxAccumulator implements Accumulator {
 
   state(start: number, end: number): Column[] { return [this.result(start, end)]; }
   memoryBytes(): number { return this.values.byteLength + this.seen.byteLength + (this.wide?.byteLength ?? 0); }
-}
-
-/** NaN sorts above every other double (as in PostgreSQL). */
-function lessNumber(a: number, b: number): boolean {
-  return a < b || (b !== b && a === a);
 }
 
 /** min/max over int32, date32, float64 and bool, values held as doubles. */
@@ -417,6 +509,20 @@ class NumberMinMaxAccumulator implements Accumulator {
       if (seen[g] === 0) { seen[g] = 1; values[g] = x; continue; }
       if (isMax ? lessNumber(values[g]!, x) : lessNumber(x, values[g]!)) values[g] = x;
     }
+  }
+
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    let r: number;
+    switch (arg.type) {
+      case 'float64': case 'time': r = bestFloat64Row(arg.values, arg.validity, n, this.isMax); break;
+      case 'int32': case 'date32': case 'bool': r = bestIntRow(arg.values, arg.validity, n, this.isMax); break;
+      default: throw new Error(`min/max of ${this.type} over ${arg.type}`);
+    }
+    if (r < 0) return;
+    const x = arg.values[r]!;
+    if (this.seen[0] === 0) { this.seen[0] = 1; this.values[0] = x; return; }
+    if (this.isMax ? lessNumber(this.values[0]!, x) : lessNumber(x, this.values[0]!)) this.values[0] = x;
   }
 
   merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
@@ -494,6 +600,16 @@ class BigIntMinMaxAccumulator implements Accumulator {
     }
   }
 
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'int64' && arg.type !== 'timestamp') throw new Error(`min/max of ${this.type} over ${arg.type}`);
+    const r = bestBigIntRow(arg.values, arg.validity, n, this.isMax);
+    if (r < 0) return;
+    const x = arg.values[r]!;
+    if (this.seen[0] === 0) { this.seen[0] = 1; this.values[0] = x; return; }
+    if (this.isMax ? x > this.values[0]! : x < this.values[0]!) this.values[0] = x;
+  }
+
   merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
 
   result(start: number, end: number): Column {
@@ -504,16 +620,6 @@ class BigIntMinMaxAccumulator implements Accumulator {
 
   state(start: number, end: number): Column[] { return [this.result(start, end)]; }
   memoryBytes(): number { return this.values.byteLength + this.seen.byteLength; }
-}
-
-/** Byte-wise comparison (= code point order for UTF-8). */
-function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
-  const n = Math.min(ae - as, be - bs);
-  for (let k = 0; k < n; k++) {
-    const d = a[as + k]! - b[bs + k]!;
-    if (d !== 0) return d;
-  }
-  return (ae - as) - (be - bs);
 }
 
 /**
@@ -585,6 +691,22 @@ class Utf8MinMaxAccumulator implements Accumulator {
       }
       this.store(g, data, s, e);
     }
+  }
+
+  /** The batch's best row is found among its own bytes; only it is compared with the group's value and copied. */
+  updateOneGroup(n: number, arg: Column | null): void {
+    if (arg === null || arg.type === 'null') return;
+    if (arg.type !== 'utf8' && arg.type !== 'blob') throw new Error(`min/max of utf8 over ${arg.type}`);
+    const off = arg.offsets, data = arg.data;
+    const r = bestBytesRow(off, data, arg.validity, n, this.isMax);
+    if (r < 0) return;
+    const s = off[r]!, e = off[r + 1]!;
+    if (this.seen[0] === 1) {
+      const st = this.starts[0]!;
+      const cmp = compareBytes(data, s, e, this.arena, st, st + this.lengths[0]!);
+      if (this.isMax ? cmp <= 0 : cmp >= 0) return;
+    }
+    this.store(0, data, s, e);
   }
 
   merge(gids: Int32Array, n: number, state: readonly Column[]): void { this.update(gids, n, state[0]!); }
@@ -715,6 +837,7 @@ class NullAccumulator implements Accumulator {
   constructor(private readonly withCount: boolean) {}
   ensure(): void {}
   update(): void {}
+  updateOneGroup(): void {}
   merge(): void {}
   result(start: number, end: number): Column { return nullColumn(end - start); }
   state(start: number, end: number): Column[] {

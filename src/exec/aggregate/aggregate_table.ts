@@ -4,6 +4,8 @@
  * downstream) and start a fresh one.
  *
  *   insertRaw(keys, args, n)      modes single / partial: args[i] = aggregate i's input
+ *                                 (no keys: one group, folded without group ids where the
+ *                                 accumulator has updateOneGroup)
  *   insertState(keys, states, n)  mode final: states[i] = aggregate i's state columns
  *   emit(schema, batchSize[, as]) batches of [group keys | results] (single, final)
  *                                 or [group keys | state columns] (partial, or as 'states')
@@ -84,8 +86,19 @@ export class AggregateTable {
   /** Fold n raw input rows (modes single and partial); extra[i]: aggregate i's ORDER BY key columns. */
   insertRaw(keys: readonly Column[], args: readonly (Column | null)[], n: number, extra?: readonly (readonly Column[])[]): void {
     if (n === 0) return;
+    if (this.groups.keyTypes.length === 0) { this.insertOneGroup(args, n, extra); return; }
     const gids = this.groupIds(keys, n);
     for (let i = 0; i < this.accs.length; i++) this.accs[i]!.update(gids, n, args[i] ?? null, extra?.[i]);
+  }
+
+  /** No GROUP BY: every row is the one group's, folded without group ids where the accumulator can. */
+  private insertOneGroup(args: readonly (Column | null)[], n: number, extra?: readonly (readonly Column[])[]): void {
+    let gids: Int32Array | null = null;
+    for (let i = 0; i < this.accs.length; i++) {
+      const acc = this.accs[i]!;
+      if (acc.updateOneGroup !== undefined) acc.updateOneGroup(n, args[i] ?? null);
+      else acc.update(gids ??= this.groupIds([], n), n, args[i] ?? null, extra?.[i]);
+    }
   }
 
   /** Fold n rows of partial states (mode final). */

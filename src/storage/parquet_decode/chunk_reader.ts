@@ -23,8 +23,8 @@ import { decompress } from './codecs.js';
 import { deltaInt32, deltaInt64 } from './delta.js';
 import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
 import { physicalWidth, type PhysicalChunk } from './physical.js';
-import { decodeHybrid, readUleb, unpackBits } from './rle.js';
-import { VarOut, varDict, type VarDict } from './var_values.js';
+import { decodeHybrid, readUleb, unpackBits, viewOf } from './rle.js';
+import { VarOut, varDict, varValues, type VarDict } from './var_values.js';
 
 /** Bytes [start, end) of the file holding the chunk, as a fresh buffer. */
 export type ByteFetch = (start: number, end: number) => Promise<ArrayBuffer>;
@@ -139,7 +139,7 @@ export class ColumnChunkReader {
     const fixed = physical !== 'BOOLEAN' && physical !== 'BYTE_ARRAY' ? new FixedOut(n, this.width, validity === null) : null;
     const bools = physical === 'BOOLEAN' ? new Uint8Array(n) : null;
     let varOut: VarOut | null = null;
-    const strings = (): VarOut => varOut ??= new VarOut(n, Math.ceil((layout.uncompressedBytes / Math.max(1, layout.rows)) * n));
+    const strings = (): VarOut => varOut ??= new VarOut(n, this.stringBytesHint(n));
     // keepDictionary: per-row indices while every page of this slice is dictionary-encoded
     let kept: Int32Array | null = null;
     let gathered = false;
@@ -227,6 +227,17 @@ export class ColumnChunkReader {
       return { kind: 'var', offsets, data, validity: valid };
     }
     return { kind: 'fixed', width: this.width, bytes: fixed!.bytes, validity: valid };
+  }
+
+  /**
+   * Bytes n rows of strings likely take: the dictionary's mean value length once it is read
+   * (the chunk's uncompressed size then counts indices, not strings), else the chunk's
+   * uncompressed bytes per row.
+   */
+  private stringBytesHint(n: number): number {
+    const dict = this.dict;
+    if (dict !== null && dict.kind === 'var') return Math.ceil((dict.dict.data.length / Math.max(1, dict.dict.count)) * n);
+    return Math.ceil((this.layout.uncompressedBytes / Math.max(1, this.layout.rows)) * n);
   }
 
   private scratch(k: number): Int32Array {
@@ -466,7 +477,7 @@ export class ColumnChunkReader {
           if (encoding === 'DELTA_LENGTH_BYTE_ARRAY') tmp.deltaLength(page, p, end, k, 0, k, null);
           else tmp.deltaByteArray(page, p, end, k, 0, k, null);
           const { offsets, data } = tmp.finish();
-          return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-var', values: { count: k, offsets, data } }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
+          return { rows, rowsDone: 0, valuesDone: 0, levels, reps: null, defs: null, values: { kind: 'dense-var', values: varValues(k, offsets, data) }, bytes: (levels?.byteLength ?? 0) + offsets.byteLength + data.buffer.byteLength };
         }
         default: throw new Error(`unsupported encoding ${encoding} for BYTE_ARRAY`);
       }
@@ -524,10 +535,13 @@ class HybridCursor {
   private readonly group = new Int32Array(8);
   private groupAt = 8;
   private readonly cursor: { pos: number };
+  /** The page as a DataView, for the bit-packed runs' word loads (made once per page, not per run). */
+  private readonly view: DataView;
 
   constructor(private readonly bytes: Uint8Array, pos: number, private readonly end: number, private readonly width: number) {
     if (width > 32) throw new Error(`RLE bit width ${width} is larger than 32`);
     this.cursor = { pos };
+    this.view = viewOf(bytes);
   }
 
   /** The next `count` values into out[0, count). */
@@ -546,7 +560,7 @@ class HybridCursor {
         const groups = (take - t) >> 3;
         if (groups > 0) {
           if (this.packedPos + groups * w > this.end) throw new Error('bit-packed run runs past the end of the page');
-          unpackBits(this.bytes, this.packedPos, w, out, o + t, groups * 8);
+          unpackBits(this.bytes, this.packedPos, w, out, o + t, groups * 8, this.view);
           this.packedPos += groups * w;
           t += groups * 8;
         }
@@ -554,7 +568,7 @@ class HybridCursor {
           // a group cut by the slice: decode what the page holds of it, keep the rest
           const have = Math.min(8, Math.floor(((this.end - this.packedPos) * 8) / w));
           if (have < take - t) throw new Error('bit-packed run runs past the end of the page');
-          unpackBits(this.bytes, this.packedPos, w, this.group, 0, have);
+          unpackBits(this.bytes, this.packedPos, w, this.group, 0, have, this.view);
           this.packedPos += w;
           this.groupAt = 0;
           while (t < take) out[o + t++] = this.group[this.groupAt++]!;

@@ -39,6 +39,8 @@ export function decodeHybrid(
   if (bitWidth > 32) throw new Error(`RLE bit width ${bitWidth} is larger than 32`);
   const byteWidth = (bitWidth + 7) >> 3;
   const cursor = { pos };
+  // made once for the word loads of every bit-packed run (runs hold at most a few hundred values)
+  let view: DataView | undefined;
   let o = outStart;
   while (o < stop) {
     if (cursor.pos >= end) throw new Error(`RLE data ends after ${o - outStart} of ${count} values`);
@@ -59,7 +61,7 @@ export function decodeHybrid(
       const runBytes = (values * bitWidth) / 8;
       const take = Math.min(values, stop - o);
       if (p + Math.ceil((take * bitWidth) / 8) > bytes.length) throw new Error('bit-packed run runs past the end of the page');
-      if (out instanceof Int32Array) unpackInts(bytes, p, bitWidth, out, o, take);
+      if (out instanceof Int32Array) unpackInts(bytes, p, bitWidth, out, o, take, view ??= viewOf(bytes));
       else unpackBytes(bytes, p, bitWidth, out, o, take);
       o += take;
       p += runBytes;
@@ -74,14 +76,24 @@ export function decodeHybrid(
 // nothing after a long loop is left without type feedback (an on-stack-replaced loop would
 // deoptimize on its way out at every call).
 
-/** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices or levels). */
-export function unpackBits(bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number): void {
-  if (out instanceof Int32Array) unpackInts(bytes, pos, w, out, o, n);
+/**
+ * `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices or
+ * levels). `view`: a DataView over exactly `bytes`, when the caller keeps one for many calls.
+ */
+export function unpackBits(
+  bytes: Uint8Array, pos: number, w: number, out: Int32Array | Uint8Array, o: number, n: number, view?: DataView,
+): void {
+  if (out instanceof Int32Array) unpackInts(bytes, pos, w, out, o, n, view);
   else unpackBytes(bytes, pos, w, out, o, n);
 }
 
+/** A DataView over exactly the bytes of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** `n` little-endian bit-packed values of `w` bits from bytes[pos..] into out[o..] (indices). */
-function unpackInts(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): void {
+function unpackInts(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number, view?: DataView): void {
   switch (w) {
     case 1: unpack1(bytes, pos, out, o, n); return;
     case 2: unpack2(bytes, pos, out, o, n); return;
@@ -89,7 +101,7 @@ function unpackInts(bytes: Uint8Array, pos: number, w: number, out: Int32Array, 
     case 8: unpack8(bytes, pos, out, o, n); return;
   }
   if (w > 24) { unpackWide(bytes, pos, w, out, o, n); return; }
-  const done = unpackGroups(bytes, pos, w, out, o, n);
+  const done = unpackWindows(view ?? viewOf(bytes), pos, w, out, o, n);
   if (done < n) unpackTail(bytes, pos * 8 + done * w, w, out, o + done, n - done);
 }
 
@@ -150,34 +162,24 @@ function unpack8(bytes: Uint8Array, pos: number, out: Int32Array, o: number, n: 
   for (let i = 0; i < n; i++) out[o + i] = bytes[pos + i]!;
 }
 
-const GROUP_WORDS = new Int32Array(8);
-
 /**
- * Widths up to 24 bits, whole groups of 8 values (w bytes each): the group is read as
- * little-endian 32-bit words and each value shifted out of one word or two. Stops before a
- * group whose word reads would pass the end of the buffer; returns the values written.
+ * Widths up to 24 bits: value i is the little-endian 32-bit window at byte pos + (i·w)/8,
+ * shifted right by the bit within that byte (at most 7, and 7 + 24 bits fit in 32): one
+ * unaligned load per value and no branch (a group-of-8 loop that assembled words from bytes
+ * and picked one or two of them per value took twice as long). Stops before a value whose
+ * window would pass the end of the buffer; returns the values written.
  */
-function unpackGroups(bytes: Uint8Array, pos: number, w: number, out: Int32Array, o: number, n: number): number {
+function unpackWindows(view: DataView, pos: number, w: number, out: Int32Array, o: number, n: number): number {
   const mask = (1 << w) - 1;
-  const nw = (w + 3) >> 2;
-  const words = GROUP_WORDS;
-  const room = bytes.length - pos - 4 * nw;
-  const fit = room < 0 ? 0 : ((room / w) | 0) + 1;
-  const groups = fit < n >> 3 ? fit : n >> 3;
-  const done = groups * 8;
-  let i = o;
-  for (let g = 0, b = pos; g < groups; g++, b += w) {
-    for (let t = 0, q = b; t < nw; t++, q += 4) words[t] = bytes[q]! | (bytes[q + 1]! << 8) | (bytes[q + 2]! << 16) | (bytes[q + 3]! << 24);
-    for (let j = 0, s = 0; j < 8; j++, s += w) {
-      const q = s >> 5;
-      const r = s & 31;
-      out[i++] = (r + w > 32 ? (words[q]! >>> r) | (words[q + 1]! << (32 - r)) : words[q]! >> r) & mask;
-    }
-  }
-  return done;
+  // value i fits while pos + floor(i·w / 8) + 4 <= byteLength
+  const room = view.byteLength - 4 - pos;
+  if (room < 0) return 0;
+  const fit = Math.min(n, Math.floor(((room + 1) * 8 - 1) / w) + 1);
+  for (let i = 0, bit = 0; i < fit; i++, bit += w) out[o + i] = (view.getUint32(pos + (bit >>> 3), true) >>> (bit & 7)) & mask;
+  return fit;
 }
 
-/** The values unpackGroups left (a partial last group, the end of the buffer), bit by bit from bit `bit`. */
+/** The values unpackWindows left (a partial last group, the end of the buffer), bit by bit from bit `bit`. */
 function unpackTail(bytes: Uint8Array, bit: number, w: number, out: Int32Array, o: number, n: number): void {
   for (let i = 0; i < n; i++, bit += w) {
     let v = 0;

@@ -2,16 +2,28 @@
  * BYTE_ARRAY values written into a column chunk's rows as Int32Array offsets + one byte
  * buffer (Spillway's utf8 layout): PLAIN (length-prefixed), dictionary gather, and the
  * DELTA_LENGTH_BYTE_ARRAY / DELTA_BYTE_ARRAY encodings. No per-value string or view objects:
- * short values are copied by a byte loop, long ones by one set().
+ * short values are copied by a byte loop, long ones by one set(). A dictionary whose values
+ * all have the same length (flags, codes) is gathered without reading its offsets: the
+ * slice's offsets are a progression and its bytes a fixed-width gather.
  */
 import { deltaInt32 } from './delta.js';
+import { badIndex, firstBadIndex } from './fixed_values.js';
 import { uninitializedBytes } from './physical.js';
 
-/** A decoded dictionary page of a BYTE_ARRAY column. */
+/** A decoded dictionary page of a BYTE_ARRAY column (or a page's values decoded densely). */
 export interface VarDict {
   count: number;
   offsets: Int32Array;
   data: Uint8Array;
+  /** The length of every value when they all have the same, else -1. */
+  width: number;
+}
+
+/** A VarDict over `count` values laid out as offsets + bytes. */
+export function varValues(count: number, offsets: Int32Array, data: Uint8Array): VarDict {
+  let width = count > 0 ? offsets[1]! - offsets[0]! : -1;
+  for (let i = 1; i < count && width >= 0; i++) if (offsets[i + 1]! - offsets[i]! !== width) width = -1;
+  return { count, offsets, data, width };
 }
 
 function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, len: number): void {
@@ -77,6 +89,7 @@ export class VarOut {
 
   /** Resolve dictionary indices idx[0..k) into rows [rowPos, rowPos + rows). */
   gather(dict: VarDict, idx: Int32Array, rowPos: number, rows: number, validity: Uint8Array | null): void {
+    if (validity === null && dict.width >= 0) { this.gatherUniform(dict, idx, rowPos, rows); return; }
     // Small functions, one per pass and case: each loop stays optimized for its own shape.
     const end = validity === null
       ? gatherOffsets(dict, idx, this.offsets, rowPos, rows, this.used)
@@ -85,6 +98,26 @@ export class VarOut {
     if (validity === null) gatherBytes(dict, idx, this.offsets, this.data, rowPos, rows);
     else gatherBytesValid(dict, idx, this.offsets, this.data, rowPos, rows, validity);
     this.used = end;
+    this.rowsDone = rowPos + rows;
+  }
+
+  /** Every row valid, every dictionary value `dict.width` bytes long. */
+  private gatherUniform(dict: VarDict, idx: Int32Array, rowPos: number, rows: number): void {
+    const w = dict.width, start = this.used;
+    this.ensure(rows * w);
+    if (w === 1) {
+      // one pass for the check, the offsets and the bytes: the common case (flags, codes)
+      if (!gatherBytes1(dict.data, dict.offsets[0]!, dict.count, idx, this.offsets, rowPos, this.data, start, rows)) {
+        const bad = firstBadIndex(idx, rows, dict.count);
+        throw badIndex(idx[bad]!, dict.count);
+      }
+    } else {
+      const bad = firstBadIndex(idx, rows, dict.count);
+      if (bad >= 0) throw badIndex(idx[bad]!, dict.count);
+      progression(this.offsets, rowPos + 1, rows, start + w, w);
+      if (w > 1) gatherBytesW(dict.data, dict.offsets[0]!, w, idx, this.data, start, rows);
+    }
+    this.used = start + rows * w;
     this.rowsDone = rowPos + rows;
   }
 
@@ -160,8 +193,36 @@ export class VarOut {
   }
 }
 
-function badIndex(d: number, n: number): Error {
-  return new Error(`dictionary index ${d} is out of range (the dictionary has ${n} entries)`);
+/** out[at + j] = first + j * step for j in [0, n). */
+function progression(out: Int32Array, at: number, n: number, first: number, step: number): void {
+  for (let j = 0, v = first; j < n; j++, v += step) out[at + j] = v;
+}
+
+/**
+ * One-byte values of rows [rowPos, rowPos + n): byte idx[j] of the dictionary's `count` bytes
+ * (from `base`) to out[start + j], and the rows' end offsets; false when an index is out of
+ * range (what was written is then garbage).
+ */
+function gatherBytes1(
+  src: Uint8Array, base: number, count: number, idx: Int32Array, offs: Int32Array, rowPos: number, out: Uint8Array, start: number, n: number,
+): boolean {
+  let bad = 0;
+  for (let j = 0; j < n; j++) {
+    const d = idx[j]!;
+    bad |= (count - 1 - d) | d;
+    out[start + j] = src[base + d]!;
+    offs[rowPos + j + 1] = start + j + 1;
+  }
+  return bad >= 0;
+}
+
+/** `w`-byte values: value idx[j] of the dictionary to out[start + j * w]. */
+function gatherBytesW(src: Uint8Array, base: number, w: number, idx: Int32Array, out: Uint8Array, start: number, n: number): void {
+  for (let j = 0, t = start; j < n; j++, t += w) {
+    const s = base + idx[j]! * w;
+    if (w < 24) for (let i = 0; i < w; i++) out[t + i] = src[s + i]!;
+    else out.set(src.subarray(s, s + w), t);
+  }
 }
 
 /** Offsets of rows [rowPos, rowPos + rows), every row valid, from byte `start`; returns the end. */
@@ -233,5 +294,5 @@ export function varDict(page: Uint8Array, count: number): VarDict {
   const out = new VarOut(count, page.length);
   out.plain(page, 0, page.length, 0, count, null);
   const { offsets, data } = out.finish();
-  return { count, offsets, data };
+  return varValues(count, offsets, data);
 }
