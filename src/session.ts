@@ -6,7 +6,6 @@
  *     DDL/DML/SET: applied to the catalog / settings here.
  */
 import { randomBytes } from 'node:crypto';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { utf8Column as utf8 } from './columnar/column.js';
 import { Catalog, type InMemoryTable } from './catalog.js';
 import { applySetting, makeConfig, type Config } from './common/config.js';
@@ -59,12 +58,17 @@ export interface QueryOptions {
   progressIntervalMs?: number;
 }
 
-/** The call a query runs for (its text and progress callback), whatever path leads to runPhysical. */
-interface CallScope { text: string; onProgress?: (p: QueryProgress) => void; progressIntervalMs?: number }
-const callScope = new AsyncLocalStorage<CallScope>();
+/**
+ * The call a statement runs for: its script's text, cancellation and progress callback,
+ * handed down every path that leads to runPhysical.
+ */
+export interface Call { text: string; signal?: AbortSignal; onProgress?: (p: QueryProgress) => void; progressIntervalMs?: number }
 
-function scopeOf(text: string, opts: QueryOptions): CallScope {
-  return { text, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}) };
+function callOf(text: string, opts: QueryOptions): Call {
+  return {
+    text, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+  };
 }
 
 export interface SessionOptions {
@@ -156,18 +160,18 @@ export class Session {
 
   /** Run every statement of `text`; return the last one's result. */
   async sql(text: string, opts: QueryOptions = {}): Promise<QueryResult> {
-    return callScope.run(scopeOf(text, opts), () => this.runScript(text, opts));
+    return this.runScript(callOf(text, opts));
   }
 
-  private async runScript(text: string, opts: QueryOptions): Promise<QueryResult> {
+  private async runScript(call: Call): Promise<QueryResult> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
-    const parsed = parseScript(text);
+    const parsed = parseScript(call.text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
     configureObjectStores(this.config);
     let last: QueryResult | null = null;
     for (const p of parsed) {
       const stmt = await bindStatement(p, this.catalog, { resolveParquet: resolveParquetPath, ids: new IdGenerator() });
-      last = await this.execute(stmt, opts.signal);
+      last = await this.execute(stmt, call);
     }
     return last!;
   }
@@ -188,12 +192,12 @@ export class Session {
    * checked before any statement runs.
    */
   async sqlStreaming(text: string, opts: QueryOptions = {}, queryOnly = false): Promise<QueryResult | QueryStream> {
-    return callScope.run(scopeOf(text, opts), () => this.runScriptStreaming(text, opts, queryOnly));
+    return this.runScriptStreaming(callOf(text, opts), queryOnly);
   }
 
-  private async runScriptStreaming(text: string, opts: QueryOptions, queryOnly: boolean): Promise<QueryResult | QueryStream> {
+  private async runScriptStreaming(call: Call, queryOnly: boolean): Promise<QueryResult | QueryStream> {
     if (this.closed) throw new SpillwayError('config', 'the session is closed');
-    const parsed = parseScript(text);
+    const parsed = parseScript(call.text);
     if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
     const last = parsed.at(-1)!;
     if (queryOnly && (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select')) {
@@ -201,20 +205,16 @@ export class Session {
     }
     configureObjectStores(this.config);
     const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
-    for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), opts.signal);
+    for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), call);
     const stmt = await bindStatement(parsed.at(-1)!, this.catalog, env());
-    if (stmt.kind !== 'Query') return this.execute(stmt, opts.signal);
+    if (stmt.kind !== 'Query') return this.execute(stmt, call);
     const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
-    // The stream runs when read, outside this call: it keeps the call's text and callback,
-    // and also tells its own 'progress' listeners.
-    const outer = callScope.getStore();
+    // The stream runs when read, with the stream's own signal; it keeps the call's text and
+    // callback, and also tells its own 'progress' listeners.
     let stream: QueryStream | null = null;
-    const scope: CallScope = {
-      ...outer, text: outer?.text ?? text,
-      onProgress: (p) => { outer?.onProgress?.(p); if (stream !== null && stream.listenerCount('progress') > 0) stream.emit('progress', p); },
-    };
-    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => callScope.run(scope, () => this.runPhysical(physical, signal, consume));
-    stream = new QueryStream(physical.schema, async (consume, signal) => (await run(consume, signal)).result.stats, opts.signal);
+    const onProgress = (p: QueryProgress): void => { call.onProgress?.(p); if (stream !== null && stream.listenerCount('progress') > 0) stream.emit('progress', p); };
+    const run = (consume: (batches: AsyncIterable<Batch>) => Promise<void>, signal: AbortSignal) => this.runPhysical(physical, { ...call, signal, onProgress }, consume);
+    stream = new QueryStream(physical.schema, async (consume, signal) => (await run(consume, signal)).result.stats, call.signal);
     return stream;
   }
 
@@ -224,27 +224,26 @@ export class Session {
    * the workers write the file's parts. The answer is COPY's row count.
    */
   async copyScript(text: string, spec: CopySpec, opts: QueryOptions = {}): Promise<QueryResult> {
-    return callScope.run(scopeOf(text, opts), async () => {
-      if (this.closed) throw new SpillwayError('config', 'the session is closed');
-      const parsed = parseScript(text);
-      if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
-      const last = parsed.at(-1)!;
-      const notQuery = () => new SpillwayError('unsupported', `only a query can be written to "${spec.path}"; the last statement is not one`);
-      if (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select') throw notQuery();
-      configureObjectStores(this.config);
-      const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
-      for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), opts.signal);
-      const stmt = await bindStatement(last, this.catalog, env());
-      if (stmt.kind !== 'Query') throw notQuery();
-      const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
-      return this.copyPhysical(physical, spec, opts.signal);
-    });
+    const call = callOf(text, opts);
+    if (this.closed) throw new SpillwayError('config', 'the session is closed');
+    const parsed = parseScript(text);
+    if (parsed.length === 0) throw new SpillwayError('syntax', 'no SQL statement given');
+    const last = parsed.at(-1)!;
+    const notQuery = () => new SpillwayError('unsupported', `only a query can be written to "${spec.path}"; the last statement is not one`);
+    if (last.copy !== null || last.explain !== null || last.body.kind !== 'ast' || last.body.ast.type !== 'select') throw notQuery();
+    configureObjectStores(this.config);
+    const env = () => ({ resolveParquet: resolveParquetPath, ids: new IdGenerator() });
+    for (const p of parsed.slice(0, -1)) await this.execute(await bindStatement(p, this.catalog, env()), call);
+    const stmt = await bindStatement(last, this.catalog, env());
+    if (stmt.kind !== 'Query') throw notQuery();
+    const physical = createPhysicalPlan(optimize(stmt.plan, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
+    return this.copyPhysical(physical, spec, call);
   }
 
-  private async execute(stmt: Statement, signal?: AbortSignal): Promise<QueryResult> {
+  private async execute(stmt: Statement, call: Call): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'Query': {
-        const r = await this.runQuery(stmt.plan, stmt.ids, signal);
+        const r = await this.runQuery(stmt.plan, stmt.ids, call);
         return r.result;
       }
       case 'Explain': {
@@ -254,7 +253,7 @@ export class Session {
         const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
         let text: string;
         if (stmt.analyze) {
-          const r = await this.runPhysical(physical, signal);
+          const r = await this.runPhysical(physical, call);
           const s = r.result.stats!;
           const metrics = r.result.metrics ?? undefined;
           const ran = this.executor.lastRun?.queryId === s.queryId ? this.executor.lastRun : null;
@@ -283,8 +282,8 @@ export class Session {
       case 'CreateTableAs': {
         if (this.catalog.has(stmt.name) && stmt.ifNotExists) return status('CREATE TABLE');
         if (!stmt.orReplace) this.ensureFree(stmt.name, false);
-        if (this.tablesDir !== null) return this.oneWriterAtATime(stmt.name, () => this.createFileTable(stmt, signal));
-        const r = await this.runQuery(stmt.query, stmt.ids, signal);
+        if (this.tablesDir !== null) return this.oneWriterAtATime(stmt.name, () => this.createFileTable(stmt, call));
+        const r = await this.runQuery(stmt.query, stmt.ids, call);
         const sch = makeSchema(r.result.schema.fields.map((f) => field(f.name, f.type === 'null' ? 'utf8' : f.type, true)));
         const batches = r.result.batches.map((b) => castBatchTo(b, sch));
         this.catalog.set({ kind: 'memory', name: stmt.name, schema: sch, batches });
@@ -293,10 +292,10 @@ export class Session {
       case 'Insert': {
         const entry = this.catalog.resolve(stmt.table);
         if (entry.kind === 'parquet' && entry.location !== undefined) {
-          return this.oneWriterAtATime(entry.name, () => this.insertIntoFile(this.catalog.resolve(stmt.table) as ParquetTable, stmt, signal));
+          return this.oneWriterAtATime(entry.name, () => this.insertIntoFile(this.catalog.resolve(stmt.table) as ParquetTable, stmt, call));
         }
         if (entry.kind !== 'memory') throw binderError(`cannot INSERT into "${stmt.table}": it is a ${entry.kind === 'view' ? 'view' : 'Parquet table'}`);
-        const r = await this.runQuery(stmt.query, stmt.ids, signal);
+        const r = await this.runQuery(stmt.query, stmt.ids, call);
         const target = entry.schema;
         const n = r.result.numRows;
         for (const b of r.result.batches) entry.batches.push(castBatchTo(b, target));
@@ -337,12 +336,12 @@ export class Session {
         let written = 0;
         if (stmt.target.perTask === true) {
           const spec = stmt.target;
-          const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+          const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
             written = (await copyParts(spec, (dir) => this.writeParts(physical, ctx, spec, dir))).rows;
           });
           return copyCountResult(written, r.result.metrics, r.result.stats);
         }
-        return this.copyPhysical(physical, stmt.target, signal);
+        return this.copyPhysical(physical, stmt.target, call);
       }
       case 'Ignored':
         return status(stmt.what);
@@ -355,16 +354,16 @@ export class Session {
    * tasks of the last stage as parts next to the target and joined here; otherwise the rows
    * come here and are written as they arrive.
    */
-  private async copyPhysical(physical: PhysicalPlan, spec: CopySpec, signal?: AbortSignal): Promise<QueryResult> {
+  private async copyPhysical(physical: PhysicalPlan, spec: CopySpec, call: Call): Promise<QueryResult> {
     let written = 0;
     if (canJoinParts(spec) && this.workersShareFiles()) {
-      const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+      const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
         const joined = await copyJoiningParts(spec, physical.schema, (dir) => this.workerParts(physical, ctx, spec, dir));
         written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
       });
       return copyCountResult(written, r.result.metrics, r.result.stats);
     }
-    const r = await this.runPhysical(physical, signal, async (batches) => {
+    const r = await this.runPhysical(physical, call, async (batches) => {
       written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
     });
     return copyCountResult(written, r.result.metrics, r.result.stats);
@@ -424,7 +423,7 @@ export class Session {
    * joined here when distributed), and the table is in the catalog at once. OR REPLACE
    * replaces the file (or the folder of a table defined by one).
    */
-  private async createFileTable(stmt: Extract<Statement, { kind: 'CreateTableAs' }>, signal?: AbortSignal): Promise<QueryResult> {
+  private async createFileTable(stmt: Extract<Statement, { kind: 'CreateTableAs' }>, call: Call): Promise<QueryResult> {
     const dir = this.tablesDir!;
     const path = join(dir, `${stmt.name}.parquet`);
     const folder = join(dir, stmt.name);
@@ -434,7 +433,7 @@ export class Session {
     const physical = createPhysicalPlan(optimize(stmt.query, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
     const spec = copySpecFor(path, { overwrite: true });
     let written = 0;
-    const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+    const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
       try {
         const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
         written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
@@ -460,14 +459,14 @@ export class Session {
    *              renamed over itself;
    *   a folder   the new rows become one more file in it, renamed into place when complete.
    */
-  private async insertIntoFile(table: ParquetTable, stmt: Extract<Statement, { kind: 'Insert' }>, signal?: AbortSignal): Promise<QueryResult> {
+  private async insertIntoFile(table: ParquetTable, stmt: Extract<Statement, { kind: 'Insert' }>, call: Call): Promise<QueryResult> {
     const location = table.location!;
     const physical = createPhysicalPlan(optimize(stmt.query, stmt.ids), { config: this.config, memoryTables: this.catalog.memoryTables() });
     const isFolder = (await stat(location).catch(() => null))?.isDirectory() === true;
     const target = isFolder ? join(location, `part-${Date.now().toString(36)}-${randomName(4).toString('hex')}.parquet`) : location;
     const spec = copySpecFor(target);
     let written = 0;
-    const r = await this.runPhysical(physical, signal, undefined, async (ctx) => {
+    const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
       const joined = await joinPartsInto(target, isFolder ? [] : [location], !isFolder, async (tmp) => {
         const parts = await this.workerParts(physical, ctx, spec, tmp);
         if (parts !== null) return parts;
@@ -481,10 +480,10 @@ export class Session {
     return new QueryResult(makeSchema([]), [], `INSERT 0 ${written}`, r.result.metrics, r.result.stats);
   }
 
-  private async runQuery(plan: LogicalPlan, ids: IdGenerator, signal?: AbortSignal): Promise<{ result: QueryResult }> {
+  private async runQuery(plan: LogicalPlan, ids: IdGenerator, call: Call): Promise<{ result: QueryResult }> {
     const optimized = optimize(plan, ids);
     const physical = createPhysicalPlan(optimized, { config: this.config, memoryTables: this.catalog.memoryTables() });
-    return this.runPhysical(physical, signal);
+    return this.runPhysical(physical, call);
   }
 
   /**
@@ -501,10 +500,11 @@ export class Session {
 
   /** Execute a physical plan with a fresh task context; spill files are removed whatever happens. */
   async runPhysical(
-    physical: PhysicalPlan, signal?: AbortSignal, consume?: (batches: AsyncIterable<Batch>) => Promise<void>,
+    physical: PhysicalPlan, call: Call = { text: '' }, consume?: (batches: AsyncIterable<Batch>) => Promise<void>,
     run?: (ctx: TaskContext) => Promise<void>,
   ): Promise<{ result: QueryResult }> {
     const controller = new AbortController();
+    const signal = call.signal;
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
@@ -516,11 +516,10 @@ export class Session {
     const pool = this.memoryPool;
     pool.resetPeak();
     const metrics = new MetricsSet();
-    const scope = callScope.getStore();
-    const tracker = new QueryTracker(queryId, scope?.text ?? '', {
+    const tracker = new QueryTracker(queryId, call.text, {
       metrics: this.metrics, ...(this.logger ? { logger: this.logger } : {}),
-      ...(scope?.onProgress ? { onProgress: scope.onProgress } : {}),
-      ...(scope?.progressIntervalMs !== undefined ? { intervalMs: scope.progressIntervalMs } : {}),
+      ...(call.onProgress ? { onProgress: call.onProgress } : {}),
+      ...(call.progressIntervalMs !== undefined ? { intervalMs: call.progressIntervalMs } : {}),
     });
     tracker.runLocal(localStageInfo(physical), metrics, () => spill.stats);
     this.queries.started(tracker);

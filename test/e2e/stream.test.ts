@@ -60,7 +60,7 @@ describe('db.stream', () => {
       const batches: Batch[] = Array.from({ length: 200 }, (_, i) => makeBatch(schema, [fixedColumn('int32', Int32Array.of(i))], 1));
       const source = sourceNode(batches, schema, 1, { async: true });
       const session = db.internals;
-      const s = new QueryStream(schema, async (consume, signal) => (await session.runPhysical(source, signal, consume)).result.stats);
+      const s = new QueryStream(schema, async (consume, signal) => (await session.runPhysical(source, { text: '', signal }, consume)).result.stats);
       const it = s.batches()[Symbol.asyncIterator]();
       expect((await it.next()).value!.length).toBe(1);
       await new Promise((r) => setTimeout(r, 300));
