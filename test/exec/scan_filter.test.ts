@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
 import { openParquetFile } from '../../src/storage/parquet_metadata.js';
-import { decodeColumnChunk } from '../../src/storage/parquet_decode/chunk.js';
+import { decodeColumnChunk } from '../helpers/whole_chunk_decoder.js';
 import { diffRows } from '../helpers/compare.js';
 import { DuckOracle } from '../helpers/duckdb.js';
 import { resultCells } from '../helpers/spillway.js';

@@ -18,13 +18,38 @@
  */
 import { parquetHeader } from 'hyparquet/src/column.js';
 import type { PageHeader } from 'hyparquet';
-import type { ChunkLayout } from './chunk.js';
-import { decompress } from './codecs.js';
+import { decompress, type Codec } from './codecs.js';
 import { deltaInt32, deltaInt64 } from './delta.js';
 import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
-import { physicalWidth, type PhysicalChunk } from './physical.js';
+import { physicalWidth, type PhysicalChunk, type PhysicalType } from './physical.js';
 import { decodeHybrid, readUleb, unpackBits, viewOf } from './rle.js';
 import { VarOut, varDict, varValues, type VarDict } from './var_values.js';
+
+export interface ChunkLayout {
+  physical: PhysicalType;
+  /** FIXED_LEN_BYTE_ARRAY width. */
+  typeLength?: number;
+  /** OPTIONAL (max definition level 1) rather than REQUIRED. */
+  optional: boolean;
+  codec: Codec;
+  /** Rows of the row group. */
+  rows: number;
+  /** Uncompressed size of the chunk (sizes string buffers up front). */
+  uncompressedBytes: number;
+  /**
+   * BYTE_ARRAY only: return a dictionary-encoded chunk as its dictionary and per-row indices
+   * (a 'dict' chunk) instead of gathering the values, as long as every data page is
+   * dictionary-encoded (a writer may fall back to PLAIN mid-chunk; then it is gathered).
+   */
+  keepDictionary?: boolean;
+  /**
+   * A leaf of a nested column (parquet_nested.ts): its maximum repetition and definition
+   * levels. Then `rows` counts level entries (the chunk's num_values), `optional` is
+   * maxDef > 0, a value is valid where its definition level is maxDef, and the reader keeps
+   * every entry's levels (ColumnChunkReader.levels) for assembly.
+   */
+  nested?: { maxRep: number; maxDef: number };
+}
 
 /** Bytes [start, end) of the file holding the chunk, as a fresh buffer. */
 export type ByteFetch = (start: number, end: number) => Promise<ArrayBuffer>;

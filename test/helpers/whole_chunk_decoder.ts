@@ -1,5 +1,8 @@
 /**
- * One column chunk's bytes → its physical values, one slot per row (see physical.ts).
+ * The reference decoder of the Parquet tests: one column chunk's bytes → its physical
+ * values, one slot per row (src/storage/parquet_decode/physical.ts), all at once. The scans
+ * use ColumnChunkReader (chunk_reader.ts), which decodes a slice of rows at a time; the
+ * tests check it against this simpler whole-chunk walk.
  *
  * Walks the pages (hyparquet parses the thrift page headers), decompresses each, decodes
  * definition levels straight into validity bytes (1 = valid) and the values, whatever the
@@ -11,38 +14,14 @@
  */
 import { parquetHeader } from 'hyparquet/src/column.js';
 import type { PageHeader } from 'hyparquet';
-import { decompress, type Codec } from './codecs.js';
-import { deltaInt32, deltaInt64 } from './delta.js';
-import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from './fixed_values.js';
-import { physicalWidth, type PhysicalChunk, type PhysicalType } from './physical.js';
-import { decodeHybrid } from './rle.js';
-import { VarOut, varDict, type VarDict } from './var_values.js';
+import { decompress } from '../../src/storage/parquet_decode/codecs.js';
+import type { ChunkLayout } from '../../src/storage/parquet_decode/chunk_reader.js';
+import { deltaInt32, deltaInt64 } from '../../src/storage/parquet_decode/delta.js';
+import { FixedOut, fixedDict, unsplitByteStream, type FixedDict } from '../../src/storage/parquet_decode/fixed_values.js';
+import { physicalWidth, type PhysicalChunk } from '../../src/storage/parquet_decode/physical.js';
+import { decodeHybrid } from '../../src/storage/parquet_decode/rle.js';
+import { VarOut, varDict, type VarDict } from '../../src/storage/parquet_decode/var_values.js';
 
-export interface ChunkLayout {
-  physical: PhysicalType;
-  /** FIXED_LEN_BYTE_ARRAY width. */
-  typeLength?: number;
-  /** OPTIONAL (max definition level 1) rather than REQUIRED. */
-  optional: boolean;
-  codec: Codec;
-  /** Rows of the row group. */
-  rows: number;
-  /** Uncompressed size of the chunk (sizes string buffers up front). */
-  uncompressedBytes: number;
-  /**
-   * BYTE_ARRAY only: return a dictionary-encoded chunk as its dictionary and per-row indices
-   * (a 'dict' chunk) instead of gathering the values, as long as every data page is
-   * dictionary-encoded (a writer may fall back to PLAIN mid-chunk; then it is gathered).
-   */
-  keepDictionary?: boolean;
-  /**
-   * A leaf of a nested column (parquet_nested.ts): its maximum repetition and definition
-   * levels. Then `rows` counts level entries (the chunk's num_values), `optional` is
-   * maxDef > 0, a value is valid where its definition level is maxDef, and the reader keeps
-   * every entry's levels (ColumnChunkReader.levels) for assembly.
-   */
-  nested?: { maxRep: number; maxDef: number };
-}
 
 type Dict = { kind: 'fixed'; dict: FixedDict } | { kind: 'var'; dict: VarDict };
 
