@@ -24,7 +24,9 @@
  *                                               └─full──▶ split p with seed 1 (level 1), recurse
  *
  * When the table must shrink for the first time while it holds more groups than half the
- * rows it took, the aggregation does not reduce (keys nearly unique): inserting the rest
+ * rows it took (or, looked at once after its first 64 Ki rows, it holds that many and the
+ * planner's group estimate would not fit the memory share), the aggregation does not
+ * reduce (keys nearly unique): inserting the rest
  * into a table only to write it out again is wasted work. The operator then stops
  * aggregating: the table goes to PASS_THROUGH_FANOUT state parts, and every later input
  * row is written as it is (mode single: [keys | arguments], the raw parts; mode final: its
@@ -71,6 +73,8 @@ const FANOUT = 16;
 const PASS_THROUGH_FANOUT = 64;
 /** A table holding more groups than this share of the rows it took does not reduce. */
 const NO_REDUCTION = 0.5;
+/** Rows after which the table is looked at once to tell whether it reduces (boundToSpill). */
+const EARLY_CHECK_ROWS = 1 << 16;
 /** Rows a RowPartitioner holds before splitting them into the part files. */
 const PASS_THROUGH_BUFFER_BYTES = 4 << 20;
 /** Spilled table rows split at once: large enough that each part gets a sizeable batch. */
@@ -122,6 +126,8 @@ class AggregateRun {
   private perBatch = false;
   /** Rows that skipped the big table (passed through to the part files, or aggregated per batch). */
   private passThroughRows = 0;
+  /** The early look at whether the table reduces (boundToSpill) was taken. */
+  private earlyChecked = false;
 
   constructor(
     private readonly node: HashAggregateNode, private readonly ctx: TaskContext, private readonly reservation: MemoryReservation,
@@ -184,7 +190,7 @@ class AggregateRun {
       else this.table.insertRaw(keys, args(), n, extra());
       this.rowsIn += n;
       if (this.perBatch && this.table.groupCount > 0) { this.passThroughRows += n; yield* this.emitTable('states'); continue; }
-      if (!(await this.settle())) yield* relieve();
+      if (!(await this.settle()) || this.boundToSpill()) yield* relieve();
     }
     ctx.metrics.add(node.id, 'earlyEmits', earlyEmits);
     if (this.parts === null) {
@@ -242,6 +248,24 @@ class AggregateRun {
     const hashes = hashColumns(keys, ids.length);
     const rows = Int32Array.from(ids.keys()).filter((r) => parts <= 1 || hashes[r]! % parts === partition);
     if (rows.length > 0) this.table.addGroups(keys.map((c) => take(c, rows, rows.length)), rows.length);
+  }
+
+  /**
+   * Whether the table, early on, already shows it will not fit and does not reduce: once,
+   * after EARLY_CHECK_ROWS rows (modes single and final), when it holds more groups than
+   * NO_REDUCTION of them and the planner's group estimate at its bytes per group exceeds
+   * the memory share. Spilling it then (the first spill passes the rest of the input
+   * through) spares growing a large table only to write it out. A wrong estimate costs
+   * only larger part files.
+   */
+  private boundToSpill(): boolean {
+    if (this.earlyChecked || this.rowsIn < EARLY_CHECK_ROWS) return false;
+    this.earlyChecked = true;
+    const { mode, groupBy, estimatedRows } = this.node;
+    const table = this.table;
+    if (mode === 'partial' || groupBy.length === 0 || this.parts !== null || estimatedRows === undefined) return false;
+    if (table.groupCount <= NO_REDUCTION * this.rowsIn) return false;
+    return estimatedRows * (table.memoryBytes() / table.groupCount) > this.reservation.share;
   }
 
   /** Whether splitting the table by group key can make it smaller. */
