@@ -47,6 +47,20 @@ export class HashPartitionWriter {
   /** Rows written to each partition so far. */
   get rows(): readonly number[] { return this.rowCounts; }
 
+  /** The partition of every row of these key columns (what write() splits by). */
+  partitionsOf(keys: readonly Column[], n: number): Uint8Array {
+    return partitionIds(keys, n, this.seed, this.bits);
+  }
+
+  /** Append a batch whose rows all belong to partition p (as partitionsOf says) to its file. */
+  async writePart(p: number, part: Batch): Promise<void> {
+    if (part.length === 0) return;
+    let w = this.writers[p]!;
+    if (w === null) { w = this.files.writer(this.schema, this.tag); this.writers[p] = w; }
+    await w.write(part);
+    this.rowCounts[p]! += part.length;
+  }
+
   /** Split `batch` by its key columns (evaluated over it) and append each part to its file. */
   async write(batch: Batch, keys: readonly Column[]): Promise<void> {
     const n = batch.length;
@@ -54,11 +68,7 @@ export class HashPartitionWriter {
     const parts = scatterBatch(batch, partitionIds(keys, n, this.seed, this.bits), this.fanout);
     for (let p = 0; p < this.fanout; p++) {
       const part = parts[p];
-      if (!part) continue;
-      let w = this.writers[p]!;
-      if (w === null) { w = this.files.writer(this.schema, this.tag); this.writers[p] = w; }
-      await w.write(part);
-      this.rowCounts[p]! += part.length;
+      if (part) await this.writePart(p, part);
     }
   }
 
