@@ -8,7 +8,9 @@
  *       HashJoin_p3-2.arrow
  *
  * Writers append one framed batch message per write() through a file handle, so a file is
- * never held in memory; bodies are optionally LZ4 compressed (spill_compression). Readers
+ * never held in memory; bodies are optionally LZ4 compressed (spill_compression). write()
+ * encodes the batch before it returns, so the caller may reuse the batch's buffers at once
+ * and need not wait for the file write (several files are then written at once). Readers
  * walk the messages through a 256 KiB read-ahead buffer and decode one batch at a time; each
  * body is copied into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
  *
@@ -26,7 +28,7 @@ import * as path from 'node:path';
 import type { Batch } from '../columnar/column.js';
 import {
   IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
-  type IpcCompression,
+  type EncodedBatchMessage, type IpcCompression,
 } from '../columnar/ipc.js';
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
@@ -187,7 +189,18 @@ class DiskSpillWriter implements SpillWriter {
   constructor(private readonly manager: DiskSpillManager, private readonly owner: string, private readonly schema: Schema, readonly path: string) {}
 
   write(batch: Batch): Promise<void> {
-    return this.enqueue(() => this.append(batch));
+    if (this.state !== 'open') return this.enqueue(async () => this.assertOpen());
+    let m: EncodedBatchMessage;
+    try {
+      m = encodeBatchMessage(batch, this.manager.compression);
+    } catch (e) {
+      return this.enqueue(async () => {
+        if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
+        throw spillIoError(`cannot write spill file ${this.path}`, e);
+      });
+    }
+    const rows = batch.length;
+    return this.enqueue(() => this.append(m, rows));
   }
 
   finish(): Promise<SpillFile> {
@@ -224,15 +237,14 @@ class DiskSpillWriter implements SpillWriter {
     if (this.state !== 'open') throw new Error(`spill writer for ${this.owner} used after ${this.state === 'finished' ? 'finish()' : 'abort()'}`);
   }
 
-  private async append(batch: Batch): Promise<void> {
+  private async append(m: EncodedBatchMessage, rows: number): Promise<void> {
     this.assertOpen();
     try {
       await this.openFile();
-      const m = encodeBatchMessage(batch, this.manager.compression);
       const chunks = frameMessage(m.header, m.body);
       await this.appendChunks(chunks);
-      this.rows += batch.length;
-      this.manager.written(0, m.uncompressedBytes, batch.length);
+      this.rows += rows;
+      this.manager.written(0, m.uncompressedBytes, rows);
     } catch (e) {
       if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
       throw spillIoError(`cannot write spill file ${this.path}`, e);

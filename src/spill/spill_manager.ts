@@ -16,6 +16,10 @@ export interface SpillFile {
 }
 
 export interface SpillWriter {
+  /**
+   * Append a batch. The batch is copied before write() returns (its buffers may be reused
+   * at once); the promise settles when it is on disk. Writes run in call order.
+   */
   write(batch: Batch): Promise<void>;
   finish(): Promise<SpillFile>;
   /** Abandon the file (on error). */

@@ -146,6 +146,33 @@ describe('DiskSpillManager write and read', () => {
     expect((await readAll(f)).flatMap(batchRows)).toEqual(rowsFrom(0, 12));
   });
 
+  it('copies a batch before write() returns: its buffers may be reused at once', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('HashAggregate[p0]', S);
+    const b = batchFromRows(S, rowsFrom(0, 40));
+    const pending = w.write(b);
+    for (const c of b.columns) if ('values' in c) new Uint8Array(c.values.buffer).fill(0xff); // overwritten before the file write
+    await pending;
+    expect((await readAll(await w.finish())).flatMap(batchRows)).toEqual(rowsFrom(0, 40));
+  });
+
+  it('a batch that cannot be encoded fails its write with an io error and removes the partial file', async () => {
+    const T = schema([field('t', 'time')]);
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', T);
+    await w.write(batchFromRows(T, [[1000], [2000]]));
+    const partial = path.join(root, 'q', 'Sort_p0-1.arrow');
+    expect(existsSync(partial)).toBe(true);
+    // TIME holds whole microseconds: 1.5 does not convert to Arrow's int64.
+    const bad = { schema: T, length: 1, columns: [{ type: 'time' as const, length: 1, validity: null, values: Float64Array.of(1.5) }] };
+    const e = await w.write(bad).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(SpillwayError);
+    expect((e as SpillwayError).kind).toBe('io');
+    expect((e as Error).message).toMatch(/^cannot write spill file .*Sort_p0-1\.arrow: /);
+    expect(existsSync(partial)).toBe(false);
+    await expect(w.write(batchFromRows(T, [[1]]))).rejects.toThrow(/after abort/);
+  });
+
   it('writes a valid empty file when finished without batches', async () => {
     const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
     const f = await m.createWriter('Sort[p0]', S).finish();

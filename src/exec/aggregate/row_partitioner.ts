@@ -15,8 +15,10 @@
  *   column buffer   [ region 0: cap rows | region 1 | … | region fanout-1 ]   (Int32Array
  *                   words: 1 per int32/date32 value, 2 per 64-bit value; bytes for bool)
  *
- * The buffers (`budget` bytes) are reserved from the operator's reservation once, at the
- * first batch. Other column types, a refused reservation, or a batch sending more rows to
+ * The buffers (3/4 of `budget` bytes) and the written regions' copies not yet on disk
+ * (the rest: the writes overlap each other and the copying, see
+ * HashPartitionWriter.overlapWrites) are reserved from the operator's reservation once, at
+ * the first batch. Other column types, a refused reservation, or a batch sending more rows to
  * one partition than its region holds (or a column not of its field's type) take the general path: rows are held up to
  * `budget` bytes (reserved batch by batch), then concatenated and split in one go; when
  * the pool refuses, the rows held so far are written out and the batch goes through alone.
@@ -48,7 +50,11 @@ export class RowPartitioner {
     if (n === 0) return;
     if (!this.regionsTried) {
       this.regionsTried = true;
-      this.regions = PartitionRegions.create(this.schema, this.writer.fanout, this.budget, this.reservation);
+      this.regions = PartitionRegions.create(this.schema, this.writer.fanout, this.budget - this.budget / 4, this.reservation);
+      if (this.regions !== null) {
+        if (this.reservation.tryGrow(this.budget / 4)) this.writer.overlapWrites(this.budget / 4);
+        else { this.reservation.shrink(this.regions.bytes); this.regions = null; }
+      }
     }
     const regions = this.regions;
     if (regions !== null) {
@@ -74,7 +80,9 @@ export class RowPartitioner {
   async flush(): Promise<void> {
     if (this.regions !== null) {
       await this.regions.flush(this.writer);
-      this.reservation.shrink(this.regions.bytes);
+      await this.writer.drain();
+      this.writer.overlapWrites(0);
+      this.reservation.shrink(this.regions.bytes + this.budget / 4);
       this.regions = null;
     }
     await this.flushHeld();

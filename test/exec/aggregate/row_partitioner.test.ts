@@ -69,7 +69,8 @@ async function partition(input: Batch[], s: Schema, keyCount: number, limit: num
 
 describe('RowPartitioner', () => {
   it('fixed-width columns: every row in its part, values and NULLs unchanged, regions written as they fill', async () => {
-    // 256 KiB of regions over 16 parts: 341 rows each (48 bytes a row), so 20,000 rows fill them several times.
+    // 3/4 of 256 KiB in regions over 16 parts: 256 rows each (48 bytes a row), so 20,000 rows fill them
+    // several times, and the writes of 64 KiB of regions run without being waited for.
     const { got, want, used } = await partition(fixedInput(20_000, 500, 5_000), FIXED, 2, 8 << 20, 256 << 10);
     expect(got).toHaveLength(20_000);
     expect(got).toEqual(want);
@@ -80,6 +81,19 @@ describe('RowPartitioner', () => {
     const { got, want } = await partition([...fixedInput(3_000, 3_000, 1), ...fixedInput(2_000, 100, 40)], FIXED, 1, 8 << 20, 256 << 10);
     expect(got).toHaveLength(5_000);
     expect(got).toEqual(want);
+  });
+
+  it('a write that fails while not waited for fails a later call, and nothing is left', async () => {
+    const t = spillCtx(8 << 20, 1024, { diskQuota: 96 << 10 });
+    const files = new SpillFiles(t.ctx, 1, 'test');
+    const reservation = t.ctx.memory.register('test', { spillable: true });
+    const writer = new HashPartitionWriter(files, FIXED, 16, partitionSeed(0));
+    const p = new RowPartitioner(writer, FIXED, 2, reservation, 256 << 10);
+    const run = async () => { for (const b of fixedInput(20_000, 500, 5_000)) await p.add(b); await p.flush(); await writer.finish(); };
+    await expect(run()).rejects.toThrow(/spill disk quota of 96\.0 KiB exceeded by test/);
+    reservation.free();
+    await files.close();
+    expect(t.files()).toEqual([]);
   });
 
   it('the general path: a string column, and a pool that refuses the regions', async () => {
