@@ -34,7 +34,7 @@ import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { formatBytes } from '../memory/pool.js';
 import type { Schema } from '../common/types.js';
-import type { SpillFile, SpillManager, SpillWriter } from './spill_manager.js';
+import { WHOLE_FILE_BYTES, type SpillFile, type SpillManager, type SpillWriter } from './spill_manager.js';
 import type { SpillSink } from '../observe/prometheus.js';
 
 export interface DiskSpillManagerOptions {
@@ -298,8 +298,8 @@ class DiskSpillFile implements SpillFile {
     private readonly generation: number,
   ) {}
 
-  read(): AsyncIterable<Batch> {
-    return readSpillFile(this.path, this.schema);
+  read(opts: { whole?: boolean } = {}): AsyncIterable<Batch> {
+    return readSpillFile(this.path, this.schema, opts.whole === true ? this.bytes : undefined);
   }
 
   async delete(): Promise<void> {
@@ -314,12 +314,14 @@ class DiskSpillFile implements SpillFile {
 const READ_AHEAD = 256 * 1024;
 
 /**
- * Stream the record batches of an IPC stream file, one at a time. Reads go through a
- * READ_AHEAD buffer (one read serves several small messages); each message's header and
- * body are copied out of it into fresh (8-byte aligned) buffers, so a batch never keeps
- * the read buffer alive; a body larger than the buffer is read straight into its own.
+ * Stream the record batches of an IPC stream file, one at a time. Given its `size`, a
+ * file up to WHOLE_FILE_BYTES is read whole and its batches are views of that one buffer
+ * (the writer keeps every body 8-byte aligned). Otherwise reads go through a READ_AHEAD buffer
+ * (one read serves several small messages); each message's header and body are copied out
+ * of it into fresh (8-byte aligned) buffers, so a batch never keeps the read buffer alive;
+ * a body larger than the buffer is read straight into its own.
  */
-export async function* readSpillFile(file: string, schema: Schema): AsyncGenerator<Batch> {
+export async function* readSpillFile(file: string, schema: Schema, size?: number): AsyncGenerator<Batch> {
   let fh: FileHandle;
   try {
     fh = await fs.open(file, 'r');
@@ -327,6 +329,10 @@ export async function* readSpillFile(file: string, schema: Schema): AsyncGenerat
     throw spillIoError(`cannot open spill file ${file}`, e);
   }
   try {
+    if (size !== undefined && size <= WHOLE_FILE_BYTES) {
+      yield* batchesOf(await readWhole(fh, file, size), file, schema);
+      return;
+    }
     const buf = new Uint8Array(READ_AHEAD);
     // buf[lo, hi) holds the next unread bytes of the file; filePos is the file offset of buf[hi].
     let lo = 0, hi = 0, filePos = 0;
@@ -387,6 +393,45 @@ export async function* readSpillFile(file: string, schema: Schema): AsyncGenerat
     throw spillIoError(`cannot read spill file ${file}`, e);
   } finally {
     await fh.close();
+  }
+}
+
+/** The first `size` bytes of a file (an io error when it is shorter). */
+async function readWhole(fh: FileHandle, file: string, size: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, got);
+    if (bytesRead === 0) throw new SpillwayError('io', `spill file ${file} is truncated at byte ${got}`);
+    got += bytesRead;
+  }
+  return buf;
+}
+
+/** The record batches of a whole IPC stream file in memory, as views of it. */
+function* batchesOf(bytes: Uint8Array, file: string, schema: Schema): Generator<Batch> {
+  const truncated = (at: number): SpillwayError => new SpillwayError('io', `spill file ${file} is truncated at byte ${at}`);
+  let pos = 0, sawSchema = false;
+  for (;;) {
+    if (pos + 8 > bytes.length) throw truncated(bytes.length);
+    const headerLength = readFramePrefix(bytes.subarray(pos, pos + 8), file);
+    pos += 8;
+    if (headerLength === 0) return;
+    if (pos + headerLength > bytes.length) throw truncated(bytes.length);
+    const header = bytes.subarray(pos, pos + headerLength);
+    pos += headerLength;
+    const info = inspectMessage(header);
+    if (pos + info.bodyLength > bytes.length) throw truncated(bytes.length);
+    const body = bytes.subarray(pos, pos + info.bodyLength);
+    pos += info.bodyLength;
+    if (!sawSchema) {
+      if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
+      sawSchema = true;
+    } else if (info.kind === 'batch') {
+      yield decodeBatchMessage(schema, header, body);
+    } else {
+      throw new SpillwayError('io', `spill file ${file} holds an unexpected ${info.kind} message`);
+    }
   }
 }
 

@@ -57,7 +57,7 @@ import { SpillwayError } from '../../common/errors.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { HashAggregateNode } from '../../plan/physical.js';
-import type { SpillFile } from '../../spill/spill_manager.js';
+import { WHOLE_FILE_BYTES, type SpillFile } from '../../spill/spill_manager.js';
 import { field, schema, type DataType, type Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { cancelled, executePlan } from '../execute.js';
@@ -128,6 +128,8 @@ class AggregateRun {
   private passThroughRows = 0;
   /** The early look at whether the table reduces (boundToSpill) was taken. */
   private earlyChecked = false;
+  /** Bytes of the part file being read whole (aggregatePart), held besides the table. */
+  private readBuffer = 0;
 
   constructor(
     private readonly node: HashAggregateNode, private readonly ctx: TaskContext, private readonly reservation: MemoryReservation,
@@ -292,9 +294,14 @@ class AggregateRun {
     return !shrinkable;
   }
 
+  /** What the reservation must cover: the table and a part file read whole. */
+  private heldBytes(): number {
+    return this.table.memoryBytes() + this.readBuffer;
+  }
+
   /** Settle the reservation on the table's real size; false when it must shrink first. */
   private async settle(): Promise<boolean> {
-    const bytes = this.table.memoryBytes();
+    const bytes = this.heldBytes();
     if (bytes > this.peak) this.peak = bytes;
     const r = this.reservation;
     if (bytes <= r.size) { r.shrink(r.size - bytes); return true; }
@@ -323,7 +330,7 @@ class AggregateRun {
     this.rowsIn = 0;
     this.groups += table.groupCount;
     yield* table.emit(this.node.schema, this.batchSize, as);
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
   }
 
   /** Write the table into the partition files and replace it with an empty one. */
@@ -336,7 +343,7 @@ class AggregateRun {
       if (this.ctx.signal.aborted) throw cancelled(this.ctx.signal);
       await parts.write(b, b.columns.slice(0, k));
     }
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
   }
 
   /**
@@ -357,7 +364,7 @@ class AggregateRun {
   private async *aggregatePart(stateFile: SpillFile | null, rawFile: SpillFile | null, level: number): AsyncGenerator<Batch> {
     const k = this.keyTypes.length;
     this.table = this.partTable((stateFile?.rows ?? 0) + (rawFile?.rows ?? 0));
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
     let sub: HashPartitionWriter | null = null;
     const split = async (): Promise<void> => {
       if (level >= MAX_LEVELS) return;
@@ -368,7 +375,10 @@ class AggregateRun {
     for (const file of [stateFile, rawFile]) {
       if (file === null) continue;
       const raw = file === rawFile;
-      for await (const b of file.read()) {
+      // A small part file is read in one go (one wait for the disk instead of several) when the pool grants its bytes.
+      const whole = file.bytes <= WHOLE_FILE_BYTES && this.reservation.tryGrow(file.bytes);
+      this.readBuffer = whole ? file.bytes : 0;
+      for await (const b of file.read({ whole })) {
         const n = b.length;
         if (n === 0) continue;
         const keys = b.columns.slice(0, k);
@@ -377,9 +387,11 @@ class AggregateRun {
         else this.table.insertSpilled(keys, b.columns.slice(k), n);
         if (!(await this.settle())) {
           if (level < MAX_LEVELS) await split();
-          else await this.growOrFail(this.table.memoryBytes() - this.reservation.size);
+          else await this.growOrFail(this.heldBytes() - this.reservation.size);
         }
       }
+      this.readBuffer = 0;
+      this.reservation.resize(this.heldBytes());
       await this.files.release(file);
     }
     if (sub === null) {
