@@ -28,6 +28,9 @@
  */
 import { spawn } from 'node:child_process';
 
+/** The heap flag the tuned runtime added, in the child's environment (thread_workers.ts's TUNED_HEAP_FLAG_ENV; the launcher imports nothing of the engine). */
+const TUNED_HEAP_FLAG_ENV = 'SPILLWAY_TUNED_HEAP_FLAG';
+
 /** Set in the child's environment (and honoured when already set): no further relaunch. */
 export const TUNED_ENV = 'SPILLWAY_TUNED_RUNTIME';
 
@@ -97,7 +100,12 @@ export function relaunchTuned(argv: readonly string[], script: string): boolean 
   const limit = memoryLimitArg(argv);
   const headroom = limit === null ? 0 : oldSpaceHeadroomMb(limit);
   const heapGiven = process.execArgv.some((f) => /^--(initial-old-space-size|initial-heap-size|initial_old_space_size|initial_heap_size)\b/.test(f));
-  if (headroom > 0 && !heapGiven) flags.push(`--initial-old-space-size=${headroom}`);
+  if (headroom > 0 && !heapGiven) {
+    const flag = `--initial-old-space-size=${headroom}`;
+    flags.push(flag);
+    // Named so that worker threads tell it from a heap size the user chose (thread_workers.ts).
+    env[TUNED_HEAP_FLAG_ENV] = flag;
+  }
   const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
   const forward = (sig: NodeJS.Signals) => (): void => { child.kill(sig); };
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
