@@ -38,21 +38,25 @@ export class RowPartitioner {
   /** The fixed-width regions, once allocated; null: the general path. */
   private regions: PartitionRegions | null = null;
   private regionsTried = false;
+  /** Bytes of written regions not yet on disk that may be under way (a quarter of the budget). */
+  private readonly writeBytes: number;
 
   /** The first `keyCount` columns of every batch are the group keys. */
   constructor(
     private readonly writer: HashPartitionWriter, private readonly schema: Schema, private readonly keyCount: number,
     private readonly reservation: MemoryReservation, private readonly budget: number,
-  ) {}
+  ) {
+    this.writeBytes = Math.floor(budget / 4);
+  }
 
   async add(batch: Batch): Promise<void> {
     const n = batch.length;
     if (n === 0) return;
     if (!this.regionsTried) {
       this.regionsTried = true;
-      this.regions = PartitionRegions.create(this.schema, this.writer.fanout, this.budget - this.budget / 4, this.reservation);
+      this.regions = PartitionRegions.create(this.schema, this.writer.fanout, this.budget - this.writeBytes, this.reservation);
       if (this.regions !== null) {
-        if (this.reservation.tryGrow(this.budget / 4)) this.writer.overlapWrites(this.budget / 4);
+        if (this.reservation.tryGrow(this.writeBytes)) this.writer.overlapWrites(this.writeBytes);
         else { this.reservation.shrink(this.regions.bytes); this.regions = null; }
       }
     }
@@ -82,7 +86,7 @@ export class RowPartitioner {
       await this.regions.flush(this.writer);
       await this.writer.drain();
       this.writer.overlapWrites(0);
-      this.reservation.shrink(this.regions.bytes + this.budget / 4);
+      this.reservation.shrink(this.regions.bytes + this.writeBytes);
       this.regions = null;
     }
     await this.flushHeld();
