@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Batch } from '../columnar/column.js';
 import {
-  IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
+  IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeFixedWidthBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
   type EncodedBatchMessage, type IpcCompression,
 } from '../columnar/ipc.js';
 import type { Config } from '../common/config.js';
@@ -192,7 +192,8 @@ class DiskSpillWriter implements SpillWriter {
     if (this.state !== 'open') return this.enqueue(async () => this.assertOpen());
     let m: EncodedBatchMessage;
     try {
-      m = encodeBatchMessage(batch, this.manager.compression);
+      const compression = this.manager.compression;
+      m = (compression === 'none' ? encodeFixedWidthBatchMessage(batch) : null) ?? encodeBatchMessage(batch, compression);
     } catch (e) {
       return this.enqueue(async () => {
         if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
