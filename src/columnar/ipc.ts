@@ -228,7 +228,7 @@ function fixedWidthOf(type: DataType): number {
  */
 export function encodeFixedWidthBatchMessage(batch: Batch): EncodedBatchMessage | null {
   const n = batch.length, cols = batch.columns;
-  const nodes: FieldNode[] = [], regions: BufferRegion[] = [], nullCounts: number[] = [];
+  const nodes: FieldNode[] = [], regions: BufferRegion[] = [];
   let bodyLength = 0;
   for (let c = 0; c < cols.length; c++) {
     const col = cols[c]!;
@@ -237,7 +237,6 @@ export function encodeFixedWidthBatchMessage(batch: Batch): EncodedBatchMessage 
     let nulls = 0;
     const valid = col.validity;
     if (valid !== null) for (let i = 0; i < n; i++) nulls += valid[i]! ^ 1;
-    nullCounts.push(nulls);
     nodes.push(new FieldNode(n, nulls));
     const bitmap = nulls > 0 ? align8((n + 7) >> 3) : 0;
     regions.push(new BufferRegion(bodyLength, bitmap));
@@ -247,17 +246,22 @@ export function encodeFixedWidthBatchMessage(batch: Batch): EncodedBatchMessage 
   }
   const flatbuffer = MetadataMessage.encode(MetadataMessage.from(new RecordBatchMetadata(n, nodes, regions, null), bodyLength));
   const headerLength = align8(flatbuffer.byteLength);
-  const out = new Uint8Array(headerLength + bodyLength);
+  // Every byte is written below (padding zeroed), so the buffer need not be zero-filled first.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(headerLength + bodyLength).buffer, 0, headerLength + bodyLength);
   out.set(flatbuffer);
+  out.fill(0, flatbuffer.byteLength, headerLength);
   const body = out.subarray(headerLength);
   for (let c = 0; c < cols.length; c++) {
     const col = cols[c] as Extract<Column, { values: unknown }>;
-    if (nullCounts[c]! > 0) {
-      const bits = body.subarray(regions[2 * c]!.offset), valid = col.validity!;
+    const b = regions[2 * c]!;
+    if (b.length > 0) {
+      const bits = body.subarray(b.offset, b.offset + b.length), valid = col.validity!;
+      bits.fill(0);
       for (let i = 0; i < n; i++) if (valid[i] !== 0) bits[i >> 3] |= 1 << (i & 7);
     }
     const v = col.values, r = regions[2 * c + 1]!;
     body.set(new Uint8Array(v.buffer, v.byteOffset, r.length), r.offset);
+    body.fill(0, r.offset + r.length, r.offset + align8(r.length));
   }
   return { header: out.subarray(0, headerLength), body, rows: n, uncompressedBytes: bodyLength };
 }

@@ -243,6 +243,20 @@ describe('IPC batch messages', () => {
       }
     });
 
+    it('zero every padding byte (the buffer is not zero-filled first)', () => {
+      const b = batchFromRows(FIXED, rowsOf(13, 3)); // 13 int32 values: 52 bytes padded to 56
+      for (let k = 0; k < 20; k++) {
+        const m = encodeFixedWidthBatchMessage(b)!;
+        const general = encodeBatchMessage(b);
+        expect(Buffer.from(m.body).equals(Buffer.from(general.body))).toBe(true); // the writer zero-pads too
+        const meta = arrow.Message.decode(m.header);
+        expect(meta.bodyLength).toBe(m.body.byteLength);
+        let end = m.header.byteLength;
+        while (end > 0 && m.header[end - 1] === 0) end--;
+        expect(m.header.byteLength - end).toBeLessThan(8 + 8); // only padding (and flatbuffer zeros) at the end
+      }
+    });
+
     it('leave other column types, and a column not of its field\'s type, to the general path', () => {
       expect(encodeFixedWidthBatchMessage(batchFromRows(ALL_TYPES, allTypesRows(10)))).toBeNull();
       const b = batchFromRows(FIXED, rowsOf(10, 0));
