@@ -43,6 +43,11 @@ export interface SpillwayOptions {
    * fatal, error, warn, info, debug, trace or silent. Default: none, worker warnings as lines.
    */
   logLevel?: string;
+  /**
+   * Worker threads start with the session when its tables are large enough to distribute a
+   * query (default true); false: when the first query that needs them runs.
+   */
+  startWorkersEarly?: boolean;
 }
 
 export class Spillway {
@@ -58,7 +63,10 @@ export class Spillway {
       tlsCert: options.tls?.cert, tlsKey: options.tls?.key, tlsCa: options.tls?.ca,
     });
     const logger = options.logLevel !== undefined ? createLogger({ level: parseLogLevel(options.logLevel, 'logLevel'), base: { role: 'coordinator' } }) : undefined;
-    const session = await Session.create({ tables: options.tables, config, workers: options.workers ?? availableParallelism(), security, ...(logger ? { logger } : {}) });
+    const session = await Session.create({
+      tables: options.tables, config, workers: options.workers ?? availableParallelism(), security, ...(logger ? { logger } : {}),
+      ...(options.startWorkersEarly !== undefined ? { startWorkersEarly: options.startWorkersEarly } : {}),
+    });
     return new Spillway(session);
   }
 

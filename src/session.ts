@@ -84,6 +84,12 @@ export interface SessionOptions {
   resolveHost?: HostResolver;
   /** Structured logs of queries, tasks and workers (default: none; worker warnings as lines on stderr). */
   logger?: Logger;
+  /**
+   * Start worker threads with the session when its tables are large (default true); false:
+   * only when the first query that needs them runs (a one-statement run, which would pay
+   * their start-up even when the guards keep its query in this thread).
+   */
+  startWorkersEarly?: boolean;
 }
 
 export class Session {
@@ -132,7 +138,7 @@ export class Session {
       await s.close();
       throw e;
     }
-    if (s.hasLargeTable()) s.executor.warmUp?.();
+    if ((opts.startWorkersEarly ?? true) && s.hasLargeTable()) s.executor.warmUp?.();
     return s;
   }
 

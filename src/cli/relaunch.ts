@@ -8,6 +8,14 @@
  *   MALLOC_ARENA_MAX=2  MALLOC_MMAP_THRESHOLD_=131072   (environment; values already set win)
  *   node --max-semi-space-size=4 --expose-gc              (unless the node flags set them;
  *                                                          gc paces collections, memory/gc_pacer.ts)
+ *        --initial-old-space-size=¾ of the limit in MiB   (24–128, none below; unless the node flags set a heap size)
+ *
+ * The old-generation headroom: with a small young generation, the few objects each batch
+ * leaves alive are promoted early, and V8 sized a ~20 MiB old generation's limit so
+ * tightly that it ran a full collection every ~1 MiB of promotions (88 of them in the SF 1
+ * GROUP BY at 64 MB with a 1 MiB semi-space, their concurrent marking ~30% of its CPU).
+ * With the headroom it runs ~17; the dead buffers that then wait longer for a collection
+ * are what the GC pacer collects.
  *
  *   bin/spillway.js ──spawn, stdio inherited──▶ bin/spillway.js (SPILLWAY_TUNED_RUNTIME=1) ─▶ main()
  *        │ SIGTERM, SIGHUP: passed on                     exits with the child's code, or dies of
@@ -21,6 +29,9 @@
  */
 import { spawn } from 'node:child_process';
 
+/** The heap flag the tuned runtime added, in the child's environment (thread_workers.ts's TUNED_HEAP_FLAG_ENV; the launcher imports nothing of the engine). */
+const TUNED_HEAP_FLAG_ENV = 'SPILLWAY_TUNED_HEAP_FLAG';
+
 /** Set in the child's environment (and honoured when already set): no further relaunch. */
 export const TUNED_ENV = 'SPILLWAY_TUNED_RUNTIME';
 
@@ -29,6 +40,41 @@ export const TUNED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA
 
 /** V8 settings of the tuned runtime: a 4 MiB semi-space (young generation), and gc() for the GC pacer. */
 export const TUNED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
+
+/** Largest old-generation headroom of the tuned runtime, MiB (what worker threads get, thread_workers.ts). */
+const MAX_OLD_SPACE_HEADROOM_MB = 128;
+/** Smallest headroom worth setting, MiB: the engine's own old generation is ~20 MiB. */
+const MIN_OLD_SPACE_HEADROOM_MB = 24;
+
+/**
+ * The tuned runtime's old-generation headroom for a memory limit given as text ("64MB",
+ * "1.5GiB", "4096" bytes): three quarters of it in MiB, at most MAX_OLD_SPACE_HEADROOM_MB;
+ * 0 (V8's default) below MIN_OLD_SPACE_HEADROOM_MB, where it would not spare a collection,
+ * or when the limit does not parse (the command then reports the bad limit itself).
+ */
+export function oldSpaceHeadroomMb(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(limit);
+  if (!m) return 0;
+  const units: Record<string, number> = { '': 1, b: 1, k: 1 << 10, kb: 1 << 10, kib: 1 << 10, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+  const unit = units[m[2]!.toLowerCase()];
+  if (unit === undefined) return 0;
+  const mb = Math.min(MAX_OLD_SPACE_HEADROOM_MB, Math.floor((Number(m[1]) * unit * 0.75) / (1 << 20)));
+  return mb < MIN_OLD_SPACE_HEADROOM_MB ? 0 : mb;
+}
+
+/** The memory limit a command line gives (--memory-limit SIZE, --memory-limit=SIZE, [--set] memory_limit=SIZE), or null. */
+export function memoryLimitArg(argv: readonly string[]): string | null {
+  let found: string | null = null;
+  argv.forEach((a, i) => {
+    if (a === '--memory-limit' && i + 1 < argv.length) found = argv[i + 1]!;
+    else if (a.startsWith('--memory-limit=')) found = a.slice('--memory-limit='.length);
+    else {
+      const m = /^(?:--set=)?memory_limit=(.*)$/.exec(a);
+      if (m) found = m[1]!;
+    }
+  });
+  return found;
+}
 
 /** Commands that hold a memory pool for long enough to be worth a tuned process. */
 const TUNED_COMMANDS = new Set(['sql', 'explain', 'worker']);
@@ -52,6 +98,15 @@ export function relaunchTuned(argv: readonly string[], script: string): boolean 
   if (!wantsTunedRuntime(argv)) return false;
   const env: NodeJS.ProcessEnv = { ...TUNED_MALLOC_ENV, ...process.env, [TUNED_ENV]: '1' };
   const flags = TUNED_NODE_FLAGS.filter((flag) => !process.execArgv.some((f) => f.startsWith(flag.split('=')[0]!)));
+  const limit = memoryLimitArg(argv);
+  const headroom = limit === null ? 0 : oldSpaceHeadroomMb(limit);
+  const heapGiven = process.execArgv.some((f) => /^--(initial-old-space-size|initial-heap-size|initial_old_space_size|initial_heap_size)\b/.test(f));
+  if (headroom > 0 && !heapGiven) {
+    const flag = `--initial-old-space-size=${headroom}`;
+    flags.push(flag);
+    // Named so that worker threads tell it from a heap size the user chose (thread_workers.ts).
+    env[TUNED_HEAP_FLAG_ENV] = flag;
+  }
   const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
   const forward = (sig: NodeJS.Signals) => (): void => { child.kill(sig); };
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);

@@ -89,6 +89,9 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
     tokenFile: flag(args, 'token-file'),
     tls: { cert: flag(args, 'tls-cert'), key: flag(args, 'tls-key'), ca: flag(args, 'tls-ca') },
     logLevel,
+    // SQL on the command line or in a file: threads start only if a statement needs them,
+    // rather than beside a query the guards keep here (their start-up is CPU and memory).
+    startWorkersEarly: !(args.positionals.length > 0 || flag(args, 'f') !== undefined || flag(args, 'file') !== undefined),
   });
   // Ctrl-C or SIGTERM cancels the query (spill files are removed as it unwinds); a second
   // one exits at once, removing the running queries' spill folders first.

@@ -83,11 +83,22 @@ export function threadHeapHeadroomMb(memoryLimitPerThread: number): number {
   return half < 64 ? 0 : Math.min(THREAD_HEAP_HEADROOM_MB, half);
 }
 
-/** The process was started with its own heap sizing: the threads inherit it untouched. */
+/**
+ * The process was started with its own heap sizing: the threads inherit it untouched. The
+ * headroom the tuned runtime gives its own process (cli/relaunch.ts, named in
+ * TUNED_HEAP_FLAG_ENV) is not such a choice: the threads keep their rule.
+ */
 function heapFlagsGiven(): boolean {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return given.some((a) => /^--(initial-old-space-size|initial-heap-size|initial_old_space_size|initial_heap_size)\b/.test(a));
+  return heapFlagsIn([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)], process.env[TUNED_HEAP_FLAG_ENV]);
 }
+
+/** Whether these node flags size the heap, leaving out `tuned`, the tuned runtime's own flag. */
+export function heapFlagsIn(flags: readonly string[], tuned: string | undefined): boolean {
+  return flags.some((a) => a !== tuned && /^--(initial-old-space-size|initial-heap-size|initial_old_space_size|initial_heap_size)\b/.test(a));
+}
+
+/** Set by the tuned runtime (cli/relaunch.ts) to the heap flag it started the process with. */
+export const TUNED_HEAP_FLAG_ENV = 'SPILLWAY_TUNED_HEAP_FLAG';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
 
@@ -199,8 +210,11 @@ export class ThreadWorkers {
     const workers: ThreadWorker[] = [];
     const ready: Promise<void>[] = [];
     // Read by V8 when each thread creates its heap (before it answers c-ready); reset below.
+    // Set to 0 (V8's default) too when the tuned runtime sized the process's own heap, which
+    // the threads would otherwise inherit.
     const headroom = heapFlagsGiven() ? 0 : threadHeapHeadroomMb(config.memory_limit);
-    if (headroom > 0) setFlagsFromString(`--initial-old-space-size=${headroom}`);
+    const setHeap = headroom > 0 || (process.env[TUNED_HEAP_FLAG_ENV] !== undefined && !heapFlagsGiven());
+    if (setHeap) setFlagsFromString(`--initial-old-space-size=${headroom}`);
     try {
       for (let i = 0; i < n; i++) {
         const address = addresses[i]!;
@@ -240,7 +254,7 @@ export class ThreadWorkers {
       }
       return pool;
     } finally {
-      if (headroom > 0) setFlagsFromString('--initial-old-space-size=0');
+      if (setHeap) setFlagsFromString('--initial-old-space-size=0');
     }
   }
 

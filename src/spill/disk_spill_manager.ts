@@ -8,7 +8,9 @@
  *       HashJoin_p3-2.arrow
  *
  * Writers append one framed batch message per write() through a file handle, so a file is
- * never held in memory; bodies are optionally LZ4 compressed (spill_compression). Readers
+ * never held in memory; bodies are optionally LZ4 compressed (spill_compression). write()
+ * encodes the batch before it returns, so the caller may reuse the batch's buffers at once
+ * and need not wait for the file write (several files are then written at once). Readers
  * walk the messages through a 256 KiB read-ahead buffer and decode one batch at a time; each
  * body is copied into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
  *
@@ -25,14 +27,14 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Batch } from '../columnar/column.js';
 import {
-  IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
-  type IpcCompression,
+  IPC_END_OF_STREAM, decodeBatchMessage, encodeBatchMessage, encodeFixedWidthBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, readFramePrefix,
+  type EncodedBatchMessage, type IpcCompression,
 } from '../columnar/ipc.js';
 import type { Config } from '../common/config.js';
 import { SpillwayError } from '../common/errors.js';
 import { formatBytes } from '../memory/pool.js';
 import type { Schema } from '../common/types.js';
-import type { SpillFile, SpillManager, SpillWriter } from './spill_manager.js';
+import { WHOLE_FILE_BYTES, type SpillFile, type SpillManager, type SpillWriter } from './spill_manager.js';
 import type { SpillSink } from '../observe/prometheus.js';
 
 export interface DiskSpillManagerOptions {
@@ -187,7 +189,19 @@ class DiskSpillWriter implements SpillWriter {
   constructor(private readonly manager: DiskSpillManager, private readonly owner: string, private readonly schema: Schema, readonly path: string) {}
 
   write(batch: Batch): Promise<void> {
-    return this.enqueue(() => this.append(batch));
+    if (this.state !== 'open') return this.enqueue(async () => this.assertOpen());
+    let m: EncodedBatchMessage;
+    try {
+      const compression = this.manager.compression;
+      m = (compression === 'none' ? encodeFixedWidthBatchMessage(batch) : null) ?? encodeBatchMessage(batch, compression);
+    } catch (e) {
+      return this.enqueue(async () => {
+        if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
+        throw spillIoError(`cannot write spill file ${this.path}`, e);
+      });
+    }
+    const rows = batch.length;
+    return this.enqueue(() => this.append(m, rows));
   }
 
   finish(): Promise<SpillFile> {
@@ -224,15 +238,14 @@ class DiskSpillWriter implements SpillWriter {
     if (this.state !== 'open') throw new Error(`spill writer for ${this.owner} used after ${this.state === 'finished' ? 'finish()' : 'abort()'}`);
   }
 
-  private async append(batch: Batch): Promise<void> {
+  private async append(m: EncodedBatchMessage, rows: number): Promise<void> {
     this.assertOpen();
     try {
       await this.openFile();
-      const m = encodeBatchMessage(batch, this.manager.compression);
       const chunks = frameMessage(m.header, m.body);
       await this.appendChunks(chunks);
-      this.rows += batch.length;
-      this.manager.written(0, m.uncompressedBytes, batch.length);
+      this.rows += rows;
+      this.manager.written(0, m.uncompressedBytes, rows);
     } catch (e) {
       if (this.state === 'open') { this.state = 'aborted'; await this.discard(); }
       throw spillIoError(`cannot write spill file ${this.path}`, e);
@@ -286,8 +299,8 @@ class DiskSpillFile implements SpillFile {
     private readonly generation: number,
   ) {}
 
-  read(): AsyncIterable<Batch> {
-    return readSpillFile(this.path, this.schema);
+  read(opts: { whole?: boolean } = {}): AsyncIterable<Batch> {
+    return readSpillFile(this.path, this.schema, opts.whole === true ? this.bytes : undefined);
   }
 
   async delete(): Promise<void> {
@@ -302,12 +315,14 @@ class DiskSpillFile implements SpillFile {
 const READ_AHEAD = 256 * 1024;
 
 /**
- * Stream the record batches of an IPC stream file, one at a time. Reads go through a
- * READ_AHEAD buffer (one read serves several small messages); each message's header and
- * body are copied out of it into fresh (8-byte aligned) buffers, so a batch never keeps
- * the read buffer alive; a body larger than the buffer is read straight into its own.
+ * Stream the record batches of an IPC stream file, one at a time. Given its `size`, a
+ * file up to WHOLE_FILE_BYTES is read whole and its batches are views of that one buffer
+ * (the writer keeps every body 8-byte aligned). Otherwise reads go through a READ_AHEAD buffer
+ * (one read serves several small messages); each message's header and body are copied out
+ * of it into fresh (8-byte aligned) buffers, so a batch never keeps the read buffer alive;
+ * a body larger than the buffer is read straight into its own.
  */
-export async function* readSpillFile(file: string, schema: Schema): AsyncGenerator<Batch> {
+export async function* readSpillFile(file: string, schema: Schema, size?: number): AsyncGenerator<Batch> {
   let fh: FileHandle;
   try {
     fh = await fs.open(file, 'r');
@@ -315,6 +330,10 @@ export async function* readSpillFile(file: string, schema: Schema): AsyncGenerat
     throw spillIoError(`cannot open spill file ${file}`, e);
   }
   try {
+    if (size !== undefined && size <= WHOLE_FILE_BYTES) {
+      yield* batchesOf(await readWhole(fh, file, size), file, schema);
+      return;
+    }
     const buf = new Uint8Array(READ_AHEAD);
     // buf[lo, hi) holds the next unread bytes of the file; filePos is the file offset of buf[hi].
     let lo = 0, hi = 0, filePos = 0;
@@ -375,6 +394,45 @@ export async function* readSpillFile(file: string, schema: Schema): AsyncGenerat
     throw spillIoError(`cannot read spill file ${file}`, e);
   } finally {
     await fh.close();
+  }
+}
+
+/** The first `size` bytes of a file (an io error when it is shorter). */
+async function readWhole(fh: FileHandle, file: string, size: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, got);
+    if (bytesRead === 0) throw new SpillwayError('io', `spill file ${file} is truncated at byte ${got}`);
+    got += bytesRead;
+  }
+  return buf;
+}
+
+/** The record batches of a whole IPC stream file in memory, as views of it. */
+function* batchesOf(bytes: Uint8Array, file: string, schema: Schema): Generator<Batch> {
+  const truncated = (at: number): SpillwayError => new SpillwayError('io', `spill file ${file} is truncated at byte ${at}`);
+  let pos = 0, sawSchema = false;
+  for (;;) {
+    if (pos + 8 > bytes.length) throw truncated(bytes.length);
+    const headerLength = readFramePrefix(bytes.subarray(pos, pos + 8), file);
+    pos += 8;
+    if (headerLength === 0) return;
+    if (pos + headerLength > bytes.length) throw truncated(bytes.length);
+    const header = bytes.subarray(pos, pos + headerLength);
+    pos += headerLength;
+    const info = inspectMessage(header);
+    if (pos + info.bodyLength > bytes.length) throw truncated(bytes.length);
+    const body = bytes.subarray(pos, pos + info.bodyLength);
+    pos += info.bodyLength;
+    if (!sawSchema) {
+      if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
+      sawSchema = true;
+    } else if (info.kind === 'batch') {
+      yield decodeBatchMessage(schema, header, body);
+    } else {
+      throw new SpillwayError('io', `spill file ${file} holds an unexpected ${info.kind} message`);
+    }
   }
 }
 

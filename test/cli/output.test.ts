@@ -3,6 +3,7 @@
  * writer waits for 'drain'.
  */
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Batch, Column, Utf8Column } from '../../src/columnar/column.js';
 import { makeBatch } from '../../src/columnar/column.js';
@@ -103,6 +104,19 @@ describe('CSV and JSON a batch at a time', () => {
     expect([...toJsonChunks(s, [small, small])]).toHaveLength(2);
     expect([...toCsvChunks(s, [big])].length).toBeGreaterThan(2);
     expectSameText(s, [small, big, small]);
+  });
+
+  it('integers and integral floats of every digit count render as String() writes them; chunks do not share bytes', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: -2147483648, max: 2147483647 }), fc.oneof(
+      fc.integer({ min: -2147483649, max: 2147483648 }), fc.double(), fc.constantFrom(0, -0, 9, 10, 99, 100, 999_999_999, 1_000_000_000, -1_000_000_000),
+    )), { minLength: 1, maxLength: 300 }), (pairs) => {
+      const s = schema([field('i', 'int32'), field('f', 'float64')]);
+      const half = Math.ceil(pairs.length / 2);
+      const batches = [pairs.slice(0, half), pairs.slice(half)].filter((p) => p.length > 0).map((p) => batchOf(s, p));
+      const chunks = [...toCsvChunks(s, batches, { header: false })]; // all kept before any is read
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(text).toBe(pairs.map(([i, f]) => `${i},${f === 0 ? 0 : Number.isNaN(f) ? 'NaN' : String(f)}\n`).join(''));
+    }), { numRuns: 200 });
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TUNED_ENV, wantsTunedRuntime } from '../../src/cli/relaunch.js';
+import { memoryLimitArg, oldSpaceHeadroomMb, TUNED_ENV, wantsTunedRuntime } from '../../src/cli/relaunch.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const BIN = join(REPO_ROOT, 'bin/spillway.js');
@@ -62,6 +62,24 @@ describe('which command lines get the tuned runtime', () => {
     expect(wantsTunedRuntime(['datagen', '--memory-limit', '64MB'], {})).toBe(false);
     expect(wantsTunedRuntime(['sql', '--memory-limit', '64MB'], { [TUNED_ENV]: '1' })).toBe(false);
     expect(wantsTunedRuntime(['sql', '--memory-limit', '64MB'], { [TUNED_ENV]: '0' })).toBe(false);
+  });
+});
+
+describe('the tuned runtime\'s old-generation headroom', () => {
+  it('is three quarters of the memory limit in MiB, at most 128, none below 24 or when the limit does not parse', () => {
+    expect(memoryLimitArg(['sql', '--memory-limit', '64MB', 'select 1'])).toBe('64MB');
+    expect(memoryLimitArg(['explain', '--memory-limit=1GB', 'select 1'])).toBe('1GB');
+    expect(memoryLimitArg(['worker', '--set', 'memory_limit=2GiB'])).toBe('2GiB');
+    expect(memoryLimitArg(['sql', '--set=memory_limit=16MB'])).toBe('16MB');
+    expect(memoryLimitArg(['sql', 'select 1'])).toBe(null);
+    expect(oldSpaceHeadroomMb('64MB')).toBe(48);
+    expect(oldSpaceHeadroomMb('64 mib')).toBe(48);
+    expect(oldSpaceHeadroomMb('8MB')).toBe(0);
+    expect(oldSpaceHeadroomMb('32MB')).toBe(24);
+    expect(oldSpaceHeadroomMb('1.5GiB')).toBe(128);
+    expect(oldSpaceHeadroomMb(String(40 * 1024 * 1024))).toBe(30);
+    expect(oldSpaceHeadroomMb('lots')).toBe(0);
+    expect(oldSpaceHeadroomMb('64XB')).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@ import { batchFromRows, batchRows, sliceBatch } from '../../src/columnar/kernels
 import { emptyBatch, makeBatch, type Batch } from '../../src/columnar/column.js';
 import {
   alignBody, decodeBatchMessage, decodeBatchesIpc, decodeSchemaMessage, encodeBatchMessage, encodeBatchesIpc,
-  encodeSchemaMessage, frameMessage, inspectMessage, newIpcByteCounts, type IpcCompression,
+  encodeFixedWidthBatchMessage, encodeSchemaMessage, frameMessage, inspectMessage, newIpcByteCounts, type IpcCompression,
 } from '../../src/columnar/ipc.js';
 import { lz4CompressFrame, lz4DecompressFrame } from '../../src/columnar/lz4.js';
 import { SpillwayError } from '../../src/common/errors.js';
@@ -212,6 +212,56 @@ describe('IPC batch messages', () => {
     const back = decodeBatchMessage(s, m.header, body);
     const c0 = back.columns[0]!;
     expect(c0.type === 'int32' && c0.values.buffer === body.buffer).toBe(true);
+  });
+
+  describe('fixed-width batches encoded directly', () => {
+    const FIXED = schema([field('i', 'int32'), field('l', 'int64'), field('f', 'float64'), field('d', 'date32'), field('t', 'timestamp')]);
+    const rowsOf = (n: number, seed: number): Scalar[][] => allTypesRows(n, seed).map((r) => [r[2]!, r[3]!, r[4]!, r[6]!, r[7]!]);
+
+    it('decode as the stream writer\'s message does, with and without NULLs, zero rows, and a sliced batch', () => {
+      const cases = [
+        batchFromRows(FIXED, rowsOf(1000, 1)),
+        batchFromRows(FIXED, rowsOf(1000, 1).filter((r) => r.every((v) => v !== null))),
+        emptyBatch(FIXED),
+        sliceBatch(batchFromRows(FIXED, rowsOf(300, 7)), 13, 200),
+      ];
+      for (const b of cases) {
+        const direct = encodeFixedWidthBatchMessage(b)!;
+        expect(direct).not.toBeNull();
+        const general = encodeBatchMessage(b);
+        expect(direct.body.byteLength).toBe(general.body.byteLength);
+        expect(direct.header.byteLength % 8).toBe(0);
+        expect(batchRows(decodeBatchMessage(FIXED, direct.header, direct.body))).toEqual(batchRows(b));
+        // Arrow's own reader agrees.
+        const table = arrow.tableFromIPC([...frameMessage(encodeSchemaMessage(FIXED)), ...frameMessage(direct.header, direct.body), new Uint8Array(8).fill(0xff, 0, 4)]);
+        expect(table.numRows).toBe(b.length);
+        const want = batchRows(b);
+        for (const [j, name] of ['i', 'l', 'f'].entries()) { // (Arrow JS reads timestamps as milliseconds)
+          const col = table.getChild(name)!;
+          for (let k = 0; k < b.length; k++) expect(col.get(k)).toEqual(want[k]![j]);
+        }
+      }
+    });
+
+    it('zero every padding byte (the buffer is not zero-filled first)', () => {
+      const b = batchFromRows(FIXED, rowsOf(13, 3)); // 13 int32 values: 52 bytes padded to 56
+      for (let k = 0; k < 20; k++) {
+        const m = encodeFixedWidthBatchMessage(b)!;
+        const general = encodeBatchMessage(b);
+        expect(Buffer.from(m.body).equals(Buffer.from(general.body))).toBe(true); // the writer zero-pads too
+        const meta = arrow.Message.decode(m.header);
+        expect(meta.bodyLength).toBe(m.body.byteLength);
+        let end = m.header.byteLength;
+        while (end > 0 && m.header[end - 1] === 0) end--;
+        expect(m.header.byteLength - end).toBeLessThan(8 + 8); // only padding (and flatbuffer zeros) at the end
+      }
+    });
+
+    it('leave other column types, and a column not of its field\'s type, to the general path', () => {
+      expect(encodeFixedWidthBatchMessage(batchFromRows(ALL_TYPES, allTypesRows(10)))).toBeNull();
+      const b = batchFromRows(FIXED, rowsOf(10, 0));
+      expect(encodeFixedWidthBatchMessage(makeBatch(schema([field('i', 'int64'), ...FIXED.fields.slice(1)]), b.columns, 10))).toBeNull();
+    });
   });
 
   it('alignBody copies only misaligned views', () => {

@@ -1,8 +1,9 @@
 /**
  * Worker threads start with the session when its tables are large enough for a query to
  * pass the small_work guard, so the first distributed query does not wait for them; a
- * query the guards keep in this thread never waits for them; and a session closed before
- * its threads are ready stops them instead of waiting for them.
+ * query the guards keep in this thread never waits for them (and, with startWorkersEarly
+ * false, as a one-statement CLI run asks, they start only for a query that needs them); a
+ * session closed before its threads are ready stops them instead of waiting for them.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,19 @@ describe.skipIf(!HAVE_SHARED || !HAVE_DIST)('worker threads started with the ses
       expect(executor.lastRun!.dag).toBeNull();
       expect(executor.lastRun!.localReason).toMatch(/^estimated decoded scan bytes .* < distribute_min_decoded_bytes 64\.0 MiB: the query runs as one local task$/);
       expect(executor.started).toBe(false);
+    } finally {
+      await session.close();
+    }
+  }, 60_000);
+
+  it('with startWorkersEarly false, start only when the first query needs them', async () => {
+    const session = await Session.create({ tables, workers: 2, config: { distribute_min_decoded_bytes: '1MB' }, startWorkersEarly: false });
+    try {
+      const executor = session.executor as DistributedExecutor;
+      expect(executor.started).toBe(false);
+      expectAnswer('q06', await session.sql(querySql('q06')));
+      expect(executor.lastRun!.dag?.decision.distribute, executor.lastRun!.localReason ?? '').toBe(true);
+      expect(executor.started).toBe(true);
     } finally {
       await session.close();
     }

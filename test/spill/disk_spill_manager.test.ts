@@ -11,7 +11,7 @@ import { SpillwayError } from '../../src/common/errors.js';
 import {
   DiskSpillManager, OWNER_MARKER, createSpillManager, removeStaleSpillDirs, sanitizeFileName,
 } from '../../src/spill/disk_spill_manager.js';
-import type { SpillFile } from '../../src/spill/spill_manager.js';
+import { WHOLE_FILE_BYTES, type SpillFile } from '../../src/spill/spill_manager.js';
 import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 
 const S: Schema = schema([
@@ -125,6 +125,43 @@ describe('DiskSpillManager write and read', () => {
     expect(openFdCount()).toBe(before);
   });
 
+  it('read whole: the same batches as views of one buffer, the file closed on early exit; truncation is an io error', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const { batches, rows } = makeBatches(40);
+    const w = m.createWriter('HashAggregate[p0]', S);
+    for (const b of batches) await w.write(b);
+    const f = await w.finish();
+    expect(f.bytes).toBeLessThanOrEqual(WHOLE_FILE_BYTES);
+    const got: Batch[] = [];
+    for await (const b of f.read({ whole: true })) got.push(b);
+    expect(got.flatMap(batchRows)).toEqual(rows);
+    const buffers = new Set(got.filter((b) => b.length > 0).flatMap((b) => b.columns.flatMap((c) => (c.type === 'int64' || c.type === 'float64' ? [c.values.buffer] : []))));
+    expect(buffers.size).toBe(1); // every number column views the one file buffer (booleans are unpacked from bits)
+    expect([...buffers][0]!.byteLength).toBe(f.bytes);
+    const before = openFdCount();
+    for await (const b of f.read({ whole: true })) { expect(b.length).toBeGreaterThanOrEqual(0); break; }
+    expect(openFdCount()).toBe(before);
+    await fs.truncate(f.path, f.bytes - 40);
+    const err = await (async () => { for await (const b of f.read({ whole: true })) void b; })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect((err as SpillwayError).kind).toBe('io');
+    expect((err as SpillwayError).message).toMatch(/HashAggregate_p0-1\.arrow.*truncated/);
+  });
+
+  it('read whole: a file larger than WHOLE_FILE_BYTES is streamed as without it', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('HashAggregate[p0]', S);
+    for (let i = 0; i < 40; i++) await w.write(batchFromRows(S, rowsFrom(i * 2000, 2000)));
+    const f = await w.finish();
+    expect(f.bytes).toBeGreaterThan(WHOLE_FILE_BYTES);
+    let rows = 0;
+    for await (const b of f.read({ whole: true })) {
+      expect(b.columns[0]!.type === 'int64' && b.columns[0]!.values.buffer.byteLength).toBeLessThan(f.bytes / 10);
+      rows += b.length;
+    }
+    expect(rows).toBe(80_000);
+  });
+
   it('interleaves several writers and concurrent readers', async () => {
     const m = createSpillManager(makeConfig({ spill_dir: root, spill_compression: 'lz4' }, {}), 'query/7');
     const ws = [0, 1, 2].map((p) => m.createWriter(`HashJoin[p${p}]`, S));
@@ -144,6 +181,33 @@ describe('DiskSpillManager write and read', () => {
     const f = await w.finish();
     await Promise.all(pending);
     expect((await readAll(f)).flatMap(batchRows)).toEqual(rowsFrom(0, 12));
+  });
+
+  it('copies a batch before write() returns: its buffers may be reused at once', async () => {
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('HashAggregate[p0]', S);
+    const b = batchFromRows(S, rowsFrom(0, 40));
+    const pending = w.write(b);
+    for (const c of b.columns) if ('values' in c) new Uint8Array(c.values.buffer).fill(0xff); // overwritten before the file write
+    await pending;
+    expect((await readAll(await w.finish())).flatMap(batchRows)).toEqual(rowsFrom(0, 40));
+  });
+
+  it('a batch that cannot be encoded fails its write with an io error and removes the partial file', async () => {
+    const T = schema([field('t', 'time')]);
+    const m = new DiskSpillManager({ spillDir: root, queryId: 'q' });
+    const w = m.createWriter('Sort[p0]', T);
+    await w.write(batchFromRows(T, [[1000], [2000]]));
+    const partial = path.join(root, 'q', 'Sort_p0-1.arrow');
+    expect(existsSync(partial)).toBe(true);
+    // TIME holds whole microseconds: 1.5 does not convert to Arrow's int64.
+    const bad = { schema: T, length: 1, columns: [{ type: 'time' as const, length: 1, validity: null, values: Float64Array.of(1.5) }] };
+    const e = await w.write(bad).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(SpillwayError);
+    expect((e as SpillwayError).kind).toBe('io');
+    expect((e as Error).message).toMatch(/^cannot write spill file .*Sort_p0-1\.arrow: /);
+    expect(existsSync(partial)).toBe(false);
+    await expect(w.write(batchFromRows(T, [[1]]))).rejects.toThrow(/after abort/);
   });
 
   it('writes a valid empty file when finished without batches', async () => {

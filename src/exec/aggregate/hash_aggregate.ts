@@ -24,7 +24,9 @@
  *                                               └─full──▶ split p with seed 1 (level 1), recurse
  *
  * When the table must shrink for the first time while it holds more groups than half the
- * rows it took, the aggregation does not reduce (keys nearly unique): inserting the rest
+ * rows it took (or, looked at once after its first 64 Ki rows, it holds that many and the
+ * planner's group estimate would not fit the memory share), the aggregation does not
+ * reduce (keys nearly unique): inserting the rest
  * into a table only to write it out again is wasted work. The operator then stops
  * aggregating: the table goes to PASS_THROUGH_FANOUT state parts, and every later input
  * row is written as it is (mode single: [keys | arguments], the raw parts; mode final: its
@@ -55,7 +57,7 @@ import { SpillwayError } from '../../common/errors.js';
 import { evaluate } from '../../expr/evaluate.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { HashAggregateNode } from '../../plan/physical.js';
-import type { SpillFile } from '../../spill/spill_manager.js';
+import { WHOLE_FILE_BYTES, type SpillFile } from '../../spill/spill_manager.js';
 import { field, schema, type DataType, type Schema } from '../../common/types.js';
 import type { TaskContext } from '../context.js';
 import { cancelled, executePlan } from '../execute.js';
@@ -71,6 +73,8 @@ const FANOUT = 16;
 const PASS_THROUGH_FANOUT = 64;
 /** A table holding more groups than this share of the rows it took does not reduce. */
 const NO_REDUCTION = 0.5;
+/** Rows after which the table is looked at once to tell whether it reduces (boundToSpill). */
+const EARLY_CHECK_ROWS = 1 << 16;
 /** Rows a RowPartitioner holds before splitting them into the part files. */
 const PASS_THROUGH_BUFFER_BYTES = 4 << 20;
 /** Spilled table rows split at once: large enough that each part gets a sizeable batch. */
@@ -122,6 +126,10 @@ class AggregateRun {
   private perBatch = false;
   /** Rows that skipped the big table (passed through to the part files, or aggregated per batch). */
   private passThroughRows = 0;
+  /** The early look at whether the table reduces (boundToSpill) was taken. */
+  private earlyChecked = false;
+  /** Bytes of the part file being read whole (aggregatePart), held besides the table. */
+  private readBuffer = 0;
 
   constructor(
     private readonly node: HashAggregateNode, private readonly ctx: TaskContext, private readonly reservation: MemoryReservation,
@@ -184,7 +192,7 @@ class AggregateRun {
       else this.table.insertRaw(keys, args(), n, extra());
       this.rowsIn += n;
       if (this.perBatch && this.table.groupCount > 0) { this.passThroughRows += n; yield* this.emitTable('states'); continue; }
-      if (!(await this.settle())) yield* relieve();
+      if (!(await this.settle()) || this.boundToSpill()) yield* relieve();
     }
     ctx.metrics.add(node.id, 'earlyEmits', earlyEmits);
     if (this.parts === null) {
@@ -244,6 +252,24 @@ class AggregateRun {
     if (rows.length > 0) this.table.addGroups(keys.map((c) => take(c, rows, rows.length)), rows.length);
   }
 
+  /**
+   * Whether the table, early on, already shows it will not fit and does not reduce: once,
+   * after EARLY_CHECK_ROWS rows (modes single and final), when it holds more groups than
+   * NO_REDUCTION of them and the planner's group estimate at its bytes per group exceeds
+   * the memory share. Spilling it then (the first spill passes the rest of the input
+   * through) spares growing a large table only to write it out. A wrong estimate costs
+   * only larger part files.
+   */
+  private boundToSpill(): boolean {
+    if (this.earlyChecked || this.rowsIn < EARLY_CHECK_ROWS) return false;
+    this.earlyChecked = true;
+    const { mode, groupBy, estimatedRows } = this.node;
+    const table = this.table;
+    if (mode === 'partial' || groupBy.length === 0 || this.parts !== null || estimatedRows === undefined) return false;
+    if (table.groupCount <= NO_REDUCTION * this.rowsIn) return false;
+    return estimatedRows * (table.memoryBytes() / table.groupCount) > this.reservation.share;
+  }
+
   /** Whether splitting the table by group key can make it smaller. */
   private get splittable(): boolean {
     return this.node.groupBy.length > 0 && this.table.groupCount > 1;
@@ -268,9 +294,14 @@ class AggregateRun {
     return !shrinkable;
   }
 
+  /** What the reservation must cover: the table and a part file read whole. */
+  private heldBytes(): number {
+    return this.table.memoryBytes() + this.readBuffer;
+  }
+
   /** Settle the reservation on the table's real size; false when it must shrink first. */
   private async settle(): Promise<boolean> {
-    const bytes = this.table.memoryBytes();
+    const bytes = this.heldBytes();
     if (bytes > this.peak) this.peak = bytes;
     const r = this.reservation;
     if (bytes <= r.size) { r.shrink(r.size - bytes); return true; }
@@ -299,7 +330,7 @@ class AggregateRun {
     this.rowsIn = 0;
     this.groups += table.groupCount;
     yield* table.emit(this.node.schema, this.batchSize, as);
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
   }
 
   /** Write the table into the partition files and replace it with an empty one. */
@@ -312,7 +343,7 @@ class AggregateRun {
       if (this.ctx.signal.aborted) throw cancelled(this.ctx.signal);
       await parts.write(b, b.columns.slice(0, k));
     }
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
   }
 
   /**
@@ -333,7 +364,7 @@ class AggregateRun {
   private async *aggregatePart(stateFile: SpillFile | null, rawFile: SpillFile | null, level: number): AsyncGenerator<Batch> {
     const k = this.keyTypes.length;
     this.table = this.partTable((stateFile?.rows ?? 0) + (rawFile?.rows ?? 0));
-    this.reservation.resize(this.table.memoryBytes());
+    this.reservation.resize(this.heldBytes());
     let sub: HashPartitionWriter | null = null;
     const split = async (): Promise<void> => {
       if (level >= MAX_LEVELS) return;
@@ -344,7 +375,10 @@ class AggregateRun {
     for (const file of [stateFile, rawFile]) {
       if (file === null) continue;
       const raw = file === rawFile;
-      for await (const b of file.read()) {
+      // A small part file is read in one go (one wait for the disk instead of several) when the pool grants its bytes.
+      const whole = file.bytes <= WHOLE_FILE_BYTES && this.reservation.tryGrow(file.bytes);
+      this.readBuffer = whole ? file.bytes : 0;
+      for await (const b of file.read({ whole })) {
         const n = b.length;
         if (n === 0) continue;
         const keys = b.columns.slice(0, k);
@@ -353,9 +387,11 @@ class AggregateRun {
         else this.table.insertSpilled(keys, b.columns.slice(k), n);
         if (!(await this.settle())) {
           if (level < MAX_LEVELS) await split();
-          else await this.growOrFail(this.table.memoryBytes() - this.reservation.size);
+          else await this.growOrFail(this.heldBytes() - this.reservation.size);
         }
       }
+      this.readBuffer = 0;
+      this.reservation.resize(this.heldBytes());
       await this.files.release(file);
     }
     if (sub === null) {

@@ -73,6 +73,30 @@ describe('HashAggregate spilling', () => {
     expect(t.pool.used).toBe(0);
   });
 
+  it('passes rows through after the first 64 Ki rows when they do not reduce and the estimate does not fit', async () => {
+    const input = makeInput(100_000, 100_000, 512, 6);
+    const specs: AggSpec[] = [{ fn: 'sum', arg: 3 }, { fn: 'count_star', arg: null }];
+    const expected = sortRows((await collect(aggNode(sourceNode(input, S), 'single', [0], aggExprs(S.fields, specs)), testContext({ batch_size: 512 }))).flatMap(batchRows));
+    // The estimate says 1 M groups: ~50 MB at the table's bytes per group, over the 16 MB limit.
+    const early = spillCtx(16 << 20, 512);
+    const node = { ...aggNode(sourceNode(input, S), 'single', [0], aggExprs(S.fields, specs)), estimatedRows: 1_000_000 };
+    const out = await collect(node, early.ctx);
+    const m = early.ctx.metrics.forNode(node.id);
+    expect(m.extra.passThroughRows).toBe(100_000 - 65_536);
+    expect(m.spillRows).toBeGreaterThan(99_000); // every row but those folded into the NULL group of the first 64 Ki
+    expect(sortRows(out.flatMap(batchRows))).toEqual(expected);
+    expect(early.files()).toEqual([]);
+    expect(early.pool.used).toBe(0);
+    // The same input without the estimate (or with one that fits) never spills: its 100 K groups fit.
+    for (const estimatedRows of [undefined, 100_000]) {
+      const t = spillCtx(16 << 20, 512);
+      const plain = { ...aggNode(sourceNode(input, S), 'single', [0], aggExprs(S.fields, specs)), ...(estimatedRows === undefined ? {} : { estimatedRows }) };
+      const got = await collect(plain, t.ctx);
+      expect(t.ctx.metrics.forNode(plain.id).spillCount).toBe(0);
+      expect(sortRows(got.flatMap(batchRows))).toEqual(expected);
+    }
+  });
+
   it('recursively re-splits a part that still does not fit', async () => {
     const input = makeInput(40_000, 40_000, 1024, 2);
     const t = spillCtx(96 * 1024, 1024);
