@@ -100,8 +100,11 @@ function copyBytes(src: Uint8Array, sv: DataView, s: number, e: number, dst: Uin
   }
 }
 
-function takeUtf8<C extends VarColumn>(c: C, indices: Int32Array, count: number, validity: Uint8Array | null): C {
-  const so = c.offsets, sd = c.data;
+/**
+ * The offsets of rows gathered by index (-1 = an empty range) from a column with offsets
+ * `so` (strings' bytes, lists' children); the last entry is the gathered total.
+ */
+export function takenOffsets(so: Int32Array, indices: Int32Array, count: number): Int32Array {
   const offsets = new Int32Array(count + 1);
   let total = 0;
   for (let i = 0; i < count; i++) {
@@ -109,7 +112,13 @@ function takeUtf8<C extends VarColumn>(c: C, indices: Int32Array, count: number,
     if (j >= 0) total += so[j + 1]! - so[j]!;
     offsets[i + 1] = total;
   }
-  const data = new Uint8Array(total);
+  return offsets;
+}
+
+function takeUtf8<C extends VarColumn>(c: C, indices: Int32Array, count: number, validity: Uint8Array | null): C {
+  const so = c.offsets, sd = c.data;
+  const offsets = takenOffsets(so, indices, count);
+  const data = new Uint8Array(offsets[count]!);
   const sv = new DataView(sd.buffer, sd.byteOffset, sd.byteLength), dv = new DataView(data.buffer);
   // Consecutive source rows (sorted gathers, filters) are copied as one run of bytes.
   let i = 0;

@@ -13,7 +13,7 @@ import { isList, isNested, isStruct, listElement, mapEntryType, structFields } f
 import type { Column, ListColumn, MapColumn, NestedColumn, StructColumn } from './column.js';
 import { emptyColumn } from './column.js';
 import { columnValueHashes, hashFinish, hashRound, NULL_HASH, valuesEqual } from './hash.js';
-import { columnFromScalars, concatColumns, scalarAt, sliceColumn, take } from './kernels.js';
+import { columnFromScalars, concatColumns, scalarAt, sliceColumn, take, takenOffsets } from './kernels.js';
 
 export function isNestedColumn(c: Column): c is NestedColumn {
   return isNested(c.type);
@@ -38,13 +38,8 @@ export function takeNested(c: NestedColumn, indices: Int32Array, count: number, 
   }
   const l = c as ListColumn | MapColumn;
   const so = l.offsets;
-  const offsets = new Int32Array(count + 1);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const j = indices[i]!;
-    if (j >= 0) total += so[j + 1]! - so[j]!;
-    offsets[i + 1] = total;
-  }
+  const offsets = takenOffsets(so, indices, count);
+  const total = offsets[count]!;
   const childIdx = new Int32Array(total);
   let p = 0;
   for (let i = 0; i < count; i++) {
