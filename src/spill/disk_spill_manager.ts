@@ -381,20 +381,27 @@ export async function* readSpillFile(file: string, schema: Schema, size?: number
       const header = await take(headerLength, true);
       const info = inspectMessage(header);
       const body = info.bodyLength > 0 ? await take(info.bodyLength, true) : new Uint8Array(0);
-      if (!sawSchema) {
-        if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
-        sawSchema = true;
-      } else if (info.kind === 'batch') {
-        yield decodeBatchMessage(schema, header, body);
-      } else {
-        throw new SpillwayError('io', `spill file ${file} holds an unexpected ${info.kind} message`);
-      }
+      if (isBatchMessage(info.kind, !sawSchema, file)) yield decodeBatchMessage(schema, header, body);
+      sawSchema = true;
     }
   } catch (e) {
     throw spillIoError(`cannot read spill file ${file}`, e);
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Whether an IPC message of a spill file is a record batch: the first must be the schema,
+ * every later one a batch; anything else is an io error naming the file.
+ */
+function isBatchMessage(kind: string, first: boolean, file: string): boolean {
+  if (first) {
+    if (kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
+    return false;
+  }
+  if (kind !== 'batch') throw new SpillwayError('io', `spill file ${file} holds an unexpected ${kind} message`);
+  return true;
 }
 
 /** The first `size` bytes of a file (an io error when it is shorter). */
@@ -425,14 +432,8 @@ function* batchesOf(bytes: Uint8Array, file: string, schema: Schema): Generator<
     if (pos + info.bodyLength > bytes.length) throw truncated(bytes.length);
     const body = bytes.subarray(pos, pos + info.bodyLength);
     pos += info.bodyLength;
-    if (!sawSchema) {
-      if (info.kind !== 'schema') throw new SpillwayError('io', `spill file ${file} does not start with a schema message`);
-      sawSchema = true;
-    } else if (info.kind === 'batch') {
-      yield decodeBatchMessage(schema, header, body);
-    } else {
-      throw new SpillwayError('io', `spill file ${file} holds an unexpected ${info.kind} message`);
-    }
+    if (isBatchMessage(info.kind, !sawSchema, file)) yield decodeBatchMessage(schema, header, body);
+    sawSchema = true;
   }
 }
 
