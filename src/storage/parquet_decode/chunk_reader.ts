@@ -368,18 +368,12 @@ export class ColumnChunkReader {
           // repetition then definition levels, each RLE with a 4-byte length
           let reps: Uint8Array | null = null, defs: Uint8Array | null = null;
           if (nested.maxRep > 0) {
-            if (dh.repetition_level_encoding !== 'RLE') throw new Error(`unsupported repetition level encoding ${dh.repetition_level_encoding}`);
             reps = new Uint8Array(rows);
-            const len = u32(page, p);
-            decodeHybrid(page, p + 4, p + 4 + len, bitWidth(nested.maxRep), reps, 0, rows);
-            p += 4 + len;
+            p = readV1Levels(page, p, dh.repetition_level_encoding, 'repetition', nested.maxRep, reps);
           }
           if (nested.maxDef > 0) {
-            if (dh.definition_level_encoding !== 'RLE') throw new Error(`unsupported definition level encoding ${dh.definition_level_encoding}`);
             defs = new Uint8Array(rows);
-            const len = u32(page, p);
-            decodeHybrid(page, p + 4, p + 4 + len, bitWidth(nested.maxDef), defs, 0, rows);
-            p += 4 + len;
+            p = readV1Levels(page, p, dh.definition_level_encoding, 'definition', nested.maxDef, defs);
             levels = validFromDefs(defs, nested.maxDef);
             k = countValid(levels);
           }
@@ -626,6 +620,17 @@ class HybridCursor {
     }
     if (this.runLeft === 0) this.nextRun(done, count);
   }
+}
+
+/**
+ * A data page v1's RLE levels at page[p…] (a 4-byte length, then the runs) into `out`, one
+ * per entry; returns the position after them.
+ */
+function readV1Levels(page: Uint8Array, p: number, encoding: string, what: string, max: number, out: Uint8Array): number {
+  if (encoding !== 'RLE') throw new Error(`unsupported ${what} level encoding ${encoding}`);
+  const len = u32(page, p);
+  decodeHybrid(page, p + 4, p + 4 + len, bitWidth(max), out, 0, out.length);
+  return p + 4 + len;
 }
 
 /** Bits needed for levels up to max. */
