@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryStats } from '../../src/result.js';
 import { Session } from '../../src/session.js';
+import { COPY_SETTINGS, expectNoRowsRelayed, threadSession, workerProcessSession } from '../helpers/copy_checks.js';
 import { DuckOracle } from '../helpers/duckdb.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, tempDir } from '../scheduler/helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
 const ROWS = 40_000;
-const SETTINGS = { force_distribution: true, network_timeout_ms: 20_000, heartbeat_interval_ms: 500, speculation_multiplier: 0 };
 const QUERY = 'select k, v, s from t order by v desc, k';
 
 let dir = '';
@@ -45,10 +45,8 @@ async function readParts(out: string): Promise<{ files: string[]; rows: unknown[
 }
 
 /** Nothing reached the coordinator: the result edge is empty and the last stage wrote every row. */
-function expectNoRowsRelayed(stats: QueryStats): void {
-  const result = stats.edges.filter((e) => e.consumerStage === null);
-  expect(result).toHaveLength(1);
-  expect(result[0]).toMatchObject({ rows: 0, wireBytes: 0, rawBytes: 0 });
+function expectWrittenByTasks(stats: QueryStats): void {
+  expectNoRowsRelayed(stats);
   // The range edge feeds the sort stage, whose tasks wrote the files.
   const range = stats.edges.find((e) => e.partitioning === 'range')!;
   expect(range.rows).toBe(ROWS);
@@ -77,33 +75,31 @@ async function expectCopyCancelledOrFailed(session: Session, out: string, sql: s
 
 describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () => {
   describe('worker threads', () => {
-    let session: Session | undefined;
-    beforeAll(async () => { session = await Session.create({ tables: dir, config: SETTINGS, workers: 3 }); });
-    afterAll(async () => { await session?.close(); });
+    const session = threadSession(() => dir);
 
     it('writes one part file per range whose concatenation in name order is the sorted result', async () => {
       const out = join(dir, 'sorted');
-      const res = await session!.sql(`copy (${QUERY}) to '${out}' (format parquet, per_thread_output)`);
+      const res = await session().sql(`copy (${QUERY}) to '${out}' (format parquet, per_thread_output)`);
       expect(res.rows()).toEqual([[BigInt(ROWS)]]);
       const parts = await readParts(out);
       expect(parts.files).toEqual(['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']);
       expect(parts.rows).toEqual(expected);
-      expectNoRowsRelayed(res.stats!);
+      expectWrittenByTasks(res.stats!);
       expect(leftovers()).toEqual(['sorted']);
       rmSync(out, { recursive: true });
     }, 60_000);
 
     it('a COPY whose tasks fail leaves no file', async () => {
-      await expectCopyCancelledOrFailed(session!, join(dir, 'failed'),
+      await expectCopyCancelledOrFailed(session(), join(dir, 'failed'),
         `copy (select k, cast(s as integer) as bad from t order by k) to '${join(dir, 'failed')}' (format parquet, per_thread_output)`, false);
     }, 60_000);
 
     it('a cancelled COPY leaves no file', async () => {
-      await expectCopyCancelledOrFailed(session!, join(dir, 'cancelled'), `copy (${QUERY}) to '${join(dir, 'cancelled')}' (format parquet, per_thread_output)`, true);
+      await expectCopyCancelledOrFailed(session(), join(dir, 'cancelled'), `copy (${QUERY}) to '${join(dir, 'cancelled')}' (format parquet, per_thread_output)`, true);
     }, 60_000);
 
     it('refuses what it cannot write as parts, in one line', async () => {
-      const err = await session!.sql(`copy t to '${join(dir, 'csv')}' (format csv, per_thread_output)`).then(() => null, (e: unknown) => e);
+      const err = await session().sql(`copy t to '${join(dir, 'csv')}' (format csv, per_thread_output)`).then(() => null, (e: unknown) => e);
       expect((err as Error).message).toBe('unsupported: PER_THREAD_OUTPUT with FORMAT csv (Parquet only)');
       expect(leftovers()).toEqual([]);
     });
@@ -111,7 +107,7 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
 
   describe('one thread (--workers 0)', () => {
     it('writes the whole sorted result as one part file', async () => {
-      const session = await Session.create({ tables: dir, config: SETTINGS, workers: 0 });
+      const session = await Session.create({ tables: dir, config: COPY_SETTINGS, workers: 0 });
       try {
         const out = join(dir, 'local');
         await session.sql(`copy (${QUERY}) to '${out}' (format parquet, per_thread_output)`);
@@ -126,30 +122,23 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
   });
 
   describe('worker processes over gRPC', () => {
-    const workers: WorkerProcess[] = [];
-    let session: Session | undefined;
-    beforeAll(async () => {
-      // The workers may read and write only below the test's folder.
-      workers.push(...await Promise.all([startWorkerProcess(['--data-root', dir]), startWorkerProcess(['--data-root', dir])]));
-      session = await Session.create({ tables: dir, config: SETTINGS, workers: workers.map((w) => w.address) });
-    }, 60_000);
-    afterAll(() => stopCluster(session, workers), 30_000);
+    const session = workerProcessSession(() => dir);
 
     it('each worker writes its ranges; the coordinator receives no rows', async () => {
       const out = join(dir, 'grpc');
-      const res = await session!.sql(`copy (${QUERY}) to '${out}' (format parquet, per_thread_output, row_group_size 5000)`);
+      const res = await session().sql(`copy (${QUERY}) to '${out}' (format parquet, per_thread_output, row_group_size 5000)`);
       expect(res.rows()).toEqual([[BigInt(ROWS)]]);
       const parts = await readParts(out);
       expect(parts.files).toEqual(['part-00000.parquet', 'part-00001.parquet']);
       expect(parts.rows).toEqual(expected);
-      expectNoRowsRelayed(res.stats!);
+      expectWrittenByTasks(res.stats!);
       rmSync(out, { recursive: true });
     }, 60_000);
 
     it('refuses to write part files outside the workers\' data roots, leaving nothing', async () => {
       const elsewhere = tempDir('spillway-copy-outside-');
       try {
-        const err = await session!.sql(`copy (${QUERY}) to '${join(elsewhere, 'out')}' (format parquet, per_thread_output)`).then(() => null, (e: unknown) => e);
+        const err = await session().sql(`copy (${QUERY}) to '${join(elsewhere, 'out')}' (format parquet, per_thread_output)`).then(() => null, (e: unknown) => e);
         expect((err as Error).message).toContain('this worker reads only below its data roots');
         expect(readdirSync(elsewhere)).toEqual([]);
       } finally {
@@ -158,7 +147,7 @@ describe.skipIf(!HAVE_DIST)('distributed COPY … TO (PER_THREAD_OUTPUT)', () =>
     }, 60_000);
 
     it('a COPY whose tasks fail on the workers leaves no file', async () => {
-      await expectCopyCancelledOrFailed(session!, join(dir, 'failed'),
+      await expectCopyCancelledOrFailed(session(), join(dir, 'failed'),
         `copy (select k, cast(s as integer) as bad from t order by k) to '${join(dir, 'failed')}' (format parquet, per_thread_output)`, false);
     }, 60_000);
   });

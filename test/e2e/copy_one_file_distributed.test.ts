@@ -11,14 +11,13 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src/session.js';
-import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft } from '../helpers/copy_checks.js';
+import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft, threadSession, workerProcessSession } from '../helpers/copy_checks.js';
 import { DuckOracle } from '../helpers/duckdb.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, tempDir } from '../scheduler/helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
 const ROWS = 20_000;
-const SETTINGS = { force_distribution: true, network_timeout_ms: 20_000, heartbeat_interval_ms: 500, speculation_multiplier: 0 };
 const SORTED = 'select k, v, s, d from t order by v desc, k';
 const GROUPED = 'select v % 97 as g, count(*) as n, sum(k) as total, min(s) as first from t group by 1';
 
@@ -113,27 +112,19 @@ function copyTests(session: () => Session, parts: number): void {
 
 describe.skipIf(!HAVE_DIST)('distributed COPY to one Parquet file', () => {
   describe('worker threads', () => {
-    let session: Session | undefined;
-    beforeAll(async () => { session = await Session.create({ tables: dir, config: SETTINGS, workers: 3 }); });
-    afterAll(async () => { await session?.close(); });
-    copyTests(() => session!, 3);
+    const session = threadSession(() => dir);
+    copyTests(session, 3);
   });
 
   describe('worker processes over gRPC on loopback', () => {
-    const workers: WorkerProcess[] = [];
-    let session: Session | undefined;
-    beforeAll(async () => {
-      workers.push(...await Promise.all([startWorkerProcess(['--data-root', dir]), startWorkerProcess(['--data-root', dir])]));
-      session = await Session.create({ tables: dir, config: SETTINGS, workers: workers.map((w) => w.address) });
-    }, 60_000);
-    afterAll(() => stopCluster(session, workers), 30_000);
-    copyTests(() => session!, 2);
+    const session = workerProcessSession(() => dir);
+    copyTests(session, 2);
 
     it('a target outside the workers\' data roots: the rows are relayed and written here', async () => {
       const elsewhere = tempDir('spillway-copy-one-outside-');
       try {
         const out = join(elsewhere, 'sorted.parquet');
-        const res = await session!.sql(`copy (${SORTED}) to '${out}'`);
+        const res = await session().sql(`copy (${SORTED}) to '${out}'`);
         expect(res.rows()).toEqual([[BigInt(ROWS)]]);
         expect(await readBack(out, false)).toEqual(reference.get('sorted'));
         expect(readdirSync(elsewhere)).toEqual(['sorted.parquet']);

@@ -14,14 +14,13 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src/session.js';
 import { copySpecFor } from '../../src/sql/copy.js';
-import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft } from '../helpers/copy_checks.js';
+import { copyLeftovers, expectNoRowsRelayed, expectNothingLeft, threadSession, workerProcessSession } from '../helpers/copy_checks.js';
 import { DuckOracle } from '../helpers/duckdb.js';
-import { DIST_MISSING_MESSAGE, HAVE_DIST, stopCluster, startWorkerProcess, tempDir, type WorkerProcess } from '../scheduler/helpers.js';
+import { DIST_MISSING_MESSAGE, HAVE_DIST, tempDir } from '../scheduler/helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
 
 const ROWS = 10_000;
-const SETTINGS = { force_distribution: true, network_timeout_ms: 20_000, heartbeat_interval_ms: 500, speculation_multiplier: 0 };
 const SORTED = 'select k, v, s, d, x from t order by v desc, k';
 const GROUPED = 'select v % 97 as g, count(*) as n, sum(k) as total, min(s) as first from t group by 1';
 
@@ -155,28 +154,20 @@ function copyTests(session: () => Session): void {
 
 describe.skipIf(!HAVE_DIST)('distributed COPY to one CSV or JSON file', () => {
   describe('worker threads', () => {
-    let session: Session | undefined;
-    beforeAll(async () => { session = await Session.create({ tables: dir, config: SETTINGS, workers: 3 }); });
-    afterAll(async () => { await session?.close(); });
-    copyTests(() => session!);
+    const session = threadSession(() => dir);
+    copyTests(session);
 
   });
 
   describe('worker processes over gRPC on loopback', () => {
-    const workers: WorkerProcess[] = [];
-    let session: Session | undefined;
-    beforeAll(async () => {
-      workers.push(...await Promise.all([startWorkerProcess(['--data-root', dir]), startWorkerProcess(['--data-root', dir])]));
-      session = await Session.create({ tables: dir, config: SETTINGS, workers: workers.map((w) => w.address) });
-    }, 60_000);
-    afterAll(() => stopCluster(session, workers), 30_000);
-    copyTests(() => session!);
+    const session = workerProcessSession(() => dir);
+    copyTests(session);
 
     it('a target outside the workers\' data roots: the rows are relayed and written here', async () => {
       const elsewhere = tempDir('spillway-copy-text-outside-');
       try {
         const out = join(elsewhere, 'sorted.csv');
-        const res = await session!.sql(`copy (${SORTED}) to '${out}'`);
+        const res = await session().sql(`copy (${SORTED}) to '${out}'`);
         expect(res.rows()).toEqual([[BigInt(ROWS)]]);
         expect(text(out)).toBe(reference.get('sortedCsv'));
         expect(readdirSync(elsewhere)).toEqual(['sorted.csv']);
