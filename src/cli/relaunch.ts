@@ -24,10 +24,12 @@
  *        └ an IPC channel: when the launcher dies (even of SIGKILL), the child sees it close
  *          and stops as on SIGTERM (its query's spill files are removed), never an orphan
  *
- * The launcher imports nothing but node built-ins, so it stays small. Setting
- * SPILLWAY_TUNED_RUNTIME (to anything, e.g. 0) in the environment turns the relaunch off.
+ * The launcher imports node built-ins and the settings' size parser only, so it stays
+ * small. Setting SPILLWAY_TUNED_RUNTIME (to anything, e.g. 0) in the environment turns the
+ * relaunch off.
  */
 import { spawn } from 'node:child_process';
+import { parseSize } from '../common/config.js';
 
 /** The heap flag the tuned runtime added, in the child's environment (thread_workers.ts's TUNED_HEAP_FLAG_ENV; the launcher imports nothing of the engine). */
 const TUNED_HEAP_FLAG_ENV = 'SPILLWAY_TUNED_HEAP_FLAG';
@@ -53,12 +55,13 @@ const MIN_OLD_SPACE_HEADROOM_MB = 24;
  * or when the limit does not parse (the command then reports the bad limit itself).
  */
 export function oldSpaceHeadroomMb(limit: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(limit);
-  if (!m) return 0;
-  const units: Record<string, number> = { '': 1, b: 1, k: 1 << 10, kb: 1 << 10, kib: 1 << 10, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
-  const unit = units[m[2]!.toLowerCase()];
-  if (unit === undefined) return 0;
-  const mb = Math.min(MAX_OLD_SPACE_HEADROOM_MB, Math.floor((Number(m[1]) * unit * 0.75) / (1 << 20)));
+  let bytes: number;
+  try {
+    bytes = parseSize(limit);
+  } catch {
+    return 0;
+  }
+  const mb = Math.min(MAX_OLD_SPACE_HEADROOM_MB, Math.floor((bytes * 0.75) / (1 << 20)));
   return mb < MIN_OLD_SPACE_HEADROOM_MB ? 0 : mb;
 }
 
