@@ -184,4 +184,25 @@ describe('dictionary gathers', () => {
     }
     expect(varDict(Uint8Array.from([1, 0, 0, 0, 65, 2, 0, 0, 0, 66, 67]), 2).width).toBe(-1);
   });
+
+  it('PLAIN strings taken a few rows at a time from a long page keep only the bytes they use', () => {
+    const enc = new TextEncoder();
+    const words = Array.from({ length: 5000 }, (_, i) => `value ${i} ${'x'.repeat(i % 40)}`);
+    const page: number[] = [];
+    for (const w of words) { const b = enc.encode(w); page.push(b.length & 0xff, b.length >> 8, 0, 0, ...b); }
+    const bytes = Uint8Array.from(page);
+    const rows = 100;
+    const out = new VarOut(rows, 64);
+    const end = out.plain(bytes, 0, bytes.length, 0, rows, null);
+    const { offsets, data } = out.finish();
+    const dec = new TextDecoder();
+    for (let r = 0; r < rows; r++) expect(dec.decode(data.subarray(offsets[r]!, offsets[r + 1]!))).toBe(words[r]);
+    let used = 0;
+    for (let r = 0; r < rows; r++) used += enc.encode(words[r]!).length;
+    expect(end).toBe(4 * rows + used);
+    // The batch's buffer is its bytes, not the rest of the page (which the pool would not see).
+    expect(data.buffer.byteLength).toBeLessThanOrEqual(Math.max(4096, Math.ceil(used * 1.125)));
+    const truncated = bytes.subarray(0, end - 1);
+    expect(() => new VarOut(rows, 64).plain(truncated, 0, truncated.length, 0, rows, null)).toThrow('runs past the end of the page');
+  });
 });

@@ -39,6 +39,9 @@ function readLength(page: Uint8Array, p: number, end: number): number {
   return (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16) | (page[p + 3]! << 24)) >>> 0;
 }
 
+/** Unused capacity of a finished string buffer that is worth a copy to give back. */
+const SLACK_BYTES = 4096;
+
 export class VarOut {
   readonly offsets: Int32Array;
   data: Uint8Array;
@@ -67,16 +70,25 @@ export class VarOut {
 
   /** PLAIN values (4-byte length + bytes each) from page[p, end); returns the position after them. */
   plain(page: Uint8Array, p: number, end: number, rowPos: number, rows: number, validity: Uint8Array | null): number {
-    this.ensure(end - p); // the values' bytes cannot exceed what is left of the page
+    const stop = rowPos + rows;
+    // First pass: the bytes of these rows, so that the buffer grows to what they use (a
+    // page often holds many more rows than a batch takes from it).
+    let total = 0;
+    for (let r = rowPos, q = p; r < stop; r++) {
+      if (validity !== null && validity[r] === 0) continue;
+      const len = readLength(page, q, end);
+      q += 4 + len;
+      if (q > end) throw new Error('BYTE_ARRAY value runs past the end of the page');
+      total += len;
+    }
+    this.ensure(total);
     const offs = this.offsets;
     const data = this.data;
     let o = this.used;
-    const stop = rowPos + rows;
     for (let r = rowPos; r < stop; r++) {
       if (validity !== null && validity[r] === 0) { offs[r + 1] = o; continue; }
       const len = readLength(page, p, end);
       p += 4;
-      if (p + len > end) throw new Error('BYTE_ARRAY value runs past the end of the page');
       copyBytes(data, o, page, p, len);
       o += len;
       p += len;
@@ -187,8 +199,14 @@ export class VarOut {
     return p;
   }
 
-  /** The finished column: offsets + bytes (the byte buffer trimmed to what was written). */
+  /**
+   * The finished column: offsets + bytes. A byte buffer grown well past what was written is
+   * copied to its exact size: a view would keep the whole buffer alive in the batch, unseen
+   * by the memory pool, which counts the view.
+   */
   finish(): { offsets: Int32Array; data: Uint8Array } {
+    const slack = this.data.length - this.used;
+    if (slack > SLACK_BYTES && slack > this.used >> 3) this.data = this.data.slice(0, this.used);
     return { offsets: this.offsets, data: this.data.subarray(0, this.used) };
   }
 }
