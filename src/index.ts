@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Config } from './common/config.js';
-import { loadSecurity } from './exchange/grpc_security.js';
+import { loadSecurity } from './exchange/security.js';
 import { Session } from './session.js';
 import { createLogger, parseLogLevel } from './observe/log.js';
 import type { QueryResult } from './result.js';

@@ -39,7 +39,7 @@ import { schema as makeSchema, field, rowWidth, type Schema } from './common/typ
 import { LocalExecutor, type QueryExecutor } from './scheduler/query_executor.js';
 import { createExecutor, DistributedExecutor } from './scheduler/distributed_executor.js';
 import type { HostResolver } from './scheduler/worker_discovery.js';
-import type { GrpcSecurity } from './exchange/grpc_security.js';
+import type { GrpcSecurity } from './exchange/security.js';
 import { explainStageDag } from './distributed/stage.js';
 import { QueryTracker, errorKind, type QueryProgress } from './observe/progress.js';
 import { QueryLog } from './observe/query_log.js';

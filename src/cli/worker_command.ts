@@ -19,7 +19,7 @@ import { flag, hasFlag, parseArgs, portFlag } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
 import { createLogger, parseLogLevel } from '../observe/log.js';
 import { metricsText } from '../observe/prometheus.js';
-import { loadSecurity } from '../exchange/grpc_security.js';
+import { loadSecurity } from '../exchange/security.js';
 import { DataRoots } from '../worker/data_roots.js';
 import { startWorkerServer } from '../worker/worker_server.js';
 

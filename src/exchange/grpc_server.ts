@@ -25,7 +25,8 @@ import type { ExchangeBuffer, PartitionBuffer } from './exchange_buffer.js';
 import { batchFlightData, decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { ProtoDecodeError } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA, EXCHANGE_SERVER_OPTIONS, EXCHANGE_SERVICE } from './services.js';
-import { NO_SECURITY, serverCredentials, serverInterceptors, type GrpcSecurity } from './grpc_security.js';
+import { serverCredentials, serverInterceptors } from './grpc_security.js';
+import { NO_SECURITY, type GrpcSecurity } from './security.js';
 import {
   describeKey,
   encodeAppMetadata,

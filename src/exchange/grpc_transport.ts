@@ -16,7 +16,8 @@ import type { Schema } from '../common/types.js';
 import { ipcBatchCodec, type BatchCodec } from './batch_codec.js';
 import { decodeFlightData, DescriptorType, encodeFlightData, flightData, type FlightData } from './flight_messages.js';
 import { DO_EXCHANGE_PATH, ERROR_KIND_METADATA, EXCHANGE_CHANNEL_OPTIONS } from './services.js';
-import { channelCredentials, clientInterceptors, NO_SECURITY, type GrpcSecurity } from './grpc_security.js';
+import { channelCredentials, clientInterceptors } from './grpc_security.js';
+import { NO_SECURITY, type GrpcSecurity } from './security.js';
 import {
   describeKey,
   encodeAppMetadata,

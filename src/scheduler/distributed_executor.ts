@@ -27,7 +27,6 @@ import { runStageDag, type RunStageDagOptions, type StageDagResult, type StageRu
 import type { QueryFigures } from '../common/figures.js';
 import { planNodes } from '../plan/physical_tree.js';
 import type { StageDag } from '../distributed/stage.js';
-import { GrpcTransport } from '../exchange/grpc_transport.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import type { TaskContext } from '../exec/context.js';
 import type { PartFileSpec } from '../exec/shuffle/part_file_writer.js';
@@ -38,8 +37,8 @@ import { withChildren } from '../plan/physical_tree.js';
 import { LocalExecutor, type QueryExecutor } from './query_executor.js';
 import { ThreadWorkers } from './thread_workers.js';
 import { ClusterTaskRunner } from './cluster_task_runner.js';
-import { GrpcWorkerClient, type WorkerClient } from './worker_client.js';
-import type { GrpcSecurity } from '../exchange/grpc_security.js';
+import type { WorkerClient } from './worker_client.js';
+import type { GrpcSecurity } from '../exchange/security.js';
 import type { SpillwayMetrics } from '../observe/prometheus.js';
 import { isDnsEntry, parseDnsEntry, WorkerDiscovery, type HostResolver } from './worker_discovery.js';
 
@@ -330,6 +329,8 @@ function runnerOptions(opts: ExecutorOptions): ConstructorParameters<typeof Clus
 }
 
 async function remoteCluster(addresses: readonly string[], opts: ExecutorOptions): Promise<Cluster> {
+  // gRPC is loaded here, by sessions with worker processes only (embedded ones never need it).
+  const [{ GrpcWorkerClient }, { GrpcTransport }] = await Promise.all([import('./grpc_worker_client.js'), import('../exchange/grpc_transport.js')]);
   const clients: WorkerClient[] = addresses.map((a) => new GrpcWorkerClient(a, opts.security));
   const runner = new ClusterTaskRunner(clients, runnerOptions(opts));
   await runner.connect();

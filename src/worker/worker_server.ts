@@ -21,7 +21,7 @@ import { startExchangeServer, type ExchangeServer } from '../exchange/grpc_serve
 import { ACK, CANCEL_QUERY_REQUEST, HEARTBEAT_REQUEST, RELEASE_QUERY_REQUEST, RUN_TASK_REQUEST, RUN_TASK_RESPONSE, TaskState, WORKER_STATUS, type RunTaskResponse } from '../protocol/worker_messages.js';
 import { decodeMessage, encodeMessage, ProtoDecodeError, type Spec } from '../common/protobuf.js';
 import { ERROR_KIND_METADATA } from '../exchange/services.js';
-import { NO_SECURITY, type GrpcSecurity } from '../exchange/grpc_security.js';
+import { NO_SECURITY, type GrpcSecurity } from '../exchange/security.js';
 import { HEALTH_SERVICE, healthHandlers } from '../exchange/health_service.js';
 import { ExchangeError } from '../exchange/transport.js';
 import { decodeRunTaskRequest, encodeTaskResult, validQueryId } from '../protocol/task_codec.js';

@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpillwayError } from '../../src/common/errors.js';
 import { createExecutor, type DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
-import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
+import { GrpcWorkerClient } from '../../src/scheduler/grpc_worker_client.js';
 import type { QueryResult } from '../../src/result.js';
 import { Session } from '../../src/session.js';
 import { HAVE_SHARED, REPO_ROOT, SHARED_MISSING_MESSAGE } from '../helpers/paths.js';

@@ -11,7 +11,7 @@ import { writeJoinTables } from '../../bench/joins_bench.js';
 import type { EdgeFigures, StageFigures } from '../../src/common/figures.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
-import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
+import { GrpcWorkerClient } from '../../src/scheduler/grpc_worker_client.js';
 import { Session } from '../../src/session.js';
 import { planStageDag } from '../../src/distributed/distribute.js';
 import { runStageDag } from '../../src/scheduler/stage_scheduler.js';

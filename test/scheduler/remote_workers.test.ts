@@ -7,7 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor, DistributedExecutor } from '../../src/scheduler/distributed_executor.js';
-import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
+import { GrpcWorkerClient } from '../../src/scheduler/grpc_worker_client.js';
 import { SpillwayError } from '../../src/common/errors.js';
 import { encodeMessage } from '../../src/common/protobuf.js';
 import { RUN_TASK_REQUEST } from '../../src/protocol/worker_messages.js';

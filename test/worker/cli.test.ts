@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GrpcWorkerClient } from '../../src/scheduler/worker_client.js';
+import { GrpcWorkerClient } from '../../src/scheduler/grpc_worker_client.js';
 import { DIST_MISSING_MESSAGE, HAVE_DIST, killAll, startWorkerProcess, WORKER_MAIN, type WorkerProcess } from '../scheduler/helpers.js';
 
 if (!HAVE_DIST) console.warn(DIST_MISSING_MESSAGE);
