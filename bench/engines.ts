@@ -1,5 +1,6 @@
 /**
- * The two engines the TPC-H benchmark times, behind one small interface.
+ * The engines the TPC-H benchmark times, behind one small interface. The subject is always
+ * Spillway; the reference is DuckDB or a second Spillway session with other workers.
  *
  *   SpillwayBenchEngine  Spillway.create({ tables: data dir, workers? }) in this process; a run
  *                        is db.sql(text): parse, plan, execute, and every result batch kept.
@@ -30,7 +31,8 @@ export interface EngineRun {
 }
 
 export interface BenchEngine {
-  readonly name: 'spillway' | 'duckdb';
+  /** The engine column of the CSV: `spillway`, `duckdb`, or a second Spillway's `spillway-w0` (see spillwayEngineName). */
+  readonly name: string;
   /** One line for the report header: version, threads, workers. */
   readonly description: string;
   /** Run one statement; reject with a SpillwayError('cancelled') after `timeoutMs` (0 = never). */
@@ -45,6 +47,16 @@ export function workerCount(workers: WorkersSpec): number {
   return typeof workers === 'number' ? workers : workers.length;
 }
 
+/** Short name of a --workers value for column headers: `w2`, or the addresses joined by `+`. */
+export function workersTag(workers: WorkersSpec): string {
+  return typeof workers === 'number' ? `w${workers}` : workers.join('+');
+}
+
+/** The CSV engine name of a Spillway that is the reference of another: `spillway-w0`, `spillway-host:1+host:2`. */
+export function spillwayEngineName(workers: WorkersSpec): string {
+  return `spillway-${workersTag(workers)}`;
+}
+
 export function describeWorkers(workers: WorkersSpec): string {
   if (typeof workers === 'number') return workers === 0 ? 'embedded (no workers)' : `${workers} worker threads`;
   return `remote workers ${workers.join(',')}`;
@@ -56,6 +68,8 @@ export function duckDbThreadsFor(workers: WorkersSpec): number {
 }
 
 export interface SpillwayEngineOptions {
+  /** The engine's name in records and the CSV (default `spillway`). */
+  name?: string;
   data: string;
   workers: WorkersSpec;
   memoryLimit?: string;
@@ -65,16 +79,14 @@ export interface SpillwayEngineOptions {
 interface LastRunInfo { lastRun?: { localReason: string | null } | null }
 
 export class SpillwayBenchEngine implements BenchEngine {
-  readonly name = 'spillway' as const;
-
-  private constructor(private readonly db: Spillway, readonly description: string) {}
+  private constructor(private readonly db: Spillway, readonly name: string, readonly description: string) {}
 
   /** Spillway over `data`; `workers` is always passed, since create() defaults to one worker thread per core. */
   static async create(opts: SpillwayEngineOptions): Promise<SpillwayBenchEngine> {
     const createOptions: SpillwayOptions = { tables: opts.data, workers: opts.workers };
     if (opts.memoryLimit !== undefined) createOptions.memoryLimit = opts.memoryLimit;
     const db = await Spillway.create(createOptions);
-    return new SpillwayBenchEngine(db, `Spillway ${describeWorkers(opts.workers)}${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}`);
+    return new SpillwayBenchEngine(db, opts.name ?? 'spillway', `Spillway ${describeWorkers(opts.workers)}${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}`);
   }
 
   async run(sql: string, timeoutMs: number): Promise<EngineRun> {

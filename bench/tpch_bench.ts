@@ -1,11 +1,15 @@
 /**
- * The TPC-H benchmark: each query (and two scan-only probes) timed on Spillway and, when
- * @duckdb/node-api is installed, on DuckDB over the same Parquet files.
+ * The TPC-H benchmark: each query (and two scan-only probes) timed on Spillway (the subject)
+ * and on a reference over the same Parquet files: DuckDB when @duckdb/node-api is installed,
+ * or, with `againstWorkers`, a second Spillway session with those workers instead.
  *
  *   for each query q (probes first):
- *     warmup runs: spillway, duckdb            (not recorded)
- *     measured run r = 1..runs: spillway, duckdb  (interleaved, so a change of load on a
- *                                                  shared machine hits both engines alike)
+ *     warmup runs: subject, reference          (not recorded)
+ *     measured run r = 1..runs: both engines back to back, the subject first in odd runs and
+ *                               the reference first in even runs, so a change of load on a
+ *                               shared machine, or a cost of going first or second, hits
+ *                               both engines alike and the pair (subject ms / reference ms
+ *                               of the same run) cancels the drift
  *     row counts: every run of both engines (and the expected CSV, when the data is the
  *                 shared data set) must agree, else a MISMATCH line
  *
@@ -17,7 +21,8 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpillwayError } from '../src/common/errors.js';
 import {
-  DuckDbBenchEngine, SpillwayBenchEngine, duckDbThreadsFor, loadDuckDb, workerCount, type BenchEngine, type EngineRun, type WorkersSpec,
+  DuckDbBenchEngine, SpillwayBenchEngine, duckDbThreadsFor, loadDuckDb, spillwayEngineName, workerCount, workersTag,
+  type BenchEngine, type EngineRun, type WorkersSpec,
 } from './engines.js';
 
 /** A statement the benchmark times: a TPC-H query file or a scan probe. */
@@ -55,8 +60,10 @@ export interface TpchBenchOptions {
   warmup: number;
   workers: WorkersSpec;
   memoryLimit?: string;
-  /** Also time DuckDB when it is installed. */
+  /** Time DuckDB as the reference when it is installed (ignored with againstWorkers). */
   duckdb: boolean;
+  /** The reference is a second Spillway session with these workers instead of DuckDB. */
+  againstWorkers?: WorkersSpec;
   /** Time the scan probes. */
   scanProbes: boolean;
   /** Per run; 0 = no limit. */
@@ -65,21 +72,44 @@ export interface TpchBenchOptions {
   log?: (line: string) => void;
 }
 
+/** The two sides of the comparison: Spillway with --workers, and DuckDB or Spillway with --against-workers. */
+export type EngineRole = 'subject' | 'reference';
+
 /** One measured (not warmup) run. */
 export interface RunRecord extends EngineRun {
   query: string;
-  engine: 'spillway' | 'duckdb';
+  /** The engine's name: `spillway` for the subject; `duckdb` or `spillway-w0`-like for the reference. */
+  engine: string;
   run: number;
+  /** When the run started, in ms since the benchmark started: the order the engines ran in. */
+  startMs: number;
 }
 
 export interface QueryOutcome {
   query: BenchQuery;
-  spillway: RunRecord[];
-  duckdb: RunRecord[];
-  /** Failure or timeout that ended an engine's runs, by engine. */
-  errors: Partial<Record<'spillway' | 'duckdb', string>>;
+  subject: RunRecord[];
+  reference: RunRecord[];
+  /** Failure or timeout that ended an engine's runs, by role. */
+  errors: Partial<Record<EngineRole, string>>;
   /** Row-count disagreements, one line each. */
   mismatches: string[];
+}
+
+/** How the report names an engine. */
+export interface EngineLabels {
+  /** Column headers and messages: `Spillway`, `DuckDB`, `Spillway (workers 0)`. */
+  subject: string;
+  reference: string;
+  /** The ratio's name: `Spillway/DuckDB` or `w2/w0`. */
+  ratio: string;
+}
+
+export const DUCKDB_LABELS: EngineLabels = { subject: 'Spillway', reference: 'DuckDB', ratio: 'Spillway/DuckDB' };
+
+/** The labels of Spillway with `subject` workers against Spillway with `reference` workers. */
+export function spillwayPairLabels(subject: WorkersSpec, reference: WorkersSpec): EngineLabels {
+  const label = (w: WorkersSpec) => `Spillway (workers ${typeof w === 'number' ? w : w.join(',')})`;
+  return { subject: label(subject), reference: label(reference), ratio: `${workersTag(subject)}/${workersTag(reference)}` };
 }
 
 export interface TpchBenchReport {
@@ -87,13 +117,16 @@ export interface TpchBenchReport {
   queriesDir: string;
   runs: number;
   warmup: number;
-  spillwayDescription: string;
-  /** null when DuckDB was not run; `duckdbSkipped` says why. */
-  duckdbDescription: string | null;
-  duckdbSkipped: string | null;
-  /** Why the Spillway runs did not happen at all (e.g. workers not available yet). */
-  spillwaySkipped: string | null;
-  /** Spillway ran with workers: its scan times are summed over tasks running side by side. */
+  labels: EngineLabels;
+  subjectDescription: string;
+  /** Why the subject's runs did not happen at all (e.g. workers not available yet). */
+  subjectSkipped: string | null;
+  /** null when the reference was not run; `referenceSkipped` says why. */
+  referenceDescription: string | null;
+  referenceSkipped: string | null;
+  /** The reference is a Spillway session (--against-workers): not having it is a failure. */
+  referenceIsSpillway: boolean;
+  /** The subject ran with workers: its scan times are summed over tasks running side by side. */
   distributed: boolean;
   loadBefore: string;
   loadAfter: string;
@@ -161,91 +194,108 @@ export async function runTpchBench(opts: TpchBenchOptions): Promise<TpchBenchRep
   const queriesDir = resolveQueriesDir(opts.data, opts.queriesDir);
   const queries = loadQueries(opts, queriesDir);
 
-  const engines: BenchEngine[] = [];
-  let spillwaySkipped: string | null = null;
-  let duckdbSkipped: string | null = null;
-  let spillwayDescription = 'Spillway';
-  let duckdbDescription: string | null = null;
-  try {
+  const memory = opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {};
+  const against = opts.againstWorkers;
+  const labels = against !== undefined ? spillwayPairLabels(opts.workers, against) : DUCKDB_LABELS;
+  const engines: Partial<Record<EngineRole, BenchEngine>> = {};
+  let subjectSkipped: string | null = null;
+  let referenceSkipped: string | null = null;
+  let subjectDescription = 'Spillway';
+  let referenceDescription: string | null = null;
+  /** Spillway's 'unsupported' (e.g. workers it cannot start here) skips that engine; anything else is thrown. */
+  const spillway = async (workers: WorkersSpec, name?: string): Promise<SpillwayBenchEngine | string> => {
     try {
-      const s = await SpillwayBenchEngine.create({ data: opts.data, workers: opts.workers, ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}) });
-      engines.push(s);
-      spillwayDescription = s.description;
+      return await SpillwayBenchEngine.create({ data: opts.data, workers, ...memory, ...(name !== undefined ? { name } : {}) });
     } catch (e) {
       if (!(e instanceof SpillwayError) || e.kind !== 'unsupported') throw e;
-      spillwaySkipped = e.message;
+      return e.message;
     }
-    if (opts.duckdb) {
+  };
+  try {
+    const s = await spillway(opts.workers);
+    if (typeof s === 'string') subjectSkipped = s;
+    else { engines.subject = s; subjectDescription = s.description; }
+    if (against !== undefined) {
+      const r = await spillway(against, spillwayEngineName(against));
+      if (typeof r === 'string') referenceSkipped = r;
+      else { engines.reference = r; referenceDescription = r.description; }
+    } else if (opts.duckdb) {
       const duckdb = await loadDuckDb();
       if (duckdb) {
-        const d = await DuckDbBenchEngine.create(duckdb, {
-          data: opts.data, threads: duckDbThreadsFor(opts.workers), ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
-        });
-        engines.push(d);
-        duckdbDescription = d.description;
+        const d = await DuckDbBenchEngine.create(duckdb, { data: opts.data, threads: duckDbThreadsFor(opts.workers), ...memory });
+        engines.reference = d;
+        referenceDescription = d.description;
       } else {
-        duckdbSkipped = '@duckdb/node-api is not installed (a devDependency)';
+        referenceSkipped = '@duckdb/node-api is not installed (a devDependency)';
       }
     } else {
-      duckdbSkipped = '--no-duckdb';
+      referenceSkipped = '--no-duckdb';
     }
 
     const loadBefore = loadText();
+    const clock0 = performance.now();
     const outcomes: QueryOutcome[] = [];
     for (const q of queries) {
-      const outcome = await runQuery(q, engines, opts);
+      const outcome = await runQuery(q, engines, opts, labels, clock0);
       outcomes.push(outcome);
-      log(progressLine(outcome));
+      log(progressLine(outcome, engines));
       for (const m of outcome.mismatches) log(`!! ${m}`);
     }
     return {
-      data: opts.data, queriesDir, runs: opts.runs, warmup: opts.warmup,
-      spillwayDescription, duckdbDescription, duckdbSkipped, spillwaySkipped, distributed: workerCount(opts.workers) > 0,
+      data: opts.data, queriesDir, runs: opts.runs, warmup: opts.warmup, labels,
+      subjectDescription, subjectSkipped, referenceDescription, referenceSkipped, referenceIsSpillway: against !== undefined,
+      distributed: workerCount(opts.workers) > 0,
       loadBefore, loadAfter: loadText(), outcomes,
     };
   } finally {
-    for (const e of engines) await e.close();
+    for (const e of Object.values(engines)) await e.close();
   }
 }
 
-async function runQuery(q: BenchQuery, engines: readonly BenchEngine[], opts: TpchBenchOptions): Promise<QueryOutcome> {
-  const outcome: QueryOutcome = { query: q, spillway: [], duckdb: [], errors: {}, mismatches: [] };
-  const live = new Set(engines);
-  const attempt = async (engine: BenchEngine): Promise<EngineRun | null> => {
-    if (!live.has(engine)) return null;
+/** The order both engines run in measured run `run` (1-based): subject first in odd runs, reference first in even runs. */
+export function runOrder(run: number): readonly EngineRole[] {
+  return run % 2 === 1 ? ['subject', 'reference'] : ['reference', 'subject'];
+}
+
+async function runQuery(
+  q: BenchQuery, engines: Partial<Record<EngineRole, BenchEngine>>, opts: TpchBenchOptions, labels: EngineLabels, clock0: number,
+): Promise<QueryOutcome> {
+  const outcome: QueryOutcome = { query: q, subject: [], reference: [], errors: {}, mismatches: [] };
+  const failed = new Set<EngineRole>();
+  const attempt = async (role: EngineRole, run: number | null): Promise<void> => {
+    const engine = engines[role];
+    if (!engine || failed.has(role)) return;
+    const startMs = performance.now() - clock0;
     try {
-      return await engine.run(q.sql, opts.timeoutMs);
+      const res = await engine.run(q.sql, opts.timeoutMs);
+      if (run !== null) outcome[role].push({ ...res, query: q.name, engine: engine.name, run, startMs });
     } catch (e) {
-      live.delete(engine);
-      outcome.errors[engine.name] = e instanceof Error ? e.message : String(e);
-      return null;
+      failed.add(role);
+      outcome.errors[role] = e instanceof Error ? e.message : String(e);
     }
   };
-  for (let w = 0; w < opts.warmup; w++) for (const e of engines) await attempt(e);
-  for (let r = 1; r <= opts.runs; r++) {
-    for (const e of engines) {
-      const res = await attempt(e);
-      if (res) outcome[e.name].push({ ...res, query: q.name, engine: e.name, run: r });
-    }
-  }
-  outcome.mismatches = rowCountMismatches(outcome);
+  for (let w = 0; w < opts.warmup; w++) for (const role of runOrder(1)) await attempt(role, null);
+  for (let r = 1; r <= opts.runs; r++) for (const role of runOrder(r)) await attempt(role, r);
+  outcome.mismatches = rowCountMismatches(outcome, labels);
   return outcome;
 }
 
 /** Every disagreement between runs, engines and the expected answer, as text. */
-export function rowCountMismatches(o: Pick<QueryOutcome, 'query' | 'spillway' | 'duckdb'>): string[] {
+export function rowCountMismatches(o: Pick<QueryOutcome, 'query' | 'subject' | 'reference'>, labels: EngineLabels = DUCKDB_LABELS): string[] {
   const out: string[] = [];
   const counts = (runs: readonly RunRecord[]) => [...new Set(runs.map((r) => r.rows))];
-  const s = counts(o.spillway);
-  const d = counts(o.duckdb);
-  if (s.length > 1) out.push(`ROW COUNT MISMATCH ${o.query.name}: Spillway runs returned different row counts (${s.join(', ')})`);
-  if (d.length > 1) out.push(`ROW COUNT MISMATCH ${o.query.name}: DuckDB runs returned different row counts (${d.join(', ')})`);
+  const s = counts(o.subject);
+  const d = counts(o.reference);
+  if (s.length > 1) out.push(`ROW COUNT MISMATCH ${o.query.name}: ${labels.subject} runs returned different row counts (${s.join(', ')})`);
+  if (d.length > 1) out.push(`ROW COUNT MISMATCH ${o.query.name}: ${labels.reference} runs returned different row counts (${d.join(', ')})`);
   if (s.length === 1 && d.length === 1 && s[0] !== d[0]) {
-    out.push(`ROW COUNT MISMATCH ${o.query.name}: Spillway ${s[0]} rows, DuckDB ${d[0]} rows`);
+    out.push(`ROW COUNT MISMATCH ${o.query.name}: ${labels.subject} ${s[0]} rows, ${labels.reference} ${d[0]} rows`);
   }
   const exp = o.query.expectedRows;
-  if (exp !== null && s.length === 1 && s[0] !== exp) {
-    out.push(`ROW COUNT MISMATCH ${o.query.name}: Spillway ${s[0]} rows, expected answer ${exp} rows`);
+  if (exp !== null) {
+    for (const [label, c] of [[labels.subject, s], [labels.reference, d]] as const) {
+      if (c.length === 1 && c[0] !== exp) out.push(`ROW COUNT MISMATCH ${o.query.name}: ${label} ${c[0]} rows, expected answer ${exp} rows`);
+    }
   }
   return out;
 }
@@ -257,8 +307,12 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function progressLine(o: QueryOutcome): string {
-  const part = (runs: readonly RunRecord[], err: string | undefined, name: string) =>
-    err !== undefined && runs.length === 0 ? `${name} FAILED (${err})` : runs.length === 0 ? '' : `${name} ${median(runs.map((r) => r.ms)).toFixed(1)} ms`;
-  return [`${o.query.name}:`, part(o.spillway, o.errors.spillway, 'spillway'), part(o.duckdb, o.errors.duckdb, 'duckdb')].filter((p) => p !== '').join(' ');
+function progressLine(o: QueryOutcome, engines: Partial<Record<EngineRole, BenchEngine>>): string {
+  const part = (role: EngineRole) => {
+    const runs = o[role];
+    const name = engines[role]?.name ?? role;
+    const err = o.errors[role];
+    return err !== undefined && runs.length === 0 ? `${name} FAILED (${err})` : runs.length === 0 ? '' : `${name} ${median(runs.map((r) => r.ms)).toFixed(1)} ms`;
+  };
+  return [`${o.query.name}:`, part('subject'), part('reference')].filter((p) => p !== '').join(' ');
 }

@@ -1,6 +1,7 @@
 /**
  * `spillway bench tpch --data DIR [options]`: times the TPC-H queries on Spillway and DuckDB
- * (when installed) and prints a Markdown table; see HELP. Progress goes to stderr, the
+ * (when installed), or on Spillway and Spillway with other workers (--against-workers), and
+ * prints a Markdown table; see HELP. Progress goes to stderr, the
  * table to stdout. Exit code 1 when a query failed or row counts disagree.
  * `spillway bench joins …`: the join strategy sweep (bench/joins_bench.ts); see JOINS_HELP.
  */
@@ -13,7 +14,7 @@ import { runTpchBench } from '../../bench/tpch_bench.js';
 import { runJoinsBench, type SweepMode } from '../../bench/joins_bench.js';
 
 export const BENCH_OPTIONS = {
-  value: ['data', 'queries', 'queries-dir', 'runs', 'warmup', 'workers', 'memory-limit', 'csv', 'timeout', 'build-rows', 'probe-rows', 'out', 'mode'],
+  value: ['data', 'queries', 'queries-dir', 'runs', 'warmup', 'workers', 'against-workers', 'memory-limit', 'csv', 'timeout', 'build-rows', 'probe-rows', 'out', 'mode'],
   boolean: ['no-duckdb', 'no-scan', 'help', 'verbose'],
 };
 
@@ -81,10 +82,17 @@ const HELP = `usage: spillway bench tpch --data DIR [options]
   --warmup N            unrecorded runs before them (default 1)
   --workers W           0 = embedded (default), N = N worker threads, or host:port,host:port;
                         DuckDB gets as many threads (1 when embedded)
+  --against-workers W   compare with a second Spillway session with workers W (as --workers)
+                        instead of DuckDB; the report adds each query's paired ratio: the median
+                        [min–max] over runs of (--workers ms / --against-workers ms) of one run
   --memory-limit SIZE   memory limit for both engines, e.g. 512MB
   --timeout SECONDS     give up on a query's runs after this long (default: no limit)
-  --csv FILE            write every measured run as query,engine,run,ms,rows
+  --csv FILE            write every measured run as query,engine,run,ms,rows; engine is
+                        spillway, and duckdb or spillway-wW (spillway-host:port+host:port)
   --no-duckdb           time Spillway only
+
+In every measured run both engines run back to back, the Spillway of --workers first in odd
+runs and the reference first in even runs.
   --no-scan             skip the scan-only probes (scan_1col, scan_q1cols)`;
 
 function intFlag(name: string, text: string | undefined, fallback: number, min: number): number {
@@ -114,14 +122,14 @@ export function parseQueryList(text: string): number[] {
   return out;
 }
 
-/** --workers: "0", "N", or "host:port,host:port". */
-export function parseWorkers(text: string): WorkersSpec {
+/** --workers (or --against-workers, `name`): "0", "N", or "host:port,host:port". */
+export function parseWorkers(text: string, name = 'workers'): WorkersSpec {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
   const addresses = t.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const bad = addresses.find((a) => !/^[^\s:]+:\d+$/.test(a));
   if (addresses.length === 0 || bad !== undefined) {
-    throw new SpillwayError('config', `--workers expects a number or host:port,host:port; got "${bad ?? text}"`);
+    throw new SpillwayError('config', `--${name} expects a number or host:port,host:port; got "${bad ?? text}"`);
   }
   return addresses;
 }
@@ -140,6 +148,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const queriesDir = flag(args, 'queries-dir');
   const memoryLimit = flag(args, 'memory-limit');
   const csv = flag(args, 'csv');
+  const againstText = flag(args, 'against-workers');
 
   const report = await runTpchBench({
     data,
@@ -148,6 +157,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     runs: intFlag('runs', flag(args, 'runs'), 3, 1),
     warmup: intFlag('warmup', flag(args, 'warmup'), 1, 0),
     workers: parseWorkers(flag(args, 'workers') ?? '0'),
+    ...(againstText !== undefined ? { againstWorkers: parseWorkers(againstText, 'against-workers') } : {}),
     ...(memoryLimit !== undefined ? { memoryLimit } : {}),
     duckdb: !hasFlag(args, 'no-duckdb'),
     scanProbes: !hasFlag(args, 'no-scan'),
@@ -164,7 +174,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
   }
   const mismatches = report.outcomes.some((o) => o.mismatches.length > 0);
-  const failures = report.spillwaySkipped !== null || report.outcomes.some((o) => Object.keys(o.errors).length > 0);
+  const referenceMissing = report.referenceIsSpillway && report.referenceSkipped !== null;
+  const failures = report.subjectSkipped !== null || referenceMissing || report.outcomes.some((o) => Object.keys(o.errors).length > 0);
   if (mismatches) process.stderr.write('spillway: ROW COUNT MISMATCH: see the lines marked !! above\n');
   return mismatches || failures ? 1 : 0;
 }
