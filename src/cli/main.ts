@@ -23,7 +23,7 @@ commands:
   datagen   generate TPC-H data as Parquet: datagen tpch --sf N --out DIR [--files-per-table K]
   worker    serve as a worker: worker --port P [--host H] [--memory-limit M] [--spill-dir D] [--metrics-port M]
   slt       run sqllogictest files: slt FILE... [--engine NAME]
-  bench     benchmark TPC-H against DuckDB: bench tpch --data DIR [--queries 1,3] [--workers ...];
+  bench     benchmark TPC-H against DuckDB or another mode: bench tpch --data DIR [--queries 1,3] [--workers ...] [--against-workers W];
             join strategy sweep: bench joins --workers 1,2,3 --build-rows … --probe-rows … --out DIR
   fuzz      run random queries in several modes, compare, shrink a mismatch to a repro: fuzz [--tables DIR] [--seed S]
 
