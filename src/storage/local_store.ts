@@ -27,7 +27,7 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Ui
 class LocalObject implements ReadableObject {
   bytesRead = 0;
   private closed = false;
-  constructor(readonly path: string, private readonly fh: FileHandle, readonly byteLength: number) {}
+  constructor(readonly path: string, private readonly fh: FileHandle, readonly byteLength: number, readonly version: string) {}
 
   async slice(start: number, end: number = this.byteLength): Promise<ArrayBuffer> {
     if (start < 0 || end > this.byteLength || start > end) {
@@ -99,7 +99,7 @@ export const localStore: ObjectStore = {
     try {
       const s = await fh.stat();
       if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      return new LocalObject(path, fh, s.size);
+      return new LocalObject(path, fh, s.size, `${s.size}:${s.mtimeMs}:${s.ino}`);
     } catch (e) {
       await fh.close();
       throw e;

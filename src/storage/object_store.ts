@@ -26,6 +26,11 @@ export interface ObjectInfo {
 export interface ReadableObject {
   readonly path: string;
   readonly byteLength: number;
+  /**
+   * Changes whenever the object's bytes may have (size, mtime and inode of a local file; the
+   * ETag of an S3 object); undefined when the store cannot tell. Keys the footer cache.
+   */
+  readonly version?: string;
   /** Bytes [start, end) as a fresh ArrayBuffer (end defaults to byteLength). */
   slice(start: number, end?: number): Promise<ArrayBuffer>;
   /** Bytes fetched through slice() so far (for scan metrics). */

@@ -37,6 +37,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { DataType, Field, Scalar, Schema } from '../common/types.js';
 import { decimalType, MAX_DECIMAL_PRECISION } from '../common/types.js';
 import { storeFor, type ReadableObject } from './object_store.js';
+import { cacheFooter, cachedFooter } from './footer_cache.js';
 import { isNestedElement, nestedShape, schemaTree, type Shape } from './parquet_nested.js';
 
 /** Bounds of one column in one row group; undefined = unknown. */
@@ -130,7 +131,7 @@ export interface OpenParquetFile {
   info: ParquetFileInfo;
 }
 
-/** Open a Parquet file and read its footer; errors name the file, and nothing stays open. */
+/** Open a Parquet file and read its footer (or reuse it, footer_cache.ts); errors name the file, and nothing stays open. */
 export async function openParquetFile(path: string): Promise<OpenParquetFile> {
   let file: ReadableObject;
   try {
@@ -139,8 +140,12 @@ export async function openParquetFile(path: string): Promise<OpenParquetFile> {
     throw parquetReadError(path, e);
   }
   try {
+    const cached = cachedFooter(path, file.version);
+    if (cached !== undefined) return { file, metadata: cached.metadata, info: cached.info };
     const metadata = await readFooter(file);
-    return { file, metadata, info: parquetFileInfo(path, file.byteLength, metadata) };
+    const info = parquetFileInfo(path, file.byteLength, metadata);
+    cacheFooter(path, file.version, { metadata, info });
+    return { file, metadata, info };
   } catch (e) {
     await file.close();
     throw e;

@@ -312,7 +312,10 @@ export class S3Store implements ObjectStore {
 
 class S3Object implements ReadableObject {
   bytesRead = 0;
-  constructor(private readonly store: S3Store, readonly path: string, readonly byteLength: number, private readonly etag: string | undefined) {}
+  readonly version: string | undefined;
+  constructor(private readonly store: S3Store, readonly path: string, readonly byteLength: number, private readonly etag: string | undefined) {
+    this.version = etag === undefined ? undefined : `${byteLength}:${etag}`;
+  }
 
   async slice(start: number, end: number = this.byteLength): Promise<ArrayBuffer> {
     if (start < 0 || end > this.byteLength || start > end) {

@@ -170,11 +170,14 @@ describe.skipIf(!HAVE_SHARED)('S3 on a loopback s3rver', () => {
   });
 
   it('an unreachable endpoint and a server that stops mid-read fail with one line', async () => {
-    // A second front for the same data that dies at the third ranged GET (after the footers).
+    // A second front for the same data that dies at the second ranged GET: the first reads
+    // the footer when the query binds, the scan reuses it (footer_cache.ts) and then reads
+    // data. The object is one no other test read, so its footer is not cached yet.
+    await store.upload(join(TPCH_SF001, 'lineitem.parquet'), 's3://tpch/stops/lineitem.parquet');
     let gets = 0;
     const handle = s3rver.callback();
     const front: Server = createServer((req, res) => {
-      if (req.method === 'GET' && req.headers.range !== undefined && ++gets > 2) {
+      if (req.method === 'GET' && req.headers.range !== undefined && ++gets > 1) {
         front.close();
         front.closeAllConnections();
         req.socket.destroy();
@@ -185,10 +188,10 @@ describe.skipIf(!HAVE_SHARED)('S3 on a loopback s3rver', () => {
     const port = await listen(front);
     const db = await Spillway.create({ workers: 0, settings: settingsFor(`http://127.0.0.1:${port}`) });
     try {
-      const err = await db.sql("select sum(l_extendedprice), count(*) from read_parquet('s3://tpch/sf0.01/lineitem.parquet')").catch((e: Error) => e);
-      expect(gets).toBeGreaterThan(2);
+      const err = await db.sql("select sum(l_extendedprice), count(*) from read_parquet('s3://tpch/stops/lineitem.parquet')").catch((e: Error) => e);
+      expect(gets).toBeGreaterThan(1);
       expect(err).toBeInstanceOf(Error);
-      expect((err as Error).message).toMatch(new RegExp(`^S3 "s3://tpch/sf0.01/lineitem.parquet": cannot reach the S3 endpoint http://127.0.0.1:${port}: .*\\(after 4 attempts\\)$`));
+      expect((err as Error).message).toMatch(new RegExp(`^S3 "s3://tpch/stops/lineitem.parquet": cannot reach the S3 endpoint http://127.0.0.1:${port}: .*\\(after 4 attempts\\)$`));
       // Nothing listening at all.
       const again = await db.sql("select * from read_parquet('s3://tpch/sf0.01/nation.parquet')").catch((e: Error) => e);
       expect((again as Error).message).toMatch(/cannot reach the S3 endpoint .*ECONNREFUSED.*\(after 4 attempts\)$/);
