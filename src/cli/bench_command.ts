@@ -90,10 +90,10 @@ const HELP = `usage: spillway bench tpch --data DIR [options]
   --csv FILE            write every measured run as query,engine,run,ms,rows; engine is
                         spillway, and duckdb or spillway-wW (spillway-host:port+host:port)
   --no-duckdb           time Spillway only
+  --no-scan             skip the scan-only probes (scan_1col, scan_q1cols)
 
 In every measured run both engines run back to back, the Spillway of --workers first in odd
-runs and the reference first in even runs.
-  --no-scan             skip the scan-only probes (scan_1col, scan_q1cols)`;
+runs and the reference first in even runs.`;
 
 function intFlag(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
