@@ -3,6 +3,7 @@
  * handle, so a Parquet scan never holds more of a file than the ranges it asked for.
  */
 import { open as openFile, readdir, stat as statPath, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ObjectInfo, ObjectStore, ReadableObject } from './object_store.js';
@@ -22,6 +23,11 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Ui
     done += bytesRead;
   }
   return out;
+}
+
+/** A local file's version: a rewrite changes its size or mtime, a rename over it its inode. */
+function localVersion(s: Stats): string {
+  return `${s.size}:${s.mtimeMs}:${s.ino}`;
 }
 
 class LocalObject implements ReadableObject {
@@ -66,7 +72,7 @@ export const localStore: ObjectStore = {
     try {
       const s = await statPath(localPath(path));
       if (s.isDirectory()) return { kind: 'directory', size: 0 };
-      if (s.isFile()) return { kind: 'file', size: s.size };
+      if (s.isFile()) return { kind: 'file', size: s.size, version: localVersion(s) };
       return null;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
@@ -99,7 +105,7 @@ export const localStore: ObjectStore = {
     try {
       const s = await fh.stat();
       if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      return new LocalObject(path, fh, s.size, `${s.size}:${s.mtimeMs}:${s.ino}`);
+      return new LocalObject(path, fh, s.size, localVersion(s));
     } catch (e) {
       await fh.close();
       throw e;

@@ -21,6 +21,8 @@ export interface ObjectInfo {
   kind: 'file' | 'directory';
   /** Bytes; 0 for directories. */
   size: number;
+  /** A file's version, as ReadableObject.version gives it (undefined when unknown). */
+  version?: string;
 }
 
 export interface ReadableObject {

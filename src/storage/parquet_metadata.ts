@@ -152,8 +152,14 @@ export async function openParquetFile(path: string): Promise<OpenParquetFile> {
   }
 }
 
-/** Footer, schema, row count and statistics of one Parquet file. */
+/**
+ * Footer, schema, row count and statistics of one Parquet file. A cached footer is checked
+ * with one stat of the file, without opening it.
+ */
 export async function readParquetMetadata(path: string): Promise<ParquetFileInfo> {
+  const stat = await storeFor(path).stat(path).catch(() => null);
+  const cached = stat?.kind === 'file' ? cachedFooter(path, stat.version) : undefined;
+  if (cached !== undefined) return cached.info;
   const { file, info } = await openParquetFile(path);
   await file.close();
   return info;

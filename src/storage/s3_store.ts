@@ -201,7 +201,7 @@ export class S3Store implements ObjectStore {
     const { bucket, key } = parseS3Path(path);
     if (key !== '' && !key.endsWith('/')) {
       const head = await this.head(path);
-      if (head) return { kind: 'file', size: Number(head.ContentLength ?? 0) };
+      if (head) return { kind: 'file', size: Number(head.ContentLength ?? 0), ...(head.ETag !== undefined ? { version: s3Version(Number(head.ContentLength ?? 0), head.ETag) } : {}) };
     }
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     const res = await this.call(path, (c, sdk) => c.send(new sdk.ListObjectsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 })));
@@ -310,11 +310,16 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/** An S3 object's version: its size and ETag. */
+function s3Version(size: number, etag: string): string {
+  return `${size}:${etag}`;
+}
+
 class S3Object implements ReadableObject {
   bytesRead = 0;
   readonly version: string | undefined;
   constructor(private readonly store: S3Store, readonly path: string, readonly byteLength: number, private readonly etag: string | undefined) {
-    this.version = etag === undefined ? undefined : `${byteLength}:${etag}`;
+    this.version = etag === undefined ? undefined : s3Version(byteLength, etag);
   }
 
   async slice(start: number, end: number = this.byteLength): Promise<ArrayBuffer> {
