@@ -9,6 +9,8 @@
  *
  *   open(path) ─▶ object.version ── same as the cached entry's ─▶ cached footer
  *                                └─ else: decode, cache (if the object has a version)
+ *   readParquetMetadata(path) (planning) ─▶ stat(path).version ─▶ the same check, without
+ *                                           opening the file
  *
  * The version is what the store knows of the object's bytes: size, mtime and inode of a
  * local file (a rewrite or a rename over it changes one of them), the ETag of an S3
