@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Spillway } from '../../src/index.js';
-import { openParquetFile, readParquetMetadata } from '../../src/storage/parquet_metadata.js';
+import { openParquetFile, readParquetMetadata, type ParquetFileInfo } from '../../src/storage/parquet_metadata.js';
+import { cachedFooter, cachedFooterCount, cacheFooter } from '../../src/storage/footer_cache.js';
+import type { FileMetaData } from 'hyparquet';
 
 describe('footer cache', () => {
   let dir: string;
@@ -58,5 +60,24 @@ describe('footer cache', () => {
     expect(await count()).toEqual([4n, 12n]);
     await write(path, 6);
     expect(await count()).toEqual([6n, 30n]);
+  });
+
+  it('keeps at most 256 footers and 32 MiB of encoded footer, dropping the least recently used', () => {
+    const footer = (bytes: number) => ({ metadata: { metadata_length: bytes } as FileMetaData, info: {} as ParquetFileInfo });
+    for (let i = 0; i < 300; i++) cacheFooter(`/lru/${i}`, 'v', footer(100));
+    // the last 256 stay, whatever was cached before
+    expect(cachedFooterCount()).toBe(256);
+    expect(cachedFooter('/lru/43', 'v')).toBeUndefined();
+    expect(cachedFooter('/lru/44', 'v')).toBeDefined(); // now the most recently used
+    // one more entry: the least recently used goes for the count (45), then for the bytes (46, 47)
+    cacheFooter('/lru/big', 'v', footer(32 * 1024 * 1024 - 256 * 100 + 250));
+    for (const gone of [45, 46, 47]) expect(cachedFooter(`/lru/${gone}`, 'v'), `/lru/${gone}`).toBeUndefined();
+    for (const kept of ['44', '48', 'big']) expect(cachedFooter(`/lru/${kept}`, 'v'), `/lru/${kept}`).toBeDefined();
+    // another version of a file is a miss, and drops the old entry
+    expect(cachedFooter('/lru/big', 'w')).toBeUndefined();
+    expect(cachedFooter('/lru/big', 'v')).toBeUndefined();
+    // no version: never cached
+    cacheFooter('/lru/none', undefined, footer(10));
+    expect(cachedFooter('/lru/none', undefined)).toBeUndefined();
   });
 });
