@@ -62,7 +62,7 @@ describe('footer cache', () => {
     expect(await count()).toEqual([6n, 30n]);
   });
 
-  it('keeps at most 256 footers and 32 MiB of encoded footer, dropping the least recently used', () => {
+  it('keeps at most 256 footers and 4 MiB of encoded footer, dropping the least recently used', () => {
     const footer = (bytes: number) => ({ metadata: { metadata_length: bytes } as FileMetaData, info: {} as ParquetFileInfo });
     for (let i = 0; i < 300; i++) cacheFooter(`/lru/${i}`, 'v', footer(100));
     // the last 256 stay, whatever was cached before
@@ -70,7 +70,7 @@ describe('footer cache', () => {
     expect(cachedFooter('/lru/43', 'v')).toBeUndefined();
     expect(cachedFooter('/lru/44', 'v')).toBeDefined(); // now the most recently used
     // one more entry: the least recently used goes for the count (45), then for the bytes (46, 47)
-    cacheFooter('/lru/big', 'v', footer(32 * 1024 * 1024 - 256 * 100 + 250));
+    cacheFooter('/lru/big', 'v', footer(4 * 1024 * 1024 - 256 * 100 + 250));
     for (const gone of [45, 46, 47]) expect(cachedFooter(`/lru/${gone}`, 'v'), `/lru/${gone}`).toBeUndefined();
     for (const kept of ['44', '48', 'big']) expect(cachedFooter(`/lru/${kept}`, 'v'), `/lru/${kept}`).toBeDefined();
     // another version of a file is a miss, and drops the old entry
