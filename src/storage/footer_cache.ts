@@ -47,6 +47,11 @@ export function cachedFooter(path: string, version: string | undefined): CachedF
   return e;
 }
 
+/** Whether some version of `path`'s footer is cached (worth a stat to check it). */
+export function hasCachedFooter(path: string): boolean {
+  return entries.has(path);
+}
+
 /** Remember the footer of `path` at `version` (nothing without a version). */
 export function cacheFooter(path: string, version: string | undefined, footer: CachedFooter): void {
   if (version === undefined) return;

@@ -37,7 +37,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { DataType, Field, Scalar, Schema } from '../common/types.js';
 import { decimalType, MAX_DECIMAL_PRECISION } from '../common/types.js';
 import { storeFor, type ReadableObject } from './object_store.js';
-import { cacheFooter, cachedFooter } from './footer_cache.js';
+import { cacheFooter, cachedFooter, hasCachedFooter } from './footer_cache.js';
 import { isNestedElement, nestedShape, schemaTree, type Shape } from './parquet_nested.js';
 
 /** Bounds of one column in one row group; undefined = unknown. */
@@ -154,12 +154,15 @@ export async function openParquetFile(path: string): Promise<OpenParquetFile> {
 
 /**
  * Footer, schema, row count and statistics of one Parquet file. A cached footer is checked
- * with one stat of the file, without opening it.
+ * with one stat of the file, without opening it; a file never cached is opened at once (no
+ * stat, which on S3 would be a second HEAD).
  */
 export async function readParquetMetadata(path: string): Promise<ParquetFileInfo> {
-  const stat = await storeFor(path).stat(path).catch(() => null);
-  const cached = stat?.kind === 'file' ? cachedFooter(path, stat.version) : undefined;
-  if (cached !== undefined) return cached.info;
+  if (hasCachedFooter(path)) {
+    const stat = await storeFor(path).stat(path).catch(() => null);
+    const cached = stat?.kind === 'file' ? cachedFooter(path, stat.version) : undefined;
+    if (cached !== undefined) return cached.info;
+  }
   const { file, info } = await openParquetFile(path);
   await file.close();
   return info;
