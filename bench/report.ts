@@ -123,10 +123,12 @@ export function formatReport(rep: TpchBenchReport): string {
       const sumSBoth = both.reduce((n, o) => n + median(o.subject.map((r) => r.ms)), 0);
       const sumR = both.reduce((n, o) => n + median(o.reference.map((r) => r.ms)), 0);
       const geo = Math.exp(both.reduce((n, o) => n + Math.log(ratioOf(o)!), 0) / both.length);
-      const slower = slowerQueries(rep);
       summary += `. On the ${both.length} queries both ran: ${S} ${fmtMs(sumSBoth)} ms, ${R} ${fmtMs(sumR)} ms (${fmtRatio(sumSBoth / sumR)}); geometric mean of the ratios ${fmtRatio(geo)}`;
       // Between two Spillway modes, the queries one mode slows down (against DuckDB every query is slower).
-      if (rep.referenceIsSpillway) summary += `. Slower by more than 10% (paired ${ratio} median above ${SLOWER_THRESHOLD.toFixed(2)}): ${slower.length} of ${both.length}${slower.length > 0 ? ` (${slower.join(', ')})` : ''}`;
+      if (rep.referenceIsSpillway) {
+        const slower = slowerQueries(rep);
+        summary += `. Slower by more than 10% (paired ${ratio} median above ${SLOWER_THRESHOLD.toFixed(2)}): ${slower.length} of ${both.length}${slower.length > 0 ? ` (${slower.join(', ')})` : ''}`;
+      }
     }
     lines.push('');
     lines.push(summary + '.');
