@@ -91,7 +91,7 @@ function takeI64(v: BigInt64Array, indices: Int32Array, count: number): BigInt64
 }
 
 /** Copy src[s, e) to dst at d; sv and dv are DataViews over src and dst. */
-function copyBytes(src: Uint8Array, sv: DataView, s: number, e: number, dst: Uint8Array, dv: DataView, d: number): void {
+export function copyBytes(src: Uint8Array, sv: DataView, s: number, e: number, dst: Uint8Array, dv: DataView, d: number): void {
   if (e - s < SHORT_COPY) {
     for (; s + 4 <= e; s += 4, d += 4) dv.setInt32(d, sv.getInt32(s, true), true);
     while (s < e) dst[d++] = src[s++]!;

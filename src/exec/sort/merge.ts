@@ -17,8 +17,9 @@
  *
  * Memory: one batch per cursor plus the output being gathered; the caller reserves it.
  */
-import { allocValuesLike, emptyBatch, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type FixedColumn } from '../../columnar/column.js';
-import { concatBatches, takeBatch } from '../../columnar/kernels.js';
+import { allocValuesLike, emptyBatch, fixedColumn, makeBatch, nullColumn, type Batch, type Column, type FixedColumn, type VarColumn } from '../../columnar/column.js';
+import { isNestedColumn } from '../../columnar/nested.js';
+import { concatBatches, copyBytes, takeBatch } from '../../columnar/kernels.js';
 import { rowsByPartition } from '../../columnar/scatter.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
@@ -80,40 +81,64 @@ function gatherBatch(schema: Schema, batches: readonly Batch[], src: Int32Array,
 function gatherColumn(parts: readonly Column[], src: Int32Array, row: Int32Array, n: number): Column | null {
   const first = parts[0]!;
   for (const c of parts) if (c.type !== first.type) return null;
+  // Intervals and nested values: the caller's take and concatenate handle them.
+  if (first.type === 'interval' || isNestedColumn(first)) return null;
   let validity: Uint8Array | null = null;
   if (parts.some((c) => c.validity !== null)) {
+    let longest = 0;
+    for (const c of parts) longest = Math.max(longest, c.length);
+    const allValid = parts.some((c) => c.validity === null) ? new Uint8Array(longest).fill(1) : null;
     validity = new Uint8Array(n);
-    const vs = parts.map((c) => c.validity);
-    for (let i = 0; i < n; i++) { const v = vs[src[i]!]; validity[i] = v === null ? 1 : v![row[i]!]!; }
+    gatherBytes(parts.map((c) => c.validity ?? allValid!), src, row, n, validity);
   }
   if (first.type === 'null') return nullColumn(n);
-  if (first.type === 'utf8') {
-    const us = parts as readonly Extract<Column, { type: 'utf8' }>[];
+  if (first.type === 'utf8' || first.type === 'blob') {
+    const us = parts as readonly VarColumn[];
+    const offs = us.map((u) => u.offsets), datas = us.map((u) => u.data);
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) {
-      const u = us[src[i]!]!, r = row[i]!;
-      offsets[i + 1] = offsets[i]! + u.offsets[r + 1]! - u.offsets[r]!;
+      const o = offs[src[i]!]!, r = row[i]!;
+      offsets[i + 1] = offsets[i]! + o[r + 1]! - o[r]!;
     }
     const data = new Uint8Array(offsets[n]!);
-    for (let i = 0, p = 0; i < n; i++) {
-      const u = us[src[i]!]!, r = row[i]!, d = u.data;
-      for (let k = u.offsets[r]!, e = u.offsets[r + 1]!; k < e; k++) data[p++] = d[k]!;
+    const views = datas.map((d) => new DataView(d.buffer, d.byteOffset, d.byteLength)), dv = new DataView(data.buffer);
+    // Consecutive rows of one source (a merge's runs of picks from one cursor) are copied as one range.
+    for (let i = 0; i < n;) {
+      const s = src[i]!, r = row[i]!;
+      let e = i + 1, re = r + 1;
+      while (e < n && src[e] === s && row[e] === re) { e++; re++; }
+      const o = offs[s]!;
+      copyBytes(datas[s]!, views[s]!, o[r]!, o[re]!, data, dv, offsets[i]!);
+      i = e;
     }
-    return { type: 'utf8', length: n, validity, offsets, data };
+    return { type: first.type, length: n, validity, offsets, data };
   }
   const vals = (parts as readonly FixedColumn[]).map((c) => c.values);
   const kind = vals[0]!.constructor;
   for (const v of vals) if (v.constructor !== kind) return null;
   const out = allocValuesLike(first as FixedColumn, n);
-  if (out instanceof BigInt64Array) {
-    const vs = vals as BigInt64Array[];
-    for (let i = 0; i < n; i++) out[i] = vs[src[i]!]![row[i]!]!;
-  } else {
-    const vs = vals as (Int32Array | Float64Array | Uint8Array)[];
-    const o = out as Int32Array | Float64Array | Uint8Array;
-    for (let i = 0; i < n; i++) o[i] = vs[src[i]!]![row[i]!]!;
-  }
+  // One loop per array kind (a loop that sees several kinds is many times slower); 8-byte
+  // values move as two 32-bit words (no BigInt per value, NaN bits kept).
+  if (out instanceof Int32Array) gatherInt32(vals as Int32Array[], src, row, n, out);
+  else if (out instanceof Uint8Array) gatherBytes(vals as Uint8Array[], src, row, n, out);
+  else gatherWords64(vals.map((v) => new Int32Array(v.buffer, v.byteOffset, 2 * v.length)), src, row, n, new Int32Array(out.buffer, out.byteOffset, 2 * n));
   return fixedColumn((first as FixedColumn).type, out, validity);
+}
+
+function gatherBytes(vs: readonly Uint8Array[], src: Int32Array, row: Int32Array, n: number, out: Uint8Array): void {
+  for (let i = 0; i < n; i++) out[i] = vs[src[i]!]![row[i]!]!;
+}
+
+function gatherInt32(vs: readonly Int32Array[], src: Int32Array, row: Int32Array, n: number, out: Int32Array): void {
+  for (let i = 0; i < n; i++) out[i] = vs[src[i]!]![row[i]!]!;
+}
+
+function gatherWords64(vs: readonly Int32Array[], src: Int32Array, row: Int32Array, n: number, out: Int32Array): void {
+  for (let i = 0; i < n; i++) {
+    const v = vs[src[i]!]!, r = 2 * row[i]!;
+    out[2 * i] = v[r]!;
+    out[2 * i + 1] = v[r + 1]!;
+  }
 }
 
 /**
