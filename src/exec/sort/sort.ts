@@ -31,7 +31,7 @@
  * The pieces (sortBuffer, sortedChunks) are exported so that TopK sorts the same way.
  */
 import { batchBytes, columnBytes, emptyBatch, makeBatch, type Batch, type Column } from '../../columnar/column.js';
-import { concatBatches, sliceBatch, takeBatch } from '../../columnar/kernels.js';
+import { concatColumns, sliceBatch, takeBatch } from '../../columnar/kernels.js';
 import type { SortKey } from '../../expr/expr.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { SortNode } from '../../plan/physical.js';
@@ -40,46 +40,78 @@ import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import type { SpillFile } from '../../spill/spill_manager.js';
 import { SpillFiles } from '../spill/spill_files.js';
-import { mergeRuns } from './merge.js';
+import { interleaveBatches, mergeRuns } from './merge.js';
 import { evaluateSortKeys, sortIndices } from './row_compare.js';
 
-/** Rows of a buffer, their evaluated sort keys, and the order to read them in. */
+/**
+ * Rows of a buffer (its batches, never concatenated), their evaluated sort keys (one column
+ * per key over all rows), and the order to read them in: order[i] is a row number over the
+ * batches in sequence (row r of batches[b] is starts[b] + r).
+ */
 export interface SortedBuffer {
-  readonly batch: Batch;
+  readonly batches: readonly Batch[];
+  /** batches.length + 1 row offsets. */
+  readonly starts: Int32Array;
   readonly keyColumns: readonly Column[];
   readonly order: Int32Array;
 }
 
 /**
- * Sort buffered batches as one. When a reservation is given, the temporary copies
- * (concatenation, computed key columns, the index) are reserved on it before they are made;
- * the caller's batches stay reserved by the caller.
+ * Sort buffered batches as one, without copying them: only the key columns are
+ * concatenated (and computed, for expressions). When a reservation is given, those copies
+ * and the index are reserved on it before they are made; the caller's batches stay
+ * reserved by the caller.
  */
 export function sortBuffer(schema: Schema, batches: readonly Batch[], keys: readonly SortKey[], reservation?: MemoryReservation): SortedBuffer {
-  let rows = 0, bytes = 0;
-  for (const b of batches) { rows += b.length; bytes += batchBytes(b); }
-  if (batches.length > 1) reservation?.grow(bytes);
-  const all = batches.length === 0 ? emptyBatch(schema) : concatBatches(schema, batches);
-  const keyColumns = evaluateSortKeys(all, keys);
-  reservation?.grow(derivedBytes(all, keyColumns) + 4 * rows);
-  return { batch: all, keyColumns, order: sortIndices(keyColumns, keys, rows) };
+  const kept = batches.filter((b) => b.length > 0);
+  const starts = new Int32Array(kept.length + 1);
+  kept.forEach((b, i) => { starts[i + 1] = starts[i]! + b.length; });
+  const rows = starts[kept.length]!;
+  const perBatch = kept.length === 0 ? [evaluateSortKeys(emptyBatch(schema), keys)] : kept.map((b) => evaluateSortKeys(b, keys));
+  let copied = 0;
+  for (let b = 0; b < perBatch.length; b++) copied += derivedBytes(kept[b], perBatch[b]!);
+  if (perBatch.length > 1) for (const cols of perBatch) for (const c of cols) copied += columnBytes(c);
+  reservation?.grow(copied + 4 * rows);
+  const keyColumns = perBatch.length === 1
+    ? perBatch[0]!
+    : keys.map((_, k) => concatColumns(perBatch[0]![k]!.type, perBatch.map((cols) => cols[k]!)));
+  return { batches: kept, starts, keyColumns, order: sortIndices(keyColumns, keys, rows) };
 }
 
 /** Bytes of key columns that are not simply columns of the batch (those cost nothing). */
-function derivedBytes(batch: Batch, keyColumns: readonly Column[]): number {
+function derivedBytes(batch: Batch | undefined, keyColumns: readonly Column[]): number {
   let n = 0;
-  for (const c of keyColumns) if (!batch.columns.includes(c)) n += columnBytes(c);
+  for (const c of keyColumns) if (batch === undefined || !batch.columns.includes(c)) n += columnBytes(c);
   return n;
+}
+
+/** Rows start..end-1 of the sorted order, gathered from the buffer's batches. */
+export function sortedRows(sorted: SortedBuffer, schema: Schema, start: number, end: number): Batch {
+  const { batches, starts } = sorted;
+  const rows = sorted.order.subarray(start, end);
+  const n = rows.length;
+  if (batches.length === 1) return makeBatch(schema, takeBatch(batches[0]!, rows).columns, n);
+  const src = new Int32Array(n), row = new Int32Array(n);
+  const last = batches.length - 1;
+  for (let i = 0; i < n; i++) {
+    const g = rows[i]!;
+    // The batch holding row g: the last b with starts[b] <= g.
+    let lo = 0, hi = last;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= g) lo = mid; else hi = mid - 1;
+    }
+    src[i] = lo;
+    row[i] = g - starts[lo]!;
+  }
+  return interleaveBatches(schema, batches, src, row, n);
 }
 
 /** The sorted rows, batchSize at a time. */
 export function* sortedChunks(sorted: SortedBuffer, schema: Schema, batchSize: number): Generator<Batch> {
-  const { batch, order } = sorted;
   const step = Math.max(1, batchSize);
-  for (let start = 0; start < order.length; start += step) {
-    const chunk = order.subarray(start, Math.min(order.length, start + step));
-    yield makeBatch(schema, takeBatch(batch, chunk).columns, chunk.length);
-  }
+  const n = sorted.order.length;
+  for (let start = 0; start < n; start += step) yield sortedRows(sorted, schema, start, Math.min(n, start + step));
 }
 
 /** Output batches gathered during a merge (takes, concat, permuted copy) count as this many slots. */
@@ -100,10 +132,14 @@ interface Run { readonly file: SpillFile; readonly maxBatchBytes: number; readon
 /** Bytes a batch will need to be buffered and later sorted with the rest of the buffer. */
 export function sortBufferCost(batch: Batch, keys: readonly SortKey[]): number {
   const bytes = batchBytes(batch);
-  let derived = 0;
-  for (const k of keys) if (k.expr.kind !== 'column') derived += columnBytes(evaluateSortKeys(batch, [k])[0]!);
-  // The batch itself, its copy in the concatenation, derived key columns, index + scratch.
-  return 2 * bytes + derived + SORT_INDEX_BYTES_PER_ROW * batch.length;
+  let keyBytes = 0;
+  for (const k of keys) {
+    const c = evaluateSortKeys(batch, [k])[0]!;
+    // A computed key is held per batch and in the concatenated key column; a column key in the latter only.
+    keyBytes += (k.expr.kind === 'column' ? 1 : 2) * columnBytes(c);
+  }
+  // The batch itself, its key columns, index + scratch.
+  return bytes + keyBytes + SORT_INDEX_BYTES_PER_ROW * batch.length;
 }
 
 export async function* sort(node: SortNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
@@ -175,9 +211,10 @@ function* slicesWithin(batch: Batch, keys: readonly SortKey[], maxCost: number):
 async function writeRun(node: SortNode, buffered: readonly Batch[], files: SpillFiles, batchSize: number, slotBytes: number): Promise<Run> {
   const sorted = sortBuffer(node.schema, buffered, node.keys);
   const rows = sorted.order.length;
-  let derived = 0;
-  for (const c of sorted.keyColumns) if (!sorted.batch.columns.includes(c)) derived += columnBytes(c);
-  const bytesPerRow = (batchBytes(sorted.batch) + derived) / Math.max(1, rows);
+  let bytes = 0, derived = 0;
+  for (const b of sorted.batches) bytes += batchBytes(b);
+  for (const k of node.keys) if (k.expr.kind !== 'column') derived += columnBytes(sorted.keyColumns[node.keys.indexOf(k)]!);
+  const bytesPerRow = (bytes + derived) / Math.max(1, rows);
   const batchRows = Math.max(1, Math.min(batchSize, Math.floor(slotBytes / Math.max(1, bytesPerRow))));
   const w = files.writer(node.schema, 'run');
   let maxBatchBytes = 0;
@@ -235,3 +272,4 @@ async function* mergeAll(
   yield* mergeRuns(runs.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal);
   for (const r of runs) await files.release(r.file);
 }
+

@@ -12,14 +12,14 @@
  *   batch ──keys──▶ row < threshold? ──yes──▶ pending ──(> cap rows)──▶ sort(kept ++ pending)
  *                                                                        └─▶ kept = first fetch
  */
-import { batchBytes, columnBytes, emptyBatch, makeBatch, type Batch, type Column } from '../../columnar/column.js';
+import { batchBytes, columnBytes, emptyBatch, type Batch, type Column } from '../../columnar/column.js';
 import { take, takeBatch } from '../../columnar/kernels.js';
 import type { MemoryReservation } from '../../memory/pool.js';
 import type { TopKNode } from '../../plan/physical.js';
 import type { TaskContext } from '../context.js';
 import { executePlan } from '../execute.js';
 import { compareRows, evaluateSortKeys } from './row_compare.js';
-import { sortBuffer, sortedChunks } from './sort.js';
+import { sortBuffer, sortedChunks, sortedRows } from './sort.js';
 
 export async function* topK(node: TopKNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
   if (node.fetch <= 0) return;
@@ -32,7 +32,7 @@ export async function* topK(node: TopKNode, partition: number, ctx: TaskContext)
     // The kept rows are already in order: emit them in batch_size chunks without another sort.
     const identity = new Int32Array(best.length);
     for (let i = 0; i < identity.length; i++) identity[i] = i;
-    yield* sortedChunks({ batch: best, keyColumns: [], order: identity }, node.schema, ctx.config.batch_size);
+    yield* sortedChunks({ batches: [best], starts: Int32Array.of(0, best.length), keyColumns: [], order: identity }, node.schema, ctx.config.batch_size);
   } finally {
     reservation.free();
   }
@@ -75,7 +75,7 @@ class TopKBuffer {
     const sorted = sortBuffer(this.node.schema, parts, this.node.keys, this.reservation);
     this.ctx.metrics.add(this.node.id, 'sortedRows', sorted.order.length);
     const best = sorted.order.subarray(0, Math.min(this.node.fetch, sorted.order.length));
-    const kept = makeBatch(this.node.schema, takeBatch(sorted.batch, best).columns, best.length);
+    const kept = sortedRows(sorted, this.node.schema, 0, best.length);
     this.kept = kept;
     this.keptKeys = sorted.keyColumns.map((c) => take(c, best));
     this.pending = [];

@@ -100,7 +100,7 @@ describe('Sort', () => {
   });
 
   it('fails with a resources error when the pool refuses, and releases its memory', async () => {
-    const pool = new RecordingPool(64);
+    const pool = new RecordingPool(16);
     const node = sortPlan(sourceNode(toBatches(S, rows, [1]), S), [{ index: 0, ascending: true, nullsFirst: false }]);
     await expect(collect(node, ctxWith(pool))).rejects.toMatchObject({ kind: 'resources' });
     expect(pool.used).toBe(0);
