@@ -312,7 +312,7 @@ class DiskSpillFile implements SpillFile {
 }
 
 /** Bytes a spill file reader reads ahead: headers and most bodies come from one read. */
-const READ_AHEAD = 256 * 1024;
+const READ_AHEAD = 64 * 1024;
 
 /**
  * Stream the record batches of an IPC stream file, one at a time. Given its `size`, a

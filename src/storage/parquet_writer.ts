@@ -8,9 +8,9 @@
  *
  * Column chunks are encoded straight from the columns' typed arrays (parquet_encode.ts);
  * the footer is written by hyparquet-writer's thrift serializer.
- * Memory stays bounded by one row group: its buffered batches, the group's columns (one
- * concatenation of them), one encoded page and one encoded column chunk, flushed to the file
- * before the next chunk is encoded. A row group ends at rowGroupSize rows or when its buffered
+ * Memory stays bounded by one row group: its buffered batches, one column of it
+ * concatenated at a time, one encoded page and one encoded column chunk, flushed to the file
+ * before the next column is encoded. A row group ends at rowGroupSize rows or when its buffered
  * batches reach maxRowGroupBytes, whichever comes first; COPY sets the latter from the memory
  * limit (rowGroupBytesFor), so a low limit gives smaller row groups.
  * Nobody ever sees a half-written file at `path`: the data goes to `path.tmp-<random>` first.
@@ -28,7 +28,7 @@ import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { compressSync as snappyCompress } from 'snappy';
 import type { ColumnChunk, CompressionCodec, RowGroup, SchemaElement } from 'hyparquet';
 import { batchBytes, type Batch, type Column } from '../columnar/column.js';
-import { concatBatches, sliceBatch } from '../columnar/kernels.js';
+import { concatColumns, sliceBatch } from '../columnar/kernels.js';
 import { isNested } from '../common/nested_types.js';
 import { nestedFieldPlan, shredNested, type NestedFieldPlan } from './parquet_shred.js';
 import { SpillwayError } from '../common/errors.js';
@@ -57,7 +57,7 @@ export const DEFAULT_ROW_GROUP_SIZE = 122_880;
 
 /**
  * The byte bound of a row group under a memory limit (0 = none): 1/16 of it, at least 1 MiB.
- * The writer holds about twice that (the batches and their concatenation) outside the pool.
+ * The writer holds that plus one concatenated column outside the pool.
  */
 export function rowGroupBytesFor(memoryLimit: number): number | undefined {
   return memoryLimit > 0 ? Math.max(1 << 20, Math.floor(memoryLimit / 16)) : undefined;
@@ -106,14 +106,14 @@ function fieldElements(f: Field): { elements: SchemaElement[]; nested: NestedFie
   return { elements: plan.elements, nested: plan };
 }
 
-/** A NOT NULL field must not receive NULLs. */
-function checkNotNull(f: Field, c: Column): void {
+/** A NOT NULL field must not receive NULLs (c holds the row group's rows from firstRow on). */
+function checkNotNull(f: Field, c: Column, firstRow: number): void {
   if (f.nullable) return;
   if (c.type === 'null' && c.length > 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but a row group has NULLs`);
   const v = c.validity;
   if (v === null) return;
   for (let i = 0; i < c.length; i++) {
-    if (v[i] === 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but row ${i + 1} of a row group is NULL`);
+    if (v[i] === 0) throw new SpillwayError('execution', `column "${f.name}" is NOT NULL but row ${firstRow + i + 1} of a row group is NULL`);
   }
 }
 
@@ -202,13 +202,24 @@ export class ParquetFileWriter {
       this.pendingRows += b.length;
       this.pendingBytes += batchBytes(b);
       while (this.pendingRows >= this.rowGroupSize) {
-        const all = concatBatches(this.schema, this.pending);
-        this.pending = [];
-        await this.writeGroup(sliceBatch(all, 0, this.rowGroupSize));
-        const rest = sliceBatch(all, this.rowGroupSize, all.length);
-        this.pending = rest.length > 0 ? [rest] : [];
-        this.pendingRows = rest.length;
-        this.pendingBytes = batchBytes(rest);
+        // The first rowGroupSize rows: whole batches, then a slice (a view) of the one across the end.
+        const group: Batch[] = [];
+        let rows = 0;
+        while (rows < this.rowGroupSize) {
+          const next = this.pending.shift()!;
+          const want = this.rowGroupSize - rows;
+          if (next.length > want) {
+            group.push(sliceBatch(next, 0, want));
+            this.pending.unshift(sliceBatch(next, want, next.length));
+          } else {
+            group.push(next);
+          }
+          rows += Math.min(want, next.length);
+        }
+        await this.writeGroup(group, rows);
+        this.pendingRows -= rows;
+        this.pendingBytes = 0;
+        for (const p of this.pending) this.pendingBytes += batchBytes(p);
       }
       if (this.pendingBytes >= this.maxRowGroupBytes) await this.writeBuffered();
     } catch (e) {
@@ -227,11 +238,11 @@ export class ParquetFileWriter {
 
   private async writeBuffered(): Promise<void> {
     if (this.pendingRows === 0) return;
-    const all = concatBatches(this.schema, this.pending);
+    const group = this.pending, rows = this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
     this.pendingBytes = 0;
-    await this.writeGroup(all);
+    await this.writeGroup(group, rows);
   }
 
   async finish(): Promise<WriteParquetResult> {
@@ -261,31 +272,36 @@ export class ParquetFileWriter {
     await rm(this.temp, { force: true }).catch(() => undefined);
   }
 
-  private async writeGroup(b: Batch): Promise<void> {
+  /** One row group of the batches' rows, concatenated a column at a time (never the whole group at once). */
+  private async writeGroup(parts: readonly Batch[], rows: number): Promise<void> {
     const start = this.bytes.offset;
-    this.schema.fields.forEach((f, i) => checkNotNull(f, b.columns[i]!));
+    for (let i = 0, first = 0; i < parts.length; first += parts[i]!.length, i++) {
+      this.schema.fields.forEach((f, j) => checkNotNull(f, parts[i]!.columns[j]!, first));
+    }
     const columns: ColumnChunk[] = [];
     for (let i = 0; i < this.schema.fields.length; i++) {
+      const f = this.schema.fields[i]!;
+      const column = parts.length === 1 ? parts[0]!.columns[i]! : concatColumns(f.type, parts.map((p) => p.columns[i]!));
       const plan = this.fields[i]!.nested;
       if (plan !== null) {
-        for (const leaf of shredNested(plan, b.columns[i]!)) {
+        for (const leaf of shredNested(plan, column)) {
           columns.push(writeColumnChunk(this.chunks, leaf.el, leaf.values, leaf));
           await this.flushBytes();
         }
         continue;
       }
-      columns.push(writeColumnChunk(this.chunks, this.fields[i]!.elements[0]!, b.columns[i]!));
+      columns.push(writeColumnChunk(this.chunks, this.fields[i]!.elements[0]!, column));
       // one encoded chunk at a time in memory
       await this.flushBytes();
     }
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data!.total_uncompressed_size;
     this.groups.push({
-      columns, total_byte_size: uncompressed, num_rows: BigInt(b.length),
+      columns, total_byte_size: uncompressed, num_rows: BigInt(rows),
       file_offset: BigInt(start), total_compressed_size: BigInt(this.bytes.offset - start),
     });
     await this.flushBytes();
-    this.rows += b.length;
+    this.rows += rows;
     this.rowGroups++;
   }
 }
