@@ -45,7 +45,7 @@ import { SpillwayError } from '../common/errors.js';
 import type { GrowWaitOptions, MemoryPool, MemoryReservation, RegisterOptions } from './pool.js';
 import { formatBytes } from './pool.js';
 import { UnboundedPool } from './unbounded_pool.js';
-import { startGcPacer } from './gc_pacer.js';
+import { gcPaceFor, startGcPacer } from './gc_pacer.js';
 
 export interface FairSpillPoolOptions {
   /** Byte limit; 0 = unlimited. */
@@ -353,6 +353,6 @@ function abortError(signal: AbortSignal, name: string): SpillwayError {
  */
 export function createMemoryPool(config: Pick<Config, 'memory_limit' | 'memory_high_watermark' | 'memory_low_watermark'>): MemoryPool {
   if (config.memory_limit === 0) return new UnboundedPool();
-  startGcPacer();
+  startGcPacer(gcPaceFor(config.memory_limit));
   return new FairSpillPool({ limit: config.memory_limit, highWatermark: config.memory_high_watermark, lowWatermark: config.memory_low_watermark });
 }

@@ -10,7 +10,7 @@
  *
  *   every CHECK_MS:  ab = ArrayBuffer bytes of this isolate (live and dead)
  *                    low = min(low, ab)                  (scavenges free young buffers too)
- *                    ab − low ≥ PACE_BYTES  ─▶  gc()  and  low = ab after it
+ *                    ab − low ≥ pace (gcPaceFor: limit / 8)  ─▶  gc()  and  low = ab after it
  *
  * Each isolate (the calling thread, every worker thread) paces itself. It needs the `gc`
  * function, which Node exposes with --expose-gc (the memory-tuned runtime of the CLI
@@ -19,15 +19,25 @@
  */
 
 /**
- * Growth of ArrayBuffer memory that triggers a full collection. Measured at SF 1 / 64 MB:
- * 32 MiB (and 16 MiB per worker thread) kept no less RSS than 48 and ran more collections.
+ * Growth of ArrayBuffer memory that triggers a full collection: an eighth of the memory
+ * limit, 4–48 MiB. The dead buffers a pace lets wait are memory beyond the pool, and freed
+ * buffers below malloc's mmap threshold stay in its heap for reuse rather than going back
+ * to the system, so the pace sets how far RSS rises above the pool. Measured at SF 1,
+ * 64 MB, sorted COPY of lineitem (bench/RESULTS.md): a pace of 48 MiB peaked at 213 MiB,
+ * 16 MiB at 196–208, 8 MiB at 179–187; 4 MiB kept no less and cost more collections.
  */
-export const PACE_BYTES = 48 * 1024 * 1024;
+export function gcPaceFor(memoryLimit: number): number {
+  return Math.min(MAX_PACE_BYTES, Math.max(MIN_PACE_BYTES, Math.floor(memoryLimit / 8)));
+}
+
+const MIN_PACE_BYTES = 4 * 1024 * 1024;
+const MAX_PACE_BYTES = 48 * 1024 * 1024;
 const CHECK_MS = 20;
 
 type GcFunction = () => void;
 
 let timer: NodeJS.Timeout | null = null;
+let pace = MAX_PACE_BYTES;
 let collections = 0;
 
 /** The `gc` function when node runs with --expose-gc, else null. */
@@ -37,10 +47,12 @@ function gcFunction(): GcFunction | null {
 }
 
 /**
- * Start pacing this isolate's collections (idempotent: the first call's pace holds).
- * Returns whether pacing runs (false without --expose-gc).
+ * Pace this isolate's collections at `paceBytes` (a second call sets the pace of the
+ * running pacer: the latest pool's limit holds). Returns whether pacing runs (false
+ * without --expose-gc).
  */
-export function startGcPacer(paceBytes = PACE_BYTES): boolean {
+export function startGcPacer(paceBytes = MAX_PACE_BYTES): boolean {
+  pace = paceBytes;
   if (timer !== null) return true;
   const gc = gcFunction();
   if (gc === null) return false;
@@ -48,7 +60,7 @@ export function startGcPacer(paceBytes = PACE_BYTES): boolean {
   timer = setInterval(() => {
     const ab = process.memoryUsage().arrayBuffers;
     if (ab < low) low = ab;
-    if (ab - low < paceBytes) return;
+    if (ab - low < pace) return;
     gc();
     collections++;
     low = process.memoryUsage().arrayBuffers;
