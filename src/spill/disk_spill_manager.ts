@@ -11,7 +11,7 @@
  * never held in memory; bodies are optionally LZ4 compressed (spill_compression). write()
  * encodes the batch before it returns, so the caller may reuse the batch's buffers at once
  * and need not wait for the file write (several files are then written at once). Readers
- * walk the messages through a 256 KiB read-ahead buffer and decode one batch at a time; each
+ * walk the messages through a 64 KiB read-ahead buffer and decode one batch at a time; each
  * body is copied into its own fresh (8-byte aligned) buffer, which the decoded columns then view.
  *
  * The disk quota (spill_disk_quota) bounds the bytes of this query's spill files on disk at
