@@ -10,7 +10,8 @@
  *
  *   every CHECK_MS:  ab = ArrayBuffer bytes of this isolate (live and dead)
  *                    low = min(low, ab)                  (scavenges free young buffers too)
- *                    ab − low ≥ pace (gcPaceFor: limit / 8)  ─▶  gc()  and  low = ab after it
+ *                    ab − low ≥ clamp(level − low)  ─▶  gc()  and  low = ab after it
+ *                    (level = the memory limit, gcPaceFor)
  *
  * Each isolate (the calling thread, every worker thread) paces itself. It needs the `gc`
  * function, which Node exposes with --expose-gc (the memory-tuned runtime of the CLI
@@ -19,15 +20,25 @@
  */
 
 /**
- * Growth of ArrayBuffer memory that triggers a full collection: an eighth of the memory
- * limit, 4–48 MiB. The dead buffers a pace lets wait are memory beyond the pool, and freed
- * buffers below malloc's mmap threshold stay in its heap for reuse rather than going back
- * to the system, so the pace sets how far RSS rises above the pool. Measured at SF 1,
- * 64 MB, sorted COPY of lineitem (bench/RESULTS.md): a pace of 48 MiB peaked at 213 MiB,
- * 16 MiB at 196–208, 8 MiB at 179–187; 4 MiB kept no less and cost more collections.
+ * When a full collection runs: once this isolate's ArrayBuffer memory (live and dead) has
+ * grown by `max(MIN_PACE, level − low)` since the last one, where `low` is what was live
+ * after it and `level` is the memory limit; at most MAX_PACE. The dead buffers that wait
+ * for a collection are memory beyond the pool, and freed buffers below malloc's mmap
+ * threshold stay in its heap for reuse rather than going back to the system, so the level
+ * bounds how far RSS rises above the pool: an operator holding its whole share (a sort
+ * filling a run) gets a collection every few MiB, one holding little far fewer, each
+ * costing a mark of the JS heap. Measured at SF 1, 64 MB (bench/RESULTS.md): the sorted
+ * COPY of lineitem peaked at 208–211 MiB with a fixed pace of 48 MiB, 192–205 with 16,
+ * 179–187 with 8 and 183–184 with this level; the GROUP BY of 6 M groups took 3.1–3.6 s
+ * with a fixed 48 MiB, 4.1–4.9 s with 8 and 2.9–3.3 s with this level.
  */
-export function gcPaceFor(memoryLimit: number): number {
-  return Math.min(MAX_PACE_BYTES, Math.max(MIN_PACE_BYTES, Math.floor(memoryLimit / 8)));
+export interface GcPace {
+  /** ArrayBuffer bytes (live and dead) the pacer lets the isolate reach. */
+  readonly level: number;
+}
+
+export function gcPaceFor(memoryLimit: number): GcPace {
+  return { level: memoryLimit };
 }
 
 const MIN_PACE_BYTES = 4 * 1024 * 1024;
@@ -37,7 +48,7 @@ const CHECK_MS = 20;
 type GcFunction = () => void;
 
 let timer: NodeJS.Timeout | null = null;
-let pace = MAX_PACE_BYTES;
+let level = Infinity;
 let collections = 0;
 
 /** The `gc` function when node runs with --expose-gc, else null. */
@@ -47,12 +58,12 @@ function gcFunction(): GcFunction | null {
 }
 
 /**
- * Pace this isolate's collections at `paceBytes` (a second call sets the pace of the
- * running pacer: the latest pool's limit holds). Returns whether pacing runs (false
- * without --expose-gc).
+ * Pace this isolate's collections (a second call sets the pace of the running pacer: the
+ * latest pool's limit holds). Without a pace, a collection runs every MAX_PACE bytes.
+ * Returns whether pacing runs (false without --expose-gc).
  */
-export function startGcPacer(paceBytes = MAX_PACE_BYTES): boolean {
-  pace = paceBytes;
+export function startGcPacer(pace?: GcPace): boolean {
+  level = pace?.level ?? Infinity;
   if (timer !== null) return true;
   const gc = gcFunction();
   if (gc === null) return false;
@@ -60,7 +71,8 @@ export function startGcPacer(paceBytes = MAX_PACE_BYTES): boolean {
   timer = setInterval(() => {
     const ab = process.memoryUsage().arrayBuffers;
     if (ab < low) low = ab;
-    if (ab - low < pace) return;
+    const allowed = Math.min(MAX_PACE_BYTES, Math.max(MIN_PACE_BYTES, level - low));
+    if (ab - low < allowed) return;
     gc();
     collections++;
     low = process.memoryUsage().arrayBuffers;

@@ -17,9 +17,9 @@ const PACER = join(REPO_ROOT, 'dist', 'src', 'memory', 'gc_pacer.js');
  * the short-lived objects made meanwhile run scavenges, which move the live buffers to the
  * old generation, where only a full collection frees them once they die.
  */
-const CHURN = `
+const churnScript = (levelMiB: number): string => `
 const { startGcPacer, gcPacerCollections } = await import(${JSON.stringify(PACER)});
-const on = startGcPacer(16 * 1024 * 1024);
+const on = startGcPacer({ level: ${levelMiB} * 1024 * 1024 });
 const live = [];
 let maxAb = 0, sink = 0;
 for (let i = 0; i < 2048; i++) {
@@ -34,8 +34,8 @@ for (let i = 0; i < 2048; i++) {
 console.log(JSON.stringify({ on, collections: gcPacerCollections(), maxAb, sink: sink > 0 }));
 `;
 
-function churn(flags: string[]): { on: boolean; collections: number; maxAb: number } {
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', ...flags, '--input-type=module', '-e', CHURN], { encoding: 'utf8' });
+function churn(flags: string[], levelMiB = 24): { on: boolean; collections: number; maxAb: number } {
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', ...flags, '--input-type=module', '-e', churnScript(levelMiB)], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as { on: boolean; collections: number; maxAb: number };
 }
@@ -43,13 +43,20 @@ function churn(flags: string[]): { on: boolean; collections: number; maxAb: numb
 describe.skipIf(!HAVE_DIST)('GC pacer', () => {
   it.skipIf(!HAVE_DIST)(DIST_MISSING_MESSAGE ?? 'dist is built', () => undefined);
 
-  it('collects dead buffers every pace of growth when gc is exposed', () => {
+  it('collects dead buffers once they reach the level when gc is exposed', () => {
     const r = churn(['--expose-gc']);
     expect(r.on).toBe(true);
     expect(r.collections).toBeGreaterThan(0);
-    // 8 live MiB + the 16 MiB pace + the growth between two checks (~5 MiB); without
-    // pacing V8 lets this reach 40–45 MiB.
+    // The 24 MiB level (8 live MiB + 16 dead) + the growth between two checks (~5 MiB);
+    // without pacing V8 lets this reach 40–45 MiB.
     expect(r.maxAb).toBeLessThan(36 * MiB);
+  });
+
+  it('collects every 4 MiB of growth at least, however close the live buffers are to the level', () => {
+    const r = churn(['--expose-gc'], 9);
+    // 8 live MiB + 4 dead + the growth between two checks; the 24 MiB level ran fewer collections.
+    expect(r.maxAb).toBeLessThan(22 * MiB);
+    expect(r.collections).toBeGreaterThan(churn(['--expose-gc']).collections);
   });
 
   it('is off without --expose-gc', () => {
