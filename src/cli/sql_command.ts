@@ -6,7 +6,6 @@ import { SpillwayError } from '../common/errors.js';
 import { flag, hasFlag, portFlag, type ParsedArgs } from './args.js';
 import { startMetricsServer, type HttpEndpoint } from '../observe/metrics_server.js';
 import { parseLogLevel } from '../observe/log.js';
-import { startUiServer } from '../ui/ui_server.js';
 import { printResult, DEFAULT_MAX_ROWS } from './print_result.js';
 import { Shell, splitScript } from './shell.js';
 import { parseMaxRows, parseMode } from './shell_settings.js';
@@ -129,6 +128,7 @@ export async function sqlCommand(args: ParsedArgs, explain: boolean): Promise<nu
       });
     }
     if (uiPort !== undefined) {
+      const { startUiServer } = await import('../ui/ui_server.js');
       ui = await startUiServer({ port: uiPort, source: db.internals }).catch((e: unknown) => {
         throw new SpillwayError('config', `cannot serve the web page on 127.0.0.1:${uiPort}: ${(e as Error).message}`);
       });

@@ -36,8 +36,6 @@ import { batchFromArrow, batchToArrow, fromArrowSchema, toArrowSchema, unpackBit
 import { fixedColumn, makeBatch, nullColumn, type Batch, type Column } from './column.js';
 import { recordLz4EncodeSizes, registerLz4Codec } from './lz4.js';
 
-registerLz4Codec();
-
 export type IpcCompression = 'none' | 'lz4';
 
 /** One record batch as an IPC message: the Message flatbuffer and its body. */
@@ -74,7 +72,9 @@ export const IPC_END_OF_STREAM: Uint8Array = new Uint8Array(new Int32Array([CONT
 const align8 = (n: number) => (n + 7) & ~7;
 
 function compressionType(c: IpcCompression): arrow.CompressionType | null {
-  return c === 'lz4' ? arrow.CompressionType.LZ4_FRAME : null;
+  if (c !== 'lz4') return null;
+  registerLz4Codec();
+  return arrow.CompressionType.LZ4_FRAME;
 }
 
 /** The schema Message flatbuffer (FlightData.data_header of a schema message). */
@@ -366,6 +366,8 @@ export function decodeBatchMessage(schema: Schema, header: Uint8Array, body: Uin
     const direct = readUncompressedBatch(schema, meta, bodyView);
     if (direct !== null) return direct;
   }
+  // The codec is registered at first use (Arrow's registry test-encodes it, loading the native library).
+  if (meta.compression != null) registerLz4Codec();
   const chunks = [schemaFrame(schema), ...frameMessage(header, alignBody(bodyView))];
   let rb: arrow.RecordBatch | undefined;
   try {

@@ -7,8 +7,9 @@
  *   spillway worker  --log-level LEVEL (default info; --quiet = warn)
  *   library          Spillway.create({ logLevel }) (default: warnings only, as lines)
  */
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import PinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { SpillwayError } from '../common/errors.js';
 
 export type { Logger } from 'pino';
@@ -45,8 +46,9 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   // Synchronous writes: a line logged just before the process exits is not lost.
   const pretty = opts.pretty ?? process.stderr.isTTY === true;
+  // pino-pretty is loaded only for a terminal.
   const stream = pretty
-    ? PinoPretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+    ? (createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty)({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
     : pino.destination({ fd: 2, sync: true });
   return pino(settings, stream);
 }
