@@ -214,7 +214,7 @@ export interface WindowNode extends NodeBase {
 
 export interface SortNode extends NodeBase { kind: 'Sort'; input: PhysicalPlan; keys: SortKey[] }
 
-/** ORDER BY … LIMIT: keeps only the best `fetch` rows (the planner adds OFFSET to it and puts a Limit above); never spills. */
+/** ORDER BY … LIMIT: keeps only the best `fetch` rows (the planner adds OFFSET to it and puts a Limit above); an external sort when they do not fit. */
 export interface TopKNode extends NodeBase { kind: 'TopK'; input: PhysicalPlan; keys: SortKey[]; fetch: number }
 
 export interface LimitNode extends NodeBase { kind: 'Limit'; input: PhysicalPlan; skip: number; fetch: number | null }

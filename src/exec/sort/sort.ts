@@ -143,8 +143,19 @@ export function sortBufferCost(batch: Batch, keys: readonly SortKey[]): number {
 }
 
 export async function* sort(node: SortNode, partition: number, ctx: TaskContext): AsyncGenerator<Batch> {
-  const reservation = ctx.memory.register(`Sort[p${partition}]`, { spillable: true });
-  const files = new SpillFiles(ctx, node.id, `Sort[p${partition}]`);
+  yield* sortStream(node, executePlan(node.input, partition, ctx), partition, ctx, 'Sort');
+}
+
+/** What an external sort needs of its plan node: metrics go to `id`. */
+export type SortSpec = Pick<SortNode, 'id' | 'schema' | 'keys'>;
+
+/**
+ * The external sort of `input` (the body of the Sort operator; TopK falls back to it when
+ * its rows do not fit). Its reservation and spill files are named `<owner>[p<partition>]`.
+ */
+export async function* sortStream(node: SortSpec, input: AsyncIterable<Batch>, partition: number, ctx: TaskContext, owner: string): AsyncGenerator<Batch> {
+  const reservation = ctx.memory.register(`${owner}[p${partition}]`, { spillable: true });
+  const files = new SpillFiles(ctx, node.id, `${owner}[p${partition}]`);
   const batchSize = Math.max(1, ctx.config.batch_size);
   try {
     let buffered: Batch[] = [];
@@ -175,9 +186,9 @@ export async function* sort(node: SortNode, partition: number, ctx: TaskContext)
       buffered.push(b);
       rows += b.length;
     };
-    for await (const input of executePlan(node.input, partition, ctx)) {
-      if (input.length === 0) continue;
-      for (const b of slicesWithin(input, node.keys, reservation.share / 2)) await take(b);
+    for await (const b0 of input) {
+      if (b0.length === 0) continue;
+      for (const b of slicesWithin(b0, node.keys, reservation.share / 2)) await take(b);
     }
     if (runs.length === 0) {
       if (rows === 0) return;
@@ -208,7 +219,7 @@ function* slicesWithin(batch: Batch, keys: readonly SortKey[], maxCost: number):
  * Sort the buffered batches and write them as one run, in batches of at most batchSize
  * rows and (on average row size, derived keys included) at most slotBytes bytes.
  */
-async function writeRun(node: SortNode, buffered: readonly Batch[], files: SpillFiles, batchSize: number, slotBytes: number): Promise<Run> {
+async function writeRun(node: SortSpec, buffered: readonly Batch[], files: SpillFiles, batchSize: number, slotBytes: number): Promise<Run> {
   const sorted = sortBuffer(node.schema, buffered, node.keys);
   const rows = sorted.order.length;
   let bytes = 0, derived = 0;
@@ -233,7 +244,7 @@ async function writeRun(node: SortNode, buffered: readonly Batch[], files: Spill
  * holds one.
  */
 async function* mergeAll(
-  node: SortNode, initial: readonly Run[], files: SpillFiles, reservation: MemoryReservation, ctx: TaskContext, batchSize: number,
+  node: SortSpec, initial: readonly Run[], files: SpillFiles, reservation: MemoryReservation, ctx: TaskContext, batchSize: number,
 ): AsyncGenerator<Batch> {
   let runs = [...initial];
   let slot = 1;

@@ -2,12 +2,13 @@
  * The sort makes progress in whatever share it gets: input batches and merge slots larger
  * than the pool allows at batch_size rows are sliced / written smaller, and memory held
  * by a consumer that spills in the background is released to it instead of a failure.
+ * A TopK whose rows do not fit becomes the same external sort.
  */
 import { describe, expect, it } from 'vitest';
 import { fixedColumn, makeBatch, utf8Column, type Batch } from '../../../src/columnar/column.js';
 import { batchRows } from '../../../src/columnar/kernels.js';
-import { collect } from '../../../src/exec/execute.js';
-import type { SortNode } from '../../../src/plan/physical.js';
+import { collect, executePlan } from '../../../src/exec/execute.js';
+import type { SortNode, TopKNode } from '../../../src/plan/physical.js';
 import { field, schema, type Scalar } from '../../../src/common/types.js';
 import { testContext } from '../../helpers/context.js';
 import { sourceNode } from '../../helpers/source.js';
@@ -78,5 +79,35 @@ describe('sort within its share', () => {
     expect(held.size).toBe(0);
     held.free();
     expect(t.pool.used).toBe(0);
+  });
+
+  it('a TopK whose fetch does not fit spills as an external sort and keeps the first rows, ties in input order', async () => {
+    const input = makeInput(8, 2048); // ~1.2 MiB
+    const limit = 512 * 1024;
+    for (const fetch of [3000, 9000, 16384, 20000]) {
+      const t = spillCtx(limit, 1024);
+      const sorted = sortNode(input);
+      // Sort on the first key only: many ties, which must keep input order.
+      const node: TopKNode = { kind: 'TopK', id: 4, schema: S, partitions: 1, input: sorted.input, keys: sorted.keys.slice(0, 1), fetch };
+      const out = await collect(node, t.ctx);
+      const expected = (await collect({ ...sorted, keys: sorted.keys.slice(0, 1) }, testContext({ batch_size: 8192 }))).flatMap(batchRows).slice(0, fetch);
+      expect(out.flatMap(batchRows)).toEqual(expected);
+      expect(t.ctx.metrics.forNode(node.id).extra.runs).toBeGreaterThan(1);
+      expect(t.pool.peak).toBeLessThanOrEqual(limit);
+      expect(t.pool.used).toBe(0);
+      expect(t.files()).toEqual([]);
+    }
+  });
+
+  it('a TopK that falls back and is stopped early leaves no spill file and no reservation', async () => {
+    const t = spillCtx(512 * 1024, 1024);
+    const sorted = sortNode(makeInput(8, 2048));
+    const node: TopKNode = { kind: 'TopK', id: 4, schema: S, partitions: 1, input: sorted.input, keys: sorted.keys, fetch: 15000 };
+    const it = executePlan(node, 0, t.ctx);
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    await it.return(undefined);
+    expect(t.pool.used).toBe(0);
+    expect(t.files()).toEqual([]);
   });
 });
