@@ -49,6 +49,7 @@ import type { Schema } from './common/types.js';
 import { compareRows } from './exec/sort/row_compare.js';
 import { formatCell } from './format.js';
 import type { CopySpec } from './sql/copy.js';
+import type { MemoryPool, MemoryReservation } from './memory/pool.js';
 import { DEFAULT_ROW_GROUP_SIZE, ParquetFileWriter, rowGroupBytesFor } from './storage/parquet_writer.js';
 import { concatParquetFiles } from './storage/parquet_concat.js';
 import { concatTextFiles } from './storage/text_concat.js';
@@ -84,11 +85,22 @@ export function copyCountResult(rows: number, metrics: MetricsSet | null = null,
 /** How much a COPY may buffer: Parquet row groups end early under a memory limit (0 = none). */
 export interface CopyOptions {
   memoryLimit?: number;
+  /** The query's pool: the Parquet writers' buffered row groups are reserved on it (`Copy`). */
+  memory?: MemoryPool;
 }
 
 /** Write every batch of `batches` (rows of `schema`) as `spec` says. */
 export async function copyTo(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>, opts: CopyOptions = {}): Promise<CopyResult> {
   if (isS3Path(spec.path)) return copyToS3(spec, schema, batches, opts);
+  const reservation = opts.memory?.register('Copy', { spillable: false });
+  try {
+    return await copyToFiles(spec, schema, batches, { ...opts, reservation });
+  } finally {
+    reservation?.free();
+  }
+}
+
+async function copyToFiles(spec: CopySpec, schema: Schema, batches: AsyncIterable<Batch>, opts: SinkOptions): Promise<CopyResult> {
   const target = spec.path.startsWith('file://') ? new URL(spec.path).pathname : spec.path;
   const existing = await stat(target).catch(() => null);
   if (existing && !spec.overwrite) {
@@ -340,12 +352,16 @@ function encodeSegment(s: string): string {
   return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
 }
 
-async function openSink(spec: CopySpec, schema: Schema, path: string, opts: CopyOptions): Promise<FileSink> {
+interface SinkOptions extends CopyOptions {
+  reservation?: MemoryReservation | undefined;
+}
+
+async function openSink(spec: CopySpec, schema: Schema, path: string, opts: SinkOptions): Promise<FileSink> {
   if (spec.format === 'parquet') {
     if (spec.compression === 'zstd') throw new SpillwayError('unsupported', 'unsupported: writing Parquet with COMPRESSION zstd (snappy, gzip, brotli or none)');
     const w = await ParquetFileWriter.create(path, schema, {
       rowGroupSize: spec.rowGroupSize ?? undefined, compression: spec.compression,
-      maxRowGroupBytes: rowGroupBytesFor(opts.memoryLimit ?? 0),
+      maxRowGroupBytes: rowGroupBytesFor(opts.memoryLimit ?? 0), ...(opts.reservation !== undefined ? { reservation: opts.reservation } : {}),
     });
     return {
       write: (b) => w.write(b),

@@ -370,7 +370,7 @@ export class Session {
       return copyCountResult(written, r.result.metrics, r.result.stats);
     }
     const r = await this.runPhysical(physical, call, async (batches) => {
-      written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit })).rows;
+      written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit, memory: this.memoryPool })).rows;
     });
     return copyCountResult(written, r.result.metrics, r.result.stats);
   }

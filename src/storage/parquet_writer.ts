@@ -10,7 +10,8 @@
  * the footer is written by hyparquet-writer's thrift serializer.
  * Memory stays bounded by one row group: its buffered batches, one column of it
  * concatenated at a time, one encoded page and one encoded column chunk, flushed to the file
- * before the next column is encoded. A row group ends at rowGroupSize rows or when its buffered
+ * before the next column is encoded. Given a reservation, the buffered batches are reserved
+ * on it, and a refusal ends the row group at once. A row group ends at rowGroupSize rows or when its buffered
  * batches reach maxRowGroupBytes, whichever comes first; COPY sets the latter from the memory
  * limit (rowGroupBytesFor), so a low limit gives smaller row groups.
  * Nobody ever sees a half-written file at `path`: the data goes to `path.tmp-<random>` first.
@@ -34,6 +35,7 @@ import { nestedFieldPlan, shredNested, type NestedFieldPlan } from './parquet_sh
 import { SpillwayError } from '../common/errors.js';
 import { decimalParams, isDecimal, sqlTypeName, type Field, type Schema } from '../common/types.js';
 import { localPath } from './local_store.js';
+import type { MemoryReservation } from '../memory/pool.js';
 import { chunkContext, writeColumnChunk, type ChunkContext, type Compressor } from './parquet_encode.js';
 
 export interface WriteParquetOptions {
@@ -43,6 +45,11 @@ export interface WriteParquetOptions {
   compression?: ParquetWriteCodec;
   /** End a row group early when its buffered batches hold this many bytes (default: no bound). */
   maxRowGroupBytes?: number;
+  /**
+   * Where the buffered batches are reserved (an unspillable reservation of the caller's,
+   * which may be shared by several writers): a row group ends early when it is refused.
+   */
+  reservation?: MemoryReservation;
 }
 
 export interface WriteParquetResult {
@@ -153,6 +160,8 @@ export class ParquetFileWriter {
   private rows = 0;
   private rowGroups = 0;
   private done = false;
+  /** Bytes this writer holds on the reservation (the buffered batches it was granted). */
+  private reserved = 0;
 
   private readonly groups: RowGroup[] = [];
 
@@ -161,6 +170,7 @@ export class ParquetFileWriter {
     private readonly temp: string, private readonly handle: FileHandle, private readonly bytes: ByteWriter,
     private readonly elements: SchemaElement[], private readonly chunks: ChunkContext,
     private readonly fields: { elements: SchemaElement[]; nested: NestedFieldPlan | null }[],
+    private readonly reservation: MemoryReservation | undefined,
   ) {}
 
   static async create(path: string, schema: Schema, opts: WriteParquetOptions = {}): Promise<ParquetFileWriter> {
@@ -181,7 +191,7 @@ export class ParquetFileWriter {
     const compression = opts.compression ?? 'snappy';
     const chunks = chunkContext(bytes, CODEC_NAMES[compression], COMPRESSORS[compression]);
     const maxBytes = opts.maxRowGroupBytes !== undefined && opts.maxRowGroupBytes > 0 ? opts.maxRowGroupBytes : Infinity;
-    return new ParquetFileWriter(path, schema, rowGroupSize, maxBytes, temp, handle, bytes, elements, chunks, fields);
+    return new ParquetFileWriter(path, schema, rowGroupSize, maxBytes, temp, handle, bytes, elements, chunks, fields, opts.reservation);
   }
 
   /** Move the encoded bytes to disk (the writer's offset keeps counting file bytes). */
@@ -198,9 +208,14 @@ export class ParquetFileWriter {
     try {
       checkBatch(b, this.schema, this.path);
       if (b.length === 0) return;
+      const bytes = batchBytes(b);
       this.pending.push(b);
       this.pendingRows += b.length;
-      this.pendingBytes += batchBytes(b);
+      this.pendingBytes += bytes;
+      let refused = false;
+      if (this.reservation !== undefined) {
+        if (this.reservation.tryGrow(bytes)) this.reserved += bytes; else refused = true;
+      }
       while (this.pendingRows >= this.rowGroupSize) {
         // The first rowGroupSize rows: whole batches, then a slice (a view) of the one across the end.
         const group: Batch[] = [];
@@ -220,8 +235,9 @@ export class ParquetFileWriter {
         this.pendingRows -= rows;
         this.pendingBytes = 0;
         for (const p of this.pending) this.pendingBytes += batchBytes(p);
+        this.release(this.pendingBytes);
       }
-      if (this.pendingBytes >= this.maxRowGroupBytes) await this.writeBuffered();
+      if (refused || this.pendingBytes >= this.maxRowGroupBytes) await this.writeBuffered();
     } catch (e) {
       throw writeError(this.path, e);
     }
@@ -243,6 +259,15 @@ export class ParquetFileWriter {
     this.pendingRows = 0;
     this.pendingBytes = 0;
     await this.writeGroup(group, rows);
+    this.release(0);
+  }
+
+  /** Give back what the reservation holds beyond `keep` bytes. */
+  private release(keep: number): void {
+    const excess = this.reserved - Math.min(keep, this.reserved);
+    if (excess === 0) return;
+    this.reservation!.shrink(excess);
+    this.reserved -= excess;
   }
 
   async finish(): Promise<WriteParquetResult> {
@@ -268,6 +293,7 @@ export class ParquetFileWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.release(0);
     await this.handle.close().catch(() => undefined);
     await rm(this.temp, { force: true }).catch(() => undefined);
   }

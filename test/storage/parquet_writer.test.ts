@@ -9,7 +9,8 @@ import { SpillwayError } from '../../src/common/errors.js';
 import { parquetScan } from '../../src/exec/parquet_scan.js';
 import type { ParquetScanNode } from '../../src/plan/physical.js';
 import { readParquetMetadata } from '../../src/storage/parquet_metadata.js';
-import { rowGroupBytesFor, writeParquet } from '../../src/storage/parquet_writer.js';
+import { ParquetFileWriter, rowGroupBytesFor, writeParquet } from '../../src/storage/parquet_writer.js';
+import { FairSpillPool } from '../../src/memory/fair_pool.js';
 import { field, schema, type Scalar, type Schema } from '../../src/common/types.js';
 import { testContext } from '../helpers/context.js';
 
@@ -102,6 +103,31 @@ describe('writeParquet', () => {
     expect(rowGroupBytesFor(0)).toBeUndefined();
     expect(rowGroupBytesFor(64 << 20)).toBe(4 << 20);
     expect(rowGroupBytesFor(4 << 20)).toBe(1 << 20);
+  });
+
+  it('reserves its buffered batches on a given reservation, and a refusal ends the row group', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => ROWS[i % ROWS.length]!.map((v, j) => (j === 0 ? i : v)));
+    const batches = Array.from({ length: 40 }, (_, k) => batchFromRows(S, rows.slice(k * 10, k * 10 + 10)));
+    const one = batchBytes(batches[0]!);
+    for (const [limit, groups] of [[100 * one, [1, 1]], [3.5 * one, [10, 14]]] as const) {
+      const pool = new FairSpillPool({ limit });
+      const reservation = pool.register('Copy', { spillable: false });
+      const path = nodePath.join(dir, `reserved_${limit}.parquet`);
+      const w = await ParquetFileWriter.create(path, S, { rowGroupSize: 1000, reservation });
+      let held = 0;
+      for (const b of batches) {
+        await w.write(b);
+        held = Math.max(held, reservation.size);
+        expect(reservation.size).toBeLessThanOrEqual(limit);
+      }
+      const res = await w.finish();
+      expect(reservation.size).toBe(0);
+      expect(res.rowGroups).toBeGreaterThanOrEqual(groups[0]);
+      expect(res.rowGroups).toBeLessThanOrEqual(groups[1]);
+      expect(held).toBeGreaterThanOrEqual(Math.min(limit - one, 39 * one));
+      expect(await scanAll(path, S)).toEqual(rows);
+      reservation.free();
+    }
   });
 
   it('writes files DuckDB reads with the same types and values', async () => {

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpillwayError } from '../../common/errors.js';
+import type { MemoryReservation } from '../../memory/pool.js';
 import type { PhysicalPlan } from '../../plan/physical.js';
 import { ParquetFileWriter, rowGroupBytesFor, type ParquetWriteCodec } from '../../storage/parquet_writer.js';
 import { TextFileWriter } from '../../storage/text_writer.js';
@@ -78,10 +79,22 @@ export async function runPartFileWriter(
   const target = join(spec.dir, spec.file);
   const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
   const format = spec.format ?? 'parquet';
+  const reservation = ctx.memory.register(`CopyPart[p${task}]`, { spillable: false });
+  try {
+    return await writePart(spec, plan, task, metricsNodeId, ctx, target, temp, format, reservation);
+  } finally {
+    reservation.free();
+  }
+}
+
+async function writePart(
+  spec: PartFileSpec, plan: PhysicalPlan, task: number, metricsNodeId: number, ctx: TaskContext,
+  target: string, temp: string, format: PartFileFormat, reservation: MemoryReservation,
+): Promise<PartFileResult> {
   const writer = format === 'parquet'
     ? await ParquetFileWriter.create(temp, plan.schema, {
       compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
-      maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit),
+      maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit), reservation,
     })
     : await TextFileWriter.create(temp, plan.schema, {
       format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', part: true,
