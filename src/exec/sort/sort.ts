@@ -11,9 +11,11 @@
  *     final pass:        k-way merge (merge.ts) of the remaining runs ─▶ output
  *
  * Buffers: the input batches, under a spillable reservation `Sort[p<partition>]`. Each
- * batch is reserved together with the headroom its sort will need (the concatenated copy,
- * derived key columns, the row index and radix scratch), so a full buffer can always be
- * sorted and written without asking for more. The least the input phase needs is one
+ * batch is reserved together with the headroom its sort will need (its key columns' copy
+ * in the concatenated keys, computed keys, the row index and radix scratch), so a full
+ * buffer can always be sorted and written without asking for more. The batches themselves
+ * are never concatenated: the order is over all their rows, and each chunk written is
+ * gathered from them (sortedRows). The least the input phase needs is one
  * input batch with that headroom (growWait: others are asked to spill and the sort waits
  * for them, bounded, before a resources error); an input batch that would need more than
  * half the sort's share is taken in slices (views, no copy) that each need at most that.
@@ -224,7 +226,7 @@ async function writeRun(node: SortSpec, buffered: readonly Batch[], files: Spill
   const rows = sorted.order.length;
   let bytes = 0, derived = 0;
   for (const b of sorted.batches) bytes += batchBytes(b);
-  for (const k of node.keys) if (k.expr.kind !== 'column') derived += columnBytes(sorted.keyColumns[node.keys.indexOf(k)]!);
+  node.keys.forEach((k, i) => { if (k.expr.kind !== 'column') derived += columnBytes(sorted.keyColumns[i]!); });
   const bytesPerRow = (bytes + derived) / Math.max(1, rows);
   const batchRows = Math.max(1, Math.min(batchSize, Math.floor(slotBytes / Math.max(1, bytesPerRow))));
   const w = files.writer(node.schema, 'run');
