@@ -7,8 +7,10 @@
  *
  *   runs r0 r1 … r(n-1)  (each sorted, written in chunks of at most batch_size rows and
  *                         at most share / 10 bytes, see below)
- *     while n > fanIn:   merge consecutive groups of fanIn runs into longer runs   (one pass)
- *     final pass:        k-way merge (merge.ts) of the remaining runs ─▶ output
+ *     while n > final:   merge consecutive groups of fanIn runs into longer runs   (one pass;
+ *                        only the first n − final + 1 runs when that is enough)
+ *     final pass:        k-way merge (merge.ts) of the remaining runs ─▶ output, holding
+ *                        at most half the share (the operator above needs memory too)
  *
  * Buffers: the input batches, under a spillable reservation `Sort[p<partition>]`. Each
  * batch is reserved together with the headroom its sort will need (its key columns' copy
@@ -262,25 +264,38 @@ async function* mergeAll(
     granted = MIN_MERGE_SLOTS;
   }
   const fanIn = granted - OUTPUT_SLOTS;
-  let passes = 0;
-  while (runs.length > fanIn) {
-    const next: Run[] = [];
-    for (let start = 0; start < runs.length; start += fanIn) {
-      const group = runs.slice(start, start + fanIn);
-      if (group.length === 1) { next.push(group[0]!); continue; }
-      const w = files.writer(node.schema, 'merged');
-      let maxBatchBytes = 0;
-      for await (const b of mergeRuns(group.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal)) {
-        await w.write(b);
-        maxBatchBytes = Math.max(maxBatchBytes, batchBytes(b));
-      }
-      const file = await files.finish(w);
-      for (const r of group) await files.release(r.file);
-      next.push({ file, maxBatchBytes: Math.max(maxBatchBytes, ...group.map((r) => r.maxBatchBytes)), batchRows: mergeRows });
+  // The final pass streams to the operator above, which needs memory as rows arrive: it
+  // keeps at most half the sort's share, so intermediate passes first bring the runs down to
+  // what fits there (at least two; runs were written small enough for that).
+  const finalFanIn = Math.max(2, Math.min(fanIn, Math.floor(reservation.share / 2 / slot) - OUTPUT_SLOTS));
+  const merge = async (group: readonly Run[]): Promise<Run> => {
+    const w = files.writer(node.schema, 'merged');
+    let maxBatchBytes = 0;
+    for await (const b of mergeRuns(group.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal)) {
+      await w.write(b);
+      maxBatchBytes = Math.max(maxBatchBytes, batchBytes(b));
     }
-    runs = next;
+    const file = await files.finish(w);
+    for (const r of group) await files.release(r.file);
+    return { file, maxBatchBytes: Math.max(maxBatchBytes, ...group.map((r) => r.maxBatchBytes)), batchRows: mergeRows };
+  };
+  let passes = 0;
+  while (runs.length > finalFanIn) {
+    const excess = runs.length - finalFanIn + 1;
+    if (excess <= fanIn) {
+      // Merging the first `excess` runs into one is enough (runs stay in input order).
+      runs = [await merge(runs.slice(0, excess)), ...runs.slice(excess)];
+    } else {
+      const next: Run[] = [];
+      for (let start = 0; start < runs.length; start += fanIn) {
+        const group = runs.slice(start, start + fanIn);
+        next.push(group.length === 1 ? group[0]! : await merge(group));
+      }
+      runs = next;
+    }
     passes++;
   }
+  reservation.shrink(Math.max(0, reservation.size - (runs.length + OUTPUT_SLOTS) * slot));
   ctx.metrics.add(node.id, 'mergePasses', passes + 1);
   yield* mergeRuns(runs.map((r) => r.file), node.schema, node.keys, mergeRows, ctx.signal);
   for (const r of runs) await files.release(r.file);

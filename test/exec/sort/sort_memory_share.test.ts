@@ -110,4 +110,24 @@ describe('sort within its share', () => {
     expect(t.pool.used).toBe(0);
     expect(t.files()).toEqual([]);
   });
+
+  it('the final merge leaves half the share to the operator it streams to', async () => {
+    const limit = 1024 * 1024;
+    const t = spillCtx(limit, 8192);
+    const input = makeInput(8, 2048);
+    const node = sortNode(input);
+    const it = executePlan(node, 0, t.ctx);
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    // What the operator above a merge takes as rows arrive (a window's partition, a join's build).
+    const above = t.pool.register('Above', { spillable: true });
+    await above.growWait(limit * 0.4, { timeoutMs: 200 });
+    const rest: Batch[] = [first.value as Batch];
+    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+    expect(rest.flatMap(batchRows)).toEqual(await inMemory(input));
+    expect(t.ctx.metrics.forNode(node.id).extra.mergePasses).toBeGreaterThanOrEqual(2);
+    above.free();
+    expect(t.pool.used).toBe(0);
+    expect(t.files()).toEqual([]);
+  });
 });
