@@ -22,12 +22,12 @@
 /**
  * When a full collection runs: once this isolate's ArrayBuffer memory (live and dead) has
  * grown by `max(MIN_PACE, level − low)` since the last one, where `low` is what was live
- * after it and `level` is seven eighths of the memory limit; at most MAX_PACE. The dead buffers that wait
- * for a collection are memory beyond the pool, and freed buffers below malloc's mmap
- * threshold stay in its heap for reuse rather than going back to the system, so the level
- * bounds how far RSS rises above the pool: an operator holding its whole share (a sort
- * filling a run) gets a collection every few MiB, one holding little far fewer, each
- * costing a mark of the JS heap. Measured at SF 1, 64 MB (bench/RESULTS.md): the sorted
+ * after it and `level` is seven eighths of the memory limit; at most MAX_PACE. The dead
+ * buffers that wait for a collection are memory beyond the pool, and freed buffers below
+ * malloc's mmap threshold stay in its heap for reuse rather than going back to the system,
+ * so the level bounds how far RSS rises above the pool: an operator holding its whole share
+ * (a sort filling a run) gets a collection every few MiB, one holding little far fewer,
+ * each costing a mark of the JS heap. Measured at SF 1, 64 MB (bench/RESULTS.md): the sorted
  * COPY of lineitem peaked at 208–211 MiB with a fixed pace of 48 MiB, 192–205 with 16,
  * 179–187 with 8, 176–184 with the level at the limit and 174–181 at seven eighths of it
  * (¾: 174–181, slower); the GROUP BY of 6 M groups took 3.1–3.6 s with a fixed 48 MiB,
