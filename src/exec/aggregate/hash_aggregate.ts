@@ -375,8 +375,10 @@ class AggregateRun {
     for (const file of [stateFile, rawFile]) {
       if (file === null) continue;
       const raw = file === rawFile;
-      // A small part file is read in one go (one wait for the disk instead of several) when the pool grants its bytes.
-      const whole = file.bytes <= WHOLE_FILE_BYTES && this.reservation.tryGrow(file.bytes);
+      // A small part file is read in one go (one wait for the disk instead of several) when the pool grants its bytes
+      // and they are at most a quarter of the share: the table re-aggregating it needs the rest (a whole 100 KiB part
+      // at a 128 KiB limit left a DISTINCT table of three groups no room).
+      const whole = file.bytes <= WHOLE_FILE_BYTES && file.bytes <= this.reservation.share / 4 && this.reservation.tryGrow(file.bytes);
       this.readBuffer = whole ? file.bytes : 0;
       for await (const b of file.read({ whole })) {
         const n = b.length;

@@ -150,6 +150,16 @@ describe('HashAggregate spilling', () => {
     expect(t.pool.used).toBe(0);
   });
 
+  it('re-aggregates a part with DISTINCT values of few groups at the smallest limit (a part read whole once left no room)', async () => {
+    const input = makeInput(8421, 3, 256, 1);
+    const t = spillContext({ limit: 128 * 1024, batchSize: 256 });
+    try {
+      const out = await collect(plan(input, DISTINCT_SPECS), t.ctx);
+      expect(sortRows(out.flatMap(batchRows))).toEqual(await inMemory(input, DISTINCT_SPECS));
+      expect(t.files()).toEqual([]);
+    } finally { await t.dispose(); }
+  });
+
   it('property: any memory limit gives the in-memory answer', async () => {
     await fc.assert(fc.asyncProperty(
       fc.integer({ min: 128 * 1024, max: 2 * 1024 * 1024 }), fc.integer({ min: 500, max: 12_000 }), fc.integer({ min: 1, max: 12_000 }),
