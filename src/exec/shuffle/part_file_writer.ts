@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpillwayError } from '../../common/errors.js';
-import type { MemoryReservation } from '../../memory/pool.js';
 import type { PhysicalPlan } from '../../plan/physical.js';
 import { ParquetFileWriter, rowGroupBytesFor, type ParquetWriteCodec } from '../../storage/parquet_writer.js';
 import { TextFileWriter } from '../../storage/text_writer.js';
@@ -79,42 +78,36 @@ export async function runPartFileWriter(
   const target = join(spec.dir, spec.file);
   const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
   const format = spec.format ?? 'parquet';
+  // The Parquet writer's buffered row group is reserved in the pool.
   const reservation = ctx.memory.register(`CopyPart[p${task}]`, { spillable: false });
   try {
-    return await writePart(spec, plan, task, metricsNodeId, ctx, target, temp, format, reservation);
+    const writer = format === 'parquet'
+      ? await ParquetFileWriter.create(temp, plan.schema, {
+        compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
+        maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit), reservation,
+      })
+      : await TextFileWriter.create(temp, plan.schema, {
+        format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', part: true,
+        ...(spec.delimiter !== undefined ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}),
+      });
+    let rows = 0;
+    try {
+      for await (const b of executePlan(plan, task, ctx)) {
+        if (b.length === 0) continue;
+        await writer.write(b);
+        rows += b.length;
+      }
+      const done = await writer.finish();
+      await rename(temp, target);
+      ctx.metrics.add(metricsNodeId, 'rowsWritten', rows);
+      ctx.metrics.add(metricsNodeId, 'bytesWritten', done.bytes);
+      return { rows, bytes: done.bytes };
+    } catch (e) {
+      await writer.abort().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw e;
+    }
   } finally {
     reservation.free();
-  }
-}
-
-async function writePart(
-  spec: PartFileSpec, plan: PhysicalPlan, task: number, metricsNodeId: number, ctx: TaskContext,
-  target: string, temp: string, format: PartFileFormat, reservation: MemoryReservation,
-): Promise<PartFileResult> {
-  const writer = format === 'parquet'
-    ? await ParquetFileWriter.create(temp, plan.schema, {
-      compression: spec.compression, ...(spec.rowGroupSize !== null ? { rowGroupSize: spec.rowGroupSize } : {}),
-      maxRowGroupBytes: rowGroupBytesFor(ctx.config.memory_limit), reservation,
-    })
-    : await TextFileWriter.create(temp, plan.schema, {
-      format, compression: spec.compression === 'gzip' ? 'gzip' : 'none', part: true,
-      ...(spec.delimiter !== undefined ? { delimiter: spec.delimiter } : {}), ...(spec.array === true ? { array: true } : {}),
-    });
-  let rows = 0;
-  try {
-    for await (const b of executePlan(plan, task, ctx)) {
-      if (b.length === 0) continue;
-      await writer.write(b);
-      rows += b.length;
-    }
-    const done = await writer.finish();
-    await rename(temp, target);
-    ctx.metrics.add(metricsNodeId, 'rowsWritten', rows);
-    ctx.metrics.add(metricsNodeId, 'bytesWritten', done.bytes);
-    return { rows, bytes: done.bytes };
-  } catch (e) {
-    await writer.abort().catch(() => undefined);
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw e;
   }
 }
