@@ -27,7 +27,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { randomBytes as randomName } from 'node:crypto';
 import { join, resolve as resolvePath } from 'node:path';
 import { copySpecFor, type CopySpec } from './sql/copy.js';
-import { canJoinParts, copyCountResult, copyJoiningParts, copyParts, copyTo, joinPartsInto, partExtension, partFileName, type CopyResult } from './copy.js';
+import { canJoinParts, copyCountResult, copyJoiningParts, copyParts, copyTo, joinPartsInto, partExtension, partFileName, type CopyOptions, type CopyResult } from './copy.js';
 import { QueryStream } from './query_stream.js';
 import type { Batch } from './columnar/column.js';
 import { parseScript, bindStatement, type Statement } from './sql/index.js';
@@ -365,14 +365,19 @@ export class Session {
     if (canJoinParts(spec) && this.workersShareFiles()) {
       const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
         const joined = await copyJoiningParts(spec, physical.schema, (dir) => this.workerParts(physical, ctx, spec, dir));
-        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)), this.copyOptions())).rows;
       });
       return copyCountResult(written, r.result.metrics, r.result.stats);
     }
     const r = await this.runPhysical(physical, call, async (batches) => {
-      written = (await copyTo(spec, physical.schema, batches, { memoryLimit: this.config.memory_limit, memory: this.memoryPool })).rows;
+      written = (await copyTo(spec, physical.schema, batches, this.copyOptions())).rows;
     });
     return copyCountResult(written, r.result.metrics, r.result.stats);
+  }
+
+  /** A COPY written in this process: row groups bounded by the memory limit and reserved in the pool. */
+  private copyOptions(): CopyOptions {
+    return { memoryLimit: this.config.memory_limit, memory: this.memoryPool };
   }
 
   private ensureFree(name: string, ifNotExists: boolean): void {
@@ -442,7 +447,7 @@ export class Session {
     const r = await this.runPhysical(physical, call, undefined, async (ctx) => {
       try {
         const joined = await joinPartsInto(path, [], true, (tmp) => this.workerParts(physical, ctx, spec, tmp));
-        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)))).rows;
+        written = joined !== null ? joined.rows : (await copyTo(spec, physical.schema, this.executor.stream(physical, this.rerun(ctx)), this.copyOptions())).rows;
       } catch (e) {
         throw writeError('CREATE TABLE', stmt.name, e);
       }
@@ -476,7 +481,7 @@ export class Session {
       const joined = await joinPartsInto(target, isFolder ? [] : [location], !isFolder, async (tmp) => {
         const parts = await this.workerParts(physical, ctx, spec, tmp);
         if (parts !== null) return parts;
-        return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, this.rerun(ctx)));
+        return copyTo({ ...spec, path: join(tmp, partFileName(0)) }, physical.schema, this.executor.stream(physical, this.rerun(ctx)), this.copyOptions());
       }).catch((e: unknown) => { throw writeError('INSERT into', table.name, e); });
       written = joined!.rows;
     });
@@ -501,7 +506,7 @@ export class Session {
     const done = await this.executor.copyParts?.(physical, ctx, (task) => ({ dir, file: partFileName(task), compression, rowGroupSize: spec.rowGroupSize }));
     if (done) return done;
     const part: CopySpec = { ...spec, path: join(dir, partFileName(0)), perTask: false, overwrite: false };
-    return copyTo(part, physical.schema, this.executor.stream(physical, ctx));
+    return copyTo(part, physical.schema, this.executor.stream(physical, ctx), this.copyOptions());
   }
 
   /** Execute a physical plan with a fresh task context; spill files are removed whatever happens. */
